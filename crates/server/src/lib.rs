@@ -1,0 +1,2 @@
+//! The `mesos-dns` server: config and flags, the DNS workers, the forwarder
+//! and the HTTP API.

@@ -1,0 +1,2 @@
+//! Test harness for mesos-dns-rs end-to-end tests: spawns the server, a fake
+//! Mesos master and ZooKeeper on loopback.
