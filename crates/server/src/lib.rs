@@ -1,2 +1,14 @@
 //! The `mesos-dns` server: config and flags, the DNS workers, the forwarder
 //! and the HTTP API.
+//!
+//! (Architecture essay: to be written as the modules land.)
+
+// Config, flags, logging and the `run` wiring.
+pub mod cli;
+pub mod config;
+
+// DNS serving: the answer table and the workers around it.
+pub mod table;
+
+// The HTTP API and metrics.
+pub mod http;

@@ -1,0 +1,1 @@
+//! Command-line flags, Go style (`-config`, `-version`, `-v`).

@@ -1,0 +1,1 @@
+//! The HTTP API (mesos-dns `/v1/...`), `/metrics`, `/health` and `/ready`.
