@@ -8,6 +8,14 @@ pub mod generate;
 pub mod record;
 pub mod state;
 
+// State fetching and leader detection (records-fetch).
+mod detector;
+pub mod fetch;
+pub mod iam;
+pub mod master;
+pub mod poller;
+pub mod zookeeper;
+
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use record::{EnumFramework, EnumRecord, EnumTask, Enumeration, RecordSet, Srv};
 pub use state::{State, StateError};

@@ -1,0 +1,482 @@
+//! Fetching `/master/state` over HTTP(S) (spec 3.1) and choosing which
+//! master to ask (spec 3.2 load algorithm).
+//!
+//! One [`StateClient`] holds a `ureq` agent built once from the TLS and auth
+//! settings. Each state request is bounded by the state timeout as a total
+//! deadline (connect, headers and body, and the IAM login before it), the
+//! HTTP status is checked, gzip is accepted, and the body is capped.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+
+use crate::iam::IamConfig;
+use crate::master::{pid_address, split_host_port};
+use crate::state::{State, StateError};
+
+/// Default cap on a state body, in bytes (256 MiB).
+pub const DEFAULT_MAX_BODY: u64 = 256 << 20;
+
+/// Default `StateTimeoutSeconds`, in seconds.
+pub const DEFAULT_STATE_TIMEOUT_SECS: u64 = 300;
+
+/// Why one state load failed. The poller keeps the last good records.
+#[derive(Debug)]
+pub enum FetchError {
+    /// No master to ask (`no masters given to fetch state.json`).
+    NoMasters,
+    /// Connection, TLS or protocol failure.
+    Http {
+        /// The URL asked.
+        url: String,
+        /// What went wrong.
+        error: String,
+    },
+    /// The total deadline (`StateTimeoutSeconds`) passed.
+    Timeout {
+        /// The URL asked.
+        url: String,
+        /// The deadline.
+        after: Duration,
+    },
+    /// A non-2xx HTTP status (mesos-dns does not check it).
+    Status {
+        /// The URL asked.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// The body is larger than the configured cap.
+    TooLarge {
+        /// The URL asked.
+        url: String,
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// The body is not a usable state (garbage, truncated, no leader).
+    State {
+        /// Where the body came from.
+        source: String,
+        /// Why it was rejected.
+        error: StateError,
+    },
+    /// The IAM login failed.
+    Auth(String),
+    /// A TLS or auth setting could not be loaded (config time).
+    Config(String),
+    /// Leader detection failed (ZooKeeper or a detector spec).
+    Detect(String),
+    /// A state file could not be read.
+    File {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        error: String,
+    },
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::NoMasters => f.write_str("no masters given to fetch state.json"),
+            FetchError::Http { url, error } => write!(f, "GET {url}: {error}"),
+            FetchError::Timeout { url, after } => {
+                write!(
+                    f,
+                    "GET {url}: no complete answer within {}s",
+                    after.as_secs_f64()
+                )
+            }
+            FetchError::Status { url, status } => {
+                write!(f, "GET {url}: HTTP status {status}")
+            }
+            FetchError::TooLarge { url, limit } => {
+                write!(
+                    f,
+                    "GET {url}: state body larger than the {limit}-byte limit"
+                )
+            }
+            FetchError::State { source, error } => write!(f, "{source}: {error}"),
+            FetchError::Auth(m) => write!(f, "IAM authentication failed: {m}"),
+            FetchError::Config(m) | FetchError::Detect(m) => f.write_str(m),
+            FetchError::File { path, error } => write!(f, "state file {path}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+/// How state requests authenticate (`MesosAuthentication`).
+#[derive(Clone, Debug, Default)]
+pub enum Auth {
+    /// No authentication.
+    #[default]
+    None,
+    /// HTTP Basic with `MesosCredentials`.
+    Basic {
+        /// `MesosCredentials.Principal`.
+        principal: String,
+        /// `MesosCredentials.Secret`.
+        secret: String,
+    },
+    /// DC/OS IAM: a login POST with an RS256 JWT before every request.
+    Iam(IamConfig),
+}
+
+/// TLS settings for `https` (`CACertFile`, `CertFile`, `KeyFile`), loaded
+/// and checked once at start-up.
+#[derive(Clone, Debug, Default)]
+pub struct Tls {
+    /// CA certificates to verify masters against. `None` means no
+    /// verification, as in mesos-dns.
+    pub ca: Option<Vec<Certificate<'static>>>,
+    /// Client certificate chain and key.
+    pub client: Option<ClientCert>,
+}
+
+impl Tls {
+    /// Loads the PEM files named in the config; empty names are unset.
+    ///
+    /// # Errors
+    /// [`FetchError::Config`] with mesos-dns' messages (spec 2.3 step 9).
+    pub fn load(
+        ca_file: &str,
+        cert_file: &str,
+        key_file: &str,
+    ) -> Result<Tls, FetchError> {
+        let mut tls = Tls::default();
+        if !ca_file.is_empty() {
+            let pem = std::fs::read(ca_file).map_err(|e| {
+                FetchError::Config(format!("CACertFile open failed: {e}"))
+            })?;
+            let certs = parse_certs(&pem).map_err(|e| {
+                FetchError::Config(format!("CACertFile parsing failed: {e}"))
+            })?;
+            tls.ca = Some(certs);
+        }
+        match (cert_file.is_empty(), key_file.is_empty()) {
+            (true, true) => {}
+            (false, true) => {
+                return Err(FetchError::Config("Missing private key".to_owned()))
+            }
+            (true, false) => {
+                return Err(FetchError::Config("Missing certificate".to_owned()))
+            }
+            (false, false) => {
+                let load = |f: &str| {
+                    std::fs::read(f)
+                        .map_err(|e| FetchError::Config(format!("cannot read {f}: {e}")))
+                };
+                let chain = parse_certs(&load(cert_file)?).map_err(|e| {
+                    FetchError::Config(format!("CertFile {cert_file}: {e}"))
+                })?;
+                let key = PrivateKey::from_pem(&load(key_file)?).map_err(|e| {
+                    FetchError::Config(format!("KeyFile {key_file}: {e}"))
+                })?;
+                tls.client = Some(ClientCert::new_with_certs(&chain, key));
+            }
+        }
+        Ok(tls)
+    }
+}
+
+fn parse_certs(pem: &[u8]) -> Result<Vec<Certificate<'static>>, String> {
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        if let PemItem::Certificate(c) = item.map_err(|e| e.to_string())? {
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        return Err("no PEM certificate found".to_owned());
+    }
+    Ok(certs)
+}
+
+/// Everything a [`StateClient`] needs.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// `MesosHTTPSOn`: use `https`.
+    pub https: bool,
+    /// TLS settings (used when `https`).
+    pub tls: Tls,
+    /// Authentication.
+    pub auth: Auth,
+    /// `StateTimeoutSeconds`: total deadline for one request.
+    pub timeout: Duration,
+    /// Largest body accepted, in bytes.
+    pub max_body: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            https: false,
+            tls: Tls::default(),
+            auth: Auth::None,
+            timeout: Duration::from_secs(DEFAULT_STATE_TIMEOUT_SECS),
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+/// A state that loaded, and where it came from.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The parsed state.
+    pub state: State,
+    /// The `host:port` that served it.
+    pub master: String,
+    /// Body size in bytes (after gzip decoding).
+    pub bytes: usize,
+}
+
+/// Fetches master state over HTTP(S).
+#[derive(Debug)]
+pub struct StateClient {
+    agent: ureq::Agent,
+    cfg: HttpConfig,
+}
+
+impl StateClient {
+    /// Builds the HTTP agent once.
+    pub fn new(cfg: HttpConfig) -> StateClient {
+        let mut tls = TlsConfig::builder();
+        if cfg.https {
+            match &cfg.tls.ca {
+                Some(ca) => tls = tls.root_certs(RootCerts::new_with_certs(ca)),
+                None => tls = tls.disable_verification(true),
+            }
+            tls = tls.client_cert(cfg.tls.client.clone());
+        }
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls.build())
+            .http_status_as_error(false)
+            .user_agent("Mesos-DNS")
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
+            .max_redirects(10)
+            .timeout_global(Some(cfg.timeout))
+            .build()
+            .new_agent();
+        StateClient { agent, cfg }
+    }
+
+    /// The state URL of one master.
+    pub fn url(&self, master: &str) -> String {
+        let scheme = if self.cfg.https { "https" } else { "http" };
+        format!("{scheme}://{master}/master/state")
+    }
+
+    /// The load algorithm of spec 3.2: `masters` is `[leader-or-"",
+    /// others...]`. Tries the leader, then each other master in order; the
+    /// first state that loads wins. A state whose `leader` is another
+    /// master is followed once, to the leader's own `host:port`.
+    ///
+    /// # Errors
+    /// The last failure when every master failed.
+    pub fn load(&self, masters: &[String]) -> Result<Loaded, FetchError> {
+        let mut last = FetchError::NoMasters;
+        for m in masters.iter().filter(|m| !m.is_empty()) {
+            if split_host_port(m).is_none() {
+                log::debug!("skipping unusable master address {m:?}");
+                continue;
+            }
+            match self.load_from(m) {
+                Ok(l) => return Ok(l),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Fetches from one master and follows its `leader` once (spec 3.2
+    /// step 4).
+    ///
+    /// # Errors
+    /// Any fetch or parse failure.
+    pub fn load_from(&self, master: &str) -> Result<Loaded, FetchError> {
+        let (state, bytes) = self.fetch(master)?;
+        let leader = pid_address(&state.leader).ok_or_else(|| FetchError::State {
+            source: self.url(master),
+            error: StateError::NoLeader,
+        })?;
+        if same_address(leader, master) {
+            return Ok(Loaded {
+                state,
+                master: master.to_owned(),
+                bytes,
+            });
+        }
+        log::debug!("{master} is not the leader; following to {leader}");
+        let leader = leader.to_owned();
+        let (state, bytes) = self.fetch(&leader)?;
+        Ok(Loaded {
+            state,
+            master: leader,
+            bytes,
+        })
+    }
+
+    /// GETs and parses one master's state.
+    ///
+    /// # Errors
+    /// Any fetch or parse failure.
+    pub fn fetch(&self, master: &str) -> Result<(State, usize), FetchError> {
+        let url = self.url(master);
+        let body = self.get(&url)?;
+        let state = State::parse(&body).map_err(|error| FetchError::State {
+            source: url.clone(),
+            error,
+        })?;
+        Ok((state, body.len()))
+    }
+
+    /// GETs `url` with auth, the deadline, the status check and the cap.
+    ///
+    /// # Errors
+    /// Any HTTP failure.
+    pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        let start = Instant::now();
+        let mut req = self
+            .agent
+            .get(url)
+            .header("Content-Type", "application/json");
+        match &self.cfg.auth {
+            Auth::None => {}
+            Auth::Basic { principal, secret } => {
+                req = req.header("Authorization", basic_header(principal, secret));
+            }
+            Auth::Iam(iam) => {
+                let token = iam.login(&self.agent, self.cfg.timeout)?;
+                req = req.header("Authorization", format!("token={token}"));
+            }
+        }
+        let left = self.cfg.timeout.saturating_sub(start.elapsed());
+        let err = |e: ureq::Error| self.map_error(url, e);
+        let mut resp = req
+            .config()
+            .timeout_global(Some(left))
+            .build()
+            .call()
+            .map_err(err)?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(FetchError::Status {
+                url: url.to_owned(),
+                status,
+            });
+        }
+        resp.body_mut()
+            .with_config()
+            .limit(self.cfg.max_body)
+            .read_to_vec()
+            .map_err(err)
+    }
+
+    fn map_error(&self, url: &str, e: ureq::Error) -> FetchError {
+        let url = url.to_owned();
+        match e {
+            ureq::Error::Timeout(_) => FetchError::Timeout {
+                url,
+                after: self.cfg.timeout,
+            },
+            ureq::Error::BodyExceedsLimit(limit) => FetchError::TooLarge { url, limit },
+            ureq::Error::StatusCode(status) => FetchError::Status { url, status },
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+                FetchError::Timeout {
+                    url,
+                    after: self.cfg.timeout,
+                }
+            }
+            other => FetchError::Http {
+                url,
+                error: other.to_string(),
+            },
+        }
+    }
+}
+
+/// `Basic base64(principal:secret)`.
+pub fn basic_header(principal: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    let raw = format!("{principal}:{secret}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+/// True when two `host:port` strings name the same endpoint (IP literals
+/// compared by value, hostnames case-insensitively).
+fn same_address(a: &str, b: &str) -> bool {
+    let (Some((ha, pa)), Some((hb, pb))) = (split_host_port(a), split_host_port(b))
+    else {
+        return a == b;
+    };
+    if pa != pb {
+        return false;
+    }
+    match (
+        ha.parse::<std::net::IpAddr>(),
+        hb.parse::<std::net::IpAddr>(),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => ha.eq_ignore_ascii_case(hb),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_is_base64_of_principal_colon_secret() {
+        assert_eq!(
+            basic_header("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
+
+    #[test]
+    fn same_address_compares_ips_by_value() {
+        assert!(same_address("[2001:db8::1]:5050", "[2001:0db8::1]:5050"));
+        assert!(same_address("M1:5050", "m1:5050"));
+        assert!(!same_address("10.0.0.1:5050", "10.0.0.1:5051"));
+        assert!(!same_address("10.0.0.1:5050", "10.0.0.2:5050"));
+    }
+
+    #[test]
+    fn load_without_masters_is_no_masters() {
+        let c = StateClient::new(HttpConfig::default());
+        assert!(matches!(c.load(&[]), Err(FetchError::NoMasters)));
+        assert!(matches!(
+            c.load(&[String::new()]),
+            Err(FetchError::NoMasters)
+        ));
+    }
+
+    #[test]
+    fn tls_load_needs_both_cert_and_key() {
+        let e = Tls::load("", "cert.pem", "").unwrap_err();
+        assert_eq!(e.to_string(), "Missing private key");
+        let e = Tls::load("", "", "key.pem").unwrap_err();
+        assert_eq!(e.to_string(), "Missing certificate");
+        let e = Tls::load("/nonexistent/ca.pem", "", "").unwrap_err();
+        assert!(e.to_string().starts_with("CACertFile open failed"), "{e}");
+    }
+
+    #[test]
+    fn ca_file_without_certificates_is_rejected() {
+        assert!(parse_certs(b"hello").is_err());
+    }
+
+    #[test]
+    fn url_uses_https_when_on() {
+        let c = StateClient::new(HttpConfig {
+            https: true,
+            ..HttpConfig::default()
+        });
+        assert_eq!(c.url("10.0.0.1:5050"), "https://10.0.0.1:5050/master/state");
+    }
+}

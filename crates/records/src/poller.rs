@@ -1,0 +1,484 @@
+//! The state poller: one blocking thread that detects the leader, fetches
+//! its state, generates records and hands each new [`RecordSet`] to a
+//! callback (the server swaps it in).
+//!
+//! - Every `refresh` it loads again; a leader change reported by ZooKeeper
+//!   loads at once; a state file source loads when the file changes.
+//! - On any failure the last good set stays published (nothing is called),
+//!   the failure is logged once per change of condition rather than on every
+//!   tick, and the next try backs off: 1 s, 2 s, 4 s ... capped at `refresh`.
+//! - [`Poller::stop`] wakes the thread at once (no long sleeps) and joins it.
+//! - [`PollerStatus`] holds atomics for metrics and readiness.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::fetch::{FetchError, HttpConfig, StateClient};
+use crate::generate::{generate, GenConfig};
+use crate::master::{DetectorSpec, ZkUrl};
+use crate::record::RecordSet;
+use crate::state::State;
+
+/// Default `RefreshSeconds`, in seconds.
+pub const DEFAULT_REFRESH_SECS: u64 = 60;
+/// How often a state file's metadata is checked for changes.
+const FILE_CHECK: Duration = Duration::from_millis(500);
+/// First retry delay after a failure; doubles up to the refresh period.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Where the state comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Static `Masters` (`host:port`); the first is the presumed leader.
+    Masters(Vec<String>),
+    /// `Zk` (a `zk://`, `file://` or standalone spec). `fallback` is the
+    /// static `Masters` list, used until ZooKeeper reports a leader.
+    Zk {
+        /// The parsed detector spec.
+        spec: DetectorSpec,
+        /// Static masters to try meanwhile.
+        fallback: Vec<String>,
+    },
+    /// A state JSON file, reloaded when it changes (our extension, for the
+    /// demo cluster and for testing).
+    StateFile(PathBuf),
+}
+
+/// Everything the poller needs, built by the server's config module.
+#[derive(Clone, Debug)]
+pub struct PollerConfig {
+    /// Where the state comes from.
+    pub source: Source,
+    /// `RefreshSeconds`.
+    pub refresh: Duration,
+    /// HTTP settings (`MesosHTTPSOn`, TLS, auth, `StateTimeoutSeconds`, cap).
+    pub http: HttpConfig,
+    /// `ZkDetectionTimeout`; `None` when <= 0. When no leader is known this
+    /// long after start, an error is logged and
+    /// [`PollerStatus::detection_timed_out`] is set (mesos-dns exits).
+    pub zk_detection_timeout: Option<Duration>,
+    /// Record generation settings.
+    pub gen: GenConfig,
+}
+
+/// Counters and state for metrics and readiness. All loads are relaxed.
+#[derive(Debug, Default)]
+pub struct PollerStatus {
+    /// Unix time in ms of the last successful load; 0 = never.
+    pub last_success_ms: AtomicU64,
+    /// Failures since the last success.
+    pub consecutive_failures: AtomicU64,
+    /// Successful loads since start.
+    pub loads: AtomicU64,
+    /// Failed loads since start.
+    pub failures: AtomicU64,
+    /// Duration of the last successful fetch and parse, in microseconds.
+    pub fetch_micros: AtomicU64,
+    /// Duration of the last generation, in microseconds.
+    pub generate_micros: AtomicU64,
+    /// Size of the last state body, in bytes.
+    pub state_bytes: AtomicU64,
+    /// Number of records in the last published set.
+    pub records: AtomicU64,
+    /// Record sets published since start.
+    pub publishes: AtomicU64,
+    /// Leader changes seen (by ZooKeeper or by the state's `leader`).
+    pub leader_changes: AtomicU64,
+    /// True while a ZooKeeper session is open.
+    pub zk_connected: AtomicBool,
+    /// True once the `ZkDetectionTimeout` passed without a leader.
+    pub detection_timed_out: AtomicBool,
+    leader: Mutex<String>,
+}
+
+impl PollerStatus {
+    /// True once a state has loaded (the server may answer from then on).
+    pub fn ready(&self) -> bool {
+        self.last_success_ms.load(Ordering::Relaxed) != 0
+    }
+
+    /// The current leader `host:port`, or `""` when unknown.
+    pub fn leader(&self) -> String {
+        self.leader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_leader(&self, leader: &str) -> bool {
+        let mut l = self.leader.lock().unwrap_or_else(PoisonError::into_inner);
+        if *l == leader {
+            return false;
+        }
+        let was_known = !l.is_empty();
+        leader.clone_into(&mut l);
+        if was_known && !leader.is_empty() {
+            self.leader_changes.fetch_add(1, Ordering::Relaxed);
+        }
+        true
+    }
+}
+
+#[derive(Default)]
+struct Wake {
+    stop: bool,
+    reload: bool,
+}
+
+/// State shared by the poller, the detector and the handle.
+pub(crate) struct Shared {
+    wake: Mutex<Wake>,
+    cv: Condvar,
+    /// `[leader-or-"", others...]`; `None` until the detector reports.
+    masters: Mutex<Option<Vec<String>>>,
+    pub(crate) status: Arc<PollerStatus>,
+}
+
+impl Shared {
+    pub(crate) fn stopping(&self) -> bool {
+        self.wake
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stop
+    }
+
+    /// Sleeps up to `d`, returning early on stop.
+    pub(crate) fn sleep(&self, d: Duration) {
+        let _ = self.wait(Instant::now() + d);
+    }
+
+    /// Waits until `deadline`, a reload request or stop. Returns true when
+    /// a reload was requested.
+    fn wait(&self, deadline: Instant) -> bool {
+        let mut w = self.wake.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if w.stop {
+                return false;
+            }
+            if w.reload {
+                w.reload = false;
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            w = self
+                .cv
+                .wait_timeout(w, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    fn notify(&self, f: impl FnOnce(&mut Wake)) {
+        f(&mut self.wake.lock().unwrap_or_else(PoisonError::into_inner));
+        self.cv.notify_all();
+    }
+
+    /// A new master list from the detector; reloads at once.
+    pub(crate) fn set_masters(&self, list: Vec<String>, leader_changed: bool) {
+        if leader_changed {
+            let leader = list.first().cloned().unwrap_or_default();
+            self.status.set_leader(&leader);
+        }
+        *self.masters.lock().unwrap_or_else(PoisonError::into_inner) = Some(list);
+        self.notify(|w| w.reload = true);
+    }
+
+    pub(crate) fn set_leader(&self, leader: &str) {
+        self.status.set_leader(leader);
+    }
+
+    fn masters(&self) -> Option<Vec<String>> {
+        self.masters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A running poller. Dropping it stops the threads too.
+pub struct Poller {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Poller {
+    /// The shared status (clone the `Arc` for the metrics endpoint).
+    pub fn status(&self) -> &Arc<PollerStatus> {
+        &self.shared.status
+    }
+
+    /// Asks for a load now instead of at the next tick.
+    pub fn reload_now(&self) {
+        self.shared.notify(|w| w.reload = true);
+    }
+
+    /// Stops the threads and waits for them (at most one in-flight fetch,
+    /// bounded by the state timeout).
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.notify(|w| w.stop = true);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts the poller (and, for `zk://`, the detector) threads.
+///
+/// # Errors
+/// Thread creation failure.
+pub fn spawn(
+    cfg: PollerConfig,
+    publish: impl FnMut(RecordSet) + Send + 'static,
+) -> io::Result<Poller> {
+    let shared = Arc::new(Shared {
+        wake: Mutex::new(Wake::default()),
+        cv: Condvar::new(),
+        masters: Mutex::new(None),
+        status: Arc::new(PollerStatus::default()),
+    });
+    let mut threads = Vec::new();
+    let mut zk: Option<ZkUrl> = None;
+    match &cfg.source {
+        Source::Zk {
+            spec: DetectorSpec::Zk(url),
+            ..
+        } => zk = Some(url.clone()),
+        Source::Zk {
+            spec: DetectorSpec::Standalone(addr),
+            ..
+        } => shared.set_masters(vec![addr.clone()], true),
+        Source::Masters(list) => {
+            if let Some(first) = list.first() {
+                log::info!("the presumed leader is the first master: {first}");
+            }
+            *shared
+                .masters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(list.clone());
+        }
+        Source::StateFile(_) => {}
+    }
+    let mut poller = Poller {
+        shared: Arc::clone(&shared),
+        threads: Vec::new(),
+    };
+    if let Some(url) = zk {
+        let s = Arc::clone(&shared);
+        threads.push(
+            std::thread::Builder::new()
+                .name("zk-detector".into())
+                .spawn(move || crate::detector::run(&url, &s))?,
+        );
+    }
+    let s = Arc::clone(&shared);
+    let spawned = std::thread::Builder::new()
+        .name("state-poller".into())
+        .spawn(move || Loop::new(cfg, s).run(publish));
+    match spawned {
+        Ok(t) => threads.push(t),
+        Err(e) => {
+            poller.threads = threads;
+            return Err(e);
+        }
+    }
+    poller.threads = threads;
+    Ok(poller)
+}
+
+struct Loop {
+    cfg: PollerConfig,
+    shared: Arc<Shared>,
+    client: StateClient,
+    started: Instant,
+    last_problem: Option<String>,
+    file_stamp: Option<(SystemTime, u64)>,
+}
+
+impl Loop {
+    fn new(cfg: PollerConfig, shared: Arc<Shared>) -> Loop {
+        Loop {
+            client: StateClient::new(cfg.http.clone()),
+            cfg,
+            shared,
+            started: Instant::now(),
+            last_problem: None,
+            file_stamp: None,
+        }
+    }
+
+    fn run(mut self, mut publish: impl FnMut(RecordSet)) {
+        let status = Arc::clone(&self.shared.status);
+        let refresh = self.cfg.refresh.max(Duration::from_millis(100));
+        let mut next = Instant::now();
+        while !self.shared.stopping() {
+            let reload = self.wait_for_tick(next);
+            if self.shared.stopping() {
+                break;
+            }
+            if !reload && Instant::now() < next {
+                continue;
+            }
+            match self.load_once() {
+                Ok((records, fetch, gen, bytes)) => {
+                    status.fetch_micros.store(micros(fetch), Ordering::Relaxed);
+                    status.generate_micros.store(micros(gen), Ordering::Relaxed);
+                    status.state_bytes.store(bytes as u64, Ordering::Relaxed);
+                    status
+                        .records
+                        .store(records.len() as u64, Ordering::Relaxed);
+                    let failures = status.consecutive_failures.swap(0, Ordering::Relaxed);
+                    status.loads.fetch_add(1, Ordering::Relaxed);
+                    status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
+                    if self.last_problem.take().is_some() {
+                        log::info!(
+                            "state loaded again after {failures} failed attempt(s)"
+                        );
+                    }
+                    publish(records);
+                    status.publishes.fetch_add(1, Ordering::Relaxed);
+                    next = Instant::now() + refresh;
+                }
+                Err(e) => {
+                    let n =
+                        status.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
+                    status.failures.fetch_add(1, Ordering::Relaxed);
+                    let msg = e.to_string();
+                    if self.last_problem.as_deref() != Some(msg.as_str()) {
+                        log::warn!(
+                            "Error generating records: {msg}; keeping old DNS state"
+                        );
+                        self.last_problem = Some(msg);
+                    }
+                    let shift = u32::try_from(n.saturating_sub(1).min(16)).unwrap_or(16);
+                    next =
+                        Instant::now() + (FIRST_BACKOFF * (1u32 << shift)).min(refresh);
+                }
+            }
+            self.check_detection_timeout();
+        }
+    }
+
+    /// Waits for the next tick; true when woken by a reload request or a
+    /// changed state file.
+    fn wait_for_tick(&mut self, next: Instant) -> bool {
+        if !matches!(self.cfg.source, Source::StateFile(_)) {
+            return self.shared.wait(next);
+        }
+        loop {
+            let step = (Instant::now() + FILE_CHECK).min(next);
+            if self.shared.wait(step) {
+                return true;
+            }
+            if self.shared.stopping() || Instant::now() >= next {
+                return false;
+            }
+            if self.file_changed() {
+                return true;
+            }
+        }
+    }
+
+    fn file_changed(&self) -> bool {
+        let Source::StateFile(path) = &self.cfg.source else {
+            return false;
+        };
+        file_stamp(path) != self.file_stamp
+    }
+
+    fn load_once(
+        &mut self,
+    ) -> Result<(RecordSet, Duration, Duration, usize), FetchError> {
+        let t0 = Instant::now();
+        let (state, masters, bytes) = match &self.cfg.source {
+            Source::StateFile(path) => {
+                self.file_stamp = file_stamp(path);
+                let body = std::fs::read(path).map_err(|e| FetchError::File {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                })?;
+                let state = State::parse(&body).map_err(|error| FetchError::State {
+                    source: path.display().to_string(),
+                    error,
+                })?;
+                (state, Vec::new(), body.len())
+            }
+            Source::Masters(_) | Source::Zk { .. } => {
+                let masters = self.masters();
+                let loaded = self.client.load(&masters)?;
+                // The master that served the state is the leader now.
+                self.shared.set_leader(&loaded.master);
+                (loaded.state, masters, loaded.bytes)
+            }
+        };
+        let fetch = t0.elapsed();
+        let t1 = Instant::now();
+        let generated = generate(&state, &self.cfg.gen, &masters);
+        Ok((generated.records, fetch, t1.elapsed(), bytes))
+    }
+
+    /// The master list to try: the detector's, else the static fallback.
+    fn masters(&self) -> Vec<String> {
+        if let Some(list) = self.shared.masters() {
+            return list;
+        }
+        match &self.cfg.source {
+            Source::Zk { fallback, .. } => {
+                let mut l = vec![String::new()];
+                l.extend(fallback.iter().cloned());
+                l
+            }
+            Source::Masters(list) => list.clone(),
+            Source::StateFile(_) => Vec::new(),
+        }
+    }
+
+    fn check_detection_timeout(&self) {
+        let (Some(limit), Source::Zk { .. }) =
+            (self.cfg.zk_detection_timeout, &self.cfg.source)
+        else {
+            return;
+        };
+        let status = &self.shared.status;
+        if status.leader().is_empty()
+            && self.started.elapsed() >= limit
+            && !status.detection_timed_out.swap(true, Ordering::Relaxed)
+        {
+            log::error!(
+                "no leading master detected within ZkDetectionTimeout ({}s); still trying",
+                limit.as_secs()
+            );
+        }
+    }
+}
+
+fn file_stamp(path: &PathBuf) -> Option<(SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| {
+        u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+    })
+}

@@ -1,2 +1,0 @@
-//! `config.json`: every mesos-dns key with its default, matched
-//! case-insensitively, and its validation.
