@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""The side-by-side benchmark: mesos-dns (ours), NSD, Knot and the do-nothing responder.
+
+Called by run.sh (which installs the tools and builds everything); see README.md.
+
+Phases, each server in turn on 127.0.0.1 (the order rotates every round):
+  one      server pinned to CPU 1 (one worker), load pinned to CPU 0: dnsperf and
+           blast, ROUNDS rounds; then blast capped at 80% of each server's own
+           blast peak (lost queries, max latency); then dnsperf over TCP.
+  two      server on CPUs 0,1 with two workers, load unpinned: dnsperf -T 2, blast.
+  callgrind  a fixed number of queries to each server under valgrind's callgrind:
+           user-space instructions per answered query (repeatable on a noisy box),
+           and our server's top functions.
+Results: WORKDIR/results.jsonl (one JSON object per run); report.py turns it
+into WORKDIR/summary.md.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import measure  # noqa: E402
+import servers  # noqa: E402
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def probe_name(work):
+    with open(os.path.join(work, "cluster", "records.json")) as f:
+        recs = json.load(f)
+    return next(n for n in recs["As"] if n.startswith("mara-app-"))
+
+
+def record(out, r, phase, rnd=0):
+    r["phase"], r["round"] = phase, rnd
+    with open(out, "a") as f:
+        f.write(json.dumps(r) + "\n")
+    log("%-5s %-4s %-13s qps=%8.0f avg=%6.3fms max=%7.3fms lost=%-5s srv=%5.1f%% us/q=%-6s foreign=%.0f%%%s" % (
+        phase, r["server"], r["tool"], r["qps"] or 0, r["lat_avg_ms"] or 0, r["lat_max_ms"] or 0,
+        r["lost"], r["server_cpu_pct"], r["server_us_per_q"], r["foreign_cpu_pct"],
+        " ERROR " + r["error"][-300:] if "error" in r else ""))
+
+
+def phase_one(a, names, mk, out):
+    q = os.path.join(a.work, "queries.txt")
+    blast = os.path.join(a.work, "blast")
+    running = [mk(n).start("1", 1) for n in names]
+    try:
+        peaks = {}
+        for rnd in range(a.rounds):
+            order = running[rnd % len(running):] + running[:rnd % len(running)]
+            for s in order:
+                for tool in ("dnsperf", "blast"):
+                    r = measure.run(s, tool, q, a.duration, "0", blast=blast, wait=a.wait_idle)
+                    record(out, r, "one", rnd)
+                    if tool == "blast" and r["qps"]:
+                        peaks.setdefault(s.name, []).append(r["qps"])
+        for s in running:  # 80% of the server's own median peak: lost queries and max latency
+            if s.name in peaks:
+                rate = int(0.8 * statistics.median(peaks[s.name]))
+                r = measure.run(s, "blast", q, a.duration, "0", extra=["-Q", str(rate)],
+                                blast=blast, wait=a.wait_idle)
+                r["tool"] = "blast@80%"
+                record(out, r, "one")
+        for s in running:
+            if s.name != "resp":  # the responder has no TCP
+                r = measure.run(s, "dnsperf", q, a.duration, "0", extra=["-m", "tcp"],
+                                wait=a.wait_idle)
+                r["tool"] = "dnsperf-tcp"
+                record(out, r, "one")
+    finally:
+        for s in running:
+            s.stop()
+
+
+def phase_two(a, names, mk, out):
+    q = os.path.join(a.work, "queries.txt")
+    blast = os.path.join(a.work, "blast")
+    running = [mk(n).start("0,1", 2) for n in names]
+    try:
+        for s in running:
+            record(out, measure.run(s, "dnsperf", q, a.duration, None, extra=["-T", "2"],
+                                    wait=a.wait_idle), "two")
+            record(out, measure.run(s, "blast", q, a.duration, None, blast=blast,
+                                    wait=a.wait_idle), "two")
+    finally:
+        for s in running:
+            s.stop()
+
+
+def callgrind(a, name, mk, out):
+    """User-space instructions per answered query under callgrind."""
+    cg = os.path.join(a.work, "callgrind", name)
+    os.makedirs(cg, exist_ok=True)
+    for f in glob.glob(os.path.join(cg, "cg.*")):
+        os.remove(f)
+    wrap = ["valgrind", "--tool=callgrind", "--trace-children=yes",
+            "--callgrind-out-file=%s/cg.%%p" % cg]
+    qf = os.path.join(cg, "queries.txt")
+    with open(os.path.join(a.work, "queries.txt")) as src, open(qf, "w") as dst:
+        for i, line in enumerate(src):
+            if i >= a.cg_queries:
+                break
+            dst.write(line)
+    s = mk(name).start(None, 1, wrap=wrap, ready_timeout=300)
+    try:
+        time.sleep(1)
+        pids = s.pids()
+        for p in pids:
+            subprocess.run(["callgrind_control", "-z", str(p)], capture_output=True)
+        r = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(s.port), "-d", qf, "-n", "1",
+                            "-Q", str(a.cg_rate), "-c", "10", "-t", "5",
+                            "-O", "suppress=timeout,unexpected"],
+                           capture_output=True, text=True)
+        res = measure.parse(r.stdout)
+        for p in pids:
+            subprocess.run(["callgrind_control", "-d", str(p)], capture_output=True)
+        time.sleep(1)
+        ir, files = 0, []
+        for p in pids:
+            dumps = sorted(glob.glob("%s/cg.%d.*" % (cg, p)), key=lambda x: int(x.rsplit(".", 1)[1]))
+            if dumps:
+                files.append(dumps[-1])
+                ir += summary_ir(dumps[-1])
+    finally:
+        s.stop()
+    done = res["completed"] or 0
+    rec = {"server": name, "tool": "callgrind", "queries": a.cg_queries, "completed": done,
+           "lost": res["lost"], "ir": ir, "ir_per_q": round(ir / done) if done else None,
+           "files": [os.path.relpath(f, a.work) for f in files], "qps": None,
+           "lat_avg_ms": None, "lat_max_ms": None, "server_cpu_pct": 0, "server_us_per_q": None,
+           "foreign_cpu_pct": 0}
+    if files and name == "ours":
+        prof = os.path.join(a.work, "profile-ours.txt")
+        with open(prof, "w") as f:
+            subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=99"] + files,
+                           stdout=f, stderr=subprocess.STDOUT)
+        rec["profile"] = os.path.relpath(prof, a.work)
+    rec["phase"], rec["round"] = "callgrind", 0
+    with open(out, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    log("callgrind %-4s completed=%s/%s Ir=%d Ir/query=%s" % (name, done, a.cg_queries, ir, rec["ir_per_q"]))
+
+
+def summary_ir(path):
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(summary|totals):\s+(\d+)", line)
+            if m:
+                return int(m.group(2))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--servers", default="ours,nsd,knot,resp")
+    ap.add_argument("--binary", help="our mesos-dns binary")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=8)
+    ap.add_argument("--phases", default="one,two,callgrind")
+    ap.add_argument("--cg-queries", type=int, default=5000)
+    ap.add_argument("--cg-rate", type=int, default=1000)
+    ap.add_argument("--wait-idle", type=float, default=15,
+                    help="seconds to wait for an idle box before each run (0: don't)")
+    a = ap.parse_args()
+    names = [n for n in a.servers.split(",") if n]
+    probe = probe_name(a.work)
+    out = os.path.join(a.work, "results.jsonl")
+    if os.path.exists(out):
+        os.rename(out, out + ".previous")
+
+    def mk(n):
+        return servers.Server(n, a.work, probe, binary=a.binary)
+
+    phases = a.phases.split(",")
+    if "one" in phases:
+        phase_one(a, names, mk, out)
+    if "two" in phases:
+        phase_two(a, names, mk, out)
+    if "callgrind" in phases:
+        for n in names:
+            callgrind(a, n, mk, out)
+
+
+if __name__ == "__main__":
+    main()

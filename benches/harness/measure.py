@@ -1,0 +1,111 @@
+"""One load run (dnsperf or blast) against a server, with CPU accounting on both sides.
+
+The server's CPU time comes from its own /proc/<pid>/stat (utime + stime of the
+server and every process it forked; threads are included), so "server CPU
+microseconds per answered query" is what the server itself spent, kernel work
+in its system calls included. "foreign" is CPU that neither the server nor the
+load generator used (other jobs on the box, unattributed softirq): a run with
+much of it is noisy, and the report shows it.
+"""
+import os
+import re
+import subprocess
+import time
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def proc_ticks(pids):
+    t = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                s = f.read()
+            fields = s[s.rindex(")") + 2:].split()
+            t += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return t
+
+
+def box_ticks():
+    """(busy, total, steal) ticks over all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    steal = v[7] if len(v) > 7 else 0
+    total = sum(v[:8])
+    return total - idle - steal, total, steal
+
+
+def wait_idle(max_wait, need=0.9):
+    """Wait until the box is at least NEED idle over one second (other jobs share it)."""
+    deadline = time.time() + max_wait
+    while True:
+        b0, t0, _ = box_ticks()
+        time.sleep(1)
+        b1, t1, _ = box_ticks()
+        idle = 1 - (b1 - b0) / max(1, t1 - t0)
+        if idle >= need:
+            return True
+        if time.time() >= deadline:
+            return False
+
+
+def parse(out):
+    def grab(rx, cast=float):
+        m = re.search(rx, out)
+        return cast(m.group(1)) if m else None
+
+    r = {
+        "sent": grab(r"Queries sent:\s+(\d+)", int),
+        "completed": grab(r"Queries completed:\s+(\d+)", int),
+        "lost": grab(r"Queries lost:\s+(\d+)", int),
+        "qps": grab(r"Queries per second:\s+([\d.]+)"),
+        "runtime": grab(r"Run time \(s\):\s+([\d.]+)"),
+        "lat_avg_ms": grab(r"Average Latency \(s\):\s+([\d.]+)"),
+        "lat_max_ms": grab(r"Average Latency \(s\):.*max ([\d.]+)"),
+        "rcodes": grab(r"Response codes:\s+(.*)", str),
+    }
+    for k in ("lat_avg_ms", "lat_max_ms"):
+        if r[k] is not None:
+            r[k] = round(r[k] * 1000, 3)
+    return r
+
+
+def run(server, tool, queries, duration, load_cpus, extra=(), blast=None, wait=20):
+    """Runs TOOL against SERVER for DURATION seconds; returns the result dict."""
+    port = server.port
+    if tool == "blast":
+        cmd = [blast, "-p", str(port), "-d", queries, "-l", str(duration),
+               "-k", "8", "-w", "256", "-b", "32"]
+    else:
+        cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", queries,
+               "-l", str(duration), "-c", "10", "-q", "200", "-t", "1",
+               "-O", "suppress=timeout,unexpected"]
+    cmd += list(extra)
+    if load_cpus:
+        cmd = ["taskset", "-c", load_cpus] + cmd
+    idle = wait_idle(wait) if wait > 0 else None
+    pids = server.pids()
+    s0, (b0, t0, st0), w0 = proc_ticks(pids), box_ticks(), time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    s1, (b1, t1, st1), w1 = proc_ticks(pids), box_ticks(), time.time()
+    r = parse(out)
+    wall = w1 - w0
+    server_s = (s1 - s0) / HZ
+    load_s = ru.ru_utime + ru.ru_stime
+    busy_s = (b1 - b0) / HZ
+    r.update({
+        "server": server.name, "tool": tool, "cmd": " ".join(cmd), "idle_before": idle,
+        "server_cpu_pct": round(100 * server_s / wall, 1),
+        "load_cpu_pct": round(100 * load_s / wall, 1),
+        "foreign_cpu_pct": round(max(0.0, 100 * (busy_s - server_s - load_s) / wall), 1),
+        "steal_pct": round(100 * (st1 - st0) / max(1, t1 - t0), 1),
+        "server_us_per_q": round(server_s * 1e6 / r["completed"], 3) if r["completed"] else None,
+    })
+    if r["qps"] is None or os.WEXITSTATUS(status) != 0:
+        r["error"] = out[-2000:]
+    return r

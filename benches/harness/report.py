@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Turns bench.py's results.jsonl into a markdown summary: tables of medians,
+ratios of our server against NSD, Knot and the do-nothing responder from the
+same run, and the issue-8 goals checked against them.
+
+  report.py WORKDIR        (reads WORKDIR/results.jsonl, writes WORKDIR/summary.md, prints it)
+"""
+import json
+import os
+import statistics
+import sys
+
+LABEL = {"ours": "mesos-dns-rs", "nsd": "NSD", "knot": "Knot DNS", "resp": "do-nothing responder"}
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, unit="", nd=0):
+    if x is None:
+        return "-"
+    if unit == "k":
+        return "%.0fk" % (x / 1000)
+    return ("%." + str(nd) + "f") % x
+
+
+def ratio(x, y):
+    return "%.2f×" % (x / y) if x and y else "-"
+
+
+def main():
+    work = sys.argv[1]
+    rs = [json.loads(line) for line in open(os.path.join(work, "results.jsonl"))]
+    servers = [s for s in ("ours", "nsd", "knot", "resp") if any(r["server"] == s for r in rs)]
+
+    def pick(server, phase, tool):
+        return [r for r in rs if r["server"] == server and r["phase"] == phase and r["tool"] == tool]
+
+    out = []
+    machine = os.path.join(work, "machine.txt")
+    if os.path.exists(machine):
+        out += ["Machine: " + open(machine).read().strip(), ""]
+    fig = {}
+    for s in servers:
+        d, b = pick(s, "one", "dnsperf"), pick(s, "one", "blast")
+        cg = pick(s, "callgrind", "callgrind")
+        fig[s] = {
+            "dq": med([r["qps"] for r in d]), "bq": med([r["qps"] for r in b]),
+            "dq_all": [r["qps"] or 0 for r in d], "bq_all": [r["qps"] or 0 for r in b],
+            "lat": med([r["lat_avg_ms"] for r in d]),
+            "max": max([r["lat_max_ms"] or 0 for r in d] or [None]) if d else None,
+            "lost": sum(r["lost"] or 0 for r in d + b) if d + b else None,
+            "dus": med([r["server_us_per_q"] for r in d]), "bus": med([r["server_us_per_q"] for r in b]),
+            "foreign": max([r["foreign_cpu_pct"] for r in d + b] or [None]) if d + b else None,
+            "ir": cg[0]["ir_per_q"] if cg else None,
+            "n": len(d),
+        }
+    if any(f["n"] for f in fig.values()):
+        out += ["### One server core (server on CPU 1, load on CPU 0; medians of %d rounds)" % max(
+                    f["n"] for f in fig.values()), "",
+                "| server | dnsperf QPS (min-max) | blast QPS (min-max) | avg latency ms | max latency ms "
+                "| lost | server CPU µs/query (dnsperf / blast) | user instructions/query | foreign CPU % (worst) |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for s in servers:
+            f = fig[s]
+            rng = lambda xs: "%s-%s" % (fmt(min(xs), "k"), fmt(max(xs), "k")) if xs else "-"
+            out.append("| %s | %s (%s) | %s (%s) | %s | %s | %s | %s / %s | %s | %s |" % (
+                LABEL[s], fmt(f["dq"], "k"), rng(f["dq_all"]), fmt(f["bq"], "k"), rng(f["bq_all"]),
+                fmt(f["lat"], nd=3), fmt(f["max"], nd=2), fmt(f["lost"]), fmt(f["dus"], nd=2),
+                fmt(f["bus"], nd=2), fmt(f["ir"]), fmt(f["foreign"])))
+        out.append("")
+    elif any(f["ir"] for f in fig.values()):
+        out += ["| server | user instructions/query |", "|---|---|"]
+        out += ["| %s | %s |" % (LABEL[s], fmt(fig[s]["ir"])) for s in servers] + [""]
+
+    p80 = [r for s in servers for r in pick(s, "one", "blast@80%")]
+    if p80:
+        out += ["### At 80% of each server's own blast peak (one core)", "",
+                "| server | rate QPS | answered QPS | lost | avg latency ms | max latency ms |",
+                "|---|---|---|---|---|---|"]
+        for r in p80:
+            rate = r["cmd"].split("-Q ")[-1].split()[0]
+            out.append("| %s | %s | %s | %s | %s | %s |" % (
+                LABEL[r["server"]], fmt(float(rate), "k"), fmt(r["qps"], "k"), r["lost"],
+                fmt(r["lat_avg_ms"], nd=3), fmt(r["lat_max_ms"], nd=2)))
+        out.append("")
+    tcp = [r for s in servers for r in pick(s, "one", "dnsperf-tcp")]
+    two = [s for s in servers if pick(s, "two", "dnsperf") or pick(s, "two", "blast")]
+    if tcp or two:
+        out += ["### TCP (one core) and two workers (both cores, load unpinned)", "",
+                "| server | TCP dnsperf QPS | TCP lost | TCP CPU µs/query | 2 workers dnsperf -T 2 QPS "
+                "| 2 workers blast QPS | 2 workers CPU µs/query (blast) |", "|---|---|---|---|---|---|---|"]
+        for s in servers:
+            t, d2, b2 = pick(s, "one", "dnsperf-tcp"), pick(s, "two", "dnsperf"), pick(s, "two", "blast")
+            out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                LABEL[s], fmt(med([r["qps"] for r in t]), "k"), fmt(med([r["lost"] for r in t])),
+                fmt(med([r["server_us_per_q"] for r in t]), nd=2), fmt(med([r["qps"] for r in d2]), "k"),
+                fmt(med([r["qps"] for r in b2]), "k"), fmt(med([r["server_us_per_q"] for r in b2]), nd=2)))
+        out.append("")
+
+    if "ours" in fig:
+        o = fig["ours"]
+        out += ["### Ratios: mesos-dns-rs against the others (same run)", "",
+                "| against | dnsperf QPS | blast QPS | CPU µs/query (blast) | user instructions/query |",
+                "|---|---|---|---|---|"]
+        for s in servers[1:]:
+            f = fig[s]
+            out.append("| %s | %s | %s | %s | %s |" % (LABEL[s], ratio(o["dq"], f["dq"]), ratio(o["bq"], f["bq"]),
+                                                    ratio(o["bus"], f["bus"]), ratio(o["ir"], f["ir"])))
+        out.append("")
+        goals = []
+        n, k, z = fig.get("nsd", {}), fig.get("knot", {}), fig.get("resp", {})
+
+        def goal(text, ok):
+            goals.append("- [%s] %s" % ("x" if ok else " ", text))
+
+        if n.get("bus") and o["bus"]:
+            goal("CPU per answered query ≤ 0.85× NSD's (%.2f vs %.2f µs)" % (o["bus"], n["bus"]),
+                 o["bus"] <= 0.85 * n["bus"])
+        if z.get("bus") and o["bus"]:
+            goal("CPU per answered query within 10%% of the do-nothing responder's (%.2f vs %.2f µs)" % (
+                o["bus"], z["bus"]), o["bus"] <= 1.1 * z["bus"])
+        if n.get("ir") and o["ir"]:
+            goal("user instructions per query ≤ 0.5× NSD's (%d vs %d)" % (o["ir"], n["ir"]),
+                 o["ir"] <= 0.5 * n["ir"])
+        if n.get("bq") and o["bq"]:
+            goal("blast QPS ≥ 1.15× NSD's (%s)" % ratio(o["bq"], n["bq"]), o["bq"] >= 1.15 * n["bq"])
+        if k.get("bq") and o["bq"]:
+            goal("blast QPS ≥ 1.3× Knot's (%s)" % ratio(o["bq"], k["bq"]), o["bq"] >= 1.3 * k["bq"])
+        ours80 = [r for r in p80 if r["server"] == "ours"]
+        if ours80:
+            r = ours80[0]
+            goal("no lost queries and max latency < 5 ms at 80%% of our peak (lost %s, max %s ms)" % (
+                r["lost"], fmt(r["lat_max_ms"], nd=2)), r["lost"] == 0 and (r["lat_max_ms"] or 99) < 5)
+        if goals:
+            out += ["### Issue 8 goals", ""] + goals + [""]
+    prof = os.path.join(work, "profile-ours.txt")
+    if os.path.exists(prof):
+        out += ["### Top user-space costs of mesos-dns-rs (callgrind, self instructions)", "", "```"]
+        lines = open(prof).read().splitlines()
+        start = next((i for i, l in enumerate(lines) if "file:function" in l), None)
+        if start is not None:
+            top = [l for l in lines[start + 2:] if l.strip()][:15]
+            out += top
+        out += ["```", ""]
+    text = "\n".join(out)
+    with open(os.path.join(work, "summary.md"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
