@@ -1,0 +1,224 @@
+//! One HTTP/1.1 connection on its own thread: read a head within the
+//! header deadline, skip the body, answer, and keep the connection alive
+//! until the idle deadline.
+//!
+//! Every read and write has a deadline, so a client that stalls (slowloris,
+//! a reader that never drains) costs one parked thread of a capped pool
+//! until its deadline, never CPU and never a DNS worker:
+//!
+//! - a new connection must deliver a complete head within `header_timeout`;
+//! - between keep-alive requests, the next request must start within
+//!   `idle_timeout` and its head must complete `header_timeout` after its
+//!   first byte;
+//! - a head over `max_head_bytes` or with too many fields gets 431, a body
+//!   over `max_body_bytes` gets 413, and the connection closes;
+//! - a response must be taken by the client within `write_timeout`.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use super::request::{self, Body, HeadError, Method};
+use super::response::Response;
+use super::route::{self, Endpoint};
+use super::Shared;
+
+/// How a read or write ended early.
+enum Stop {
+    /// The peer closed, or the socket failed: just drop the connection.
+    Gone,
+    /// A deadline passed.
+    TimedOut,
+}
+
+/// Serves requests on `stream` until the client closes, a deadline passes,
+/// an error response closes the connection, or the server stops.
+pub fn serve(mut stream: TcpStream, shared: &Shared) {
+    let limits = &shared.limits;
+    let _ = stream.set_nodelay(true);
+    let mut buf: Vec<u8> = Vec::with_capacity(1024);
+    let mut first = true;
+    loop {
+        let waiting_since = Instant::now();
+        // A new connection gets header_timeout for its whole first head; a
+        // kept-alive one gets idle_timeout until the next request starts.
+        let idle_deadline = waiting_since
+            + if first {
+                limits.header_timeout
+            } else {
+                limits.idle_timeout
+            };
+        let mut head_deadline = first.then_some(idle_deadline);
+        first = false;
+        let (req, head_len) = loop {
+            if !buf.is_empty() {
+                match request::parse(&buf) {
+                    Ok(parsed) => break parsed,
+                    Err(HeadError::Partial) if buf.len() < limits.max_head_bytes => {}
+                    Err(HeadError::Partial | HeadError::TooManyHeaders) => {
+                        return fail(&mut stream, shared, 431);
+                    }
+                    Err(HeadError::Malformed | HeadError::BadLength) => {
+                        return fail(&mut stream, shared, 400);
+                    }
+                }
+                if head_deadline.is_none() {
+                    head_deadline = Some(Instant::now() + limits.header_timeout);
+                }
+            }
+            let deadline = head_deadline.unwrap_or(idle_deadline);
+            match read_some(&mut stream, &mut buf, deadline) {
+                Ok(()) => {}
+                Err(Stop::TimedOut) => {
+                    shared.stats.timed_out();
+                    if !buf.is_empty() {
+                        fail(&mut stream, shared, 408);
+                    }
+                    return;
+                }
+                Err(Stop::Gone) => return,
+            }
+            if shared.is_stopping() {
+                return;
+            }
+        };
+        buf.drain(..head_len);
+
+        let mut close = req.close;
+        match req.body {
+            Body::Empty => {}
+            Body::Chunked => close = true,
+            Body::Length(n) if n > limits.max_body_bytes => {
+                return fail(&mut stream, shared, 413);
+            }
+            Body::Length(n) => {
+                if req.expect_continue && (buf.len() as u64) < n {
+                    let deadline = Instant::now() + limits.write_timeout;
+                    if write_all(&mut stream, b"HTTP/1.1 100 Continue\r\n\r\n", deadline)
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                let deadline = Instant::now() + limits.header_timeout;
+                if let Err(stop) = skip_body(&mut stream, &mut buf, n, deadline) {
+                    if matches!(stop, Stop::TimedOut) {
+                        shared.stats.timed_out();
+                    }
+                    return;
+                }
+            }
+        }
+
+        let (endpoint, response) = route::handle(&shared.ctx, &shared.stats, &req);
+        shared.stats.count(endpoint, response.status);
+        close |= shared.is_stopping();
+        let mut out = Vec::with_capacity(response.body.len() + 256);
+        response.write_to(&mut out, req.http10, close, req.method == Method::Head);
+        let deadline = Instant::now() + limits.write_timeout;
+        match write_all(&mut stream, &out, deadline) {
+            Ok(()) => {}
+            Err(Stop::TimedOut) => {
+                shared.stats.timed_out();
+                return;
+            }
+            Err(Stop::Gone) => return,
+        }
+        if close {
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            return;
+        }
+    }
+}
+
+/// Sends a go-restful style error with `Connection: close`, best effort.
+fn fail(stream: &mut TcpStream, shared: &Shared, status: u16) {
+    shared.stats.count(Endpoint::Other, status);
+    let mut out = Vec::with_capacity(256);
+    Response::error(status).write_to(&mut out, false, true, false);
+    let deadline = Instant::now() + shared.limits.write_timeout;
+    let _ = write_all(stream, &out, deadline);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
+/// Reads what is available (at most 4 KiB) into `buf`, waiting until
+/// `deadline` at most.
+fn read_some(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<(), Stop> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Stop::TimedOut);
+        }
+        stream
+            .set_read_timeout(Some(remaining))
+            .map_err(|_| Stop::Gone)?;
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err(Stop::Gone),
+            Ok(n) => {
+                buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                return Ok(());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) => {}
+            Err(_) => return Err(Stop::Gone),
+        }
+    }
+}
+
+/// Consumes `len` body bytes: first those already in `buf`, then from the
+/// socket, by `deadline`.
+fn skip_body(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    len: u64,
+    deadline: Instant,
+) -> Result<(), Stop> {
+    let mut left = len;
+    loop {
+        let take = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        buf.drain(..take);
+        left -= take as u64;
+        if left == 0 {
+            return Ok(());
+        }
+        read_some(stream, buf, deadline)?;
+    }
+}
+
+fn write_all(
+    stream: &mut TcpStream,
+    mut data: &[u8],
+    deadline: Instant,
+) -> Result<(), Stop> {
+    while !data.is_empty() {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Stop::TimedOut);
+        }
+        stream
+            .set_write_timeout(Some(remaining))
+            .map_err(|_| Stop::Gone)?;
+        match stream.write(data) {
+            Ok(0) => return Err(Stop::Gone),
+            Ok(n) => data = data.get(n..).unwrap_or_default(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) => {}
+            Err(_) => return Err(Stop::Gone),
+        }
+    }
+    Ok(())
+}
+
+/// `SO_RCVTIMEO`/`SO_SNDTIMEO` expiry shows as `WouldBlock` on Unix and
+/// `TimedOut` on Windows.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}

@@ -1,0 +1,518 @@
+//! Routing and the endpoints: mesos-dns's `/v1/...` API with go-restful's
+//! request rules, plus `/metrics`, `/health` and `/ready`.
+//!
+//! go-restful (v1.1.3, as mesos-dns vendors it) checks, in this order:
+//!
+//! 1. the path, split on `/` after trimming slashes at both ends (so a
+//!    trailing slash still matches): no route gives `404: Page Not Found`;
+//! 2. the method: only GET routes exist, so anything else, HEAD included,
+//!    gives `405: Method Not Allowed`;
+//! 3. the body type: a request with `Content-Length` > 0 whose
+//!    `Content-Type` is not `application/json` gives
+//!    `415: Unsupported Media Type`;
+//! 4. `Accept`: empty, `*/*` or `application/json` (parameters ignored, any
+//!    element of a comma list) is fine, anything else gives
+//!    `406: Not Acceptable`.
+//!
+//! The query string is ignored. `/metrics`, `/health` and `/ready` are ours:
+//! they accept GET and HEAD and ignore `Accept`.
+
+use std::sync::atomic::Ordering;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mesos_records::RecordSet;
+
+use super::json::GoJson;
+use super::metrics;
+use super::request::{Method, Request};
+use super::response::Response;
+use super::{ApiContext, HttpStats};
+
+/// mesos-dns's `/v1/version` `Service` field.
+const SERVICE: &str = "Mesos-DNS";
+/// mesos-dns's `/v1/version` `URL` field.
+const URL: &str = "https://github.com/mesosphere/mesos-dns";
+/// The body of `/v1/hosts/{host}/ports`, which mesos-dns never implemented.
+const PORTS_BODY: &str = "To be implemented...";
+
+/// What a request asked for; also the `endpoint` label in our metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/v1/version`
+    Version,
+    /// `/v1/config`
+    Config,
+    /// `/v1/hosts/{host}`
+    Hosts,
+    /// `/v1/hosts/{host}/ports`
+    HostPorts,
+    /// `/v1/services/{service}`
+    Services,
+    /// `/v1/enumerate`
+    Enumerate,
+    /// `/v1/axfr`
+    Axfr,
+    /// `/metrics`
+    Metrics,
+    /// `/health`
+    Health,
+    /// `/ready`
+    Ready,
+    /// Anything else, and requests that could not be parsed.
+    Other,
+}
+
+impl Endpoint {
+    /// Every endpoint, in metrics order.
+    pub const ALL: [Endpoint; 11] = [
+        Endpoint::Version,
+        Endpoint::Config,
+        Endpoint::Hosts,
+        Endpoint::HostPorts,
+        Endpoint::Services,
+        Endpoint::Enumerate,
+        Endpoint::Axfr,
+        Endpoint::Metrics,
+        Endpoint::Health,
+        Endpoint::Ready,
+        Endpoint::Other,
+    ];
+
+    /// The metrics label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Endpoint::Version => "/v1/version",
+            Endpoint::Config => "/v1/config",
+            Endpoint::Hosts => "/v1/hosts",
+            Endpoint::HostPorts => "/v1/hosts/ports",
+            Endpoint::Services => "/v1/services",
+            Endpoint::Enumerate => "/v1/enumerate",
+            Endpoint::Axfr => "/v1/axfr",
+            Endpoint::Metrics => "/metrics",
+            Endpoint::Health => "/health",
+            Endpoint::Ready => "/ready",
+            Endpoint::Other => "other",
+        }
+    }
+
+    /// Index into per-endpoint counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// True for mesos-dns's go-restful routes.
+    fn is_restful(self) -> bool {
+        !matches!(
+            self,
+            Endpoint::Metrics | Endpoint::Health | Endpoint::Ready | Endpoint::Other
+        )
+    }
+}
+
+/// Finds the endpoint for a decoded path and the path parameter, if any.
+pub fn find(path: &str, enumeration_on: bool) -> (Endpoint, Option<&str>) {
+    let trimmed = path.trim_matches('/');
+    let mut tokens = [""; 5];
+    let mut n = 0;
+    for token in trimmed.split('/') {
+        match tokens.get_mut(n) {
+            Some(slot) => *slot = token,
+            None => return (Endpoint::Other, None),
+        }
+        n += 1;
+    }
+    let tokens = tokens.get(..n).unwrap_or_default();
+    match tokens {
+        ["v1", "version"] => (Endpoint::Version, None),
+        ["v1", "config"] => (Endpoint::Config, None),
+        ["v1", "hosts", host] if !host.is_empty() => (Endpoint::Hosts, Some(host)),
+        ["v1", "hosts", host, "ports"] if !host.is_empty() => {
+            (Endpoint::HostPorts, Some(host))
+        }
+        ["v1", "services", s] if !s.is_empty() => (Endpoint::Services, Some(s)),
+        ["v1", "enumerate"] if enumeration_on => (Endpoint::Enumerate, None),
+        ["v1", "axfr"] if enumeration_on => (Endpoint::Axfr, None),
+        ["metrics"] => (Endpoint::Metrics, None),
+        ["health"] => (Endpoint::Health, None),
+        ["ready"] => (Endpoint::Ready, None),
+        _ => (Endpoint::Other, None),
+    }
+}
+
+/// Answers one parsed request.
+pub fn handle(
+    ctx: &ApiContext,
+    stats: &HttpStats,
+    req: &Request,
+) -> (Endpoint, Response) {
+    let (endpoint, param) = find(&req.path, ctx.settings.enumeration_on);
+    if endpoint == Endpoint::Other {
+        return (endpoint, Response::error(404));
+    }
+    if endpoint.is_restful() {
+        if req.method != Method::Get {
+            return (endpoint, Response::error(405));
+        }
+        if req.content_length > 0
+            && !consumes_json(req.content_type.as_deref().unwrap_or(""))
+        {
+            return (endpoint, Response::error(415));
+        }
+        if !accepts_json(req.accept.as_deref().unwrap_or("")) {
+            return (endpoint, Response::error(406));
+        }
+    } else if !matches!(req.method, Method::Get | Method::Head) {
+        return (endpoint, Response::error(405));
+    }
+    let param = param.unwrap_or("");
+    let table = ctx.table.load();
+    let needs_data = matches!(
+        endpoint,
+        Endpoint::Hosts | Endpoint::Services | Endpoint::Enumerate | Endpoint::Axfr
+    );
+    if needs_data && !table.is_loaded() {
+        // mesos-dns does not listen at all before its first load; we do, and
+        // say so.
+        return (endpoint, Response::error(503));
+    }
+    let response = match endpoint {
+        Endpoint::Version => Response::json(version(&ctx.settings.version)),
+        Endpoint::Config => Response::json(config(&ctx.settings.config, table.serial())),
+        Endpoint::Hosts => Response::json(hosts(table.records(), param)),
+        Endpoint::HostPorts => Response::text(501, PORTS_BODY),
+        Endpoint::Services => Response::json(services(table.records(), param)),
+        Endpoint::Enumerate => Response::json(enumerate(table.records())),
+        Endpoint::Axfr => Response::json(axfr(ctx, table.records(), table.serial())),
+        Endpoint::Metrics => Response {
+            status: 200,
+            content_type: super::response::PROMETHEUS,
+            body: metrics::render(ctx, stats, &table).into_bytes(),
+        },
+        Endpoint::Health => Response::text(200, "OK\n"),
+        Endpoint::Ready => ready(ctx, table.is_loaded()),
+        Endpoint::Other => Response::error(404),
+    };
+    (endpoint, response)
+}
+
+/// go-restful's `matchesContentType` for a route that consumes JSON: any
+/// comma-separated element whose media type (before `;`, spaces trimmed)
+/// is exactly `application/json`.
+fn consumes_json(content_type: &str) -> bool {
+    content_type
+        .split(',')
+        .any(|each| media_type(each) == "application/json")
+}
+
+/// go-restful's `matchesAccept` for a route that produces JSON: empty means
+/// `*/*`; any element equal to `*/*` or `application/json` matches. Quality
+/// values are ignored (even `q=0`), and `application/*` does not match.
+fn accepts_json(accept: &str) -> bool {
+    if accept.is_empty() {
+        return true;
+    }
+    accept.split(',').any(|each| {
+        let t = media_type(each);
+        t == "*/*" || t == "application/json"
+    })
+}
+
+fn media_type(element: &str) -> &str {
+    element.split(';').next().unwrap_or("").trim_matches(' ')
+}
+
+/// The lookup key mesos-dns builds from a path parameter: lowercased, every
+/// `.*` removed, and a trailing dot (spec 5.3).
+pub fn lookup_key(name: &str) -> String {
+    let mut key = name.to_lowercase().replace(".*", "");
+    if !key.ends_with('.') {
+        key.push('.');
+    }
+    key
+}
+
+fn version(version: &str) -> String {
+    let mut j = GoJson::new();
+    j.begin_object();
+    j.key("Service");
+    j.string(SERVICE);
+    j.key("URL");
+    j.string(URL);
+    j.key("Version");
+    j.string(version);
+    j.end_object();
+    j.finish()
+}
+
+/// The config as given (Go field order, secret already redacted), with
+/// `SOASerial` showing the serial currently served.
+fn config(config: &serde_json::Value, serial: u32) -> String {
+    let mut j = GoJson::new();
+    match config.as_object() {
+        Some(map) => {
+            j.begin_object();
+            for (k, v) in map {
+                j.key(k);
+                if k == "SOASerial" {
+                    j.uint(u64::from(serial));
+                } else {
+                    j.value(v);
+                }
+            }
+            j.end_object();
+        }
+        None => j.value(config),
+    }
+    j.finish()
+}
+
+fn hosts(records: &RecordSet, host: &str) -> String {
+    let key = lookup_key(host);
+    let mut j = GoJson::new();
+    j.begin_array();
+    let mut any = false;
+    let v4 = records
+        .a
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .map(|ip| ip.to_string());
+    let v6 = records
+        .aaaa
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .map(|ip| ip.to_string());
+    for ip in v4.chain(v6) {
+        any = true;
+        j.begin_object();
+        j.key("host");
+        j.string(&key);
+        j.key("ip");
+        j.string(&ip);
+        j.end_object();
+    }
+    if !any {
+        j.begin_object();
+        j.key("host");
+        j.string("");
+        j.key("ip");
+        j.string("");
+        j.end_object();
+    }
+    j.end_array();
+    j.finish()
+}
+
+fn services(records: &RecordSet, service: &str) -> String {
+    let key = lookup_key(service);
+    let mut j = GoJson::new();
+    j.begin_array();
+    let mut any = false;
+    let entry = |j: &mut GoJson, service: &str, host: &str, ip: &str, port: &str| {
+        j.begin_object();
+        for (k, v) in [
+            ("service", service),
+            ("host", host),
+            ("ip", ip),
+            ("port", port),
+        ] {
+            j.key(k);
+            j.string(v);
+        }
+        j.end_object();
+    };
+    for srv in records.srv.get(&key).into_iter().flatten() {
+        let port = srv.port.to_string();
+        if let Some(ip) = records.a.get(&srv.target).and_then(|s| s.first()) {
+            entry(&mut j, service, &srv.target, &ip.to_string(), &port);
+            any = true;
+        }
+        if let Some(ip) = records.aaaa.get(&srv.target).and_then(|s| s.first()) {
+            entry(&mut j, service, &srv.target, &ip.to_string(), &port);
+            any = true;
+        }
+    }
+    if !any {
+        entry(&mut j, "", "", "", "");
+    }
+    j.end_array();
+    j.finish()
+}
+
+fn enumerate(records: &RecordSet) -> String {
+    let frameworks = &records.enumeration.frameworks;
+    let mut j = GoJson::new();
+    j.begin_object();
+    j.key("frameworks");
+    if frameworks.is_empty() {
+        j.null();
+    } else {
+        j.begin_array();
+        for fw in frameworks {
+            j.begin_object();
+            j.key("tasks");
+            j.begin_array();
+            for task in &fw.tasks {
+                j.begin_object();
+                j.key("name");
+                j.string(&task.name);
+                j.key("id");
+                j.string(&task.id);
+                j.key("records");
+                if task.records.is_empty() {
+                    j.null();
+                } else {
+                    j.begin_array();
+                    for r in &task.records {
+                        j.begin_object();
+                        j.key("name");
+                        j.string(&r.name);
+                        j.key("host");
+                        j.string(&r.host);
+                        j.key("rtype");
+                        j.string(r.rtype);
+                        j.end_object();
+                    }
+                    j.end_array();
+                }
+                j.end_object();
+            }
+            j.end_array();
+            j.key("name");
+            j.string(&fw.name);
+            j.end_object();
+        }
+        j.end_array();
+    }
+    j.end_object();
+    j.finish()
+}
+
+fn axfr(ctx: &ApiContext, records: &RecordSet, serial: u32) -> String {
+    let s = &ctx.settings;
+    let mut j = GoJson::new();
+    j.begin_object();
+    j.key("TTL");
+    j.int(s.ttl);
+    j.key("Serial");
+    j.uint(u64::from(serial));
+    j.key("RefreshSeconds");
+    j.int(s.refresh_seconds);
+    j.key("Mname");
+    j.string(&s.soa_mname);
+    j.key("Rname");
+    j.string(&s.soa_rname);
+    j.key("Domain");
+    j.string(&s.domain);
+    j.key("Records");
+    j.begin_object();
+    j.key("As");
+    string_map(&mut j, &records.a, |ip| ip.to_string());
+    j.key("AAAAs");
+    string_map(&mut j, &records.aaaa, |ip| ip.to_string());
+    j.key("SRVs");
+    string_map(&mut j, &records.srv, |srv| {
+        format!("{}:{}", srv.target, srv.port)
+    });
+    j.end_object();
+    j.end_object();
+    j.finish()
+}
+
+/// A Go `map[string][]string`: keys sorted (the `BTreeMap` order is Go's
+/// byte order), values as arrays.
+fn string_map<T>(
+    j: &mut GoJson,
+    map: &std::collections::BTreeMap<String, std::collections::BTreeSet<T>>,
+    show: impl Fn(&T) -> String,
+) {
+    j.begin_object();
+    for (name, values) in map {
+        j.key(name);
+        j.begin_array();
+        for v in values {
+            j.string(&show(v));
+        }
+        j.end_array();
+    }
+    j.end_object();
+}
+
+/// `/ready`: 200 once a state load succeeded and the last success is no
+/// older than [`ApiContext::ready_window_secs`].
+fn ready(ctx: &ApiContext, loaded: bool) -> Response {
+    let last = ctx.last_load.load(Ordering::Relaxed);
+    if !loaded || last == 0 {
+        return Response::text(503, "not ready: no Mesos state loaded yet\n");
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let age = now.saturating_sub(last);
+    let window = ctx.ready_window_secs();
+    if age > window {
+        let body =
+            format!("not ready: last Mesos state load {age} s ago (limit {window} s)\n");
+        return Response::text(503, &body);
+    }
+    Response::text(200, "ready\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_slash_and_depth() {
+        assert_eq!(find("/v1/version/", false).0, Endpoint::Version);
+        assert_eq!(find("/v1/version//", false).0, Endpoint::Version);
+        assert_eq!(find("/", false).0, Endpoint::Other);
+        assert_eq!(find("/v1/hosts/", false).0, Endpoint::Other);
+        assert_eq!(
+            find("/v1/hosts/a.mesos", false),
+            (Endpoint::Hosts, Some("a.mesos"))
+        );
+        assert_eq!(
+            find("/v1/hosts/a/ports/", false),
+            (Endpoint::HostPorts, Some("a"))
+        );
+        assert_eq!(find("/v1/hosts/a/b", false).0, Endpoint::Other);
+        assert_eq!(find("/a/b/c/d/e/f/g", false).0, Endpoint::Other);
+        assert_eq!(find("/v1/axfr", false).0, Endpoint::Other);
+        assert_eq!(find("/v1/axfr", true).0, Endpoint::Axfr);
+        assert_eq!(find("/v1/enumerate", true).0, Endpoint::Enumerate);
+    }
+
+    #[test]
+    fn accept_rule_follows_go_restful() {
+        assert!(accepts_json(""));
+        assert!(accepts_json("*/*"));
+        assert!(accepts_json("application/json"));
+        assert!(accepts_json("text/html, application/json;q=0.9"));
+        assert!(accepts_json("application/json;q=0"));
+        assert!(!accepts_json("application/xml"));
+        assert!(!accepts_json("application/*"));
+        assert!(!accepts_json("APPLICATION/JSON"));
+    }
+
+    #[test]
+    fn content_type_rule_follows_go_restful() {
+        assert!(consumes_json("application/json"));
+        assert!(consumes_json("application/json; charset=utf-8"));
+        assert!(!consumes_json(""));
+        assert!(!consumes_json("text/plain"));
+    }
+
+    /// Spec 5.3: lowercase, `.*` removed, trailing dot added.
+    #[test]
+    fn lookup_key_normalizes_like_mesos_dns() {
+        assert_eq!(lookup_key("Bob.*.Mesos"), "bob.mesos.");
+        assert_eq!(
+            lookup_key("chronos.*.marathon.mesos."),
+            "chronos.marathon.mesos."
+        );
+        assert_eq!(lookup_key(".*"), ".");
+    }
+}
