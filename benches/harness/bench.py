@@ -23,11 +23,14 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
 import measure  # noqa: E402
 import servers  # noqa: E402
+import synth  # noqa: E402
 
 
 def log(*a):
@@ -50,11 +53,72 @@ def record(out, r, phase, rnd=0):
         " ERROR " + r["error"][-300:] if "error" in r else ""))
 
 
+def check_records(a, mk, out):
+    """Our /v1/axfr against the records the spec rules give for the synthetic state.
+
+    On a difference the zone is rewritten from our /v1/axfr, so NSD, Knot and the
+    responder still serve exactly what our server serves; the report shows it."""
+    s = mk("ours").start("1", 1)
+    try:
+        url = "http://127.0.0.1:%d/v1/axfr" % servers.HTTP_PORT
+        with urllib.request.urlopen(url, timeout=30) as r:
+            body = r.read()
+    except OSError as e:
+        log("check: no /v1/axfr from our server (%s); the zone stays as the spec rules give it" % e)
+        return
+    finally:
+        s.stop()
+    path = os.path.join(a.work, "axfr.json")
+    with open(path, "wb") as f:
+        f.write(body)
+    expected = synth.load_records(os.path.join(a.work, "cluster", "records.json"))
+    actual = synth.load_records(path)
+    diff = synth.differences(expected, actual)
+    rec = {"server": "ours", "tool": "axfr-check", "phase": "check", "round": 0,
+           "names_differ": len(diff), "examples": diff[:5]}
+    with open(out, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    if diff:
+        log("check: %d names differ between our /v1/axfr and the spec rules, e.g.\n  %s\n"
+            "rewriting the zone from our /v1/axfr" % (len(diff), "\n  ".join(diff[:5])))
+        synth.write_zone(actual, os.path.join(a.work, "mesos.zone"))
+    else:
+        log("check: our /v1/axfr matches the spec rules (%d A, %d SRV names)" % (
+            len(expected["As"]), len(expected["SRVs"])))
+
+
+def check_answers(a, running, out, count=300):
+    """Every server's (rcode, answer count) against NSD's for the first COUNT queries."""
+    ref = next((s for s in running if s.name == "nsd"), running[0])
+    qs = []
+    with open(os.path.join(a.work, "queries.txt")) as f:
+        for line in f:
+            name, qtype = line.split()
+            qs.append((name, {"A": 1, "SRV": 33}[qtype]))
+            if len(qs) >= count:
+                break
+    want = [servers.dns_query(ref.port, n, t) for n, t in qs]
+    for s in running:
+        if s is ref:
+            continue
+        got = [servers.dns_query(s.port, n, t) for n, t in qs]
+        bad = [(q, w, g) for q, w, g in zip(qs, want, got) if w != g]
+        rec = {"server": s.name, "tool": "answer-check", "phase": "check", "round": 0,
+               "against": ref.name, "queries": len(qs), "differ": len(bad),
+               "examples": ["%s type %d: %s (rcode, answers) %s, %s %s" % (q[0], q[1], ref.name, w, s.name, g)
+                            for q, w, g in bad[:5]]}
+        with open(out, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        log("check: %s vs %s: %d of %d answers differ in rcode or answer count%s" % (
+            s.name, ref.name, len(bad), len(qs), "".join("\n  " + e for e in rec["examples"])))
+
+
 def phase_one(a, names, mk, out):
     q = os.path.join(a.work, "queries.txt")
     blast = os.path.join(a.work, "blast")
     running = [mk(n).start("1", 1) for n in names]
     try:
+        check_answers(a, running, out)
         peaks = {}
         for rnd in range(a.rounds):
             order = running[rnd % len(running):] + running[:rnd % len(running)]
@@ -183,6 +247,8 @@ def main():
         return servers.Server(n, a.work, probe, binary=a.binary)
 
     phases = a.phases.split(",")
+    if "ours" in names:
+        check_records(a, mk, out)
     if "one" in phases:
         phase_one(a, names, mk, out)
     if "two" in phases:

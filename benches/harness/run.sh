@@ -15,7 +15,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-export PATH="$PATH:/usr/sbin:/sbin"
+export PATH="$PATH:/usr/sbin:/sbin" PYTHONDONTWRITEBYTECODE=1
 
 TASKS=10000 ROUNDS=3 DURATION=8 CG_QUERIES=5000 WAIT_IDLE=15
 SERVERS=ours,nsd,knot,resp PHASES=one,two,callgrind BINARY= WORK=

@@ -195,8 +195,8 @@ def ours_config(port, workers):
         "SOAMinttl": 60,
         "ExternalOn": False,
         "IPSources": ["netinfo", "mesos", "host"],
-        # extension key of mesos-dns-rs: DNS worker threads (one SO_REUSEPORT socket each)
-        "Workers": workers,
+        # extension key of mesos-dns-rs: DNS worker threads
+        "DnsWorkers": workers,
     }
 
 

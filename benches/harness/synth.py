@@ -173,7 +173,11 @@ def cmd_state(a):
 
 
 def cmd_zone(a):
-    r = load_records(a.records)
+    print("zone: %d records -> %s" % (write_zone(load_records(a.records), a.outfile), a.outfile))
+
+
+def write_zone(r, outfile):
+    """Writes records r (load_records' shape) as a zone file; returns the record count."""
     out = ["$TTL 60",
            "mesos. 60 IN SOA ns1.mesos. root.ns1.mesos. 1 60 600 86400 60",
            "mesos. 60 IN NS ns1.mesos."]
@@ -185,9 +189,9 @@ def cmd_zone(a):
         for v in vals:
             target, port = v.rsplit(":", 1)
             out.append("%s 60 IN SRV 0 1 %s %s" % (name, port, target))
-    with open(a.outfile, "w") as f:
+    with open(outfile, "w") as f:
         f.write("\n".join(out) + "\n")
-    print("zone: %d records -> %s" % (len(out), a.outfile))
+    return len(out)
 
 
 def mixed_case(rng, name):
@@ -218,15 +222,18 @@ def cmd_queries(a):
         len(lines), len(a_names), len(srv_names), a.outfile))
 
 
+def differences(x, y):
+    """The names whose record sets differ between x and y, as printable lines."""
+    return ["%s %s: expected %s, got %s" % (k, name, x[k].get(name), y[k].get(name))
+            for k in ("As", "AAAAs", "SRVs") for name in sorted(set(x[k]) | set(y[k]))
+            if x[k].get(name) != y[k].get(name)]
+
+
 def cmd_compare(a):
     x, y = load_records(a.expected), load_records(a.actual)
-    bad = 0
-    for k in ("As", "AAAAs", "SRVs"):
-        for name in sorted(set(x[k]) | set(y[k])):
-            if x[k].get(name) != y[k].get(name):
-                bad += 1
-                if bad <= 10:
-                    print("%s %s: expected %s, got %s" % (k, name, x[k].get(name), y[k].get(name)))
+    diff = differences(x, y)
+    bad = len(diff)
+    print("\n".join(diff[:10]))
     print("compare: %d names differ (%d A, %d SRV names expected)" % (
         bad, len(x["As"]), len(x["SRVs"])))
     sys.exit(1 if bad else 0)
