@@ -37,16 +37,16 @@ fn response(rr: &[u8]) -> Vec<u8> {
 }
 
 fn q_err(p: &[u8]) -> WireError {
-    parse_query(p).err().expect("query must be rejected")
+    parse_query(p).expect_err("query must be rejected")
 }
 
 fn m_err(p: &[u8]) -> WireError {
-    Message::parse(p).err().expect("message must be rejected")
+    Message::parse(p).expect_err("message must be rejected")
 }
 
 fn name_err(msg: &[u8], at: usize) -> WireError {
     let mut r = Reader::at(msg, at).unwrap();
-    Name::parse(&mut r).err().expect("name must be rejected")
+    Name::parse(&mut r).expect_err("name must be rejected")
 }
 
 // --- truncation -----------------------------------------------------------
