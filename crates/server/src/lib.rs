@@ -9,6 +9,11 @@ pub mod config;
 
 // DNS serving: the answer table and the workers around it.
 pub mod table;
+pub mod answer;
+pub mod dns_config;
+pub mod socket;
+pub mod stats;
+mod template;
 
 // The HTTP API and metrics.
 pub mod http;

@@ -1,0 +1,280 @@
+//! The sans-IO answer function: query bytes in, response bytes out.
+//!
+//! [`answer`] is a pure function of the table and the packet (plus the
+//! random shuffle), so it is unit-tested, benched and fuzzed without a
+//! socket. The request policy, in order (spec 5.2 with the fixes of spec
+//! section 0):
+//!
+//! 1. shorter than a header, or QR set: dropped;
+//! 2. OPCODE other than QUERY: NOTIMP (RFC 1035 §4.1.1);
+//! 3. malformed, no question or several (RFC 9619): FORMERR;
+//! 4. EDNS version above 0: BADVERS (RFC 6891 §6.1.3);
+//! 5. a name under the domain: class other than IN is REFUSED; before the
+//!    first state load, SERVFAIL; otherwise the precompiled answer, or
+//!    NXDOMAIN/NODATA with the apex SOA (RFC 2308);
+//! 6. any other name (and DS at the apex, which belongs to the parent
+//!    zone): forwarded to the zone's or the default upstreams, or REFUSED
+//!    when `ExternalOn` is false or there is no upstream.
+//!
+//! Every response echoes the client's question bytes (so its letter case
+//! comes back) and carries an OPT record when the query had one, with our
+//! payload size and the DO bit copied (RFC 6891 §7, RFC 3225 §3).
+//! The `.*` normalization of mesos-dns removes every `*` label after the
+//! first from the lookup key (`bob.*.mesos` finds `bob.mesos`).
+
+use dns_wire::{
+    parse_query, write_formerr, write_opt, Class, Edns, Flags, Header, Opcode, Query,
+    Rcode, Rtype, Writer, HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
+};
+
+use crate::stats::{Transport, RCODE_BADVERS};
+use crate::table::{in_zone, Kind, Table};
+
+/// Largest DNS message over TCP (RFC 1035 §4.2.2).
+pub const MAX_TCP_MESSAGE: usize = 65_535;
+
+/// What to do with a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Send the first `n` octets of the output buffer.
+    Reply(usize),
+    /// Forward the query unchanged to upstream group `group` (0 = the
+    /// default `Resolvers`, k = the k-th `ZoneResolvers` entry).
+    Forward {
+        /// The upstream group.
+        group: usize,
+    },
+    /// Send nothing.
+    Drop,
+}
+
+/// What the stats need to know about an answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Meta {
+    pub qtype: u16,
+    /// Rcode slot (0..=15, or [`RCODE_BADVERS`]).
+    pub rcode: usize,
+    /// TC set, or answers trimmed to fit.
+    pub truncated: bool,
+}
+
+/// Answers `packet`, received over `transport`, into `out` (which should
+/// hold at least 512 octets for UDP and 65535 for TCP; a smaller buffer
+/// lowers the size limit). See the module docs for the policy.
+pub fn answer(
+    table: &Table,
+    packet: &[u8],
+    out: &mut [u8],
+    transport: Transport,
+) -> Answer {
+    answer_meta(table, packet, out, transport).0
+}
+
+/// The size limit of a response to `q` over `transport`.
+pub(crate) fn size_limit(q: &Query<'_>, edns_max: u16, transport: Transport) -> usize {
+    match transport {
+        Transport::Tcp => MAX_TCP_MESSAGE,
+        Transport::Udp => q.edns.map_or(512, |e| {
+            usize::from(e.udp_payload.clamp(512, edns_max.max(512)))
+        }),
+    }
+}
+
+pub(crate) fn answer_meta(
+    table: &Table,
+    packet: &[u8],
+    out: &mut [u8],
+    transport: Transport,
+) -> (Answer, Meta) {
+    let mut meta = Meta::default();
+    let Some(head) = packet.first_chunk::<HEADER_LEN>() else {
+        return (Answer::Drop, meta);
+    };
+    let flags = Header::from_bytes(head).flags;
+    if flags.qr() {
+        return (Answer::Drop, meta);
+    }
+    let settings = &table.settings;
+    let parsed = parse_query(packet);
+    if flags.opcode() != Opcode::QUERY {
+        meta.rcode = usize::from(Rcode::NOTIMP.0);
+        let n = match &parsed {
+            Ok(q) => error(q, Rcode::NOTIMP, settings.edns_max, out),
+            Err(_) => header_only(packet, Rcode::NOTIMP, out),
+        };
+        return (n.map_or(Answer::Drop, Answer::Reply), meta);
+    }
+    let Ok(q) = parsed else {
+        meta.rcode = usize::from(Rcode::FORMERR.0);
+        let n = header_only(packet, Rcode::FORMERR, out);
+        return (n.map_or(Answer::Drop, Answer::Reply), meta);
+    };
+    meta.qtype = q.qtype.0;
+    let reply = |rcode: Rcode, out: &mut [u8], meta: &mut Meta| {
+        meta.rcode = if rcode == Rcode::BADVERS {
+            RCODE_BADVERS
+        } else {
+            usize::from(rcode.0 & 0xF)
+        };
+        error(&q, rcode, settings.edns_max, out).map_or(Answer::Drop, Answer::Reply)
+    };
+    if q.edns.is_some_and(|e| e.version > 0) {
+        return (reply(Rcode::BADVERS, out, &mut meta), meta);
+    }
+    let mut lower = [0u8; MAX_NAME_LEN];
+    let mut norm = [0u8; MAX_NAME_LEN];
+    let key = normalize(q.qname.to_lowercase(&mut lower), &mut norm);
+    let apex: &[u8] = &table.apex;
+    let parent_side = q.qtype == Rtype(43) && key == apex; // DS
+    if !in_zone(key, apex) || parent_side {
+        let group = table
+            .routes
+            .zones
+            .iter()
+            .find(|(z, _)| in_zone(key, z) && !(parent_side && **z == *key))
+            .map_or(0, |&(_, g)| g);
+        let has = table
+            .routes
+            .has_upstreams
+            .get(group)
+            .copied()
+            .unwrap_or(false);
+        if !settings.external_on || !has {
+            return (reply(Rcode::REFUSED, out, &mut meta), meta);
+        }
+        return (Answer::Forward { group }, meta);
+    }
+    if q.qclass != Class::IN {
+        return (reply(Rcode::REFUSED, out, &mut meta), meta);
+    }
+    if !table.is_loaded() {
+        return (reply(Rcode::SERVFAIL, out, &mut meta), meta);
+    }
+    let kind = match q.qtype {
+        Rtype::A => Some(Kind::A),
+        Rtype::AAAA => Some(Kind::Aaaa),
+        Rtype::SRV => Some(Kind::Srv),
+        Rtype::ANY => Some(Kind::Any),
+        Rtype::SOA => Some(Kind::Soa),
+        Rtype::NS => Some(Kind::Ns),
+        _ => None,
+    };
+    let (template, rcode) = match table.lookup(key, kind) {
+        Ok(t) if t.ancount() > 0 => (Some(t), Rcode::NOERROR),
+        Ok(_) | Err(true) => (table.negative(true), Rcode::NOERROR),
+        Err(false) => (table.negative(false), Rcode::NXDOMAIN),
+    };
+    let Some(template) = template else {
+        return (reply(Rcode::SERVFAIL, out, &mut meta), meta);
+    };
+    let limit = size_limit(&q, settings.edns_max, transport).min(out.len());
+    let opt_len = if q.edns.is_some() { OPT_LEN } else { 0 };
+    let body_start = HEADER_LEN + q.question.len();
+    let Some(qdst) = out.get_mut(HEADER_LEN..body_start) else {
+        return (Answer::Drop, meta);
+    };
+    qdst.copy_from_slice(q.question);
+    let Some(body_limit) = limit.checked_sub(opt_len).filter(|&l| l >= body_start) else {
+        return (Answer::Drop, meta);
+    };
+    let r = template.render(out, body_start, body_limit);
+    let tc = r.answers_cut && transport == Transport::Udp && settings.set_truncate_bit;
+    meta.truncated = r.answers_cut;
+    meta.rcode = usize::from(rcode.0);
+    let h = Header {
+        id: q.header.id,
+        flags: Flags(0)
+            .with_qr(true)
+            .with_aa(true)
+            .with_tc(tc)
+            .with_rd(flags.rd())
+            .with_cd(flags.cd())
+            .with_ra(settings.recurse_on)
+            .with_rcode(rcode),
+        qdcount: 1,
+        ancount: r.ancount,
+        nscount: r.nscount,
+        arcount: r.arcount + u16::from(q.edns.is_some()),
+    };
+    if let Some(dst) = out.first_chunk_mut::<HEADER_LEN>() {
+        *dst = h.to_bytes();
+    }
+    let mut end = r.end;
+    if let Some(e) = q.edns {
+        let Some(tail) = out.get_mut(end..) else {
+            return (Answer::Drop, meta);
+        };
+        let mut w = Writer::new(tail);
+        if write_opt(&mut w, &our_edns(e, Rcode::NOERROR, settings.edns_max)).is_err() {
+            return (Answer::Drop, meta);
+        }
+        end += OPT_LEN;
+    }
+    (Answer::Reply(end), meta)
+}
+
+/// The OPT record we send back: our payload size, version 0, DO copied.
+fn our_edns(query: Edns, rcode: Rcode, edns_max: u16) -> Edns {
+    Edns {
+        udp_payload: edns_max.max(512),
+        ext_rcode: rcode.extended(),
+        version: 0,
+        dnssec_ok: query.dnssec_ok,
+    }
+}
+
+/// A response with no records: header, question, OPT if the query had one.
+pub(crate) fn error(
+    q: &Query<'_>,
+    rcode: Rcode,
+    edns_max: u16,
+    out: &mut [u8],
+) -> Option<usize> {
+    let mut w = Writer::new(out);
+    q.response_header(rcode).write(&mut w).ok()?;
+    w.bytes(q.question).ok()?;
+    if let Some(e) = q.edns {
+        write_opt(&mut w, &our_edns(e, rcode, edns_max)).ok()?;
+    }
+    Some(w.len())
+}
+
+/// A header-only response (no question could be parsed).
+fn header_only(packet: &[u8], rcode: Rcode, out: &mut [u8]) -> Option<usize> {
+    let n = write_formerr(packet, out).ok()?;
+    let b = out.get_mut(3)?;
+    *b = (*b & 0xF0) | (rcode.low() & 0x0F);
+    Some(n)
+}
+
+/// Removes every `*` label after the first (mesos-dns's `.*` stripping).
+fn normalize<'b>(lower: &[u8], out: &'b mut [u8; MAX_NAME_LEN]) -> &'b [u8] {
+    let mut n = 0;
+    let mut i = 0;
+    let mut first = true;
+    while let Some(&len) = lower.get(i) {
+        if len == 0 {
+            break;
+        }
+        let end = i + 1 + usize::from(len);
+        let Some(label) = lower.get(i..end) else {
+            break;
+        };
+        if first || label != b"\x01*" {
+            if let Some(dst) = out.get_mut(n..n + label.len()) {
+                dst.copy_from_slice(label);
+                n += label.len();
+            }
+        }
+        first = false;
+        i = end;
+    }
+    if let Some(root) = out.get_mut(n) {
+        *root = 0;
+    }
+    out.get(..=n).unwrap_or_default()
+}
+
+#[cfg(test)]
+#[path = "answer_tests.rs"]
+mod tests;

@@ -1,0 +1,530 @@
+//! Precompiled response bodies, patched and shuffled per query.
+//!
+//! A [`Template`] holds everything a response carries after the question:
+//! the answer, authority and additional records, already in wire form. At
+//! answer time the server writes the header and the client's own question
+//! bytes (so 0x20 letter case comes back), copies the records behind them,
+//! then fixes up the few compression pointers that depend on where the body
+//! starts.
+//!
+//! Layout rules that make this cheap and safe:
+//!
+//! - Answer owners are the pointer `0xC00C` (the question name at offset
+//!   12), whatever the question's length or case. This also makes the owner
+//!   equal to the question as asked, which strict resolvers require.
+//! - Every other pointer targets a name written earlier *in the body*. Its
+//!   body-relative offset is stored in the template and listed in
+//!   `fixups`; rendering adds the body start (12 + question length).
+//! - SRV targets are never compressed (Go rejects compressed SRV RDATA,
+//!   golang/go #36718) and never used as pointer targets, so the records of
+//!   a shuffled answer section hold no fixups and can be copied in any order.
+//! - When a response does not fit, the additional records are trimmed
+//!   first (prefix order, no TC, RFC 2181 §9); if the answers alone do not
+//!   fit, a random subset of them goes out with TC (UDP) or without it (TCP).
+
+use std::collections::HashMap;
+
+use dns_wire::{Rtype, WireError, Writer};
+
+/// Body-relative offsets at or above this are never used as pointer targets,
+/// so a relocated pointer (plus up to 271 octets of header and question)
+/// stays below the 14-bit pointer limit.
+const PTR_LIMIT: usize = 16_000;
+
+/// Largest body a template holds: a TCP message minus header, the longest
+/// question and an OPT record.
+pub(crate) const MAX_BODY: usize = 65_535 - 12 - 259 - 11;
+
+/// Record counts of a rendered body.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rendered {
+    /// End offset in `out`.
+    pub end: usize,
+    pub ancount: u16,
+    pub nscount: u16,
+    pub arcount: u16,
+    /// Some answer records were left out.
+    pub answers_cut: bool,
+    /// Some additional or authority records were left out.
+    pub rest_cut: bool,
+}
+
+/// One precompiled response body.
+#[derive(Debug)]
+pub(crate) struct Template {
+    body: Box<[u8]>,
+    /// Record boundaries in `body`: record i is `bounds[i]..bounds[i + 1]`.
+    bounds: Box<[u32]>,
+    ancount: u16,
+    nscount: u16,
+    /// Body offsets of relocatable pointers, ascending.
+    fixups: Box<[u32]>,
+    shuffle: bool,
+}
+
+impl Template {
+    /// Total number of records (answer + authority + additional).
+    fn records(&self) -> usize {
+        self.bounds.len().saturating_sub(1)
+    }
+
+    fn bound(&self, i: usize) -> usize {
+        self.bounds.get(i).map_or(0, |&b| b as usize)
+    }
+
+    fn record(&self, i: usize) -> &[u8] {
+        self.body
+            .get(self.bound(i)..self.bound(i + 1))
+            .unwrap_or_default()
+    }
+
+    /// Number of answer records.
+    pub(crate) fn ancount(&self) -> u16 {
+        self.ancount
+    }
+
+    /// Writes the body into `out[start..]`, using at most `limit` (an
+    /// absolute end offset in `out`, no larger than `out.len()`).
+    pub(crate) fn render(&self, out: &mut [u8], start: usize, limit: usize) -> Rendered {
+        let limit = limit.min(out.len());
+        let n = usize::from(self.ancount);
+        let answers_len = self.bound(n);
+        let avail = limit.saturating_sub(start);
+        let mut r = Rendered {
+            end: start,
+            ..Rendered::default()
+        };
+        let mut pos = start;
+        let order = Order::new(if self.shuffle { n } else { 0 });
+        let copy = |out: &mut [u8], i: usize, pos: &mut usize, cap: usize| -> bool {
+            let rec = self.record(i);
+            let end = pos.saturating_add(rec.len());
+            match out.get_mut(*pos..end) {
+                Some(dst) if end <= cap => {
+                    dst.copy_from_slice(rec);
+                    *pos = end;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if answers_len <= avail {
+            for i in 0..n {
+                copy(out, order.index(i, n), &mut pos, limit);
+            }
+            r.ancount = self.ancount;
+            let mut included = n;
+            for i in n..self.records() {
+                if !copy(out, i, &mut pos, limit) {
+                    r.rest_cut = true;
+                    break;
+                }
+                included = i + 1;
+            }
+            let rest = included - n;
+            let ns = usize::from(self.nscount);
+            r.nscount = rest.min(ns) as u16;
+            r.arcount = rest.saturating_sub(ns) as u16;
+            self.fix(out, start, self.bound(included));
+        } else {
+            // A random subset of the answers, and nothing else.
+            for i in 0..n {
+                if copy(out, order.index(i, n), &mut pos, limit) {
+                    r.ancount += 1;
+                } else if !self.shuffle {
+                    break;
+                }
+            }
+            r.answers_cut = true;
+            r.rest_cut = self.records() > n;
+            if !self.shuffle {
+                self.fix(out, start, self.bound(usize::from(r.ancount)));
+            }
+        }
+        r.end = pos;
+        r
+    }
+
+    /// Relocates the pointers that lie in the first `upto` octets of the
+    /// body (which were copied in template order).
+    fn fix(&self, out: &mut [u8], start: usize, upto: usize) {
+        for &f in self.fixups.iter() {
+            let f = f as usize;
+            if f >= upto {
+                break;
+            }
+            let Some(at) = out.get_mut(start + f..start + f + 2) else {
+                break;
+            };
+            let rel = usize::from(u16::from_be_bytes([at[0], at[1]]));
+            let ptr = 0xC000 | ((rel + start) as u16 & 0x3FFF);
+            at.copy_from_slice(&ptr.to_be_bytes());
+        }
+    }
+}
+
+/// The order in which answer records are copied: a Fisher-Yates shuffle of
+/// up to 256 records on the stack, an affine permutation `(a*i + b) mod n`
+/// with `gcd(a, n) = 1` above that (every record equally likely first, no
+/// allocation), or template order.
+// Lives on the stack for one response; boxing the table would allocate.
+#[allow(clippy::large_enum_variant)]
+enum Order {
+    Identity,
+    Small([u8; 256]),
+    Affine { a: u64, b: u64 },
+}
+
+impl Order {
+    fn new(n: usize) -> Self {
+        if n < 2 {
+            Order::Identity
+        } else if n <= 256 {
+            let mut p = [0u8; 256];
+            for (i, v) in p.iter_mut().enumerate().take(n) {
+                *v = i as u8;
+            }
+            for i in (1..n).rev() {
+                p.swap(i, fastrand::usize(..=i));
+            }
+            Order::Small(p)
+        } else {
+            let n = n as u64;
+            let mut a = 1;
+            for _ in 0..16 {
+                let c = fastrand::u64(1..n);
+                if gcd(c, n) == 1 {
+                    a = c;
+                    break;
+                }
+            }
+            Order::Affine {
+                a,
+                b: fastrand::u64(..n),
+            }
+        }
+    }
+
+    #[inline]
+    fn index(&self, i: usize, n: usize) -> usize {
+        match self {
+            Order::Identity => i,
+            Order::Small(p) => p.get(i).map_or(i, |&v| usize::from(v)),
+            Order::Affine { a, b } => ((a * i as u64 + b) % n as u64) as usize,
+        }
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Which section the builder is writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Section {
+    Answer,
+    Authority,
+    Additional,
+}
+
+/// Writes one template's records into a reused scratch buffer.
+pub(crate) struct Builder<'s> {
+    w: Writer<'s>,
+    names: HashMap<Vec<u8>, u16>,
+    fixups: Vec<u32>,
+    bounds: Vec<u32>,
+    counts: [u16; 3],
+    section: Section,
+    full: bool,
+}
+
+impl<'s> Builder<'s> {
+    /// A builder writing into `scratch` (at most [`MAX_BODY`] octets used).
+    pub(crate) fn new(scratch: &'s mut [u8]) -> Self {
+        let len = scratch.len().min(MAX_BODY);
+        let buf = scratch.get_mut(..len).unwrap_or_default();
+        Builder {
+            w: Writer::new(buf),
+            names: HashMap::new(),
+            fixups: Vec::new(),
+            bounds: vec![0],
+            counts: [0; 3],
+            section: Section::Answer,
+            full: false,
+        }
+    }
+
+    /// True once a record did not fit; later records are ignored.
+    pub(crate) fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// Writes one record with `write`, in `section` (sections only move
+    /// forward). A record that does not fit is rolled back and ends the
+    /// template.
+    pub(crate) fn record(
+        &mut self,
+        section: Section,
+        write: impl FnOnce(&mut Self) -> Result<(), WireError>,
+    ) {
+        if self.full || section < self.section {
+            return;
+        }
+        self.section = section;
+        let start = self.w.len();
+        let fix = self.fixups.len();
+        let names = self.names.len();
+        match write(self) {
+            Ok(()) => {
+                self.bounds.push(self.w.len() as u32);
+                if let Some(c) = self.counts.get_mut(section as usize) {
+                    *c += 1;
+                }
+            }
+            Err(_) => {
+                self.w.truncate(start);
+                self.fixups.truncate(fix);
+                if self.names.len() != names {
+                    self.names.retain(|_, &mut off| usize::from(off) < start);
+                }
+                self.full = true;
+            }
+        }
+    }
+
+    /// Owner `0xC00C` (the question), type, class IN, TTL.
+    pub(crate) fn question_owner(
+        &mut self,
+        rtype: Rtype,
+        ttl: u32,
+    ) -> Result<(), WireError> {
+        self.w.u16(0xC00C)?;
+        self.type_class_ttl(rtype, ttl)
+    }
+
+    /// A compressed owner name, type, class IN, TTL.
+    pub(crate) fn owner(
+        &mut self,
+        name: &[u8],
+        rtype: Rtype,
+        ttl: u32,
+    ) -> Result<(), WireError> {
+        self.name(name)?;
+        self.type_class_ttl(rtype, ttl)
+    }
+
+    fn type_class_ttl(&mut self, rtype: Rtype, ttl: u32) -> Result<(), WireError> {
+        self.w.u16(rtype.0)?;
+        self.w.u16(dns_wire::Class::IN.0)?;
+        self.w.u32(ttl)
+    }
+
+    /// RDATA of known length.
+    pub(crate) fn rdata(&mut self, data: &[u8]) -> Result<(), WireError> {
+        self.w
+            .u16(u16::try_from(data.len()).map_err(|_| WireError::Full)?)?;
+        self.w.bytes(data)
+    }
+
+    /// SRV RDATA (RFC 2782): priority 0, weight, port, uncompressed target.
+    pub(crate) fn srv(
+        &mut self,
+        weight: u16,
+        port: u16,
+        target: &[u8],
+    ) -> Result<(), WireError> {
+        let len = 6 + target.len();
+        self.w
+            .u16(u16::try_from(len).map_err(|_| WireError::Full)?)?;
+        self.w.u16(0)?;
+        self.w.u16(weight)?;
+        self.w.u16(port)?;
+        self.w.bytes(target)
+    }
+
+    /// NS RDATA with a compressed target.
+    pub(crate) fn ns(&mut self, target: &[u8]) -> Result<(), WireError> {
+        let slot = self.w.reserve_u16()?;
+        self.name(target)?;
+        self.w.fill_len(slot)
+    }
+
+    /// SOA RDATA (RFC 1035 §3.3.13) with compressed MNAME and RNAME.
+    pub(crate) fn soa(
+        &mut self,
+        mname: &[u8],
+        rname: &[u8],
+        fields: [u32; 5],
+    ) -> Result<(), WireError> {
+        let slot = self.w.reserve_u16()?;
+        self.name(mname)?;
+        self.name(rname)?;
+        for f in fields {
+            self.w.u32(f)?;
+        }
+        self.w.fill_len(slot)
+    }
+
+    /// Writes an uncompressed wire name compressed against the names
+    /// already in this body, and registers its new suffixes.
+    fn name(&mut self, wire: &[u8]) -> Result<(), WireError> {
+        let starts = label_starts(wire);
+        let mut hit = None;
+        for (k, &i) in starts.iter().enumerate() {
+            if let Some(&off) = wire.get(i..).and_then(|s| self.names.get(s)) {
+                hit = Some((k, off));
+                break;
+            }
+        }
+        let literal_labels = hit.map_or(starts.len(), |(k, _)| k);
+        let base = self.w.len();
+        let literal_end = starts.get(literal_labels).copied().unwrap_or(wire.len());
+        match hit {
+            Some((_, off)) => {
+                self.w.bytes(wire.get(..literal_end).unwrap_or_default())?;
+                self.fixups.push(self.w.len() as u32);
+                self.w.u16(off)?;
+            }
+            None => self.w.bytes(wire)?,
+        }
+        for &i in starts.iter().take(literal_labels) {
+            let off = base + i;
+            if off < PTR_LIMIT {
+                if let Some(suffix) = wire.get(i..) {
+                    self.names.entry(suffix.to_vec()).or_insert(off as u16);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the template. Answers are shuffled per response when
+    /// `shuffle` and no pointer lives in the answer section.
+    pub(crate) fn finish(self, shuffle: bool) -> Template {
+        let answers_end = self
+            .bounds
+            .get(usize::from(self.counts[0]))
+            .copied()
+            .unwrap_or(0);
+        let shuffle = shuffle && self.fixups.iter().all(|&f| f >= answers_end);
+        Template {
+            body: self.w.written().into(),
+            bounds: self.bounds.into(),
+            ancount: self.counts[0],
+            nscount: self.counts[1],
+            fixups: self.fixups.into(),
+            shuffle,
+        }
+    }
+}
+
+/// Offsets of the non-root labels of an uncompressed wire name.
+fn label_starts(wire: &[u8]) -> Vec<usize> {
+    let mut v = Vec::new();
+    let mut i = 0;
+    while let Some(&n) = wire.get(i) {
+        if n == 0 {
+            break;
+        }
+        v.push(i);
+        i += 1 + usize::from(n);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(s: &str) -> Vec<u8> {
+        let mut b = [0u8; 255];
+        dns_wire::name::from_dotted(s, &mut b).unwrap().to_vec()
+    }
+
+    #[test]
+    fn compresses_against_earlier_body_names_and_relocates() {
+        let mut scratch = vec![0u8; 4096];
+        let mut b = Builder::new(&mut scratch);
+        let ns1 = wire("ns1.mesos.");
+        b.record(Section::Authority, |b| {
+            b.owner(&wire("mesos."), Rtype::SOA, 60)?;
+            b.soa(&ns1, &wire("root.ns1.mesos."), [1, 2, 3, 4, 5])
+        });
+        let t = b.finish(false);
+        // mname's "mesos." and rname's "ns1.mesos." are pointers.
+        assert_eq!(t.fixups.len(), 2);
+        let mut out = [0u8; 512];
+        let r = t.render(&mut out, 30, 512);
+        assert_eq!(r.nscount, 1);
+        let f0 = t.fixups[0] as usize + 30;
+        assert_eq!(&out[f0..f0 + 2], &[0xC0, 30]);
+    }
+
+    #[test]
+    fn trims_additional_before_answers_and_subsets_answers() {
+        let mut scratch = vec![0u8; 4096];
+        let mut b = Builder::new(&mut scratch);
+        for i in 0..10u8 {
+            b.record(Section::Answer, |b| {
+                b.question_owner(Rtype::A, 60)?;
+                b.rdata(&[10, 0, 0, i])
+            });
+        }
+        b.record(Section::Additional, |b| {
+            b.owner(&wire("x.mesos."), Rtype::A, 60)?;
+            b.rdata(&[1, 1, 1, 1])
+        });
+        let t = b.finish(true);
+        let mut out = [0u8; 1024];
+        let full = t.render(&mut out, 20, 1024);
+        assert_eq!(
+            (full.ancount, full.arcount, full.answers_cut),
+            (10, 1, false)
+        );
+        let no_extra = t.render(&mut out, 20, 20 + 160);
+        assert_eq!((no_extra.ancount, no_extra.arcount), (10, 0));
+        assert!(no_extra.rest_cut && !no_extra.answers_cut);
+        let cut = t.render(&mut out, 20, 20 + 50);
+        assert_eq!(cut.ancount, 3);
+        assert!(cut.answers_cut);
+        // Every copied record is one of the originals.
+        let mut seen = [false; 10];
+        for k in 0..3 {
+            let rec = &out[20 + 16 * k..20 + 16 * (k + 1)];
+            assert_eq!(&rec[..2], &[0xC0, 0x0C]);
+            seen[usize::from(rec[15])] = true;
+        }
+        assert_eq!(seen.iter().filter(|&&s| s).count(), 3);
+    }
+
+    #[test]
+    fn affine_order_is_a_permutation() {
+        for n in [257usize, 300, 1000, 1024] {
+            let o = Order::new(n);
+            let mut seen = vec![false; n];
+            for i in 0..n {
+                seen[o.index(i, n)] = true;
+            }
+            assert!(seen.iter().all(|&s| s), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn a_full_builder_rolls_back_the_last_record() {
+        let mut scratch = vec![0u8; 40];
+        let mut b = Builder::new(&mut scratch);
+        for i in 0..5u8 {
+            b.record(Section::Answer, |b| {
+                b.question_owner(Rtype::A, 60)?;
+                b.rdata(&[10, 0, 0, i])
+            });
+        }
+        assert!(b.is_full());
+        let t = b.finish(true);
+        assert_eq!(t.ancount(), 2);
+        assert_eq!(t.body.len(), 32);
+    }
+}
