@@ -6,6 +6,8 @@
 // Config, flags, logging and the `run` wiring.
 pub mod cli;
 pub mod config;
+pub mod error;
+pub mod logger;
 
 // DNS serving: the answer table and the workers around it.
 pub mod table;
@@ -17,3 +19,11 @@ mod template;
 
 // The HTTP API and metrics.
 pub mod http;
+
+/// The version `-version` and `/v1/version` print: `MESOS_DNS_VERSION` at
+/// build time (release builds set it from `git describe`), else the crate
+/// version.
+pub const VERSION: &str = match option_env!("MESOS_DNS_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};

@@ -1,0 +1,642 @@
+//! The checks of spec 2.3, in mesos-dns's order, and the typed [`Config`]
+//! they produce.
+//!
+//! 1. `DnsOn`/`HttpOn`; 2. `Masters`/`Zk` (or our `StateFile`);
+//! 3. `Masters` syntax and duplicates (hostnames accepted: we resolve
+//!    them); 4. `Resolvers` (empty: the system's, see [`super::resolv`])
+//!    and `ZoneResolvers`, only when `ExternalOn`; 5. `IPSources`;
+//! 6. `StateTimeoutSeconds`, then `RefreshSeconds` (> 0: mesos-dns
+//!    crashes on ≤ 0); 7. `Domain`; 8. `SOAMname`, `SOARname`, `SOASerial`;
+//! 9. certificates; 10. authentication; 11. our checks of ports,
+//!    listeners and extension keys.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mesos_records::IpSource;
+
+use super::decode::fold_eq;
+use super::json::{self, Json};
+use super::resolv;
+use super::{ConfigError, ConfigFile};
+
+/// What validation reads from the system: the resolv.conf path and the
+/// time that becomes `SOASerial`.
+#[derive(Clone, Copy, Debug)]
+pub struct Env<'a> {
+    /// resolv.conf, for an empty `Resolvers`.
+    pub resolv_conf: &'a Path,
+    /// Seconds since the Unix epoch.
+    pub now: u32,
+}
+
+impl Env<'static> {
+    /// The real system.
+    pub fn system() -> Self {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+        Env {
+            resolv_conf: Path::new(resolv::SYSTEM_RESOLV_CONF),
+            now,
+        }
+    }
+}
+
+/// `IAMConfigFile`'s content.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IamConfig {
+    /// `uid`.
+    pub uid: String,
+    /// `private_key` (PEM).
+    pub private_key: String,
+    /// `login_endpoint`.
+    pub login_endpoint: String,
+}
+
+impl std::fmt::Debug for IamConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IamConfig")
+            .field("uid", &self.uid)
+            .field("login_endpoint", &self.login_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A validated configuration: the Go-shaped keys (normalized) for
+/// `/v1/config`, and the typed values the server runs on.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The keys, normalized: `Domain` lowercase, `SOAMname`/`SOARname` with
+    /// one trailing dot, `SOASerial` the startup time, an empty `Resolvers`
+    /// replaced by the system's when `ExternalOn`.
+    pub file: ConfigFile,
+    /// Upstream resolvers, in order (empty when `ExternalOn` is false).
+    pub resolvers: Vec<SocketAddr>,
+    /// `ZoneResolvers`: (zone lowercase without trailing dot, upstreams),
+    /// sorted by zone (empty when `ExternalOn` is false).
+    pub zone_resolvers: Vec<(String, Vec<SocketAddr>)>,
+    /// `IPSources` in priority order.
+    pub ip_sources: Vec<IpSource>,
+    /// `Listener` and `Port`.
+    pub dns_addr: SocketAddr,
+    /// `HTTPListener` and `HttpPort`.
+    pub http_addr: SocketAddr,
+    /// `Timeout` (0 means 5 s, as in mesos-dns).
+    pub upstream_timeout: Duration,
+    /// `RefreshSeconds`.
+    pub refresh: Duration,
+    /// `StateTimeoutSeconds`.
+    pub state_timeout: Duration,
+    /// `ZkDetectionTimeout`; `None` when ≤ 0 (never give up).
+    pub zk_detection_timeout: Option<Duration>,
+    /// `DnsWorkers`, with 0 resolved to the number of CPUs.
+    pub dns_workers: usize,
+    /// `IAMConfigFile`, loaded.
+    pub iam: Option<IamConfig>,
+    /// Things worth a warning that are not errors.
+    pub warnings: Vec<String>,
+}
+
+type Checked<T> = Result<T, ConfigError>;
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::invalid(key, message)
+}
+
+/// Runs every check and normalization on decoded keys.
+///
+/// # Errors
+///
+/// The first failed check, as [`ConfigError::Invalid`].
+pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
+    let mut warnings = Vec::new();
+    // 1.
+    if !f.dns_on && !f.http_on {
+        return Err(invalid(
+            "DnsOn/HttpOn",
+            "service validation failed: either DNS or HTTP server should be on",
+        ));
+    }
+    // 2.
+    let masters = f.masters.as_deref().unwrap_or_default();
+    if masters.is_empty() && f.zk.is_empty() && f.state_file.is_empty() {
+        return Err(invalid(
+            "Masters/Zk",
+            "service validation failed: specify Mesos masters or Zookeeper in config.json",
+        ));
+    }
+    if !f.state_file.is_empty() && (!masters.is_empty() || !f.zk.is_empty()) {
+        warnings.push("StateFile is set: Masters and Zk are ignored".to_string());
+    }
+    // 3.
+    validate_masters(masters)?;
+    // 4.
+    let (resolvers, zone_resolvers) = if f.external_on {
+        if f.resolvers.as_ref().is_none_or(Vec::is_empty) {
+            let system = resolv::system_resolvers(env.resolv_conf).map_err(|e| {
+                invalid(
+                    "Resolvers",
+                    format!(
+                        "empty Resolvers: cannot read the system resolvers from {}: {e}",
+                        env.resolv_conf.display()
+                    ),
+                )
+            })?;
+            if system.is_empty() {
+                warnings.push(format!(
+                    "Resolvers is empty and {} lists no usable nameserver: \
+                     names outside the domain will get SERVFAIL",
+                    env.resolv_conf.display()
+                ));
+            }
+            f.resolvers = Some(system);
+        }
+        let resolvers = parse_resolvers(f.resolvers.as_deref().unwrap_or_default())
+            .map_err(|e| {
+                invalid("Resolvers", format!("error validating resolvers: {e}"))
+            })?;
+        (resolvers, validate_zone_resolvers(&f)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    // 5.
+    let ip_sources = validate_ip_sources(f.ip_sources.as_deref().unwrap_or_default())?;
+    // 6.
+    if f.state_timeout_seconds <= 0 {
+        return Err(invalid(
+            "StateTimeoutSeconds",
+            format!("Invalid HTTP Timeout: {}", f.state_timeout_seconds),
+        ));
+    }
+    if f.refresh_seconds <= 0 {
+        return Err(invalid(
+            "RefreshSeconds",
+            format!("RefreshSeconds must be positive, not {}", f.refresh_seconds),
+        ));
+    }
+    // 7.
+    f.domain = f.domain.to_lowercase();
+    if !is_domain(&f.domain) {
+        return Err(invalid(
+            "Domain",
+            format!("{} is not a valid domain name", f.domain),
+        ));
+    }
+    // 8.
+    f.soa_mname = normalize_soa_name(&f.soa_mname);
+    if !is_dns_name(&f.soa_mname) {
+        return Err(invalid(
+            "SOAMname",
+            format!("{} is not a valid domain name", f.soa_mname),
+        ));
+    }
+    f.soa_rname = normalize_soa_name(&f.soa_rname.replace('@', "."));
+    if !is_dns_name(&f.soa_rname) {
+        return Err(invalid(
+            "SOARname",
+            format!("{} is not a valid domain name", f.soa_rname),
+        ));
+    }
+    f.soa_serial = env.now;
+    // 9.
+    validate_certificates(&f)?;
+    // 10.
+    let iam = validate_auth(&f, &mut warnings)?;
+    // 11.
+    let dns_addr =
+        SocketAddr::new(listener_ip(&f.listener, "Listener")?, port(f.port, "Port")?);
+    let http_addr = SocketAddr::new(
+        listener_ip(&f.http_listener, "HTTPListener")?,
+        port(f.http_port, "HttpPort")?,
+    );
+    validate_extensions(&f)?;
+    let seconds = |s: i64| Duration::from_secs(u64::try_from(s).unwrap_or(0));
+    let dns_workers = match usize::try_from(f.dns_workers) {
+        Ok(0) | Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        Ok(n) => n,
+    };
+    Ok(Config {
+        resolvers,
+        zone_resolvers,
+        ip_sources,
+        dns_addr,
+        http_addr,
+        upstream_timeout: seconds(if f.timeout == 0 { 5 } else { f.timeout }),
+        refresh: seconds(f.refresh_seconds),
+        state_timeout: seconds(f.state_timeout_seconds),
+        zk_detection_timeout: (f.zk_detection_timeout > 0)
+            .then(|| seconds(f.zk_detection_timeout)),
+        dns_workers,
+        iam,
+        warnings,
+        file: f,
+    })
+}
+
+/// Go's `net.SplitHostPort`, with its error texts.
+fn split_host_port(s: &str) -> Result<(&str, &str), String> {
+    let addr_err = |why: &str| format!("address {s}: {why}");
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| addr_err("missing ']' in address"))?;
+        let port = after
+            .strip_prefix(':')
+            .ok_or_else(|| addr_err("missing port in address"))?;
+        return Ok((host, port));
+    }
+    let (host, port) = s
+        .rsplit_once(':')
+        .ok_or_else(|| addr_err("missing port in address"))?;
+    if host.contains(':') {
+        return Err(addr_err("too many colons in address"));
+    }
+    Ok((host, port))
+}
+
+/// A port number 1..=65535 (Go's `strconv.Atoi` accepts a sign).
+fn parse_port(p: &str) -> Option<u16> {
+    p.strip_prefix('+')
+        .unwrap_or(p)
+        .parse::<u16>()
+        .ok()
+        .filter(|&n| n > 0)
+}
+
+/// Step 3. Hostnames are accepted (mesos-dns crashes on them later).
+fn validate_masters(masters: &[String]) -> Checked<()> {
+    let err = |m: String| invalid("Masters", format!("error validating masters: {m}"));
+    let mut seen = std::collections::HashSet::new();
+    for m in masters {
+        let (host, p) = split_host_port(m)
+            .map_err(|e| err(format!("illegal host:port specified: {m}. Error: {e}")))?;
+        if host.is_empty() {
+            return Err(err(format!(
+                "illegal host:port specified: {m}. Error: empty host"
+            )));
+        }
+        let port = parse_port(p).ok_or_else(|| {
+            err(format!(
+                "illegal host:port specified: {m}. Error: bad port {p:?}"
+            ))
+        })?;
+        let host = match host.parse::<IpAddr>() {
+            Ok(ip) => ip.to_string(),
+            Err(_) => host.to_ascii_lowercase(),
+        };
+        if !seen.insert((host, port)) {
+            return Err(err(format!("duplicate found: {m}")));
+        }
+    }
+    Ok(())
+}
+
+/// Resolver syntax: an IP literal with an optional port (default 53), no
+/// duplicates after normalization.
+fn parse_resolvers(list: &[String]) -> Result<Vec<SocketAddr>, String> {
+    let mut out: Vec<SocketAddr> = Vec::with_capacity(list.len());
+    for r in list {
+        let addr = match r.parse::<IpAddr>() {
+            Ok(ip) => SocketAddr::new(ip, 53),
+            Err(_) => {
+                let (host, p) = split_host_port(r)
+                    .map_err(|_| format!("illegal host:port specified: {r}"))?;
+                let ip = host
+                    .parse::<IpAddr>()
+                    .map_err(|_| format!("illegal ip specified: {host}"))?;
+                let port = parse_port(p)
+                    .ok_or_else(|| format!("illegal port specified: {r}"))?;
+                SocketAddr::new(ip, port)
+            }
+        };
+        if out.contains(&addr) {
+            return Err(format!("duplicate found: {r}"));
+        }
+        out.push(addr);
+    }
+    Ok(out)
+}
+
+/// Step 4, `ZoneResolvers`. Zones are compared case-insensitively (a fix:
+/// mesos-dns never matches a zone written with capitals).
+fn validate_zone_resolvers(f: &ConfigFile) -> Checked<Vec<(String, Vec<SocketAddr>)>> {
+    let key = "ZoneResolvers";
+    let mut zones: Vec<(String, Vec<SocketAddr>)> = Vec::new();
+    for (zone, list) in f.zone_resolvers.iter().flatten() {
+        let list = list.as_deref().unwrap_or_default();
+        if list.is_empty() {
+            return Err(invalid(key, format!("field ZoneResolver {zone} is empty")));
+        }
+        if !is_domain(zone) {
+            return Err(invalid(key, format!("{zone} is not a valid domain name")));
+        }
+        let addrs = parse_resolvers(list).map_err(|e| {
+            invalid(
+                key,
+                format!("error validating zone resolvers of {zone}: {e}"),
+            )
+        })?;
+        if zone.eq_ignore_ascii_case(&f.domain) {
+            return Err(invalid(
+                key,
+                format!("can't specify ZoneResolver for Mesos domain ({})", f.domain),
+            ));
+        }
+        let lower = zone.to_ascii_lowercase();
+        if zones.iter().any(|(z, _)| *z == lower) {
+            return Err(invalid(
+                key,
+                format!("zone {zone} given twice (zones ignore case)"),
+            ));
+        }
+        zones.push((lower, addrs));
+    }
+    let dotted: Vec<String> = zones
+        .iter()
+        .map(|(z, _)| format!(".{z}"))
+        .chain(std::iter::once(format!(
+            ".{}",
+            f.domain.to_ascii_lowercase()
+        )))
+        .collect();
+    for a in &dotted {
+        for b in &dotted {
+            if a != b && a.ends_with(b.as_str()) {
+                return Err(invalid(
+                    key,
+                    format!("ambiguous zone resolvers: {a} is masked by {b}"),
+                ));
+            }
+        }
+    }
+    zones.sort();
+    Ok(zones)
+}
+
+/// Step 5.
+fn validate_ip_sources(sources: &[String]) -> Checked<Vec<IpSource>> {
+    let err =
+        |m: String| invalid("IPSources", format!("IPSources validation failed: {m}"));
+    if sources.is_empty() {
+        return Err(err("empty ip sources".to_string()));
+    }
+    let mut out = Vec::with_capacity(sources.len());
+    for s in sources {
+        let source = match s.as_str() {
+            "host" => IpSource::Host,
+            "docker" => IpSource::Docker,
+            "mesos" => IpSource::Mesos,
+            "netinfo" => IpSource::Netinfo,
+            _ => return Err(err(format!("invalid ip source {s:?}"))),
+        };
+        if out.contains(&source) {
+            return Err(err("duplicate ip source specified".to_string()));
+        }
+        out.push(source);
+    }
+    Ok(out)
+}
+
+/// mesos-dns's domain regex `^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$`, plus the
+/// DNS limits (labels ≤ 63 octets, name ≤ 253) so every name we build fits.
+fn is_domain(d: &str) -> bool {
+    !d.is_empty()
+        && d.len() <= 253
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// A name with one trailing dot whose labels fit DNS (RFC 1035 2.3.4).
+fn is_dns_name(name: &str) -> bool {
+    let Some(body) = name.strip_suffix('.') else {
+        return false;
+    };
+    body.is_empty()
+        || (body.len() <= 253 && body.split('.').all(|l| !l.is_empty() && l.len() <= 63))
+}
+
+/// Trailing dots stripped, then one added (case kept, as in mesos-dns).
+pub fn normalize_soa_name(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.'))
+}
+
+/// Step 9: the files must exist and hold PEM data of the right kind.
+fn validate_certificates(f: &ConfigFile) -> Checked<()> {
+    if !f.ca_cert_file.is_empty() {
+        let pem = std::fs::read_to_string(&f.ca_cert_file).map_err(|e| {
+            invalid(
+                "CACertFile",
+                format!("CACertFile open failed: {}: {e}", f.ca_cert_file),
+            )
+        })?;
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(invalid(
+                "CACertFile",
+                format!(
+                    "CACertFile parsing failed: no PEM certificate in {}",
+                    f.ca_cert_file
+                ),
+            ));
+        }
+    }
+    match (f.cert_file.is_empty(), f.key_file.is_empty()) {
+        (true, true) => Ok(()),
+        (false, true) => Err(invalid("KeyFile", "Missing private key")),
+        (true, false) => Err(invalid("CertFile", "Missing certificate")),
+        (false, false) => {
+            let pair = |key: &'static str, path: &str, marker: &str| -> Checked<()> {
+                let pem = std::fs::read_to_string(path).map_err(|e| {
+                    invalid(key, format!("failed to load key pair: {path}: {e}"))
+                })?;
+                if pem.contains(marker) {
+                    Ok(())
+                } else {
+                    Err(invalid(
+                        key,
+                        format!("failed to load key pair: no PEM {marker} in {path}"),
+                    ))
+                }
+            };
+            pair("CertFile", &f.cert_file, "CERTIFICATE-----")?;
+            pair("KeyFile", &f.key_file, "PRIVATE KEY-----")
+        }
+    }
+}
+
+/// Step 10.
+fn validate_auth(
+    f: &ConfigFile,
+    warnings: &mut Vec<String>,
+) -> Checked<Option<IamConfig>> {
+    let iam = if f.iam_config_file.is_empty() {
+        None
+    } else {
+        Some(load_iam(&f.iam_config_file)?)
+    };
+    let creds = &f.mesos_credentials;
+    let key = "MesosAuthentication";
+    match f.mesos_authentication.as_str() {
+        "" => {
+            if !creds.principal.is_empty() || !creds.secret.is_empty() || iam.is_some() {
+                warnings.push(
+                    "MesosAuthentication is empty: MesosCredentials and IAMConfigFile are \
+                     ignored (set it to \"basic\" or \"iam\")"
+                        .to_string(),
+                );
+            }
+        }
+        "basic" => {
+            if creds.principal.is_empty() && creds.secret.is_empty() {
+                return Err(invalid(key, "invalid HTTP Basic configuration"));
+            }
+        }
+        "iam" => match &iam {
+            None => {
+                return Err(invalid(
+                    key,
+                    "missing configuration for specified authentication mechanism",
+                ))
+            }
+            Some(i)
+                if i.uid.is_empty()
+                    || i.private_key.is_empty()
+                    || i.login_endpoint.is_empty() =>
+            {
+                return Err(invalid(key, "invalid HTTP IAM configuration"))
+            }
+            Some(_) => {}
+        },
+        other => {
+            return Err(invalid(
+                key,
+                format!("unregistered factory requested: {other:?}"),
+            ));
+        }
+    }
+    Ok(iam)
+}
+
+fn load_iam(path: &str) -> Checked<IamConfig> {
+    let key = "IAMConfigFile";
+    let text = std::fs::read(path).map_err(|e| {
+        invalid(
+            key,
+            format!("failed to load IAM config from file {path:?}: {e}"),
+        )
+    })?;
+    let tree =
+        json::parse(&text).map_err(|e| invalid(key, format!("invalid IAM JSON: {e}")))?;
+    let Json::Object(members) = tree else {
+        return Err(invalid(key, "invalid IAM JSON: not an object"));
+    };
+    let mut iam = IamConfig {
+        uid: String::new(),
+        private_key: String::new(),
+        login_endpoint: String::new(),
+    };
+    for (k, v) in members {
+        let slot = if fold_eq(&k, "uid") {
+            &mut iam.uid
+        } else if fold_eq(&k, "private_key") {
+            &mut iam.private_key
+        } else if fold_eq(&k, "login_endpoint") {
+            &mut iam.login_endpoint
+        } else {
+            continue;
+        };
+        match v {
+            Json::String(s) => *slot = s,
+            Json::Null => {}
+            other => {
+                return Err(invalid(
+                    key,
+                    format!("invalid IAM JSON: {k} is a {}, not a string", other.kind()),
+                ))
+            }
+        }
+    }
+    let e = &iam.login_endpoint;
+    let has_scheme = e
+        .split_once("://")
+        .is_some_and(|(s, rest)| !s.is_empty() && !rest.is_empty());
+    if !e.is_empty() && (!has_scheme || e.chars().any(char::is_whitespace)) {
+        return Err(invalid(key, format!("invalid LoginEndpoint URL: {e:?}")));
+    }
+    Ok(iam)
+}
+
+/// `Listener`/`HTTPListener`: an IP, `""` (all IPv4 addresses), or a
+/// hostname resolved now (Go resolves it when binding).
+fn listener_ip(s: &str, key: &'static str) -> Checked<IpAddr> {
+    if s.is_empty() {
+        return Ok(IpAddr::from([0, 0, 0, 0]));
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    (s, 0)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .map(|a| a.ip())
+        .ok_or_else(|| {
+            invalid(
+                key,
+                format!("{key} {s:?} is not an IP address or a known host name"),
+            )
+        })
+}
+
+fn port(n: i64, key: &'static str) -> Checked<u16> {
+    u16::try_from(n)
+        .map_err(|_| invalid(key, format!("{key} {n} is not a port (0..65535)")))
+}
+
+/// Step 11: our keys, and the signed values mesos-dns mishandles.
+fn validate_extensions(f: &ConfigFile) -> Checked<()> {
+    let non_negative = [
+        ("Timeout", f.timeout),
+        ("TTL", i64::from(f.ttl)),
+        ("DnsWorkers", f.dns_workers),
+    ];
+    for (key, n) in non_negative {
+        if n < 0 {
+            return Err(invalid(key, format!("{key} must not be negative, not {n}")));
+        }
+    }
+    if f.dns_workers > 1024 {
+        return Err(invalid(
+            "DnsWorkers",
+            format!("DnsWorkers {} is above 1024", f.dns_workers),
+        ));
+    }
+    if f.edns_max_payload < 512 {
+        return Err(invalid(
+            "EDNSMaxPayload",
+            format!(
+                "EDNSMaxPayload {} is below 512 (RFC 6891 6.2.5)",
+                f.edns_max_payload
+            ),
+        ));
+    }
+    let positive = [
+        ("TCPMaxConnections", f.tcp_max_connections),
+        (
+            "TCPMaxConnectionsPerClient",
+            f.tcp_max_connections_per_client,
+        ),
+        ("TCPIdleSeconds", f.tcp_idle_seconds),
+        ("StateMaxBytes", f.state_max_bytes),
+    ];
+    for (key, n) in positive {
+        if n <= 0 {
+            return Err(invalid(key, format!("{key} must be positive, not {n}")));
+        }
+    }
+    Ok(())
+}
