@@ -1,2 +1,5 @@
 //! Test harness for mesos-dns-rs end-to-end tests: spawns the server, a fake
 //! Mesos master and ZooKeeper on loopback.
+
+pub mod fake_master;
+pub mod zookeeper;

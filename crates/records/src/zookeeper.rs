@@ -393,7 +393,7 @@ impl Session {
             if got == xid {
                 return reply;
             }
-            if got != XID_PING {
+            if got != XID_PING && got != XID_WATCH {
                 return Err(ZkError::Protocol(format!(
                     "reply xid {got}, expected {xid}"
                 )));
@@ -401,29 +401,28 @@ impl Session {
         }
     }
 
-    /// Reads one reply frame. Watch events are queued; returns the xid and
-    /// either the body or the server's error.
+    /// Reads one reply frame. A watch event is queued and reported as xid
+    /// -1; otherwise returns the xid and either the body or the server's
+    /// error.
     fn read_reply(&mut self) -> Result<(i32, Result<Vec<u8>, ZkError>), ZkError> {
-        loop {
-            let frame = self.read_frame()?;
-            let mut r = Reader::new(&frame);
-            let xid = r.i32()?;
-            let _zxid = r.i64()?;
-            let err = r.i32()?;
-            let rest = r.rest().to_vec();
-            if xid == XID_WATCH {
-                let mut r = Reader::new(&rest);
-                let kind = r.i32()?;
-                let state = r.i32()?;
-                let path = r.string()?;
-                self.events.push_back(WatchEvent { kind, state, path });
-                continue;
-            }
-            if err != 0 {
-                return Ok((xid, Err(ZkError::Server(err))));
-            }
-            return Ok((xid, Ok(rest)));
+        let frame = self.read_frame()?;
+        let mut r = Reader::new(&frame);
+        let xid = r.i32()?;
+        let _zxid = r.i64()?;
+        let err = r.i32()?;
+        let rest = r.rest();
+        if xid == XID_WATCH {
+            let mut r = Reader::new(rest);
+            let kind = r.i32()?;
+            let state = r.i32()?;
+            let path = r.string()?;
+            self.events.push_back(WatchEvent { kind, state, path });
+            return Ok((xid, Ok(Vec::new())));
         }
+        if err != 0 {
+            return Ok((xid, Err(ZkError::Server(err))));
+        }
+        Ok((xid, Ok(rest.to_vec())))
     }
 
     fn send_frame(&mut self, body: &[u8]) -> Result<(), ZkError> {

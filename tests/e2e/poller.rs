@@ -1,0 +1,585 @@
+//! State fetching and the poller against the fake Mesos master: faults,
+//! leader following, TLS with a CA made in the test, basic and IAM auth.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mesos_dns_tests::fake_master::{FakeMaster, Fault, TestCa};
+use mesos_records::fetch::{Auth, FetchError, HttpConfig, StateClient, Tls};
+use mesos_records::iam::IamConfig;
+use mesos_records::poller::{self, Poller, PollerConfig, Source};
+use mesos_records::{GenConfig, IpSource, RecordSet};
+
+/// A small but complete state whose leader is `leader`.
+pub(crate) fn state_json(leader: SocketAddr) -> Vec<u8> {
+    serde_json::json!({
+        "leader": format!("master@{leader}"),
+        "hostname": "master",
+        "frameworks": [{
+            "id": "F1",
+            "name": "marathon",
+            "hostname": "127.0.0.1",
+            "pid": "scheduler-1@127.0.0.1:9090",
+            "tasks": [{
+                "id": "web.1",
+                "name": "web",
+                "framework_id": "F1",
+                "slave_id": "S1",
+                "state": "TASK_RUNNING",
+                "resources": {"ports": "[31000-31000]"},
+                "statuses": [{"state": "TASK_RUNNING", "timestamp": 1.0}]
+            }]
+        }],
+        "slaves": [{"id": "S1", "hostname": "agent1", "pid": "slave(1)@127.0.0.1:5051"}]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+pub(crate) fn gen_config() -> GenConfig {
+    GenConfig {
+        domain: "mesos".into(),
+        ip_sources: vec![IpSource::Netinfo, IpSource::Mesos, IpSource::Host],
+        enforce_rfc952: false,
+        soa_mname: "ns1.mesos.".into(),
+        listener: "127.0.0.1".into(),
+    }
+}
+
+/// Sends `log` output to the test's stderr (shown for failing tests).
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        eprintln!(
+            "{:?} {} {}: {}",
+            Instant::now(),
+            r.level(),
+            r.target(),
+            r.args()
+        );
+    }
+    fn flush(&self) {}
+}
+
+pub(crate) fn poller_config(source: Source, refresh: Duration) -> PollerConfig {
+    if log::set_logger(&StderrLog).is_ok() {
+        log::set_max_level(log::LevelFilter::Debug);
+    }
+    PollerConfig {
+        source,
+        refresh,
+        http: HttpConfig {
+            timeout: Duration::from_secs(2),
+            ..HttpConfig::default()
+        },
+        zk_detection_timeout: Some(Duration::from_secs(30)),
+        gen: gen_config(),
+    }
+}
+
+/// Collects every published record set.
+#[derive(Clone, Default)]
+pub(crate) struct Published(Arc<Mutex<Vec<RecordSet>>>);
+
+impl Published {
+    pub(crate) fn spawn(&self, cfg: PollerConfig) -> Poller {
+        let sink = Arc::clone(&self.0);
+        poller::spawn(cfg, move |set| sink.lock().unwrap().push(set)).unwrap()
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    pub(crate) fn last(&self) -> Option<RecordSet> {
+        self.0.lock().unwrap().last().cloned()
+    }
+
+    /// Waits (bounded) for a published set satisfying `pred`.
+    pub(crate) fn wait_for(
+        &self,
+        within: Duration,
+        pred: impl Fn(&RecordSet) -> bool,
+    ) -> RecordSet {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(s) = self.0.lock().unwrap().iter().rev().find(|s| pred(s)) {
+                return s.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no matching record set within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The leader port the records announce (`_leader._tcp.mesos.` SRV).
+pub(crate) fn leader_port(set: &RecordSet) -> Option<u16> {
+    set.srv
+        .get("_leader._tcp.mesos.")
+        .and_then(|s| s.iter().next())
+        .map(|s| s.port)
+}
+
+pub(crate) fn wait_until(within: Duration, what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + within;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn client(cfg: HttpConfig) -> StateClient {
+    StateClient::new(cfg)
+}
+
+fn quick() -> HttpConfig {
+    HttpConfig {
+        timeout: Duration::from_secs(2),
+        ..HttpConfig::default()
+    }
+}
+
+#[test]
+fn poller_loads_state_and_sends_mesos_dns_headers() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::Masters(vec![m.host_port()]),
+        Duration::from_secs(60),
+    ));
+    let set = out.wait_for(Duration::from_secs(10), |s| {
+        leader_port(s) == Some(m.addr().port())
+    });
+    assert!(set
+        .a
+        .get("leader.mesos.")
+        .is_some_and(|a| a.contains(&[127, 0, 0, 1].into())));
+    assert!(p.status().ready());
+    assert_eq!(p.status().leader(), m.host_port());
+    let req = &m.requests()[0];
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("GET", "/master/state")
+    );
+    assert_eq!(req.header("user-agent"), Some("Mesos-DNS"));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert!(req
+        .header("accept-encoding")
+        .is_some_and(|v| v.contains("gzip")));
+    p.stop();
+}
+
+#[test]
+fn master_down_keeps_last_records_then_recovers() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::Masters(vec![m.host_port()]),
+        Duration::from_millis(300),
+    ));
+    let first = out.wait_for(Duration::from_secs(10), |s| !s.is_empty());
+    m.set_fault(Fault::Down);
+    let failures = || {
+        p.status()
+            .consecutive_failures
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    wait_until(Duration::from_secs(10), "a failed load", || failures() >= 1);
+    let published = out.count();
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(
+        out.count(),
+        published,
+        "nothing is published while the master is down"
+    );
+    assert_eq!(out.last().as_ref(), Some(&first), "the last good set stays");
+    m.set_fault(Fault::None);
+    wait_until(Duration::from_secs(10), "recovery", || failures() == 0);
+    assert!(out.count() > published);
+    p.stop();
+}
+
+#[test]
+fn master_down_at_start_is_retried_with_backoff() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    m.set_fault(Fault::Down);
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::Masters(vec![m.host_port()]),
+        Duration::from_secs(60),
+    ));
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(!p.status().ready());
+    // Tries at about 0 s, 1 s and 3 s: backing off, not hammering.
+    let n = p
+        .status()
+        .failures
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!((2..=4).contains(&n), "{n} failed loads in 3.5 s");
+    m.set_fault(Fault::None);
+    out.wait_for(Duration::from_secs(10), |s| !s.is_empty());
+    assert!(p.status().ready());
+    p.stop();
+}
+
+#[test]
+fn slow_master_hits_the_total_deadline() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    m.set_fault(Fault::Slow(Duration::from_secs(5)));
+    let c = client(HttpConfig {
+        timeout: Duration::from_secs(1),
+        ..HttpConfig::default()
+    });
+    let t = Instant::now();
+    let err = c.fetch(&m.host_port()).unwrap_err();
+    assert!(matches!(err, FetchError::Timeout { .. }), "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn http_500_is_an_error_not_a_state() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    m.set_fault(Fault::Status(500));
+    let err = client(quick()).fetch(&m.host_port()).unwrap_err();
+    assert!(
+        matches!(err, FetchError::Status { status: 500, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("HTTP status 500"));
+}
+
+#[test]
+fn garbage_json_is_rejected() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_fault(Fault::Garbage);
+    let err = client(quick()).fetch(&m.host_port()).unwrap_err();
+    assert!(matches!(err, FetchError::State { .. }), "{err}");
+}
+
+#[test]
+fn truncated_body_is_rejected() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    m.set_fault(Fault::Truncated);
+    let err = client(quick()).fetch(&m.host_port()).unwrap_err();
+    assert!(
+        matches!(err, FetchError::Http { .. } | FetchError::State { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn body_over_the_cap_is_too_large() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    let err = client(HttpConfig {
+        max_body: 100,
+        ..quick()
+    })
+    .fetch(&m.host_port())
+    .unwrap_err();
+    assert!(
+        matches!(err, FetchError::TooLarge { limit: 100, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("100-byte limit"));
+}
+
+#[test]
+fn gzip_state_is_decoded() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    m.set_gzip(true);
+    let (state, bytes) = client(quick()).fetch(&m.host_port()).unwrap();
+    assert_eq!(state.leader, format!("master@{}", m.addr()));
+    assert_eq!(
+        bytes,
+        state_json(m.addr()).len(),
+        "size counted after decoding"
+    );
+}
+
+#[test]
+fn non_leader_master_is_followed_to_the_leader() {
+    let leader = FakeMaster::start(b"").unwrap();
+    leader.set_state(&state_json(leader.addr()));
+    let other = FakeMaster::start(&state_json(leader.addr())).unwrap();
+    let loaded = client(quick()).load(&[other.host_port()]).unwrap();
+    assert_eq!(loaded.master, leader.host_port());
+    assert_eq!((other.state_hits(), leader.state_hits()), (1, 1));
+}
+
+#[test]
+fn redirecting_master_is_followed_to_the_leader() {
+    let leader = FakeMaster::start(b"").unwrap();
+    leader.set_state(&state_json(leader.addr()));
+    let other = FakeMaster::start(b"").unwrap();
+    other.set_fault(Fault::Redirect(leader.state_url()));
+    let loaded = client(quick()).load(&[other.host_port()]).unwrap();
+    assert_eq!(loaded.state.leader, format!("master@{}", leader.addr()));
+    assert!(leader.state_hits() >= 1);
+}
+
+#[test]
+fn a_down_first_master_falls_through_to_the_next() {
+    let down = FakeMaster::start(b"").unwrap();
+    down.set_fault(Fault::Down);
+    let leader = FakeMaster::start(b"").unwrap();
+    leader.set_state(&state_json(leader.addr()));
+    let loaded = client(quick())
+        .load(&[down.host_port(), leader.host_port()])
+        .unwrap();
+    assert_eq!(loaded.master, leader.host_port());
+}
+
+#[test]
+fn leader_moving_between_masters_is_followed() {
+    let a = FakeMaster::start(b"").unwrap();
+    let b = FakeMaster::start(b"").unwrap();
+    a.set_state(&state_json(a.addr()));
+    b.set_state(&state_json(a.addr()));
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::Masters(vec![a.host_port(), b.host_port()]),
+        Duration::from_millis(200),
+    ));
+    out.wait_for(Duration::from_secs(10), |s| {
+        leader_port(s) == Some(a.addr().port())
+    });
+    // Leadership moves to b; a now points at b.
+    b.set_state(&state_json(b.addr()));
+    a.set_state(&state_json(b.addr()));
+    out.wait_for(Duration::from_secs(10), |s| {
+        leader_port(s) == Some(b.addr().port())
+    });
+    wait_until(Duration::from_secs(5), "leader status", || {
+        p.status().leader() == b.host_port()
+    });
+    assert_eq!(
+        p.status()
+            .leader_changes
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    // a dies entirely: b is still found through the list.
+    a.set_fault(Fault::Down);
+    let before = b.state_hits();
+    wait_until(Duration::from_secs(10), "more loads from b", || {
+        b.state_hits() >= before + 2
+    });
+    assert_eq!(leader_port(&out.last().unwrap()), Some(b.addr().port()));
+    p.stop();
+}
+
+#[test]
+fn tls_verifies_against_a_test_ca() {
+    let ca = TestCa::new().unwrap();
+    let m = FakeMaster::start_tls(b"", &ca, false).unwrap();
+    m.set_state(&state_json(m.addr()));
+    let https = |tls: Tls| HttpConfig {
+        https: true,
+        tls,
+        ..quick()
+    };
+    let good = Tls::load(&ca.ca_cert.display().to_string(), "", "").unwrap();
+    let (state, _) = client(https(good)).fetch(&m.host_port()).unwrap();
+    assert_eq!(state.leader, format!("master@{}", m.addr()));
+    // A CA that did not sign the server's certificate: refused.
+    let wrong = Tls::load(&ca.other_ca_cert.display().to_string(), "", "").unwrap();
+    let err = client(https(wrong)).fetch(&m.host_port()).unwrap_err();
+    assert!(matches!(err, FetchError::Http { .. }), "{err}");
+    // No CACertFile: mesos-dns does not verify, and neither do we.
+    assert!(client(https(Tls::default())).fetch(&m.host_port()).is_ok());
+    // Plain http to a TLS port fails cleanly.
+    assert!(client(quick()).fetch(&m.host_port()).is_err());
+}
+
+#[test]
+fn tls_client_certificate_is_presented() {
+    let ca = TestCa::new().unwrap();
+    let m = FakeMaster::start_tls(b"", &ca, true).unwrap();
+    m.set_state(&state_json(m.addr()));
+    let ca_file = ca.ca_cert.display().to_string();
+    let without = Tls::load(&ca_file, "", "").unwrap();
+    let cfg = |tls| HttpConfig {
+        https: true,
+        tls,
+        ..quick()
+    };
+    assert!(client(cfg(without)).fetch(&m.host_port()).is_err());
+    let with = Tls::load(
+        &ca_file,
+        &ca.client_cert.display().to_string(),
+        &ca.client_key.display().to_string(),
+    )
+    .unwrap();
+    client(cfg(with)).fetch(&m.host_port()).unwrap();
+}
+
+#[test]
+fn basic_auth_header_is_sent() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    // base64("principal:secret")
+    m.require_auth(Some("Basic cHJpbmNpcGFsOnNlY3JldA=="));
+    let err = client(quick()).fetch(&m.host_port()).unwrap_err();
+    assert!(
+        matches!(err, FetchError::Status { status: 401, .. }),
+        "{err}"
+    );
+    let basic = HttpConfig {
+        auth: Auth::Basic {
+            principal: "principal".into(),
+            secret: "secret".into(),
+        },
+        ..quick()
+    };
+    client(basic).fetch(&m.host_port()).unwrap();
+}
+
+#[test]
+fn iam_login_precedes_every_state_request() {
+    let ca = TestCa::new().unwrap();
+    let key = ca.rsa_key().unwrap();
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    m.enable_iam("tok-123");
+    let iam = IamConfig::new("dns-service", key.as_bytes(), &m.login_url()).unwrap();
+    let c = client(HttpConfig {
+        auth: Auth::Iam(iam.clone()),
+        ..quick()
+    });
+    c.fetch(&m.host_port()).unwrap();
+    c.fetch(&m.host_port()).unwrap();
+    let reqs = m.requests();
+    let logins: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.path.contains("/auth/login"))
+        .collect();
+    assert_eq!(logins.len(), 2, "tokens are not cached");
+    let state_req = reqs.iter().find(|r| r.path == "/master/state").unwrap();
+    assert_eq!(state_req.header("authorization"), Some("token=tok-123"));
+    // The JWT verifies with the key's public half, and carries uid and exp.
+    let body: serde_json::Value = serde_json::from_slice(&logins[0].body).unwrap();
+    assert_eq!(body["uid"], "dns-service");
+    let jwt = body["token"].as_str().unwrap();
+    let (signed, sig) = jwt.rsplit_once('.').unwrap();
+    use base64_url::decode;
+    let pk = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        iam.public_key_der(),
+    );
+    pk.verify(signed.as_bytes(), &decode(sig))
+        .expect("JWT signature verifies");
+    let claims: serde_json::Value =
+        serde_json::from_slice(&decode(signed.split('.').nth(1).unwrap())).unwrap();
+    assert_eq!(claims["uid"], "dns-service");
+    assert!(claims["exp"].as_u64().unwrap() > 1_700_000_000);
+    // A failing login is an auth error, and the state is not asked for.
+    let wrong = IamConfig::new(
+        "dns-service",
+        key.as_bytes(),
+        &format!("http://{}/nope", m.addr()),
+    )
+    .unwrap();
+    let err = client(HttpConfig {
+        auth: Auth::Iam(wrong),
+        ..quick()
+    })
+    .fetch(&m.host_port())
+    .unwrap_err();
+    assert!(matches!(err, FetchError::Auth(_)), "{err}");
+    assert_eq!(m.state_hits(), 2, "no state request after a failed login");
+}
+
+/// Minimal base64url (no padding) decoding for checking the JWT.
+mod base64_url {
+    pub fn decode(s: &str) -> Vec<u8> {
+        let val = |c: u8| match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => panic!("not base64url: {c}"),
+        };
+        let mut out = Vec::new();
+        let (mut acc, mut bits) = (0u32, 0);
+        for c in s.bytes() {
+            acc = (acc << 6) | u32::from(val(c));
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn state_file_source_reloads_when_the_file_changes() {
+    let dir =
+        std::env::temp_dir().join(format!("mesos-dns-statefile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let one: SocketAddr = "127.0.0.1:5050".parse().unwrap();
+    let two: SocketAddr = "127.0.0.1:5051".parse().unwrap();
+    std::fs::write(&file, state_json(one)).unwrap();
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::StateFile(file.clone()),
+        Duration::from_secs(60),
+    ));
+    out.wait_for(Duration::from_secs(10), |s| leader_port(s) == Some(5050));
+    std::fs::write(&file, state_json(two)).unwrap();
+    out.wait_for(Duration::from_secs(5), |s| leader_port(s) == Some(5051));
+    // A broken edit keeps the last good records.
+    let n = out.count();
+    std::fs::write(&file, b"{ not json").unwrap();
+    wait_until(Duration::from_secs(5), "a failed reload", || {
+        p.status()
+            .consecutive_failures
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    });
+    assert_eq!(out.count(), n);
+    p.stop();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn stop_returns_promptly_between_ticks() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::Masters(vec![m.host_port()]),
+        Duration::from_secs(3600),
+    ));
+    out.wait_for(Duration::from_secs(10), |s| !s.is_empty());
+    let t = Instant::now();
+    p.stop();
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "stop took {:?}",
+        t.elapsed()
+    );
+}

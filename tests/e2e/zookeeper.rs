@@ -1,0 +1,171 @@
+//! Leader detection through a real ZooKeeper (Debian's package, started by
+//! the harness), with fake masters registered the way Mesos registers them.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use mesos_dns_tests::fake_master::{FakeMaster, Fault};
+use mesos_dns_tests::zookeeper::ZkServer;
+use mesos_records::master::{DetectorSpec, ZkUrl};
+use mesos_records::poller::Source;
+use mesos_records::zookeeper::CreateMode;
+
+use crate::poller::{leader_port, poller_config, state_json, wait_until, Published};
+
+fn zk_source(url: &str) -> Source {
+    Source::Zk {
+        spec: DetectorSpec::parse(url).unwrap(),
+        fallback: Vec::new(),
+    }
+}
+
+#[test]
+fn zk_leader_is_found() {
+    let zk = ZkServer::start().unwrap();
+    let a = FakeMaster::start(b"").unwrap();
+    let b = FakeMaster::start(b"").unwrap();
+    a.set_state(&state_json(a.addr()));
+    b.set_state(&state_json(a.addr()));
+    // a registers first, so it holds the lowest sequence: the leader.
+    let _ra = zk.register_master("/mesos", "master-a", a.addr()).unwrap();
+    let _rb = zk.register_master("/mesos", "master-b", b.addr()).unwrap();
+    let out = Published::default();
+    let url = format!("zk://{}/mesos", zk.host_port());
+    let p = out.spawn(poller_config(zk_source(&url), Duration::from_secs(60)));
+    out.wait_for(Duration::from_secs(15), |s| {
+        leader_port(s) == Some(a.addr().port())
+    });
+    assert_eq!(p.status().leader(), a.host_port());
+    assert!(p.status().zk_connected.load(Ordering::Relaxed));
+    assert_eq!(b.state_hits(), 0, "the leader is asked first");
+    p.stop();
+}
+
+#[test]
+fn zk_leader_change_is_followed_within_2s() {
+    let zk = ZkServer::start().unwrap();
+    let a = FakeMaster::start(b"").unwrap();
+    let b = FakeMaster::start(b"").unwrap();
+    a.set_state(&state_json(a.addr()));
+    b.set_state(&state_json(a.addr()));
+    let ra = zk.register_master("/mesos", "master-a", a.addr()).unwrap();
+    let _rb = zk.register_master("/mesos", "master-b", b.addr()).unwrap();
+    let out = Published::default();
+    let url = format!("zk://{}/mesos", zk.host_port());
+    // A long refresh: only the ZooKeeper watch can explain a quick reload.
+    let p = out.spawn(poller_config(zk_source(&url), Duration::from_secs(3600)));
+    out.wait_for(Duration::from_secs(15), |s| {
+        leader_port(s) == Some(a.addr().port())
+    });
+    // a dies: its session ends, b takes over.
+    a.set_fault(Fault::Down);
+    b.set_state(&state_json(b.addr()));
+    let t = Instant::now();
+    ra.resign();
+    out.wait_for(Duration::from_secs(2), |s| {
+        leader_port(s) == Some(b.addr().port())
+    });
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(2), "leader change took {took:?}");
+    assert_eq!(p.status().leader(), b.host_port());
+    assert_eq!(p.status().leader_changes.load(Ordering::Relaxed), 1);
+    eprintln!("zookeeper leader change followed in {took:?}");
+    p.stop();
+}
+
+#[test]
+fn zk_members_down_at_start_do_no_harm() {
+    let zk = ZkServer::start().unwrap();
+    let a = FakeMaster::start(b"").unwrap();
+    a.set_state(&state_json(a.addr()));
+    let _ra = zk.register_master("/mesos", "master-a", a.addr()).unwrap();
+    // Two members that are down (nothing listens there), then the real one.
+    let dead1 = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dead2 = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("zk://{dead1},{dead2},{}/mesos", zk.host_port());
+    let out = Published::default();
+    let p = out.spawn(poller_config(zk_source(&url), Duration::from_secs(60)));
+    out.wait_for(Duration::from_secs(15), |s| {
+        leader_port(s) == Some(a.addr().port())
+    });
+    assert!(!p.status().detection_timed_out.load(Ordering::Relaxed));
+    p.stop();
+}
+
+#[test]
+fn zk_gone_after_first_load_keeps_the_last_records() {
+    let mut zk = ZkServer::start().unwrap();
+    let a = FakeMaster::start(b"").unwrap();
+    a.set_state(&state_json(a.addr()));
+    let _ra = zk.register_master("/mesos", "master-a", a.addr()).unwrap();
+    let url = format!("zk://{}/mesos", zk.host_port());
+    let out = Published::default();
+    let p = out.spawn(poller_config(zk_source(&url), Duration::from_millis(200)));
+    let first = out.wait_for(Duration::from_secs(15), |s| {
+        leader_port(s) == Some(a.addr().port())
+    });
+    zk.stop();
+    wait_until(
+        Duration::from_secs(10),
+        "the ZooKeeper session to drop",
+        || !p.status().zk_connected.load(Ordering::Relaxed),
+    );
+    // The last known leader keeps being polled: same records.
+    let hits = a.state_hits();
+    wait_until(Duration::from_secs(5), "polls without ZooKeeper", || {
+        a.state_hits() >= hits + 3
+    });
+    assert!(out.last().is_some_and(|s| s.same_records(&first)));
+    // The master goes away too: the last records still stand.
+    a.set_fault(Fault::Down);
+    wait_until(Duration::from_secs(5), "a failed load", || {
+        p.status().consecutive_failures.load(Ordering::Relaxed) > 0
+    });
+    assert!(out.last().is_some_and(|s| s.same_records(&first)));
+    assert!(p.status().ready());
+    // ZooKeeper and the master come back: detection resumes.
+    a.set_fault(Fault::None);
+    zk.restart().unwrap();
+    wait_until(
+        Duration::from_secs(15),
+        "the ZooKeeper session to return",
+        || p.status().zk_connected.load(Ordering::Relaxed),
+    );
+    p.stop();
+}
+
+#[test]
+fn zk_client_lists_watches_and_reads_like_mesos_expects() {
+    let zk = ZkServer::start().unwrap();
+    let mut s = zk.session().unwrap();
+    s.create_all("/mesos").unwrap();
+    let ZkUrl { path, .. } =
+        ZkUrl::parse(&format!("zk://{}/mesos", zk.host_port())).unwrap();
+    assert!(s.get_children(&path, true).unwrap().is_empty());
+    let node = s
+        .create(
+            "/mesos/json.info_",
+            b"{\"id\":\"x\"}",
+            CreateMode::EphemeralSequential,
+        )
+        .unwrap();
+    assert!(node.starts_with("/mesos/json.info_"), "{node}");
+    // The child watch fires for the creation.
+    let ev = s
+        .poll_event(Duration::from_secs(5))
+        .unwrap()
+        .expect("watch event");
+    assert_eq!((ev.kind, ev.path.as_str()), (4, "/mesos"));
+    assert_eq!(s.get_data(&node, false).unwrap(), b"{\"id\":\"x\"}");
+    assert!(s.get_data("/mesos/nope", false).unwrap_err().is_no_node());
+    s.ping().unwrap();
+    s.delete(&node).unwrap();
+    assert!(s.get_children(&path, false).unwrap().is_empty());
+    s.close().unwrap();
+}
