@@ -8,6 +8,8 @@ Phases, each server in turn on 127.0.0.1 (the order rotates every round):
            blast, ROUNDS rounds; then blast capped at 80% of each server's own
            blast peak (lost queries, max latency); then dnsperf over TCP.
   two      server on CPUs 0,1 with two workers, load unpinned: dnsperf -T 2, blast.
+  churn    our server refreshing every second under steady load while new states
+           are swapped in: time from a fetched body to its records served (churn.py).
   callgrind  a fixed number of queries to each server under valgrind's callgrind:
            user-space instructions per answered query (repeatable on a noisy box),
            and our server's top functions.
@@ -28,6 +30,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
+import churn  # noqa: E402
 import measure  # noqa: E402
 import servers  # noqa: E402
 import synth  # noqa: E402
@@ -234,6 +237,8 @@ def main():
     ap.add_argument("--phases", default="one,two,callgrind")
     ap.add_argument("--cg-queries", type=int, default=5000)
     ap.add_argument("--cg-rate", type=int, default=1000)
+    ap.add_argument("--churn-tasks", default="10000,100000",
+                    help="cluster sizes for the churn phase")
     ap.add_argument("--wait-idle", type=float, default=15,
                     help="seconds to wait for an idle box before each run (0: don't)")
     a = ap.parse_args()
@@ -256,6 +261,8 @@ def main():
     if "callgrind" in phases:
         for n in names:
             callgrind(a, n, mk, out)
+    if "churn" in phases and "ours" in names:
+        churn.run(a, mk, out, log, [int(x) for x in a.churn_tasks.split(",") if x])
 
 
 if __name__ == "__main__":

@@ -8,14 +8,18 @@
  *
  *   blast -p PORT -d QUERYFILE [-l SECONDS] [-k SOCKETS] [-w WINDOW] [-b BATCH] [-Q QPS]
  *
- * QUERYFILE holds "name TYPE" lines (dnsperf's format; A, AAAA, SRV, NS, SOA, TXT, ANY).
- * A query unanswered after 1 s counts as lost. -Q caps the sending rate.
- * The summary uses dnsperf's wording, so one parser reads both.
+ * QUERYFILE holds "name TYPE" lines (dnsperf's format; A, AAAA, SRV, NS, SOA, TXT, ANY),
+ * optionally followed by the expected outcome, NOERROR (an answer) or NXDOMAIN; replies
+ * that differ are counted as "Unexpected answers".
+ * A query unanswered after 1 s counts as lost. -Q caps the sending rate. SIGINT or
+ * SIGTERM ends the run early (with the summary). The summary uses dnsperf's wording,
+ * so one parser reads both.
  * Build: cc -O2 -o blast blast.c
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +38,16 @@
 struct query {
 	uint8_t wire[MAX_QUERY];
 	uint16_t len;
+	int8_t expect; /* -1: anything; 0: NOERROR with answers; 3: NXDOMAIN */
 };
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -85,14 +98,15 @@ static int encode(const char *name, int type, struct query *q)
 }
 
 /* receive side: totals over the run */
-static uint64_t done, lost, lat_sum, lat_min = UINT64_MAX, lat_max, rcodes[16], bytes, truncated;
+static uint64_t done, lost, lat_sum, lat_min = UINT64_MAX, lat_max, rcodes[16], bytes, truncated, unexpected;
+static int8_t (*expect_of)[65536]; /* per socket and DNS ID: the in-flight query's expectation */
 static long outstanding;
 static uint8_t rbuf[MAX_BATCH][MAX_REPLY];
 static struct mmsghdr rmsg[MAX_BATCH];
 static struct iovec riov[MAX_BATCH];
 
 /* Takes every reply waiting on sock; sent_at maps DNS ID to send time (0 = none). */
-static void collect(int sock, uint64_t *sent_at, int batch, uint64_t t)
+static void collect(int sock, uint64_t *sent_at, const int8_t *expect, int batch, uint64_t t)
 {
 	int m = recvmmsg(sock, rmsg, (unsigned)batch, MSG_DONTWAIT, NULL);
 	for (int i = 0; i < m; i++) {
@@ -109,6 +123,10 @@ static void collect(int sock, uint64_t *sent_at, int batch, uint64_t t)
 		bytes += rmsg[i].msg_len;
 		rcodes[r[3] & 15]++;
 		truncated += (r[2] & 0x02) != 0;
+		if (expect[id] >= 0) {
+			int ancount = r[6] << 8 | r[7];
+			unexpected += expect[id] == 0 ? (r[3] & 15) != 0 || ancount == 0 : (r[3] & 15) != expect[id];
+		}
 		uint64_t l = t - ts;
 		lat_sum += l;
 		lat_min = l < lat_min ? l : lat_min;
@@ -154,15 +172,17 @@ int main(int argc, char **argv)
 	}
 	size_t nq = 0, cap = 1024;
 	struct query *qs = malloc(cap * sizeof *qs);
-	char line[600], name[300], type[32];
+	char line[600], name[300], type[32], expect[32];
 	while (qs && fgets(line, sizeof line, f)) {
-		int t;
-		if (sscanf(line, "%299s %31s", name, type) != 2 || (t = qtype_of(type)) < 0)
+		int t, k = sscanf(line, "%299s %31s %31s", name, type, expect);
+		if (k < 2 || (t = qtype_of(type)) < 0)
 			continue;
 		if (nq == cap)
 			qs = realloc(qs, (cap *= 2) * sizeof *qs);
-		if (qs && encode(name, t, &qs[nq]) == 0)
+		if (qs && encode(name, t, &qs[nq]) == 0) {
+			qs[nq].expect = k < 3 ? -1 : !strcasecmp(expect, "NXDOMAIN") ? 3 : 0;
 			nq++;
+		}
 	}
 	fclose(f);
 	if (!qs || nq == 0) {
@@ -185,12 +205,15 @@ int main(int argc, char **argv)
 
 	/* sent[s][id]: send time of the query with that DNS ID on socket s, 0 = free */
 	uint64_t (*sent_at)[65536] = calloc((size_t)nsocks, sizeof *sent_at);
+	expect_of = calloc((size_t)nsocks, sizeof *expect_of);
 	uint16_t next_id[MAX_SOCKS] = { 0 };
 	static uint8_t sbuf[MAX_BATCH][MAX_QUERY];
 	static struct mmsghdr smsg[MAX_BATCH];
 	static struct iovec siov[MAX_BATCH];
-	if (!sent_at)
+	if (!sent_at || !expect_of)
 		return 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	for (int i = 0; i < MAX_BATCH; i++) {
 		siov[i].iov_base = sbuf[i];
 		smsg[i].msg_hdr.msg_iov = &siov[i];
@@ -205,7 +228,7 @@ int main(int argc, char **argv)
 	size_t qi = 0;
 	int s = 0;
 	uint64_t t0 = now_ns(), t = t0, end = t0 + (uint64_t)(secs * 1e9), next_scan = t0 + 100000000ull;
-	while (t < end) {
+	while (t < end && !stop) {
 		long room = window - outstanding;
 		if (max_qps > 0) { /* stay at or under the requested rate */
 			long allowed = (long)((double)(t - t0) * max_qps / 1e9) - (long)sent;
@@ -222,6 +245,7 @@ int main(int argc, char **argv)
 					outstanding--;
 				}
 				sent_at[s][id] = t;
+				expect_of[s][id] = q->expect;
 				memcpy(sbuf[i], q->wire, q->len);
 				sbuf[i][0] = (uint8_t)(id >> 8);
 				sbuf[i][1] = (uint8_t)id;
@@ -238,7 +262,7 @@ int main(int argc, char **argv)
 		}
 		t = now_ns();
 		for (int j = 0; j < nsocks; j++)
-			collect(socks[j], sent_at[j], batch, t);
+			collect(socks[j], sent_at[j], expect_of[j], batch, t);
 		if (t >= next_scan) { /* give up on queries older than the timeout */
 			next_scan = t + 100000000ull;
 			for (int j = 0; j < nsocks; j++)
@@ -253,9 +277,9 @@ int main(int argc, char **argv)
 	/* collect stragglers for up to 100 ms, then count the rest as lost */
 	for (uint64_t stop = now_ns() + 100000000ull; outstanding > 0 && (t = now_ns()) < stop;)
 		for (int j = 0; j < nsocks; j++)
-			collect(socks[j], sent_at[j], batch, t);
+			collect(socks[j], sent_at[j], expect_of[j], batch, t);
 	lost += (uint64_t)(outstanding > 0 ? outstanding : 0);
-	double run = (double)(end - t0) / 1e9;
+	double run = (double)((t < end ? t : end) - t0) / 1e9;
 	printf("Queries sent:         %lu\n", sent);
 	printf("Queries completed:    %lu (%.2f%%)\n", done, sent ? 100.0 * done / sent : 0.0);
 	printf("Queries lost:         %lu (%.2f%%)\n", lost, sent ? 100.0 * lost / sent : 0.0);
@@ -264,6 +288,7 @@ int main(int argc, char **argv)
 		if (rcodes[i])
 			printf("%s %lu (%.2f%%) ", rcode_name(i), rcodes[i], 100.0 * rcodes[i] / (done ? done : 1));
 	printf("\nAverage packet size:  response %.0f, truncated %lu\n", done ? (double)bytes / done : 0.0, truncated);
+	printf("Unexpected answers:   %lu\n", unexpected);
 	printf("Run time (s):         %.6f\n", run);
 	printf("Queries per second:   %.6f\n", done / run);
 	printf("Average Latency (s):  %.6f (min %.6f, max %.6f)\n", done ? lat_sum / 1e9 / done : 0.0,

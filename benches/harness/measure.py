@@ -75,6 +75,7 @@ def parse(out):
         "lat_avg_ms": grab(r"Average Latency \(s\):\s+([\d.]+)"),
         "lat_max_ms": grab(r"Average Latency \(s\):.*max ([\d.]+)"),
         "rcodes": grab(r"Response codes:\s+(.*)", str),
+        "unexpected": grab(r"Unexpected answers:\s+(\d+)", int),
     }
     for k in ("lat_avg_ms", "lat_max_ms"):
         if r[k] is not None:

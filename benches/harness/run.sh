@@ -3,11 +3,13 @@
 # and a do-nothing responder, on loopback, one command.
 #
 #   benches/harness/run.sh [--tasks N] [--rounds R] [--duration S] [--quick]
-#                          [--servers ours,nsd,knot,resp] [--phases one,two,callgrind]
-#                          [--binary PATH] [--work DIR] [--wait-idle S]
+#                          [--servers ours,nsd,knot,resp] [--phases one,two,callgrind,churn]
+#                          [--churn-tasks N,N] [--binary PATH] [--work DIR] [--wait-idle S]
 #
-# Defaults: 10,000 tasks, 3 rounds of 8 s runs, all phases (about 10 minutes).
-# --quick: 2,000 tasks, 1 round of 3 s runs, 1,000 callgrind queries (about 2 minutes).
+# Defaults: 10,000 tasks, 3 rounds of 8 s runs, all phases, churn at 10,000 and 100,000
+# tasks (about 10 minutes).
+# --quick: 2,000 tasks, 1 round of 3 s runs, 1,000 callgrind queries, churn at 2,000 tasks
+# (about 2 minutes).
 # Installs what it needs from Debian packages when missing, builds our release binary
 # (unless --binary or --servers without "ours"), generates the synthetic cluster, the
 # equivalent zone and the query mix, runs bench.py and prints WORKDIR/summary.md.
@@ -17,8 +19,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin" PYTHONDONTWRITEBYTECODE=1
 
-TASKS=10000 ROUNDS=3 DURATION=8 CG_QUERIES=5000 WAIT_IDLE=15
-SERVERS=ours,nsd,knot,resp PHASES=one,two,callgrind BINARY= WORK=
+TASKS=10000 ROUNDS=3 DURATION=8 CG_QUERIES=5000 WAIT_IDLE=15 CHURN=10000,100000
+SERVERS=ours,nsd,knot,resp PHASES=one,two,callgrind,churn BINARY= WORK=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tasks) TASKS=$2; shift ;;
@@ -29,8 +31,9 @@ while [ $# -gt 0 ]; do
 	--binary) BINARY=$2; shift ;;
 	--work) WORK=$2; shift ;;
 	--wait-idle) WAIT_IDLE=$2; shift ;;
-	--quick) TASKS=2000 ROUNDS=1 DURATION=3 CG_QUERIES=1000 WAIT_IDLE=5 ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	--churn-tasks) CHURN=$2; shift ;;
+	--quick) TASKS=2000 ROUNDS=1 DURATION=3 CG_QUERIES=1000 WAIT_IDLE=5 CHURN=2000 ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -78,7 +81,7 @@ python3 "$HERE/synth.py" queries "$WORK/cluster/records.json" "$WORK/queries.txt
 
 # 4. measure, then report
 args=(--work "$WORK" --servers "$SERVERS" --phases "$PHASES" --rounds "$ROUNDS"
-	--duration "$DURATION" --cg-queries "$CG_QUERIES" --wait-idle "$WAIT_IDLE")
+	--duration "$DURATION" --cg-queries "$CG_QUERIES" --wait-idle "$WAIT_IDLE" --churn-tasks "$CHURN")
 [ -n "$BINARY" ] && args+=(--binary "$BINARY")
 python3 "$HERE/bench.py" "${args[@]}"
 python3 "$HERE/report.py" "$WORK"

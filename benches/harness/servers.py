@@ -76,6 +76,9 @@ class Server:
         self.port = PORTS[name]
         self.proc = None
         self.master = None
+        self.state_path = os.path.join(work, "cluster", "master", "state")
+        self.refresh_seconds = 3600  # one load at start: churn is measured apart
+        self.served_log = None
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir, exist_ok=True)
 
@@ -99,7 +102,7 @@ class Server:
                     "-n", str(workers)]
         conf = os.path.join(self.dir, "config.json")
         with open(conf, "w") as f:
-            json.dump(ours_config(self.port, workers), f, indent=1)
+            json.dump(ours_config(self.port, workers, self.refresh_seconds), f, indent=1)
         return [self.binary, "-config", conf]
 
     def start(self, cpus, workers, wrap=(), ready_timeout=60):
@@ -140,8 +143,8 @@ class Server:
                 raise RuntimeError("fake master: port %d on 127.0.0.1 is in use" % MASTER_PORT)
             here = os.path.dirname(os.path.abspath(__file__))
             self.master = subprocess.Popen(
-                ["python3", os.path.join(here, "fake_master.py"), str(MASTER_PORT),
-                 os.path.join(self.work, "cluster", "master", "state")],
+                ["python3", os.path.join(here, "fake_master.py"), str(MASTER_PORT), self.state_path]
+                + ([self.served_log] if self.served_log else []),
                 stdin=subprocess.DEVNULL, start_new_session=True)
             for _ in range(50):
                 if port_busy(MASTER_PORT):
@@ -179,7 +182,7 @@ def tail(path, n=15):
         return ""
 
 
-def ours_config(port, workers):
+def ours_config(port, workers, refresh_seconds):
     """mesos-dns config.json for our server: the fake master, loopback only."""
     return {
         "Masters": ["127.0.0.1:%d" % MASTER_PORT],
@@ -188,8 +191,7 @@ def ours_config(port, workers):
         "HTTPListener": "127.0.0.1",
         "HttpPort": HTTP_PORT,
         "Domain": "mesos",
-        # one load at start; record churn is measured apart from per-query cost
-        "RefreshSeconds": 3600,
+        "RefreshSeconds": refresh_seconds,
         "StateTimeoutSeconds": 60,
         "TTL": 60,
         "SOAMinttl": 60,

@@ -10,7 +10,7 @@ Subcommands (all deterministic for a given --seed):
   zone RECORDS.json OUTFILE
       An RFC 1035 master file for `mesos.` with those records plus SOA and NS,
       for NSD and Knot. RECORDS.json may also be a whole /v1/axfr body.
-  queries RECORDS.json OUTFILE [--count C]
+  queries RECORDS.json OUTFILE [--count C] [--expect]
       A dnsperf query file: 70% A hits, 20% SRV hits, 10% NXDOMAIN, and half of
       the names in randomly mixed letter case.
   compare EXPECTED.json ACTUAL.json
@@ -215,7 +215,8 @@ def cmd_queries(a):
             q, t = "nx-%d.%s%s" % (rng.randrange(10 ** 9), rng.choice(fws), TAIL), "A"
         if rng.random() < 0.5:
             q = mixed_case(rng, q)
-        lines.append("%s %s" % (q.rstrip("."), t))
+        lines.append("%s %s%s" % (q.rstrip("."), t, {"N": " NXDOMAIN", "A": " NOERROR", "S": " NOERROR"}[kind]
+                                   if a.expect else ""))
     with open(a.outfile, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("queries: %d (A names %d, SRV names %d) -> %s" % (
@@ -256,6 +257,8 @@ def main():
     q.add_argument("records")
     q.add_argument("outfile")
     q.add_argument("--count", type=int, default=100000)
+    q.add_argument("--expect", action="store_true",
+                   help="add the expected outcome (NOERROR/NXDOMAIN) to each line, for blast")
     c = sub.add_parser("compare")
     c.add_argument("expected")
     c.add_argument("actual")
