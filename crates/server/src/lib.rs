@@ -16,6 +16,10 @@ pub mod dns_config;
 pub mod socket;
 pub mod stats;
 mod template;
+mod forward;
+pub mod serve;
+mod tcp;
+mod worker;
 
 // The HTTP API and metrics.
 pub mod http;

@@ -1,0 +1,526 @@
+//! Forwarding names outside the domain to upstream resolvers, without
+//! blocking the worker (spec 5.4).
+//!
+//! The client's query goes unchanged to each upstream of its group in
+//! turn, over the transport the client used, each attempt bounded by
+//! `Timeout`. The first reply that matches the query (same ID, QR set, same
+//! question) is passed back whatever its rcode; replies that do not match
+//! are ignored (they are more likely spoofed than a transport failure).
+//! When every upstream times out or fails, the client gets SERVFAIL.
+//!
+//! Every attempt has its own socket (a fresh ephemeral UDP port, or a TCP
+//! connection), registered in the worker's `Poll` and closed as soon as the
+//! attempt ends: no socket outlives its query (mesos-dns #422). The number
+//! of queries in flight per worker is capped; beyond it, SERVFAIL at once.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use dns_wire::{parse_query, Header, Rcode, HEADER_LEN};
+use mio::net::{TcpStream, UdpSocket};
+use mio::{Interest, Poll, Token};
+
+use crate::answer::{error as error_response, size_limit};
+use crate::stats::{Transport, WorkerStats};
+
+/// Tokens at or above this belong to the forwarder.
+pub(crate) const FIRST_TOKEN: usize = 1 << 30;
+
+/// Who is waiting for a forwarded answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Client {
+    /// A UDP client at this address.
+    Udp(SocketAddr),
+    /// A TCP connection: its token and generation (so a reply for a closed
+    /// connection whose token was reused is dropped).
+    Tcp { token: Token, generation: u64 },
+}
+
+/// A finished forward: the client and the response to send it.
+pub(crate) struct Done {
+    pub client: Client,
+    pub response: Vec<u8>,
+    pub qtype: u16,
+    pub rcode: usize,
+    pub truncated: bool,
+}
+
+/// The socket of one attempt.
+enum Upstream {
+    Udp(UdpSocket),
+    Tcp {
+        stream: TcpStream,
+        /// Framed query still to write.
+        out: Vec<u8>,
+        written: usize,
+        /// Framed reply read so far.
+        inbuf: Vec<u8>,
+    },
+}
+
+struct Pending {
+    client: Client,
+    query: Vec<u8>,
+    transport: Transport,
+    group: usize,
+    /// Index in the group's upstream list.
+    attempt: usize,
+    /// Counts every attempt, to tell stale deadlines apart.
+    serial: u64,
+    socket: Upstream,
+    started: Instant,
+}
+
+/// The forwarder of one worker.
+pub(crate) struct Forwarder {
+    /// Upstreams per group, with their flat index (for the stats).
+    groups: Vec<Vec<(SocketAddr, usize)>>,
+    timeout: Duration,
+    max_in_flight: usize,
+    set_truncate_bit: bool,
+    edns_max: u16,
+    pending: HashMap<Token, Pending>,
+    /// Attempt deadlines in order (all attempts have the same timeout).
+    deadlines: VecDeque<(Instant, Token, u64)>,
+    next_token: usize,
+    next_serial: u64,
+    buf: Vec<u8>,
+}
+
+impl Forwarder {
+    pub(crate) fn new(cfg: &crate::dns_config::DnsConfig) -> Self {
+        let mut flat = 0;
+        let mut group = |list: &[SocketAddr]| -> Vec<(SocketAddr, usize)> {
+            list.iter()
+                .map(|&a| {
+                    flat += 1;
+                    (a, flat - 1)
+                })
+                .collect()
+        };
+        let mut groups = vec![group(&cfg.resolvers)];
+        for (_, list) in &cfg.zone_resolvers {
+            groups.push(group(list));
+        }
+        Forwarder {
+            groups,
+            timeout: cfg.timeout.max(Duration::from_millis(1)),
+            max_in_flight: cfg.forward_max_in_flight.max(1),
+            set_truncate_bit: cfg.set_truncate_bit,
+            edns_max: cfg.edns_max,
+            pending: HashMap::new(),
+            deadlines: VecDeque::new(),
+            next_token: FIRST_TOKEN,
+            next_serial: 0,
+            buf: vec![0u8; 65_535],
+        }
+    }
+
+    /// The next attempt deadline, for the poll timeout.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.front().map(|d| d.0)
+    }
+
+    /// Starts forwarding `query` for `client`. Returns a SERVFAIL to send
+    /// at once if it cannot be forwarded (too many in flight, or no
+    /// upstream could be reached at all).
+    pub(crate) fn start(
+        &mut self,
+        poll: &Poll,
+        query: &[u8],
+        client: Client,
+        transport: Transport,
+        group: usize,
+        stats: &WorkerStats,
+    ) -> Option<Done> {
+        if self.pending.len() >= self.max_in_flight {
+            stats.forward_overload();
+            return self.servfail(query, client);
+        }
+        let token = Token(self.next_token);
+        self.next_token = if self.next_token == usize::MAX {
+            FIRST_TOKEN
+        } else {
+            self.next_token + 1
+        };
+        let now = Instant::now();
+        let mut attempt = 0;
+        while let Some(&(addr, flat)) =
+            self.groups.get(group).and_then(|g| g.get(attempt))
+        {
+            match connect(poll, token, addr, transport, query) {
+                Ok(socket) => {
+                    self.next_serial += 1;
+                    let serial = self.next_serial;
+                    self.deadlines
+                        .push_back((now + self.timeout, token, serial));
+                    self.pending.insert(
+                        token,
+                        Pending {
+                            client,
+                            query: query.to_vec(),
+                            transport,
+                            group,
+                            attempt,
+                            serial,
+                            socket,
+                            started: now,
+                        },
+                    );
+                    return None;
+                }
+                Err(_) => {
+                    stats.forward_attempt(flat, 2, Duration::ZERO);
+                    attempt += 1;
+                }
+            }
+        }
+        stats.forward_failed();
+        self.servfail(query, client)
+    }
+
+    /// Handles a readiness event on one of the forwarder's tokens.
+    pub(crate) fn on_event(
+        &mut self,
+        poll: &Poll,
+        token: Token,
+        stats: &WorkerStats,
+    ) -> Option<Done> {
+        let p = self.pending.get_mut(&token)?;
+        let (group, attempt, started) = (p.group, p.attempt, p.started);
+        let outcome = match &mut p.socket {
+            Upstream::Udp(sock) => read_udp(sock, &p.query, &mut self.buf),
+            Upstream::Tcp {
+                stream,
+                out,
+                written,
+                inbuf,
+            } => drive_tcp(stream, out, written, inbuf, &p.query),
+        };
+        match outcome {
+            Step::Wait => None,
+            Step::Reply(len) => {
+                let reply = match &p.socket {
+                    Upstream::Udp(_) => self.buf.get(..len).unwrap_or_default().to_vec(),
+                    Upstream::Tcp { inbuf, .. } => {
+                        inbuf.get(2..2 + len).unwrap_or_default().to_vec()
+                    }
+                };
+                let p = self.finish(poll, token)?;
+                let flat = self.flat(p.group, p.attempt);
+                stats.forward_attempt(flat, 0, p.started.elapsed());
+                Some(self.relay(&p, reply))
+            }
+            Step::Failed => {
+                let flat = self.flat(group, attempt);
+                stats.forward_attempt(flat, 2, started.elapsed());
+                self.next_attempt(poll, token, stats)
+            }
+        }
+    }
+
+    /// Moves every attempt past its deadline on to the next upstream;
+    /// returns the forwards that ran out of upstreams.
+    pub(crate) fn expire(
+        &mut self,
+        poll: &Poll,
+        now: Instant,
+        stats: &WorkerStats,
+    ) -> Vec<Done> {
+        let mut done = Vec::new();
+        while let Some(&(deadline, token, serial)) = self.deadlines.front() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop_front();
+            let Some(p) = self.pending.get(&token) else {
+                continue;
+            };
+            if p.serial != serial {
+                continue;
+            }
+            let flat = self.flat(p.group, p.attempt);
+            stats.forward_attempt(flat, 1, p.started.elapsed());
+            if let Some(d) = self.next_attempt(poll, token, stats) {
+                done.push(d);
+            }
+        }
+        done
+    }
+
+    /// Closes every socket (shutdown).
+    pub(crate) fn close_all(&mut self, poll: &Poll) {
+        let tokens: Vec<Token> = self.pending.keys().copied().collect();
+        for t in tokens {
+            self.finish(poll, t);
+        }
+        self.deadlines.clear();
+    }
+
+    fn flat(&self, group: usize, attempt: usize) -> usize {
+        self.groups
+            .get(group)
+            .and_then(|g| g.get(attempt))
+            .map_or(usize::MAX, |&(_, f)| f)
+    }
+
+    /// Drops the attempt's socket and removes the pending query.
+    fn finish(&mut self, poll: &Poll, token: Token) -> Option<Pending> {
+        let mut p = self.pending.remove(&token)?;
+        match &mut p.socket {
+            Upstream::Udp(s) => {
+                let _ = poll.registry().deregister(s);
+            }
+            Upstream::Tcp { stream, .. } => {
+                let _ = poll.registry().deregister(stream);
+            }
+        }
+        Some(p)
+    }
+
+    /// Tries the next upstream of the group, or gives up with SERVFAIL.
+    fn next_attempt(
+        &mut self,
+        poll: &Poll,
+        token: Token,
+        stats: &WorkerStats,
+    ) -> Option<Done> {
+        let mut p = self.finish(poll, token)?;
+        loop {
+            p.attempt += 1;
+            let Some(&(addr, flat)) =
+                self.groups.get(p.group).and_then(|g| g.get(p.attempt))
+            else {
+                stats.forward_failed();
+                return self.servfail(&p.query, p.client);
+            };
+            match connect(poll, token, addr, p.transport, &p.query) {
+                Ok(socket) => {
+                    self.next_serial += 1;
+                    p.serial = self.next_serial;
+                    p.socket = socket;
+                    p.started = Instant::now();
+                    self.deadlines
+                        .push_back((p.started + self.timeout, token, p.serial));
+                    self.pending.insert(token, p);
+                    return None;
+                }
+                Err(_) => stats.forward_attempt(flat, 2, Duration::ZERO),
+            }
+        }
+    }
+
+    /// Passes an upstream reply back: TC cleared when `SetTruncateBit` is
+    /// off; over UDP, a reply larger than the client accepts is cut to its
+    /// header and question with TC set.
+    fn relay(&self, p: &Pending, mut reply: Vec<u8>) -> Done {
+        let mut truncated = false;
+        if let Ok(q) = parse_query(&p.query) {
+            let limit = match p.transport {
+                Transport::Udp => size_limit(&q, u16::MAX, Transport::Udp),
+                Transport::Tcp => usize::from(u16::MAX),
+            };
+            if reply.len() > limit {
+                reply.truncate(HEADER_LEN + q.question.len());
+                if let Some(counts) = reply.get_mut(6..12) {
+                    counts.fill(0);
+                }
+                if let Some(b) = reply.get_mut(2) {
+                    *b |= 0x02;
+                }
+                truncated = true;
+            }
+        }
+        if let Some(b) = reply.get_mut(2) {
+            truncated |= *b & 0x02 != 0;
+            if !self.set_truncate_bit {
+                *b &= !0x02;
+            }
+        }
+        let rcode = reply.get(3).map_or(0, |b| usize::from(b & 0x0F));
+        Done {
+            client: p.client,
+            qtype: qtype_of(&p.query),
+            response: reply,
+            rcode,
+            truncated,
+        }
+    }
+
+    fn servfail(&self, query: &[u8], client: Client) -> Option<Done> {
+        let q = parse_query(query).ok()?;
+        let mut out = [0u8; 512];
+        let n = error_response(&q, Rcode::SERVFAIL, self.edns_max, &mut out)?;
+        Some(Done {
+            client,
+            response: out.get(..n)?.to_vec(),
+            qtype: q.qtype.0,
+            rcode: usize::from(Rcode::SERVFAIL.0),
+            truncated: false,
+        })
+    }
+}
+
+fn qtype_of(query: &[u8]) -> u16 {
+    parse_query(query).map_or(0, |q| q.qtype.0)
+}
+
+/// Opens the attempt's socket and sends (UDP) or queues (TCP) the query.
+fn connect(
+    poll: &Poll,
+    token: Token,
+    addr: SocketAddr,
+    transport: Transport,
+    query: &[u8],
+) -> io::Result<Upstream> {
+    match transport {
+        Transport::Udp => {
+            let mut sock = crate::socket::upstream_udp(addr)?;
+            sock.send(query)?;
+            poll.registry()
+                .register(&mut sock, token, Interest::READABLE)?;
+            Ok(Upstream::Udp(sock))
+        }
+        Transport::Tcp => {
+            let mut stream = TcpStream::connect(addr)?;
+            poll.registry().register(
+                &mut stream,
+                token,
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            let len =
+                u16::try_from(query.len()).map_err(|_| io::ErrorKind::InvalidInput)?;
+            let mut out = Vec::with_capacity(query.len() + 2);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(query);
+            Ok(Upstream::Tcp {
+                stream,
+                out,
+                written: 0,
+                inbuf: Vec::new(),
+            })
+        }
+    }
+}
+
+enum Step {
+    Wait,
+    /// A matching reply of this length is ready.
+    Reply(usize),
+    Failed,
+}
+
+/// Whether `reply` answers `query`: same ID, QR set, same question.
+fn matches(query: &[u8], reply: &[u8]) -> bool {
+    let (Some(qh), Some(rh)) = (query.first_chunk::<12>(), reply.first_chunk::<12>())
+    else {
+        return false;
+    };
+    let (q, r) = (Header::from_bytes(qh), Header::from_bytes(rh));
+    if q.id != r.id || !r.flags.qr() {
+        return false;
+    }
+    let Ok(parsed) = parse_query(query) else {
+        return false;
+    };
+    let qlen = parsed.question.len();
+    // A reply without a question (FORMERR, some SERVFAILs) is accepted too.
+    r.qdcount == 0
+        || reply
+            .get(HEADER_LEN..HEADER_LEN + qlen)
+            .is_some_and(|b| b.eq_ignore_ascii_case(parsed.question))
+}
+
+fn read_udp(sock: &UdpSocket, query: &[u8], buf: &mut [u8]) -> Step {
+    loop {
+        match sock.recv(buf) {
+            Ok(n) => {
+                if matches(query, buf.get(..n).unwrap_or_default()) {
+                    return Step::Reply(n);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::Wait,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // ICMP port unreachable and friends: this upstream failed.
+            Err(_) => return Step::Failed,
+        }
+    }
+}
+
+fn drive_tcp(
+    stream: &mut TcpStream,
+    out: &[u8],
+    written: &mut usize,
+    inbuf: &mut Vec<u8>,
+    query: &[u8],
+) -> Step {
+    if let Ok(Some(_)) | Err(_) = stream.take_error() {
+        return Step::Failed;
+    }
+    while *written < out.len() {
+        match stream.write(out.get(*written..).unwrap_or_default()) {
+            Ok(0) => return Step::Failed,
+            Ok(n) => *written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::Wait,
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Step::Wait,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Step::Failed,
+        }
+    }
+    let mut chunk = [0u8; 4096];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return Step::Failed,
+            Ok(n) => inbuf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Step::Failed,
+        }
+        if let Some(len) = framed_len(inbuf) {
+            if inbuf.len() >= 2 + len {
+                break;
+            }
+        }
+    }
+    match framed_len(inbuf) {
+        Some(len) if inbuf.len() >= 2 + len => {
+            if matches(query, inbuf.get(2..2 + len).unwrap_or_default()) {
+                Step::Reply(len)
+            } else {
+                Step::Failed
+            }
+        }
+        _ => Step::Wait,
+    }
+}
+
+fn framed_len(buf: &[u8]) -> Option<usize> {
+    buf.first_chunk::<2>()
+        .map(|b| usize::from(u16::from_be_bytes(*b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_matching_requires_id_qr_and_question() {
+        let q =
+            b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01";
+        let mut r = q.to_vec();
+        r[2] |= 0x80;
+        assert!(matches(q, &r));
+        let mut upper = r.clone();
+        upper[13] = b'A';
+        assert!(matches(q, &upper), "0x20 case from upstream");
+        let mut other_id = r.clone();
+        other_id[1] = 0x35;
+        assert!(!matches(q, &other_id));
+        assert!(!matches(q, q), "QR clear");
+        let mut other_name = r.clone();
+        other_name[13] = b'b';
+        assert!(!matches(q, &other_name));
+    }
+}

@@ -1,0 +1,174 @@
+//! Starting and stopping the DNS workers.
+//!
+//! [`start`] binds every socket before any thread starts, so a busy port
+//! fails at once with a clear error (spec section 0), then runs one worker
+//! per socket pair. The returned [`DnsServer`] stops them promptly: a flag
+//! plus a `Waker` per worker, then a join.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use mio::Waker;
+
+use crate::dns_config::DnsConfig;
+use crate::socket;
+use crate::stats::Stats;
+use crate::table::SharedTable;
+use crate::tcp::TcpLimits;
+use crate::worker::Worker;
+
+/// Running DNS workers. Dropping it stops them too.
+#[derive(Debug)]
+pub struct DnsServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    wakers: Vec<Arc<Waker>>,
+    threads: Vec<JoinHandle<()>>,
+    limits: Arc<TcpLimits>,
+}
+
+impl Stats {
+    /// Counters for the upstreams of `cfg` (named `ip:port`, in the
+    /// forwarder's flat order).
+    pub fn for_config(cfg: &DnsConfig) -> Self {
+        Stats::new(cfg.upstreams().iter().map(ToString::to_string).collect())
+    }
+}
+
+/// Binds UDP and TCP on `Listener:Port` for every worker and starts them.
+/// They answer from `table` (swap it with [`SharedTable::publish`]) and
+/// count into `stats` (build it with [`Stats::for_config`]).
+///
+/// # Errors
+///
+/// Any bind or setup failure, for example `AddrInUse` when another process
+/// holds the port; the error names the address.
+pub fn start(
+    cfg: &DnsConfig,
+    table: Arc<SharedTable>,
+    stats: Arc<Stats>,
+) -> io::Result<DnsServer> {
+    let want = socket::bind_addr(cfg.listener, cfg.port);
+    let with_addr = |e: io::Error, what: &str| {
+        io::Error::new(e.kind(), format!("{what} {want}: {e}"))
+    };
+    // Probe without SO_REUSEPORT: fails if anything else holds the port,
+    // even another SO_REUSEPORT server of the same user. Also resolves
+    // port 0 to one free for both UDP and TCP.
+    let addr = {
+        let probe = UdpSocket::bind(want).map_err(|e| with_addr(e, "DNS UDP bind"))?;
+        let addr = probe.local_addr()?;
+        let tcp_probe =
+            TcpListener::bind(addr).map_err(|e| with_addr(e, "DNS TCP bind"))?;
+        drop((probe, tcp_probe));
+        addr
+    };
+    let n = cfg.worker_count();
+    let stop = Arc::new(AtomicBool::new(false));
+    let limits = Arc::new(TcpLimits::new(
+        cfg.tcp_max_connections,
+        cfg.tcp_max_per_client,
+    ));
+    let mut workers = Vec::with_capacity(n);
+    for i in 0..n {
+        let udp = socket::udp(addr, i == 0).map_err(|e| with_addr(e, "DNS UDP bind"))?;
+        let tcp = socket::tcp(addr).map_err(|e| with_addr(e, "DNS TCP bind"))?;
+        workers.push(Worker::build(
+            cfg,
+            udp,
+            tcp,
+            Arc::clone(&table),
+            stats.worker(),
+            Arc::clone(&limits),
+            Arc::clone(&stop),
+        )?);
+    }
+    let mut server = DnsServer {
+        addr,
+        stop,
+        wakers: Vec::with_capacity(n),
+        threads: Vec::with_capacity(n),
+        limits,
+    };
+    for (i, started) in workers.into_iter().enumerate() {
+        server.wakers.push(started.waker);
+        let worker = started.worker;
+        let thread = std::thread::Builder::new()
+            .name(format!("dns-worker-{i}"))
+            .spawn(move || worker.run());
+        match thread {
+            Ok(t) => server.threads.push(t),
+            Err(e) => return Err(e), // `server` drops: started workers stop.
+        }
+    }
+    log::info!("DNS server listening on {addr} (UDP and TCP, {n} workers)");
+    Ok(server)
+}
+
+impl DnsServer {
+    /// The bound address (the real port when `Port` was 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// TCP connections open now.
+    pub fn tcp_connections(&self) -> usize {
+        self.limits.open()
+    }
+
+    /// Stops every worker and waits for them.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        for w in &self.wakers {
+            let _ = w.wake();
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn cfg() -> DnsConfig {
+        DnsConfig {
+            listener: "127.0.0.1".parse().unwrap(),
+            port: 0,
+            workers: 2,
+            ..DnsConfig::default()
+        }
+    }
+
+    #[test]
+    fn busy_port_fails_fast_and_stop_is_prompt() {
+        let table = Arc::new(SharedTable::new(crate::table::Table::empty(&cfg())));
+        let stats = Arc::new(Stats::for_config(&cfg()));
+        let server = start(&cfg(), Arc::clone(&table), Arc::clone(&stats)).unwrap();
+        let busy = DnsConfig {
+            port: server.local_addr().port(),
+            ..cfg()
+        };
+        let err = start(&busy, table, stats).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        assert!(err.to_string().contains("127.0.0.1"), "{err}");
+        let t = Instant::now();
+        server.stop();
+        assert!(t.elapsed() < Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,377 @@
+//! DNS over TCP (RFC 1035 §4.2.2, RFC 7766): two-octet length framing,
+//! several queries per connection, answered as they arrive (forwarded ones
+//! may come back out of order, RFC 7766 §7).
+//!
+//! Limits: an idle timeout between queries, a cap on queries per
+//! connection, and caps on open connections per client address and in
+//! total, shared by every worker. A connection over a cap is closed at
+//! once. A client that does not read its answers stops being read once a
+//! bounded amount of output is queued.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Interest, Poll, Token};
+
+use crate::stats::WorkerStats;
+
+/// Tokens of connections start here (below the forwarder's).
+pub(crate) const FIRST_TOKEN: usize = 16;
+
+/// Largest framed message: two length octets and 65535 octets.
+const MAX_FRAME: usize = 2 + 65_535;
+
+/// Output queued beyond this stops reading from the connection.
+const MAX_QUEUED: usize = 4 * MAX_FRAME;
+
+/// Connection caps shared by every worker.
+#[derive(Debug, Default)]
+pub struct TcpLimits {
+    total: AtomicUsize,
+    per_client: Mutex<HashMap<IpAddr, usize>>,
+    max_total: usize,
+    max_per_client: usize,
+}
+
+impl TcpLimits {
+    /// Caps of `max_total` connections, `max_per_client` per address.
+    pub fn new(max_total: usize, max_per_client: usize) -> Self {
+        TcpLimits {
+            max_total,
+            max_per_client,
+            ..Default::default()
+        }
+    }
+
+    /// Takes a slot for `ip`, or returns false when a cap is reached.
+    fn acquire(&self, ip: IpAddr) -> bool {
+        if self.total.fetch_add(1, Ordering::AcqRel) >= self.max_total {
+            self.total.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        let mut map = match self.per_client.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        let n = map.entry(ip).or_default();
+        if *n >= self.max_per_client {
+            self.total.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn release(&self, ip: IpAddr) {
+        self.total.fetch_sub(1, Ordering::AcqRel);
+        let mut map = match self.per_client.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(n) = map.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&ip);
+            }
+        }
+    }
+
+    /// Connections open now, all workers together.
+    pub fn open(&self) -> usize {
+        self.total.load(Ordering::Acquire)
+    }
+}
+
+/// One client connection.
+pub(crate) struct Conn {
+    stream: TcpStream,
+    peer: SocketAddr,
+    generation: u64,
+    inbuf: Vec<u8>,
+    outbuf: Vec<u8>,
+    last_active: Instant,
+    queries: usize,
+    /// Forwarded queries whose answers are still to come.
+    pub(crate) waiting: usize,
+    /// No more queries are read (cap reached or the client closed).
+    draining: bool,
+    writable_interest: bool,
+}
+
+impl Conn {
+    /// The connection's generation (token reuse guard).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Queues one framed response.
+    pub(crate) fn queue(&mut self, msg: &[u8]) {
+        if let Ok(len) = u16::try_from(msg.len()) {
+            self.outbuf.extend_from_slice(&len.to_be_bytes());
+            self.outbuf.extend_from_slice(msg);
+        }
+    }
+
+    /// Whether this connection may be read from.
+    fn readable(&self) -> bool {
+        !self.draining && self.outbuf.len() < MAX_QUEUED
+    }
+}
+
+/// The TCP connections of one worker.
+pub(crate) struct Conns {
+    conns: HashMap<Token, Conn>,
+    next_token: usize,
+    next_generation: u64,
+    idle: Duration,
+    max_queries: usize,
+}
+
+impl Conns {
+    pub(crate) fn new(idle: Duration, max_queries: usize) -> Self {
+        Conns {
+            conns: HashMap::new(),
+            next_token: FIRST_TOKEN,
+            next_generation: 0,
+            idle,
+            max_queries: max_queries.max(1),
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self, token: Token) -> Option<&mut Conn> {
+        self.conns.get_mut(&token)
+    }
+
+    /// Accepts every pending connection of `listener`.
+    pub(crate) fn accept(
+        &mut self,
+        poll: &Poll,
+        listener: &TcpListener,
+        limits: &TcpLimits,
+        stats: &WorkerStats,
+    ) {
+        loop {
+            match listener.accept() {
+                Ok((mut stream, peer)) => {
+                    if !limits.acquire(peer.ip()) {
+                        stats.tcp_connection(false);
+                        drop(stream);
+                        continue;
+                    }
+                    let token = self.free_token();
+                    if poll
+                        .registry()
+                        .register(&mut stream, token, Interest::READABLE)
+                        .is_err()
+                    {
+                        limits.release(peer.ip());
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    stats.tcp_connection(true);
+                    self.next_generation += 1;
+                    self.conns.insert(
+                        token,
+                        Conn {
+                            stream,
+                            peer,
+                            generation: self.next_generation,
+                            inbuf: Vec::new(),
+                            outbuf: Vec::new(),
+                            last_active: Instant::now(),
+                            queries: 0,
+                            waiting: 0,
+                            draining: false,
+                            writable_interest: false,
+                        },
+                    );
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // EMFILE, ECONNABORTED...: log rarely, never exit.
+                    log::debug!("DNS TCP accept: {e}");
+                    break;
+                }
+            }
+        }
+    }
+
+    fn free_token(&mut self) -> Token {
+        loop {
+            let t = Token(self.next_token);
+            self.next_token += 1;
+            if self.next_token >= crate::forward::FIRST_TOKEN {
+                self.next_token = FIRST_TOKEN;
+            }
+            if !self.conns.contains_key(&t) {
+                return t;
+            }
+        }
+    }
+
+    /// Handles readiness on a connection: reads, hands every complete
+    /// query to `handle` (which queues the answer or starts a forward),
+    /// writes queued output, and closes the connection when it is done.
+    pub(crate) fn on_event(
+        &mut self,
+        poll: &Poll,
+        token: Token,
+        limits: &TcpLimits,
+        mut handle: impl FnMut(&[u8], &mut Conn, Token),
+    ) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let mut failed = false;
+        let mut chunk = [0u8; 4096];
+        while c.readable() {
+            match c.stream.read(&mut chunk) {
+                Ok(0) => {
+                    c.draining = true;
+                    break;
+                }
+                Ok(n) => {
+                    c.inbuf
+                        .extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    c.last_active = Instant::now();
+                    // Answer complete messages as they arrive.
+                    while let Some(len) = frame(&c.inbuf) {
+                        let Some(msg) = c.inbuf.get(2..2 + len) else {
+                            break;
+                        };
+                        let msg = msg.to_vec();
+                        c.inbuf.drain(..2 + len);
+                        c.queries += 1;
+                        handle(&msg, c, token);
+                        if c.queries >= self.max_queries {
+                            c.draining = true;
+                            break;
+                        }
+                    }
+                    if c.inbuf.len() > MAX_FRAME {
+                        failed = true;
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if failed || !self.flush(poll, token) {
+            self.close(poll, token, limits);
+        }
+    }
+
+    /// Writes queued output; returns false if the connection should close.
+    pub(crate) fn flush(&mut self, poll: &Poll, token: Token) -> bool {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return false;
+        };
+        while !c.outbuf.is_empty() {
+            match c.stream.write(&c.outbuf) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    c.outbuf.drain(..n);
+                    c.last_active = Instant::now();
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        if c.draining && c.outbuf.is_empty() && c.waiting == 0 {
+            return false;
+        }
+        let want_write = !c.outbuf.is_empty();
+        if want_write != c.writable_interest {
+            let interest = if want_write {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            if poll
+                .registry()
+                .reregister(&mut c.stream, token, interest)
+                .is_err()
+            {
+                return false;
+            }
+            c.writable_interest = want_write;
+        }
+        true
+    }
+
+    /// Closes connections idle for longer than the idle timeout (queued
+    /// output or pending forwards keep a connection alive).
+    pub(crate) fn sweep(&mut self, poll: &Poll, now: Instant, limits: &TcpLimits) {
+        let idle = self.idle;
+        let expired: Vec<Token> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.waiting == 0 && now.duration_since(c.last_active) > idle)
+            .map(|(&t, _)| t)
+            .collect();
+        for t in expired {
+            self.close(poll, t, limits);
+        }
+    }
+
+    pub(crate) fn close(&mut self, poll: &Poll, token: Token, limits: &TcpLimits) {
+        if let Some(mut c) = self.conns.remove(&token) {
+            let _ = poll.registry().deregister(&mut c.stream);
+            limits.release(c.peer.ip());
+        }
+    }
+
+    /// Closes every connection (shutdown).
+    pub(crate) fn close_all(&mut self, poll: &Poll, limits: &TcpLimits) {
+        let tokens: Vec<Token> = self.conns.keys().copied().collect();
+        for t in tokens {
+            self.close(poll, t, limits);
+        }
+    }
+}
+
+/// The length of the first framed message, if it is complete.
+fn frame(buf: &[u8]) -> Option<usize> {
+    let len = usize::from(u16::from_be_bytes(*buf.first_chunk::<2>()?));
+    (buf.len() >= 2 + len).then_some(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_needs_the_whole_message() {
+        assert_eq!(frame(&[0]), None);
+        assert_eq!(frame(&[0, 3, 1, 2]), None);
+        assert_eq!(frame(&[0, 3, 1, 2, 3, 9]), Some(3));
+        assert_eq!(frame(&[0, 0]), Some(0));
+    }
+
+    #[test]
+    fn limits_cap_total_and_per_client() {
+        let l = TcpLimits::new(3, 2);
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        assert!(l.acquire(a));
+        assert!(l.acquire(a));
+        assert!(!l.acquire(a), "per-client cap");
+        assert!(l.acquire(b));
+        assert!(!l.acquire(b), "total cap");
+        l.release(a);
+        assert!(l.acquire(b));
+        assert_eq!(l.open(), 3);
+    }
+}

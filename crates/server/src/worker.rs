@@ -1,0 +1,277 @@
+//! One worker thread: its own `Poll`, its own `SO_REUSEPORT` UDP socket and
+//! TCP listener, its own buffers, forwarder and counters.
+//!
+//! The loop drains every ready socket until `WouldBlock` (mio's
+//! edge-triggered contract), hands each packet to the pure
+//! [`answer`](crate::answer) function, and sends the result. Socket errors
+//! are counted and, for the listeners, logged at debug level; they never
+//! end the worker. A [`Waker`](mio::Waker) and a shared flag stop it.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, UdpSocket};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::answer::{answer_meta, Answer, Meta};
+use crate::dns_config::DnsConfig;
+use crate::forward::{self, Client, Done, Forwarder};
+use crate::stats::{Transport, WorkerStats};
+use crate::table::SharedTable;
+use crate::tcp::{Conns, TcpLimits};
+
+pub(crate) const UDP: Token = Token(0);
+pub(crate) const LISTENER: Token = Token(1);
+pub(crate) const WAKER: Token = Token(2);
+
+/// How often idle TCP connections are looked for.
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
+
+/// Everything one worker owns.
+pub(crate) struct Worker {
+    poll: Poll,
+    udp: UdpSocket,
+    listener: TcpListener,
+    table: Arc<SharedTable>,
+    stats: Arc<WorkerStats>,
+    limits: Arc<TcpLimits>,
+    stop: Arc<AtomicBool>,
+    conns: Conns,
+    forwarder: Forwarder,
+    rx: Vec<u8>,
+    tx: Vec<u8>,
+}
+
+/// The parts of a worker the starting thread keeps.
+pub(crate) struct Started {
+    pub worker: Worker,
+    pub waker: Arc<Waker>,
+}
+
+impl Worker {
+    /// Registers the sockets in a new `Poll`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn build(
+        cfg: &DnsConfig,
+        mut udp: UdpSocket,
+        mut listener: TcpListener,
+        table: Arc<SharedTable>,
+        stats: Arc<WorkerStats>,
+        limits: Arc<TcpLimits>,
+        stop: Arc<AtomicBool>,
+    ) -> io::Result<Started> {
+        let poll = Poll::new()?;
+        poll.registry()
+            .register(&mut udp, UDP, Interest::READABLE)?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        Ok(Started {
+            worker: Worker {
+                poll,
+                udp,
+                listener,
+                table,
+                stats,
+                limits,
+                stop,
+                conns: Conns::new(cfg.tcp_idle, cfg.tcp_max_queries),
+                forwarder: Forwarder::new(cfg),
+                rx: vec![0u8; 65_535],
+                tx: vec![0u8; 65_535],
+            },
+            waker,
+        })
+    }
+
+    /// Runs until the stop flag is set and the waker fires.
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        let mut last_sweep = Instant::now();
+        loop {
+            let now = Instant::now();
+            let mut timeout = SWEEP_EVERY;
+            if let Some(d) = self.forwarder.next_deadline() {
+                timeout = timeout.min(d.saturating_duration_since(now));
+            }
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::warn!("DNS worker poll: {e}");
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                continue;
+            }
+            if self.stop.load(Ordering::Acquire) {
+                break;
+            }
+            for event in events.iter() {
+                match event.token() {
+                    UDP => self.drain_udp(),
+                    LISTENER => self.conns.accept(
+                        &self.poll,
+                        &self.listener,
+                        &self.limits,
+                        &self.stats,
+                    ),
+                    WAKER => {}
+                    t if t.0 >= forward::FIRST_TOKEN => {
+                        if let Some(done) =
+                            self.forwarder.on_event(&self.poll, t, &self.stats)
+                        {
+                            self.deliver(done);
+                        }
+                    }
+                    t => self.on_tcp(t),
+                }
+            }
+            let now = Instant::now();
+            for done in self.forwarder.expire(&self.poll, now, &self.stats) {
+                self.deliver(done);
+            }
+            if now.duration_since(last_sweep) >= SWEEP_EVERY {
+                self.conns.sweep(&self.poll, now, &self.limits);
+                last_sweep = now;
+            }
+        }
+        self.forwarder.close_all(&self.poll);
+        self.conns.close_all(&self.poll, &self.limits);
+    }
+
+    /// The UDP drain loop.
+    fn drain_udp(&mut self) {
+        loop {
+            match self.udp.recv_from(&mut self.rx) {
+                Ok((n, peer)) => self.on_udp(n, peer),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    // ICMP errors surfacing on the socket and the like:
+                    // count, never exit.
+                    self.stats.send_error();
+                    break;
+                }
+            }
+        }
+    }
+
+    fn on_udp(&mut self, n: usize, peer: SocketAddr) {
+        let packet = self.rx.get(..n).unwrap_or_default();
+        let table = self.table.swap().load();
+        let (action, meta) = answer_meta(&table, packet, &mut self.tx, Transport::Udp);
+        drop(table);
+        match action {
+            Answer::Reply(len) => {
+                let out = self.tx.get(..len).unwrap_or_default();
+                self.stats.query(
+                    Transport::Udp,
+                    meta.qtype,
+                    meta.rcode,
+                    len,
+                    meta.truncated,
+                );
+                if self.udp.send_to(out, peer).is_err() {
+                    self.stats.send_error();
+                }
+            }
+            Answer::Forward { group } => {
+                let client = Client::Udp(peer);
+                if let Some(done) = self.forwarder.start(
+                    &self.poll,
+                    packet,
+                    client,
+                    Transport::Udp,
+                    group,
+                    &self.stats,
+                ) {
+                    self.deliver(done);
+                }
+            }
+            Answer::Drop => self.stats.dropped(),
+        }
+    }
+
+    fn on_tcp(&mut self, token: Token) {
+        let Worker {
+            poll,
+            table,
+            stats,
+            limits,
+            conns,
+            forwarder,
+            tx,
+            ..
+        } = self;
+        let mut immediate: Vec<Done> = Vec::new();
+        conns.on_event(poll, token, limits, |msg, conn, token| {
+            let t = table.swap().load();
+            let (action, meta): (Answer, Meta) = answer_meta(&t, msg, tx, Transport::Tcp);
+            drop(t);
+            match action {
+                Answer::Reply(len) => {
+                    stats.query(
+                        Transport::Tcp,
+                        meta.qtype,
+                        meta.rcode,
+                        len,
+                        meta.truncated,
+                    );
+                    conn.queue(tx.get(..len).unwrap_or_default());
+                }
+                Answer::Forward { group } => {
+                    let client = Client::Tcp {
+                        token,
+                        generation: conn.generation(),
+                    };
+                    conn.waiting += 1;
+                    if let Some(d) =
+                        forwarder.start(poll, msg, client, Transport::Tcp, group, stats)
+                    {
+                        immediate.push(d);
+                    }
+                }
+                Answer::Drop => stats.dropped(),
+            }
+        });
+        for d in immediate {
+            self.deliver(d);
+        }
+    }
+
+    /// Sends a finished forward to its client.
+    fn deliver(&mut self, done: Done) {
+        let transport = match done.client {
+            Client::Udp(_) => Transport::Udp,
+            Client::Tcp { .. } => Transport::Tcp,
+        };
+        self.stats.query(
+            transport,
+            done.qtype,
+            done.rcode,
+            done.response.len(),
+            done.truncated,
+        );
+        match done.client {
+            Client::Udp(peer) => {
+                if self.udp.send_to(&done.response, peer).is_err() {
+                    self.stats.send_error();
+                }
+            }
+            Client::Tcp { token, generation } => {
+                let Some(conn) = self.conns.get_mut(token) else {
+                    return;
+                };
+                if conn.generation() != generation {
+                    return;
+                }
+                conn.waiting = conn.waiting.saturating_sub(1);
+                conn.queue(&done.response);
+                if !self.conns.flush(&self.poll, token) {
+                    self.conns.close(&self.poll, token, &self.limits);
+                }
+            }
+        }
+    }
+}
