@@ -11,6 +11,7 @@ command -v dig >/dev/null 2>&1 || need+=(bind9-dnsutils)
 command -v kdig >/dev/null 2>&1 || need+=(knot-dnsutils)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeper)
 if ((${#need[@]})); then
   sudo=""

@@ -53,6 +53,9 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
         let (req, head_len) = loop {
             if !buf.is_empty() {
                 match request::parse(&buf) {
+                    Ok((_, len)) if len > limits.max_head_bytes => {
+                        return fail(&mut stream, shared, 431);
+                    }
                     Ok(parsed) => break parsed,
                     Err(HeadError::Partial) if buf.len() < limits.max_head_bytes => {}
                     Err(HeadError::Partial | HeadError::TooManyHeaders) => {

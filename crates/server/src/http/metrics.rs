@@ -7,15 +7,22 @@
 //! `_total`, and a histogram has cumulative `_bucket` samples with
 //! increasing `le` ending in `+Inf`, then `_sum` and `_count`.
 //!
-//! The server renders what it knows itself (the table, readiness, HTTP
-//! traffic); other parts add their families through
-//! [`Collector`](super::Collector) callbacks on the [`Exposition`].
+//! Families: the table (`mesosdns_records`, serial, loaded), the state
+//! poller (`mesosdns_state_*`, leader changes), the DNS workers
+//! (`mesosdns_dns_*`, from a [`StatsSnapshot`]) and the HTTP server itself
+//! (`mesosdns_http_*`).
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
+use mesos_records::poller::PollerStatus;
+
 use super::route::Endpoint;
 use super::{ApiContext, HttpStats, STATUS_CODES};
+use crate::stats::{
+    StatsSnapshot, FORWARD_OUTCOMES, LATENCY_BUCKETS_MS, QTYPE_NAMES, RCODE_NAMES,
+    SIZE_BUCKETS, TRANSPORT_NAMES,
+};
 use crate::table::Table;
 
 /// The type of a metric family.
@@ -93,14 +100,15 @@ impl Exposition {
     /// The samples of one histogram series. `bounds` are the finite upper
     /// bounds, increasing; `counts` has one count per bound plus a last one
     /// for observations above every bound (not cumulative: the writer sums
-    /// them). A missing count reads as 0.
+    /// them). A missing count reads as 0. `_sum` is left out when `sum` is
+    /// `None` (the text format allows it; the DNS counters keep no sums).
     pub fn histogram(
         &mut self,
         name: &str,
         labels: &[(&str, &str)],
         bounds: &[f64],
         counts: &[u64],
-        sum: f64,
+        sum: Option<f64>,
     ) {
         let bucket = format!("{name}_bucket");
         let mut cumulative: u64 = 0;
@@ -115,7 +123,9 @@ impl Exposition {
         cumulative = cumulative.saturating_add(over);
         self.series(&bucket, labels, Some("+Inf"));
         let _ = writeln!(self.out, " {cumulative}");
-        self.sample_f64(&format!("{name}_sum"), labels, sum);
+        if let Some(sum) = sum {
+            self.sample_f64(&format!("{name}_sum"), labels, sum);
+        }
         self.sample(&format!("{name}_count"), labels, cumulative);
     }
 
@@ -171,57 +181,278 @@ pub fn render(ctx: &ApiContext, stats: &HttpStats, table: &Table) -> String {
         &[("version", &ctx.settings.version)],
         1,
     );
+    table_families(&mut e, table);
+    poller_families(&mut e, &ctx.poller);
+    if let Some(dns) = &ctx.dns {
+        dns_families(&mut e, &dns.snapshot(table.counts()));
+    }
+    http_families(&mut e, stats);
+    e.finish()
+}
 
-    let records = table.records();
+/// One family with one unlabelled sample.
+fn single(e: &mut Exposition, name: &str, kind: Kind, help: &str, value: u64) {
+    e.family(name, kind, help);
+    e.sample(name, &[], value);
+}
+
+fn table_families(e: &mut Exposition, table: &Table) {
+    let counts = table.counts();
     e.family(
         "mesosdns_records",
         Kind::Gauge,
-        "Record values in the table served now, by type.",
+        "Records served from the current table, by type.",
     );
-    let count = |sets: &mut dyn Iterator<Item = usize>| sets.sum::<usize>() as u64;
-    e.sample(
-        "mesosdns_records",
-        &[("type", "A")],
-        count(&mut records.a.values().map(|s| s.len())),
+    for (rtype, n) in [("A", counts.a), ("AAAA", counts.aaaa), ("SRV", counts.srv)] {
+        e.sample("mesosdns_records", &[("type", rtype)], n);
+    }
+    single(
+        e,
+        "mesosdns_record_names",
+        Kind::Gauge,
+        "Owner names with data in the current table.",
+        counts.names,
     );
-    e.sample(
-        "mesosdns_records",
-        &[("type", "AAAA")],
-        count(&mut records.aaaa.values().map(|s| s.len())),
+    single(
+        e,
+        "mesosdns_records_skipped",
+        Kind::Gauge,
+        "Generated names or values the current table cannot serve (outside the domain, upper case, not a DNS name).",
+        counts.skipped,
     );
-    e.sample(
-        "mesosdns_records",
-        &[("type", "SRV")],
-        count(&mut records.srv.values().map(|s| s.len())),
-    );
-    e.family(
+    single(
+        e,
         "mesosdns_table_loaded",
         Kind::Gauge,
         "1 once the first Mesos state load produced a table, else 0.",
+        u64::from(table.is_loaded()),
     );
-    e.sample("mesosdns_table_loaded", &[], u64::from(table.is_loaded()));
-    e.family(
+    single(
+        e,
         "mesosdns_soa_serial",
         Kind::Gauge,
-        "The SOA serial of the table served now.",
+        "The SOA serial of the current table.",
+        u64::from(table.serial()),
     );
-    e.sample("mesosdns_soa_serial", &[], u64::from(table.serial()));
+}
+
+fn poller_families(e: &mut Exposition, p: &PollerStatus) {
+    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     e.family(
         "mesosdns_state_last_success_timestamp_seconds",
         Kind::Gauge,
         "Unix time of the last successful Mesos state load (0: never).",
     );
-    e.sample(
+    e.sample_f64(
         "mesosdns_state_last_success_timestamp_seconds",
         &[],
-        ctx.last_load.load(Ordering::Relaxed),
+        get(&p.last_success_ms) as f64 / 1000.0,
     );
-
-    http_families(&mut e, stats);
-    for collector in &ctx.collectors {
-        collector(&mut e);
+    single(
+        e,
+        "mesosdns_state_loads_total",
+        Kind::Counter,
+        "Successful Mesos state loads.",
+        get(&p.loads),
+    );
+    single(
+        e,
+        "mesosdns_state_failures_total",
+        Kind::Counter,
+        "Failed Mesos state loads.",
+        get(&p.failures),
+    );
+    single(
+        e,
+        "mesosdns_state_consecutive_failures",
+        Kind::Gauge,
+        "Failed Mesos state loads since the last success.",
+        get(&p.consecutive_failures),
+    );
+    for (name, help, micros) in [
+        (
+            "mesosdns_state_fetch_duration_seconds",
+            "Duration of the last successful state fetch and parse.",
+            &p.fetch_micros,
+        ),
+        (
+            "mesosdns_state_generate_duration_seconds",
+            "Duration of the last record generation.",
+            &p.generate_micros,
+        ),
+    ] {
+        e.family(name, Kind::Gauge, help);
+        e.sample_f64(name, &[], get(micros) as f64 / 1e6);
     }
-    e.finish()
+    single(
+        e,
+        "mesosdns_state_bytes",
+        Kind::Gauge,
+        "Size of the last Mesos state body.",
+        get(&p.state_bytes),
+    );
+    single(
+        e,
+        "mesosdns_state_publishes_total",
+        Kind::Counter,
+        "Record sets published to the DNS table.",
+        get(&p.publishes),
+    );
+    single(
+        e,
+        "mesosdns_leader_changes_total",
+        Kind::Counter,
+        "Mesos leader changes seen.",
+        get(&p.leader_changes),
+    );
+    single(
+        e,
+        "mesosdns_zookeeper_connected",
+        Kind::Gauge,
+        "1 while a ZooKeeper session is open.",
+        u64::from(p.zk_connected.load(Ordering::Relaxed)),
+    );
+    let leader = p.leader();
+    e.family(
+        "mesosdns_leader_info",
+        Kind::Gauge,
+        "Always 1; the leader label is the current Mesos leader (empty: unknown).",
+    );
+    e.sample("mesosdns_leader_info", &[("leader", &leader)], 1);
+}
+
+fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
+    let labelled = |e: &mut Exposition,
+                    name: &str,
+                    help: &str,
+                    label: &str,
+                    names: &[&str],
+                    values: &[u64]| {
+        e.family(name, Kind::Counter, help);
+        for (v, n) in names.iter().zip(values) {
+            e.sample(name, &[(label, v)], *n);
+        }
+    };
+    labelled(
+        e,
+        "mesosdns_dns_responses_total",
+        "DNS responses sent, by transport.",
+        "transport",
+        &TRANSPORT_NAMES,
+        &s.transport,
+    );
+    labelled(
+        e,
+        "mesosdns_dns_responses_by_rcode_total",
+        "DNS responses sent, by response code.",
+        "rcode",
+        &RCODE_NAMES,
+        &s.rcode,
+    );
+    labelled(
+        e,
+        "mesosdns_dns_responses_by_qtype_total",
+        "DNS responses sent, by query type.",
+        "qtype",
+        &QTYPE_NAMES,
+        &s.qtype,
+    );
+    e.family(
+        "mesosdns_dns_response_size_bytes",
+        Kind::Histogram,
+        "Sizes of DNS responses sent.",
+    );
+    let bounds = SIZE_BUCKETS.map(|b| b as f64);
+    e.histogram(
+        "mesosdns_dns_response_size_bytes",
+        &[],
+        &bounds,
+        &s.size,
+        None,
+    );
+    for (name, help, value) in [
+        (
+            "mesosdns_dns_truncated_total",
+            "DNS responses sent with TC set or trimmed to fit.",
+            s.truncated,
+        ),
+        (
+            "mesosdns_dns_dropped_total",
+            "DNS packets dropped without a response.",
+            s.dropped,
+        ),
+        (
+            "mesosdns_dns_send_errors_total",
+            "DNS responses that could not be sent.",
+            s.send_errors,
+        ),
+        (
+            "mesosdns_dns_forward_refused_total",
+            "Queries outside the domain refused because ExternalOn is false.",
+            s.forward_refused,
+        ),
+        (
+            "mesosdns_dns_forward_failed_total",
+            "Forwarded queries for which every upstream failed (SERVFAIL).",
+            s.forward_failed,
+        ),
+        (
+            "mesosdns_dns_forward_overload_total",
+            "Queries refused because too many forwards were in flight.",
+            s.forward_overload,
+        ),
+        (
+            "mesosdns_table_swaps_total",
+            "Answer tables published to the DNS workers.",
+            s.table_swaps,
+        ),
+    ] {
+        single(e, name, Kind::Counter, help, value);
+    }
+    e.family(
+        "mesosdns_dns_tcp_connections_total",
+        Kind::Counter,
+        "DNS TCP connections, accepted or rejected by the connection caps.",
+    );
+    e.sample(
+        "mesosdns_dns_tcp_connections_total",
+        &[("result", "accepted")],
+        s.tcp_accepted,
+    );
+    e.sample(
+        "mesosdns_dns_tcp_connections_total",
+        &[("result", "rejected")],
+        s.tcp_rejected,
+    );
+    e.family(
+        "mesosdns_dns_forwarded_total",
+        Kind::Counter,
+        "Forwarding attempts, by upstream and outcome.",
+    );
+    for u in &s.upstreams {
+        for (outcome, n) in FORWARD_OUTCOMES.iter().zip(&u.outcomes) {
+            e.sample(
+                "mesosdns_dns_forwarded_total",
+                &[("upstream", &u.addr), ("outcome", outcome)],
+                *n,
+            );
+        }
+    }
+    e.family(
+        "mesosdns_dns_forward_duration_seconds",
+        Kind::Histogram,
+        "Latency of forwarding attempts, by upstream (whole milliseconds, rounded down).",
+    );
+    let bounds = LATENCY_BUCKETS_MS.map(|ms| ms as f64 / 1000.0);
+    for u in &s.upstreams {
+        e.histogram(
+            "mesosdns_dns_forward_duration_seconds",
+            &[("upstream", &u.addr)],
+            &bounds,
+            &u.latency,
+            None,
+        );
+    }
 }
 
 fn http_families(e: &mut Exposition, stats: &HttpStats) {
@@ -296,7 +527,13 @@ mod tests {
     fn histogram_buckets_are_cumulative() {
         let mut e = Exposition::new();
         e.family("h_seconds", Kind::Histogram, "h");
-        e.histogram("h_seconds", &[("a", "b")], &[0.5, 1.0], &[1, 2, 3], 4.25);
+        e.histogram(
+            "h_seconds",
+            &[("a", "b")],
+            &[0.5, 1.0],
+            &[1, 2, 3],
+            Some(4.25),
+        );
         let text = e.finish();
         assert!(text.contains("h_seconds_bucket{a=\"b\",le=\"0.5\"} 1\n"));
         assert!(text.contains("h_seconds_bucket{a=\"b\",le=\"1\"} 3\n"));

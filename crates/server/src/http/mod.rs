@@ -32,7 +32,7 @@
 //! a 503 and is closed at once by the acceptor, which never blocks on a
 //! client. Each connection has header, idle, body and write deadlines and
 //! size limits ([`connection`]). The DNS workers share nothing with these
-//! threads but the `ArcSwap` table they read.
+//! threads but the [`SharedTable`] they read.
 //!
 //! # Differences from mesos-dns
 //!
@@ -63,16 +63,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::table::Table;
-pub use metrics::{Exposition, Kind};
+use crate::stats::Stats;
+use crate::table::SharedTable;
+use mesos_records::poller::PollerStatus;
 use route::Endpoint;
-
-/// Adds metric families to `/metrics` (the DNS workers' and the poller's
-/// counters). Called on the HTTP thread for each scrape.
-pub type Collector = Box<dyn Fn(&mut Exposition) + Send + Sync>;
 
 /// The config values the API shows.
 #[derive(Debug, Clone, Default)]
@@ -102,22 +98,23 @@ pub struct ApiSettings {
 /// Everything the HTTP API reads.
 pub struct ApiContext {
     /// The answer table the DNS workers serve.
-    pub table: Arc<ArcSwap<Table>>,
+    pub table: Arc<SharedTable>,
     /// Config values shown by the API.
     pub settings: ApiSettings,
-    /// Unix time in seconds of the last successful state load; 0 = never.
-    /// The poller stores into it; `/ready` and `/metrics` read it.
-    pub last_load: Arc<AtomicU64>,
-    /// Extra `/metrics` families, rendered after the server's own.
-    pub collectors: Vec<Collector>,
+    /// The state poller's status: `/ready` reads its last success time,
+    /// `/metrics` its counters.
+    pub poller: Arc<PollerStatus>,
+    /// The DNS workers' counters, for `/metrics` (`None` when `DnsOn` is
+    /// false).
+    pub dns: Option<Arc<Stats>>,
 }
 
 impl std::fmt::Debug for ApiContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiContext")
             .field("settings", &self.settings)
-            .field("last_load", &self.last_load)
-            .field("collectors", &self.collectors.len())
+            .field("poller", &self.poller)
+            .field("dns", &self.dns.is_some())
             .finish_non_exhaustive()
     }
 }

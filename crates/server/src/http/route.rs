@@ -442,7 +442,7 @@ fn string_map<T>(
 /// `/ready`: 200 once a state load succeeded and the last success is no
 /// older than [`ApiContext::ready_window_secs`].
 fn ready(ctx: &ApiContext, loaded: bool) -> Response {
-    let last = ctx.last_load.load(Ordering::Relaxed);
+    let last = ctx.poller.last_success_ms.load(Ordering::Relaxed) / 1000;
     if !loaded || last == 0 {
         return Response::text(503, "not ready: no Mesos state loaded yet\n");
     }
