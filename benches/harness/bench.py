@@ -10,6 +10,8 @@ Phases, each server in turn on 127.0.0.1 (the order rotates every round):
   two      server on CPUs 0,1 with two workers, load unpinned: dnsperf -T 2, blast.
   churn    our server refreshing every second under steady load while new states
            are swapped in: time from a fetched body to its records served (churn.py).
+  perf     one blast run each for ours and NSD under perf's cpu-clock sampling:
+           where the server's CPU goes, kernel included.
   callgrind  a fixed number of queries to each server under valgrind's callgrind:
            user-space instructions per answered query (repeatable on a noisy box),
            and our server's top functions.
@@ -164,6 +166,37 @@ def phase_two(a, names, mk, out):
             s.stop()
 
 
+def perf_profile(a, name, mk, out):
+    """Where the server's CPU goes under blast load, kernel included: perf's
+    cpu-clock sampling of the server's processes (perf stat's instruction counter
+    is often missing on VMs; sampling works)."""
+    if subprocess.run(["perf", "--version"], capture_output=True).returncode != 0:
+        log("perf: not installed; skipping the sampled profile")
+        return
+    data = os.path.join(a.work, "perf-%s.data" % name)
+    s = mk(name).start("1", 1)
+    try:
+        rec = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-o", data,
+                                "-p", ",".join(map(str, s.pids())), "--", "sleep", str(a.duration)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        r = measure.run(s, "blast", os.path.join(a.work, "queries.txt"), a.duration, "0",
+                        blast=os.path.join(a.work, "blast"), wait=a.wait_idle)
+        err = rec.communicate(timeout=60)[1]
+    finally:
+        s.stop()
+    r["tool"] = "blast+perf"
+    record(out, r, "perf")
+    if rec.returncode != 0:
+        log("perf record failed: %s" % err.strip()[-300:])
+        return
+    path = os.path.join(a.work, "profile-perf-%s.txt" % name)
+    with open(path, "w") as f:
+        for fields in ("overhead,dso", "overhead,dso,sym"):
+            f.write(subprocess.run(["perf", "report", "-i", data, "--stdio", "-F", fields],
+                                   capture_output=True, text=True).stdout)
+    log("perf: %s profile in %s" % (name, path))
+
+
 def callgrind(a, name, mk, out):
     """User-space instructions per answered query under callgrind."""
     cg = os.path.join(a.work, "callgrind", name)
@@ -258,6 +291,10 @@ def main():
         phase_one(a, names, mk, out)
     if "two" in phases:
         phase_two(a, names, mk, out)
+    if "perf" in phases:
+        for n in names:
+            if n in ("ours", "nsd"):
+                perf_profile(a, n, mk, out)
     if "callgrind" in phases:
         for n in names:
             callgrind(a, n, mk, out)

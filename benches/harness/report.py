@@ -167,6 +167,14 @@ def main():
             top = [l for l in lines[start + 2:] if l.strip()][:15]
             out += top
         out += ["```", ""]
+    for s, label in (("ours", "mesos-dns-rs"), ("nsd", "NSD")):
+        prof = os.path.join(work, "profile-perf-%s.txt" % s)
+        if os.path.exists(prof):
+            parts = open(prof).read().split("# Total Lost Samples")
+            rows = [[l.rstrip() for l in p.splitlines()[1:] if l.strip() and not l.startswith("#")] for p in parts[1:]]
+            top = (rows[0][:4] + [""] + rows[1][:15]) if len(rows) == 2 else []
+            out += ["### Where %s's CPU goes under blast load (perf cpu-clock samples, kernel included)" % label,
+                    "", "```"] + top + ["```", ""]
     text = "\n".join(out)
     with open(os.path.join(work, "summary.md"), "w") as f:
         f.write(text + "\n")
