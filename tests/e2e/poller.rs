@@ -327,6 +327,18 @@ fn non_leader_master_is_followed_to_the_leader() {
 }
 
 #[test]
+fn hostname_in_masters_is_resolved_not_a_crash() {
+    // mesos-dns crashes on `host:port` masters; the state names the leader
+    // by IP, and the hostname resolves to it: one fetch, no follow-up.
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    let host = format!("localhost:{}", m.addr().port());
+    let loaded = client(quick()).load(&[host.clone()]).unwrap();
+    assert_eq!(loaded.master, host);
+    assert_eq!(m.state_hits(), 1);
+}
+
+#[test]
 fn redirecting_master_is_followed_to_the_leader() {
     let leader = FakeMaster::start(b"").unwrap();
     leader.set_state(&state_json(leader.addr()));

@@ -407,8 +407,10 @@ pub fn basic_header(principal: &str, secret: &str) -> String {
     )
 }
 
-/// True when two `host:port` strings name the same endpoint (IP literals
-/// compared by value, hostnames case-insensitively).
+/// True when two `host:port` strings name the same endpoint: IP literals
+/// compared by value, equal hostnames case-insensitively, and otherwise the
+/// resolved addresses (so `localhost:5050` in `Masters` and a state leader
+/// `master@127.0.0.1:5050` do not cost a second fetch).
 fn same_address(a: &str, b: &str) -> bool {
     let (Some((ha, pa)), Some((hb, pb))) = (split_host_port(a), split_host_port(b))
     else {
@@ -422,7 +424,18 @@ fn same_address(a: &str, b: &str) -> bool {
         hb.parse::<std::net::IpAddr>(),
     ) {
         (Ok(x), Ok(y)) => x == y,
-        _ => ha.eq_ignore_ascii_case(hb),
+        _ if ha.eq_ignore_ascii_case(hb) => true,
+        _ => {
+            use std::net::ToSocketAddrs as _;
+            let resolve = |h: &str| {
+                (h, pa)
+                    .to_socket_addrs()
+                    .map(|i| i.map(|sa| sa.ip()).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            };
+            let ips = resolve(hb);
+            resolve(ha).iter().any(|ip| ips.contains(ip))
+        }
     }
 }
 
@@ -442,6 +455,7 @@ mod tests {
     fn same_address_compares_ips_by_value() {
         assert!(same_address("[2001:db8::1]:5050", "[2001:0db8::1]:5050"));
         assert!(same_address("M1:5050", "m1:5050"));
+        assert!(same_address("localhost:5050", "127.0.0.1:5050"));
         assert!(!same_address("10.0.0.1:5050", "10.0.0.1:5051"));
         assert!(!same_address("10.0.0.1:5050", "10.0.0.2:5050"));
     }

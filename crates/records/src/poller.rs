@@ -335,6 +335,22 @@ impl Loop {
             if !reload && Instant::now() < next {
                 continue;
             }
+            if self.masters().iter().all(String::is_empty)
+                && matches!(self.cfg.source, Source::Zk { .. })
+            {
+                // Nothing to ask until ZooKeeper names a leader: not a
+                // failure; the detector's report wakes us.
+                log::debug!("waiting for ZooKeeper to report a leader");
+                self.check_detection_timeout();
+                next = Instant::now() + refresh;
+                if let Some(limit) = self.cfg.zk_detection_timeout {
+                    let at = self.started + limit;
+                    if at > Instant::now() {
+                        next = next.min(at);
+                    }
+                }
+                continue;
+            }
             match self.load_once() {
                 Ok((records, fetch, gen, bytes)) => {
                     status.fetch_micros.store(micros(fetch), Ordering::Relaxed);
