@@ -1,0 +1,226 @@
+//! Hostile and unusual HTTP clients: keep-alive and pipelining, oversized
+//! heads and bodies, slowloris, the connection cap, and shutdown.
+
+mod http_support;
+
+use http_support::*;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use mesos_dns::http::HttpLimits;
+
+#[test]
+fn keep_alive_serves_pipelined_requests_on_one_connection() {
+    let s = start();
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(
+        b"GET /v1/version HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /health HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /v1/hosts/ns1.mesos HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    assert_eq!(out.matches("HTTP/1.1 200 OK\r\n").count(), 3, "{out}");
+    assert!(out.contains("\"Version\": \"v0.7.0-test\""));
+    assert!(out.contains("OK\n"));
+    assert!(out.ends_with("\"ip\": \"127.0.0.1\"\n  }\n ]"), "{out}");
+    // ureq reuses its pooled connection: two more requests, one more accept.
+    let a = agent();
+    for _ in 0..3 {
+        assert_eq!(
+            ureq_reply(a.get(s.url("/health")).call().unwrap()).status,
+            200
+        );
+    }
+    let metrics = get(&s.url("/metrics")).body;
+    // 1 raw + 1 pooled ureq + 1 for this scrape.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "mesosdns_http_connections_total 3"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn oversized_heads_and_bodies_are_refused() {
+    let limits = HttpLimits {
+        max_head_bytes: 1024,
+        max_body_bytes: 100,
+        ..HttpLimits::default()
+    };
+    let s = start_with(true, true, limits);
+    let long = format!(
+        "GET /v1/version HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n",
+        "a".repeat(2000)
+    );
+    let out = raw_exchange(s.addr, long.as_bytes(), Duration::from_secs(10));
+    assert!(out.starts_with("HTTP/1.1 431 "), "{out}");
+    let mut many = String::from("GET /v1/version HTTP/1.1\r\n");
+    for i in 0..70 {
+        many.push_str(&format!("X-{i}: y\r\n"));
+    }
+    many.push_str("\r\n");
+    let out = raw_exchange(s.addr, many.as_bytes(), Duration::from_secs(10));
+    assert!(out.starts_with("HTTP/1.1 431 "), "{out}");
+    let big = "GET /v1/version HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n";
+    let out = raw_exchange(s.addr, big.as_bytes(), Duration::from_secs(10));
+    assert!(out.starts_with("HTTP/1.1 413 "), "{out}");
+    let garbage = raw_exchange(
+        s.addr,
+        b"\x16\x03\x01\x02\x00\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    assert!(garbage.starts_with("HTTP/1.1 400 "), "{garbage}");
+    // curl sees the 413 too; a body under the limit is read and skipped.
+    let reply = curl(&[
+        "-X",
+        "GET",
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        &"x".repeat(500),
+        &s.url("/v1/version"),
+    ]);
+    assert_eq!(reply.status, 413);
+    let reply = curl(&[
+        "-X",
+        "GET",
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        &"x".repeat(50),
+        &s.url("/v1/version"),
+    ]);
+    assert_eq!(reply.status, 200);
+}
+
+#[test]
+fn slowloris_is_cut_off_while_others_are_served() {
+    let limits = HttpLimits {
+        header_timeout: Duration::from_millis(800),
+        ..HttpLimits::default()
+    };
+    let s = start_with(true, true, limits);
+    let started = Instant::now();
+    let mut slow = TcpStream::connect(s.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    slow.write_all(b"GET /v1/version HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut silent = TcpStream::connect(s.addr).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // Trickle one header byte every 100 ms; others are served meanwhile.
+    let mut reply = Vec::new();
+    let mut closed = false;
+    for i in 0..100 {
+        if i % 5 == 0 {
+            assert_eq!(get(&s.url("/v1/version")).status, 200);
+        }
+        if slow.write_all(b"X").is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 512];
+        match slow.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(closed, "the trickling client was never cut off");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "cut off after {:?}",
+        started.elapsed()
+    );
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 408 "),
+        "{reply}"
+    );
+    // The silent client was closed too, without a response.
+    let mut buf = Vec::new();
+    let _ = silent.read_to_end(&mut buf);
+    assert!(buf.is_empty());
+    let metrics = get(&s.url("/metrics")).body;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "mesosdns_http_timeouts_total 2"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn connection_cap_refuses_extra_clients_and_recovers() {
+    let limits = HttpLimits {
+        max_connections: 4,
+        header_timeout: Duration::from_secs(30),
+        ..HttpLimits::default()
+    };
+    let s = start_with(true, true, limits);
+    let idle: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(s.addr).unwrap())
+        .collect();
+    // Wait (bounded) until the server holds all four.
+    let mut refused = String::new();
+    for _ in 0..100 {
+        refused = raw_exchange(
+            s.addr,
+            b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+            Duration::from_secs(5),
+        );
+        if refused.starts_with("HTTP/1.1 503 ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(refused.starts_with("HTTP/1.1 503 "), "{refused}");
+    assert!(refused.contains("Connection: close\r\n"));
+    let via_curl = curl(&[&s.url("/health")]);
+    assert_eq!(via_curl.status, 503);
+    // Free the slots: service resumes.
+    drop(idle);
+    let mut status = 0;
+    for _ in 0..100 {
+        status = get(&s.url("/health")).status;
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(status, 200);
+    let metrics = get(&s.url("/metrics")).body;
+    let rejected = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("mesosdns_http_connections_rejected_total "))
+        .unwrap();
+    assert!(rejected.parse::<u64>().unwrap() >= 2, "{metrics}");
+}
+
+#[test]
+fn stop_closes_the_listener_and_open_connections() {
+    let mut s = start();
+    let mut kept = TcpStream::connect(s.addr).unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 256];
+    assert!(kept.read(&mut buf).unwrap() > 0);
+    s.stop();
+    let mut rest = Vec::new();
+    let _ = kept.read_to_end(&mut rest);
+    assert!(TcpStream::connect_timeout(&s.addr, Duration::from_secs(2)).is_err());
+}
