@@ -95,6 +95,26 @@ pub struct ApiSettings {
     pub soa_rname: String,
 }
 
+impl ApiSettings {
+    /// The API's view of a validated config: `/v1/config` rendered once
+    /// (its `SOASerial` is replaced per request), the version from
+    /// [`crate::VERSION`].
+    pub fn from_config(config: &crate::config::Config) -> ApiSettings {
+        let f = &config.file;
+        ApiSettings {
+            version: crate::VERSION.to_owned(),
+            config: crate::config::render::render(f, f.soa_serial),
+            enumeration_on: f.enumeration_on,
+            domain: f.domain.clone(),
+            ttl: i64::from(f.ttl),
+            refresh_seconds: f.refresh_seconds,
+            state_timeout_seconds: f.state_timeout_seconds,
+            soa_mname: f.soa_mname.clone(),
+            soa_rname: f.soa_rname.clone(),
+        }
+    }
+}
+
 /// Everything the HTTP API reads.
 pub struct ApiContext {
     /// The answer table the DNS workers serve.
@@ -418,5 +438,42 @@ impl Drop for OpenGuard {
             map.remove(&self.id);
         }
         self.shared.stats.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::validate::Env;
+
+    #[test]
+    fn settings_come_from_the_validated_config() {
+        let env = Env {
+            resolv_conf: std::path::Path::new("missing-resolv.conf"),
+            now: 1_700_000_000,
+        };
+        let text = br#"{"Masters": ["127.0.0.1:5050"], "ExternalOn": false,
+            "EnumerationOn": true, "Domain": "Example.COM", "SOAMname": "ns1.example.com",
+            "MesosCredentials": {"principal": "p", "secret": "s3cret"}}"#;
+        let (cfg, _) = crate::config::load_text(text, "config.json", &env).unwrap();
+        let s = ApiSettings::from_config(&cfg);
+        assert!(s.enumeration_on);
+        assert_eq!(s.domain, "example.com");
+        assert_eq!(s.soa_mname, "ns1.example.com.");
+        assert_eq!(
+            (s.ttl, s.refresh_seconds, s.state_timeout_seconds),
+            (60, 60, 300)
+        );
+        assert_eq!(s.config["MesosCredentials"]["Secret"], "REDACTED");
+        assert_eq!(s.config["SOASerial"], 1_700_000_000);
+        let keys: Vec<&str> = s
+            .config
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .take(3)
+            .collect();
+        assert_eq!(keys, ["RefreshSeconds", "Port", "Timeout"]);
     }
 }
