@@ -25,7 +25,7 @@ pub mod render;
 pub mod resolv;
 pub mod validate;
 
-pub use validate::{Config, IamConfig};
+pub use validate::Config;
 
 /// `RefreshSeconds`: seconds between state fetches.
 pub const DEFAULT_REFRESH_SECONDS: i64 = 60;
@@ -67,17 +67,20 @@ pub const DEFAULT_LISTENER: &str = "0.0.0.0";
 pub const DEFAULT_DNS_WORKERS: i64 = 0;
 /// `EDNSMaxPayload` (extension): octets, the largest UDP answer sent to an
 /// EDNS client (RFC 6891 requestor's payload size, capped here).
-pub const DEFAULT_EDNS_MAX_PAYLOAD: u16 = 1232;
+pub const DEFAULT_EDNS_MAX_PAYLOAD: u16 = crate::dns_config::DEFAULT_EDNS_MAX;
 /// `TCPMaxConnections` (extension): open DNS TCP connections in total.
-pub const DEFAULT_TCP_MAX_CONNECTIONS: i64 = 4096;
+pub const DEFAULT_TCP_MAX_CONNECTIONS: i64 =
+    crate::dns_config::DEFAULT_TCP_MAX_CONNECTIONS as i64;
 /// `TCPMaxConnectionsPerClient` (extension): open DNS TCP connections per
 /// client IP.
-pub const DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT: i64 = 64;
+pub const DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT: i64 =
+    crate::dns_config::DEFAULT_TCP_MAX_PER_CLIENT as i64;
 /// `TCPIdleSeconds` (extension): seconds before an idle DNS TCP connection
 /// is closed (RFC 7766 section 6.2.3).
-pub const DEFAULT_TCP_IDLE_SECONDS: i64 = 10;
+pub const DEFAULT_TCP_IDLE_SECONDS: i64 =
+    crate::dns_config::DEFAULT_TCP_IDLE.as_secs() as i64;
 /// `StateMaxBytes` (extension): octets, the largest state body accepted.
-pub const DEFAULT_STATE_MAX_BYTES: i64 = 256 << 20;
+pub const DEFAULT_STATE_MAX_BYTES: i64 = mesos_records::fetch::DEFAULT_MAX_BODY as i64;
 
 /// `MesosCredentials`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,7 +1,9 @@
 //! Validation tests: every check of spec 2.3 in order, with its message.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use mesos_records::fetch::Auth;
 use mesos_records::IpSource;
 
 use super::validate::Env;
@@ -15,8 +17,12 @@ struct Fixture {
 
 impl Fixture {
     fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("srvcfg-{}-{name}", std::process::id()));
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "mesos-dns-config-{}-{name}-{n}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("resolv.conf"),
@@ -99,7 +105,8 @@ fn defaults_after_validation() {
         Some(std::time::Duration::from_secs(30))
     );
     assert!(c.dns_workers >= 1);
-    assert!(c.iam.is_none());
+    assert!(matches!(c.auth, Auth::None));
+    assert!(c.tls.ca.is_none());
     assert!(c.warnings.is_empty());
 }
 
@@ -394,36 +401,39 @@ fn step8_soa_names_and_serial() {
     );
 }
 
+fn tls_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tls")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 #[test]
 fn step9_certificates() {
     let fx = Fixture::new("certs");
-    let ca = fx.write(
-        "ca.pem",
-        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-    );
+    let ca = tls_fixture("cert.pem");
+    let key = tls_fixture("key.pem");
     let junk = fx.write("junk.pem", "not pem");
-    let key = fx.write(
-        "key.pem",
-        "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
-    );
     let load = |extra: String| fx.load(&with(&extra));
-    assert!(load(format!(
+    let c = load(format!(
         r#""CACertFile":"{ca}","CertFile":"{ca}","KeyFile":"{key}""#
     ))
-    .is_ok());
+    .unwrap();
+    assert_eq!(c.tls.ca.as_ref().map(Vec::len), Some(1));
+    assert!(c.tls.client.is_some());
     let missing = fx.path("missing.pem");
-    let e = load(format!(r#""CACertFile":"{missing}""#))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.starts_with(&format!("CACertFile open failed: {missing}: ")),
-        "{e}"
-    );
-    assert!(e.ends_with("(config key CACertFile)"));
+    let (e, k) = match load(format!(r#""CACertFile":"{missing}""#)) {
+        Err(e @ ConfigError::Invalid { key, .. }) => (e.to_string(), key),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(k, "CACertFile");
+    assert!(e.starts_with("CACertFile open failed: "), "{e}");
     let e = load(format!(r#""CACertFile":"{junk}""#))
         .unwrap_err()
         .to_string();
-    assert_eq!(e, format!("CACertFile parsing failed: no PEM certificate in {junk} (config key CACertFile)"));
+    assert!(e.starts_with("CACertFile parsing failed: "), "{e}");
+    assert!(!e.contains("<nil>"));
     let e = load(format!(r#""CertFile":"{ca}""#))
         .unwrap_err()
         .to_string();
@@ -432,10 +442,11 @@ fn step9_certificates() {
         .unwrap_err()
         .to_string();
     assert_eq!(e, "Missing certificate (config key CertFile)");
-    let e = load(format!(r#""CertFile":"{ca}","KeyFile":"{junk}""#))
-        .unwrap_err()
-        .to_string();
-    assert!(e.starts_with("failed to load key pair: no PEM"), "{e}");
+    let e = load(format!(r#""CertFile":"{ca}","KeyFile":"{junk}""#)).unwrap_err();
+    assert!(
+        matches!(e, ConfigError::Invalid { key: "KeyFile", .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -452,10 +463,9 @@ fn step10_authentication() {
         err(r#""MesosAuthentication":"basic""#),
         format!("invalid HTTP Basic configuration (config key {k})")
     );
-    assert!(load(
-        r#""MesosAuthentication":"basic","MesosCredentials":{"principal":"p"}"#
-    )
-    .is_ok());
+    let c = load(r#""MesosAuthentication":"basic","MesosCredentials":{"principal":"p"}"#)
+        .unwrap();
+    assert!(matches!(c.auth, Auth::Basic { ref principal, .. } if principal == "p"));
     assert!(
         load(r#""MesosAuthentication":"basic","MesosCredentials":{"secret":"s"}"#)
             .is_ok()
@@ -464,18 +474,42 @@ fn step10_authentication() {
         err(r#""MesosAuthentication":"iam""#),
         format!("missing configuration for specified authentication mechanism (config key {k})")
     );
-    let good = fx.write("iam.json", r#"{"uid":"u","private_key":"k","login_endpoint":"https://auth/acs/api/v1/auth/login"}"#);
+    let pem = std::fs::read_to_string(tls_fixture("iam-key.pem")).unwrap();
+    let iam_json = serde_json::json!({
+        "UID": "u",
+        "private_key": pem,
+        "login_endpoint": "https://auth.example/acs/api/v1/auth/login"
+    });
+    let good = fx.write("iam.json", &iam_json.to_string());
     let c = load(&format!(
         r#""MesosAuthentication":"iam","IAMConfigFile":"{good}""#
     ))
     .unwrap();
-    assert_eq!(c.iam.unwrap().uid, "u");
+    assert!(matches!(c.auth, Auth::Iam(ref i) if i.uid == "u"));
     let partial = fx.write("partial.json", r#"{"uid":"u","private_key":"k"}"#);
     assert_eq!(
         err(&format!(
             r#""MesosAuthentication":"iam","IAMConfigFile":"{partial}""#
         )),
         format!("invalid HTTP IAM configuration (config key {k})")
+    );
+    let bad_key = fx.write(
+        "badkey.json",
+        r#"{"uid":"u","private_key":"k","login_endpoint":"https://a/b"}"#,
+    );
+    let e = load(&format!(
+        r#""MesosAuthentication":"iam","IAMConfigFile":"{bad_key}""#
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::Invalid {
+                key: "IAMConfigFile",
+                ..
+            }
+        ),
+        "{e}"
     );
     let bad_json = fx.write("bad.json", "{");
     assert!(err(&format!(r#""IAMConfigFile":"{bad_json}""#))
@@ -495,6 +529,7 @@ fn step10_authentication() {
     // Credentials without a mechanism: a warning, not an error.
     let c = load(r#""MesosCredentials":{"principal":"p","secret":"s"}"#).unwrap();
     assert_eq!(c.warnings.len(), 1);
+    assert!(matches!(c.auth, Auth::None));
 }
 
 #[test]

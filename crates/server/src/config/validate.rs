@@ -14,6 +14,8 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use mesos_records::fetch::{Auth, FetchError, Tls};
+use mesos_records::iam::IamConfig;
 use mesos_records::IpSource;
 
 use super::decode::fold_eq;
@@ -44,24 +46,12 @@ impl Env<'static> {
     }
 }
 
-/// `IAMConfigFile`'s content.
-#[derive(Clone, PartialEq, Eq)]
-pub struct IamConfig {
-    /// `uid`.
-    pub uid: String,
-    /// `private_key` (PEM).
-    pub private_key: String,
-    /// `login_endpoint`.
-    pub login_endpoint: String,
-}
-
-impl std::fmt::Debug for IamConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IamConfig")
-            .field("uid", &self.uid)
-            .field("login_endpoint", &self.login_endpoint)
-            .finish_non_exhaustive()
-    }
+/// `IAMConfigFile`'s content, as read (keys matched case-insensitively).
+#[derive(Default)]
+struct IamFile {
+    uid: String,
+    private_key: String,
+    login_endpoint: String,
 }
 
 /// A validated configuration: the Go-shaped keys (normalized) for
@@ -93,8 +83,10 @@ pub struct Config {
     pub zk_detection_timeout: Option<Duration>,
     /// `DnsWorkers`, with 0 resolved to the number of CPUs.
     pub dns_workers: usize,
-    /// `IAMConfigFile`, loaded.
-    pub iam: Option<IamConfig>,
+    /// `CACertFile`, `CertFile` and `KeyFile`, loaded and parsed.
+    pub tls: Tls,
+    /// `MesosAuthentication` with its credentials or IAM key, loaded.
+    pub auth: Auth,
     /// Things worth a warning that are not errors.
     pub warnings: Vec<String>,
 }
@@ -201,9 +193,10 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
     }
     f.soa_serial = env.now;
     // 9.
-    validate_certificates(&f)?;
+    let tls = Tls::load(&f.ca_cert_file, &f.cert_file, &f.key_file)
+        .map_err(|e| certificate_error(&e))?;
     // 10.
-    let iam = validate_auth(&f, &mut warnings)?;
+    let auth = validate_auth(&f, &mut warnings)?;
     // 11.
     let dns_addr =
         SocketAddr::new(listener_ip(&f.listener, "Listener")?, port(f.port, "Port")?);
@@ -229,7 +222,8 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
         zk_detection_timeout: (f.zk_detection_timeout > 0)
             .then(|| seconds(f.zk_detection_timeout)),
         dns_workers,
-        iam,
+        tls,
+        auth,
         warnings,
         file: f,
     })
@@ -425,54 +419,27 @@ pub fn normalize_soa_name(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.'))
 }
 
-/// Step 9: the files must exist and hold PEM data of the right kind.
-fn validate_certificates(f: &ConfigFile) -> Checked<()> {
-    if !f.ca_cert_file.is_empty() {
-        let pem = std::fs::read_to_string(&f.ca_cert_file).map_err(|e| {
-            invalid(
-                "CACertFile",
-                format!("CACertFile open failed: {}: {e}", f.ca_cert_file),
-            )
-        })?;
-        if !pem.contains("-----BEGIN CERTIFICATE-----") {
-            return Err(invalid(
-                "CACertFile",
-                format!(
-                    "CACertFile parsing failed: no PEM certificate in {}",
-                    f.ca_cert_file
-                ),
-            ));
-        }
-    }
-    match (f.cert_file.is_empty(), f.key_file.is_empty()) {
-        (true, true) => Ok(()),
-        (false, true) => Err(invalid("KeyFile", "Missing private key")),
-        (true, false) => Err(invalid("CertFile", "Missing certificate")),
-        (false, false) => {
-            let pair = |key: &'static str, path: &str, marker: &str| -> Checked<()> {
-                let pem = std::fs::read_to_string(path).map_err(|e| {
-                    invalid(key, format!("failed to load key pair: {path}: {e}"))
-                })?;
-                if pem.contains(marker) {
-                    Ok(())
-                } else {
-                    Err(invalid(
-                        key,
-                        format!("failed to load key pair: no PEM {marker} in {path}"),
-                    ))
-                }
-            };
-            pair("CertFile", &f.cert_file, "CERTIFICATE-----")?;
-            pair("KeyFile", &f.key_file, "PRIVATE KEY-----")
-        }
-    }
+/// Step 9's error, with the key it is about (the messages come from
+/// `mesos_records::fetch::Tls::load`, in mesos-dns's words).
+fn certificate_error(e: &FetchError) -> ConfigError {
+    let message = e.to_string();
+    let key = if message.starts_with("CACertFile") {
+        "CACertFile"
+    } else if message.starts_with("Missing private key") || message.starts_with("KeyFile")
+    {
+        "KeyFile"
+    } else if message.starts_with("Missing certificate")
+        || message.starts_with("CertFile")
+    {
+        "CertFile"
+    } else {
+        "CertFile/KeyFile"
+    };
+    invalid(key, message)
 }
 
-/// Step 10.
-fn validate_auth(
-    f: &ConfigFile,
-    warnings: &mut Vec<String>,
-) -> Checked<Option<IamConfig>> {
+/// Step 10: the IAM file first (if any), then the mechanism.
+fn validate_auth(f: &ConfigFile, warnings: &mut Vec<String>) -> Checked<Auth> {
     let iam = if f.iam_config_file.is_empty() {
         None
     } else {
@@ -489,39 +456,40 @@ fn validate_auth(
                         .to_string(),
                 );
             }
+            Ok(Auth::None)
         }
         "basic" => {
             if creds.principal.is_empty() && creds.secret.is_empty() {
                 return Err(invalid(key, "invalid HTTP Basic configuration"));
             }
+            Ok(Auth::Basic {
+                principal: creds.principal.clone(),
+                secret: creds.secret.clone(),
+            })
         }
-        "iam" => match &iam {
-            None => {
+        "iam" => {
+            let Some(i) = iam else {
                 return Err(invalid(
                     key,
                     "missing configuration for specified authentication mechanism",
-                ))
-            }
-            Some(i)
-                if i.uid.is_empty()
-                    || i.private_key.is_empty()
-                    || i.login_endpoint.is_empty() =>
+                ));
+            };
+            if i.uid.is_empty() || i.private_key.is_empty() || i.login_endpoint.is_empty()
             {
-                return Err(invalid(key, "invalid HTTP IAM configuration"))
+                return Err(invalid(key, "invalid HTTP IAM configuration"));
             }
-            Some(_) => {}
-        },
-        other => {
-            return Err(invalid(
-                key,
-                format!("unregistered factory requested: {other:?}"),
-            ));
+            IamConfig::new(&i.uid, i.private_key.as_bytes(), &i.login_endpoint)
+                .map(Auth::Iam)
+                .map_err(|e| invalid("IAMConfigFile", e.to_string()))
         }
+        other => Err(invalid(
+            key,
+            format!("unregistered factory requested: {other:?}"),
+        )),
     }
-    Ok(iam)
 }
 
-fn load_iam(path: &str) -> Checked<IamConfig> {
+fn load_iam(path: &str) -> Checked<IamFile> {
     let key = "IAMConfigFile";
     let text = std::fs::read(path).map_err(|e| {
         invalid(
@@ -534,11 +502,7 @@ fn load_iam(path: &str) -> Checked<IamConfig> {
     let Json::Object(members) = tree else {
         return Err(invalid(key, "invalid IAM JSON: not an object"));
     };
-    let mut iam = IamConfig {
-        uid: String::new(),
-        private_key: String::new(),
-        login_endpoint: String::new(),
-    };
+    let mut iam = IamFile::default();
     for (k, v) in members {
         let slot = if fold_eq(&k, "uid") {
             &mut iam.uid
