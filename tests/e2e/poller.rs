@@ -44,6 +44,7 @@ pub(crate) fn gen_config() -> GenConfig {
         enforce_rfc952: false,
         soa_mname: "ns1.mesos.".into(),
         listener: "127.0.0.1".into(),
+        ..GenConfig::default()
     }
 }
 

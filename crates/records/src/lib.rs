@@ -1,12 +1,20 @@
 //! Mesos master state to mesos-dns records, and the blocking state poller.
 //!
-//! (The crate essay is written by the modules' owners: the naming scheme as a
-//! small specification, each rule cross-referenced to its test.)
+//! (Essay in progress.)
 #![warn(missing_docs)]
 
+pub mod canonical;
 pub mod generate;
+pub mod host;
+pub mod label;
+mod leader_records;
+mod lenient;
 pub mod record;
+pub mod skip;
 pub mod state;
+mod store;
+pub mod task_ip;
+mod task_records;
 
 // State fetching and leader detection (records-fetch).
 mod detector;
@@ -17,5 +25,9 @@ pub mod poller;
 pub mod zookeeper;
 
 pub use generate::{generate, GenConfig, Generated, IpSource};
+pub use host::{LocalAddrs, Resolver};
+pub use label::LabelSpec;
 pub use record::{EnumFramework, EnumRecord, EnumTask, Enumeration, RecordSet, Srv};
+pub use skip::{Skip, SkipReason};
 pub use state::{State, StateError};
+pub use store::{is_valid_name, MAX_NAME_LEN};

@@ -79,25 +79,28 @@ pub struct EnumRecord {
 impl RecordSet {
     /// Inserts an A record; returns true if it was not there before.
     pub fn insert_a(&mut self, name: &str, ip: Ipv4Addr) -> bool {
-        self.a.entry(name.to_owned()).or_default().insert(ip)
+        insert(&mut self.a, name, ip)
     }
 
     /// Inserts an AAAA record; returns true if it was not there before.
     pub fn insert_aaaa(&mut self, name: &str, ip: Ipv6Addr) -> bool {
-        self.aaaa.entry(name.to_owned()).or_default().insert(ip)
+        insert(&mut self.aaaa, name, ip)
     }
 
     /// Inserts an SRV record; returns true if it was not there before.
     pub fn insert_srv(&mut self, name: &str, target: &str, port: u16) -> bool {
-        self.srv.entry(name.to_owned()).or_default().insert(Srv {
+        let srv = Srv {
             target: target.to_owned(),
             port,
-        })
+        };
+        insert(&mut self.srv, name, srv)
     }
 
     /// True if `name` owns any A, AAAA or SRV record.
     pub fn has_name(&self, name: &str) -> bool {
-        self.a.contains_key(name) || self.aaaa.contains_key(name) || self.srv.contains_key(name)
+        self.a.contains_key(name)
+            || self.aaaa.contains_key(name)
+            || self.srv.contains_key(name)
     }
 
     /// Total number of record values (A + AAAA + SRV).
@@ -116,5 +119,62 @@ impl RecordSet {
     /// The server bumps the SOA serial only when this is false.
     pub fn same_records(&self, other: &RecordSet) -> bool {
         self.a == other.a && self.aaaa == other.aaaa && self.srv == other.srv
+    }
+}
+
+/// Inserts `v` under `name`, allocating the key only for a new name.
+fn insert<V: Ord>(map: &mut BTreeMap<String, BTreeSet<V>>, name: &str, v: V) -> bool {
+    match map.get_mut(name) {
+        Some(set) => set.insert(v),
+        None => {
+            map.insert(name.to_owned(), BTreeSet::from([v]));
+            true
+        }
+    }
+}
+
+impl RecordSet {
+    /// A sorted zone-style dump, one record per line: `name A ip`,
+    /// `name AAAA ip`, `name SRV 0 <weight> <port> <target>` (weight 1, the
+    /// default). Deterministic; used by golden tests and for debugging.
+    pub fn dump(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let mut lines: Vec<String> = Vec::with_capacity(self.len());
+        for (n, set) in &self.a {
+            lines.extend(set.iter().map(|ip| format!("{n}\tA\t{ip}")));
+        }
+        for (n, set) in &self.aaaa {
+            lines.extend(set.iter().map(|ip| format!("{n}\tAAAA\t{ip}")));
+        }
+        for (n, set) in &self.srv {
+            lines.extend(
+                set.iter()
+                    .map(|s| format!("{n}\tSRV\t0 1 {} {}", s.port, s.target)),
+            );
+        }
+        lines.sort();
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+        out
+    }
+}
+
+impl RecordSet {
+    /// Every owner name and SRV target, owners first (may repeat).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.a
+            .keys()
+            .chain(self.aaaa.keys())
+            .chain(self.srv.keys())
+            .map(String::as_str)
+            .chain(self.srv.values().flatten().map(|s| s.target.as_str()))
+    }
+
+    /// True if every name passes [`crate::is_valid_name`]. Generation
+    /// guarantees it.
+    pub fn all_names_valid(&self) -> bool {
+        self.names().all(crate::store::is_valid_name)
     }
 }

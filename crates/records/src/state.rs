@@ -1,12 +1,122 @@
-//! The subset of the Mesos `/master/state` JSON that mesos-dns reads (spec 3.3).
+//! The subset of the Mesos `/master/state` JSON that mesos-dns reads (spec 3.3),
+//! validated once here.
+//!
+//! Read: `leader`; `slaves[]` `id`, `pid`; `frameworks[]` `name`, `hostname`,
+//! `pid`, `tasks[]`; per task `id`, `name`, `slave_id`, `state`,
+//! `resources.ports`, `statuses[]` (`state`, `timestamp`, `labels[]`,
+//! `container_status.network_infos[]`) and `discovery` (`name`,
+//! `ports.ports[]`). Everything else is ignored, including the types of fields
+//! mesos-dns decodes but never uses (`slaves[].hostname`, `framework_id`,
+//! `discovery.labels`...).
+//!
+//! A body that is not JSON, not an object, has no `leader` or has
+//! `frameworks`/`slaves` that are not arrays is a [`StateError`]: the fetcher
+//! keeps the last good records. A malformed framework, slave or task is left
+//! out and recorded in [`State::skips`]; the rest is kept.
 
 use std::fmt;
+use std::net::IpAddr;
 
-/// A parsed master state. (Placeholder: the state model lands with issue 3.)
-#[derive(Clone, Debug, Default)]
+use crate::lenient::{json_object, Check, Json, Shape};
+use crate::skip::{Skip, SkipReason};
+
+/// A parsed master state.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
-    /// `leader`: `master@ip:port`.
+    /// `leader`: `master@ip:port`, never empty.
     pub leader: String,
+    /// Frameworks in state order (malformed ones left out).
+    pub frameworks: Vec<Framework>,
+    /// Slaves in state order (malformed ones, and those without a usable
+    /// `pid`, left out).
+    pub slaves: Vec<Slave>,
+    /// What was left out while reading, and why.
+    pub skips: Vec<Skip>,
+}
+
+/// A Mesos process id `id@host:port`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pid {
+    /// The host: an IP literal (brackets removed) or a host name, maybe empty.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+}
+
+/// One slave (agent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slave {
+    /// `id`.
+    pub id: String,
+    /// `pid`.
+    pub pid: Pid,
+}
+
+/// One framework.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Framework {
+    /// Raw `name`.
+    pub name: String,
+    /// `hostname`, used when there is no `pid`.
+    pub hostname: String,
+    /// `pid`, when present and valid.
+    pub pid: Option<Pid>,
+    /// True when a `pid` was present but invalid: no framework records.
+    pub bad_pid: bool,
+    /// Tasks in state order (malformed ones left out).
+    pub tasks: Vec<Task>,
+}
+
+/// One task.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Task {
+    /// `id`.
+    pub id: String,
+    /// Raw `name`.
+    pub name: String,
+    /// `slave_id`.
+    pub slave_id: String,
+    /// `state`, e.g. `TASK_RUNNING`.
+    pub state: String,
+    /// `resources.ports` expanded, in order.
+    pub ports: Vec<u16>,
+    /// The IP data of the latest `TASK_RUNNING` status (largest timestamp,
+    /// the earliest on a tie), if any (spec 4.8).
+    pub running_status: Option<StatusIps>,
+    /// `discovery`, when its `name` is non-empty (a "DI task").
+    pub discovery: Option<Discovery>,
+}
+
+/// The IPs one task status offers to each IP source, unparsable ones
+/// left out, in state order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusIps {
+    /// `MesosContainerizer.NetworkSettings.IPAddress` label values.
+    pub mesos: Vec<IpAddr>,
+    /// `Docker.NetworkSettings.IPAddress` label values.
+    pub docker: Vec<IpAddr>,
+    /// `container_status.network_infos[]` addresses.
+    pub netinfo: Vec<IpAddr>,
+}
+
+/// A task's DiscoveryInfo.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// Raw `name`, non-empty.
+    pub name: String,
+    /// `ports.ports[]` with a number in 0..=65535.
+    pub ports: Vec<DiscoveryPort>,
+}
+
+/// One DiscoveryInfo port.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiscoveryPort {
+    /// `number` (0 when absent, as in Go).
+    pub number: u16,
+    /// Raw `protocol`.
+    pub protocol: String,
+    /// Raw `name`.
+    pub name: String,
 }
 
 /// Why a state body was rejected as a whole.
@@ -22,20 +132,515 @@ impl fmt::Display for StateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StateError::Json(e) => write!(f, "invalid state JSON: {e}"),
-            StateError::NoLeader => f.write_str("fetched state does not contain leader information"),
+            StateError::NoLeader => {
+                f.write_str("fetched state does not contain leader information")
+            }
         }
     }
 }
 
 impl std::error::Error for StateError {}
 
+/// A `pid` value. Go trims `"` and spaces from the raw token and rejects
+/// `null`, so a `null` pid is an error here too.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct PidText(String);
+
+impl Shape for PidText {
+    fn from_null() -> Json<Self> {
+        Json::Wrong("null")
+    }
+    fn from_str(v: &str) -> Option<Self> {
+        Some(PidText(v.to_owned()))
+    }
+}
+
+impl Check for PidText {
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+json_object!(RawState {
+    checked {}
+    unchecked {
+        "leader" => leader: String,
+        "frameworks" => frameworks: Vec<Json<RawFramework>>,
+        "slaves" => slaves: Vec<Json<RawSlave>>,
+    }
+});
+
+json_object!(RawSlave {
+    checked { "id" => id: String }
+    unchecked { "pid" => pid: PidText }
+});
+
+json_object!(RawFramework {
+    checked { "name" => name: String, "hostname" => hostname: String }
+    unchecked { "pid" => pid: PidText, "tasks" => tasks: Vec<Json<RawTask>> }
+});
+
+json_object!(RawTask {
+    checked {
+        "id" => id: String,
+        "name" => name: String,
+        "slave_id" => slave_id: String,
+        "state" => state: String,
+        "resources" => resources: RawResources,
+        "statuses" => statuses: Vec<Json<RawStatus>>,
+        "discovery" => discovery: RawDiscovery,
+    }
+    unchecked {}
+});
+
+json_object!(RawResources {
+    checked { "ports" => ports: String }
+    unchecked {}
+});
+
+json_object!(RawStatus {
+    checked {
+        "state" => state: String,
+        "timestamp" => timestamp: f64,
+        "labels" => labels: Vec<Json<RawLabel>>,
+        "container_status" => container_status: RawContainerStatus,
+    }
+    unchecked {}
+});
+
+json_object!(RawLabel {
+    checked { "key" => key: String, "value" => value: String }
+    unchecked {}
+});
+
+json_object!(RawContainerStatus {
+    checked { "network_infos" => network_infos: Vec<Json<RawNetworkInfo>> }
+    unchecked {}
+});
+
+json_object!(RawNetworkInfo {
+    checked {
+        "ip_addresses" => ip_addresses: Vec<Json<RawIpAddress>>,
+        "ip_address" => ip_address: String,
+    }
+    unchecked {}
+});
+
+json_object!(RawIpAddress {
+    checked { "ip_address" => ip_address: String }
+    unchecked {}
+});
+
+json_object!(RawDiscovery {
+    checked { "name" => name: String, "ports" => ports: RawDiscoveryPorts }
+    unchecked {}
+});
+
+json_object!(RawDiscoveryPorts {
+    checked { "ports" => ports: Vec<Json<RawDiscoveryPort>> }
+    unchecked {}
+});
+
+json_object!(RawDiscoveryPort {
+    checked { "number" => number: i64, "protocol" => protocol: String, "name" => name: String }
+    unchecked {}
+});
+
+/// Docker containerizer IP label key.
+const DOCKER_IP_LABEL: &str = "Docker.NetworkSettings.IPAddress";
+/// Mesos containerizer IP label key.
+const MESOS_IP_LABEL: &str = "MesosContainerizer.NetworkSettings.IPAddress";
+
 impl State {
     /// Parses a state body.
     ///
     /// # Errors
-    /// A body that is not JSON, or has no `leader`.
+    /// A body that is not JSON, not an object, has an empty or missing
+    /// `leader`, or `frameworks`/`slaves` that are not arrays.
     pub fn parse(body: &[u8]) -> Result<State, StateError> {
-        let _ = body;
-        Err(StateError::NoLeader)
+        let raw: Json<RawState> = match serde_json::from_slice(body) {
+            Ok(raw) => raw,
+            // Go replaces invalid UTF-8 with U+FFFD instead of failing.
+            Err(e) => match std::str::from_utf8(body) {
+                Ok(_) => return Err(StateError::Json(e.to_string())),
+                Err(_) => serde_json::from_str(&String::from_utf8_lossy(body))
+                    .map_err(|e| StateError::Json(e.to_string()))?,
+            },
+        };
+        let raw = match raw {
+            Json::Value(raw) => raw,
+            Json::Absent => return Err(StateError::Json("state is null".to_owned())),
+            Json::Wrong(found) => {
+                return Err(StateError::Json(format!("state is {found}, not an object")))
+            }
+        };
+        raw.leader
+            .check_type("leader")
+            .and(raw.frameworks.check_type("frameworks"))
+            .and(raw.slaves.check_type("slaves"))
+            .map_err(StateError::Json)?;
+        let leader = raw.leader.value().unwrap_or_default();
+        if leader.is_empty() {
+            return Err(StateError::NoLeader);
+        }
+        let mut state = State {
+            leader,
+            ..State::default()
+        };
+        let skips = &mut state.skips;
+        for (i, slave) in raw
+            .slaves
+            .value()
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            match read_slave(slave) {
+                Ok(s) => state.slaves.push(s),
+                Err(e) => skip(
+                    skips,
+                    SkipReason::MalformedSlave,
+                    format!("slaves[{i}]: {e}"),
+                ),
+            }
+        }
+        for (i, fw) in raw
+            .frameworks
+            .value()
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let fw = match fw {
+                Json::Value(fw) => fw,
+                Json::Absent => RawFramework::default(),
+                Json::Wrong(found) => {
+                    let e = format!("frameworks[{i}] is {found}");
+                    skip(skips, SkipReason::MalformedFramework, e);
+                    continue;
+                }
+            };
+            if let Err(e) = fw.check().and(fw.tasks.check_type("tasks")) {
+                skip(
+                    skips,
+                    SkipReason::MalformedFramework,
+                    format!("frameworks[{i}]: {e}"),
+                );
+                continue;
+            }
+            state.frameworks.push(read_framework(i, fw, skips));
+        }
+        Ok(state)
     }
 }
+
+fn skip(skips: &mut Vec<Skip>, reason: SkipReason, detail: String) {
+    log::debug!("state: skipping {reason}: {detail}");
+    skips.push(Skip { reason, detail });
+}
+
+fn read_slave(raw: Json<RawSlave>) -> Result<Slave, String> {
+    let raw = match raw {
+        Json::Value(raw) => raw,
+        Json::Absent => return Err("null".to_owned()),
+        Json::Wrong(found) => return Err(format!("is {found}")),
+    };
+    raw.check()?;
+    let id = raw.id.value().unwrap_or_default();
+    let pid = match raw.pid {
+        Json::Value(PidText(p)) => {
+            parse_pid(&p).map_err(|e| format!("id {id:?}: pid {p:?}: {e}"))?
+        }
+        Json::Absent => return Err(format!("id {id:?}: no pid")),
+        Json::Wrong(found) => return Err(format!("id {id:?}: pid is {found}")),
+    };
+    Ok(Slave { id, pid })
+}
+
+fn read_framework(i: usize, raw: RawFramework, skips: &mut Vec<Skip>) -> Framework {
+    let name = raw.name.value().unwrap_or_default();
+    let mut fw = Framework {
+        hostname: raw.hostname.value().unwrap_or_default(),
+        ..Framework::default()
+    };
+    let bad_pid = match raw.pid {
+        Json::Value(PidText(p)) => match parse_pid(&p) {
+            Ok(pid) => {
+                fw.pid = Some(pid);
+                None
+            }
+            Err(e) => Some(format!("pid {p:?}: {e}")),
+        },
+        Json::Absent => None,
+        Json::Wrong(found) => Some(format!("pid is {found}")),
+    };
+    if let Some(e) = bad_pid {
+        let e = format!("framework {name:?}: {e}; no framework records");
+        skip(skips, SkipReason::BadFrameworkPid, e);
+        fw.bad_pid = true;
+    }
+    for (j, task) in raw
+        .tasks
+        .value()
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        let task = match task {
+            Json::Value(t) => t,
+            Json::Absent => RawTask::default(),
+            Json::Wrong(found) => {
+                let e = format!("frameworks[{i}].tasks[{j}] is {found}");
+                skip(skips, SkipReason::MalformedTask, e);
+                continue;
+            }
+        };
+        if let Err(e) = task.check() {
+            let id = task.id.clone().value().unwrap_or_default();
+            let e = format!("frameworks[{i}].tasks[{j}] (id {id:?}): {e}");
+            skip(skips, SkipReason::MalformedTask, e);
+            continue;
+        }
+        fw.tasks.push(read_task(task, skips));
+    }
+    fw.name = name;
+    fw
+}
+
+fn read_task(raw: RawTask, skips: &mut Vec<Skip>) -> Task {
+    let id = raw.id.value().unwrap_or_default();
+    let ports_text = raw
+        .resources
+        .value()
+        .and_then(|r| r.ports.value())
+        .unwrap_or_default();
+    let ports = expand_ports(&ports_text, |e| {
+        skip(
+            skips,
+            SkipReason::BadPortRange,
+            format!("task {id:?}: ports {ports_text:?}: {e}"),
+        );
+    });
+    let statuses: Vec<RawStatus> = raw
+        .statuses
+        .value()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(Json::value)
+        .collect();
+    let running_status = latest_running(&statuses).map(status_ips);
+    let discovery = raw.discovery.value().and_then(|d| {
+        let name = d.name.value().unwrap_or_default();
+        if name.is_empty() {
+            return None;
+        }
+        let mut ports = Vec::new();
+        let raw_ports = d
+            .ports
+            .value()
+            .and_then(|p| p.ports.value())
+            .unwrap_or_default();
+        for p in raw_ports.into_iter().map(|p| p.value().unwrap_or_default()) {
+            let number = p.number.value().unwrap_or(0);
+            match u16::try_from(number) {
+                Ok(number) => ports.push(DiscoveryPort {
+                    number,
+                    protocol: p.protocol.value().unwrap_or_default(),
+                    name: p.name.value().unwrap_or_default(),
+                }),
+                Err(_) => skip(
+                    skips,
+                    SkipReason::BadDiscoveryPort,
+                    format!("task {id:?}: discovery port number {number} is not a port"),
+                ),
+            }
+        }
+        Some(Discovery { name, ports })
+    });
+    Task {
+        name: raw.name.value().unwrap_or_default(),
+        slave_id: raw.slave_id.value().unwrap_or_default(),
+        state: raw.state.value().unwrap_or_default(),
+        ports,
+        running_status,
+        discovery,
+        id,
+    }
+}
+
+/// `statusIPs`: the `TASK_RUNNING` status with the largest timestamp, the
+/// earliest on a tie. Go starts from -1, so a status whose timestamp is -1
+/// or less is never chosen.
+fn latest_running(statuses: &[RawStatus]) -> Option<&RawStatus> {
+    let mut best: Option<&RawStatus> = None;
+    let mut ts = -1.0_f64;
+    for s in statuses {
+        let t = s.timestamp.clone().value().unwrap_or(0.0);
+        if s.state == Json::Value("TASK_RUNNING".to_owned()) && t > ts {
+            ts = t;
+            best = Some(s);
+        }
+    }
+    best
+}
+
+fn status_ips(s: &RawStatus) -> StatusIps {
+    let mut out = StatusIps::default();
+    let labels = match &s.labels {
+        Json::Value(l) => l.as_slice(),
+        _ => &[],
+    };
+    for l in labels.iter().filter_map(|l| match l {
+        Json::Value(l) => Some(l),
+        _ => None,
+    }) {
+        let (Json::Value(key), Json::Value(value)) = (&l.key, &l.value) else {
+            continue;
+        };
+        if key == MESOS_IP_LABEL {
+            out.mesos.extend(parse_ip(value));
+        } else if key == DOCKER_IP_LABEL {
+            out.docker.extend(parse_ip(value));
+        }
+    }
+    let infos = match &s.container_status {
+        Json::Value(c) => match &c.network_infos {
+            Json::Value(n) => n.as_slice(),
+            _ => &[],
+        },
+        _ => &[],
+    };
+    for ni in infos.iter().filter_map(|n| match n {
+        Json::Value(n) => Some(n),
+        _ => None,
+    }) {
+        let addrs = match &ni.ip_addresses {
+            Json::Value(a) if !a.is_empty() => a.as_slice(),
+            _ => &[],
+        };
+        if addrs.is_empty() {
+            // The Mesos 0.25 form, only when `ip_addresses` is empty.
+            if let Json::Value(ip) = &ni.ip_address {
+                out.netinfo.extend(parse_ip(ip));
+            }
+        }
+        for a in addrs {
+            if let Json::Value(RawIpAddress {
+                ip_address: Json::Value(ip),
+            }) = a
+            {
+                out.netinfo.extend(parse_ip(ip));
+            }
+        }
+    }
+    out
+}
+
+/// Go `net.ParseIP`: an IPv4 or IPv6 literal, nothing else.
+pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse().ok()
+}
+
+/// Parses `id@host:port` as mesos-dns's `upid.Parse` does: the raw token
+/// trimmed of `"` and spaces, exactly one `@`, then Go `net.SplitHostPort`.
+/// The host is not resolved here (mesos-dns resolves it while parsing, and
+/// fails the whole state when that fails); a port must be a number 0..=65535.
+///
+/// # Errors
+/// A message saying what is wrong.
+pub fn parse_pid(text: &str) -> Result<Pid, String> {
+    let text = text.trim_matches(|c| c == '"' || c == ' ');
+    let mut parts = text.split('@');
+    let (Some(_id), Some(addr), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("expect one `@' in the input".to_owned());
+    };
+    let (host, port) = split_host_port(addr)?;
+    let port = parse_port(port).ok_or_else(|| format!("invalid port {port:?}"))?;
+    Ok(Pid {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+/// A decimal port 0..=65535.
+pub(crate) fn parse_port(s: &str) -> Option<u16> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Go `net.SplitHostPort`: `host:port` or `[host]:port`.
+///
+/// # Errors
+/// Missing port, too many colons, or misplaced brackets.
+pub fn split_host_port(addr: &str) -> Result<(&str, &str), String> {
+    let missing = || format!("address {addr}: missing port in address");
+    if let Some(rest) = addr.strip_prefix('[') {
+        let end = rest
+            .find(']')
+            .ok_or_else(|| format!("address {addr}: missing ']' in address"))?;
+        let (host, after) = rest.split_at(end);
+        let after = after.get(1..).unwrap_or_default();
+        let port = after.strip_prefix(':').ok_or_else(missing)?;
+        if host.contains('[') || host.contains(']') || port.contains(['[', ']']) {
+            return Err(format!("address {addr}: unexpected bracket"));
+        }
+        return Ok((host, port));
+    }
+    let colon = addr.rfind(':').ok_or_else(missing)?;
+    let (host, port) = addr.split_at(colon);
+    let port = port.get(1..).unwrap_or_default();
+    if host.contains(':') {
+        return Err(format!("address {addr}: too many colons in address"));
+    }
+    if host.contains(['[', ']']) || port.contains(['[', ']']) {
+        return Err(format!("address {addr}: unexpected bracket"));
+    }
+    Ok((host, port))
+}
+
+/// `Resources.Ports`: `""` and `"[]"` give none; otherwise the text between
+/// the first `[` and the next `]`, split on `,`, each range `lo-hi` expanded
+/// inclusive in order. A range that does not parse is reported through
+/// `bad` and skipped (mesos-dns logs a bad number and skips, but panics on a
+/// missing `[` or `-`). Ports above 65535 are reported and left out.
+pub fn expand_ports(text: &str, mut bad: impl FnMut(String)) -> Vec<u16> {
+    let mut out = Vec::new();
+    if text.is_empty() || text == "[]" {
+        return out;
+    }
+    let Some((_, rhs)) = text.split_once('[') else {
+        bad("no `[`".to_owned());
+        return out;
+    };
+    let inner = rhs.split(']').next().unwrap_or_default();
+    for range in inner.split(',') {
+        let range = range.trim();
+        let mut bounds = range.split('-');
+        let (Some(lo), Some(hi)) = (bounds.next(), bounds.next()) else {
+            bad(format!("range {range:?} has no `-`"));
+            continue;
+        };
+        // Go `strconv.Atoi`: optional sign, decimal digits.
+        let (Ok(lo), Ok(hi)) = (lo.parse::<i64>(), hi.parse::<i64>()) else {
+            bad(format!("range {range:?} is not numeric"));
+            continue;
+        };
+        if hi > i64::from(u16::MAX) {
+            bad(format!("range {range:?} goes above 65535"));
+        }
+        let lo = lo.max(0);
+        let hi = hi.min(i64::from(u16::MAX));
+        for p in lo..=hi {
+            if let Ok(p) = u16::try_from(p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;
