@@ -1,3 +1,7 @@
 //! End-to-end tests: one binary, one module per concern.
 mod poller;
 mod zookeeper;
+mod dns_forward;
+mod dns_swap;
+mod dns_tcp;
+mod dns_udp;

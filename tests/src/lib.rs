@@ -3,3 +3,4 @@
 
 pub mod fake_master;
 pub mod zookeeper;
+pub mod dns;

@@ -1,0 +1,155 @@
+//! Forwarding (spec 5.4) against stub upstreams on loopback.
+
+use std::time::Duration;
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::RData;
+use mesos_dns::dns_config::DnsConfig;
+use mesos_dns_tests::dns::{
+    fixture_records, open_fds, query, run_client, squash, tcp_exchange, test_config,
+    udp_exchange, DnsFixture, StubMode, StubUpstream,
+};
+
+const A: u16 = 1;
+
+fn decode(bytes: &[u8]) -> Message {
+    Message::from_vec(bytes).unwrap_or_else(|e| panic!("undecodable reply: {e}"))
+}
+
+fn with_upstreams(resolvers: &[&StubUpstream]) -> DnsFixture {
+    let cfg = DnsConfig {
+        resolvers: resolvers.iter().map(|u| u.addr).collect(),
+        timeout: Duration::from_millis(300),
+        ..test_config()
+    };
+    DnsFixture::start(cfg, fixture_records())
+}
+
+#[test]
+fn spec_8_4_forwarded_answer_is_passed_through_udp_and_tcp() {
+    let up = StubUpstream::start(StubMode::Answer);
+    let s = with_upstreams(&[&up]);
+    let out = run_client("dig", s.addr(), &["google.com", "A"]);
+    assert!(
+        squash(&out).contains("google.com. 30 IN A 192.0.2.1"),
+        "{out}"
+    );
+    assert!(!out.contains(" aa "), "not authoritative: {out}");
+    let out = run_client("kdig", s.addr(), &["+tcp", "+short", "example.org", "A"]);
+    assert_eq!(out.trim(), "192.0.2.1");
+    let r = tcp_exchange(
+        s.addr(),
+        &[
+            query(11, "a.example.", A, None),
+            query(12, "b.example.", A, None),
+        ],
+    )
+    .unwrap();
+    let mut ids: Vec<u16> = r.iter().map(|m| decode(m).metadata.id).collect();
+    ids.sort();
+    assert_eq!(ids, [11, 12]);
+    assert!(up.received.load(std::sync::atomic::Ordering::Acquire) >= 4);
+}
+
+#[test]
+fn spec_5_4_next_upstream_after_a_timeout_and_servfail_when_all_fail() {
+    let dead = StubUpstream::start(StubMode::Silent);
+    let good = StubUpstream::start(StubMode::Answer);
+    let s = with_upstreams(&[&dead, &good]);
+    let m = decode(&udp_exchange(s.addr(), &query(1, "x.example.", A, None)).unwrap());
+    let RData::A(ip) = &m.answers[0].data else {
+        panic!("not A")
+    };
+    assert_eq!(ip.0, std::net::Ipv4Addr::new(192, 0, 2, 1));
+    let snap = s.stats.snapshot(Default::default());
+    assert_eq!(snap.upstreams[0].outcomes[1], 1, "one timeout on the first");
+    assert_eq!(
+        snap.upstreams[1].outcomes[0], 1,
+        "one success on the second"
+    );
+
+    let dead2 = StubUpstream::start(StubMode::Silent);
+    let s = with_upstreams(&[&dead, &dead2]);
+    let m = decode(&udp_exchange(s.addr(), &query(2, "x.example.", A, None)).unwrap());
+    assert_eq!(m.metadata.response_code, ResponseCode::ServFail);
+    assert_eq!(m.metadata.id, 2);
+    assert_eq!(m.queries.len(), 1);
+}
+
+#[test]
+fn spec_5_4_upstream_rcode_and_tc_pass_through() {
+    let nx = StubUpstream::start(StubMode::NxDomain);
+    let s = with_upstreams(&[&nx]);
+    let m = decode(&udp_exchange(s.addr(), &query(3, "nope.example.", A, None)).unwrap());
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    let tc = StubUpstream::start(StubMode::Truncated);
+    let s = with_upstreams(&[&tc]);
+    let m = decode(&udp_exchange(s.addr(), &query(4, "big.example.", A, None)).unwrap());
+    assert!(m.metadata.truncation);
+    // SetTruncateBit false clears it, even on forwarded replies.
+    let cfg = DnsConfig {
+        resolvers: vec![tc.addr],
+        set_truncate_bit: false,
+        ..test_config()
+    };
+    let s = DnsFixture::start(cfg, fixture_records());
+    let m = decode(&udp_exchange(s.addr(), &query(5, "big.example.", A, None)).unwrap());
+    assert!(!m.metadata.truncation);
+}
+
+#[test]
+fn spec_5_4_external_off_refuses() {
+    let up = StubUpstream::start(StubMode::Answer);
+    let cfg = DnsConfig {
+        resolvers: vec![up.addr],
+        external_on: false,
+        ..test_config()
+    };
+    let s = DnsFixture::start(cfg, fixture_records());
+    let out = run_client("dig", s.addr(), &["google.com", "A"]);
+    assert!(out.contains("status: REFUSED"), "{out}");
+    assert_eq!(up.received.load(std::sync::atomic::Ordering::Acquire), 0);
+}
+
+#[test]
+fn spec_5_2_zone_resolvers_take_their_zone() {
+    let default = StubUpstream::start(StubMode::NxDomain);
+    let zone = StubUpstream::start(StubMode::Answer);
+    let cfg = DnsConfig {
+        resolvers: vec![default.addr],
+        zone_resolvers: vec![("corp.internal".into(), vec![zone.addr])],
+        ..test_config()
+    };
+    let s = DnsFixture::start(cfg, fixture_records());
+    let out = run_client("dig", s.addr(), &["+short", "db.CORP.internal", "A"]);
+    assert_eq!(out.trim(), "192.0.2.1");
+    let out = run_client("dig", s.addr(), &["other.example", "A"]);
+    assert!(out.contains("status: NXDOMAIN"), "{out}");
+}
+
+#[test]
+fn mesos_dns_422_forwarding_does_not_leak_sockets() {
+    let up = StubUpstream::start(StubMode::Answer);
+    let dead = StubUpstream::start(StubMode::Silent);
+    let s = with_upstreams(&[&dead, &up]);
+    // Attempts that time out on the first upstream, then succeed.
+    for i in 0..5u16 {
+        let r = udp_exchange(s.addr(), &query(i, "slow.example.", A, None)).unwrap();
+        assert_eq!(decode(&r).metadata.id, i);
+    }
+    let s = with_upstreams(&[&up]);
+    udp_exchange(s.addr(), &query(1, "warm.example.", A, None)).unwrap();
+    let before = open_fds();
+    for i in 0..300u16 {
+        let r = udp_exchange(s.addr(), &query(i, "leak.example.", A, None)).unwrap();
+        assert_eq!(decode(&r).metadata.id, i);
+    }
+    for i in 0..20u16 {
+        let r = tcp_exchange(s.addr(), &[query(i, "leak.example.", A, None)]).unwrap();
+        assert_eq!(decode(&r[0]).metadata.id, i);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let after = open_fds();
+    // Other tests in this binary open sockets too; a leak would add 320.
+    assert!(after < before + 100, "fds before {before}, after {after}");
+}
