@@ -113,7 +113,22 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
             }
         }
 
-        let (endpoint, response) = route::handle(&shared.ctx, &shared.stats, &req);
+        let (endpoint, response) = {
+            // One body is computed at a time, whatever the number of
+            // connections, so HTTP takes at most one core from DNS. Probes
+            // skip the queue: they must not wait behind a large /v1/axfr.
+            let probe = matches!(
+                route::find(&req.path, shared.ctx.settings.enumeration_on).0,
+                Endpoint::Health | Endpoint::Ready
+            );
+            let _turn = (!probe).then(|| {
+                shared
+                    .render
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            });
+            route::handle(&shared.ctx, &shared.stats, &req)
+        };
         shared.stats.count(endpoint, response.status);
         close |= shared.is_stopping();
         let mut out = Vec::with_capacity(response.body.len() + 256);

@@ -31,8 +31,11 @@
 //! [`HttpLimits::max_connections`] of them; a connection beyond the cap gets
 //! a 503 and is closed at once by the acceptor, which never blocks on a
 //! client. Each connection has header, idle, body and write deadlines and
-//! size limits ([`connection`]). The DNS workers share nothing with these
-//! threads but the [`SharedTable`] they read.
+//! size limits ([`connection`]). Response bodies are computed one at a
+//! time (a lock held only while computing, never while reading or
+//! writing; `/health` and `/ready` skip it), so HTTP uses at most one core
+//! however many clients pull `/v1/axfr`. The DNS workers share nothing with
+//! these threads but the [`SharedTable`] they read.
 //!
 //! # Differences from mesos-dns
 //!
@@ -241,6 +244,8 @@ pub struct Shared {
     stopping: AtomicBool,
     /// Clones of the open connections, so `stop` can shut them down.
     open: Mutex<HashMap<u64, TcpStream>>,
+    /// Held while a response is computed (not while reading or writing).
+    render: Mutex<()>,
 }
 
 impl Shared {
@@ -333,6 +338,7 @@ pub fn start(
         stats: HttpStats::default(),
         stopping: AtomicBool::new(false),
         open: Mutex::new(HashMap::new()),
+        render: Mutex::new(()),
     });
     let acceptor_shared = Arc::clone(&shared);
     let acceptor = thread::Builder::new()
