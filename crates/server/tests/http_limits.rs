@@ -224,3 +224,72 @@ fn stop_closes_the_listener_and_open_connections() {
     let _ = kept.read_to_end(&mut rest);
     assert!(TcpStream::connect_timeout(&s.addr, Duration::from_secs(2)).is_err());
 }
+
+#[test]
+fn http10_closes_unless_kept_alive() {
+    let s = start();
+    let out = raw_exchange(
+        s.addr,
+        b"GET /v1/version HTTP/1.0\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    assert!(out.starts_with("HTTP/1.0 200 OK\r\n"), "{out}");
+    assert!(!out.contains("Connection: keep-alive"));
+    // Kept alive on request: two answers on one connection.
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(
+        b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /health HTTP/1.0\r\n\r\n",
+    )
+    .unwrap();
+    let mut all = String::new();
+    c.read_to_string(&mut all).unwrap();
+    assert_eq!(all.matches("HTTP/1.0 200 OK\r\n").count(), 2, "{all}");
+    assert_eq!(
+        all.matches("Connection: keep-alive\r\n").count(),
+        1,
+        "{all}"
+    );
+    let reply = curl(&["--http1.0", &s.url("/v1/version")]);
+    assert_eq!(reply.status, 200);
+}
+
+/// RFC 9110 section 10.1.1: a client that sends `Expect: 100-continue`
+/// gets the interim response before it sends the body.
+#[test]
+fn rfc9110_10_1_1_expect_continue() {
+    let s = start();
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(
+        b"GET /v1/version HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Content-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut interim = [0u8; 25];
+    c.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    c.write_all(b"{}").unwrap();
+    let mut rest = String::new();
+    c.read_to_string(&mut rest).unwrap();
+    assert!(rest.starts_with("HTTP/1.1 200 OK\r\n"), "{rest}");
+    // curl waits for the 100 on large bodies; the answer is the same.
+    let body = "x".repeat(2000);
+    let limits = HttpLimits {
+        max_body_bytes: 4096,
+        ..HttpLimits::default()
+    };
+    let s = start_with(true, true, limits);
+    let reply = curl(&[
+        "-X",
+        "GET",
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "Expect: 100-continue",
+        "--data",
+        &body,
+        &s.url("/v1/version"),
+    ]);
+    assert_eq!(reply.status, 200);
+}
