@@ -194,7 +194,7 @@ impl<'de, T: Shape> Visitor<'de> for JsonVisitor<T> {
         Ok(or_wrong(T::from_u64(v), "a number"))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json<T>, E> {
-        Ok(or_wrong(T::from_f64(v), "a number"))
+        Ok(or_wrong(T::from_f64(v), "a non-integer number"))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Json<T>, A::Error> {
         Ok(or_wrong(T::from_seq(seq)?, "an array"))
@@ -309,7 +309,7 @@ mod tests {
             .value()
             .unwrap();
         assert_eq!(t.name, Json::Wrong("a number"));
-        assert_eq!(t.n, Json::Wrong("a number"));
+        assert_eq!(t.n, Json::Wrong("a non-integer number"));
         assert_eq!(t.check(), Err("`name` is a number".to_owned()));
         let list = t.list.value().unwrap();
         assert_eq!(list.len(), 3);
