@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod logger;
+pub mod run;
 
 // DNS serving: the answer table and the workers around it.
 pub mod table;

@@ -1,0 +1,305 @@
+//! The process wiring: config to the parts' settings, sockets bound at
+//! once, the poller publishing compiled tables, signals, shutdown.
+//!
+//! Startup differs from mesos-dns on purpose (COMPATIBILITY.md): every
+//! socket is bound before anything else starts, so a busy port fails at
+//! once (exit 1), where mesos-dns binds only after its first state load;
+//! until that first load the DNS side answers SERVFAIL for names in the
+//! domain ([`Table::empty`]) and the HTTP data endpoints answer 503.
+//! SIGINT and SIGTERM stop the process cleanly with exit 0 (mesos-dns dies
+//! of the signal); a second signal ends it at once.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mesos_records::fetch::HttpConfig;
+use mesos_records::master::DetectorSpec;
+use mesos_records::poller::{self, PollerConfig, Source};
+use mesos_records::{GenConfig, RecordSet};
+
+use crate::config::{self, render::render, Config, ConfigError};
+use crate::dns_config::{self, DnsConfig};
+use crate::error::{ExitError, Failed};
+use crate::http::{self, ApiContext, ApiSettings, HttpLimits};
+use crate::logger::STARTUP;
+use crate::serve;
+use crate::stats::Stats;
+use crate::table::{SharedTable, Table};
+
+/// How often the main thread checks for a signal or a fatal condition.
+const TICK: Duration = Duration::from_millis(50);
+/// How long shutdown waits for the poller's thread (a fetch in flight is
+/// abandoned after this; the process exit ends it).
+const POLLER_STOP_WAIT: Duration = Duration::from_secs(1);
+
+/// Loads `config.json` from the `-config` path, logging warnings (unknown
+/// keys and the like) and, at `-v=1`, the resulting configuration.
+///
+/// # Errors
+///
+/// The config is unusable: the reason is logged as one `ERROR:` line.
+pub fn load_config(path: &str) -> Result<Config, ExitError> {
+    let (config, unknown) = config::load(path).map_err(|e| {
+        log::error!("{e}");
+        ExitError::Failed
+    })?;
+    for key in unknown {
+        log::warn!(
+            "config file {:?}: unknown key {key:?} ignored",
+            config.file.file
+        );
+    }
+    for warning in &config.warnings {
+        log::warn!("{warning}");
+    }
+    log::info!("config loaded from {:?}", config.file.file);
+    log::info!("Mesos-DNS configuration:");
+    if let serde_json::Value::Object(keys) = render(&config.file, config.file.soa_serial)
+    {
+        for (key, value) in keys {
+            log::info!("   - {key}: {value}");
+        }
+    }
+    Ok(config)
+}
+
+/// The DNS side's settings.
+pub fn dns_config(c: &Config) -> DnsConfig {
+    let f = &c.file;
+    let count = |n: i64| usize::try_from(n).unwrap_or(1);
+    DnsConfig {
+        listener: c.dns_addr.ip(),
+        port: c.dns_addr.port(),
+        domain: f.domain.clone(),
+        ttl: u32::try_from(f.ttl).unwrap_or(0),
+        soa_mname: f.soa_mname.clone(),
+        soa_rname: f.soa_rname.clone(),
+        soa_refresh: f.soa_refresh,
+        soa_retry: f.soa_retry,
+        soa_expire: f.soa_expire,
+        soa_minttl: f.soa_minttl,
+        srv_weight: f.srv_record_default_weight,
+        recurse_on: f.recurse_on,
+        external_on: f.external_on,
+        set_truncate_bit: f.set_truncate_bit,
+        resolvers: c.resolvers.clone(),
+        zone_resolvers: c.zone_resolvers.clone(),
+        timeout: c.upstream_timeout,
+        workers: c.dns_workers,
+        edns_max: f.edns_max_payload,
+        tcp_idle: Duration::from_secs(u64::try_from(f.tcp_idle_seconds).unwrap_or(1)),
+        tcp_max_connections: count(f.tcp_max_connections),
+        tcp_max_per_client: count(f.tcp_max_connections_per_client),
+        ..DnsConfig::default()
+    }
+}
+
+/// A `StateFile` path: relative paths are relative to the config file's
+/// directory, so `-config deploy/demo/config.json` works from anywhere.
+fn state_file_path(c: &Config) -> PathBuf {
+    let state = Path::new(&c.file.state_file);
+    match Path::new(&c.file.file).parent() {
+        Some(dir) if state.is_relative() => dir.join(state),
+        _ => state.to_path_buf(),
+    }
+}
+
+/// The state poller's settings.
+///
+/// # Errors
+///
+/// A `Zk` value the detector cannot parse.
+pub fn poller_config(c: &Config) -> Result<PollerConfig, ConfigError> {
+    let f = &c.file;
+    let masters = f.masters.clone().unwrap_or_default();
+    let source = if !f.state_file.is_empty() {
+        Source::StateFile(state_file_path(c))
+    } else if !f.zk.is_empty() {
+        let spec = DetectorSpec::parse(&f.zk).map_err(|e| {
+            ConfigError::invalid("Zk", format!("failed to create master detector: {e}"))
+        })?;
+        Source::Zk {
+            spec,
+            fallback: masters,
+        }
+    } else {
+        Source::Masters(masters)
+    };
+    Ok(PollerConfig {
+        source,
+        refresh: c.refresh,
+        http: HttpConfig {
+            https: f.mesos_https_on,
+            tls: c.tls.clone(),
+            auth: c.auth.clone(),
+            timeout: c.state_timeout,
+            max_body: u64::try_from(f.state_max_bytes).unwrap_or(1),
+        },
+        zk_detection_timeout: c.zk_detection_timeout,
+        gen: GenConfig {
+            domain: f.domain.clone(),
+            ip_sources: c.ip_sources.clone(),
+            enforce_rfc952: f.enforce_rfc952,
+            soa_mname: f.soa_mname.clone(),
+            listener: f.listener.clone(),
+            enumeration: f.enumeration_on,
+            ..GenConfig::default()
+        },
+    })
+}
+
+fn now_unix() -> u32 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+}
+
+fn failed(message: String) -> Failed {
+    log::error!("{message}");
+    Failed
+}
+
+/// Serves until SIGINT or SIGTERM.
+///
+/// # Errors
+///
+/// A socket that cannot be bound, a thread that cannot start, or (as in
+/// mesos-dns) no leader found within `ZkDetectionTimeout`: logged, exit 1.
+pub fn run(config: Config) -> Result<(), ExitError> {
+    let dns = dns_config(&config);
+    let poller_cfg = poller_config(&config).map_err(|e| failed(e.to_string()))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while shutting down exits at once.
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
+            .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
+    }
+
+    // Bind everything before starting anything.
+    let http_listener = match config.file.http_on {
+        true => Some(http::bind(config.http_addr).map_err(|e| {
+            failed(format!(
+                "failed to setup http server: {}: {e}",
+                config.http_addr
+            ))
+        })?),
+        false => None,
+    };
+    let table = Arc::new(SharedTable::new(Table::empty(&dns)));
+    let stats = Arc::new(Stats::for_config(&dns));
+    let dns_server = match config.file.dns_on {
+        true => Some(
+            serve::start(&dns, Arc::clone(&table), Arc::clone(&stats))
+                .map_err(|e| failed(format!("failed to setup DNS server: {e}")))?,
+        ),
+        false => None,
+    };
+
+    let publish = {
+        let table = Arc::clone(&table);
+        let stats = Arc::clone(&stats);
+        let dns = dns.clone();
+        move |set: RecordSet| {
+            let old = table.load();
+            let previous = old.is_loaded().then(|| (old.records(), old.serial()));
+            let serial = dns_config::next_serial(previous, &set, now_unix());
+            let compiled = Table::compile(Arc::new(set), &dns, serial);
+            if !old.is_loaded() {
+                log::info!(target: STARTUP, "first state load: serving {} (serial {serial})", dns.domain);
+            }
+            table.publish(compiled);
+            stats.table_swapped();
+        }
+    };
+    let poller = poller::spawn(poller_cfg, publish)
+        .map_err(|e| failed(format!("cannot start the state poller: {e}")))?;
+    let http_server = match http_listener {
+        Some(listener) => {
+            let ctx = ApiContext {
+                table: Arc::clone(&table),
+                settings: ApiSettings::from_config(&config),
+                poller: Arc::clone(poller.status()),
+                dns: dns_server.as_ref().map(|_| Arc::clone(&stats)),
+            };
+            Some(
+                http::start(listener, Arc::new(ctx), HttpLimits::default())
+                    .map_err(|e| failed(format!("failed to setup http server: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    log_startup(
+        &config,
+        dns_server.as_ref().map(serve::DnsServer::local_addr),
+        http_server.as_ref().map(http::HttpHandle::local_addr),
+    );
+
+    let mut result = Ok(());
+    while !stop.load(Ordering::Relaxed) {
+        if poller.status().detection_timed_out.load(Ordering::Relaxed) {
+            let after = config.zk_detection_timeout.unwrap_or_default();
+            log::error!("master detection timed out after {}s", after.as_secs());
+            result = Err(ExitError::Failed);
+            break;
+        }
+        std::thread::sleep(TICK);
+    }
+    if result.is_ok() {
+        log::info!(target: STARTUP, "shutting down");
+    }
+    if let Some(h) = http_server {
+        h.stop();
+    }
+    if let Some(d) = dns_server {
+        d.stop();
+    }
+    stop_poller(poller);
+    result
+}
+
+/// Stops the poller, waiting at most [`POLLER_STOP_WAIT`] for a fetch in
+/// flight (it may take up to `StateTimeoutSeconds`).
+fn stop_poller(poller: poller::Poller) {
+    let (done, wait) = mpsc::channel();
+    let stopper = std::thread::Builder::new()
+        .name("poller-stop".into())
+        .spawn(move || {
+            poller.stop();
+            let _ = done.send(());
+        });
+    if stopper.is_ok() {
+        let _ = wait.recv_timeout(POLLER_STOP_WAIT);
+    }
+}
+
+/// The lines printed at every verbosity: where we listen, where the state
+/// comes from, and for the demo a `dig` line to try.
+fn log_startup(c: &Config, dns: Option<SocketAddr>, http: Option<SocketAddr>) {
+    let f = &c.file;
+    log::info!(target: STARTUP, "mesos-dns {} for domain {:?}", crate::VERSION, f.domain);
+    if let Some(addr) = dns {
+        log::info!(target: STARTUP, "DNS on {addr} (UDP and TCP, {} workers)", c.dns_workers);
+    }
+    if let Some(addr) = http {
+        log::info!(target: STARTUP, "HTTP API on http://{addr}/v1/version");
+    }
+    if !f.state_file.is_empty() {
+        log::info!(target: STARTUP, "state from file {} (re-read when it changes)", state_file_path(c).display());
+        if let Some(addr) = dns {
+            let ip = if addr.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                addr.ip().to_string()
+            };
+            log::info!(target: STARTUP, "try: dig @{ip} -p {} leader.{} A", addr.port(), f.domain);
+        }
+    } else if !f.zk.is_empty() {
+        log::info!(target: STARTUP, "masters from ZooKeeper {}", f.zk);
+    } else {
+        log::info!(target: STARTUP, "masters {:?}", f.masters.as_deref().unwrap_or_default());
+    }
+}
