@@ -358,6 +358,8 @@ fn accept_loop(mut poll: Poll, listener: mio::net::TcpListener, shared: &Arc<Sha
     // After an accept error (e.g. out of file descriptors) the pending
     // connection stays queued and no new edge comes; retry on a timer.
     let mut retry: Option<Duration> = None;
+    // Log an accept failure once per failing spell, not on every retry.
+    let mut failing = false;
     loop {
         if let Err(e) = poll.poll(&mut events, retry) {
             if e.kind() != io::ErrorKind::Interrupted {
@@ -372,13 +374,17 @@ fn accept_loop(mut poll: Poll, listener: mio::net::TcpListener, shared: &Arc<Sha
         loop {
             match listener.accept() {
                 Ok((stream, _peer)) => {
+                    failing = false;
                     next_id = next_id.wrapping_add(1);
                     admit(TcpStream::from(stream), next_id, shared);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    log::warn!("http: accept failed: {e}");
+                    if !failing {
+                        log::warn!("http: accept failed (retrying every 50 ms): {e}");
+                    }
+                    failing = true;
                     retry = Some(Duration::from_millis(50));
                     break;
                 }
