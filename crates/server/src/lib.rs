@@ -1,7 +1,34 @@
-//! The `mesos-dns` server: config and flags, the DNS workers, the forwarder
-//! and the HTTP API.
+//! The `mesos-dns` server: a drop-in replacement for the Go `mesos-dns`
+//! binary. It reads the same `config.json` and flags, serves the same names
+//! over DNS (UDP and TCP) and the same `/v1` HTTP API, and forwards other
+//! names upstream.
 //!
-//! (Architecture essay: to be written as the modules land.)
+//! # How the parts fit
+//!
+//! ```text
+//!  argv ──cli──> Args ──config──> Config ──run──┬─> DnsConfig ──serve──> N workers (mio, SO_REUSEPORT)
+//!                                               │                         │  answer(table, query)
+//!                                               │                         └─ forward (names outside the domain)
+//!                                               ├─> PollerConfig ──mesos_records::poller──┐
+//!                                               │      state (master, ZooKeeper or file)  │ RecordSet
+//!                                               │                                         v
+//!                                               │               Table::compile ──> SharedTable (ArcSwap)
+//!                                               └─> ApiSettings ──http──> /v1, /metrics, /health, /ready
+//! ```
+//!
+//! - [`cli`] parses Go-style flags; [`config`] decodes `config.json` with Go
+//!   `encoding/json` semantics and runs mesos-dns's validations in order;
+//!   [`logger`] prints mesos-dns's log line format; [`error`] maps failures
+//!   to exit codes (1 config or runtime, 2 flags).
+//! - [`run`] binds every socket first (a busy port fails at once), starts the
+//!   DNS workers on an empty table (SERVFAIL in the domain until the first
+//!   state load), starts the poller whose callback compiles and swaps the
+//!   [`table`], starts the HTTP API, and waits for SIGINT or SIGTERM.
+//! - The answer path is sans-IO: [`answer`] is a pure function of the table
+//!   and the query bytes, so it is unit-tested and fuzzed without sockets.
+//!
+//! Every deliberate difference from mesos-dns is listed in the repository's
+//! `COMPATIBILITY.md`.
 
 // Config, flags, logging and the `run` wiring.
 pub mod cli;

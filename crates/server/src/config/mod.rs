@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod auth;
 pub mod decode;
 pub mod json;
 pub mod path;

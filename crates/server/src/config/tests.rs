@@ -646,3 +646,36 @@ fn load_reads_a_file_and_reports_a_missing_one() {
     );
     assert!(Path::new(&missing).is_absolute());
 }
+
+/// `deploy/config.example.json` lists every key (except `File`, which
+/// would override the path) with its default; only `Masters` holds an
+/// example value, since mesos-dns needs masters or ZooKeeper.
+#[test]
+fn example_config_holds_every_key_with_its_default() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/config.example.json");
+    let text = std::fs::read(&path).unwrap();
+    let (file, unknown) = decode::decode(&text, "/x/config.json").unwrap();
+    assert!(unknown.is_empty(), "{unknown:?}");
+    let expected = ConfigFile {
+        file: "/x/config.json".to_string(),
+        masters: file.masters.clone(),
+        ..ConfigFile::default()
+    };
+    assert_eq!(file, expected);
+    assert!(file.masters.as_ref().is_some_and(|m| !m.is_empty()));
+    let json: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let all: Vec<&str> = decode::KEYS
+        .iter()
+        .copied()
+        .filter(|k| *k != "File")
+        .collect();
+    assert_eq!(keys, all);
+    assert!(load(&String::from_utf8(text).unwrap()).is_ok());
+}
