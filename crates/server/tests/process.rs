@@ -196,3 +196,29 @@ fn verbose_logs_the_configuration_to_stdout() {
     server.signal("TERM");
     assert_eq!(server.wait_exit().0.code(), Some(0));
 }
+
+/// mesos-dns exits 1 when ZooKeeper names no leader within
+/// `ZkDetectionTimeout`; so do we (here ZooKeeper is a closed port).
+#[test]
+fn zk_detection_timeout_exits_1() {
+    let dir = TempDir::new("zktimeout");
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = dir.write(
+        "config.json",
+        &serde_json::json!({
+            "Zk": format!("zk://{closed}/mesos"),
+            "ZkDetectionTimeout": 1,
+            "Port": 0, "HttpPort": 0,
+            "Listener": "127.0.0.1", "HTTPListener": "127.0.0.1",
+            "ExternalOn": false
+        })
+        .to_string(),
+    );
+    let out = run(&["-config", &config]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("master detection timed out after 1s"), "{err}");
+}
