@@ -1,8 +1,10 @@
 //! The system resolvers, used when `ExternalOn` is set and `Resolvers` is
 //! empty (spec 2.3 step 4): the `nameserver` lines of resolv.conf, minus
-//! the addresses of this host (forwarding to ourselves would loop).
+//! the addresses of this host's interfaces (read from `/proc` by
+//! [`mesos_records::host::interface_addrs`]): forwarding to ourselves
+//! would loop.
 
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::IpAddr;
 use std::path::Path;
 
 /// Where the system keeps its resolver list (as in mesos-dns).
@@ -21,18 +23,16 @@ pub fn nameservers(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// True if `ip` is an address of one of this host's interfaces, as
-/// mesos-dns compares them. Loopback interfaces carry `127.0.0.1` and `::1`
-/// (other `127.0.0.0/8` addresses, such as systemd-resolved's
-/// `127.0.0.53`, are not interface addresses and stay); any other address
-/// is local when a socket can bind to it (the standard library cannot list
-/// interfaces).
-pub fn is_local(ip: IpAddr) -> bool {
-    if ip.is_loopback() {
-        return ip == IpAddr::from([127, 0, 0, 1])
-            || ip == IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]);
-    }
-    ip.is_unspecified() || UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
+/// True if `ip` is an address of one of this host's interfaces
+/// (`interfaces`, without loopback), as mesos-dns compares them. Loopback
+/// interfaces carry `127.0.0.1` and `::1`; other `127.0.0.0/8` addresses,
+/// such as systemd-resolved's `127.0.0.53`, are not interface addresses and
+/// stay.
+pub fn is_local(ip: IpAddr, interfaces: &[IpAddr]) -> bool {
+    ip == IpAddr::from([127, 0, 0, 1])
+        || ip == IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])
+        || ip.is_unspecified()
+        || interfaces.contains(&ip)
 }
 
 /// The system resolvers: resolv.conf's nameservers that are not local.
@@ -42,9 +42,13 @@ pub fn is_local(ip: IpAddr) -> bool {
 /// The I/O error reading `path`.
 pub fn system_resolvers(path: &Path) -> std::io::Result<Vec<String>> {
     let text = std::fs::read_to_string(path)?;
+    let interfaces = mesos_records::host::interface_addrs();
     Ok(nameservers(&text)
         .into_iter()
-        .filter(|ns| !ns.parse::<IpAddr>().is_ok_and(is_local))
+        .filter(|ns| {
+            !ns.parse::<IpAddr>()
+                .is_ok_and(|ip| is_local(ip, &interfaces))
+        })
         .collect())
 }
 
@@ -61,17 +65,24 @@ mod tests {
 
     #[test]
     fn drops_local_addresses() {
-        assert!(is_local("127.0.0.1".parse().unwrap()));
-        assert!(!is_local("127.0.0.53".parse().unwrap()));
-        assert!(is_local("::1".parse().unwrap()));
-        // TEST-NET-3 is never assigned to a host.
-        assert!(!is_local("203.0.113.9".parse().unwrap()));
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let interfaces = [ip("10.1.2.3"), ip("fd00::7")];
+        assert!(is_local(ip("127.0.0.1"), &interfaces));
+        assert!(!is_local(ip("127.0.0.53"), &interfaces));
+        assert!(is_local(ip("::1"), &interfaces));
+        assert!(is_local(ip("10.1.2.3"), &interfaces));
+        assert!(is_local(ip("fd00::7"), &interfaces));
+        assert!(!is_local(ip("10.1.2.4"), &interfaces));
+        // An address of this machine, found the way mesos-dns finds it.
+        let mine = mesos_records::host::interface_addrs();
         let dir = std::env::temp_dir().join(format!("resolv-{}", std::process::id()));
-        std::fs::write(
-            &dir,
-            "nameserver 127.0.0.1\nnameserver 203.0.113.9\nnameserver ::1\n",
-        )
-        .unwrap();
+        let mut text =
+            "nameserver 127.0.0.1\nnameserver 203.0.113.9\nnameserver ::1\n".to_string();
+        if let Some(a) = mine.first() {
+            text.push_str(&format!("nameserver {a}\n"));
+        }
+        std::fs::write(&dir, text).unwrap();
+        // TEST-NET-3 is never assigned to a host: the only one kept.
         assert_eq!(system_resolvers(&dir).unwrap(), ["203.0.113.9"]);
         std::fs::remove_file(&dir).unwrap();
         assert!(system_resolvers(Path::new("/nonexistent/resolv.conf")).is_err());
