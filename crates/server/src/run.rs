@@ -303,3 +303,92 @@ fn log_startup(c: &Config, dns: Option<SocketAddr>, http: Option<SocketAddr>) {
         log::info!(target: STARTUP, "masters {:?}", f.masters.as_deref().unwrap_or_default());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::validate::Env;
+
+    fn config(text: &str) -> Config {
+        let env = Env {
+            resolv_conf: Path::new("/nonexistent"),
+            now: 1000,
+        };
+        config::load_text(text.as_bytes(), "/etc/mesos-dns/config.json", &env)
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn dns_config_carries_every_dns_key() {
+        let c = config(
+            r#"{"masters":["10.0.0.1:5050"],"Listener":"127.0.0.1","Port":8053,
+                "Domain":"Corp.Mesos","TTL":30,"SOAMname":"ns.corp","SOARname":"a@b.c",
+                "SOARefresh":1,"SOARetry":2,"SOAExpire":3,"SOAMinttl":4,
+                "SRVRecordDefaultWeight":7,"RecurseOn":false,"SetTruncateBit":false,
+                "Resolvers":["10.0.0.53"],"ZoneResolvers":{"consul":["10.0.0.54"]},
+                "Timeout":0,"DnsWorkers":3,"EDNSMaxPayload":4096,"TCPIdleSeconds":2,
+                "TCPMaxConnections":9,"TCPMaxConnectionsPerClient":3}"#,
+        );
+        let d = dns_config(&c);
+        assert_eq!(d.listener, "127.0.0.1".parse::<std::net::IpAddr>().unwrap());
+        assert_eq!(d.port, 8053);
+        assert_eq!(d.domain, "corp.mesos");
+        assert_eq!(d.ttl, 30);
+        assert_eq!(
+            (d.soa_mname.as_str(), d.soa_rname.as_str()),
+            ("ns.corp.", "a.b.c.")
+        );
+        assert_eq!(
+            (d.soa_refresh, d.soa_retry, d.soa_expire, d.soa_minttl),
+            (1, 2, 3, 4)
+        );
+        assert_eq!(d.srv_weight, 7);
+        assert!(!d.recurse_on && d.external_on && !d.set_truncate_bit);
+        assert_eq!(d.resolvers, ["10.0.0.53:53".parse().unwrap()]);
+        assert_eq!(
+            d.zone_resolvers,
+            [("consul".to_string(), vec!["10.0.0.54:53".parse().unwrap()])]
+        );
+        assert_eq!(d.timeout, Duration::from_secs(5));
+        assert_eq!(d.workers, 3);
+        assert_eq!(d.edns_max, 4096);
+        assert_eq!(d.tcp_idle, Duration::from_secs(2));
+        assert_eq!((d.tcp_max_connections, d.tcp_max_per_client), (9, 3));
+    }
+
+    #[test]
+    fn poller_config_picks_the_state_source() {
+        let c = config(r#"{"masters":["10.0.0.1:5050","m2:5050"],"RefreshSeconds":7}"#);
+        let p = poller_config(&c).unwrap();
+        assert!(matches!(p.source, Source::Masters(ref m) if m.len() == 2));
+        assert_eq!(p.refresh, Duration::from_secs(7));
+        assert_eq!(p.http.timeout, Duration::from_secs(300));
+        assert_eq!(p.gen.domain, "mesos");
+        assert_eq!(p.gen.soa_mname, "ns1.mesos.");
+
+        let c = config(
+            r#"{"zk":"zk://10.0.0.1:2181,10.0.0.2:2181/mesos","masters":["10.0.0.1:5050"]}"#,
+        );
+        let p = poller_config(&c).unwrap();
+        assert!(
+            matches!(p.source, Source::Zk { ref fallback, .. } if fallback.len() == 1)
+        );
+
+        let c = config(r#"{"zk":"zk://"}"#);
+        let e = poller_config(&c).unwrap_err();
+        assert!(matches!(e, ConfigError::Invalid { key: "Zk", .. }), "{e}");
+
+        let c = config(r#"{"StateFile":"demo/state.json","StateMaxBytes":1000}"#);
+        let p = poller_config(&c).unwrap();
+        let Source::StateFile(path) = p.source else {
+            panic!("not a state file source")
+        };
+        assert_eq!(path, Path::new("/etc/mesos-dns/demo/state.json"));
+        assert_eq!(p.http.max_body, 1000);
+        let c = config(r#"{"StateFile":"/srv/state.json"}"#);
+        assert!(
+            matches!(poller_config(&c).unwrap().source, Source::StateFile(p) if p == Path::new("/srv/state.json"))
+        );
+    }
+}
