@@ -18,7 +18,9 @@
 //! Parsing is strict. Every pointer must point strictly before the start
 //! of the run of labels that contains it, which rules out loops without a
 //! hop counter. A label holds at most 63 octets and the whole name, written
-//! out without compression, at most 255 (RFC 1035 §2.3.4). After
+//! out without compression, at most 255 (RFC 1035 §2.3.4). At most 127
+//! pointers are followed per name, so chains of pointers to pointers cannot
+//! make parsing slow. After
 //! [`Name::parse`] succeeds, walking the labels cannot fail.
 //!
 //! Names are compared case-insensitively in ASCII (RFC 4343 §3), and
@@ -35,6 +37,11 @@ pub const MAX_NAME_LEN: usize = 255;
 pub const MAX_LABEL_LEN: usize = 63;
 
 const POINTER: u8 = 0xc0;
+
+/// Most compression pointers followed in one name. A name has at most 127
+/// labels, and no encoder needs more than one pointer per label; longer
+/// chains (pointers to pointers) only serve to make a parser work harder.
+const MAX_POINTERS: usize = 127;
 
 fn offset16(at: usize) -> u16 {
     u16::try_from(at).unwrap_or(u16::MAX)
@@ -59,7 +66,8 @@ impl<'a> Name<'a> {
     ///
     /// - [`WireError::Truncated`]: the name runs past the reader's window;
     /// - [`WireError::LabelType`]: a length octet of `0b01xxxxxx` or `0b10xxxxxx`;
-    /// - [`WireError::BadPointer`]: a pointer that is not strictly backwards;
+    /// - [`WireError::BadPointer`]: a pointer that is not strictly backwards,
+    ///   or the 128th pointer followed in one name;
     /// - [`WireError::NameTooLong`]: more than 255 octets uncompressed.
     pub fn parse(r: &mut Reader<'a>) -> Result<Self, WireError> {
         let msg = r.message();
@@ -70,6 +78,7 @@ impl<'a> Name<'a> {
         let mut limit = window_end;
         let mut len = 0usize;
         let mut resume: Option<usize> = None;
+        let mut hops = 0usize;
         loop {
             let b = match msg.get(pos) {
                 Some(&b) if pos < limit => b,
@@ -107,7 +116,8 @@ impl<'a> Name<'a> {
                     let to = usize::from(u16::from_be_bytes([b & !POINTER, lo]));
                     // RFC 1035 §4.1.4 says "a prior occurrence"; we demand a
                     // target before this run of labels, which forbids loops.
-                    if to >= run_start {
+                    hops = hops.saturating_add(1);
+                    if to >= run_start || hops > MAX_POINTERS {
                         return Err(WireError::BadPointer {
                             at: offset16(pos),
                             to: offset16(to),
@@ -131,7 +141,7 @@ impl<'a> Name<'a> {
         Labels {
             msg: self.msg,
             pos: self.start,
-            steps: MAX_NAME_LEN,
+            steps: MAX_NAME_LEN.saturating_add(MAX_POINTERS),
         }
     }
 
@@ -273,8 +283,8 @@ impl fmt::Debug for Name<'_> {
 pub struct Labels<'a> {
     msg: &'a [u8],
     pos: usize,
-    /// Bound on iterations: a validated name has at most 127 labels and
-    /// 127 pointers, so this never cuts a real name short.
+    /// Bound on iterations: a validated name has at most 127 labels, 127
+    /// pointers and a root label, so this never cuts a valid name short.
     steps: usize,
 }
 

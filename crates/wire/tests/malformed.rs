@@ -355,3 +355,22 @@ fn writers_reject_invalid_names() {
     assert_eq!(from_dotted("a..b", &mut out), Err(WireError::EmptyLabel));
     assert_eq!(w.len(), 0, "nothing written for rejected names");
 }
+
+#[test]
+fn rejects_more_than_127_pointers_in_one_name() {
+    // Offset 0: the root. Then pointers at 1, 3, 5, ..., each to the one
+    // before it (the first to the root).
+    let mut msg = vec![0u8];
+    for i in 0..128u16 {
+        let to = if i == 0 { 0 } else { 1 + 2 * (i - 1) };
+        msg.extend_from_slice(&(0xc000 | to).to_be_bytes());
+    }
+    // Entering at the 127th pointer follows 127 pointers: fine.
+    let mut r = Reader::at(&msg, 1 + 2 * 126).unwrap();
+    assert!(Name::parse(&mut r).unwrap().is_root());
+    // Entering at the 128th: the last hop (at 1, to 0) is one too many.
+    assert_eq!(
+        name_err(&msg, 1 + 2 * 127),
+        WireError::BadPointer { at: 1, to: 0 }
+    );
+}
