@@ -24,6 +24,10 @@ pub mod master;
 pub mod poller;
 pub mod zookeeper;
 
+// The v1 operator API event stream (events).
+pub mod event;
+pub mod recordio;
+
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use host::{LocalAddrs, Resolver};
 pub use label::LabelSpec;

@@ -1,0 +1,559 @@
+//! Mesos v1 operator API events (`master.proto` `Event`) and the in-memory
+//! cluster they keep up to date.
+//!
+//! The v1 JSON differs from `/master/state`: ids are `{"value": ...}`,
+//! resources are typed objects with `ranges.range[]`, status labels are
+//! nested (`labels.labels[]`), agents carry `agent_info`, frameworks
+//! `framework_info`, and tasks come as one flat list with a
+//! `framework_id`. [`Cluster`] stores every object already translated to the
+//! `/master/state` shape and [`Cluster::state_json`] assembles a state body
+//! that [`State::parse`](crate::State::parse) reads, so records generated
+//! from events go through exactly the same reader and generator as polled
+//! ones and come out identical.
+//!
+//! Translation (v1 to `/master/state`):
+//! - agent: `agent_info.id.value` to `id`, `pid` (when absent,
+//!   `slave(1)@<agent_info.hostname>:<agent_info.port or 5051>`),
+//!   `agent_info.hostname` to `hostname`;
+//! - framework: `framework_info.id.value`, `.name`, `.hostname` (`""` when
+//!   absent, as Mesos renders it). The v1 API does not carry a framework's
+//!   libprocess `pid`; [`Cluster::learn_pids`] takes it from a
+//!   `/master/state` body (the reconcile) so framework records match;
+//! - task: `task_id.value` to `id`, `agent_id.value` to `slave_id`, `name`,
+//!   `state`, `discovery` as is, non-revocable `ports` resources merged into
+//!   Mesos' range text (`[31000-31001, 31005-31005]`), and each status with
+//!   `labels.labels[]` flattened to `labels[]`.
+//!
+//! Tasks leave on a terminal `TASK_UPDATED`, with their framework
+//! (`FRAMEWORK_REMOVED`) or their agent (`AGENT_REMOVED`); a non-running
+//! task makes no records either way.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+/// Mesos' default agent port, used when an agent has no `pid`.
+const DEFAULT_AGENT_PORT: u16 = 5051;
+
+/// Task states after which Mesos moves a task to `completed_tasks`.
+const TERMINAL: [&str; 8] = [
+    "TASK_FINISHED",
+    "TASK_FAILED",
+    "TASK_KILLED",
+    "TASK_ERROR",
+    "TASK_LOST",
+    "TASK_DROPPED",
+    "TASK_GONE",
+    "TASK_GONE_BY_OPERATOR",
+];
+
+/// Why an event record was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventError(pub String);
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bad operator API event: {}", self.0)
+    }
+}
+
+impl std::error::Error for EventError {}
+
+/// A task already in `/master/state` form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskEntry {
+    /// `framework_id.value`.
+    pub framework_id: String,
+    /// `task_id.value`.
+    pub id: String,
+    /// `agent_id.value`.
+    pub agent_id: String,
+    /// The `/master/state` task object.
+    pub json: Map<String, Value>,
+}
+
+/// An agent already in `/master/state` form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentEntry {
+    /// `agent_info.id.value`.
+    pub id: String,
+    /// The `/master/state` slave object.
+    pub json: Value,
+}
+
+/// A framework already in `/master/state` form (without its tasks).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameworkEntry {
+    /// `framework_info.id.value`.
+    pub id: String,
+    /// The `/master/state` framework object, without `tasks` and `pid`.
+    pub json: Map<String, Value>,
+}
+
+/// The full state a `SUBSCRIBED` event carries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// `get_agents.agents[]`.
+    pub agents: Vec<AgentEntry>,
+    /// `get_frameworks.frameworks[]`.
+    pub frameworks: Vec<FrameworkEntry>,
+    /// `get_tasks.tasks[]`.
+    pub tasks: Vec<TaskEntry>,
+}
+
+/// One decoded event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// `SUBSCRIBED`: the whole state and the heartbeat interval.
+    Subscribed {
+        /// The state.
+        snapshot: Snapshot,
+        /// `heartbeat_interval_seconds`, when given and positive.
+        heartbeat: Option<Duration>,
+    },
+    /// `TASK_ADDED`.
+    TaskAdded(TaskEntry),
+    /// `TASK_UPDATED`: the new state and the status that caused it.
+    TaskUpdated {
+        /// `framework_id.value`.
+        framework_id: String,
+        /// `status.task_id.value`.
+        task_id: String,
+        /// `state`.
+        state: Value,
+        /// `status` in `/master/state` form.
+        status: Value,
+    },
+    /// `AGENT_ADDED`.
+    AgentAdded(AgentEntry),
+    /// `AGENT_REMOVED`.
+    AgentRemoved(String),
+    /// `FRAMEWORK_ADDED` or `FRAMEWORK_UPDATED`.
+    FrameworkUpserted(FrameworkEntry),
+    /// `FRAMEWORK_REMOVED`.
+    FrameworkRemoved(String),
+    /// `HEARTBEAT`.
+    Heartbeat,
+    /// A type this version does not use (newer Mesos sends more, e.g.
+    /// `OPERATION_UPDATED`); ignored.
+    Other(String),
+}
+
+impl Event {
+    /// Decodes one RecordIO record.
+    ///
+    /// # Errors
+    /// Not JSON, no `type`, or a known type whose payload lacks an id.
+    pub fn parse(record: &[u8]) -> Result<Event, EventError> {
+        let v: Value =
+            serde_json::from_slice(record).map_err(|e| EventError(e.to_string()))?;
+        let kind = v
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| EventError("no \"type\"".to_owned()))?;
+        let body = |key: &str| {
+            v.get(key)
+                .filter(|b| b.is_object())
+                .ok_or_else(|| EventError(format!("{kind} without an object {key:?}")))
+        };
+        Ok(match kind {
+            "SUBSCRIBED" => {
+                let b = body("subscribed")?;
+                let heartbeat = b
+                    .get("heartbeat_interval_seconds")
+                    .and_then(Value::as_f64)
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .map(|s| Duration::from_secs_f64(s.min(86_400.0)));
+                let snapshot = read_snapshot(b.get("get_state").unwrap_or(&Value::Null))?;
+                Event::Subscribed {
+                    snapshot,
+                    heartbeat,
+                }
+            }
+            "TASK_ADDED" => Event::TaskAdded(read_task(
+                body("task_added")?.get("task").unwrap_or(&Value::Null),
+            )?),
+            "TASK_UPDATED" => {
+                let b = body("task_updated")?;
+                let framework_id = id_of(b, "framework_id")?;
+                let status =
+                    b.get("status").filter(|s| s.is_object()).ok_or_else(|| {
+                        EventError("TASK_UPDATED without a status".to_owned())
+                    })?;
+                let task_id = id_of(status, "task_id")?;
+                let state = b
+                    .get("state")
+                    .or_else(|| status.get("state"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                Event::TaskUpdated {
+                    framework_id,
+                    task_id,
+                    state,
+                    status: status_v0(status),
+                }
+            }
+            "AGENT_ADDED" => Event::AgentAdded(read_agent(
+                body("agent_added")?.get("agent").unwrap_or(&Value::Null),
+            )?),
+            "AGENT_REMOVED" => {
+                Event::AgentRemoved(id_of(body("agent_removed")?, "agent_id")?)
+            }
+            "FRAMEWORK_ADDED" | "FRAMEWORK_UPDATED" => {
+                let key = if kind == "FRAMEWORK_ADDED" {
+                    "framework_added"
+                } else {
+                    "framework_updated"
+                };
+                Event::FrameworkUpserted(read_framework(
+                    body(key)?.get("framework").unwrap_or(&Value::Null),
+                )?)
+            }
+            "FRAMEWORK_REMOVED" => {
+                let info = body("framework_removed")?
+                    .get("framework_info")
+                    .unwrap_or(&Value::Null);
+                Event::FrameworkRemoved(id_of(info, "id")?)
+            }
+            "HEARTBEAT" => Event::Heartbeat,
+            other => Event::Other(other.to_owned()),
+        })
+    }
+}
+
+/// `v[key].value` as a string.
+fn id_of(v: &Value, key: &str) -> Result<String, EventError> {
+    v.get(key)
+        .and_then(|i| i.get("value"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| EventError(format!("no {key}.value")))
+}
+
+fn list<'a>(v: &'a Value, path: &[&str]) -> &'a [Value] {
+    let mut cur = v;
+    for key in path {
+        match cur.get(key) {
+            Some(next) => cur = next,
+            None => return &[],
+        }
+    }
+    cur.as_array().map_or(&[], Vec::as_slice)
+}
+
+fn read_snapshot(state: &Value) -> Result<Snapshot, EventError> {
+    let mut snap = Snapshot::default();
+    for a in list(state, &["get_agents", "agents"]) {
+        snap.agents.push(read_agent(a)?);
+    }
+    for f in list(state, &["get_frameworks", "frameworks"]) {
+        snap.frameworks.push(read_framework(f)?);
+    }
+    for t in list(state, &["get_tasks", "tasks"]) {
+        snap.tasks.push(read_task(t)?);
+    }
+    Ok(snap)
+}
+
+/// `GetAgents.Agent` to a `/master/state` slave.
+fn read_agent(agent: &Value) -> Result<AgentEntry, EventError> {
+    let info = agent.get("agent_info").unwrap_or(&Value::Null);
+    let id = id_of(info, "id")?;
+    let hostname = info.get("hostname").cloned().unwrap_or(json!(""));
+    let pid = match agent.get("pid") {
+        Some(pid) => pid.clone(),
+        None => {
+            let port = info
+                .get("port")
+                .and_then(Value::as_u64)
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(DEFAULT_AGENT_PORT);
+            let host = hostname.as_str().unwrap_or_default();
+            json!(format!(
+                "slave(1)@{}",
+                crate::master::join_host_port(host, port)
+            ))
+        }
+    };
+    Ok(AgentEntry {
+        json: json!({ "id": id, "pid": pid, "hostname": hostname }),
+        id,
+    })
+}
+
+/// `GetFrameworks.Framework` to a `/master/state` framework head.
+fn read_framework(fw: &Value) -> Result<FrameworkEntry, EventError> {
+    let info = fw.get("framework_info").unwrap_or(&Value::Null);
+    let id = id_of(info, "id")?;
+    let mut json = Map::new();
+    json.insert("id".to_owned(), json!(id));
+    for key in ["name", "hostname"] {
+        json.insert(key.to_owned(), info.get(key).cloned().unwrap_or(json!("")));
+    }
+    Ok(FrameworkEntry { id, json })
+}
+
+/// A v1 `Task` to a `/master/state` task.
+fn read_task(task: &Value) -> Result<TaskEntry, EventError> {
+    let id = id_of(task, "task_id")?;
+    let framework_id = id_of(task, "framework_id")?;
+    let agent_id = id_of(task, "agent_id")?;
+    let mut json = Map::new();
+    json.insert("id".to_owned(), json!(id));
+    json.insert("framework_id".to_owned(), json!(framework_id));
+    json.insert("slave_id".to_owned(), json!(agent_id));
+    for key in ["name", "state", "discovery"] {
+        if let Some(v) = task.get(key) {
+            json.insert(key.to_owned(), v.clone());
+        }
+    }
+    let mut resources = Map::new();
+    if let Some(ports) = ports_text(list(task, &["resources"])) {
+        resources.insert("ports".to_owned(), json!(ports));
+    }
+    json.insert("resources".to_owned(), Value::Object(resources));
+    let statuses: Vec<Value> = list(task, &["statuses"]).iter().map(status_v0).collect();
+    json.insert("statuses".to_owned(), Value::Array(statuses));
+    Ok(TaskEntry {
+        framework_id,
+        id,
+        agent_id,
+        json,
+    })
+}
+
+/// A v1 `TaskStatus` to a `/master/state` status: `labels.labels[]`
+/// flattened; `state`, `timestamp` and `container_status` as they are.
+fn status_v0(status: &Value) -> Value {
+    let mut out = Map::new();
+    for key in ["state", "timestamp", "container_status"] {
+        if let Some(v) = status.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    if let Some(labels) = status.get("labels") {
+        let flat = labels.get("labels").cloned().unwrap_or(Value::Null);
+        out.insert("labels".to_owned(), flat);
+    }
+    Value::Object(out)
+}
+
+/// Mesos' text for the non-revocable `ports` ranges of a task's resources:
+/// all ranges merged (sorted, overlapping and adjacent ones joined) and
+/// printed as `[a-b, c-d]`; `None` when the task has no ports.
+pub fn ports_text(resources: &[Value]) -> Option<String> {
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    let mut any = false;
+    for r in resources {
+        if r.get("name").and_then(Value::as_str) != Some("ports")
+            || r.get("revocable").is_some()
+        {
+            continue;
+        }
+        any = true;
+        for range in list(r, &["ranges", "range"]) {
+            let (Some(b), Some(e)) = (
+                range.get("begin").and_then(Value::as_u64),
+                range.get("end").and_then(Value::as_u64),
+            ) else {
+                continue;
+            };
+            if b <= e {
+                ranges.push((b, e));
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (b, e) in ranges {
+        match merged.last_mut() {
+            Some(last) if b <= last.1.saturating_add(1) => last.1 = last.1.max(e),
+            _ => merged.push((b, e)),
+        }
+    }
+    let parts: Vec<String> = merged.iter().map(|(b, e)| format!("{b}-{e}")).collect();
+    Some(format!("[{}]", parts.join(", ")))
+}
+
+/// The cluster as the events describe it, in `/master/state` form.
+#[derive(Clone, Debug, Default)]
+pub struct Cluster {
+    agents: Vec<AgentEntry>,
+    frameworks: Vec<FrameworkEntry>,
+    /// Tasks per framework id, in arrival order.
+    tasks: HashMap<String, Vec<TaskEntry>>,
+    /// Framework pids learned from `/master/state`.
+    pids: HashMap<String, Value>,
+}
+
+impl Cluster {
+    /// Replaces everything with a `SUBSCRIBED` snapshot (learned pids are
+    /// kept: they do not come with events).
+    pub fn reset(&mut self, snapshot: Snapshot) {
+        self.agents = Vec::new();
+        self.frameworks = Vec::new();
+        self.tasks.clear();
+        for a in snapshot.agents {
+            self.upsert_agent(a);
+        }
+        for f in snapshot.frameworks {
+            self.upsert_framework(f);
+        }
+        for t in snapshot.tasks {
+            self.upsert_task(t);
+        }
+    }
+
+    /// Applies one event. Returns true when the state changed.
+    pub fn apply(&mut self, event: Event) -> bool {
+        match event {
+            Event::Subscribed { snapshot, .. } => {
+                self.reset(snapshot);
+                true
+            }
+            Event::TaskAdded(t) => {
+                self.upsert_task(t);
+                true
+            }
+            Event::TaskUpdated {
+                framework_id,
+                task_id,
+                state,
+                status,
+            } => self.update_task(&framework_id, &task_id, state, status),
+            Event::AgentAdded(a) => {
+                self.upsert_agent(a);
+                true
+            }
+            Event::AgentRemoved(id) => {
+                let before = self.agents.len();
+                self.agents.retain(|a| a.id != id);
+                for tasks in self.tasks.values_mut() {
+                    tasks.retain(|t| t.agent_id != id);
+                }
+                self.agents.len() != before
+            }
+            Event::FrameworkUpserted(f) => {
+                self.upsert_framework(f);
+                true
+            }
+            Event::FrameworkRemoved(id) => {
+                let before = self.frameworks.len();
+                self.frameworks.retain(|f| f.id != id);
+                self.tasks.remove(&id);
+                self.frameworks.len() != before
+            }
+            Event::Heartbeat | Event::Other(_) => false,
+        }
+    }
+
+    fn upsert_agent(&mut self, a: AgentEntry) {
+        match self.agents.iter_mut().find(|x| x.id == a.id) {
+            Some(x) => *x = a,
+            None => self.agents.push(a),
+        }
+    }
+
+    fn upsert_framework(&mut self, f: FrameworkEntry) {
+        match self.frameworks.iter_mut().find(|x| x.id == f.id) {
+            Some(x) => *x = f,
+            None => self.frameworks.push(f),
+        }
+    }
+
+    fn upsert_task(&mut self, t: TaskEntry) {
+        let tasks = self.tasks.entry(t.framework_id.clone()).or_default();
+        match tasks.iter_mut().find(|x| x.id == t.id) {
+            Some(x) => *x = t,
+            None => tasks.push(t),
+        }
+    }
+
+    fn update_task(&mut self, fw: &str, id: &str, state: Value, status: Value) -> bool {
+        let Some(tasks) = self.tasks.get_mut(fw) else {
+            log::debug!("TASK_UPDATED for task {id:?} of unknown framework {fw:?}");
+            return false;
+        };
+        let Some(i) = tasks.iter().position(|t| t.id == id) else {
+            log::debug!("TASK_UPDATED for unknown task {id:?}");
+            return false;
+        };
+        if state.as_str().is_some_and(|s| TERMINAL.contains(&s)) {
+            tasks.remove(i);
+            return true;
+        }
+        let Some(task) = tasks.get_mut(i) else {
+            return false;
+        };
+        task.json.insert("state".to_owned(), state);
+        match task.json.get_mut("statuses").and_then(Value::as_array_mut) {
+            Some(list) => list.push(status),
+            None => {
+                task.json.insert("statuses".to_owned(), json!([status]));
+            }
+        }
+        true
+    }
+
+    /// Takes framework `pid`s from a `/master/state` body (v1 events do not
+    /// carry them). Returns true when one changed.
+    pub fn learn_pids(&mut self, state_body: &Value) -> bool {
+        let mut changed = false;
+        let mut seen = HashMap::new();
+        for fw in list(state_body, &["frameworks"]) {
+            if let (Some(id), Some(pid)) =
+                (fw.get("id").and_then(Value::as_str), fw.get("pid"))
+            {
+                seen.insert(id.to_owned(), pid.clone());
+            }
+        }
+        for (id, pid) in &seen {
+            if self.pids.get(id) != Some(pid) {
+                changed = true;
+            }
+        }
+        changed |= self.pids.keys().any(|id| !seen.contains_key(id));
+        self.pids = seen;
+        changed
+    }
+
+    /// Number of tasks held.
+    pub fn task_count(&self) -> usize {
+        self.tasks.values().map(Vec::len).sum()
+    }
+
+    /// A `/master/state` body for [`State::parse`](crate::State::parse):
+    /// `leader`, `slaves`, and `frameworks` with their tasks.
+    pub fn state_json(&self, leader: &str) -> Vec<u8> {
+        let slaves: Vec<&Value> = self.agents.iter().map(|a| &a.json).collect();
+        let frameworks: Vec<Value> = self
+            .frameworks
+            .iter()
+            .map(|f| {
+                let mut fw = f.json.clone();
+                if let Some(pid) = self.pids.get(&f.id) {
+                    fw.insert("pid".to_owned(), pid.clone());
+                }
+                let tasks: Vec<&Map<String, Value>> = self
+                    .tasks
+                    .get(&f.id)
+                    .map(|ts| ts.iter().map(|t| &t.json).collect())
+                    .unwrap_or_default();
+                fw.insert("tasks".to_owned(), json!(tasks));
+                Value::Object(fw)
+            })
+            .collect();
+        let body =
+            json!({ "leader": leader, "slaves": slaves, "frameworks": frameworks });
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[path = "event_tests.rs"]
+mod tests;
