@@ -108,3 +108,18 @@ impl fmt::Debug for Class {
         write!(f, "Class({self})")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn rfc3597_5_unknown_types_and_classes_print_generically() {
+        assert_eq!(Rtype::SRV.to_string(), "SRV");
+        assert_eq!(Rtype(65280).to_string(), "TYPE65280");
+        assert_eq!(Class::IN.to_string(), "IN");
+        assert_eq!(Class(42).to_string(), "CLASS42");
+        assert_eq!(std::format!("{:?}", Rtype::AAAA), "Rtype(AAAA)");
+    }
+}
