@@ -304,6 +304,24 @@ fn body_over_the_cap_is_too_large() {
 }
 
 #[test]
+fn gzip_body_is_capped_after_decoding() {
+    // 4 MiB of JSON whitespace gzips to a few KiB: the cap must count the
+    // decoded bytes, or a tiny answer could exhaust memory.
+    let m = FakeMaster::start(&vec![b' '; 4 << 20]).unwrap();
+    m.set_gzip(true);
+    let err = client(HttpConfig {
+        max_body: 1 << 20,
+        ..quick()
+    })
+    .fetch(&m.host_port())
+    .unwrap_err();
+    assert!(
+        matches!(err, FetchError::TooLarge { limit: 1048576, .. }),
+        "{err}"
+    );
+}
+
+#[test]
 fn gzip_state_is_decoded() {
     let m = FakeMaster::start(b"").unwrap();
     m.set_state(&state_json(m.addr()));
@@ -334,7 +352,7 @@ fn hostname_in_masters_is_resolved_not_a_crash() {
     let m = FakeMaster::start(b"").unwrap();
     m.set_state(&state_json(m.addr()));
     let host = format!("localhost:{}", m.addr().port());
-    let loaded = client(quick()).load(&[host.clone()]).unwrap();
+    let loaded = client(quick()).load(std::slice::from_ref(&host)).unwrap();
     assert_eq!(loaded.master, host);
     assert_eq!(m.state_hits(), 1);
 }

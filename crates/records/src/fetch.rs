@@ -7,6 +7,7 @@
 //! HTTP status is checked, gzip is accepted, and the body is capped.
 
 use std::fmt;
+use std::io::Read as _;
 use std::time::{Duration, Instant};
 
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
@@ -367,11 +368,36 @@ impl StateClient {
                 status,
             });
         }
-        resp.body_mut()
-            .with_config()
-            .limit(self.cfg.max_body)
-            .read_to_vec()
-            .map_err(err)
+        // The cap applies to the decoded body: ureq's own limit counts the
+        // bytes on the wire, and a small gzip body can expand enormously.
+        let cap = self.cfg.max_body;
+        let hint = resp.body().content_length().unwrap_or(0).min(cap);
+        let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+        let reader = resp.body_mut().as_reader();
+        reader
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut body)
+            .map_err(|e| self.map_io_error(url, e))?;
+        if body.len() as u64 > cap {
+            return Err(FetchError::TooLarge {
+                url: url.to_owned(),
+                limit: cap,
+            });
+        }
+        Ok(body)
+    }
+
+    fn map_io_error(&self, url: &str, e: std::io::Error) -> FetchError {
+        if e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
+            if let Some(Ok(inner)) = e.into_inner().map(|b| b.downcast::<ureq::Error>()) {
+                return self.map_error(url, *inner);
+            }
+            return FetchError::Http {
+                url: url.to_owned(),
+                error: "body read failed".to_owned(),
+            };
+        }
+        self.map_error(url, ureq::Error::Io(e))
     }
 
     fn map_error(&self, url: &str, e: ureq::Error) -> FetchError {
