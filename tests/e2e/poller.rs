@@ -180,6 +180,30 @@ fn poller_loads_state_and_sends_mesos_dns_headers() {
 }
 
 #[test]
+fn skipped_items_are_counted_in_the_status() {
+    let m = FakeMaster::start(b"").unwrap();
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&state_json(m.addr())).unwrap();
+    // mesos-dns crashes on a port range without '-'; we skip that range.
+    state["frameworks"][0]["tasks"][0]["resources"]["ports"] = "[31000]".into();
+    m.set_state(state.to_string().as_bytes());
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::Masters(vec![m.host_port()]),
+        Duration::from_secs(60),
+    ));
+    out.wait_for(Duration::from_secs(10), |s| !s.is_empty());
+    assert!(
+        p.status()
+            .skipped
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+    assert!(!p.status().skip_counts().is_empty());
+    p.stop();
+}
+
+#[test]
 fn master_down_keeps_last_records_then_recovers() {
     let m = FakeMaster::start(b"").unwrap();
     m.set_state(&state_json(m.addr()));

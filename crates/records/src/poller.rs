@@ -21,6 +21,7 @@ use crate::fetch::{FetchError, HttpConfig, StateClient};
 use crate::generate::{generate, GenConfig};
 use crate::master::{DetectorSpec, ZkUrl};
 use crate::record::RecordSet;
+use crate::skip::SkipReason;
 use crate::state::State;
 
 /// Default `RefreshSeconds`, in seconds.
@@ -92,7 +93,10 @@ pub struct PollerStatus {
     pub zk_connected: AtomicBool,
     /// True once the `ZkDetectionTimeout` passed without a leader.
     pub detection_timed_out: AtomicBool,
+    /// Items left out by the last load (malformed tasks, bad names, ...).
+    pub skipped: AtomicU64,
     leader: Mutex<String>,
+    skip_counts: Mutex<Vec<(SkipReason, usize)>>,
 }
 
 impl PollerStatus {
@@ -104,6 +108,14 @@ impl PollerStatus {
     /// The current leader `host:port`, or `""` when unknown.
     pub fn leader(&self) -> String {
         self.leader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Skips of the last load by reason (zeros left out), for metrics.
+    pub fn skip_counts(&self) -> Vec<(SkipReason, usize)> {
+        self.skip_counts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -308,6 +320,7 @@ struct Loop {
     client: StateClient,
     started: Instant,
     last_problem: Option<String>,
+    last_skips: Option<String>,
     file_stamp: Option<(SystemTime, u64)>,
 }
 
@@ -319,6 +332,7 @@ impl Loop {
             shared,
             started: Instant::now(),
             last_problem: None,
+            last_skips: None,
             file_stamp: None,
         }
     }
@@ -446,7 +460,25 @@ impl Loop {
         let fetch = t0.elapsed();
         let t1 = Instant::now();
         let generated = generate(&state, &self.cfg.gen, &masters);
-        Ok((generated.records, fetch, t1.elapsed(), bytes))
+        let gen = t1.elapsed();
+        let status = &self.shared.status;
+        status
+            .skipped
+            .store(generated.skips.len() as u64, Ordering::Relaxed);
+        *status
+            .skip_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = generated.skip_counts();
+        // The per-item reasons are logged at debug by generation; the
+        // summary goes out at warn once per change, not on every tick.
+        let summary = generated.skip_summary();
+        if summary != self.last_skips {
+            if let Some(s) = &summary {
+                log::warn!("state loaded with {s}");
+            }
+            self.last_skips = summary;
+        }
+        Ok((generated.records, fetch, gen, bytes))
     }
 
     /// The master list to try: the detector's, else the static fallback.
