@@ -27,6 +27,7 @@ pub mod zookeeper;
 // The v1 operator API event stream (events).
 pub mod event;
 pub mod recordio;
+pub mod stream;
 
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use host::{LocalAddrs, Resolver};

@@ -47,6 +47,10 @@ pub enum Source {
     /// A state JSON file, reloaded when it changes (our extension, for the
     /// demo cluster and for testing).
     StateFile(PathBuf),
+    /// The v1 operator API event stream, with masters found as the inner
+    /// source says (our extension, `StateSource: "events"`; see
+    /// [`crate::stream`]).
+    Events(Box<crate::stream::EventSource>),
 }
 
 /// Everything the poller needs, built by the server's config module.
@@ -93,6 +97,8 @@ pub struct PollerStatus {
     pub zk_connected: AtomicBool,
     /// True once the `ZkDetectionTimeout` passed without a leader.
     pub detection_timed_out: AtomicBool,
+    /// Event-stream counters (all zero when polling).
+    pub events: crate::stream::EventStatus,
     /// Items left out by the last load (malformed tasks, bad names, ...).
     pub skipped: AtomicU64,
     leader: Mutex<String>,
@@ -206,7 +212,7 @@ impl Shared {
         self.status.set_leader(leader);
     }
 
-    fn masters(&self) -> Option<Vec<String>> {
+    pub(crate) fn masters(&self) -> Option<Vec<String>> {
         self.masters
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -267,7 +273,7 @@ pub fn spawn(
     });
     let mut threads = Vec::new();
     let mut zk: Option<ZkUrl> = None;
-    match &cfg.source {
+    match cfg.source.detection() {
         Source::Zk {
             spec: DetectorSpec::Zk(url),
             ..
@@ -285,7 +291,7 @@ pub fn spawn(
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = Some(list.clone());
         }
-        Source::StateFile(_) => {}
+        Source::StateFile(_) | Source::Events(_) => {}
     }
     let mut poller = Poller {
         shared: Arc::clone(&shared),
@@ -302,7 +308,13 @@ pub fn spawn(
     let s = Arc::clone(&shared);
     let spawned = std::thread::Builder::new()
         .name("state-poller".into())
-        .spawn(move || Loop::new(cfg, s).run(publish));
+        .spawn(move || {
+            if matches!(cfg.source, Source::Events(_)) {
+                crate::stream::run(cfg, s, publish);
+            } else {
+                Loop::new(cfg, s).run(publish);
+            }
+        });
     match spawned {
         Ok(t) => threads.push(t),
         Err(e) => {
@@ -449,7 +461,7 @@ impl Loop {
                 })?;
                 (state, Vec::new(), body.len())
             }
-            Source::Masters(_) | Source::Zk { .. } => {
+            Source::Masters(_) | Source::Zk { .. } | Source::Events(_) => {
                 let masters = self.masters();
                 let loaded = self.client.load(&masters)?;
                 // The master that served the state is the leader now.
@@ -493,7 +505,7 @@ impl Loop {
                 l
             }
             Source::Masters(list) => list.clone(),
-            Source::StateFile(_) => Vec::new(),
+            Source::StateFile(_) | Source::Events(_) => Vec::new(),
         }
     }
 

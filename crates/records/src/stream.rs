@@ -1,0 +1,774 @@
+//! The event-stream state source (our extension, `StateSource: "events"`):
+//! subscribe to the leading master's v1 operator API and keep the records
+//! current from its events instead of refetching the whole state.
+//!
+//! One thread per connection reads RecordIO records and decodes them; the
+//! subscriber thread applies them to a [`Cluster`] and publishes:
+//!
+//! - `POST /api/v1` `{"type":"SUBSCRIBE"}`; a non-leading master's redirect
+//!   (`307`, `Location: //host:port/api/v1`) is followed, and the master that
+//!   answers is the leader.
+//! - `SUBSCRIBED` replaces the whole cluster (a full resync); later events
+//!   change it in place. Bursts are coalesced: a change is published at once
+//!   when nothing was published in the last [`EventSource::coalesce`],
+//!   otherwise when that window ends, so the last change is never lost.
+//! - No record for three heartbeat intervals, a closed or corrupt stream, or
+//!   a garbage record end the session: reconnect with backoff (100 ms
+//!   doubling to 5 s) and resync from a new `SUBSCRIBED`. The last good
+//!   records stay published meanwhile.
+//! - A leader change reported by ZooKeeper, or a reconcile whose state names
+//!   another leader, resubscribes to the new leader.
+//! - Reconcile: right after subscribing and then every `RefreshSeconds`,
+//!   `/master/state` is fetched from the same master. Framework `pid`s (which
+//!   v1 events lack) are learned from it. Records that differ from the
+//!   event-built ones are checked again 2 s later (events in flight); a
+//!   difference that stays is counted ([`EventStatus::reconcile_differences`]),
+//!   logged, the polled records are published and the stream resubscribes.
+
+use std::io::{BufReader, Read};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ureq::tls::{RootCerts, TlsConfig};
+
+use crate::event::{Cluster, Event};
+use crate::fetch::{basic_header, Auth, StateClient};
+use crate::generate::generate;
+use crate::master::{pid_address, split_host_port};
+use crate::poller::{PollerConfig, Shared, Source};
+use crate::record::RecordSet;
+use crate::recordio::RecordReader;
+use crate::state::State;
+
+/// Mesos' heartbeat interval (`DEFAULT_HEARTBEAT_INTERVAL`), assumed until
+/// `SUBSCRIBED` says otherwise.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+/// Default coalescing window.
+pub const DEFAULT_COALESCE: Duration = Duration::from_millis(5);
+/// Heartbeats missed before the stream counts as stalled.
+const MISSED_HEARTBEATS: u32 = 3;
+/// First reconnect delay; doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest reconnect delay.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often the subscriber checks for stop and leader changes.
+const TICK: Duration = Duration::from_millis(100);
+/// Delay before a reconcile difference is checked again.
+const CONFIRM_AFTER: Duration = Duration::from_secs(2);
+/// Redirects followed to find the leader.
+const MAX_REDIRECTS: usize = 4;
+/// Decoded events buffered between the reader and the subscriber.
+const CHANNEL: usize = 4096;
+
+/// Upper bounds of the event-to-publish latency buckets, in seconds.
+pub const LATENCY_BOUNDS_SECONDS: [f64; 12] = [
+    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// The event source: where masters come from, and tuning.
+#[derive(Clone, Debug)]
+pub struct EventSource {
+    /// How to find masters: [`Source::Masters`] or [`Source::Zk`].
+    pub masters: Source,
+    /// Heartbeat interval assumed before `SUBSCRIBED` (also bounds each
+    /// socket read at three times it).
+    pub heartbeat: Duration,
+    /// Coalescing window: at most one publish per window.
+    pub coalesce: Duration,
+}
+
+impl EventSource {
+    /// Events from the masters `masters` names, with Mesos' defaults.
+    pub fn new(masters: Source) -> EventSource {
+        EventSource {
+            masters,
+            heartbeat: DEFAULT_HEARTBEAT,
+            coalesce: DEFAULT_COALESCE,
+        }
+    }
+}
+
+impl Source {
+    /// The source that finds masters: the inner one for events.
+    pub(crate) fn detection(&self) -> &Source {
+        match self {
+            Source::Events(e) => &e.masters,
+            other => other,
+        }
+    }
+}
+
+/// Event-to-publish latencies: from a change event's arrival to the end
+/// of the publish callback (the table swap), per event.
+#[derive(Debug, Default)]
+pub struct LatencyHistogram {
+    counts: [AtomicU64; LATENCY_BOUNDS_SECONDS.len() + 1],
+    sum_micros: AtomicU64,
+}
+
+impl LatencyHistogram {
+    /// Records one latency.
+    pub fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        let i = LATENCY_BOUNDS_SECONDS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(LATENCY_BOUNDS_SECONDS.len());
+        if let Some(c) = self.counts.get(i) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum_micros.fetch_add(
+            u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Per-bucket counts (not cumulative; the last one is above every
+    /// bound) and the sum in seconds.
+    pub fn snapshot(&self) -> (Vec<u64>, f64) {
+        let counts = self
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        (counts, self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6)
+    }
+}
+
+/// Counters of the event source, for metrics. All zero when polling.
+#[derive(Debug, Default)]
+pub struct EventStatus {
+    /// True while a stream is subscribed.
+    pub subscribed: AtomicBool,
+    /// `SUBSCRIBED` events received (full resyncs).
+    pub subscriptions: AtomicU64,
+    /// Events received, heartbeats included.
+    pub events: AtomicU64,
+    /// Sessions that ended in an error (closed, stalled, corrupt stream).
+    pub stream_failures: AtomicU64,
+    /// Reconciles against `/master/state` done.
+    pub reconciles: AtomicU64,
+    /// Reconciles that found records differing from the event-built ones
+    /// (after a second look).
+    pub reconcile_differences: AtomicU64,
+    /// Event-to-publish latency.
+    pub latency: LatencyHistogram,
+}
+
+/// How a session ended without an error.
+enum End {
+    Stop,
+    Resubscribe(String),
+}
+
+enum Msg {
+    Event(Event, Instant),
+    Failed(String),
+}
+
+/// Runs the subscriber until stop. Called on the poller's thread.
+pub(crate) fn run(
+    cfg: PollerConfig,
+    shared: Arc<Shared>,
+    publish: impl FnMut(RecordSet),
+) {
+    let ev = match &cfg.source {
+        Source::Events(ev) => ev.as_ref().clone(),
+        _ => return,
+    };
+    let mut sub = Subscriber {
+        client: StateClient::new(cfg.http.clone()),
+        agent: stream_agent(&cfg),
+        cluster: Cluster::default(),
+        leader_pid: None,
+        last_problem: None,
+        publish,
+        ev,
+        cfg,
+        shared,
+    };
+    sub.run();
+}
+
+struct Subscriber<P> {
+    cfg: PollerConfig,
+    ev: EventSource,
+    shared: Arc<Shared>,
+    client: StateClient,
+    agent: ureq::Agent,
+    cluster: Cluster,
+    /// The leader's pid as `/master/state` gives it, once reconciled.
+    leader_pid: Option<(String, String)>,
+    last_problem: Option<String>,
+    publish: P,
+}
+
+fn stream_agent(cfg: &PollerConfig) -> ureq::Agent {
+    let http = &cfg.http;
+    let mut tls = TlsConfig::builder();
+    if http.https {
+        match &http.tls.ca {
+            Some(ca) => tls = tls.root_certs(RootCerts::new_with_certs(ca)),
+            None => tls = tls.disable_verification(true),
+        }
+        tls = tls.client_cert(http.tls.client.clone());
+    }
+    ureq::Agent::config_builder()
+        .tls_config(tls.build())
+        .http_status_as_error(false)
+        .user_agent("Mesos-DNS")
+        .max_redirects(0)
+        .timeout_connect(Some(http.timeout))
+        .timeout_recv_response(Some(http.timeout))
+        .build()
+        .new_agent()
+}
+
+impl<P: FnMut(RecordSet)> Subscriber<P> {
+    fn status(&self) -> &EventStatus {
+        &self.shared.status.events
+    }
+
+    fn run(&mut self) {
+        let mut failures: u32 = 0;
+        while !self.shared.stopping() {
+            let masters = self.masters();
+            if masters.iter().all(String::is_empty) {
+                self.shared.sleep(TICK);
+                continue;
+            }
+            let result = self.session(&masters);
+            self.status().subscribed.store(false, Ordering::Relaxed);
+            match result {
+                Ok(End::Stop) => break,
+                Ok(End::Resubscribe(why)) => {
+                    log::info!("event stream: resubscribing: {why}");
+                    failures = 0;
+                }
+                Err((e, was_subscribed)) => {
+                    self.status()
+                        .stream_failures
+                        .fetch_add(1, Ordering::Relaxed);
+                    if was_subscribed {
+                        failures = 0;
+                    }
+                    failures += 1;
+                    if self.last_problem.as_deref() != Some(e.as_str()) {
+                        log::warn!(
+                            "event stream: {e}; keeping the last records, resubscribing"
+                        );
+                        self.last_problem = Some(e);
+                    }
+                    let shift = failures.saturating_sub(1).min(10);
+                    self.shared
+                        .sleep((FIRST_BACKOFF * (1u32 << shift)).min(MAX_BACKOFF));
+                }
+            }
+        }
+    }
+
+    /// `[leader-or-"", others...]`, as the poller sees them.
+    fn masters(&self) -> Vec<String> {
+        if let Some(list) = self.shared.masters() {
+            return list;
+        }
+        match &self.ev.masters {
+            Source::Zk { fallback, .. } => {
+                let mut l = vec![String::new()];
+                l.extend(fallback.iter().cloned());
+                l
+            }
+            Source::Masters(list) => list.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Subscribes to the first master that answers and follows the stream.
+    /// `Err` carries whether `SUBSCRIBED` had arrived.
+    fn session(&mut self, masters: &[String]) -> Result<End, (String, bool)> {
+        let mut last_err = String::from("no usable master address");
+        let mut found = None;
+        for m in masters.iter().filter(|m| split_host_port(m).is_some()) {
+            match self.connect(m) {
+                Ok(c) => {
+                    found = Some(c);
+                    break;
+                }
+                Err(e) => last_err = e,
+            }
+        }
+        let Some((master, body)) = found else {
+            return Err((last_err, false));
+        };
+        let detected = masters.first().cloned().unwrap_or_default();
+        self.shared.set_leader(&master);
+        let rx = spawn_reader(body, &master, self.cfg.http.max_body);
+        self.follow(&master, &detected, &rx)
+    }
+
+    /// POSTs SUBSCRIBE, following redirects to the leader.
+    fn connect(&self, first: &str) -> Result<(String, Box<dyn Read + Send>), String> {
+        let scheme = if self.cfg.http.https { "https" } else { "http" };
+        let mut target = first.to_owned();
+        for _ in 0..MAX_REDIRECTS {
+            let url = format!("{scheme}://{target}/api/v1");
+            let mut req = self
+                .agent
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json");
+            match &self.cfg.http.auth {
+                Auth::None => {}
+                Auth::Basic { principal, secret } => {
+                    req = req.header("Authorization", basic_header(principal, secret));
+                }
+                Auth::Iam(iam) => {
+                    let token = iam
+                        .login(&self.agent, self.cfg.http.timeout)
+                        .map_err(|e| e.to_string())?;
+                    req = req.header("Authorization", format!("token={token}"));
+                }
+            }
+            let read_timeout = self.ev.heartbeat * MISSED_HEARTBEATS;
+            let resp = req
+                .config()
+                .timeout_per_read(Some(read_timeout))
+                .build()
+                .send(r#"{"type":"SUBSCRIBE"}"#)
+                .map_err(|e| format!("POST {url}: {e}"))?;
+            let status = resp.status().as_u16();
+            match status {
+                200 => {
+                    let body = resp.into_body().into_reader();
+                    return Ok((target, Box::new(body)));
+                }
+                301 | 302 | 303 | 307 | 308 => {
+                    let next = resp
+                        .headers()
+                        .get("location")
+                        .and_then(|l| l.to_str().ok())
+                        .and_then(location_address)
+                        .ok_or_else(|| {
+                            format!("POST {url}: HTTP {status} without a usable Location")
+                        })?;
+                    log::debug!(
+                        "event stream: {target} is not the leader; following to {next}"
+                    );
+                    target = next;
+                }
+                _ => return Err(format!("POST {url}: HTTP status {status}")),
+            }
+        }
+        Err(format!(
+            "SUBSCRIBE from {first}: more than {MAX_REDIRECTS} redirects"
+        ))
+    }
+
+    /// Follows one subscribed stream until it ends.
+    fn follow(
+        &mut self,
+        master: &str,
+        detected: &str,
+        rx: &Receiver<Msg>,
+    ) -> Result<End, (String, bool)> {
+        let fail = |e: String, subscribed: bool| Err((e, subscribed));
+        // The first record must be SUBSCRIBED, within the state timeout.
+        let heartbeat = match rx.recv_timeout(self.cfg.http.timeout) {
+            Ok(Msg::Event(
+                Event::Subscribed {
+                    snapshot,
+                    heartbeat,
+                },
+                _,
+            )) => {
+                self.cluster.reset(snapshot);
+                heartbeat.unwrap_or(self.ev.heartbeat)
+            }
+            Ok(Msg::Event(other, _)) => {
+                return fail(
+                    format!("{master}: first event is not SUBSCRIBED: {other:?}"),
+                    false,
+                )
+            }
+            Ok(Msg::Failed(e)) => return fail(e, false),
+            Err(_) => return fail(format!("{master}: no SUBSCRIBED event"), false),
+        };
+        let status = Arc::clone(&self.shared.status);
+        status.events.events.fetch_add(1, Ordering::Relaxed);
+        status.events.subscriptions.fetch_add(1, Ordering::Relaxed);
+        status.events.subscribed.store(true, Ordering::Relaxed);
+        if self.last_problem.take().is_some() {
+            log::info!("event stream: subscribed to {master} again");
+        } else {
+            log::info!("event stream: subscribed to {master} (heartbeat {heartbeat:?})");
+        }
+        let stall = heartbeat * MISSED_HEARTBEATS;
+        let refresh = self.cfg.refresh.max(Duration::from_millis(100));
+        let mut last_msg = Instant::now();
+        let mut last_publish: Option<Instant> = None;
+        let mut pending: Vec<Instant> = Vec::new();
+        let mut dirty = true;
+        let mut next_reconcile = Instant::now();
+        let mut suspect = false;
+        loop {
+            let now = Instant::now();
+            let publish_at = match (dirty, last_publish) {
+                (false, _) => None,
+                (true, None) => Some(now),
+                (true, Some(t)) => Some(t + self.ev.coalesce),
+            };
+            let mut wake = (now + TICK).min(last_msg + stall).min(next_reconcile);
+            if let Some(at) = publish_at {
+                wake = wake.min(at);
+            }
+            let first = match rx.recv_timeout(wake.saturating_duration_since(now)) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    return fail(format!("{master}: event stream ended"), true)
+                }
+            };
+            let mut msgs = first
+                .into_iter()
+                .chain(std::iter::from_fn(|| rx.try_recv().ok()));
+            for msg in msgs.by_ref().take(CHANNEL) {
+                last_msg = Instant::now();
+                match msg {
+                    Msg::Failed(e) => return fail(e, true),
+                    Msg::Event(e, at) => {
+                        status.events.events.fetch_add(1, Ordering::Relaxed);
+                        if matches!(e, Event::Heartbeat) {
+                            status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
+                        }
+                        let resync = matches!(e, Event::Subscribed { .. });
+                        if self.cluster.apply(e) {
+                            dirty = true;
+                            if !resync {
+                                pending.push(at);
+                            }
+                        }
+                    }
+                }
+            }
+            if self.shared.stopping() {
+                return Ok(End::Stop);
+            }
+            if let Some(list) = self.shared.masters() {
+                let now_leader = list.first().cloned().unwrap_or_default();
+                if !now_leader.is_empty() && now_leader != detected {
+                    return Ok(End::Resubscribe(format!(
+                        "ZooKeeper reports a new leader {now_leader}"
+                    )));
+                }
+            }
+            let now = Instant::now();
+            if now >= last_msg + stall {
+                return fail(
+                    format!("{master}: no event for {stall:?} (3 heartbeats)"),
+                    true,
+                );
+            }
+            let due = last_publish.is_none_or(|t| now >= t + self.ev.coalesce);
+            if dirty && due {
+                self.publish_events(master);
+                let done = Instant::now();
+                for at in pending.drain(..) {
+                    status
+                        .events
+                        .latency
+                        .observe(done.saturating_duration_since(at));
+                }
+                dirty = false;
+                last_publish = Some(done);
+            }
+            if now >= next_reconcile {
+                match self.reconcile(master, suspect) {
+                    Reconciled::Same => {
+                        suspect = false;
+                        next_reconcile = Instant::now() + refresh;
+                    }
+                    Reconciled::Learned => {
+                        suspect = false;
+                        dirty = true;
+                        next_reconcile = Instant::now() + refresh;
+                    }
+                    Reconciled::Suspect => {
+                        suspect = true;
+                        next_reconcile = Instant::now() + CONFIRM_AFTER;
+                    }
+                    Reconciled::Failed => {
+                        next_reconcile = Instant::now() + refresh.min(CONFIRM_AFTER * 5);
+                    }
+                    Reconciled::Resubscribe(why) => return Ok(End::Resubscribe(why)),
+                }
+            }
+        }
+    }
+
+    fn leader_text(&self, master: &str) -> String {
+        match &self.leader_pid {
+            Some((addr, pid)) if addr == master => pid.clone(),
+            _ => format!("master@{master}"),
+        }
+    }
+
+    /// Generates records from the event-built cluster.
+    fn event_records(&self, master: &str) -> Option<(RecordSet, usize)> {
+        let body = self.cluster.state_json(&self.leader_text(master));
+        match State::parse(&body) {
+            Ok(state) => {
+                let masters = self.masters();
+                Some((
+                    generate(&state, &self.cfg.gen, &masters).records,
+                    body.len(),
+                ))
+            }
+            Err(e) => {
+                log::warn!("event stream: the event-built state does not parse: {e}");
+                None
+            }
+        }
+    }
+
+    fn publish_events(&mut self, master: &str) {
+        let t0 = Instant::now();
+        let Some((records, bytes)) = self.event_records(master) else {
+            return;
+        };
+        let status = Arc::clone(&self.shared.status);
+        status
+            .generate_micros
+            .store(micros(t0.elapsed()), Ordering::Relaxed);
+        status.state_bytes.store(bytes as u64, Ordering::Relaxed);
+        status
+            .records
+            .store(records.len() as u64, Ordering::Relaxed);
+        status.consecutive_failures.store(0, Ordering::Relaxed);
+        status.loads.fetch_add(1, Ordering::Relaxed);
+        status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
+        (self.publish)(records);
+        status.publishes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Fetches `/master/state` from the subscribed master and compares.
+    fn reconcile(&mut self, master: &str, suspect: bool) -> Reconciled {
+        let t0 = Instant::now();
+        let url = self.client.url(master);
+        let body = match self.client.get(&url) {
+            Ok(b) => b,
+            Err(e) => {
+                log::warn!("event stream: reconcile: {e}");
+                return Reconciled::Failed;
+            }
+        };
+        let (state, raw) = match (State::parse(&body), serde_json::from_slice(&body)) {
+            (Ok(s), Ok(raw)) => (s, raw),
+            (Err(e), _) => {
+                log::warn!("event stream: reconcile: {url}: {e}");
+                return Reconciled::Failed;
+            }
+            (_, Err(e)) => {
+                log::warn!("event stream: reconcile: {url}: {e}");
+                return Reconciled::Failed;
+            }
+        };
+        let status = Arc::clone(&self.shared.status);
+        status
+            .fetch_micros
+            .store(micros(t0.elapsed()), Ordering::Relaxed);
+        status.events.reconciles.fetch_add(1, Ordering::Relaxed);
+        match pid_address(&state.leader) {
+            Some(leader) if same_endpoint(leader, master) => {}
+            Some(leader) => {
+                return Reconciled::Resubscribe(format!(
+                    "{master} reports {leader} as the leader"
+                ))
+            }
+            None => return Reconciled::Failed,
+        }
+        let mut learned = self.cluster.learn_pids(&raw);
+        let pid = Some((master.to_owned(), state.leader.clone()));
+        if self.leader_pid != pid {
+            self.leader_pid = pid;
+            learned = true;
+        }
+        let masters = self.masters();
+        let polled = generate(&state, &self.cfg.gen, &masters).records;
+        let Some((ours, _)) = self.event_records(master) else {
+            return Reconciled::Failed;
+        };
+        if ours.a == polled.a && ours.aaaa == polled.aaaa && ours.srv == polled.srv {
+            return if learned {
+                Reconciled::Learned
+            } else {
+                Reconciled::Same
+            };
+        }
+        if !suspect {
+            log::debug!("event stream: reconcile differs; checking again shortly");
+            return Reconciled::Suspect;
+        }
+        status
+            .events
+            .reconcile_differences
+            .fetch_add(1, Ordering::Relaxed);
+        log::warn!(
+            "event stream: /master/state differs from the events: {}; publishing the polled records and resubscribing",
+            describe_difference(&ours, &polled)
+        );
+        status.records.store(polled.len() as u64, Ordering::Relaxed);
+        status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
+        (self.publish)(polled);
+        status.publishes.fetch_add(1, Ordering::Relaxed);
+        Reconciled::Resubscribe("reconcile found a difference".to_owned())
+    }
+}
+
+enum Reconciled {
+    Same,
+    Learned,
+    Suspect,
+    Failed,
+    Resubscribe(String),
+}
+
+/// A short account of which names differ (at most five of each side).
+fn describe_difference(ours: &RecordSet, polled: &RecordSet) -> String {
+    let names = |r: &RecordSet| -> std::collections::BTreeSet<String> {
+        let mut s = std::collections::BTreeSet::new();
+        s.extend(r.a.iter().map(|(k, v)| format!("{k} A {v:?}")));
+        s.extend(r.aaaa.iter().map(|(k, v)| format!("{k} AAAA {v:?}")));
+        s.extend(r.srv.iter().map(|(k, v)| format!("{k} SRV {v:?}")));
+        s
+    };
+    let (a, b) = (names(ours), names(polled));
+    let only_events: Vec<&String> = a.difference(&b).take(5).collect();
+    let only_state: Vec<&String> = b.difference(&a).take(5).collect();
+    format!(
+        "{} record set(s) only from events {only_events:?}, {} only in the state {only_state:?}",
+        a.difference(&b).count(),
+        b.difference(&a).count()
+    )
+}
+
+/// The `host:port` of a redirect `Location`: `//host:port/api/v1` or
+/// `http(s)://host:port/...`.
+fn location_address(location: &str) -> Option<String> {
+    let rest = location
+        .strip_prefix("http://")
+        .or_else(|| location.strip_prefix("https://"))
+        .or_else(|| location.strip_prefix("//"))?;
+    let addr = rest.split('/').next()?;
+    split_host_port(addr).map(|_| addr.to_owned())
+}
+
+/// True when two `host:port` strings are the same text or the same IP and
+/// port.
+fn same_endpoint(a: &str, b: &str) -> bool {
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    match (split_host_port(a), split_host_port(b)) {
+        (Some((ha, pa)), Some((hb, pb))) => {
+            pa == pb
+                && match (
+                    ha.parse::<std::net::IpAddr>(),
+                    hb.parse::<std::net::IpAddr>(),
+                ) {
+                    (Ok(x), Ok(y)) => x == y,
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}
+
+/// Starts the thread that reads and decodes one stream. It ends on the
+/// first error, at the end of the stream, or when the subscriber is gone.
+fn spawn_reader(body: Box<dyn Read + Send>, master: &str, limit: u64) -> Receiver<Msg> {
+    let (tx, rx) = mpsc::sync_channel(CHANNEL);
+    let master = master.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name("event-reader".into())
+        .spawn(move || read_stream(body, &master, limit, &tx));
+    if let Err(e) = spawned {
+        log::warn!("event stream: cannot start a reader thread: {e}");
+    }
+    rx
+}
+
+fn read_stream(
+    body: Box<dyn Read + Send>,
+    master: &str,
+    limit: u64,
+    tx: &SyncSender<Msg>,
+) {
+    let mut reader = RecordReader::new(BufReader::new(body), limit);
+    loop {
+        let msg = match reader.next_record() {
+            Ok(Some(record)) => match Event::parse(&record) {
+                Ok(e) => Msg::Event(e, Instant::now()),
+                Err(e) => Msg::Failed(format!("{master}: {e}")),
+            },
+            Ok(None) => Msg::Failed(format!("{master}: event stream closed")),
+            Err(e) => Msg::Failed(format!("{master}: {e}")),
+        };
+        let last = matches!(msg, Msg::Failed(_));
+        if tx.send(msg).is_err() || last {
+            return;
+        }
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| {
+        u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_forms_give_the_leader_address() {
+        assert_eq!(
+            location_address("//10.0.0.2:5050/api/v1").as_deref(),
+            Some("10.0.0.2:5050")
+        );
+        assert_eq!(
+            location_address("http://m2.example:5050/api/v1").as_deref(),
+            Some("m2.example:5050")
+        );
+        assert_eq!(location_address("/api/v1"), None);
+        assert_eq!(location_address("//nohost/api/v1"), None);
+    }
+
+    #[test]
+    fn same_endpoint_compares_ips_by_value() {
+        assert!(same_endpoint("127.0.0.1:5050", "127.0.0.1:5050"));
+        assert!(same_endpoint("[::1]:5050", "[0::1]:5050"));
+        assert!(!same_endpoint("127.0.0.1:5050", "127.0.0.1:5051"));
+        assert!(!same_endpoint("a:1", "b:1"));
+    }
+
+    #[test]
+    fn latency_histogram_buckets_by_upper_bound() {
+        let h = LatencyHistogram::default();
+        h.observe(Duration::from_micros(400));
+        h.observe(Duration::from_millis(1));
+        h.observe(Duration::from_secs(10));
+        let (counts, sum) = h.snapshot();
+        assert_eq!(counts.len(), LATENCY_BOUNDS_SECONDS.len() + 1);
+        assert_eq!(counts[0], 1);
+        assert_eq!(counts[1], 1);
+        assert_eq!(counts[LATENCY_BOUNDS_SECONDS.len()], 1);
+        assert!((sum - 10.0014).abs() < 1e-9, "{sum}");
+    }
+}
