@@ -106,7 +106,10 @@ fn zk_gone_after_first_load_keeps_the_last_records() {
     let _ra = zk.register_master("/mesos", "master-a", a.addr()).unwrap();
     let url = format!("zk://{}/mesos", zk.host_port());
     let out = Published::default();
-    let p = out.spawn(poller_config(zk_source(&url), Duration::from_millis(200)));
+    let mut cfg = poller_config(zk_source(&url), Duration::from_millis(200));
+    cfg.zk_detection_timeout = Some(Duration::from_secs(1));
+    let started = Instant::now();
+    let p = out.spawn(cfg);
     let first = out.wait_for(Duration::from_secs(15), |s| {
         leader_port(s) == Some(a.addr().port())
     });
@@ -129,6 +132,10 @@ fn zk_gone_after_first_load_keeps_the_last_records() {
     });
     assert!(out.last().is_some_and(|s| s.same_records(&first)));
     assert!(p.status().ready());
+    // Well past ZkDetectionTimeout: after the first load it never fires
+    // (mesos-dns would exit here).
+    std::thread::sleep(Duration::from_millis(1500).saturating_sub(started.elapsed()));
+    assert!(!p.status().detection_timed_out.load(Ordering::Relaxed));
     // ZooKeeper and the master come back: detection resumes.
     a.set_fault(Fault::None);
     zk.restart().unwrap();
@@ -137,6 +144,27 @@ fn zk_gone_after_first_load_keeps_the_last_records() {
         "the ZooKeeper session to return",
         || p.status().zk_connected.load(Ordering::Relaxed),
     );
+    p.stop();
+}
+
+#[test]
+fn zk_unreachable_at_start_reports_the_detection_timeout() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = Published::default();
+    let mut cfg = poller_config(
+        zk_source(&format!("zk://{dead}/mesos")),
+        Duration::from_secs(60),
+    );
+    cfg.zk_detection_timeout = Some(Duration::from_secs(1));
+    let p = out.spawn(cfg);
+    wait_until(Duration::from_secs(5), "the detection timeout", || {
+        p.status().detection_timed_out.load(Ordering::Relaxed)
+    });
+    assert!(!p.status().ready());
+    assert_eq!(out.count(), 0);
     p.stop();
 }
 

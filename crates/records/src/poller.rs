@@ -62,9 +62,10 @@ pub struct PollerConfig {
     pub refresh: Duration,
     /// HTTP settings (`MesosHTTPSOn`, TLS, auth, `StateTimeoutSeconds`, cap).
     pub http: HttpConfig,
-    /// `ZkDetectionTimeout`; `None` when <= 0. When no leader is known this
-    /// long after start, an error is logged and
-    /// [`PollerStatus::detection_timed_out`] is set (mesos-dns exits).
+    /// `ZkDetectionTimeout`; `None` when <= 0. When no leader is known and
+    /// no state has loaded this long after start, an error is logged and
+    /// [`PollerStatus::detection_timed_out`] is set (the server exits, as
+    /// mesos-dns does). After the first load it is never set.
     pub zk_detection_timeout: Option<Duration>,
     /// Record generation settings.
     pub gen: GenConfig,
@@ -95,7 +96,8 @@ pub struct PollerStatus {
     pub leader_changes: AtomicU64,
     /// True while a ZooKeeper session is open.
     pub zk_connected: AtomicBool,
-    /// True once the `ZkDetectionTimeout` passed without a leader.
+    /// True once the `ZkDetectionTimeout` passed, before any state loaded,
+    /// without a leader.
     pub detection_timed_out: AtomicBool,
     /// Event-stream counters (all zero when polling).
     pub events: crate::stream::EventStatus,
@@ -516,7 +518,10 @@ impl Loop {
             return;
         };
         let status = &self.shared.status;
-        if status.leader().is_empty()
+        // Only before the first load: afterwards a lost leader or ZooKeeper
+        // never stops the process (mesos-dns re-arms the timer and exits).
+        if !status.ready()
+            && status.leader().is_empty()
             && self.started.elapsed() >= limit
             && !status.detection_timed_out.swap(true, Ordering::Relaxed)
         {
