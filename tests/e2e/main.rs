@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one module per concern.
 mod poller;
+mod state_fetch;
 mod zookeeper;
 mod dns_forward;
 mod dns_swap;
