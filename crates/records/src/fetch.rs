@@ -247,7 +247,13 @@ impl StateClient {
         if cfg.https {
             match &cfg.tls.ca {
                 Some(ca) => tls = tls.root_certs(RootCerts::new_with_certs(ca)),
-                None => tls = tls.disable_verification(true),
+                None => {
+                    log::warn!(
+                        "MesosHTTPSOn without CACertFile: master certificates are not \
+                         verified (as in mesos-dns); set CACertFile to verify them"
+                    );
+                    tls = tls.disable_verification(true);
+                }
             }
             tls = tls.client_cert(cfg.tls.client.clone());
         }
