@@ -138,3 +138,7 @@ fn load_iam(path: &str) -> Checked<IamFile> {
     }
     Ok(iam)
 }
+
+#[cfg(test)]
+#[path = "auth_tests.rs"]
+mod tests;
