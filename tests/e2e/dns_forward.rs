@@ -109,6 +109,9 @@ fn spec_5_4_external_off_refuses() {
     let out = run_client("dig", s.addr(), &["google.com", "A"]);
     assert!(out.contains("status: REFUSED"), "{out}");
     assert_eq!(up.received.load(std::sync::atomic::Ordering::Acquire), 0);
+    let snap = s.stats.snapshot(Default::default());
+    assert_eq!(snap.forward_refused, 1);
+    assert_eq!(snap.rcode[5], 1, "REFUSED counted");
 }
 
 #[test]

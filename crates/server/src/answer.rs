@@ -56,6 +56,8 @@ pub(crate) struct Meta {
     pub rcode: usize,
     /// TC set, or answers trimmed to fit.
     pub truncated: bool,
+    /// REFUSED because forwarding is off (or has no upstream).
+    pub refused_external: bool,
 }
 
 /// Answers `packet`, received over `transport`, into `out` (which should
@@ -140,6 +142,7 @@ pub(crate) fn answer_meta(
             .copied()
             .unwrap_or(false);
         if !settings.external_on || !has {
+            meta.refused_external = true;
             return (reply(Rcode::REFUSED, out, &mut meta), meta);
         }
         return (Answer::Forward { group }, meta);

@@ -30,6 +30,32 @@ use mesos_records::RecordSet;
 use crate::dns_config::DnsConfig;
 use crate::template::{Builder, Section, Template};
 
+/// A fast hasher for the name map. Keys are our own names, so there is
+/// nothing for a client to flood: it only chooses which key to look up.
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
+type NameMap = HashMap<Box<[u8]>, Entry, std::hash::BuildHasherDefault<KeyHasher>>;
+
 /// Record counts of a table, for `/metrics`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RecordCounts {
@@ -97,7 +123,7 @@ pub struct Table {
     pub(crate) apex: Box<[u8]>,
     pub(crate) settings: Settings,
     pub(crate) routes: Routes,
-    names: HashMap<Box<[u8]>, Entry>,
+    names: NameMap,
     templates: Vec<Template>,
     nxdomain: Option<Template>,
     nodata: Option<Template>,
@@ -223,8 +249,8 @@ impl Table {
             templates: Vec::new(),
             counts,
         };
-        let mut names: HashMap<Box<[u8]>, Entry> =
-            HashMap::with_capacity(owners.len() * 2);
+        let mut names =
+            NameMap::with_capacity_and_hasher(owners.len() * 2, Default::default());
         for (owner, [a, aaaa, srv]) in &owners {
             let mut e = Entry::default();
             e.0[Kind::A as usize] = a.map_or(NONE, |n| c.a(n));

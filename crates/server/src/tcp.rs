@@ -225,50 +225,23 @@ impl Conns {
         limits: &TcpLimits,
         mut handle: impl FnMut(&[u8], &mut Conn, Token),
     ) {
-        let Some(c) = self.conns.get_mut(&token) else {
-            return;
-        };
-        let mut failed = false;
-        let mut chunk = [0u8; 4096];
-        while c.readable() {
-            match c.stream.read(&mut chunk) {
-                Ok(0) => {
-                    c.draining = true;
-                    break;
-                }
-                Ok(n) => {
-                    c.inbuf
-                        .extend_from_slice(chunk.get(..n).unwrap_or_default());
-                    c.last_active = Instant::now();
-                    // Answer complete messages as they arrive.
-                    while let Some(len) = frame(&c.inbuf) {
-                        let Some(msg) = c.inbuf.get(2..2 + len) else {
-                            break;
-                        };
-                        let msg = msg.to_vec();
-                        c.inbuf.drain(..2 + len);
-                        c.queries += 1;
-                        handle(&msg, c, token);
-                        if c.queries >= self.max_queries {
-                            c.draining = true;
-                            break;
-                        }
-                    }
-                    if c.inbuf.len() > MAX_FRAME {
-                        failed = true;
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    failed = true;
-                    break;
-                }
+        loop {
+            let Some(c) = self.conns.get_mut(&token) else {
+                return;
+            };
+            let (failed, throttled) =
+                read_queries(c, self.max_queries, token, &mut handle);
+            if failed || !self.flush(poll, token) {
+                self.close(poll, token, limits);
+                return;
             }
-        }
-        if failed || !self.flush(poll, token) {
-            self.close(poll, token, limits);
+            // Reading stopped because too much output was queued, and the
+            // output has drained since: read on, since edge-triggered
+            // readiness will not fire again for data already waiting.
+            let resume = throttled && self.conns.get(&token).is_some_and(Conn::readable);
+            if !resume {
+                return;
+            }
         }
     }
 
@@ -338,6 +311,53 @@ impl Conns {
         let tokens: Vec<Token> = self.conns.keys().copied().collect();
         for t in tokens {
             self.close(poll, t, limits);
+        }
+    }
+}
+
+/// Reads and handles complete queries until the socket would block.
+/// Returns (failed, stopped because output is queued).
+fn read_queries(
+    c: &mut Conn,
+    max_queries: usize,
+    token: Token,
+    handle: &mut impl FnMut(&[u8], &mut Conn, Token),
+) -> (bool, bool) {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if !c.readable() {
+            return (false, !c.draining);
+        }
+        match c.stream.read(&mut chunk) {
+            Ok(0) => {
+                c.draining = true;
+                return (false, false);
+            }
+            Ok(n) => {
+                c.inbuf
+                    .extend_from_slice(chunk.get(..n).unwrap_or_default());
+                c.last_active = Instant::now();
+                // Answer complete messages as they arrive.
+                while let Some(len) = frame(&c.inbuf) {
+                    let Some(msg) = c.inbuf.get(2..2 + len) else {
+                        break;
+                    };
+                    let msg = msg.to_vec();
+                    c.inbuf.drain(..2 + len);
+                    c.queries += 1;
+                    handle(&msg, c, token);
+                    if c.queries >= max_queries {
+                        c.draining = true;
+                        break;
+                    }
+                }
+                if c.inbuf.len() > MAX_FRAME {
+                    return (true, false);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (false, false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return (true, false),
         }
     }
 }

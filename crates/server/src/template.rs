@@ -60,6 +60,9 @@ pub(crate) struct Template {
     /// Body offsets of relocatable pointers, ascending.
     fixups: Box<[u32]>,
     shuffle: bool,
+    /// Length of the shortest answer record: once less room is left, no
+    /// other answer can fit.
+    min_answer: u16,
 }
 
 impl Template {
@@ -95,7 +98,7 @@ impl Template {
             ..Rendered::default()
         };
         let mut pos = start;
-        let order = Order::new(if self.shuffle { n } else { 0 });
+        let mut order = Order::new(if self.shuffle { n } else { 0 });
         let copy = |out: &mut [u8], i: usize, pos: &mut usize, cap: usize| -> bool {
             let rec = self.record(i);
             let end = pos.saturating_add(rec.len());
@@ -131,7 +134,7 @@ impl Template {
             for i in 0..n {
                 if copy(out, order.index(i, n), &mut pos, limit) {
                     r.ancount += 1;
-                } else if !self.shuffle {
+                } else if !self.shuffle || limit - pos < usize::from(self.min_answer) {
                     break;
                 }
             }
@@ -163,8 +166,8 @@ impl Template {
     }
 }
 
-/// The order in which answer records are copied: a Fisher-Yates shuffle of
-/// up to 256 records on the stack, an affine permutation `(a*i + b) mod n`
+/// The order in which answer records are copied: a (lazy) Fisher-Yates
+/// shuffle of up to 256 records on the stack, an affine permutation `(a*i + b) mod n`
 /// with `gcd(a, n) = 1` above that (every record equally likely first, no
 /// allocation), or template order.
 // Lives on the stack for one response; boxing the table would allocate.
@@ -184,9 +187,6 @@ impl Order {
             for (i, v) in p.iter_mut().enumerate().take(n) {
                 *v = i as u8;
             }
-            for i in (1..n).rev() {
-                p.swap(i, fastrand::usize(..=i));
-            }
             Order::Small(p)
         } else {
             let n = n as u64;
@@ -205,12 +205,20 @@ impl Order {
         }
     }
 
+    /// The record to copy at position `i`. Must be called for i = 0, 1, 2...
+    /// in turn: the small case is a lazy Fisher-Yates shuffle, so a
+    /// truncated answer pays only for the records it takes.
     #[inline]
-    fn index(&self, i: usize, n: usize) -> usize {
+    fn index(&mut self, i: usize, n: usize) -> usize {
         match self {
             Order::Identity => i,
-            Order::Small(p) => p.get(i).map_or(i, |&v| usize::from(v)),
-            Order::Affine { a, b } => ((a * i as u64 + b) % n as u64) as usize,
+            Order::Small(p) => {
+                if i + 1 < n {
+                    p.swap(i, fastrand::usize(i..n));
+                }
+                p.get(i).map_or(i, |&v| usize::from(v))
+            }
+            Order::Affine { a, b } => ((*a * i as u64 + *b) % n as u64) as usize,
         }
     }
 }
@@ -410,7 +418,15 @@ impl<'s> Builder<'s> {
             .copied()
             .unwrap_or(0);
         let shuffle = shuffle && self.fixups.iter().all(|&f| f >= answers_end);
+        let min_answer = self
+            .bounds
+            .windows(2)
+            .take(usize::from(self.counts[0]))
+            .map(|w| w[1] - w[0])
+            .min()
+            .unwrap_or(0);
         Template {
+            min_answer: u16::try_from(min_answer).unwrap_or(u16::MAX),
             body: self.w.written().into(),
             bounds: self.bounds.into(),
             ancount: self.counts[0],
@@ -501,9 +517,9 @@ mod tests {
     }
 
     #[test]
-    fn affine_order_is_a_permutation() {
-        for n in [257usize, 300, 1000, 1024] {
-            let o = Order::new(n);
+    fn every_order_is_a_permutation() {
+        for n in [2usize, 3, 10, 255, 256, 257, 300, 1000, 1024] {
+            let mut o = Order::new(n);
             let mut seen = vec![false; n];
             for i in 0..n {
                 seen[o.index(i, n)] = true;

@@ -162,6 +162,9 @@ impl Worker {
         let table = self.table.swap().load();
         let (action, meta) = answer_meta(&table, packet, &mut self.tx, Transport::Udp);
         drop(table);
+        if meta.refused_external {
+            self.stats.forward_refused();
+        }
         match action {
             Answer::Reply(len) => {
                 let out = self.tx.get(..len).unwrap_or_default();
@@ -209,6 +212,9 @@ impl Worker {
             let t = table.swap().load();
             let (action, meta): (Answer, Meta) = answer_meta(&t, msg, tx, Transport::Tcp);
             drop(t);
+            if meta.refused_external {
+                stats.forward_refused();
+            }
             match action {
                 Answer::Reply(len) => {
                     stats.query(
