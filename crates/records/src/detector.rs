@@ -127,10 +127,7 @@ fn update(
         }
         seen.infos.insert(child.clone(), info);
     }
-    let leader = leader_node(children)
-        .filter(|(node, _)| seen.infos.get(*node).is_some_and(Option::is_some))
-        .map(|(node, json)| (node.to_owned(), json));
-    let Some((node, json)) = leader else {
+    let Some((node, json, list)) = master_list(children, &seen.infos) else {
         if seen.leader_node.take().is_some() {
             log::warn!(
                 "ZooKeeper reports no leading master; keeping the last known masters"
@@ -139,32 +136,17 @@ fn update(
         }
         return Ok(());
     };
-    if !json {
-        log::warn!(
-            "leading master {node} has only a protobuf MasterInfo (Mesos before 0.24)"
-        );
-    }
-    let Some(Some(leader)) = seen.infos.get(&node).cloned() else {
-        return Ok(());
-    };
-    // Others: deduplicated by id, sorted so the list is stable.
-    let mut others: BTreeMap<String, String> = BTreeMap::new();
-    for info in seen.infos.values().flatten() {
-        if info.address != leader.address && info.id != leader.id {
-            others
-                .entry(info.id.clone())
-                .or_insert_with(|| info.address.clone());
-        }
-    }
-    let mut list = vec![leader.address.clone()];
-    for addr in others.into_values() {
-        if !list.contains(&addr) {
-            list.push(addr);
-        }
-    }
     let leader_changed = seen.leader_node.as_deref() != Some(node.as_str());
     if leader_changed {
-        log::info!("ZooKeeper says the leader is: {}", leader.address);
+        log::info!(
+            "ZooKeeper says the leader is: {}",
+            list.first().map_or("", String::as_str)
+        );
+        if !json {
+            log::warn!(
+                "leading master {node} has only a protobuf MasterInfo (Mesos < 0.24)"
+            );
+        }
     }
     if leader_changed || list != seen.list {
         seen.leader_node = Some(node);
@@ -172,4 +154,80 @@ fn update(
         shared.set_masters(list, leader_changed);
     }
     Ok(())
+}
+
+/// The leader's node name, whether it holds JSON, and the master list
+/// `[leader, others...]`: others deduplicated by `MasterInfo.id` and by
+/// address, in id order so the list is stable. `None` when there is no
+/// leader node, or its `MasterInfo` did not decode.
+fn master_list(
+    children: &[String],
+    infos: &BTreeMap<String, Option<MasterInfo>>,
+) -> Option<(String, bool, Vec<String>)> {
+    let (node, json) = leader_node(children)?;
+    let leader = infos.get(node)?.as_ref()?;
+    let mut others: BTreeMap<&str, &str> = BTreeMap::new();
+    for info in infos.values().flatten() {
+        if info.address != leader.address && info.id != leader.id {
+            others.entry(&info.id).or_insert(&info.address);
+        }
+    }
+    let mut list = vec![leader.address.clone()];
+    for addr in others.into_values() {
+        if !list.iter().any(|a| a == addr) {
+            list.push(addr.to_owned());
+        }
+    }
+    Some((node.to_owned(), json, list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: &str, address: &str) -> Option<MasterInfo> {
+        Some(MasterInfo {
+            id: id.into(),
+            address: address.into(),
+        })
+    }
+
+    #[test]
+    fn leader_first_then_others_deduplicated() {
+        let children: Vec<String> = [
+            "json.info_0000000007",
+            "json.info_0000000003",
+            "json.info_0000000005",
+            "log_replicas",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut infos = BTreeMap::new();
+        infos.insert(
+            "json.info_0000000007".to_owned(),
+            info("b", "10.0.0.2:5050"),
+        );
+        infos.insert(
+            "json.info_0000000003".to_owned(),
+            info("a", "10.0.0.1:5050"),
+        );
+        // The same master registered twice (same id): listed once.
+        infos.insert(
+            "json.info_0000000005".to_owned(),
+            info("b", "10.0.0.2:5050"),
+        );
+        let (node, json, list) = master_list(&children, &infos).unwrap();
+        assert_eq!((node.as_str(), json), ("json.info_0000000003", true));
+        assert_eq!(list, ["10.0.0.1:5050", "10.0.0.2:5050"]);
+    }
+
+    #[test]
+    fn undecodable_or_missing_leader_is_no_leader() {
+        let children = vec!["json.info_0000000001".to_owned()];
+        let mut infos = BTreeMap::new();
+        assert!(master_list(&children, &infos).is_none());
+        infos.insert("json.info_0000000001".to_owned(), None);
+        assert!(master_list(&children, &infos).is_none());
+        assert!(master_list(&[], &infos).is_none());
+    }
 }
