@@ -181,7 +181,7 @@ pub fn run(config: Config) -> Result<(), ExitError> {
 
     // Bind everything before starting anything.
     let http_listener = match config.file.http_on {
-        true => Some(http::bind(config.http_addr).map_err(|e| {
+        true => Some(bind_http(config.http_addr).map_err(|e| {
             failed(format!(
                 "failed to setup http server: {}: {e}",
                 config.http_addr
@@ -259,6 +259,20 @@ pub fn run(config: Config) -> Result<(), ExitError> {
     }
     stop_poller(poller);
     result
+}
+
+/// Binds the HTTP listener. Go listens on `0.0.0.0` as a dual-stack `[::]`
+/// socket, so we do too, falling back to IPv4 when the host has no IPv6.
+fn bind_http(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    if addr.ip() == std::net::IpAddr::from([0, 0, 0, 0]) {
+        let dual = crate::socket::bind_addr(addr.ip(), addr.port());
+        match http::bind(dual) {
+            Ok(listener) => return Ok(listener),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err(e),
+            Err(_) => {}
+        }
+    }
+    http::bind(addr)
 }
 
 /// Stops the poller, waiting at most [`POLLER_STOP_WAIT`] for a fetch in
