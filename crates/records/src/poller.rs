@@ -103,7 +103,8 @@ pub struct PollerStatus {
     pub events: crate::stream::EventStatus,
     /// Items left out by the last load (malformed tasks, bad names, ...).
     pub skipped: AtomicU64,
-    leader: Mutex<String>,
+    /// The current leader (`""` when unknown) and the last known one.
+    leader: Mutex<(String, String)>,
     skip_counts: Mutex<Vec<(SkipReason, usize)>>,
 }
 
@@ -118,6 +119,7 @@ impl PollerStatus {
         self.leader
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .0
             .clone()
     }
 
@@ -131,13 +133,18 @@ impl PollerStatus {
 
     fn set_leader(&self, leader: &str) -> bool {
         let mut l = self.leader.lock().unwrap_or_else(PoisonError::into_inner);
-        if *l == leader {
+        let (current, last_known) = &mut *l;
+        if current == leader {
             return false;
         }
-        let was_known = !l.is_empty();
-        leader.clone_into(&mut l);
-        if was_known && !leader.is_empty() {
-            self.leader_changes.fetch_add(1, Ordering::Relaxed);
+        leader.clone_into(current);
+        if !leader.is_empty() {
+            // A change is a new leader unlike the last known one, even with
+            // an unknown spell in between.
+            if !last_known.is_empty() && last_known != leader {
+                self.leader_changes.fetch_add(1, Ordering::Relaxed);
+            }
+            leader.clone_into(last_known);
         }
         true
     }
@@ -410,9 +417,7 @@ impl Loop {
                         );
                         self.last_problem = Some(msg);
                     }
-                    let shift = u32::try_from(n.saturating_sub(1).min(16)).unwrap_or(16);
-                    next =
-                        Instant::now() + (FIRST_BACKOFF * (1u32 << shift)).min(refresh);
+                    next = Instant::now() + backoff(n, refresh);
                 }
             }
             self.check_detection_timeout();
@@ -538,6 +543,13 @@ fn file_stamp(path: &PathBuf) -> Option<(SystemTime, u64)> {
     Some((m.modified().ok()?, m.len()))
 }
 
+/// The wait after `failures` consecutive failures: 1 s, 2 s, 4 s ...,
+/// never more than the refresh period.
+fn backoff(failures: u64, refresh: Duration) -> Duration {
+    let shift = u32::try_from(failures.saturating_sub(1).min(16)).unwrap_or(16);
+    (FIRST_BACKOFF * (1u32 << shift)).min(refresh)
+}
+
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
@@ -546,4 +558,42 @@ fn unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| {
         u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_refresh_period() {
+        let refresh = Duration::from_secs(60);
+        let secs: Vec<u64> = (1..=8).map(|n| backoff(n, refresh).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(backoff(u64::MAX, refresh), refresh);
+        assert_eq!(
+            backoff(1, Duration::from_millis(200)),
+            Duration::from_millis(200)
+        );
+    }
+
+    #[test]
+    fn leader_changes_count_new_leaders_only() {
+        let s = PollerStatus::default();
+        let changes = || s.leader_changes.load(Ordering::Relaxed);
+        assert!(s.set_leader("10.0.0.1:5050"));
+        assert!(!s.set_leader("10.0.0.1:5050"));
+        assert_eq!(changes(), 0, "the first leader is not a change");
+        // Unknown for a while, then the same leader again: no change.
+        assert!(s.set_leader(""));
+        assert_eq!(s.leader(), "");
+        assert!(s.set_leader("10.0.0.1:5050"));
+        assert_eq!(changes(), 0);
+        // Unknown, then another leader: one change.
+        assert!(s.set_leader(""));
+        assert!(s.set_leader("10.0.0.2:5050"));
+        assert_eq!(changes(), 1);
+        assert!(s.set_leader("10.0.0.3:5050"));
+        assert_eq!(changes(), 2);
+        assert_eq!(s.leader(), "10.0.0.3:5050");
+    }
 }
