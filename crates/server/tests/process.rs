@@ -222,3 +222,41 @@ fn zk_detection_timeout_exits_1() {
     let err = stderr(&out);
     assert!(err.contains("master detection timed out after 1s"), "{err}");
 }
+
+/// `-config ~/x` expands the first `~/` to `$HOME` (and `$USERPROFILE`
+/// wins when both are set, a mesos-dns quirk); relative paths become
+/// absolute.
+#[test]
+fn config_path_expands_home_and_becomes_absolute() {
+    let dir = TempDir::new("home");
+    let home = dir.0.display().to_string();
+    let out = std::process::Command::new(process_support::BIN)
+        .args(["-config", "~/nope.json"])
+        .env("HOME", &home)
+        .env_remove("USERPROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("missing configuration file: \"{home}/nope.json\"")),
+        "{err}"
+    );
+    let out = std::process::Command::new(process_support::BIN)
+        .args(["-config", "~/nope.json"])
+        .env("HOME", "/elsewhere")
+        .env("USERPROFILE", &home)
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains(&format!("\"{home}/nope.json\"")));
+    let out = std::process::Command::new(process_support::BIN)
+        .args(["-config", "sub/../nope.json"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains(&format!("\"{home}/nope.json\"")),
+        "{}",
+        stderr(&out)
+    );
+}
