@@ -118,10 +118,23 @@ def check_answers(a, running, out, count=300):
             s.name, ref.name, len(bad), len(qs), "".join("\n  " + e for e in rec["examples"])))
 
 
+def start_all(names, mk, cpus, workers):
+    """Starts every server; on a failure stops those already started."""
+    running = []
+    try:
+        for n in names:
+            running.append(mk(n).start(cpus, workers))
+    except BaseException:
+        for s in running:
+            s.stop()
+        raise
+    return running
+
+
 def phase_one(a, names, mk, out):
     q = os.path.join(a.work, "queries.txt")
     blast = os.path.join(a.work, "blast")
-    running = [mk(n).start("1", 1) for n in names]
+    running = start_all(names, mk, "1", 1)
     try:
         check_answers(a, running, out)
         peaks = {}
@@ -154,7 +167,7 @@ def phase_one(a, names, mk, out):
 def phase_two(a, names, mk, out):
     q = os.path.join(a.work, "queries.txt")
     blast = os.path.join(a.work, "blast")
-    running = [mk(n).start("0,1", 2) for n in names]
+    running = start_all(names, mk, "0,1", 2)
     try:
         for s in running:
             record(out, measure.run(s, "dnsperf", q, a.duration, None, extra=["-T", "2"],
@@ -239,16 +252,46 @@ def callgrind(a, name, mk, out):
            "files": [os.path.relpath(f, a.work) for f in files], "qps": None,
            "lat_avg_ms": None, "lat_max_ms": None, "server_cpu_pct": 0, "server_us_per_q": None,
            "foreign_cpu_pct": 0}
-    if files and name == "ours":
+    if files and name == "ours" and done:
+        costs = {}
+        for f in files:
+            for fn, ir_fn in self_costs(f).items():
+                costs[fn] = costs.get(fn, 0) + ir_fn
         prof = os.path.join(a.work, "profile-ours.txt")
         with open(prof, "w") as f:
-            subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=99"] + files,
-                           stdout=f, stderr=subprocess.STDOUT)
+            f.write("user-space instructions per answered query, by function (self cost), %d queries\n" % done)
+            for fn, ir_fn in sorted(costs.items(), key=lambda x: -x[1])[:40]:
+                f.write("%8.0f  %5.1f%%  %s\n" % (ir_fn / done, 100.0 * ir_fn / max(1, ir), fn))
         rec["profile"] = os.path.relpath(prof, a.work)
     rec["phase"], rec["round"] = "callgrind", 0
     with open(out, "a") as f:
         f.write(json.dumps(rec) + "\n")
     log("callgrind %-4s completed=%s/%s Ir=%d Ir/query=%s" % (name, done, a.cg_queries, ir, rec["ir_per_q"]))
+
+
+def self_costs(path):
+    """Instructions per function, not counting callees, from one callgrind dump.
+
+    Cost lines after a `calls=` line are a callee's inclusive cost and are skipped;
+    names are compressed as `(id) name` on first use, `(id)` afterwards."""
+    names, cost, cur, skip = {}, {}, None, False
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"c?fn=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+            if m and m.group(2) is not None:
+                names[m.group(1)] = m.group(2)
+            if line.startswith("fn="):
+                cur, skip = (m.group(1) if m else line[3:].strip()), False
+            elif line.startswith("calls="):
+                skip = True
+            elif line[:1].isdigit() or line[:1] in "+-*":
+                if skip:
+                    skip = False
+                    continue
+                fields = line.split()
+                if len(fields) > 1 and cur is not None:
+                    cost[cur] = cost.get(cur, 0) + int(fields[1])
+    return {names.get(k, k): v for k, v in cost.items()}
 
 
 def summary_ir(path):

@@ -3,7 +3,7 @@
 # and a do-nothing responder, on loopback, one command.
 #
 #   benches/harness/run.sh [--tasks N] [--rounds R] [--duration S] [--quick]
-#                          [--servers ours,nsd,knot,resp] [--phases one,two,callgrind,churn]
+#                          [--servers ours,nsd,knot,resp] [--phases one,two,perf,callgrind,churn]
 #                          [--churn-tasks N,N] [--binary PATH] [--work DIR] [--wait-idle S]
 #
 # Defaults: 10,000 tasks, 3 rounds of 8 s runs, all phases, churn at 10,000 and 100,000
@@ -20,7 +20,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin" PYTHONDONTWRITEBYTECODE=1
 
 TASKS=10000 ROUNDS=3 DURATION=8 CG_QUERIES=5000 WAIT_IDLE=15 CHURN=10000,100000
-SERVERS=ours,nsd,knot,resp PHASES=one,two,callgrind,churn BINARY= WORK=
+SERVERS=ours,nsd,knot,resp PHASES=one,two,perf,callgrind,churn BINARY= WORK=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tasks) TASKS=$2; shift ;;

@@ -40,8 +40,11 @@ def dns_query(port, name, qtype=1, timeout=0.5):
 
 
 def port_busy(port):
+    """Whether something listens on 127.0.0.1:port (UDP or TCP; TIME_WAIT does not count)."""
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
         with socket.socket(socket.AF_INET, kind) as s:
+            if kind == socket.SOCK_STREAM:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
