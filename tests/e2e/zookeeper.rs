@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use mesos_dns_tests::dns::{run_client, squash, test_config, DnsFixture};
 use mesos_dns_tests::fake_master::{FakeMaster, Fault};
 use mesos_dns_tests::zookeeper::ZkServer;
 use mesos_records::master::{DetectorSpec, ZkUrl};
@@ -144,6 +145,38 @@ fn zk_gone_after_first_load_keeps_the_last_records() {
         "the ZooKeeper session to return",
         || p.status().zk_connected.load(Ordering::Relaxed),
     );
+    p.stop();
+}
+
+#[test]
+fn zk_and_master_gone_names_still_answer_over_dns() {
+    // The whole chain: ZooKeeper -> poller -> DNS table -> dig.
+    let mut zk = ZkServer::start().unwrap();
+    let a = FakeMaster::start(b"").unwrap();
+    a.set_state(&state_json(a.addr()));
+    let _ra = zk.register_master("/mesos", "master-a", a.addr()).unwrap();
+    let dns = std::sync::Arc::new(DnsFixture::start_empty(test_config()));
+    let serial = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let (d, n) = (std::sync::Arc::clone(&dns), std::sync::Arc::clone(&serial));
+    let url = format!("zk://{}/mesos", zk.host_port());
+    let p = mesos_records::poller::spawn(
+        poller_config(zk_source(&url), Duration::from_millis(200)),
+        move |set| d.publish(set, n.fetch_add(1, Ordering::Relaxed) + 1),
+    )
+    .unwrap();
+    wait_until(Duration::from_secs(15), "the first load", || {
+        serial.load(Ordering::Relaxed) > 0
+    });
+    let ask = |name: &str| squash(&run_client("dig", dns.addr(), &["+short", name, "A"]));
+    assert_eq!(ask("web.marathon.mesos."), "127.0.0.1");
+    assert_eq!(ask("leader.mesos."), "127.0.0.1");
+    zk.stop();
+    a.set_fault(Fault::Down);
+    wait_until(Duration::from_secs(10), "failed loads", || {
+        p.status().consecutive_failures.load(Ordering::Relaxed) >= 2
+    });
+    assert_eq!(ask("web.marathon.mesos."), "127.0.0.1");
+    assert_eq!(ask("leader.mesos."), "127.0.0.1");
     p.stop();
 }
 
