@@ -260,3 +260,39 @@ fn config_path_expands_home_and_becomes_absolute() {
         stderr(&out)
     );
 }
+
+/// `DnsOn: false` starts only HTTP, `HttpOn: false` only DNS.
+#[test]
+fn dns_on_and_http_on_choose_the_servers() {
+    let dir = TempDir::new("onoff");
+    let state = demo_state_in(&dir);
+    let config = dir.write(
+        "config.json",
+        &demo_config(&state, serde_json::json!({"DnsOn": false})),
+    );
+    let mut server = Server::start(&["-config", &config]);
+    server.wait_stdout("HTTP API on http://");
+    server.wait_stdout("first state load");
+    assert!(
+        !server.seen_out.iter().any(|l| l.contains("DNS on ")),
+        "{:?}",
+        server.seen_out
+    );
+    server.signal("TERM");
+    assert_eq!(server.wait_exit().0.code(), Some(0));
+
+    let config = dir.write(
+        "config2.json",
+        &demo_config(&state, serde_json::json!({"HttpOn": false})),
+    );
+    let mut server = Server::start(&["-config", &config]);
+    server.wait_stdout("DNS on ");
+    server.wait_stdout("first state load");
+    assert!(
+        !server.seen_out.iter().any(|l| l.contains("HTTP API")),
+        "{:?}",
+        server.seen_out
+    );
+    server.signal("TERM");
+    assert_eq!(server.wait_exit().0.code(), Some(0));
+}
