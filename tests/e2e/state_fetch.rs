@@ -155,6 +155,19 @@ fn redirecting_master_is_followed_to_the_leader() {
 }
 
 #[test]
+fn scheme_relative_redirect_like_mesos_sends_is_followed() {
+    // A non-leading Mesos master answers 307 with `Location:
+    // //<leader host>:<port>/master/state` (no scheme).
+    let leader = FakeMaster::start(b"").unwrap();
+    leader.set_state(&state_json(leader.addr()));
+    let other = FakeMaster::start(b"").unwrap();
+    other.set_fault(Fault::Redirect(format!("//{}/master/state", leader.addr())));
+    let loaded = client(quick()).load(&[other.host_port()]).unwrap();
+    assert_eq!(loaded.state.leader, format!("master@{}", leader.addr()));
+    assert!(leader.state_hits() >= 1);
+}
+
+#[test]
 fn a_down_first_master_falls_through_to_the_next() {
     let down = FakeMaster::start(b"").unwrap();
     down.set_fault(Fault::Down);
