@@ -260,6 +260,9 @@ impl StateClient {
         let agent = ureq::Agent::config_builder()
             .tls_config(tls.build())
             .http_status_as_error(false)
+            // Masters are reached directly: an `http_proxy` meant for the
+            // outside world must not capture them.
+            .proxy(None)
             .user_agent("Mesos-DNS")
             .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
             .max_redirects(10)
