@@ -1,4 +1,5 @@
 //! End-to-end tests: one binary, one module per concern.
+mod events;
 mod poller;
 mod state_fetch;
 mod zookeeper;

@@ -2,5 +2,6 @@
 //! Mesos master and ZooKeeper on loopback.
 
 pub mod fake_master;
+pub mod fake_operator;
 pub mod zookeeper;
 pub mod dns;
