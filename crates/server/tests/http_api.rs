@@ -230,6 +230,12 @@ fn enumerate_and_axfr_need_enumeration_on() {
 #[test]
 fn empty_state_enumerates_null_frameworks() {
     let s = start();
+    // Rendered (and cached) for the first table...
+    let first = get(&s.url("/v1/axfr")).body;
+    assert!(first.contains(&format!("\"Serial\": {SERIAL},")));
+    assert_eq!(get(&s.url("/v1/axfr")).body, first);
+    assert!(get(&s.url("/v1/enumerate")).body.contains("\"marathon\""));
+    // ...and rendered again for the next one.
     let cfg = DnsConfig::default();
     s.table.publish(Table::compile(
         Arc::new(RecordSet::default()),

@@ -127,7 +127,7 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
             });
-            route::handle(&shared.ctx, &shared.stats, &req)
+            route::handle(shared, &req)
         };
         shared.stats.count(endpoint, response.status);
         close |= shared.is_stopping();

@@ -246,6 +246,8 @@ pub struct Shared {
     open: Mutex<HashMap<u64, TcpStream>>,
     /// Held while a response is computed (not while reading or writing).
     render: Mutex<()>,
+    /// Rendered `/v1/enumerate` and `/v1/axfr` bodies of the current table.
+    bodies: route::BodyCache,
 }
 
 impl Shared {
@@ -339,6 +341,7 @@ pub fn start(
         stopping: AtomicBool::new(false),
         open: Mutex::new(HashMap::new()),
         render: Mutex::new(()),
+        bodies: route::BodyCache::default(),
     });
     let acceptor_shared = Arc::clone(&shared);
     let acceptor = thread::Builder::new()

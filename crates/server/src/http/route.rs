@@ -18,6 +18,7 @@
 //! they accept GET and HEAD and ignore `Accept`.
 
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mesos_records::RecordSet;
@@ -26,7 +27,8 @@ use super::json::GoJson;
 use super::metrics;
 use super::request::{Method, Request};
 use super::response::Response;
-use super::{ApiContext, HttpStats};
+use super::{ApiContext, Shared};
+use crate::table::Table;
 
 /// mesos-dns's `/v1/version` `Service` field.
 const SERVICE: &str = "Mesos-DNS";
@@ -140,11 +142,8 @@ pub fn find(path: &str, enumeration_on: bool) -> (Endpoint, Option<&str>) {
 }
 
 /// Answers one parsed request.
-pub fn handle(
-    ctx: &ApiContext,
-    stats: &HttpStats,
-    req: &Request,
-) -> (Endpoint, Response) {
+pub fn handle(shared: &Shared, req: &Request) -> (Endpoint, Response) {
+    let ctx = &shared.ctx;
     let (endpoint, param) = find(&req.path, ctx.settings.enumeration_on);
     if endpoint == Endpoint::Other {
         return (endpoint, Response::error(404));
@@ -181,18 +180,63 @@ pub fn handle(
         Endpoint::Hosts => Response::json(hosts(table.records(), param)),
         Endpoint::HostPorts => Response::text(501, PORTS_BODY),
         Endpoint::Services => Response::json(services(table.records(), param)),
-        Endpoint::Enumerate => Response::json(enumerate(table.records())),
-        Endpoint::Axfr => Response::json(axfr(ctx, table.records(), table.serial())),
+        Endpoint::Enumerate => Response {
+            body: shared
+                .bodies
+                .get_or_render(0, &table, || enumerate(table.records())),
+            ..Response::json(String::new())
+        },
+        Endpoint::Axfr => Response {
+            body: shared
+                .bodies
+                .get_or_render(1, &table, || axfr(ctx, table.records(), table.serial())),
+            ..Response::json(String::new())
+        },
         Endpoint::Metrics => Response {
             status: 200,
             content_type: super::response::PROMETHEUS,
-            body: metrics::render(ctx, stats, &table).into_bytes(),
+            body: metrics::render(ctx, &shared.stats, &table).into_bytes(),
         },
         Endpoint::Health => Response::text(200, "OK\n"),
         Endpoint::Ready => ready(ctx, table.is_loaded()),
         Endpoint::Other => Response::error(404),
     };
     (endpoint, response)
+}
+
+/// The last `/v1/enumerate` (slot 0) and `/v1/axfr` (slot 1) bodies,
+/// reused while the table is the same generation: a client pulling a large
+/// axfr in a loop costs a copy, not a render.
+#[derive(Debug, Default)]
+pub struct BodyCache {
+    slots: Mutex<[Option<CachedBody>; 2]>,
+}
+
+/// A rendered body and the table generation it was rendered from.
+type CachedBody = (Weak<Table>, Vec<u8>);
+
+impl BodyCache {
+    fn get_or_render(
+        &self,
+        slot: usize,
+        table: &Arc<Table>,
+        render: impl FnOnce() -> String,
+    ) -> Vec<u8> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(entry) = slots.get_mut(slot) else {
+            return render().into_bytes();
+        };
+        // The Weak keeps the old allocation's address from being reused, so
+        // pointer equality means the same generation.
+        if let Some((seen, body)) = entry {
+            if std::ptr::eq(seen.as_ptr(), Arc::as_ptr(table)) {
+                return body.clone();
+            }
+        }
+        let body = render().into_bytes();
+        *entry = Some((Arc::downgrade(table), body.clone()));
+        body
+    }
 }
 
 /// go-restful's `matchesContentType` for a route that consumes JSON: any
