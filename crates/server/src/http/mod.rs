@@ -34,8 +34,10 @@
 //! size limits ([`connection`]). Response bodies are computed one at a
 //! time (a lock held only while computing, never while reading or
 //! writing; `/health` and `/ready` skip it), so HTTP uses at most one core
-//! however many clients pull `/v1/axfr`. The DNS workers share nothing with
-//! these threads but the [`SharedTable`] they read.
+//! however many clients pull `/v1/axfr`, and the `/v1/enumerate` and
+//! `/v1/axfr` bodies are kept until the table changes, so pulling them
+//! again costs a copy. The DNS workers share nothing with these threads
+//! but the [`SharedTable`] they read.
 //!
 //! # Differences from mesos-dns
 //!
