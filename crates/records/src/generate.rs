@@ -189,9 +189,11 @@ impl Gen<'_> {
             for ip in ips {
                 self.store.ip(&name, ip, None);
             }
+            let srv = format!("_framework._tcp.{name}");
             if let Some(port) = port {
-                self.store
-                    .srv(&format!("_framework._tcp.{name}"), &name, port, None);
+                if self.store.name_ok(&srv, "framework", &fw.name) {
+                    self.store.srv(&srv, &name, port, None);
+                }
             }
         }
     }
@@ -204,7 +206,9 @@ impl Gen<'_> {
         let name = format!("slave{}", self.tail);
         let srv = format!("_slave._tcp{}", self.tail);
         let mut out = HashMap::with_capacity(state.slaves.len());
-        if !self.store.name_ok(&name, "slave", "") {
+        if !self.store.name_ok(&name, "slave", "")
+            || !self.store.name_ok(&srv, "slave", "")
+        {
             return out;
         }
         for slave in &state.slaves {

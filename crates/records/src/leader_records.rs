@@ -65,8 +65,11 @@ pub(crate) fn master_records(
     }
     match parse_port(port) {
         Some(port) => {
-            store.srv(&format!("_leader._tcp{tail}"), &leader_name, port, None);
-            store.srv(&format!("_leader._udp{tail}"), &leader_name, port, None);
+            for srv in [format!("_leader._tcp{tail}"), format!("_leader._udp{tail}")] {
+                if store.name_ok(&srv, "leader", leader) {
+                    store.srv(&srv, &leader_name, port, None);
+                }
+            }
         }
         None => store.skip(
             SkipReason::BadLeader,
@@ -109,6 +112,9 @@ pub(crate) fn master_records(
             continue;
         }
         let name = format!("master{idx}{tail}");
+        if !store.name_ok(&name, "master", master) {
+            continue;
+        }
         for &ip in &ips {
             store.ip(&name, ip, None);
         }
@@ -120,6 +126,9 @@ pub(crate) fn master_records(
             log::warn!("leader {leader:?} is not in the master list");
         }
         let name = format!("master{idx}{tail}");
+        if !store.name_ok(&name, "leader", leader) {
+            return;
+        }
         for &ip in &leader_ips {
             store.ip(&name, ip, None);
         }
