@@ -283,6 +283,14 @@ fn leader_moving_between_masters_is_followed() {
         b.state_hits() >= before + 2
     });
     assert_eq!(leader_port(&out.last().unwrap()), Some(b.addr().port()));
+    // a answers errors now: b served last, so b is asked first and a not
+    // at all (mesos-dns would ask a first on every tick).
+    a.set_fault(Fault::Status(503));
+    let (a_hits, b_hits) = (a.state_hits(), b.state_hits());
+    wait_until(Duration::from_secs(10), "more loads from b", || {
+        b.state_hits() >= b_hits + 3
+    });
+    assert_eq!(a.state_hits(), a_hits);
     p.stop();
 }
 

@@ -342,6 +342,9 @@ struct Loop {
     started: Instant,
     last_problem: Option<String>,
     last_skips: Option<String>,
+    /// The master that served the last state (static masters are asked
+    /// from it on, so a dead first master costs nothing).
+    last_served: Option<String>,
     file_stamp: Option<(SystemTime, u64)>,
 }
 
@@ -354,6 +357,7 @@ impl Loop {
             started: Instant::now(),
             last_problem: None,
             last_skips: None,
+            last_served: None,
             file_stamp: None,
         }
     }
@@ -470,9 +474,10 @@ impl Loop {
             }
             Source::Masters(_) | Source::Zk { .. } | Source::Events(_) => {
                 let masters = self.masters();
-                let loaded = self.client.load(&masters)?;
+                let loaded = self.client.load(&self.fetch_order(&masters))?;
                 // The master that served the state is the leader now.
                 self.shared.set_leader(&loaded.master);
+                self.last_served = Some(loaded.master.clone());
                 (loaded.state, masters, loaded.bytes)
             }
         };
@@ -498,6 +503,22 @@ impl Loop {
             self.last_skips = summary;
         }
         Ok((generated.records, fetch, gen, bytes))
+    }
+
+    /// The order to ask masters in. With static masters, the one that last
+    /// served comes first (mesos-dns always starts with the first entry, so
+    /// a dead first master costs a connect, or a whole state timeout, on
+    /// every tick). ZooKeeper's list is already leader first. Generation
+    /// still gets the list in its configured order (`masterN` numbering).
+    fn fetch_order(&self, masters: &[String]) -> Vec<String> {
+        match (&self.cfg.source, &self.last_served) {
+            (Source::Masters(_), Some(last)) => {
+                let mut order = vec![last.clone()];
+                order.extend(masters.iter().filter(|m| *m != last).cloned());
+                order
+            }
+            _ => masters.to_vec(),
+        }
     }
 
     /// The master list to try: the detector's, else the static fallback.
