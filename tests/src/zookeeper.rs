@@ -22,6 +22,8 @@ use mesos_records::zookeeper::{CreateMode, Session};
 pub const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
 /// How long a start may take before the harness gives up.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest a ZooKeeper started by the harness may live, in seconds.
+const MAX_LIFETIME_SECS: &str = "900";
 const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 const IO_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -80,6 +82,14 @@ impl ZkServer {
     /// Kills the server (as a crash would); the data dir stays.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
+            // `timeout` passes the TERM on to the JVM and exits with it.
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -93,7 +103,10 @@ impl ZkServer {
     pub fn restart(&mut self) -> io::Result<()> {
         self.stop();
         let log = std::fs::File::create(self.dir.join("zookeeper.log"))?;
-        let child = Command::new("java")
+        // Under `timeout`, so a test process killed before its drops ran
+        // cannot leave a JVM behind for longer than the bound.
+        let child = Command::new("timeout")
+            .args(["-s", "KILL", MAX_LIFETIME_SECS, "java"])
             .arg("-cp")
             .arg(ZOOKEEPER_JAR)
             .arg("-Xmx128m")
