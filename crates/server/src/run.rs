@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mesos_records::fetch::HttpConfig;
 use mesos_records::master::DetectorSpec;
 use mesos_records::poller::{self, PollerConfig, Source};
+use mesos_records::stream::EventSource;
 use mesos_records::{GenConfig, RecordSet};
 
 use crate::config::{self, render::render, Config, ConfigError};
@@ -127,6 +128,14 @@ pub fn poller_config(c: &Config) -> Result<PollerConfig, ConfigError> {
         }
     } else {
         Source::Masters(masters)
+    };
+    // `StateSource: "events"` follows the operator API event stream of the
+    // same masters (a StateFile stays a file).
+    let source = match source {
+        Source::Masters(_) | Source::Zk { .. } if f.state_source == "events" => {
+            Source::Events(Box::new(EventSource::new(source)))
+        }
+        other => other,
     };
     Ok(PollerConfig {
         source,
@@ -404,5 +413,24 @@ mod tests {
         assert!(
             matches!(poller_config(&c).unwrap().source, Source::StateFile(p) if p == Path::new("/srv/state.json"))
         );
+    }
+
+    #[test]
+    fn state_source_events_wraps_the_master_source() {
+        let c = config(r#"{"masters":["10.0.0.1:5050"],"StateSource":"events"}"#);
+        let Source::Events(ev) = poller_config(&c).unwrap().source else {
+            panic!("not an event source")
+        };
+        assert!(matches!(ev.masters, Source::Masters(ref m) if m.len() == 1));
+        let c = config(r#"{"zk":"zk://10.0.0.1:2181/mesos","StateSource":"events"}"#);
+        let Source::Events(ev) = poller_config(&c).unwrap().source else {
+            panic!("not an event source")
+        };
+        assert!(matches!(ev.masters, Source::Zk { .. }));
+        let c = config(r#"{"StateFile":"/srv/state.json","StateSource":"events"}"#);
+        assert!(matches!(
+            poller_config(&c).unwrap().source,
+            Source::StateFile(_)
+        ));
     }
 }

@@ -19,7 +19,7 @@ use super::{ConfigError, ConfigFile, Credentials};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 45] = [
+pub const KEYS: [&str; 46] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -65,6 +65,7 @@ pub const KEYS: [&str; 45] = [
     "TCPMaxConnectionsPerClient",
     "TCPIdleSeconds",
     "StateMaxBytes",
+    "StateSource",
 ];
 
 /// A value of the wrong JSON type for its field.
@@ -211,6 +212,7 @@ fn apply(
         }
         "TCPIdleSeconds" => set_int(&mut f.tcp_idle_seconds, v, "int").map_err(plain),
         "StateMaxBytes" => set_int(&mut f.state_max_bytes, v, "int").map_err(plain),
+        "StateSource" => set_string(&mut f.state_source, v).map_err(plain),
         _ => Ok(()),
     }
 }
@@ -421,7 +423,7 @@ mod tests {
             "IAMConfigFile": "i", "MesosAuthentication": "basic",
             "StateFile": "s.json", "DnsWorkers": 3, "EDNSMaxPayload": 4096,
             "TCPMaxConnections": 5, "TCPMaxConnectionsPerClient": 6,
-            "TCPIdleSeconds": 7, "StateMaxBytes": 8
+            "TCPIdleSeconds": 7, "StateMaxBytes": 8, "StateSource": "events"
         }"#);
         let zones =
             BTreeMap::from([("z".to_string(), Some(vec!["1.1.1.1".to_string()]))]);
@@ -474,6 +476,7 @@ mod tests {
             tcp_max_connections_per_client: 6,
             tcp_idle_seconds: 7,
             state_max_bytes: 8,
+            state_source: "events".into(),
         };
         assert_eq!(f, expected);
     }
@@ -617,7 +620,8 @@ mod proptests {
             | "KeyFile"
             | "IAMConfigFile"
             | "MesosAuthentication"
-            | "StateFile" => json!(text),
+            | "StateFile"
+            | "StateSource" => json!(text),
             _ => json!(seed as i64),
         }
     }

@@ -13,7 +13,8 @@
 //!
 //! Our extension keys (defaults keep mesos-dns behaviour): `StateFile`,
 //! `DnsWorkers`, `EDNSMaxPayload`, `TCPMaxConnections`,
-//! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`.
+//! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`,
+//! `StateSource`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -80,6 +81,8 @@ pub const DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT: i64 =
 /// is closed (RFC 7766 section 6.2.3).
 pub const DEFAULT_TCP_IDLE_SECONDS: i64 =
     crate::dns_config::DEFAULT_TCP_IDLE.as_secs() as i64;
+/// `StateSource` (extension): how the Mesos state is followed.
+pub const DEFAULT_STATE_SOURCE: &str = "poll";
 /// `StateMaxBytes` (extension): octets, the largest state body accepted.
 pub const DEFAULT_STATE_MAX_BYTES: i64 = mesos_records::fetch::DEFAULT_MAX_BODY as i64;
 
@@ -189,6 +192,10 @@ pub struct ConfigFile {
     pub tcp_idle_seconds: i64,
     /// `StateMaxBytes` (extension), > 0.
     pub state_max_bytes: i64,
+    /// `StateSource` (extension): `poll` (the default: fetch
+    /// `/master/state` every `RefreshSeconds`) or `events` (follow the v1
+    /// operator API event stream, Mesos 1.0 or later).
+    pub state_source: String,
 }
 
 impl Default for ConfigFile {
@@ -240,6 +247,7 @@ impl Default for ConfigFile {
             tcp_max_connections_per_client: DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT,
             tcp_idle_seconds: DEFAULT_TCP_IDLE_SECONDS,
             state_max_bytes: DEFAULT_STATE_MAX_BYTES,
+            state_source: DEFAULT_STATE_SOURCE.to_string(),
         }
     }
 }

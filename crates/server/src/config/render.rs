@@ -90,6 +90,7 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
     );
     put("TCPIdleSeconds", json!(f.tcp_idle_seconds));
     put("StateMaxBytes", json!(f.state_max_bytes));
+    put("StateSource", json!(f.state_source));
     Value::Object(m)
 }
 

@@ -455,6 +455,22 @@ fn step11_ports_listeners_and_extensions() {
             &format!("{key} must be positive, not 0"),
         );
     }
+    assert_error(
+        &with(r#""StateSource":"push""#),
+        "StateSource",
+        r#"StateSource must be "poll" or "events", not "push""#,
+    );
+    assert_eq!(
+        load(&format!("{{{MIN}}}")).unwrap().file.state_source,
+        "poll"
+    );
+    assert_eq!(
+        load(&with(r#""StateSource":"events""#))
+            .unwrap()
+            .file
+            .state_source,
+        "events"
+    );
     let c = load(&with(r#""Listener":"127.0.0.1","Port":8053,"HTTPListener":"::1","HttpPort":0,"DnsWorkers":3"#)).unwrap();
     assert_eq!(c.dns_addr, "127.0.0.1:8053".parse().unwrap());
     assert_eq!(c.http_addr, "[::1]:0".parse().unwrap());

@@ -477,5 +477,14 @@ fn validate_extensions(f: &ConfigFile) -> Checked<()> {
             return Err(invalid(key, format!("{key} must be positive, not {n}")));
         }
     }
+    if !matches!(f.state_source.as_str(), "poll" | "events") {
+        return Err(invalid(
+            "StateSource",
+            format!(
+                "StateSource must be \"poll\" or \"events\", not {:?}",
+                f.state_source
+            ),
+        ));
+    }
     Ok(())
 }
