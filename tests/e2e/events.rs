@@ -382,7 +382,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[test]
 fn change_to_dns_latency_under_query_load() {
-    const CHANGES: usize = 1000;
+    // 1,000 by default; EVENTS_LATENCY_CHANGES overrides it for quick runs.
+    let changes: usize = std::env::var("EVENTS_LATENCY_CHANGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1000);
     let m = FakeOperator::start(small_cluster(), Duration::from_millis(500)).unwrap();
     let dns_cfg = test_config();
     let table = Arc::new(SharedTable::new(Table::empty(&dns_cfg)));
@@ -430,9 +435,9 @@ fn change_to_dns_latency_under_query_load() {
         })
         .collect();
 
-    let mut lat = Vec::with_capacity(CHANGES);
+    let mut lat = Vec::with_capacity(changes);
     let started = Instant::now();
-    for i in 0..CHANGES {
+    for i in 0..changes {
         let id = format!("lat.{i}");
         let name = format!("lat{i}");
         let mut t = task(&id, &name, "F1", "S1", None);
@@ -472,16 +477,16 @@ fn change_to_dns_latency_under_query_load() {
     );
     let hist = poller.status().events.latency.snapshot();
     eprintln!(
-        "event-to-DNS latency over {CHANGES} TASK_RUNNING updates ({} tasks at the end, {} load queries, {total:?}): \
+        "event-to-DNS latency over {changes} TASK_RUNNING updates ({} tasks at the end, {} load queries, {total:?}): \
          p50 {p50:?}, p99 {p99:?}, max {max:?}; in-process event-to-publish histogram {hist:?}",
-        CHANGES + 1,
+        changes + 1,
         load_queries.load(Ordering::Relaxed),
     );
     assert!(
         load_queries.load(Ordering::Relaxed) > 0,
         "the query load ran"
     );
-    assert_eq!(lat.len(), CHANGES);
+    assert_eq!(lat.len(), changes);
     poller.stop();
     server.stop();
 }

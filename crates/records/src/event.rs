@@ -72,6 +72,14 @@ pub struct TaskEntry {
     pub agent_id: String,
     /// The `/master/state` task object.
     pub json: Map<String, Value>,
+    /// `json` serialized, kept current so a publish only concatenates.
+    text: String,
+}
+
+impl TaskEntry {
+    fn refresh_text(&mut self) {
+        self.text = serde_json::to_string(&self.json).unwrap_or_default();
+    }
 }
 
 /// An agent already in `/master/state` form.
@@ -316,12 +324,15 @@ fn read_task(task: &Value) -> Result<TaskEntry, EventError> {
     json.insert("resources".to_owned(), Value::Object(resources));
     let statuses: Vec<Value> = list(task, &["statuses"]).iter().map(status_v0).collect();
     json.insert("statuses".to_owned(), Value::Array(statuses));
-    Ok(TaskEntry {
+    let mut entry = TaskEntry {
         framework_id,
         id,
         agent_id,
         json,
-    })
+        text: String::new(),
+    };
+    entry.refresh_text();
+    Ok(entry)
 }
 
 /// A v1 `TaskStatus` to a `/master/state` status: `labels.labels[]`
@@ -497,6 +508,7 @@ impl Cluster {
                 task.json.insert("statuses".to_owned(), json!([status]));
             }
         }
+        task.refresh_text();
         true
     }
 
@@ -530,27 +542,48 @@ impl Cluster {
     /// A `/master/state` body for [`State::parse`](crate::State::parse):
     /// `leader`, `slaves`, and `frameworks` with their tasks.
     pub fn state_json(&self, leader: &str) -> Vec<u8> {
-        let slaves: Vec<&Value> = self.agents.iter().map(|a| &a.json).collect();
-        let frameworks: Vec<Value> = self
-            .frameworks
-            .iter()
-            .map(|f| {
-                let mut fw = f.json.clone();
-                if let Some(pid) = self.pids.get(&f.id) {
-                    fw.insert("pid".to_owned(), pid.clone());
+        // Concatenated from pre-serialized parts: a publish costs one copy
+        // of the state text, not a rebuild of a JSON tree.
+        let mut out = String::with_capacity(
+            64 + self
+                .tasks
+                .values()
+                .flatten()
+                .map(|t| t.text.len() + 1)
+                .sum::<usize>(),
+        );
+        out.push_str("{\"leader\":");
+        out.push_str(&Value::from(leader).to_string());
+        out.push_str(",\"slaves\":[");
+        for (i, a) in self.agents.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&a.json.to_string());
+        }
+        out.push_str("],\"frameworks\":[");
+        for (i, f) in self.frameworks.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let mut head = f.json.clone();
+            if let Some(pid) = self.pids.get(&f.id) {
+                head.insert("pid".to_owned(), pid.clone());
+            }
+            // `{"id":...}` is never empty: reopen it for the tasks.
+            let head = Value::Object(head).to_string();
+            out.push_str(head.strip_suffix('}').unwrap_or(&head));
+            out.push_str(",\"tasks\":[");
+            for (j, t) in self.tasks.get(&f.id).into_iter().flatten().enumerate() {
+                if j > 0 {
+                    out.push(',');
                 }
-                let tasks: Vec<&Map<String, Value>> = self
-                    .tasks
-                    .get(&f.id)
-                    .map(|ts| ts.iter().map(|t| &t.json).collect())
-                    .unwrap_or_default();
-                fw.insert("tasks".to_owned(), json!(tasks));
-                Value::Object(fw)
-            })
-            .collect();
-        let body =
-            json!({ "leader": leader, "slaves": slaves, "frameworks": frameworks });
-        serde_json::to_vec(&body).unwrap_or_default()
+                out.push_str(&t.text);
+            }
+            out.push_str("]}");
+        }
+        out.push_str("]}");
+        out.into_bytes()
     }
 }
 
