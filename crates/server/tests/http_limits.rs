@@ -293,3 +293,37 @@ fn rfc9110_10_1_1_expect_continue() {
     ]);
     assert_eq!(reply.status, 200);
 }
+
+/// RFC 9112 section 9.6: a refusal sent while the client is still sending
+/// its body must reach the client (no reset that destroys it).
+#[test]
+fn refusal_reaches_a_client_still_sending() {
+    let limits = HttpLimits {
+        max_body_bytes: 100,
+        ..HttpLimits::default()
+    };
+    let s = start_with(true, true, limits);
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut w = c.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        let head =
+            b"GET /v1/version HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n";
+        let _ = w.write_all(head);
+        let chunk = [b'x'; 1000];
+        for _ in 0..200 {
+            if w.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    // Read only after the client sent everything. (Over loopback Linux
+    // still delivers a response that arrived before a reset, so this checks
+    // the refusal arrives, not the server's linger itself.)
+    writer.join().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut out = Vec::new();
+    let read = c.read_to_end(&mut out);
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("HTTP/1.1 413 "), "{read:?} {out}");
+}

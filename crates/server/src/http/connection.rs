@@ -16,7 +16,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::request::{self, Body, HeadError, Method};
 use super::response::Response;
@@ -155,9 +155,24 @@ fn fail(stream: &mut TcpStream, shared: &Shared, status: u16) {
     let mut out = Vec::with_capacity(256);
     Response::error(status).write_to(&mut out, false, true, false);
     let deadline = Instant::now() + shared.limits.write_timeout;
-    let _ = write_all(stream, &out, deadline);
+    if write_all(stream, &out, deadline).is_err() {
+        return;
+    }
     let _ = stream.shutdown(std::net::Shutdown::Write);
+    // Closing with unread input makes the kernel send a reset, which can
+    // destroy the response before the client reads it (RFC 9112 section
+    // 9.6): read and drop what the client is still sending, briefly.
+    let deadline = Instant::now() + LINGER;
+    let mut dropped = Vec::new();
+    while dropped.len() < LINGER_BYTES
+        && read_some(stream, &mut dropped, deadline).is_ok()
+    {}
 }
+
+/// How long [`fail`] keeps reading after its response.
+const LINGER: Duration = Duration::from_millis(500);
+/// How much [`fail`] reads at most after its response.
+const LINGER_BYTES: usize = 256 * 1024;
 
 /// Reads what is available (at most 4 KiB) into `buf`, waiting until
 /// `deadline` at most.
