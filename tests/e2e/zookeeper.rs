@@ -74,6 +74,46 @@ fn zk_leader_change_is_followed_within_2s() {
     p.stop();
 }
 
+/// A protobuf `MasterInfo` as Mesos before 0.24 wrote it: id (1), ip (2,
+/// the IPv4 address as a little-endian uint32) and port (3).
+fn protobuf_master_info(id: &str, addr: std::net::SocketAddr) -> Vec<u8> {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    let std::net::IpAddr::V4(ip) = addr.ip() else {
+        panic!("IPv4 only")
+    };
+    let mut pb = vec![0x0a, id.len() as u8];
+    pb.extend_from_slice(id.as_bytes());
+    pb.push(0x10);
+    varint(&mut pb, u64::from(u32::from_le_bytes(ip.octets())));
+    pb.push(0x18);
+    varint(&mut pb, u64::from(addr.port()));
+    pb
+}
+
+#[test]
+fn zk_protobuf_only_masters_are_found() {
+    let zk = ZkServer::start().unwrap();
+    let a = FakeMaster::start(b"").unwrap();
+    a.set_state(&state_json(a.addr()));
+    let _ra = zk
+        .register_raw("/mesos", "info_", &protobuf_master_info("a", a.addr()))
+        .unwrap();
+    let out = Published::default();
+    let url = format!("zk://{}/mesos", zk.host_port());
+    let p = out.spawn(poller_config(zk_source(&url), Duration::from_secs(60)));
+    out.wait_for(Duration::from_secs(15), |s| {
+        leader_port(s) == Some(a.addr().port())
+    });
+    assert_eq!(p.status().leader(), a.host_port());
+    p.stop();
+}
+
 #[test]
 fn zk_members_down_at_start_do_no_harm() {
     let zk = ZkServer::start().unwrap();
