@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use mesos_records::poller::PollerStatus;
+use mesos_records::stream::{EventStatus, LATENCY_BOUNDS_SECONDS};
 
 use super::route::Endpoint;
 use super::{ApiContext, HttpStats, STATUS_CODES};
@@ -319,6 +320,56 @@ fn poller_families(e: &mut Exposition, p: &PollerStatus) {
         "Always 1; the leader label is the current Mesos leader (empty: unknown).",
     );
     e.sample("mesosdns_leader_info", &[("leader", &leader)], 1);
+    event_families(e, &p.events);
+}
+
+/// The event-stream source (`StateSource: "events"`); zero when polling.
+fn event_families(e: &mut Exposition, ev: &EventStatus) {
+    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    single(
+        e,
+        "mesosdns_events_subscribed",
+        Kind::Gauge,
+        "1 while subscribed to the Mesos operator API event stream.",
+        u64::from(ev.subscribed.load(Ordering::Relaxed)),
+    );
+    for (name, help, value) in [
+        (
+            "mesosdns_events_subscriptions_total",
+            "SUBSCRIBED events received (full resyncs).",
+            &ev.subscriptions,
+        ),
+        (
+            "mesosdns_events_received_total",
+            "Operator API events received, heartbeats included.",
+            &ev.events,
+        ),
+        (
+            "mesosdns_events_stream_failures_total",
+            "Event streams that ended in an error (closed, stalled, corrupt).",
+            &ev.stream_failures,
+        ),
+        (
+            "mesosdns_events_reconciles_total",
+            "Full /master/state reconciles done by the event source.",
+            &ev.reconciles,
+        ),
+        (
+            "mesosdns_events_reconcile_differences_total",
+            "Reconciles whose records differed from the event-built ones.",
+            &ev.reconcile_differences,
+        ),
+    ] {
+        single(e, name, Kind::Counter, help, get(value));
+    }
+    let name = "mesosdns_events_publish_latency_seconds";
+    e.family(
+        name,
+        Kind::Histogram,
+        "From a change event's arrival to its records being published.",
+    );
+    let (counts, sum) = ev.latency.snapshot();
+    e.histogram(name, &[], &LATENCY_BOUNDS_SECONDS, &counts, Some(sum));
 }
 
 fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
