@@ -83,8 +83,9 @@ impl ZkServer {
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             // `timeout` passes the TERM on to the JVM and exits with it.
-            let _ = Command::new("kill")
-                .args(["-TERM", &c.id().to_string()])
+            // The shell's builtin `kill`: no procps needed.
+            let _ = Command::new("sh")
+                .args(["-c", &format!("kill -TERM {}", c.id())])
                 .status();
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline && matches!(c.try_wait(), Ok(None)) {
