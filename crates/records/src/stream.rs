@@ -26,7 +26,7 @@
 //!   logged, the polled records are published and the stream resubscribes.
 
 use std::io::{BufReader, Read};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -36,11 +36,17 @@ use ureq::tls::{RootCerts, TlsConfig};
 use crate::event::{Cluster, Event};
 use crate::fetch::{basic_header, Auth, StateClient};
 use crate::generate::generate;
-use crate::master::{pid_address, split_host_port};
+use crate::master::split_host_port;
 use crate::poller::{PollerConfig, Shared, Source};
 use crate::record::RecordSet;
 use crate::recordio::RecordReader;
 use crate::state::State;
+
+mod reconcile;
+mod status;
+
+use reconcile::Reconciled;
+pub use status::{EventStatus, LatencyHistogram, LATENCY_BOUNDS_SECONDS};
 
 /// Mesos' heartbeat interval (`DEFAULT_HEARTBEAT_INTERVAL`), assumed until
 /// `SUBSCRIBED` says otherwise.
@@ -61,11 +67,6 @@ const CONFIRM_AFTER: Duration = Duration::from_secs(2);
 const MAX_REDIRECTS: usize = 4;
 /// Decoded events buffered between the reader and the subscriber.
 const CHANNEL: usize = 4096;
-
-/// Upper bounds of the event-to-publish latency buckets, in seconds.
-pub const LATENCY_BOUNDS_SECONDS: [f64; 12] = [
-    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-];
 
 /// The event source: where masters come from, and tuning.
 #[derive(Clone, Debug)]
@@ -98,63 +99,6 @@ impl Source {
             other => other,
         }
     }
-}
-
-/// Event-to-publish latencies: from a change event's arrival to the end
-/// of the publish callback (the table swap), per event.
-#[derive(Debug, Default)]
-pub struct LatencyHistogram {
-    counts: [AtomicU64; LATENCY_BOUNDS_SECONDS.len() + 1],
-    sum_micros: AtomicU64,
-}
-
-impl LatencyHistogram {
-    /// Records one latency.
-    pub fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        let i = LATENCY_BOUNDS_SECONDS
-            .iter()
-            .position(|b| secs <= *b)
-            .unwrap_or(LATENCY_BOUNDS_SECONDS.len());
-        if let Some(c) = self.counts.get(i) {
-            c.fetch_add(1, Ordering::Relaxed);
-        }
-        self.sum_micros.fetch_add(
-            u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
-    }
-
-    /// Per-bucket counts (not cumulative; the last one is above every
-    /// bound) and the sum in seconds.
-    pub fn snapshot(&self) -> (Vec<u64>, f64) {
-        let counts = self
-            .counts
-            .iter()
-            .map(|c| c.load(Ordering::Relaxed))
-            .collect();
-        (counts, self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6)
-    }
-}
-
-/// Counters of the event source, for metrics. All zero when polling.
-#[derive(Debug, Default)]
-pub struct EventStatus {
-    /// True while a stream is subscribed.
-    pub subscribed: AtomicBool,
-    /// `SUBSCRIBED` events received (full resyncs).
-    pub subscriptions: AtomicU64,
-    /// Events received, heartbeats included.
-    pub events: AtomicU64,
-    /// Sessions that ended in an error (closed, stalled, corrupt stream).
-    pub stream_failures: AtomicU64,
-    /// Reconciles against `/master/state` done.
-    pub reconciles: AtomicU64,
-    /// Reconciles that found records differing from the event-built ones
-    /// (after a second look).
-    pub reconcile_differences: AtomicU64,
-    /// Event-to-publish latency.
-    pub latency: LatencyHistogram,
 }
 
 /// How a session ended without an error.
@@ -551,106 +495,6 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
         (self.publish)(records);
         status.publishes.fetch_add(1, Ordering::Relaxed);
     }
-
-    /// Fetches `/master/state` from the subscribed master and compares.
-    fn reconcile(&mut self, master: &str, suspect: bool) -> Reconciled {
-        let t0 = Instant::now();
-        let url = self.client.url(master);
-        let body = match self.client.get(&url) {
-            Ok(b) => b,
-            Err(e) => {
-                log::warn!("event stream: reconcile: {e}");
-                return Reconciled::Failed;
-            }
-        };
-        let (state, raw) = match (State::parse(&body), serde_json::from_slice(&body)) {
-            (Ok(s), Ok(raw)) => (s, raw),
-            (Err(e), _) => {
-                log::warn!("event stream: reconcile: {url}: {e}");
-                return Reconciled::Failed;
-            }
-            (_, Err(e)) => {
-                log::warn!("event stream: reconcile: {url}: {e}");
-                return Reconciled::Failed;
-            }
-        };
-        let status = Arc::clone(&self.shared.status);
-        status
-            .fetch_micros
-            .store(micros(t0.elapsed()), Ordering::Relaxed);
-        status.events.reconciles.fetch_add(1, Ordering::Relaxed);
-        match pid_address(&state.leader) {
-            Some(leader) if same_endpoint(leader, master) => {}
-            Some(leader) => {
-                return Reconciled::Resubscribe(format!(
-                    "{master} reports {leader} as the leader"
-                ))
-            }
-            None => return Reconciled::Failed,
-        }
-        let mut learned = self.cluster.learn_pids(&raw);
-        let pid = Some((master.to_owned(), state.leader.clone()));
-        if self.leader_pid != pid {
-            self.leader_pid = pid;
-            learned = true;
-        }
-        let masters = self.masters();
-        let polled = generate(&state, &self.cfg.gen, &masters).records;
-        let Some((ours, _)) = self.event_records(master) else {
-            return Reconciled::Failed;
-        };
-        if ours.a == polled.a && ours.aaaa == polled.aaaa && ours.srv == polled.srv {
-            return if learned {
-                Reconciled::Learned
-            } else {
-                Reconciled::Same
-            };
-        }
-        if !suspect {
-            log::debug!("event stream: reconcile differs; checking again shortly");
-            return Reconciled::Suspect;
-        }
-        status
-            .events
-            .reconcile_differences
-            .fetch_add(1, Ordering::Relaxed);
-        log::warn!(
-            "event stream: /master/state differs from the events: {}; publishing the polled records and resubscribing",
-            describe_difference(&ours, &polled)
-        );
-        status.records.store(polled.len() as u64, Ordering::Relaxed);
-        status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
-        (self.publish)(polled);
-        status.publishes.fetch_add(1, Ordering::Relaxed);
-        Reconciled::Resubscribe("reconcile found a difference".to_owned())
-    }
-}
-
-enum Reconciled {
-    Same,
-    Learned,
-    Suspect,
-    Failed,
-    Resubscribe(String),
-}
-
-/// A short account of which names differ (at most five of each side).
-fn describe_difference(ours: &RecordSet, polled: &RecordSet) -> String {
-    let names = |r: &RecordSet| -> std::collections::BTreeSet<String> {
-        let mut s = std::collections::BTreeSet::new();
-        s.extend(r.a.iter().map(|(k, v)| format!("{k} A {v:?}")));
-        s.extend(r.aaaa.iter().map(|(k, v)| format!("{k} AAAA {v:?}")));
-        s.extend(r.srv.iter().map(|(k, v)| format!("{k} SRV {v:?}")));
-        s
-    };
-    let (a, b) = (names(ours), names(polled));
-    let only_events: Vec<&String> = a.difference(&b).take(5).collect();
-    let only_state: Vec<&String> = b.difference(&a).take(5).collect();
-    format!(
-        "{} record set(s) only from events {only_events:?}, {} only in the state {only_state:?}",
-        a.difference(&b).count(),
-        b.difference(&a).count()
-    )
 }
 
 /// The `host:port` of a redirect `Location`: `//host:port/api/v1` or
@@ -662,27 +506,6 @@ fn location_address(location: &str) -> Option<String> {
         .or_else(|| location.strip_prefix("//"))?;
     let addr = rest.split('/').next()?;
     split_host_port(addr).map(|_| addr.to_owned())
-}
-
-/// True when two `host:port` strings are the same text or the same IP and
-/// port.
-fn same_endpoint(a: &str, b: &str) -> bool {
-    if a.eq_ignore_ascii_case(b) {
-        return true;
-    }
-    match (split_host_port(a), split_host_port(b)) {
-        (Some((ha, pa)), Some((hb, pb))) => {
-            pa == pb
-                && match (
-                    ha.parse::<std::net::IpAddr>(),
-                    hb.parse::<std::net::IpAddr>(),
-                ) {
-                    (Ok(x), Ok(y)) => x == y,
-                    _ => false,
-                }
-        }
-        _ => false,
-    }
 }
 
 /// Starts the thread that reads and decodes one stream. It ends on the
@@ -748,27 +571,5 @@ mod tests {
         );
         assert_eq!(location_address("/api/v1"), None);
         assert_eq!(location_address("//nohost/api/v1"), None);
-    }
-
-    #[test]
-    fn same_endpoint_compares_ips_by_value() {
-        assert!(same_endpoint("127.0.0.1:5050", "127.0.0.1:5050"));
-        assert!(same_endpoint("[::1]:5050", "[0::1]:5050"));
-        assert!(!same_endpoint("127.0.0.1:5050", "127.0.0.1:5051"));
-        assert!(!same_endpoint("a:1", "b:1"));
-    }
-
-    #[test]
-    fn latency_histogram_buckets_by_upper_bound() {
-        let h = LatencyHistogram::default();
-        h.observe(Duration::from_micros(400));
-        h.observe(Duration::from_millis(1));
-        h.observe(Duration::from_secs(10));
-        let (counts, sum) = h.snapshot();
-        assert_eq!(counts.len(), LATENCY_BOUNDS_SECONDS.len() + 1);
-        assert_eq!(counts[0], 1);
-        assert_eq!(counts[1], 1);
-        assert_eq!(counts[LATENCY_BOUNDS_SECONDS.len()], 1);
-        assert!((sum - 10.0014).abs() < 1e-9, "{sum}");
     }
 }
