@@ -3,9 +3,10 @@
 //!
 //! - `parse_query_edns`: a typical resolver query (SRV, EDNS, DO, cookie);
 //! - `lookup_key`: parse plus the lowercase lookup key of the name;
-//! - `write_a_answer` and `write_srv10_answer`: a full response (header,
-//!   echoed question, records with compressed owners, OPT). hickory is
-//!   measured encoding the equivalent message and decoding our bytes.
+//! - `write_a_answer` and `write_srv10_answer`: parse the query, then write
+//!   the full response (header, echoed question, records with owners
+//!   compressed to the question, OPT), as a server does per packet. hickory
+//!   is measured encoding the equivalent message and decoding our bytes.
 //!
 //! Run: `cargo bench -p mesos-dns-benches --bench wire`.
 
