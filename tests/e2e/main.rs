@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per concern.
 mod events;
 mod poller;
+mod readme;
 mod state_fetch;
 mod zookeeper;
 mod dns_forward;
