@@ -23,6 +23,7 @@ import glob
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -318,6 +319,8 @@ def main():
     ap.add_argument("--wait-idle", type=float, default=15,
                     help="seconds to wait for an idle box before each run (0: don't)")
     a = ap.parse_args()
+    # on SIGTERM, unwind through the finally blocks that stop the servers
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     names = [n for n in a.servers.split(",") if n]
     probe = probe_name(a.work)
     out = os.path.join(a.work, "results.jsonl")

@@ -88,7 +88,7 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
         blast, load = None, {}
         try:
             idle = [swap(s, state_path, text, fw, slave, k, log) for k in range(1, 3)]
-            blast = subprocess.Popen(["taskset", "-c", "0", os.path.join(a.work, "blast"), "-p", str(s.port),
+            blast = subprocess.Popen(servers.boost() + ["taskset", "-c", "0", os.path.join(a.work, "blast"), "-p", str(s.port),
                                       "-d", qf, "-l", "600", "-Q", str(rate)],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             times = []

@@ -12,6 +12,8 @@ import re
 import subprocess
 import time
 
+import servers
+
 HZ = os.sysconf("SC_CLK_TCK")
 
 
@@ -96,6 +98,7 @@ def run(server, tool, queries, duration, load_cpus, extra=(), blast=None, wait=2
     cmd += list(extra)
     if load_cpus:
         cmd = ["taskset", "-c", load_cpus] + cmd
+    cmd = servers.boost() + cmd
     idle = wait_idle(wait) if wait > 0 else None
     pids = server.pids()
     s0, (b0, t0, st0), w0 = proc_ticks(pids), box_ticks(), time.time()

@@ -14,6 +14,8 @@
 # (unless --binary or --servers without "ours"), generates the synthetic cluster, the
 # equivalent zone and the query mix, runs bench.py and prints WORKDIR/summary.md.
 # Work files go to WORKDIR (default: <cargo target dir>/bench-harness).
+# Servers and load generators run at nice -20 when allowed (set BENCH_NO_BOOST=1 not to),
+# so other jobs on a shared machine disturb the figures less.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -76,7 +78,8 @@ python3 "$HERE/synth.py" queries "$WORK/cluster/records.json" "$WORK/queries.txt
 {
 	echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r);" \
 		"$(nsd -v 2>&1 | head -1), $(knotd -V 2>&1 | head -1), $(dnsperf -h 2>&1 | grep -i '^version' | head -1 | sed 's/Version/dnsperf/');" \
-		"$TASKS tasks, $ROUNDS rounds of $DURATION s"
+		"$TASKS tasks, $ROUNDS rounds of $DURATION s;" \
+		"server and load at niceness $( [ -z "${BENCH_NO_BOOST:-}" ] && nice -n -20 nice 2> /dev/null || echo 0)"
 } > "$WORK/machine.txt"
 
 # 4. measure, then report

@@ -52,6 +52,27 @@ def port_busy(port):
     return False
 
 
+def boost():
+    """A `nice -n -20` prefix when allowed (root or CAP_SYS_NICE), else nothing.
+
+    On a machine shared with other jobs, the server and the load generator then
+    get nearly whole cores (CFS weight 88761 against 1024 for each ordinary task)
+    without starving anyone the way a real-time priority would."""
+    global _boost
+    if _boost is None:
+        ok = subprocess.run(["nice", "-n", "-20", "true"], capture_output=True).returncode == 0
+        ok = ok and os.environ.get("BENCH_NO_BOOST") is None
+        if ok:
+            # nice(1) only warns when it cannot lower the niceness; check that it took
+            out = subprocess.run(["nice", "-n", "-20", "nice"], capture_output=True, text=True).stdout
+            ok = out.strip() == "-20"
+        _boost = ["nice", "-n", "-20"] if ok else []
+    return _boost
+
+
+_boost = None
+
+
 def descendants(pid):
     """pid and every process below it (NSD forks its serving children)."""
     parent = {}
@@ -115,7 +136,7 @@ class Server:
             self.start_master()
         argv = list(wrap) + self.command(workers)
         if cpus:
-            argv = ["taskset", "-c", cpus] + argv
+            argv = boost() + ["taskset", "-c", cpus] + argv
         self.log = os.path.join(self.dir, "server.log")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
