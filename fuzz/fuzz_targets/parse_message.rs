@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
         check(&q.qname, &mut text);
     }
     let counts = [m.header.ancount, m.header.nscount, m.header.arcount];
-    for (section, count) in [m.answers(), m.authority(), m.additional()].into_iter().zip(counts) {
+    for (section, count) in [m.answers(), m.authority(), m.additional()]
+        .into_iter()
+        .zip(counts)
+    {
         let mut n = 0usize;
         for rec in section {
             n += 1;

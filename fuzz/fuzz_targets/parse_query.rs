@@ -18,7 +18,13 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(q.qname.to_lowercase(&mut key).len(), q.qname.wire_len());
     assert_eq!(q.question.len(), q.qname.wire_len() + 4);
     assert!(q.udp_limit() >= 512);
-    for rcode in [Rcode::FORMERR, Rcode::SERVFAIL, Rcode::NOTIMP, Rcode::REFUSED, Rcode::BADVERS] {
+    for rcode in [
+        Rcode::FORMERR,
+        Rcode::SERVFAIL,
+        Rcode::NOTIMP,
+        Rcode::REFUSED,
+        Rcode::BADVERS,
+    ] {
         let n = match write_error(&q, rcode, &mut out) {
             Ok(n) => n,
             Err(e) => {
