@@ -122,10 +122,8 @@ pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated
     g.listener_record();
     master_records(&mut g.store, &g.tail, masters, &state.leader, &cfg.resolver);
     task_records(&mut g.store, state, cfg, g.spec, &g.tail, &slave_ips);
-    let out = Generated {
-        records: g.store.rs,
-        skips: g.store.skips,
-    };
+    let (records, skips) = g.store.finish();
+    let out = Generated { records, skips };
     if let Some(s) = out.skip_summary() {
         log::debug!("records: {s}");
     }

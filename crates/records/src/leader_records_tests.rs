@@ -3,11 +3,16 @@ use crate::record::RecordSet;
 
 /// Runs the master walk for domain `foo.com` and returns the records as
 /// sorted `name type value` lines.
-fn run(masters: &[&str], leader: &str, resolver: &Resolver) -> (Vec<String>, Store) {
+fn run(
+    masters: &[&str],
+    leader: &str,
+    resolver: &Resolver,
+) -> (Vec<String>, Vec<crate::skip::Skip>) {
     let mut store = Store::default();
     let masters: Vec<String> = masters.iter().map(|m| (*m).to_owned()).collect();
     master_records(&mut store, ".foo.com.", &masters, leader, resolver);
-    (lines(&store.rs), store)
+    let (rs, skips) = store.finish();
+    (lines(&rs), skips)
 }
 
 fn lines(rs: &RecordSet) -> Vec<String> {
@@ -128,9 +133,9 @@ fn spec_4_6_master_record_cases() {
 #[test]
 fn empty_first_slot_means_leader_unknown() {
     let r = Resolver::fixed(&[]);
-    let (got, store) = run(&["", "0.0.0.6:7"], "5@0.0.0.6:7", &r);
+    let (got, skips) = run(&["", "0.0.0.6:7"], "5@0.0.0.6:7", &r);
     assert!(got.contains(&"master0.foo.com. A 0.0.0.6".to_owned()));
-    assert!(store.skips.is_empty(), "{:?}", store.skips);
+    assert!(skips.is_empty(), "{skips:?}");
 }
 
 // Spec 0 / 4.9: mesos-dns panics on host names here; we resolve them.
@@ -139,7 +144,7 @@ fn host_names_are_resolved_not_fatal() {
     let six: &[IpAddr] = &["0.0.0.6".parse().unwrap()];
     let nine: &[IpAddr] = &["0.0.0.9".parse().unwrap(), "2001:db8::9".parse().unwrap()];
     let r = Resolver::fixed(&[("m1", six), ("m2", nine)]);
-    let (got, store) = run(&["m2:5050", "lost:5050", "m1:5050"], "master@m1:5050", &r);
+    let (got, skips) = run(&["m2:5050", "lost:5050", "m1:5050"], "master@m1:5050", &r);
     assert_eq!(
         got,
         want(&[
@@ -154,18 +159,18 @@ fn host_names_are_resolved_not_fatal() {
             "master1.foo.com. A 0.0.0.6",
         ])
     );
-    assert_eq!(store.skips.len(), 1);
-    assert_eq!(store.skips[0].reason, SkipReason::Unresolved);
+    assert_eq!(skips.len(), 1);
+    assert_eq!(skips[0].reason, SkipReason::Unresolved);
 
-    let (got, store) = run(&["0.0.0.8:9"], "master@lost:5050", &r);
+    let (got, skips) = run(&["0.0.0.8:9"], "master@lost:5050", &r);
     assert!(got.is_empty());
-    assert_eq!(store.skips[0].reason, SkipReason::Unresolved);
+    assert_eq!(skips[0].reason, SkipReason::Unresolved);
 }
 
 #[test]
 fn leader_with_bad_port_keeps_addresses() {
     let r = Resolver::fixed(&[]);
-    let (got, store) = run(&[], "m@1.2.3.4:", &r);
+    let (got, skips) = run(&[], "m@1.2.3.4:", &r);
     assert_eq!(
         got,
         want(&[
@@ -174,5 +179,5 @@ fn leader_with_bad_port_keeps_addresses() {
             "master0.foo.com. A 1.2.3.4",
         ])
     );
-    assert_eq!(store.skips[0].reason, SkipReason::BadLeader);
+    assert_eq!(skips[0].reason, SkipReason::BadLeader);
 }

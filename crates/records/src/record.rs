@@ -89,11 +89,23 @@ impl RecordSet {
 
     /// Inserts an SRV record; returns true if it was not there before.
     pub fn insert_srv(&mut self, name: &str, target: &str, port: u16) -> bool {
+        // Look up by borrowed key first: most duplicates then cost no
+        // allocation.
+        if let Some(set) = self.srv.get_mut(name) {
+            if set.contains(&(target, port) as &dyn SrvKey) {
+                return false;
+            }
+            return set.insert(Srv {
+                target: target.to_owned(),
+                port,
+            });
+        }
         let srv = Srv {
             target: target.to_owned(),
             port,
         };
-        insert(&mut self.srv, name, srv)
+        self.srv.insert(name.to_owned(), BTreeSet::from([srv]));
+        true
     }
 
     /// True if `name` owns any A, AAAA or SRV record.
@@ -176,5 +188,70 @@ impl RecordSet {
     /// guarantees it.
     pub fn all_names_valid(&self) -> bool {
         self.names().all(crate::store::is_valid_name)
+    }
+}
+
+/// A borrowed view of an SRV value, so a set of [`Srv`] can be searched
+/// with `(&str, u16)` without allocating (same order as `Srv`'s derive).
+pub(crate) trait SrvKey {
+    fn key(&self) -> (&str, u16);
+}
+
+impl SrvKey for Srv {
+    fn key(&self) -> (&str, u16) {
+        (&self.target, self.port)
+    }
+}
+
+impl SrvKey for (&str, u16) {
+    fn key(&self) -> (&str, u16) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn SrvKey + 'a> for Srv {
+    fn borrow(&self) -> &(dyn SrvKey + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn SrvKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn SrvKey + '_ {}
+
+impl PartialOrd for dyn SrvKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn SrvKey + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srv_set_dedups_without_changing_order() {
+        let mut rs = RecordSet::default();
+        assert!(rs.insert_srv("_a._tcp.m.", "b.m.", 80));
+        assert!(rs.insert_srv("_a._tcp.m.", "a.m.", 443));
+        assert!(rs.insert_srv("_a._tcp.m.", "a.m.", 80));
+        assert!(!rs.insert_srv("_a._tcp.m.", "b.m.", 80));
+        assert!(!rs.insert_srv("_a._tcp.m.", "a.m.", 443));
+        let got: Vec<(&str, u16)> = rs.srv["_a._tcp.m."]
+            .iter()
+            .map(|s| (s.target.as_str(), s.port))
+            .collect();
+        assert_eq!(got, [("a.m.", 80), ("a.m.", 443), ("b.m.", 80)]);
+        assert_eq!(rs.len(), 3);
     }
 }

@@ -1,9 +1,10 @@
 //! The record store being built (spec 4.1): inserts that deduplicate, credit
 //! new task records to the enumeration (spec 4.11), and keep invalid names out.
 
-use std::net::IpAddr;
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::record::{EnumRecord, RecordSet};
+use crate::record::{EnumRecord, Enumeration, RecordSet, Srv, SrvKey};
 use crate::skip::{Skip, SkipReason};
 
 /// Longest name in presentation form with the trailing dot: 255 octets on
@@ -31,13 +32,42 @@ pub fn is_valid_name(name: &str) -> bool {
 pub(crate) type Credit<'a> = Option<&'a mut Vec<EnumRecord>>;
 
 /// A record set under construction plus what was skipped.
+///
+/// Names are kept in hash maps while building: a `BTreeMap<String, _>` of a
+/// few hundred thousand names costs a pointer chase per key comparison on
+/// every insert. [`Store::finish`] sorts once into the [`RecordSet`].
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    pub(crate) rs: RecordSet,
+    a: HashMap<String, BTreeSet<Ipv4Addr>>,
+    aaaa: HashMap<String, BTreeSet<Ipv6Addr>>,
+    srv: HashMap<String, BTreeSet<Srv>>,
+    pub(crate) enumeration: Enumeration,
     pub(crate) skips: Vec<Skip>,
 }
 
+/// Inserts `v` under `name`, allocating the key only for a new name.
+fn insert<V: Ord>(map: &mut HashMap<String, BTreeSet<V>>, name: &str, v: V) -> bool {
+    match map.get_mut(name) {
+        Some(set) => set.insert(v),
+        None => {
+            map.insert(name.to_owned(), BTreeSet::from([v]));
+            true
+        }
+    }
+}
+
 impl Store {
+    /// The finished, sorted record set.
+    pub(crate) fn finish(self) -> (RecordSet, Vec<Skip>) {
+        let rs = RecordSet {
+            a: self.a.into_iter().collect(),
+            aaaa: self.aaaa.into_iter().collect(),
+            srv: self.srv.into_iter().collect(),
+            enumeration: self.enumeration,
+        };
+        (rs, self.skips)
+    }
+
     /// Records a skip (logged at debug level).
     pub(crate) fn skip(&mut self, reason: SkipReason, detail: String) {
         log::debug!("records: skipping {reason}: {detail}");
@@ -60,19 +90,18 @@ impl Store {
     /// A record, as Go's `To4` makes it in mesos-dns. Returns true if new.
     pub(crate) fn ip(&mut self, name: &str, ip: IpAddr, credit: Credit<'_>) -> bool {
         let (added, rtype) = match ip {
-            IpAddr::V4(v4) => (self.rs.insert_a(name, v4), "A"),
+            IpAddr::V4(v4) => (insert(&mut self.a, name, v4), "A"),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => (self.rs.insert_a(name, v4), "A"),
-                None => (self.rs.insert_aaaa(name, v6), "AAAA"),
+                Some(v4) => (insert(&mut self.a, name, v4), "A"),
+                None => (insert(&mut self.aaaa, name, v6), "AAAA"),
             },
         };
         if added {
-            let host = display_ip(ip);
-            log::trace!("[{rtype}]\t{name}: {host}");
+            log::trace!("[{rtype}]\t{name}: {}", display_ip(ip));
             if let Some(list) = credit {
                 list.push(EnumRecord {
                     name: name.to_owned(),
-                    host,
+                    host: display_ip(ip),
                     rtype,
                 });
             }
@@ -88,7 +117,22 @@ impl Store {
         port: u16,
         credit: Credit<'_>,
     ) -> bool {
-        let added = self.rs.insert_srv(name, target, port);
+        let added = match self.srv.get_mut(name) {
+            // Borrowed lookup first: a duplicate costs no allocation.
+            Some(set) if set.contains(&(target, port) as &dyn SrvKey) => false,
+            Some(set) => set.insert(Srv {
+                target: target.to_owned(),
+                port,
+            }),
+            None => {
+                let srv = Srv {
+                    target: target.to_owned(),
+                    port,
+                };
+                self.srv.insert(name.to_owned(), BTreeSet::from([srv]));
+                true
+            }
+        };
         if added {
             log::trace!("[SRV]\t{name}: {target}:{port}");
             if let Some(list) = credit {
@@ -155,8 +199,9 @@ mod tests {
             Some(&mut list)
         ));
         assert!(!s.ip("x.mesos.", "1.2.3.4".parse().unwrap(), Some(&mut list)));
-        assert_eq!(s.rs.a["x.mesos."].len(), 1);
-        assert!(s.rs.aaaa.is_empty());
+        let (rs, _) = s.finish();
+        assert_eq!(rs.a["x.mesos."].len(), 1);
+        assert!(rs.aaaa.is_empty());
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].host, "1.2.3.4");
         assert_eq!(list[0].rtype, "A");

@@ -80,7 +80,12 @@ pub(crate) fn task_records(
                 Some(di) => {
                     // LEGACY pass with the raw name, kept by mesos-dns.
                     ctx.pass(store, &di.name, credit.as_deref_mut());
-                    ctx.pass(store, &spec.label(&di.name), credit.as_deref_mut());
+                    let label = spec.label(&di.name);
+                    // When the name is already a label, the second pass
+                    // would only insert duplicates: skip it.
+                    if label != di.name {
+                        ctx.pass(store, &label, credit);
+                    }
                 }
                 None => ctx.pass(store, &spec.label(&task.name), credit),
             }
@@ -93,7 +98,7 @@ pub(crate) fn task_records(
             }
         }
         if cfg.enumeration {
-            store.rs.enumeration.frameworks.push(efw);
+            store.enumeration.frameworks.push(efw);
         }
     }
 }
@@ -108,16 +113,12 @@ impl Ctx<'_> {
     ) {
         let t = self.tail;
         let id = self.task.id.as_str();
-        let arec = format!("{name}.{}", self.fname);
-        let canonical = format!(
-            "{}.{}",
-            canonical_stem(name, &self.hash, &self.tail_id),
-            self.fname
-        );
-        let arec_t = format!("{arec}{t}");
-        let canon_t = format!("{canonical}{t}");
-        let arec_s = format!("{arec}.slave{t}");
-        let canon_s = format!("{canonical}.slave{t}");
+        let f = self.fname;
+        let stem = canonical_stem(name, &self.hash, &self.tail_id);
+        let arec_t = format!("{name}.{f}{t}");
+        let canon_t = format!("{stem}.{f}{t}");
+        let arec_s = format!("{name}.{f}.slave{t}");
+        let canon_s = format!("{stem}.{f}.slave{t}");
         let ok_arec_t = store.name_ok(&arec_t, "task", id);
         let ok_canon_t = store.name_ok(&canon_t, "task", id);
         let ok_arec_s = store.name_ok(&arec_s, "task", id);
