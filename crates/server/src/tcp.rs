@@ -337,20 +337,23 @@ fn read_queries(
                 c.inbuf
                     .extend_from_slice(chunk.get(..n).unwrap_or_default());
                 c.last_active = Instant::now();
-                // Answer complete messages as they arrive.
-                while let Some(len) = frame(&c.inbuf) {
-                    let Some(msg) = c.inbuf.get(2..2 + len) else {
-                        break;
-                    };
-                    let msg = msg.to_vec();
-                    c.inbuf.drain(..2 + len);
+                // Answer complete messages as they arrive. The buffer is
+                // taken out while `handle` borrows the connection, so no
+                // message is copied.
+                let buf = std::mem::take(&mut c.inbuf);
+                let mut at = 0;
+                while let Some(len) = buf.get(at..).and_then(frame) {
+                    let msg = buf.get(at + 2..at + 2 + len).unwrap_or_default();
+                    at += 2 + len;
                     c.queries += 1;
-                    handle(&msg, c, token);
+                    handle(msg, c, token);
                     if c.queries >= max_queries {
                         c.draining = true;
                         break;
                     }
                 }
+                c.inbuf = buf;
+                c.inbuf.drain(..at);
                 if c.inbuf.len() > MAX_FRAME {
                     return (true, false);
                 }
