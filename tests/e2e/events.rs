@@ -13,6 +13,8 @@ use mesos_dns_tests::dns::{query, test_config, udp_exchange};
 use mesos_dns_tests::fake_operator::{
     Change, FakeAgent, FakeCluster, FakeFramework, FakeOperator, FakeStatus, FakeTask,
 };
+use mesos_dns_tests::zookeeper::ZkServer;
+use mesos_records::master::DetectorSpec;
 use mesos_records::poller::{self, Poller, Source};
 use mesos_records::stream::EventSource;
 use mesos_records::{generate, RecordSet, State};
@@ -73,7 +75,11 @@ struct Subscriber {
 
 impl Subscriber {
     fn start(masters: &[String], refresh: Duration) -> Subscriber {
-        let mut ev = EventSource::new(Source::Masters(masters.to_vec()));
+        Self::start_from(Source::Masters(masters.to_vec()), masters, refresh)
+    }
+
+    fn start_from(source: Source, masters: &[String], refresh: Duration) -> Subscriber {
+        let mut ev = EventSource::new(source);
         ev.heartbeat = HEARTBEAT * 2;
         let cfg = poller_config(Source::Events(Box::new(ev)), refresh);
         let last = Arc::new(Mutex::new(None));
@@ -94,7 +100,18 @@ impl Subscriber {
     /// Waits (bounded) until the published records equal what polling
     /// `state` gives.
     fn wait_same_as(&self, state: &[u8], within: Duration) -> RecordSet {
-        let polled = polled_records(state, &self.masters);
+        self.wait_same_as_with(state, &self.masters, within)
+    }
+
+    /// As [`Subscriber::wait_same_as`], with the master list the detector
+    /// reports now.
+    fn wait_same_as_with(
+        &self,
+        state: &[u8],
+        masters: &[String],
+        within: Duration,
+    ) -> RecordSet {
+        let polled = polled_records(state, masters);
         let deadline = Instant::now() + within;
         loop {
             let last = self.last.lock().unwrap().clone();
@@ -294,6 +311,44 @@ fn a_leader_change_resubscribes_to_the_new_leader() {
 }
 
 #[test]
+fn a_zookeeper_leader_change_resubscribes_to_the_new_leader() {
+    let zk = ZkServer::start().unwrap();
+    let cluster = Arc::new(Mutex::new(small_cluster()));
+    let a = FakeOperator::start_shared(Arc::clone(&cluster), HEARTBEAT).unwrap();
+    let b = FakeOperator::start_shared(Arc::clone(&cluster), HEARTBEAT).unwrap();
+    let ra = zk
+        .register_master("/mesos", "master-a", a_addr(&a))
+        .unwrap();
+    let _rb = zk
+        .register_master("/mesos", "master-b", a_addr(&b))
+        .unwrap();
+    let source = Source::Zk {
+        spec: DetectorSpec::parse(&format!("zk://{}/mesos", zk.host_port())).unwrap(),
+        fallback: Vec::new(),
+    };
+    let both = [a.host_port(), b.host_port()];
+    let sub = Subscriber::start_from(source, &both, Duration::from_secs(60));
+    sub.wait_same_as(&a.state_json(), Duration::from_secs(15));
+    assert_eq!(a.subscribes(), 1);
+    assert_eq!(b.subscribes(), 0);
+    // a resigns in ZooKeeper while its stream stays open: only the
+    // detector's report can move the subscriber to b.
+    ra.resign();
+    wait_until(Duration::from_secs(5), "a SUBSCRIBE to b", || {
+        b.subscribes() == 1
+    });
+    assert!(b.change(&Change::AddTask(task("z.1", "zeta", "F1", "S1", None))));
+    let rs =
+        sub.wait_same_as_with(&b.state_json(), &[b.host_port()], Duration::from_secs(5));
+    assert!(has_a(&rs, "zeta.marathon.mesos."));
+    assert_eq!(sub.status().leader(), b.host_port());
+}
+
+fn a_addr(m: &FakeOperator) -> SocketAddr {
+    m.host_port().parse().unwrap()
+}
+
+#[test]
 fn reconcile_learns_framework_pids_and_counts_no_difference() {
     let m = FakeOperator::start(small_cluster(), HEARTBEAT).unwrap();
     let sub = Subscriber::start(&[m.host_port()], Duration::from_millis(300));
@@ -430,6 +485,8 @@ fn change_to_dns_latency_under_query_load() {
                     if udp_exchange(addr, &query(id, name, qt, None)).is_some() {
                         n.fetch_add(1, Ordering::Relaxed);
                     }
+                    // A steady load, not a CPU hog on a shared test machine.
+                    std::thread::sleep(Duration::from_micros(200));
                 }
             })
         })
@@ -460,6 +517,7 @@ fn change_to_dns_latency_under_query_load() {
             if answers(addr, &fqdn, qid) {
                 break;
             }
+            std::thread::sleep(Duration::from_micros(200));
             assert!(Instant::now() < deadline, "{fqdn} never answered");
         }
         lat.push(t0.elapsed());
@@ -477,10 +535,11 @@ fn change_to_dns_latency_under_query_load() {
     );
     let hist = poller.status().events.latency.snapshot();
     eprintln!(
-        "event-to-DNS latency over {changes} TASK_RUNNING updates ({} tasks at the end, {} load queries, {total:?}): \
+        "event-to-DNS latency over {changes} TASK_RUNNING updates ({} tasks at the end, {} load queries = {:.0}/s, {total:?}): \
          p50 {p50:?}, p99 {p99:?}, max {max:?}; in-process event-to-publish histogram {hist:?}",
         changes + 1,
         load_queries.load(Ordering::Relaxed),
+        load_queries.load(Ordering::Relaxed) as f64 / total.as_secs_f64(),
     );
     assert!(
         load_queries.load(Ordering::Relaxed) > 0,

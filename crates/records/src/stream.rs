@@ -176,10 +176,12 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
     }
 
     fn run(&mut self) {
+        let started = Instant::now();
         let mut failures: u32 = 0;
         while !self.shared.stopping() {
             let masters = self.masters();
             if masters.iter().all(String::is_empty) {
+                self.check_detection_timeout(started);
                 self.shared.sleep(TICK);
                 continue;
             }
@@ -210,6 +212,26 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
                         .sleep((FIRST_BACKOFF * (1u32 << shift)).min(MAX_BACKOFF));
                 }
             }
+        }
+    }
+
+    /// As the poller: no leader from ZooKeeper within `ZkDetectionTimeout`
+    /// and nothing loaded yet sets `detection_timed_out` (the server exits).
+    fn check_detection_timeout(&self, started: Instant) {
+        let status = &self.shared.status;
+        let Some(limit) = self.cfg.zk_detection_timeout else {
+            return;
+        };
+        if matches!(self.ev.masters, Source::Zk { .. })
+            && !status.ready()
+            && status.leader().is_empty()
+            && started.elapsed() >= limit
+            && !status.detection_timed_out.swap(true, Ordering::Relaxed)
+        {
+            log::error!(
+                "no leading master detected within ZkDetectionTimeout ({}s)",
+                limit.as_secs()
+            );
         }
     }
 
@@ -319,7 +341,18 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
     ) -> Result<End, (String, bool)> {
         let fail = |e: String, subscribed: bool| Err((e, subscribed));
         // The first record must be SUBSCRIBED, within the state timeout.
-        let heartbeat = match rx.recv_timeout(self.cfg.http.timeout) {
+        let until = Instant::now() + self.cfg.http.timeout;
+        let first = loop {
+            match rx.recv_timeout(TICK) {
+                Err(RecvTimeoutError::Timeout)
+                    if Instant::now() < until && !self.shared.stopping() => {}
+                other => break other,
+            }
+        };
+        if self.shared.stopping() {
+            return Ok(End::Stop);
+        }
+        let heartbeat = match first {
             Ok(Msg::Event(
                 Event::Subscribed {
                     snapshot,
