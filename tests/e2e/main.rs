@@ -1,10 +1,10 @@
 //! End-to-end tests: one binary, one module per concern.
+mod dns_forward;
+mod dns_swap;
+mod dns_tcp;
+mod dns_udp;
 mod events;
 mod poller;
 mod readme;
 mod state_fetch;
 mod zookeeper;
-mod dns_forward;
-mod dns_swap;
-mod dns_tcp;
-mod dns_udp;

@@ -1,7 +1,7 @@
 //! Test harness for mesos-dns-rs end-to-end tests: spawns the server, a fake
 //! Mesos master and ZooKeeper on loopback.
 
+pub mod dns;
 pub mod fake_master;
 pub mod fake_operator;
 pub mod zookeeper;
-pub mod dns;

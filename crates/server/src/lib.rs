@@ -38,15 +38,15 @@ pub mod logger;
 pub mod run;
 
 // DNS serving: the answer table and the workers around it.
-pub mod table;
 pub mod answer;
 pub mod dns_config;
-pub mod socket;
-pub mod stats;
-mod template;
 mod forward;
 pub mod serve;
+pub mod socket;
+pub mod stats;
+pub mod table;
 mod tcp;
+mod template;
 mod worker;
 
 // The HTTP API and metrics.
