@@ -98,6 +98,25 @@ fn spec_5_4_upstream_rcode_and_tc_pass_through() {
 }
 
 #[test]
+fn rfc1035_4_2_1_oversized_upstream_reply_is_cut_for_a_udp_client() {
+    let big = StubUpstream::start(StubMode::Large);
+    let s = with_upstreams(&[&big]);
+    // No EDNS: 512 octets at most, so the reply shrinks to its question + TC.
+    let r = udp_exchange(s.addr(), &query(6, "big.example.", A, None)).unwrap();
+    assert!(r.len() <= 512);
+    let m = decode(&r);
+    assert!(m.metadata.truncation);
+    assert_eq!(m.metadata.id, 6);
+    assert_eq!(m.queries.len(), 1);
+    // With a large enough EDNS buffer, and over TCP, all 100 records pass.
+    let r =
+        udp_exchange(s.addr(), &query(7, "big.example.", A, Some((4096, 0)))).unwrap();
+    assert_eq!(decode(&r).answers.len(), 100);
+    let out = run_client("dig", s.addr(), &["+noedns", "big.example", "A"]);
+    assert!(out.contains("ANSWER: 100,"), "dig retried over TCP: {out}");
+}
+
+#[test]
 fn spec_5_4_external_off_refuses() {
     let up = StubUpstream::start(StubMode::Answer);
     let cfg = DnsConfig {

@@ -243,6 +243,8 @@ pub enum StubMode {
     Truncated,
     /// Answers NXDOMAIN.
     NxDomain,
+    /// Answers with 100 A records (about 1.6 KB).
+    Large,
 }
 
 /// A stub upstream resolver on 127.0.0.1, UDP and TCP on one port.
@@ -340,6 +342,14 @@ fn stub_reply(q: &[u8], mode: StubMode) -> Option<Vec<u8>> {
         }
         StubMode::Truncated => r[2] |= 0x02,
         StubMode::NxDomain => r[3] |= 3,
+        StubMode::Large => {
+            r[7] = 100;
+            for i in 0..100u8 {
+                r.extend_from_slice(&[
+                    0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 192, 0, 2, i,
+                ]);
+            }
+        }
         StubMode::Silent => {}
     }
     Some(r)

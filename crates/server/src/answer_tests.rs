@@ -545,3 +545,36 @@ mod props {
         }
     }
 }
+
+#[test]
+fn rfc2181_9_dropping_only_additional_records_does_not_set_tc() {
+    let mut rs = RecordSet::default();
+    for i in 0..8u8 {
+        let t = format!("target-number-{i}.marathon.mesos.");
+        rs.insert_srv("_s._tcp.marathon.mesos.", &t, 80);
+        rs.insert_a(&t, Ipv4Addr::new(10, 0, 0, i));
+    }
+    let t = Table::compile(Arc::new(rs), &cfg(), 1);
+    let r = ask(
+        &t,
+        &query("_s._tcp.marathon.mesos.", Q_SRV, None),
+        Transport::Udp,
+    )
+    .unwrap();
+    assert!(r.len() <= 512);
+    let m = Message::from_vec(&r).unwrap();
+    assert_eq!(m.answers.len(), 8, "every answer fits");
+    assert!(
+        m.additionals.len() < 8,
+        "some additional records were dropped"
+    );
+    assert!(!m.metadata.truncation);
+    // With room for everything, all eight addresses come along.
+    let r = ask(
+        &t,
+        &query("_s._tcp.marathon.mesos.", Q_SRV, Some((1232, 0))),
+        Transport::Udp,
+    )
+    .unwrap();
+    assert_eq!(Message::from_vec(&r).unwrap().additionals.len(), 8);
+}
