@@ -436,3 +436,25 @@ fn readme_demo_command_works_in_a_fresh_clone() {
 
     drop(demo);
 }
+
+#[test]
+fn demo_command_comes_from_a_fenced_code_block_only() {
+    let command = "cargo run --release -p mesos-dns -- -config deploy/demo/config.json";
+    let fenced =
+        format!("Run it:\n\n```sh\n{command}\n```\n\nand again:\n```\n{command}\n```\n");
+    assert_eq!(demo_command(&fenced), command);
+    // Prose and indented blocks do not count.
+    let prose = format!("Run `{command}` or\n\n    {command}\n");
+    let missing = std::panic::catch_unwind(|| demo_command(&prose));
+    assert!(
+        missing.is_err(),
+        "a command outside a fenced block was taken"
+    );
+}
+
+#[test]
+fn two_different_demo_commands_are_an_error() {
+    let readme = "```sh\ncargo run -p mesos-dns -- -config deploy/demo/config.json\n```\n\
+                  ```sh\ncargo run --release -p mesos-dns -- -config deploy/demo/config.json\n```\n";
+    assert!(std::panic::catch_unwind(|| demo_command(readme)).is_err());
+}
