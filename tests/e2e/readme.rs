@@ -458,3 +458,57 @@ fn two_different_demo_commands_are_an_error() {
                   ```sh\ncargo run --release -p mesos-dns -- -config deploy/demo/config.json\n```\n";
     assert!(std::panic::catch_unwind(|| demo_command(readme)).is_err());
 }
+
+/// The rows of the README's configuration tables: `(keys, default cell)`.
+/// A row may name several keys (`` `CertFile`, `KeyFile` ``).
+fn config_rows(readme: &str) -> Vec<(Vec<String>, String)> {
+    let section = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README.md has a ## Configuration section");
+    let mut rows = Vec::new();
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let keys = cells[0]
+            .trim_start_matches("| ")
+            .split(", ")
+            .map(|k| k.trim_matches('`').to_string())
+            .collect();
+        rows.push((
+            keys,
+            cells.get(1).unwrap_or(&"").trim_matches('`').to_string(),
+        ));
+    }
+    rows
+}
+
+#[test]
+fn readme_config_tables_list_every_key_with_the_code_default() {
+    let readme =
+        fs::read_to_string(workspace_root().join("README.md")).expect("README.md");
+    let defaults =
+        mesos_dns::config::render::render(&mesos_dns::config::ConfigFile::default(), 0);
+    let defaults = defaults
+        .as_object()
+        .expect("the config renders as an object");
+    let mut listed = Vec::new();
+    for (keys, default) in config_rows(&readme) {
+        for key in keys {
+            let code = defaults.get(&key).unwrap_or_else(|| {
+                panic!("README.md lists {key:?}, which is not a config key")
+            });
+            // Prose defaults ("set at startup") are not checked; JSON ones are.
+            if let Ok(readme_value) = serde_json::from_str::<Value>(&default) {
+                assert_eq!(&readme_value, code, "README.md's default of {key}");
+            }
+            listed.push(key);
+        }
+    }
+    for key in defaults.keys() {
+        assert!(
+            listed.contains(key),
+            "README.md does not list the key {key}"
+        );
+    }
+}
