@@ -193,10 +193,11 @@ impl WorkerStats {
         if let Some(c) = u.outcomes.get(outcome) {
             c.add(1);
         }
-        let ms = latency.as_millis() as u64;
+        // Compare in microseconds: 1.5 ms belongs in the 2 ms bucket, not 1 ms.
+        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         let slot = LATENCY_BUCKETS_MS
             .iter()
-            .position(|&b| ms <= b)
+            .position(|&b| us <= b.saturating_mul(1000))
             .unwrap_or(LATENCY_BUCKETS_MS.len());
         if let Some(c) = u.latency.get(slot) {
             c.add(1);
@@ -372,6 +373,17 @@ mod tests {
         assert_eq!(s.upstreams[0].latency[2], 1);
         assert_eq!(s.upstreams[0].latency[LATENCY_BUCKETS_MS.len()], 1);
         assert_eq!(s.table_swaps, 1);
+    }
+
+    #[test]
+    fn forward_latency_buckets_are_inclusive_upper_bounds() {
+        let stats = Stats::new(vec!["127.0.0.1:53".into()]);
+        let w = stats.worker();
+        w.forward_attempt(0, 0, Duration::from_micros(1000)); // le 1 ms
+        w.forward_attempt(0, 0, Duration::from_micros(1500)); // le 2 ms
+        w.forward_attempt(0, 0, Duration::from_micros(2001)); // le 5 ms
+        let s = stats.snapshot(RecordCounts::default());
+        assert_eq!(s.upstreams[0].latency[..3], [1, 1, 1]);
     }
 
     #[test]
