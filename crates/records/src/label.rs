@@ -4,7 +4,7 @@
 //! kept; `-`, `.`, `_` to `-`; everything else dropped, non-ASCII included),
 //! trims the left cut set from the front, then cuts at `maxlen` with the odd
 //! right-trim of mesos-dns's `trimCut`, which can leave a trailing `-`
-//! (see [`tests::rfc1123_trim_cut_keeps_trailing_dash`]).
+//! (see the test `rfc1123_trim_cut_keeps_trailing_dash`).
 //!
 //! | mode | maxlen | left cut | right cut |
 //! |---|---|---|---|

@@ -1,6 +1,90 @@
 //! Mesos master state to mesos-dns records, and the blocking state poller.
 //!
-//! (Essay in progress.)
+//! The record half of this crate is a drop-in for mesos-dns's `records`
+//! package (HEAD `e888ef4`): for the same `/master/state` body and config
+//! it produces the same names with the same values, except where
+//! mesos-dns crashes, fails the whole state or emits a name no DNS message
+//! can carry (listed below). Non-goals: PTR, CNAME, TXT, per-agent host
+//! names, health filtering, records for non-running tasks (spec 4.12).
+//!
+//! ```
+//! use mesos_records::{generate, GenConfig, LocalAddrs, Resolver, State};
+//!
+//! let body = br#"{"leader": "master@10.0.0.1:5050",
+//!   "slaves": [{"id": "a-S0", "pid": "slave(1)@10.0.1.1:5051"}],
+//!   "frameworks": [{"name": "marathon", "pid": "scheduler@10.0.0.2:8080",
+//!     "tasks": [{"id": "test", "name": "web", "slave_id": "a-S0",
+//!                "state": "TASK_RUNNING", "resources": {"ports": "[31000-31000]"}}]}]}"#;
+//! let state = State::parse(body)?;
+//! let cfg = GenConfig {
+//!     listener: "127.0.0.1".into(),
+//!     resolver: Resolver::fixed(&[]),
+//!     local_addrs: LocalAddrs::fixed(&[]),
+//!     ..GenConfig::default()
+//! };
+//! let g = generate(&state, &cfg, &["10.0.0.1:5050".to_owned()]);
+//! let rs = &g.records;
+//! assert!(rs.a.contains_key("web-iffe9-s0.marathon.mesos."));
+//! let srv = &rs.srv["_web._tcp.marathon.mesos."];
+//! assert_eq!(srv.iter().next().unwrap().target, "web-iffe9-s0.marathon.slave.mesos.");
+//! assert!(g.skips.is_empty());
+//! # Ok::<(), mesos_records::StateError>(())
+//! ```
+//!
+//! # The naming scheme
+//!
+//! `D` is the domain. Labels come from [`LabelSpec`] (RFC 1123 by default,
+//! RFC 952 with `EnforceRFC952`); `fw` is `DomainFrag` of the framework name.
+//!
+//! | rule (spec) | names | test |
+//! |---|---|---|
+//! | labels (4.3) | mapping, left cut, `trimCut` with its trailing-`-` quirk | `label::tests::*` (every labels_test.go vector) |
+//! | hash, tail (4.2) | `task-<zbase32(sha1(id))[..5]>-<slave id tail>` | `canonical::tests::hash_vectors` |
+//! | frameworks (4.4) | `fw.D.` A/AAAA, `_framework._tcp.fw.D.` SRV | `generate::tests::spec_4_4_framework_records` |
+//! | slaves (4.5) | `slave.D.` A/AAAA, `_slave._tcp.D.` SRV | `tests/reference.rs` |
+//! | masters (4.6) | `leader.D.`, `master.D.`, `masterN.D.`, `_leader._tcp/_udp.D.` | `leader_records::tests::spec_4_6_master_record_cases` |
+//! | tasks (4.7) | see [`task_records`](crate#task-records) below | `tests/reference.rs`, golden files |
+//! | task IPs (4.8) | first `IPSources` entry with any IP; latest `TASK_RUNNING` status | `task_ip::tests`, `state::tests::latest_running_status_wins` |
+//! | nameserver (4.10) | `SOAMname` from `Listener` (`0.0.0.0`: `/proc` interface addresses) | `generate::tests::spec_4_10_*` |
+//! | enumeration (4.11) | state order, records in insertion order, duplicates credited once | `tests/reference.rs::spec_4_11_enumeration_order` |
+//!
+//! ## Task records
+//!
+//! For each `TASK_RUNNING` task on a known slave, with `t` the task label
+//! (or, for a DiscoveryInfo task, first the raw DI name and then its label):
+//! `t.fw.D.` and `t-h-s.fw.D.` (task IPs), `t.fw.slave.D.` and
+//! `t-h-s.fw.slave.D.` (slave IPs), `_t._tcp/_udp.fw.slave.D.` and, without
+//! DiscoveryInfo, `_t._tcp/_udp.fw.D.` SRVs to `t-h-s.fw.slave.D.:<port>`,
+//! and for each DiscoveryInfo port `[_<name>.]_t._<proto>.fw.D.` SRVs to
+//! `t-h-s.fw.D.:<number>`.
+//!
+//! # Where we differ from mesos-dns (each listed in COMPATIBILITY.md)
+//!
+//! - A malformed framework, slave or task (wrong JSON type, no or bad slave
+//!   `pid`, `null` pid) is skipped with a [`Skip`]; mesos-dns fails the whole
+//!   state or crashes. A framework with a bad `pid` loses only its own
+//!   records. Fields mesos-dns decodes but never uses are not type-checked.
+//! - Port ranges without `[` or `-`, or above 65535, are skipped (mesos-dns
+//!   panics or emits impossible ports); DI port numbers outside 0..=65535 too.
+//! - Host names (frameworks, slaves, leader, masters) resolve through a
+//!   bounded [`Resolver`]; mesos-dns panics on leader/master host names and
+//!   fails the state when a pid host does not resolve. A slave whose host
+//!   does not resolve stays known, with no IPs: mesos-dns stores a non-IP
+//!   placeholder as an "A" value there (issue #509), which we leave out.
+//! - A `Listener` that is not an IP gets no nameserver record (mesos-dns
+//!   panics).
+//! - The canonical label is shortened to 63 octets (spec 0): see
+//!   [`canonical::canonical_stem`].
+//! - A name that is not a valid DNS name ([`is_valid_name`]) is left out with
+//!   a reason: empty labels (names that sanitize to empty), labels over 63
+//!   octets (e.g. `_<63-char task label>`), names over 255 octets, and legacy
+//!   DiscoveryInfo names with characters other than letters, digits, `-` and
+//!   `_` (mesos-dns stores them; they show in its `/v1/axfr` but can never be
+//!   answered). Valid legacy names, upper case and dots included, are kept.
+//! - A body with invalid UTF-8 is read as Go does (U+FFFD), but a JSON
+//!   string with a lone surrogate escape fails the state (Go replaces it).
+//! - Go's `ParseIP` and Rust's parser agree on every form we know of
+//!   (leading-zero IPv4 is rejected by both since Go 1.17).
 #![warn(missing_docs)]
 
 pub mod canonical;
