@@ -162,6 +162,9 @@ fn stream_agent(cfg: &PollerConfig) -> ureq::Agent {
     ureq::Agent::config_builder()
         .tls_config(tls.build())
         .http_status_as_error(false)
+        // As for /master/state: masters are reached directly, never
+        // through an `http_proxy` from the environment.
+        .proxy(None)
         .user_agent("Mesos-DNS")
         .max_redirects(0)
         .timeout_connect(Some(http.timeout))
