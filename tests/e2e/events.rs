@@ -23,7 +23,7 @@ use proptest::prelude::*;
 use crate::poller::{gen_config, poller_config};
 
 /// Heartbeat interval the fake masters announce.
-const HEARTBEAT: Duration = Duration::from_millis(100);
+const HEARTBEAT: Duration = Duration::from_millis(250);
 
 fn agent(i: u8) -> FakeAgent {
     FakeAgent {
