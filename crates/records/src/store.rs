@@ -138,13 +138,35 @@ impl Store {
             if let Some(list) = credit {
                 list.push(EnumRecord {
                     name: name.to_owned(),
-                    host: format!("{target}:{port}"),
+                    host: {
+                        let mut h = String::with_capacity(target.len() + 6);
+                        h.push_str(target);
+                        h.push(':');
+                        h.push_str(itoa(port, &mut [0; 5]));
+                        h
+                    },
                     rtype: "SRV",
                 });
             }
         }
         added
     }
+}
+
+/// `n` in decimal, written into `buf`.
+fn itoa(mut n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default()
 }
 
 /// Go `net.IP.String()`: dotted quad for IPv4 and IPv4-mapped IPv6,
@@ -162,6 +184,13 @@ pub(crate) fn display_ip(ip: IpAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn itoa_matches_display() {
+        for n in [0u16, 7, 10, 80, 443, 9999, 10000, 65535] {
+            assert_eq!(itoa(n, &mut [0; 5]), n.to_string());
+        }
+    }
 
     #[test]
     fn rfc1035_2_3_4_name_limits() {
