@@ -55,6 +55,9 @@ pub struct Name<'a> {
     start: usize,
     /// Uncompressed wire length, 1..=255.
     wire_len: usize,
+    /// Whether the name uses no pointers, so that its `wire_len` octets
+    /// lie contiguously from `start`.
+    contiguous: bool,
 }
 
 impl<'a> Name<'a> {
@@ -98,6 +101,7 @@ impl<'a> Name<'a> {
                             msg,
                             start,
                             wire_len: len,
+                            contiguous: resume.is_none(),
                         });
                     }
                     if len >= MAX_NAME_LEN {
@@ -168,6 +172,21 @@ impl<'a> Name<'a> {
     /// Writes the name lowercased (ASCII), uncompressed, in wire form into
     /// `out` and returns the written part: a lookup key.
     pub fn to_lowercase<'b>(&self, out: &'b mut [u8; MAX_NAME_LEN]) -> &'b [u8] {
+        let n = self.lowercase_into(out);
+        out.get(..n).unwrap_or_default()
+    }
+
+    /// Fills `out` with the lowercase key and returns its length.
+    fn lowercase_into(&self, out: &mut [u8; MAX_NAME_LEN]) -> usize {
+        if let (Some(src), Some(dst)) =
+            (self.uncompressed(), out.get_mut(..self.wire_len))
+        {
+            // Length octets are at most 63, below b'A', so lowercasing the
+            // whole wire form changes only the label octets.
+            dst.copy_from_slice(src);
+            dst.make_ascii_lowercase();
+            return src.len();
+        }
         let mut n = 0usize;
         for label in self.labels() {
             let Some(dst) =
@@ -186,7 +205,7 @@ impl<'a> Name<'a> {
         if let Some(root) = out.get_mut(n) {
             *root = 0;
         }
-        out.get(..n.saturating_add(1)).unwrap_or_default()
+        n.saturating_add(1)
     }
 
     /// Case-insensitive comparison with another parsed name.
@@ -198,10 +217,23 @@ impl<'a> Name<'a> {
                 .all(|(a, b)| a.eq_ignore_ascii_case(b))
     }
 
+    /// The name's octets in the message if it uses no compression.
+    fn uncompressed(&self) -> Option<&'a [u8]> {
+        if !self.contiguous {
+            return None;
+        }
+        self.msg
+            .get(self.start..self.start.saturating_add(self.wire_len))
+    }
+
     /// Case-insensitive comparison with an uncompressed wire-form name.
     pub fn eq_wire(&self, wire: &[u8]) -> bool {
         if wire.len() != self.wire_len {
             return false;
+        }
+        if let Some(src) = self.uncompressed() {
+            // Length octets (<= 63) compare exactly under ASCII folding.
+            return src.eq_ignore_ascii_case(wire);
         }
         let mut rest = wire;
         for label in self.labels() {
