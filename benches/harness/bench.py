@@ -234,7 +234,7 @@ def callgrind(a, name, mk, out):
         r = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(s.port), "-d", qf, "-n", "1",
                             "-Q", str(a.cg_rate), "-c", "10", "-t", "5",
                             "-O", "suppress=timeout,unexpected"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, timeout=a.cg_queries / a.cg_rate + 120)
         res = measure.parse(r.stdout)
         for p in pids:
             subprocess.run(["callgrind_control", "-d", str(p)], capture_output=True)

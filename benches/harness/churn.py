@@ -90,7 +90,9 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
             idle = [swap(s, state_path, text, fw, slave, k, log) for k in range(1, 3)]
             blast = subprocess.Popen(servers.boost() + ["taskset", "-c", "0", os.path.join(a.work, "blast"), "-p", str(s.port),
                                       "-d", qf, "-l", "600", "-Q", str(rate)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+            servers.prioritize(blast.pid)
             times = []
             for k in range(3, 3 + swaps):
                 times.append(swap(s, state_path, text, fw, slave, k, log))
@@ -101,7 +103,12 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
         finally:
             if blast is not None:
                 blast.send_signal(signal.SIGINT)
-                load = measure.parse(blast.communicate(timeout=30)[0])
+                try:
+                    load = measure.parse(blast.communicate(timeout=30)[0])
+                finally:
+                    if blast.poll() is None:
+                        blast.kill()
+                        blast.wait()
             s.stop()
         ok = [t for t in times if t is not None]
         rec = {"server": "ours", "tool": "churn", "phase": "churn", "round": 0, "tasks": n,

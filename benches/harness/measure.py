@@ -9,6 +9,7 @@ much of it is noisy, and the report shows it.
 """
 import os
 import re
+import resource
 import subprocess
 import time
 
@@ -102,14 +103,27 @@ def run(server, tool, queries, duration, load_cpus, extra=(), blast=None, wait=2
     idle = wait_idle(wait) if wait > 0 else None
     pids = server.pids()
     s0, (b0, t0, st0), w0 = proc_ticks(pids), box_ticks(), time.time()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = p.stdout.read()
-    _, status, ru = os.wait4(p.pid, 0)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
+    servers.prioritize(p.pid)
+    try:  # dnsperf can hang when a server closes its TCP connections or goes away
+        out = p.communicate(timeout=duration + 30)[0]
+        hung = False
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out = p.communicate()[0]
+        hung = True
+    finally:  # never leave a load generator behind (e.g. on SIGTERM)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     s1, (b1, t1, st1), w1 = proc_ticks(pids), box_ticks(), time.time()
     r = parse(out)
     wall = w1 - w0
     server_s = (s1 - s0) / HZ
-    load_s = ru.ru_utime + ru.ru_stime
+    load_s = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     busy_s = (b1 - b0) / HZ
     r.update({
         "server": server.name, "tool": tool, "cmd": " ".join(cmd), "idle_before": idle,
@@ -119,6 +133,8 @@ def run(server, tool, queries, duration, load_cpus, extra=(), blast=None, wait=2
         "steal_pct": round(100 * (st1 - st0) / max(1, t1 - t0), 1),
         "server_us_per_q": round(server_s * 1e6 / r["completed"], 3) if r["completed"] else None,
     })
-    if r["qps"] is None or os.WEXITSTATUS(status) != 0:
+    if hung:
+        r["error"] = "%s did not finish within %d s and was killed" % (tool, duration + 30)
+    elif r["qps"] is None or p.returncode != 0:
         r["error"] = out[-2000:]
     return r

@@ -173,6 +173,11 @@ def main():
             top = (rows[0][:4] + [""] + rows[1][:15]) if len(rows) == 2 else []
             out += ["### Where %s's CPU goes under blast load (perf cpu-clock samples, kernel included)" % label,
                     "", "```"] + top + ["```", ""]
+    errs = [r for r in rs if r.get("error")]
+    if errs:
+        out += ["### Runs that failed", ""] + ["- %s %s %s: %s" % (r["phase"], r["server"], r["tool"],
+                                                                 r["error"].strip().splitlines()[-1][:200])
+                                              for r in errs] + [""]
     text = "\n".join(out)
     with open(os.path.join(work, "summary.md"), "w") as f:
         f.write(text + "\n")
