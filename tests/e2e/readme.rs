@@ -104,13 +104,69 @@ fn run(program: &str, args: &[&str], dir: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// A scratch directory, removed on drop.
+/// The demo's fixed ports are machine-wide, so runs of this test from
+/// several checkouts or target directories take turns: a lock directory
+/// in the system temp dir, made atomically, holding the owner's pid. A
+/// lock whose owner is gone is taken over. Removed on drop.
+struct PortLock(PathBuf);
+
+impl PortLock {
+    fn acquire() -> PortLock {
+        PortLock::acquire_at(std::env::temp_dir().join("mesos-dns-readme-demo.lock"))
+    }
+
+    fn acquire_at(dir: PathBuf) -> PortLock {
+        let deadline = Instant::now() + 2 * START_LIMIT;
+        loop {
+            match fs::create_dir(&dir) {
+                Ok(()) => {
+                    fs::write(dir.join("pid"), std::process::id().to_string())
+                        .expect("write the lock's pid");
+                    return PortLock(dir);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if Self::stale(&dir) {
+                        let _ = fs::remove_dir_all(&dir);
+                        continue;
+                    }
+                }
+                Err(e) => panic!("cannot create the lock {}: {e}", dir.display()),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "another run of this test held {} for {:?}",
+                dir.display(),
+                2 * START_LIMIT
+            );
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+
+    /// The owner's process is gone, or it never wrote its pid.
+    fn stale(dir: &Path) -> bool {
+        match fs::read_to_string(dir.join("pid")) {
+            Ok(pid) => !Path::new("/proc").join(pid.trim()).exists(),
+            Err(_) => fs::metadata(dir)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(30)),
+        }
+    }
+}
+
+impl Drop for PortLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A scratch directory, removed on drop; `name` keeps the tests of one
+/// process apart.
 struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("mesos-dns-readme-{}", std::process::id()));
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir()
+            .join(format!("mesos-dns-readme-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("create a scratch directory");
         Scratch(dir)
@@ -359,7 +415,7 @@ fn readme_demo_command_works_in_a_fresh_clone() {
     let readme = fs::read_to_string(root.join("README.md")).expect("README.md");
     let command = demo_command(&readme);
 
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("clone");
     let head = run("git", &["rev-parse", "HEAD"], &root);
     let head = head.trim();
     let clone = scratch.0.join("mesos-dns-rs");
@@ -384,6 +440,7 @@ fn readme_demo_command_works_in_a_fresh_clone() {
     let state = read_json(&format!("deploy/demo/{state_file}"));
     let domain = config["Domain"].as_str().unwrap_or("mesos").to_string();
     let (dns, http) = demo_addresses(&config);
+    let _lock = PortLock::acquire();
     assert_free(dns, true);
     assert_free(http, false);
     // Fail now, not after a 15-minute build, when a client is missing.
@@ -511,4 +568,20 @@ fn readme_config_tables_list_every_key_with_the_code_default() {
             "README.md does not list the key {key}"
         );
     }
+}
+
+#[test]
+fn a_lock_left_by_a_dead_process_is_taken_over_and_released() {
+    let scratch = Scratch::new("lock");
+    let dir = scratch.0.join("demo.lock");
+    fs::create_dir(&dir).unwrap();
+    // Pids are positive: no process has pid 0 under /proc.
+    fs::write(dir.join("pid"), "0").unwrap();
+    let lock = PortLock::acquire_at(dir.clone());
+    assert_eq!(
+        fs::read_to_string(dir.join("pid")).unwrap(),
+        std::process::id().to_string()
+    );
+    drop(lock);
+    assert!(!dir.exists());
 }
