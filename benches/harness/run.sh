@@ -6,7 +6,7 @@
 #                          [--servers ours,nsd,knot,resp] [--phases one,two,perf,callgrind,churn]
 #                          [--churn-tasks N,N] [--binary PATH] [--work DIR] [--wait-idle S]
 #
-# Defaults: 10,000 tasks, 3 rounds of 8 s runs, all phases, churn at 10,000 and 100,000
+# Defaults: 10,000 tasks, 3 rounds of 6 s runs, all phases, churn at 10,000 and 100,000
 # tasks (about 10 minutes).
 # --quick: 2,000 tasks, 1 round of 3 s runs, 1,000 callgrind queries, churn at 2,000 tasks
 # (about 2 minutes).
@@ -21,7 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 export PATH="$PATH:/usr/sbin:/sbin" PYTHONDONTWRITEBYTECODE=1
 
-TASKS=10000 ROUNDS=3 DURATION=8 CG_QUERIES=5000 WAIT_IDLE=15 CHURN=10000,100000
+TASKS=10000 ROUNDS=3 DURATION=6 CG_QUERIES=3000 WAIT_IDLE=15 CHURN=10000,100000
 SERVERS=ours,nsd,knot,resp PHASES=one,two,perf,callgrind,churn BINARY= WORK=
 while [ $# -gt 0 ]; do
 	case $1 in
