@@ -108,7 +108,7 @@ def run(server, tool, queries, duration, load_cpus, extra=(), blast=None, wait=2
                          start_new_session=True)
     servers.prioritize(p.pid)
     try:  # dnsperf can hang when a server closes its TCP connections or goes away
-        out = p.communicate(timeout=duration + 30)[0]
+        out = p.communicate(timeout=duration + 15)[0]
         hung = False
     except subprocess.TimeoutExpired:
         p.kill()
@@ -134,7 +134,7 @@ def run(server, tool, queries, duration, load_cpus, extra=(), blast=None, wait=2
         "server_us_per_q": round(server_s * 1e6 / r["completed"], 3) if r["completed"] else None,
     })
     if hung:
-        r["error"] = "%s did not finish within %d s and was killed" % (tool, duration + 30)
+        r["error"] = "%s did not finish within %d s and was killed" % (tool, duration + 15)
     elif r["qps"] is None or p.returncode != 0:
         r["error"] = out[-2000:]
     return r

@@ -8,7 +8,7 @@
 #
 # Defaults: 10,000 tasks, 3 rounds of 6 s runs, all phases, churn at 10,000 and 100,000
 # tasks (about 10 minutes).
-# --quick: 2,000 tasks, 1 round of 3 s runs, 1,000 callgrind queries, churn at 2,000 tasks
+# --quick: 2,000 tasks, 1 round of 2 s runs, 1,000 callgrind queries, churn at 2,000 tasks
 # (about 2 minutes).
 # Installs what it needs from Debian packages when missing, builds our release binary
 # (unless --binary or --servers without "ours"), generates the synthetic cluster, the
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--work) WORK=$2; shift ;;
 	--wait-idle) WAIT_IDLE=$2; shift ;;
 	--churn-tasks) CHURN=$2; shift ;;
-	--quick) TASKS=2000 ROUNDS=1 DURATION=3 CG_QUERIES=1000 WAIT_IDLE=5 CHURN=2000 ;;
+	--quick) TASKS=2000 ROUNDS=1 DURATION=2 CG_QUERIES=1000 WAIT_IDLE=3 CHURN=2000 ;;
 	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
