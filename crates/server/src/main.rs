@@ -28,7 +28,10 @@ fn main() -> ExitCode {
         }
     };
     mesos_dns::logger::init(args.verbosity);
-    match mesos_dns::run::load_config(&args.config).and_then(mesos_dns::run::run) {
+    let started = mesos_dns::run::install_signals().and_then(|stop| {
+        mesos_dns::run::load_config(&args.config).map(|config| (config, stop))
+    });
+    match started.and_then(|(config, stop)| mesos_dns::run::run(config, stop)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit(e),
     }

@@ -171,22 +171,33 @@ fn failed(message: String) -> Failed {
     Failed
 }
 
+/// Installs the SIGINT and SIGTERM handlers and returns the flag they set.
+/// `main` calls it before anything else, so a signal that arrives while the
+/// config is still being read stops the server cleanly instead of killing
+/// it. A second signal while shutting down exits at once.
+///
+/// # Errors
+///
+/// The handlers cannot be installed (logged; exit 1).
+pub fn install_signals() -> Result<Arc<AtomicBool>, ExitError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
+            .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
+    }
+    Ok(stop)
+}
+
 /// Serves until SIGINT or SIGTERM.
 ///
 /// # Errors
 ///
 /// A socket that cannot be bound, a thread that cannot start, or (as in
 /// mesos-dns) no leader found within `ZkDetectionTimeout`: logged, exit 1.
-pub fn run(config: Config) -> Result<(), ExitError> {
+pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
     let dns = dns_config(&config);
     let poller_cfg = poller_config(&config).map_err(|e| failed(e.to_string()))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // A second signal while shutting down exits at once.
-        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&stop))
-            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
-            .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
-    }
 
     // Bind everything before starting anything.
     let http_listener = match config.file.http_on {
