@@ -16,8 +16,11 @@ pub const DEFAULT_TCP_IDLE: Duration = Duration::from_secs(8);
 pub const DEFAULT_TCP_MAX_CONNECTIONS: usize = 1024;
 /// Default cap on open TCP connections from one client address.
 pub const DEFAULT_TCP_MAX_PER_CLIENT: usize = 16;
-/// Default cap on queries one TCP connection may send (mesos-dns: 128).
-pub const DEFAULT_TCP_MAX_QUERIES: usize = 1024;
+/// Default cap on queries one TCP connection may send: none, as in NSD and
+/// Knot (mesos-dns: 128). A cap makes pipelining clients such as dnsperf
+/// lose the queries they had already sent when the connection closes; the
+/// idle timeout and the connection caps bound the resources instead.
+pub const DEFAULT_TCP_MAX_QUERIES: usize = usize::MAX;
 /// Default cap on forwarded queries in flight per worker.
 pub const DEFAULT_FORWARD_MAX_IN_FLIGHT: usize = 512;
 

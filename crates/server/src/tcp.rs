@@ -347,9 +347,10 @@ fn read_queries(
                     at += 2 + len;
                     c.queries += 1;
                     handle(msg, c, token);
+                    // At the cap, stop reading but still answer every
+                    // query already received: the client sent them.
                     if c.queries >= max_queries {
                         c.draining = true;
-                        break;
                     }
                 }
                 c.inbuf = buf;
