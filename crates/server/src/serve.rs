@@ -55,27 +55,28 @@ pub fn start(
     let with_addr = |e: io::Error, what: &str| {
         io::Error::new(e.kind(), format!("{what} {want}: {e}"))
     };
-    // Probe without SO_REUSEPORT: fails if anything else holds the port,
-    // even another SO_REUSEPORT server of the same user. Also resolves
-    // port 0 to one free for both UDP and TCP.
-    let addr = {
-        let probe = UdpSocket::bind(want).map_err(|e| with_addr(e, "DNS UDP bind"))?;
-        let addr = probe.local_addr()?;
-        let tcp_probe =
-            TcpListener::bind(addr).map_err(|e| with_addr(e, "DNS TCP bind"))?;
-        drop((probe, tcp_probe));
-        addr
-    };
     let n = cfg.worker_count();
+    // With port 0 the kernel picks a free UDP port, but the same TCP port
+    // may be taken (or the port may be grabbed between the probe and the
+    // real binds): pick another. A fixed port fails at once.
+    let attempts = if want.port() == 0 { 16 } else { 1 };
+    let mut bound = bind_sockets(want, n);
+    for _ in 1..attempts {
+        match &bound {
+            Err((e, _)) if e.kind() == io::ErrorKind::AddrInUse => {
+                bound = bind_sockets(want, n);
+            }
+            _ => break,
+        }
+    }
+    let (addr, sockets) = bound.map_err(|(e, what)| with_addr(e, what))?;
     let stop = Arc::new(AtomicBool::new(false));
     let limits = Arc::new(TcpLimits::new(
         cfg.tcp_max_connections,
         cfg.tcp_max_per_client,
     ));
     let mut workers = Vec::with_capacity(n);
-    for i in 0..n {
-        let udp = socket::udp(addr, i == 0).map_err(|e| with_addr(e, "DNS UDP bind"))?;
-        let tcp = socket::tcp(addr).map_err(|e| with_addr(e, "DNS TCP bind"))?;
+    for (udp, tcp) in sockets {
         workers.push(Worker::build(
             cfg,
             udp,
@@ -139,6 +140,34 @@ impl Drop for DnsServer {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Sockets for `n` workers on one address: a UDP socket and a TCP listener
+/// each, all with SO_REUSEPORT.
+type WorkerSockets = Vec<(mio::net::UdpSocket, mio::net::TcpListener)>;
+
+/// Binds every worker's sockets on `want`, after a probe without
+/// SO_REUSEPORT that fails if anything else holds the port (even another
+/// SO_REUSEPORT server of the same user) and resolves port 0 to a port free
+/// for both UDP and TCP. The error says which bind failed.
+fn bind_sockets(
+    want: SocketAddr,
+    n: usize,
+) -> Result<(SocketAddr, WorkerSockets), (io::Error, &'static str)> {
+    let addr = {
+        let probe = UdpSocket::bind(want).map_err(|e| (e, "DNS UDP bind"))?;
+        let addr = probe.local_addr().map_err(|e| (e, "DNS UDP bind"))?;
+        let tcp_probe = TcpListener::bind(addr).map_err(|e| (e, "DNS TCP bind"))?;
+        drop((probe, tcp_probe));
+        addr
+    };
+    let mut sockets = Vec::with_capacity(n);
+    for i in 0..n {
+        let udp = socket::udp(addr, i == 0).map_err(|e| (e, "DNS UDP bind"))?;
+        let tcp = socket::tcp(addr).map_err(|e| (e, "DNS TCP bind"))?;
+        sockets.push((udp, tcp));
+    }
+    Ok((addr, sockets))
 }
 
 #[cfg(test)]
