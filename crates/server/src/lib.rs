@@ -31,6 +31,7 @@
 //! `COMPATIBILITY.md`.
 
 // Config, flags, logging and the `run` wiring.
+mod calendar;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -18,6 +18,7 @@
 //! server listens) are shown at every verbosity with the prefix `INFO: `.
 //! Debug and trace lines of other crates (the HTTP client) are never shown.
 
+use crate::calendar::civil_from_days;
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -141,21 +142,6 @@ fn timestamp(secs: u64) -> String {
     )
 }
 
-/// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, for non-negative day counts).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,11 +177,8 @@ mod tests {
     }
 
     #[test]
-    fn computes_civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(59), (1970, 3, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(timestamp(0), "1970/01/01 00:00:00");
         assert_eq!(timestamp(951_868_799), "2000/02/29 23:59:59");
     }
 
