@@ -571,11 +571,13 @@ fn backoff(failures: u64, refresh: Duration) -> Duration {
     (FIRST_BACKOFF * (1u32 << shift)).min(refresh)
 }
 
-fn micros(d: Duration) -> u64 {
+/// A duration in whole microseconds, saturating (for the status counters).
+pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-fn unix_ms() -> u64 {
+/// Milliseconds since the Unix epoch, never 0 (0 means "never" in the status).
+pub(crate) fn unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| {
         u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
     })

@@ -29,7 +29,7 @@ use std::io::{BufReader, Read};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use ureq::tls::{RootCerts, TlsConfig};
 
@@ -37,7 +37,7 @@ use crate::event::{Cluster, Event};
 use crate::fetch::{basic_header, Auth, StateClient};
 use crate::generate::generate;
 use crate::master::split_host_port;
-use crate::poller::{PollerConfig, Shared, Source};
+use crate::poller::{micros, unix_ms, PollerConfig, Shared, Source};
 use crate::record::RecordSet;
 use crate::recordio::RecordReader;
 use crate::state::State;
@@ -579,16 +579,6 @@ fn read_stream(
             return;
         }
     }
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| {
-        u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
-    })
 }
 
 #[cfg(test)]
