@@ -83,6 +83,27 @@ pub struct Server {
     pub seen_err: Vec<String>,
 }
 
+/// Finds a line containing `needle` among the lines already `seen`, or
+/// waits up to [`WAIT`] for one on `rx`, keeping every line it reads.
+fn wait_line(
+    rx: &Receiver<String>,
+    seen: &mut Vec<String>,
+    needle: &str,
+) -> Option<String> {
+    if let Some(line) = seen.iter().find(|l| l.contains(needle)) {
+        return Some(line.clone());
+    }
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).ok()?;
+        seen.push(line.clone());
+        if line.contains(needle) {
+            return Some(line);
+        }
+    }
+}
+
 fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -119,26 +140,14 @@ impl Server {
     /// Waits for a stdout line containing `needle` (or finds one already
     /// seen); returns it.
     pub fn wait_stdout(&mut self, needle: &str) -> String {
-        if let Some(line) = self.seen_out.iter().find(|l| l.contains(needle)) {
-            return line.clone();
-        }
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stdout.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen_out.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => {
-                    self.drain_stderr();
-                    panic!(
-                        "no stdout line with {needle:?} within {WAIT:?}; stdout {:?}, stderr {:?}",
-                        self.seen_out, self.seen_err
-                    )
-                }
+        match wait_line(&self.stdout, &mut self.seen_out, needle) {
+            Some(line) => line,
+            None => {
+                self.drain_stderr();
+                panic!(
+                    "no stdout line with {needle:?} within {WAIT:?}; stdout {:?}, stderr {:?}",
+                    self.seen_out, self.seen_err
+                )
             }
         }
     }
@@ -146,23 +155,9 @@ impl Server {
     /// Waits for a stderr line containing `needle` (or finds one already
     /// seen); returns it.
     pub fn wait_stderr(&mut self, needle: &str) -> String {
-        if let Some(line) = self.seen_err.iter().find(|l| l.contains(needle)) {
-            return line.clone();
-        }
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen_err.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => {
-                    panic!("no stderr line with {needle:?}; stderr {:?}", self.seen_err)
-                }
-            }
+        match wait_line(&self.stderr, &mut self.seen_err, needle) {
+            Some(line) => line,
+            None => panic!("no stderr line with {needle:?}; stderr {:?}", self.seen_err),
         }
     }
 
