@@ -48,6 +48,7 @@ pub mod stats;
 pub mod table;
 mod tcp;
 mod template;
+mod udp_batch;
 mod worker;
 
 // The HTTP API and metrics.

@@ -8,7 +8,6 @@
 //! end the worker. A [`Waker`](mio::Waker) and a shared flag stop it.
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +21,7 @@ use crate::forward::{self, Client, Done, Forwarder};
 use crate::stats::{Transport, WorkerStats};
 use crate::table::SharedTable;
 use crate::tcp::{Conns, TcpLimits};
+use crate::udp_batch::{Batch, BATCH};
 
 pub(crate) const UDP: Token = Token(0);
 pub(crate) const LISTENER: Token = Token(1);
@@ -41,7 +41,7 @@ pub(crate) struct Worker {
     stop: Arc<AtomicBool>,
     conns: Conns,
     forwarder: Forwarder,
-    rx: Vec<u8>,
+    batch: Batch,
     tx: Vec<u8>,
 }
 
@@ -80,7 +80,7 @@ impl Worker {
                 stop,
                 conns: Conns::new(cfg.tcp_idle, cfg.tcp_max_queries),
                 forwarder: Forwarder::new(cfg),
-                rx: vec![0u8; 65_535],
+                batch: Batch::new(usize::from(cfg.edns_max)),
                 tx: vec![0u8; 65_535],
             },
             waker,
@@ -140,59 +140,80 @@ impl Worker {
         self.conns.close_all(&self.poll, &self.limits);
     }
 
-    /// The UDP drain loop.
+    /// The UDP drain loop: a batch at a time until the socket is empty.
+    /// A short batch means the queue was empty when the kernel looked; a
+    /// datagram arriving after that raises a new edge, so no extra
+    /// `WouldBlock` call is needed.
     fn drain_udp(&mut self) {
         loop {
-            match self.udp.recv_from(&mut self.rx) {
-                Ok((n, peer)) => self.on_udp(n, peer),
+            let n = match self.batch.recv(&self.udp) {
+                Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => {
                     // ICMP errors surfacing on the socket and the like:
                     // count, never exit.
                     self.stats.send_error();
                     break;
                 }
+            };
+            self.answer_batch(n);
+            for _ in 0..self.batch.send(&self.udp) {
+                self.stats.send_error();
+            }
+            if n < BATCH {
+                break;
             }
         }
     }
 
-    fn on_udp(&mut self, n: usize, peer: SocketAddr) {
-        let packet = self.rx.get(..n).unwrap_or_default();
+    /// Answers the `n` datagrams of the batch (one table load for all).
+    fn answer_batch(&mut self, n: usize) {
         let table = self.table.swap().load();
-        let (action, meta) = answer_meta(&table, packet, &mut self.tx, Transport::Udp);
-        drop(table);
-        if meta.refused_external {
-            self.stats.forward_refused();
+        let mut immediate: Vec<Done> = Vec::new();
+        for i in 0..n {
+            let peer = self.batch.peer(i);
+            let Some((packet, out)) = self.batch.slot(i) else {
+                self.stats.dropped();
+                continue;
+            };
+            let (action, meta) = answer_meta(&table, packet, out, Transport::Udp);
+            if meta.refused_external {
+                self.stats.forward_refused();
+            }
+            match action {
+                Answer::Reply(len) => {
+                    self.stats.query(
+                        Transport::Udp,
+                        meta.qtype,
+                        meta.rcode,
+                        len,
+                        meta.truncated,
+                    );
+                    self.batch.reply(i, len);
+                }
+                Answer::Forward { group } => {
+                    let Some(peer) = peer else {
+                        self.stats.dropped();
+                        continue;
+                    };
+                    if let Some(done) = self.forwarder.start(
+                        &self.poll,
+                        packet,
+                        Client::Udp(peer),
+                        Transport::Udp,
+                        group,
+                        &self.stats,
+                    ) {
+                        immediate.push(done);
+                    }
+                }
+                Answer::Drop => self.stats.dropped(),
+            }
         }
-        match action {
-            Answer::Reply(len) => {
-                let out = self.tx.get(..len).unwrap_or_default();
-                self.stats.query(
-                    Transport::Udp,
-                    meta.qtype,
-                    meta.rcode,
-                    len,
-                    meta.truncated,
-                );
-                if self.udp.send_to(out, peer).is_err() {
-                    self.stats.send_error();
-                }
-            }
-            Answer::Forward { group } => {
-                let client = Client::Udp(peer);
-                if let Some(done) = self.forwarder.start(
-                    &self.poll,
-                    packet,
-                    client,
-                    Transport::Udp,
-                    group,
-                    &self.stats,
-                ) {
-                    self.deliver(done);
-                }
-            }
-            Answer::Drop => self.stats.dropped(),
+        drop(table);
+        for done in immediate {
+            self.deliver(done);
         }
     }
 
