@@ -125,7 +125,7 @@ fn report(tasks: usize, enumeration: bool) {
     let after = rss();
     drop(state);
     let n = g.records.len();
-    let names = g.records.a.len() + g.records.aaaa.len() + g.records.srv.len();
+    let names = g.records.name_count();
     let grown = after.saturating_sub(before);
     println!(
         "records/{tasks} (enumeration {}): state {:.1} MB, {n} records on {names} names; \

@@ -23,15 +23,23 @@ fuzz_target!(|data: &[u8]| {
             local_addrs: LocalAddrs::fixed(&["192.0.2.1".parse().unwrap()]),
             ..GenConfig::default()
         };
-        let masters = vec![String::new(), "10.0.0.1:5050".to_owned(), "[::1]:5050".to_owned()];
+        let masters = vec![
+            String::new(),
+            "10.0.0.1:5050".to_owned(),
+            "[::1]:5050".to_owned(),
+        ];
         let g = generate(&state, &cfg, &masters);
         for name in g.records.names() {
             assert!(is_valid_name(name), "invalid name {name:?}");
         }
-        for fw in &g.records.enumeration.frameworks {
-            for t in &fw.tasks {
-                for r in &t.records {
-                    assert!(is_valid_name(&r.name), "invalid enumerated name {:?}", r.name);
+        for fw in g.records.enumeration().frameworks() {
+            for t in fw.tasks() {
+                for r in t.records() {
+                    assert!(
+                        is_valid_name(r.name),
+                        "invalid enumerated name {:?}",
+                        r.name
+                    );
                 }
             }
         }

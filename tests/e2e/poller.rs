@@ -123,9 +123,8 @@ impl Published {
 
 /// The leader port the records announce (`_leader._tcp.mesos.` SRV).
 pub(crate) fn leader_port(set: &RecordSet) -> Option<u16> {
-    set.srv
-        .get("_leader._tcp.mesos.")
-        .and_then(|s| s.iter().next())
+    set.srv("_leader._tcp.mesos.")
+        .and_then(|s| s.first())
         .map(|s| s.port)
 }
 
@@ -150,8 +149,7 @@ fn poller_loads_state_and_sends_mesos_dns_headers() {
         leader_port(s) == Some(m.addr().port())
     });
     assert!(set
-        .a
-        .get("leader.mesos.")
+        .a("leader.mesos.")
         .is_some_and(|a| a.contains(&[127, 0, 0, 1].into())));
     assert!(p.status().ready());
     assert_eq!(p.status().leader(), m.host_port());

@@ -110,7 +110,7 @@ impl Generated {
 /// (spec 3.2), leader first when known (an empty first entry means unknown).
 pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated {
     let mut g = Gen {
-        store: Store::default(),
+        store: Store::new(cfg.enumeration),
         cfg,
         spec: cfg.label_spec(),
         tail: format!(".{}.", cfg.domain),
@@ -185,12 +185,12 @@ impl Gen<'_> {
                 continue;
             }
             for ip in ips {
-                self.store.ip(&name, ip, None);
+                self.store.ip(&name, ip);
             }
             let srv = format!("_framework._tcp.{name}");
             if let Some(port) = port {
                 if self.store.name_ok(&srv, "framework", &fw.name) {
-                    self.store.srv(&srv, &name, port, None);
+                    self.store.srv(&srv, &name, port);
                 }
             }
         }
@@ -212,10 +212,10 @@ impl Gen<'_> {
         for slave in &state.slaves {
             let ips = self.resolve(&format!("slave {:?}", slave.id), &slave.pid.host);
             for &ip in &ips {
-                self.store.ip(&name, ip, None);
+                self.store.ip(&name, ip);
             }
             if !ips.is_empty() {
-                self.store.srv(&srv, &name, slave.pid.port, None);
+                self.store.srv(&srv, &name, slave.pid.port);
             }
             out.insert(slave.id.clone(), ips);
         }
@@ -243,7 +243,7 @@ impl Gen<'_> {
             return;
         }
         for ip in ips {
-            self.store.ip(&name, ip, None);
+            self.store.ip(&name, ip);
         }
     }
 }

@@ -40,11 +40,19 @@ fn spec_4_10_nameserver_record_from_soamname() {
     c.soa_mname = "jdef123.mesos.".to_owned();
     c.listener = "4.5.6.7".to_owned();
     let g = gen_json(r#"{"leader":"foo@0.1.2.3:45"}"#, &c);
-    assert!(g.records.a["jdef123.mesos."].contains(&"4.5.6.7".parse().unwrap()));
+    assert!(g
+        .records
+        .a("jdef123.mesos.")
+        .unwrap()
+        .contains(&"4.5.6.7".parse().unwrap()));
     c.soa_mname = "ack456.mesos.".to_owned();
     c.listener = "2001:db8::1".to_owned();
     let g = gen_json(r#"{"leader":"foo@0.1.2.3:45"}"#, &c);
-    assert!(g.records.aaaa["ack456.mesos."].contains(&"2001:db8::1".parse().unwrap()));
+    assert!(g
+        .records
+        .aaaa("ack456.mesos.")
+        .unwrap()
+        .contains(&"2001:db8::1".parse().unwrap()));
 }
 
 #[test]
@@ -53,10 +61,14 @@ fn spec_4_10_listener_forms() {
     let run = |c: &GenConfig| gen_json(r#"{"leader":"m@1.2.3.4:5050"}"#, c);
     c.listener = "0.0.0.0".to_owned();
     let g = run(&c);
-    assert_eq!(g.records.a["ns1.mesos."].len(), 1);
-    assert_eq!(g.records.aaaa["ns1.mesos."].len(), 1);
+    assert_eq!(g.records.a("ns1.mesos.").unwrap().len(), 1);
+    assert_eq!(g.records.aaaa("ns1.mesos.").unwrap().len(), 1);
     c.listener = "::".to_owned();
-    assert!(run(&c).records.aaaa["ns1.mesos."].contains(&"::".parse().unwrap()));
+    assert!(run(&c)
+        .records
+        .aaaa("ns1.mesos.")
+        .unwrap()
+        .contains(&"::".parse().unwrap()));
     c.listener = "dns.example".to_owned();
     let g = run(&c);
     assert!(!g.records.has_name("ns1.mesos."));
@@ -64,7 +76,7 @@ fn spec_4_10_listener_forms() {
     // SOAMname is kept as configured, upper case included (spec 11).
     c.listener = "127.0.0.1".to_owned();
     c.soa_mname = "NS1.Example.".to_owned();
-    assert!(run(&c).records.a.contains_key("NS1.Example."));
+    assert!(run(&c).records.a("NS1.Example.").is_some());
 }
 
 #[test]
@@ -80,17 +92,24 @@ fn spec_4_4_framework_records() {
         &cfg(),
     );
     let rs = &g.records;
-    assert!(rs.a["myapp.mesos."].contains(&"10.9.0.1".parse().unwrap()));
+    assert!(rs
+        .a("myapp.mesos.")
+        .unwrap()
+        .contains(&"10.9.0.1".parse().unwrap()));
     assert_eq!(
-        rs.srv["_framework._tcp.myapp.mesos."]
+        rs.srv("_framework._tcp.myapp.mesos.")
+            .unwrap()
             .iter()
             .next()
             .unwrap()
             .port,
         8080
     );
-    assert!(rs.a["hosted.mesos."].contains(&Ipv4Addr::LOCALHOST));
-    assert!(!rs.srv.contains_key("_framework._tcp.hosted.mesos."));
+    assert!(rs
+        .a("hosted.mesos.")
+        .unwrap()
+        .contains(&Ipv4Addr::LOCALHOST));
+    assert!(rs.srv("_framework._tcp.hosted.mesos.").is_none());
     assert!(!rs.has_name("lost.mesos.") && !rs.has_name("broken.mesos."));
     assert_eq!(
         reasons(&g),
@@ -100,7 +119,7 @@ fn spec_4_4_framework_records() {
             SkipReason::InvalidName
         ]
     );
-    assert_eq!(g.records.enumeration.frameworks.len(), 5);
+    assert_eq!(g.records.enumeration().frameworks().len(), 5);
 }
 
 #[test]
@@ -116,10 +135,19 @@ fn only_running_tasks_on_known_slaves() {
     );
     let rs = &g.records;
     assert!(!rs.has_name("a.fw.mesos.") && !rs.has_name("b.fw.mesos."));
-    assert!(rs.a["c.fw.mesos."].contains(&"10.0.0.1".parse().unwrap()));
-    let tasks = &rs.enumeration.frameworks[0].tasks;
+    assert!(rs
+        .a("c.fw.mesos.")
+        .unwrap()
+        .contains(&"10.0.0.1".parse().unwrap()));
+    let tasks: Vec<_> = rs
+        .enumeration()
+        .frameworks()
+        .next()
+        .unwrap()
+        .tasks()
+        .collect();
     assert_eq!(tasks.len(), 1);
-    assert_eq!(tasks[0].id, "c");
+    assert_eq!(tasks[0].id(), "c");
 }
 
 #[test]
@@ -132,10 +160,13 @@ fn unresolved_slave_is_known_without_ips() {
         &cfg(),
     );
     let rs = &g.records;
-    assert!(rs.a["web.fw.mesos."].contains(&"172.17.0.2".parse().unwrap()));
+    assert!(rs
+        .a("web.fw.mesos.")
+        .unwrap()
+        .contains(&"172.17.0.2".parse().unwrap()));
     assert!(!rs.has_name("web.fw.slave.mesos.") && !rs.has_name("slave.mesos."));
     // The SRV still points at the .slave name, as in mesos-dns.
-    assert!(rs.srv.contains_key("_web._tcp.fw.mesos."));
+    assert!(rs.srv("_web._tcp.fw.mesos.").is_some());
     assert_eq!(reasons(&g), [SkipReason::Unresolved]);
 }
 
@@ -150,11 +181,16 @@ fn rfc1035_2_3_4_long_task_names_stay_valid() {
         &cfg(),
     );
     assert!(g.skips.is_empty(), "{:?}", g.skips);
-    let canon = g.records.a.keys().find(|n| n.contains("-0.fw.")).unwrap();
+    let canon = g
+        .records
+        .a_records()
+        .map(|(n, _)| n)
+        .find(|n| n.contains("-0.fw."))
+        .unwrap();
     let label = canon.split('.').next().unwrap();
     assert_eq!(label.len(), 63);
     assert!(label.ends_with("-0"));
-    let srv = &g.records.srv[&format!("_{name}._tcp.fw.mesos.")];
+    let srv = &g.records.srv(&format!("_{name}._tcp.fw.mesos.")).unwrap();
     assert_eq!(
         srv.iter().next().unwrap().target,
         format!("{label}.fw.slave.mesos.")
@@ -178,11 +214,10 @@ fn invalid_legacy_names_are_left_out() {
         .iter()
         .all(|s| s.reason == SkipReason::InvalidName && s.detail.contains("My Shop")));
     assert!(!g.skips.is_empty());
-    assert!(rs.a.contains_key("myshop.fw.mesos."));
+    assert!(rs.a("myshop.fw.mesos.").is_some());
     let names: Vec<&str> = rs
-        .srv
-        .keys()
-        .map(String::as_str)
+        .srv_records()
+        .map(|(n, _)| n)
         .filter(|n| n.contains(".fw."))
         .collect();
     assert_eq!(
@@ -194,7 +229,9 @@ fn invalid_legacy_names_are_left_out() {
             "_web-ui._myshop._udp.fw.mesos.",
         ]
     );
-    assert!(rs.srv["_myshop._udp.fw.mesos."]
+    assert!(rs
+        .srv("_myshop._udp.fw.mesos.")
+        .unwrap()
         .iter()
         .any(|s| s.port == 53));
     assert!(rs.all_names_valid());
@@ -210,10 +247,10 @@ fn legacy_names_keep_dots_and_case() {
         &cfg(),
     );
     assert!(g.skips.is_empty(), "{:?}", g.skips);
-    assert!(g.records.a.contains_key("Shop.Front.fw.slave.mesos."));
-    assert!(g.records.srv.contains_key("_Shop.Front._tcp.fw.mesos."));
-    assert!(g.records.a.contains_key("shop-front.fw.mesos."));
-    assert!(g.records.a.contains_key("shop-front.fw.slave.mesos."));
+    assert!(g.records.a("Shop.Front.fw.slave.mesos.").is_some());
+    assert!(g.records.srv("_Shop.Front._tcp.fw.mesos.").is_some());
+    assert!(g.records.a("shop-front.fw.mesos.").is_some());
+    assert!(g.records.a("shop-front.fw.slave.mesos.").is_some());
 }
 
 #[test]
@@ -224,7 +261,7 @@ fn empty_task_name_keeps_the_canonical_name() {
         ),
         &cfg(),
     );
-    assert!(g.records.a.contains_key("-iffe9-0.fw.slave.mesos."));
+    assert!(g.records.a("-iffe9-0.fw.slave.mesos.").is_some());
     assert!(!g.records.has_name(".fw.slave.mesos."));
     assert_eq!(
         reasons(&g),
@@ -242,8 +279,12 @@ fn rfc4291_mapped_task_ips_are_a_records() {
         ),
         &cfg(),
     );
-    assert!(g.records.a["m.fw.mesos."].contains(&"10.8.0.1".parse().unwrap()));
-    assert!(!g.records.aaaa.contains_key("m.fw.mesos."));
+    assert!(g
+        .records
+        .a("m.fw.mesos.")
+        .unwrap()
+        .contains(&"10.8.0.1".parse().unwrap()));
+    assert!(g.records.aaaa("m.fw.mesos.").is_none());
 }
 
 #[test]
@@ -258,6 +299,6 @@ fn generation_is_deterministic_and_enumeration_optional() {
     c.enumeration = false;
     let off = gen_json(&body, &c);
     assert!(off.records.same_records(&one.records));
-    assert!(off.records.enumeration.frameworks.is_empty());
-    assert!(!one.records.enumeration.frameworks.is_empty());
+    assert!(off.records.enumeration().is_empty());
+    assert!(!one.records.enumeration().is_empty());
 }

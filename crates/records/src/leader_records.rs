@@ -60,14 +60,14 @@ pub(crate) fn master_records(
         return;
     }
     for &ip in &leader_ips {
-        store.ip(&leader_name, ip, None);
-        store.ip(&all_masters, ip, None);
+        store.ip(&leader_name, ip);
+        store.ip(&all_masters, ip);
     }
     match parse_port(port) {
         Some(port) => {
             for srv in [format!("_leader._tcp{tail}"), format!("_leader._udp{tail}")] {
                 if store.name_ok(&srv, "leader", leader) {
-                    store.srv(&srv, &leader_name, port, None);
+                    store.srv(&srv, &leader_name, port);
                 }
             }
         }
@@ -101,7 +101,7 @@ pub(crate) fn master_records(
         if !is_leader {
             let mut added = false;
             for &ip in &ips {
-                added |= store.ip(&all_masters, ip, None);
+                added |= store.ip(&all_masters, ip);
             }
             if !added {
                 // A duplicate master.
@@ -116,7 +116,7 @@ pub(crate) fn master_records(
             continue;
         }
         for &ip in &ips {
-            store.ip(&name, ip, None);
+            store.ip(&name, ip);
         }
         idx += 1;
         numbered_leader |= is_leader;
@@ -130,7 +130,7 @@ pub(crate) fn master_records(
             return;
         }
         for &ip in &leader_ips {
-            store.ip(&name, ip, None);
+            store.ip(&name, ip);
         }
     }
 }

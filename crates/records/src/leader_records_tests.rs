@@ -8,7 +8,7 @@ fn run(
     leader: &str,
     resolver: &Resolver,
 ) -> (Vec<String>, Vec<crate::skip::Skip>) {
-    let mut store = Store::default();
+    let mut store = Store::new(true);
     let masters: Vec<String> = masters.iter().map(|m| (*m).to_owned()).collect();
     master_records(&mut store, ".foo.com.", &masters, leader, resolver);
     let (rs, skips) = store.finish();
@@ -17,13 +17,13 @@ fn run(
 
 fn lines(rs: &RecordSet) -> Vec<String> {
     let mut out = Vec::new();
-    for (n, set) in &rs.a {
+    for (n, set) in rs.a_records() {
         out.extend(set.iter().map(|ip| format!("{n} A {ip}")));
     }
-    for (n, set) in &rs.aaaa {
+    for (n, set) in rs.aaaa_records() {
         out.extend(set.iter().map(|ip| format!("{n} AAAA {ip}")));
     }
-    for (n, set) in &rs.srv {
+    for (n, set) in rs.srv_records() {
         out.extend(
             set.iter()
                 .map(|s| format!("{n} SRV {}:{}", s.target, s.port)),

@@ -24,9 +24,9 @@
 //! };
 //! let g = generate(&state, &cfg, &["10.0.0.1:5050".to_owned()]);
 //! let rs = &g.records;
-//! assert!(rs.a.contains_key("web-iffe9-s0.marathon.mesos."));
-//! let srv = &rs.srv["_web._tcp.marathon.mesos."];
-//! assert_eq!(srv.iter().next().unwrap().target, "web-iffe9-s0.marathon.slave.mesos.");
+//! assert!(rs.a("web-iffe9-s0.marathon.mesos.").is_some());
+//! let srv = rs.srv("_web._tcp.marathon.mesos.").unwrap();
+//! assert_eq!(srv.first().unwrap().target, "web-iffe9-s0.marathon.slave.mesos.");
 //! assert!(g.skips.is_empty());
 //! # Ok::<(), mesos_records::StateError>(())
 //! ```
@@ -88,6 +88,7 @@
 #![warn(missing_docs)]
 
 pub mod canonical;
+pub mod enumeration;
 pub mod generate;
 pub mod host;
 pub mod label;
@@ -113,10 +114,11 @@ pub mod event;
 pub mod recordio;
 pub mod stream;
 
+pub use enumeration::{EnumFramework, EnumRecord, EnumTask, Enumeration, Host};
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use host::{LocalAddrs, Resolver};
 pub use label::LabelSpec;
-pub use record::{EnumFramework, EnumRecord, EnumTask, Enumeration, RecordSet, Srv};
+pub use record::{Owner, RecordSet, Srv, SrvIter, SrvSet};
 pub use skip::{Skip, SkipReason};
 pub use state::{State, StateError};
-pub use store::{is_valid_name, MAX_NAME_LEN};
+pub use store::{is_valid_name, RecordSetBuilder, MAX_NAME_LEN};

@@ -25,7 +25,6 @@ use std::net::IpAddr;
 use crate::canonical::{canonical_stem, hash, slave_tail};
 use crate::generate::GenConfig;
 use crate::label::LabelSpec;
-use crate::record::{EnumFramework, EnumRecord, EnumTask};
 use crate::state::{State, Task};
 use crate::store::Store;
 use crate::task_ip::task_ips;
@@ -53,10 +52,7 @@ pub(crate) fn task_records(
 ) {
     for fw in &state.frameworks {
         let fname = spec.domain_frag(&fw.name);
-        let mut efw = EnumFramework {
-            name: fw.name.clone(),
-            tasks: Vec::new(),
-        };
+        store.records.framework(&fw.name);
         for task in &fw.tasks {
             let Some(sips) = slave_ips.get(&task.slave_id) else {
                 continue;
@@ -74,43 +70,28 @@ pub(crate) fn task_records(
                 tail,
                 spec,
             };
-            let mut records = Vec::new();
-            let mut credit = cfg.enumeration.then_some(&mut records);
+            store.records.task(&task.name, &task.id);
             match &task.discovery {
                 Some(di) => {
                     // LEGACY pass with the raw name, kept by mesos-dns.
-                    ctx.pass(store, &di.name, credit.as_deref_mut());
+                    ctx.pass(store, &di.name);
                     let label = spec.label(&di.name);
                     // When the name is already a label, the second pass
                     // would only insert duplicates: skip it.
                     if label != di.name {
-                        ctx.pass(store, &label, credit);
+                        ctx.pass(store, &label);
                     }
                 }
-                None => ctx.pass(store, &spec.label(&task.name), credit),
+                None => ctx.pass(store, &spec.label(&task.name)),
             }
-            if cfg.enumeration {
-                efw.tasks.push(EnumTask {
-                    name: task.name.clone(),
-                    id: task.id.clone(),
-                    records,
-                });
-            }
-        }
-        if cfg.enumeration {
-            store.enumeration.frameworks.push(efw);
         }
     }
+    store.records.end_task();
 }
 
 impl Ctx<'_> {
     /// One `taskContextRecord` pass for `name`.
-    fn pass(
-        &self,
-        store: &mut Store,
-        name: &str,
-        mut credit: Option<&mut Vec<EnumRecord>>,
-    ) {
+    fn pass(&self, store: &mut Store, name: &str) {
         let t = self.tail;
         let id = self.task.id.as_str();
         let f = self.fname;
@@ -126,18 +107,18 @@ impl Ctx<'_> {
 
         for &ip in self.task_ips {
             if ok_arec_t {
-                store.ip(&arec_t, ip, credit.as_deref_mut());
+                store.ip(&arec_t, ip);
             }
             if ok_canon_t {
-                store.ip(&canon_t, ip, credit.as_deref_mut());
+                store.ip(&canon_t, ip);
             }
         }
         for &ip in self.slave_ips {
             if ok_arec_s {
-                store.ip(&arec_s, ip, credit.as_deref_mut());
+                store.ip(&arec_s, ip);
             }
             if ok_canon_s {
-                store.ip(&canon_s, ip, credit.as_deref_mut());
+                store.ip(&canon_s, ip);
             }
         }
 
@@ -157,7 +138,7 @@ impl Ctx<'_> {
             names.retain(|n| store.name_ok(n, "task", id));
             for &port in &self.task.ports {
                 for n in &names {
-                    store.srv(n, &canon_s, port, credit.as_deref_mut());
+                    store.srv(n, &canon_s, port);
                 }
             }
         }
@@ -186,7 +167,7 @@ impl Ctx<'_> {
             for n in names {
                 let n = format!("{n}{t}");
                 if store.name_ok(&n, "task", id) {
-                    store.srv(&n, &canon_t, p.number, credit.as_deref_mut());
+                    store.srv(&n, &canon_t, p.number);
                 }
             }
         }

@@ -81,20 +81,20 @@ fn render(case: &str) -> String {
     );
     let mut out = format!(
         "; {case}: {} A names, {} AAAA names, {} SRV names, {} records\n",
-        g.records.a.len(),
-        g.records.aaaa.len(),
-        g.records.srv.len(),
+        g.records.a_records().count(),
+        g.records.aaaa_records().count(),
+        g.records.srv_records().count(),
         g.records.len()
     );
     out.push_str(&g.records.dump());
     for s in &g.skips {
         let _ = writeln!(out, "; skip {s}");
     }
-    for fw in &g.records.enumeration.frameworks {
-        let _ = writeln!(out, "; enumerate framework {:?}", fw.name);
-        for t in &fw.tasks {
-            let _ = writeln!(out, ";   task {:?} id {:?}", t.name, t.id);
-            for r in &t.records {
+    for fw in g.records.enumeration().frameworks() {
+        let _ = writeln!(out, "; enumerate framework {:?}", fw.name());
+        for t in fw.tasks() {
+            let _ = writeln!(out, ";   task {:?} id {:?}", t.name(), t.id());
+            for r in t.records() {
                 let _ = writeln!(out, ";     {} {} {}", r.name, r.rtype, r.host);
             }
         }

@@ -199,8 +199,8 @@ proptest! {
         for name in g.records.names() {
             prop_assert!(is_valid_name(name), "invalid name {name:?}");
         }
-        for r in g.records.enumeration.frameworks.iter().flat_map(|f| &f.tasks).flat_map(|t| &t.records) {
-            prop_assert!(is_valid_name(&r.name), "invalid enumerated name {:?}", r.name);
+        for r in g.records.enumeration().frameworks().flat_map(|f| f.tasks()).flat_map(|t| t.records()) {
+            prop_assert!(is_valid_name(r.name), "invalid enumerated name {:?}", r.name);
         }
         let again = generate(&state, &cfg, &masters);
         prop_assert_eq!(&g.records, &again.records);

@@ -20,21 +20,19 @@ fn insert_state(rfc952: bool, sources: &[IpSource]) -> RecordSet {
 }
 
 fn a(rs: &RecordSet, name: &str) -> BTreeSet<String> {
-    rs.a.get(name)
+    rs.a(name)
         .map(|s| s.iter().map(ToString::to_string).collect())
         .unwrap_or_default()
 }
 
 fn aaaa(rs: &RecordSet, name: &str) -> BTreeSet<String> {
-    rs.aaaa
-        .get(name)
+    rs.aaaa(name)
         .map(|s| s.iter().map(ToString::to_string).collect())
         .unwrap_or_default()
 }
 
 fn srv(rs: &RecordSet, name: &str) -> BTreeSet<String> {
-    rs.srv
-        .get(name)
+    rs.srv(name)
         .map(|s| {
             s.iter()
                 .map(|v| format!("{}:{}", v.target, v.port))
@@ -239,7 +237,11 @@ fn full_dump(rfc952: bool) -> RecordSet {
 fn spec_8_3_full_dump_counts_50_a_6_aaaa_46_srv() {
     let rs = full_dump(false);
     assert_eq!(
-        (rs.a.len(), rs.aaaa.len(), rs.srv.len()),
+        (
+            rs.a_records().count(),
+            rs.aaaa_records().count(),
+            rs.srv_records().count()
+        ),
         (50, 6, 46),
         "\n{}",
         rs.dump()
@@ -279,17 +281,14 @@ fn spec_8_3_full_dump_counts_50_a_6_aaaa_46_srv() {
             format!("{stem}.{fw}.mesos."),
             format!("{stem}.{fw}.slave.mesos."),
         ] {
-            assert!(
-                rs.a.contains_key(&name) || rs.aaaa.contains_key(&name),
-                "{name}"
-            );
+            assert!(rs.a(&name).is_some() || rs.aaaa(&name).is_some(), "{name}");
         }
     }
     for legacy in [
         "liquor.store.marathon.mesos.",
         "big.dog.marathon.slave.mesos.",
     ] {
-        assert!(rs.a.contains_key(legacy), "{legacy}");
+        assert!(rs.a(legacy).is_some(), "{legacy}");
     }
     assert_eq!(
         srv(&rs, "_liquor.store._tcp.marathon.mesos."),
@@ -308,7 +307,10 @@ fn spec_8_3_full_dump_counts_50_a_6_aaaa_46_srv() {
         aaaa(&rs, "toy-store.ipv6-framework.mesos."),
         set(&["fd01:b::1:8000:2"])
     );
-    assert!(!rs.srv.keys().any(|n| n.contains("nginx")));
+    assert!(!rs
+        .srv_records()
+        .map(|(n, _)| n)
+        .any(|n| n.contains("nginx")));
     assert!(!rs.has_name("poseidon.marathon.mesos."));
 }
 
@@ -331,12 +333,7 @@ fn spec_8_3_rfc952_changes_only_the_chronos_fragment() {
 #[test]
 fn spec_4_11_enumeration_order() {
     let rs = full_dump(false);
-    let fws: Vec<&str> = rs
-        .enumeration
-        .frameworks
-        .iter()
-        .map(|f| f.name.as_str())
-        .collect();
+    let fws: Vec<&str> = rs.enumeration().frameworks().map(|f| f.name()).collect();
     assert_eq!(
         fws,
         [
@@ -346,9 +343,10 @@ fn spec_4_11_enumeration_order() {
             "marathon"
         ]
     );
-    assert!(rs.enumeration.frameworks[2].tasks.is_empty());
-    let marathon = &rs.enumeration.frameworks[3];
-    let tasks: Vec<&str> = marathon.tasks.iter().map(|t| t.name.as_str()).collect();
+    let frameworks: Vec<_> = rs.enumeration().frameworks().collect();
+    assert_eq!(frameworks[2].tasks().len(), 0);
+    let marathon = frameworks[3];
+    let tasks: Vec<&str> = marathon.tasks().map(|t| t.name()).collect();
     assert_eq!(
         tasks,
         [
@@ -361,13 +359,15 @@ fn spec_4_11_enumeration_order() {
             "reviewbot"
         ]
     );
-    let liquor = &marathon.tasks[0];
-    let first: Vec<(&str, &str, &str)> = liquor
-        .records
-        .iter()
+    let marathon_tasks: Vec<_> = marathon.tasks().collect();
+    let liquor = marathon_tasks[0];
+    let first: Vec<(&str, &str, String)> = liquor
+        .records()
         .take(5)
-        .map(|r| (r.name.as_str(), r.rtype, r.host.as_str()))
+        .map(|r| (r.name, r.rtype, r.host.to_string()))
         .collect();
+    let first: Vec<(&str, &str, &str)> =
+        first.iter().map(|(n, t, h)| (*n, *t, h.as_str())).collect();
     assert_eq!(
         first,
         [
@@ -387,17 +387,16 @@ fn spec_4_11_enumeration_order() {
         ]
     );
     // The second liquor-store task shares the legacy and plain names.
-    let other = &marathon.tasks[2];
+    let other = marathon_tasks[2];
     assert!(other
-        .records
-        .iter()
-        .all(|r| r.name != "liquor.store.marathon.slave.mesos." || r.host == "1.2.3.12"));
+        .records()
+        .all(|r| r.name != "liquor.store.marathon.slave.mesos."
+            || r.host.to_string() == "1.2.3.12"));
     let credited: usize = rs
-        .enumeration
-        .frameworks
-        .iter()
-        .flat_map(|f| &f.tasks)
-        .map(|t| t.records.len())
+        .enumeration()
+        .frameworks()
+        .flat_map(|f| f.tasks())
+        .map(|t| t.records().len())
         .sum();
     // Every task record is credited exactly once; the 18 others are the
     // framework, slave, nameserver and master records (10 A, 2 AAAA, 6 SRV).

@@ -512,7 +512,8 @@ mod props {
         fn every_answer_parses_with_the_right_id_question_and_size(
             rs in record_set(), edns in proptest::option::of(0u16..5000)
         ) {
-            let names: Vec<String> = rs.a.keys().chain(rs.srv.keys()).cloned().collect();
+            let names: Vec<String> = rs.a_records().map(|(n, _)| n)
+                .chain(rs.srv_records().map(|(n, _)| n)).map(str::to_owned).collect();
             let t = Table::compile(Arc::new(rs.clone()), &cfg(), 9);
             for name in names {
                 for qtype in [Q_A, Q_AAAA, Q_SRV, Q_ANY, Q_SOA, 16] {
@@ -530,9 +531,9 @@ mod props {
                         prop_assert_eq!(&r[12..q.len() - if edns.is_some() { 11 } else { 0 }],
                             &q[12..q.len() - if edns.is_some() { 11 } else { 0 }]);
                         let expect = match qtype {
-                            Q_A => rs.a.get(&name).map_or(0, |s| s.len()),
-                            Q_AAAA => rs.aaaa.get(&name).map_or(0, |s| s.len()),
-                            Q_SRV => rs.srv.get(&name).map_or(0, |s| s.len()),
+                            Q_A => rs.a(&name).map_or(0, |s| s.len()),
+                            Q_AAAA => rs.aaaa(&name).map_or(0, |s| s.len()),
+                            Q_SRV => rs.srv(&name).map_or(0, |s| s.len()),
                             _ => usize::MAX,
                         };
                         if expect != usize::MAX && !m.metadata.truncation

@@ -227,15 +227,15 @@ impl Table {
         let mut counts = RecordCounts::default();
         // Owner wire name -> (A, AAAA, SRV) text keys of the record set.
         let mut owners: BTreeMap<Box<[u8]>, [Option<&str>; 3]> = BTreeMap::new();
-        let keys = [
-            records.a.keys().collect::<Vec<_>>(),
-            records.aaaa.keys().collect(),
-            records.srv.keys().collect(),
+        let keys: [Vec<&str>; 3] = [
+            records.a_records().map(|(n, _)| n).collect(),
+            records.aaaa_records().map(|(n, _)| n).collect(),
+            records.srv_records().map(|(n, _)| n).collect(),
         ];
         for (kind, names) in keys.iter().enumerate() {
             for name in names {
                 match wire_name(name).filter(|w| servable(name) && in_zone(w, &apex)) {
-                    Some(w) => owners.entry(w).or_default()[kind] = Some(name.as_str()),
+                    Some(w) => owners.entry(w).or_default()[kind] = Some(*name),
                     None => counts.skipped += 1,
                 }
             }
@@ -358,7 +358,7 @@ impl Compiler<'_> {
 
     fn a(&mut self, name: &str) -> u32 {
         let ttl = self.cfg.ttl;
-        let set = self.records.a.get(name);
+        let set = self.records.a(name);
         let mut b = Builder::new(&mut self.scratch);
         let mut n = 0;
         for ip in set.into_iter().flatten() {
@@ -375,7 +375,7 @@ impl Compiler<'_> {
 
     fn aaaa(&mut self, name: &str) -> u32 {
         let ttl = self.cfg.ttl;
-        let set = self.records.aaaa.get(name);
+        let set = self.records.aaaa(name);
         let mut b = Builder::new(&mut self.scratch);
         let mut n = 0;
         for ip in set.into_iter().flatten() {
@@ -419,13 +419,13 @@ impl Compiler<'_> {
                 b.ns(&wire_name(&cfg.soa_mname).unwrap_or_default())
             });
         }
-        for ip in a.and_then(|n| records.a.get(n)).into_iter().flatten() {
+        for ip in a.and_then(|n| records.a(n)).into_iter().flatten() {
             b.record(Section::Answer, |b| {
                 b.question_owner(Rtype::A, cfg.ttl)?;
                 b.rdata(&ip.octets())
             });
         }
-        for ip in aaaa.and_then(|n| records.aaaa.get(n)).into_iter().flatten() {
+        for ip in aaaa.and_then(|n| records.aaaa(n)).into_iter().flatten() {
             b.record(Section::Answer, |b| {
                 b.question_owner(Rtype::AAAA, cfg.ttl)?;
                 b.rdata(&ip.octets())
@@ -459,13 +459,13 @@ impl Compiler<'_> {
         });
         // Glue: the nameserver's own addresses, when it is in the domain.
         if in_zone(&mname, self.apex) {
-            if let Some(ip) = records.a.get(&cfg.soa_mname).and_then(|s| s.first()) {
+            if let Some(ip) = records.a(&cfg.soa_mname).and_then(|s| s.first()) {
                 b.record(Section::Additional, |b| {
                     b.owner(&mname, Rtype::A, cfg.ttl)?;
                     b.rdata(&ip.octets())
                 });
             }
-            if let Some(ip) = records.aaaa.get(&cfg.soa_mname).and_then(|s| s.first()) {
+            if let Some(ip) = records.aaaa(&cfg.soa_mname).and_then(|s| s.first()) {
                 b.record(Section::Additional, |b| {
                     b.owner(&mname, Rtype::AAAA, cfg.ttl)?;
                     b.rdata(&ip.octets())
@@ -524,8 +524,8 @@ fn write_srv(
     skipped: &mut u64,
 ) -> u64 {
     let mut n = 0;
-    for srv in records.srv.get(name).into_iter().flatten() {
-        let Some(target) = wire_name(&srv.target) else {
+    for srv in records.srv(name).into_iter().flatten() {
+        let Some(target) = wire_name(srv.target) else {
             *skipped += 1;
             continue;
         };
@@ -548,21 +548,21 @@ fn write_srv_additional<'n>(
 ) {
     let mut targets: Vec<&str> = names
         .into_iter()
-        .filter_map(|n| records.srv.get(n))
+        .filter_map(|n| records.srv(n))
         .flatten()
-        .map(|s| s.target.as_str())
+        .map(|s| s.target)
         .collect();
     targets.sort_unstable();
     targets.dedup();
     for t in targets {
         let Some(wire) = wire_name(t) else { continue };
-        if let Some(ip) = records.a.get(t).and_then(|s| s.first()) {
+        if let Some(ip) = records.a(t).and_then(|s| s.first()) {
             b.record(Section::Additional, |b| {
                 b.owner(&wire, Rtype::A, cfg.ttl)?;
                 b.rdata(&ip.octets())
             });
         }
-        if let Some(ip) = records.aaaa.get(t).and_then(|s| s.first()) {
+        if let Some(ip) = records.aaaa(t).and_then(|s| s.first()) {
             b.record(Section::Additional, |b| {
                 b.owner(&wire, Rtype::AAAA, cfg.ttl)?;
                 b.rdata(&ip.octets())

@@ -59,7 +59,7 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
         let Some((ours, _)) = self.event_records(master) else {
             return Reconciled::Failed;
         };
-        if ours.a == polled.a && ours.aaaa == polled.aaaa && ours.srv == polled.srv {
+        if ours.same_records(&polled) {
             return if learned {
                 Reconciled::Learned
             } else {
@@ -98,9 +98,12 @@ pub(super) enum Reconciled {
 fn describe_difference(ours: &RecordSet, polled: &RecordSet) -> String {
     let names = |r: &RecordSet| -> std::collections::BTreeSet<String> {
         let mut s = std::collections::BTreeSet::new();
-        s.extend(r.a.iter().map(|(k, v)| format!("{k} A {v:?}")));
-        s.extend(r.aaaa.iter().map(|(k, v)| format!("{k} AAAA {v:?}")));
-        s.extend(r.srv.iter().map(|(k, v)| format!("{k} SRV {v:?}")));
+        s.extend(r.a_records().map(|(k, v)| format!("{k} A {v:?}")));
+        s.extend(r.aaaa_records().map(|(k, v)| format!("{k} AAAA {v:?}")));
+        s.extend(
+            r.srv_records()
+                .map(|(k, v)| format!("{k} SRV {:?}", v.iter().collect::<Vec<_>>())),
+        );
         s
     };
     let (a, b) = (names(ours), names(polled));

@@ -316,14 +316,12 @@ fn hosts(records: &RecordSet, host: &str) -> String {
     j.begin_array();
     let mut any = false;
     let v4 = records
-        .a
-        .get(&key)
+        .a(&key)
         .into_iter()
         .flatten()
         .map(|ip| ip.to_string());
     let v6 = records
-        .aaaa
-        .get(&key)
+        .aaaa(&key)
         .into_iter()
         .flatten()
         .map(|ip| ip.to_string());
@@ -366,14 +364,14 @@ fn services(records: &RecordSet, service: &str) -> String {
         }
         j.end_object();
     };
-    for srv in records.srv.get(&key).into_iter().flatten() {
+    for srv in records.srv(&key).into_iter().flatten() {
         let port = srv.port.to_string();
-        if let Some(ip) = records.a.get(&srv.target).and_then(|s| s.first()) {
-            entry(&mut j, service, &srv.target, &ip.to_string(), &port);
+        if let Some(ip) = records.a(srv.target).and_then(|s| s.first()) {
+            entry(&mut j, service, srv.target, &ip.to_string(), &port);
             any = true;
         }
-        if let Some(ip) = records.aaaa.get(&srv.target).and_then(|s| s.first()) {
-            entry(&mut j, service, &srv.target, &ip.to_string(), &port);
+        if let Some(ip) = records.aaaa(srv.target).and_then(|s| s.first()) {
+            entry(&mut j, service, srv.target, &ip.to_string(), &port);
             any = true;
         }
     }
@@ -385,35 +383,40 @@ fn services(records: &RecordSet, service: &str) -> String {
 }
 
 fn enumerate(records: &RecordSet) -> String {
-    let frameworks = &records.enumeration.frameworks;
+    use std::fmt::Write as _;
+    let enumeration = records.enumeration();
     let mut j = GoJson::new();
     j.begin_object();
     j.key("frameworks");
-    if frameworks.is_empty() {
+    if enumeration.is_empty() {
         j.null();
     } else {
         j.begin_array();
-        for fw in frameworks {
+        let mut host = String::new();
+        for fw in enumeration.frameworks() {
             j.begin_object();
             j.key("tasks");
             j.begin_array();
-            for task in &fw.tasks {
+            for task in fw.tasks() {
                 j.begin_object();
                 j.key("name");
-                j.string(&task.name);
+                j.string(task.name());
                 j.key("id");
-                j.string(&task.id);
+                j.string(task.id());
                 j.key("records");
-                if task.records.is_empty() {
+                let records = task.records();
+                if records.len() == 0 {
                     j.null();
                 } else {
                     j.begin_array();
-                    for r in &task.records {
+                    for r in records {
                         j.begin_object();
                         j.key("name");
-                        j.string(&r.name);
+                        j.string(r.name);
                         j.key("host");
-                        j.string(&r.host);
+                        host.clear();
+                        let _ = write!(host, "{}", r.host);
+                        j.string(&host);
                         j.key("rtype");
                         j.string(r.rtype);
                         j.end_object();
@@ -424,7 +427,7 @@ fn enumerate(records: &RecordSet) -> String {
             }
             j.end_array();
             j.key("name");
-            j.string(&fw.name);
+            j.string(fw.name());
             j.end_object();
         }
         j.end_array();
@@ -452,11 +455,11 @@ fn axfr(ctx: &ApiContext, records: &RecordSet, serial: u32) -> String {
     j.key("Records");
     j.begin_object();
     j.key("As");
-    string_map(&mut j, &records.a, |ip| ip.to_string());
+    string_map(&mut j, records.a_records(), |ip| ip.to_string());
     j.key("AAAAs");
-    string_map(&mut j, &records.aaaa, |ip| ip.to_string());
+    string_map(&mut j, records.aaaa_records(), |ip| ip.to_string());
     j.key("SRVs");
-    string_map(&mut j, &records.srv, |srv| {
+    string_map(&mut j, records.srv_records(), |srv| {
         format!("{}:{}", srv.target, srv.port)
     });
     j.end_object();
@@ -464,12 +467,12 @@ fn axfr(ctx: &ApiContext, records: &RecordSet, serial: u32) -> String {
     j.finish()
 }
 
-/// A Go `map[string][]string`: keys sorted (the `BTreeMap` order is Go's
-/// byte order), values as arrays.
-fn string_map<T>(
+/// A Go `map[string][]string`: keys sorted (the record set iterates in
+/// Go's byte order), values as arrays.
+fn string_map<'a, V: IntoIterator>(
     j: &mut GoJson,
-    map: &std::collections::BTreeMap<String, std::collections::BTreeSet<T>>,
-    show: impl Fn(&T) -> String,
+    map: impl Iterator<Item = (&'a str, V)>,
+    show: impl Fn(V::Item) -> String,
 ) {
     j.begin_object();
     for (name, values) in map {

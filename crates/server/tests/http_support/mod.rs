@@ -17,7 +17,7 @@ use mesos_dns::http::{self, ApiContext, ApiSettings, HttpHandle, HttpLimits};
 use mesos_dns::stats::{Stats, Transport};
 use mesos_dns::table::{SharedTable, Table};
 use mesos_records::poller::PollerStatus;
-use mesos_records::{EnumFramework, EnumRecord, EnumTask, Enumeration, RecordSet};
+use mesos_records::{RecordSet, RecordSetBuilder};
 use serde_json::{json, Value};
 
 pub const SERIAL: u32 = 1_700_000_000;
@@ -25,9 +25,8 @@ pub const SERIAL: u32 = 1_700_000_000;
 /// A small record set in the shape of spec 4 (marathon tasks, SRV targets
 /// with and without addresses, an enumeration with a nil and an empty list).
 pub fn records() -> RecordSet {
-    let mut rs = RecordSet::default();
+    let mut rs = RecordSetBuilder::new(true);
     let ls = "liquor-store.marathon.mesos.";
-    rs.insert_a(ls, Ipv4Addr::new(10, 3, 0, 1));
     rs.insert_a(ls, Ipv4Addr::new(10, 3, 0, 2));
     rs.insert_aaaa(ls, "fd01:b::1:8000:2".parse::<Ipv6Addr>().unwrap());
     let t0 = "liquor-store-4dfjd-0.marathon.mesos.";
@@ -36,45 +35,19 @@ pub fn records() -> RecordSet {
     rs.insert_a(t1, Ipv4Addr::new(10, 3, 0, 2));
     rs.insert_aaaa(t1, "fd01:b::1:8000:2".parse::<Ipv6Addr>().unwrap());
     let srv = "_liquor-store._tcp.marathon.mesos.";
-    rs.insert_srv(srv, t0, 31354);
     rs.insert_srv(srv, t1, 31355);
     rs.insert_srv(srv, "nowhere.marathon.mesos.", 80);
     rs.insert_a("ns1.mesos.", Ipv4Addr::new(127, 0, 0, 1));
-    rs.enumeration = Enumeration {
-        frameworks: vec![
-            EnumFramework {
-                name: "marathon".into(),
-                tasks: vec![
-                    EnumTask {
-                        name: "liquor<&>store".into(),
-                        id: "liquor-store.b8db9f73".into(),
-                        records: vec![
-                            EnumRecord {
-                                name: ls.into(),
-                                host: "10.3.0.1".into(),
-                                rtype: "A",
-                            },
-                            EnumRecord {
-                                name: srv.into(),
-                                host: format!("{t0}:31354"),
-                                rtype: "SRV",
-                            },
-                        ],
-                    },
-                    EnumTask {
-                        name: "dup".into(),
-                        id: "dup.1".into(),
-                        records: Vec::new(),
-                    },
-                ],
-            },
-            EnumFramework {
-                name: "idle".into(),
-                tasks: Vec::new(),
-            },
-        ],
-    };
-    rs
+    // The enumeration: the first task is credited with two records, the
+    // second with none (mesos-dns prints `null`), and a framework without
+    // tasks.
+    rs.framework("marathon");
+    rs.task("liquor<&>store", "liquor-store.b8db9f73");
+    rs.insert_a(ls, Ipv4Addr::new(10, 3, 0, 1));
+    rs.insert_srv(srv, t0, 31354);
+    rs.task("dup", "dup.1");
+    rs.framework("idle");
+    rs.finish()
 }
 
 /// A `/v1/config` value in Go field order, as the config module renders it.
