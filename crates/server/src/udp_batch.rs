@@ -33,14 +33,13 @@ pub(crate) const RX_SLOT: usize = 4096;
 
 /// One batch: the received datagrams and the replies to them.
 pub(crate) struct Batch {
-    rx: Box<[u8]>,
-    tx: Box<[u8]>,
+    tx: Vec<u8>,
     tx_slot: usize,
     n: usize,
     rx_len: [usize; BATCH],
     rx_cut: [bool; BATCH],
     reply_len: [usize; BATCH],
-    peers: sys::Peers,
+    io: sys::Io,
 }
 
 impl Batch {
@@ -48,14 +47,13 @@ impl Batch {
     pub(crate) fn new(max_reply: usize) -> Self {
         let tx_slot = max_reply.clamp(512, 65_535);
         Batch {
-            rx: vec![0u8; BATCH * RX_SLOT].into_boxed_slice(),
-            tx: vec![0u8; BATCH * tx_slot].into_boxed_slice(),
+            tx: vec![0u8; BATCH * tx_slot],
             tx_slot,
             n: 0,
             rx_len: [0; BATCH],
             rx_cut: [false; BATCH],
             reply_len: [0; BATCH],
-            peers: sys::Peers::new(),
+            io: sys::Io::new(),
         }
     }
 
@@ -71,7 +69,7 @@ impl Batch {
             return None;
         }
         let len = self.rx_len.get(i).copied().unwrap_or(0).min(RX_SLOT);
-        let packet = self.rx.get(i * RX_SLOT..i * RX_SLOT + len)?;
+        let packet = self.io.rx().get(i * RX_SLOT..i * RX_SLOT + len)?;
         let out = self.tx.get_mut(i * self.tx_slot..(i + 1) * self.tx_slot)?;
         Some((packet, out))
     }
@@ -81,7 +79,7 @@ impl Batch {
         if i >= self.n {
             return None;
         }
-        self.peers.get(i)
+        self.io.peer(i)
     }
 
     /// Marks the first `len` octets of slot `i`'s reply buffer for sending.
@@ -94,22 +92,36 @@ impl Batch {
     /// Receives what is queued, up to [`BATCH`] datagrams; returns how many
     /// (`WouldBlock` when none).
     pub(crate) fn recv(&mut self, sock: &UdpSocket) -> io::Result<usize> {
-        self.n = 0;
-        self.reply_len = [0; BATCH];
-        let n = sys::recv(self, sock)?;
+        // Only the slots of the last batch were used: reset just those.
+        for r in self.reply_len.iter_mut().take(self.n) {
+            *r = 0;
+        }
+        let last = std::mem::take(&mut self.n);
+        let n = self
+            .io
+            .recv(sock, last, &mut self.rx_len, &mut self.rx_cut)?;
         self.n = n;
         Ok(n)
     }
 
     /// Sends every marked reply; returns how many could not be sent.
     pub(crate) fn send(&mut self, sock: &UdpSocket) -> usize {
-        sys::send(self, sock)
+        let replies = self.reply_len.get(..self.n).unwrap_or_default();
+        self.io.send(sock, &mut self.tx, self.tx_slot, replies)
     }
 }
 
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod sys {
+    //! The headers are built once, pointing into buffers this module owns
+    //! and never hands out mutably (the receive slots, the peer
+    //! addresses, the iovecs), so a call only refreshes the fields the
+    //! kernel changed last time: a batch of one costs little more than a
+    //! `recvfrom`. Pointers are taken with `Vec::as_mut_ptr`, which
+    //! creates no reference, so later shared reads of the same buffers
+    //! leave them valid.
+
     use std::io;
     use std::mem::{size_of, zeroed};
     use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -117,27 +129,68 @@ mod sys {
 
     use mio::net::UdpSocket;
 
-    use super::{Batch, BATCH, RX_SLOT};
+    use super::{BATCH, RX_SLOT};
 
-    /// The peer addresses of one batch, as the kernel wrote them.
-    pub(super) struct Peers {
-        addrs: [libc::sockaddr_storage; BATCH],
-        lens: [libc::socklen_t; BATCH],
+    const STORAGE_LEN: libc::socklen_t = size_of::<libc::sockaddr_storage>() as _;
+
+    /// Buffers and headers for `recvmmsg` and `sendmmsg`.
+    pub(super) struct Io {
+        rx: Vec<u8>,
+        addrs: Vec<libc::sockaddr_storage>,
+        recv_iov: Vec<libc::iovec>,
+        recv_hdr: Vec<libc::mmsghdr>,
+        send_iov: Vec<libc::iovec>,
+        send_hdr: Vec<libc::mmsghdr>,
     }
 
-    impl Peers {
+    // SAFETY: the raw pointers inside the headers point only into the
+    // heap buffers of the same `Io`, which move with it; they are used only
+    // by the kernel during calls that hold `&mut Io`.
+    unsafe impl Send for Io {}
+
+    impl Io {
         pub(super) fn new() -> Self {
-            Peers {
-                // SAFETY: sockaddr_storage is plain old data; all zeroes is
-                // a valid (AF_UNSPEC) value.
-                addrs: unsafe { zeroed() },
-                lens: [0; BATCH],
+            // SAFETY: sockaddr_storage, iovec and mmsghdr are plain old
+            // data: all zeroes is a valid value (null pointers, zero
+            // lengths, AF_UNSPEC).
+            let (storage, iov, hdr) = unsafe {
+                (
+                    zeroed::<libc::sockaddr_storage>(),
+                    zeroed::<libc::iovec>(),
+                    zeroed::<libc::mmsghdr>(),
+                )
+            };
+            let mut io = Io {
+                rx: vec![0u8; BATCH * RX_SLOT],
+                addrs: vec![storage; BATCH],
+                recv_iov: vec![iov; BATCH],
+                recv_hdr: vec![hdr; BATCH],
+                send_iov: vec![iov; BATCH],
+                send_hdr: vec![hdr; BATCH],
+            };
+            let rx = io.rx.as_mut_ptr();
+            for (i, v) in io.recv_iov.iter_mut().enumerate() {
+                v.iov_base = rx.wrapping_add(i * RX_SLOT).cast();
+                v.iov_len = RX_SLOT;
             }
+            let (iov, addrs) = (io.recv_iov.as_mut_ptr(), io.addrs.as_mut_ptr());
+            for (i, h) in io.recv_hdr.iter_mut().enumerate() {
+                h.msg_hdr.msg_name = addrs.wrapping_add(i).cast();
+                h.msg_hdr.msg_namelen = STORAGE_LEN;
+                h.msg_hdr.msg_iov = iov.wrapping_add(i);
+                h.msg_hdr.msg_iovlen = 1;
+            }
+            io
         }
 
-        pub(super) fn get(&self, i: usize) -> Option<SocketAddr> {
+        pub(super) fn rx(&self) -> &[u8] {
+            &self.rx
+        }
+
+        /// The sender of datagram `i` of the last receive.
+        pub(super) fn peer(&self, i: usize) -> Option<SocketAddr> {
             let s = self.addrs.get(i)?;
-            let len = *self.lens.get(i)? as usize;
+            let len = self.recv_hdr.get(i)?.msg_hdr.msg_namelen as usize;
             match i32::from(s.ss_family) {
                 libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
                     // SAFETY: the family says the storage holds a
@@ -153,179 +206,202 @@ mod sys {
                     let a: libc::sockaddr_in6 =
                         unsafe { std::ptr::read_unaligned(std::ptr::from_ref(s).cast()) };
                     let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
-                    Some(
-                        SocketAddrV6::new(
-                            ip,
-                            u16::from_be(a.sin6_port),
-                            a.sin6_flowinfo,
-                            a.sin6_scope_id,
-                        )
-                        .into(),
-                    )
+                    let port = u16::from_be(a.sin6_port);
+                    let v6 =
+                        SocketAddrV6::new(ip, port, a.sin6_flowinfo, a.sin6_scope_id);
+                    Some(v6.into())
                 }
                 _ => None,
             }
         }
-    }
 
-    fn iovec(buf: &mut [u8]) -> libc::iovec {
-        libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        }
-    }
-
-    pub(super) fn recv(b: &mut Batch, sock: &UdpSocket) -> io::Result<usize> {
-        // SAFETY: iovec and mmsghdr are plain old data (null pointers and
-        // zero lengths); every field the kernel reads is set below.
-        let mut iov: [libc::iovec; BATCH] = unsafe { zeroed() };
-        let mut hdr: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-        let slots = b.rx.chunks_exact_mut(RX_SLOT);
-        for (((slot, v), h), addr) in slots
-            .zip(iov.iter_mut())
-            .zip(hdr.iter_mut())
-            .zip(b.peers.addrs.iter_mut())
-        {
-            *v = iovec(slot);
-            h.msg_hdr.msg_name = std::ptr::from_mut(addr).cast();
-            h.msg_hdr.msg_namelen =
-                size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            h.msg_hdr.msg_iov = std::ptr::from_mut(v);
-            h.msg_hdr.msg_iovlen = 1;
-        }
-        // SAFETY: `hdr` holds BATCH headers, each pointing at one iovec of
-        // `iov` (which points at a distinct RX_SLOT-long slot of `b.rx`)
-        // and at one sockaddr_storage of `b.peers` with its size. All of
-        // them outlive the call and nothing else aliases them meanwhile.
-        let n = unsafe {
-            libc::recvmmsg(
-                sock.as_raw_fd(),
-                hdr.as_mut_ptr(),
-                BATCH as libc::c_uint,
-                libc::MSG_DONTWAIT,
-                std::ptr::null_mut(),
-            )
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let n = (n as usize).min(BATCH);
-        for (i, h) in hdr.iter().enumerate().take(n) {
-            b.rx_len[i] = h.msg_len as usize;
-            b.rx_cut[i] = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
-            b.peers.lens[i] = h.msg_hdr.msg_namelen;
-        }
-        Ok(n)
-    }
-
-    pub(super) fn send(b: &mut Batch, sock: &UdpSocket) -> usize {
-        // SAFETY: plain old data, as in `recv`.
-        let mut iov: [libc::iovec; BATCH] = unsafe { zeroed() };
-        let mut hdr: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-        let mut k = 0;
-        let slots = b.tx.chunks_exact_mut(b.tx_slot);
-        for (i, slot) in slots.enumerate().take(b.n) {
-            let len = b.reply_len[i];
-            let (Some(buf), Some(v), Some(h), Some(addr)) = (
-                slot.get_mut(..len),
-                iov.get_mut(k),
-                hdr.get_mut(k),
-                b.peers.addrs.get_mut(i),
-            ) else {
-                continue;
-            };
-            if len == 0 {
-                continue;
+        /// `recvmmsg` into the slots; `last` slots were used by the previous
+        /// call and get their address length back.
+        pub(super) fn recv(
+            &mut self,
+            sock: &UdpSocket,
+            last: usize,
+            len: &mut [usize; BATCH],
+            cut: &mut [bool; BATCH],
+        ) -> io::Result<usize> {
+            for h in self.recv_hdr.iter_mut().take(last) {
+                h.msg_hdr.msg_namelen = STORAGE_LEN;
             }
-            *v = iovec(buf);
-            h.msg_hdr.msg_name = std::ptr::from_mut(addr).cast();
-            h.msg_hdr.msg_namelen = b.peers.lens[i];
-            h.msg_hdr.msg_iov = std::ptr::from_mut(v);
-            h.msg_hdr.msg_iovlen = 1;
-            k += 1;
-        }
-        let mut done = 0;
-        let mut failed = 0;
-        while done < k {
-            let rest = hdr.get_mut(done..k).unwrap_or_default();
-            // SAFETY: `rest` holds the headers built above: each points at
-            // one iovec of `iov` (a prefix of a reply slot of `b.tx`) and at
-            // the peer address the kernel gave for that datagram, with its
-            // length. All outlive the call.
-            let r = unsafe {
-                libc::sendmmsg(
+            // SAFETY: `recv_hdr` holds BATCH headers built in `new`: each
+            // points at its own iovec (a distinct RX_SLOT-long slot of
+            // `rx`) and at its own sockaddr_storage with that size. These
+            // buffers live as long as `self`, which is borrowed mutably
+            // for the call, and none is referenced elsewhere meanwhile.
+            let n = unsafe {
+                libc::recvmmsg(
                     sock.as_raw_fd(),
-                    rest.as_mut_ptr(),
-                    rest.len() as libc::c_uint,
+                    self.recv_hdr.as_mut_ptr(),
+                    BATCH as libc::c_uint,
                     libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
                 )
             };
-            if r > 0 {
-                done += r as usize;
-            } else if r < 0
-                && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
-            {
-                continue;
-            } else {
-                // The first message failed (full send buffer, unreachable
-                // peer, ...): count it and go on with the rest.
-                done += 1;
-                failed += 1;
+            if n < 0 {
+                return Err(io::Error::last_os_error());
             }
+            let n = (n as usize).min(BATCH);
+            for ((h, l), c) in self.recv_hdr.iter().zip(len).zip(cut).take(n) {
+                *l = h.msg_len as usize;
+                *c = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+            }
+            Ok(n)
         }
-        failed
+
+        /// `sendmmsg` of the non-empty replies: reply `i` is the first
+        /// `replies[i]` octets of slot `i` of `tx`, to peer `i`. Returns
+        /// how many could not be sent.
+        pub(super) fn send(
+            &mut self,
+            sock: &UdpSocket,
+            tx: &mut [u8],
+            slot: usize,
+            replies: &[usize],
+        ) -> usize {
+            let base = tx.as_mut_ptr();
+            let mut k = 0;
+            for (i, &len) in replies.iter().enumerate() {
+                let Some(v) = self.send_iov.get_mut(k) else {
+                    break;
+                };
+                if len == 0 || (i + 1) * slot > tx.len() || len > slot {
+                    continue;
+                }
+                v.iov_base = base.wrapping_add(i * slot).cast();
+                v.iov_len = len;
+                k += 1;
+            }
+            // Headers after the iovecs: taking the pointers last keeps them
+            // valid (no later reference to `send_iov`).
+            let (iov, addrs) = (self.send_iov.as_mut_ptr(), self.addrs.as_mut_ptr());
+            let mut j = 0;
+            for (i, &len) in replies.iter().enumerate() {
+                if len == 0 || (i + 1) * slot > tx.len() || len > slot {
+                    continue;
+                }
+                let (Some(h), Some(r)) = (self.send_hdr.get_mut(j), self.recv_hdr.get(i))
+                else {
+                    break;
+                };
+                h.msg_hdr.msg_name = addrs.wrapping_add(i).cast();
+                h.msg_hdr.msg_namelen = r.msg_hdr.msg_namelen;
+                h.msg_hdr.msg_iov = iov.wrapping_add(j);
+                h.msg_hdr.msg_iovlen = 1;
+                j += 1;
+            }
+            let k = k.min(j);
+            let mut done = 0;
+            let mut failed = 0;
+            while done < k {
+                let rest = self.send_hdr.get_mut(done..k).unwrap_or_default();
+                // SAFETY: each header of `rest` points at one iovec of
+                // `send_iov` (a prefix of one reply slot of `tx`, checked
+                // to lie inside it above) and at the peer address the
+                // kernel wrote for that datagram, with its length. `tx` and
+                // `self` are borrowed mutably for the call.
+                let r = unsafe {
+                    libc::sendmmsg(
+                        sock.as_raw_fd(),
+                        rest.as_mut_ptr(),
+                        rest.len() as libc::c_uint,
+                        libc::MSG_DONTWAIT,
+                    )
+                };
+                if r > 0 {
+                    done += r as usize;
+                } else if r < 0
+                    && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+                {
+                    continue;
+                } else {
+                    // The first message failed (full send buffer,
+                    // unreachable peer, ...): count it, go on with the rest.
+                    done += 1;
+                    failed += 1;
+                }
+            }
+            failed
+        }
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 mod sys {
+    //! One `recv_from`/`send_to` per datagram where `recvmmsg` is missing.
+
     use std::io;
     use std::net::SocketAddr;
 
     use mio::net::UdpSocket;
 
-    use super::{Batch, BATCH, RX_SLOT};
+    use super::{BATCH, RX_SLOT};
 
-    pub(super) struct Peers([Option<SocketAddr>; BATCH]);
+    pub(super) struct Io {
+        rx: Vec<u8>,
+        peers: [Option<SocketAddr>; BATCH],
+    }
 
-    impl Peers {
+    impl Io {
         pub(super) fn new() -> Self {
-            Peers([None; BATCH])
-        }
-
-        pub(super) fn get(&self, i: usize) -> Option<SocketAddr> {
-            self.0.get(i).copied().flatten()
-        }
-    }
-
-    pub(super) fn recv(b: &mut Batch, sock: &UdpSocket) -> io::Result<usize> {
-        let mut n = 0;
-        for (i, slot) in b.rx.chunks_exact_mut(RX_SLOT).enumerate() {
-            match sock.recv_from(slot) {
-                Ok((len, peer)) => {
-                    b.rx_len[i] = len;
-                    b.rx_cut[i] = false;
-                    b.peers.0[i] = Some(peer);
-                    n += 1;
-                }
-                Err(e) if n == 0 => return Err(e),
-                Err(_) => break,
+            Io {
+                rx: vec![0u8; BATCH * RX_SLOT],
+                peers: [None; BATCH],
             }
         }
-        Ok(n)
-    }
 
-    pub(super) fn send(b: &mut Batch, sock: &UdpSocket) -> usize {
-        let mut failed = 0;
-        for (i, slot) in b.tx.chunks_exact(b.tx_slot).enumerate().take(b.n) {
-            let len = b.reply_len[i];
-            if let (Some(buf), Some(peer)) = (slot.get(..len), b.peers.get(i)) {
-                if len > 0 && sock.send_to(buf, peer).is_err() {
-                    failed += 1;
+        pub(super) fn rx(&self) -> &[u8] {
+            &self.rx
+        }
+
+        pub(super) fn peer(&self, i: usize) -> Option<SocketAddr> {
+            self.peers.get(i).copied().flatten()
+        }
+
+        pub(super) fn recv(
+            &mut self,
+            sock: &UdpSocket,
+            _last: usize,
+            len: &mut [usize; BATCH],
+            cut: &mut [bool; BATCH],
+        ) -> io::Result<usize> {
+            let mut n = 0;
+            for (i, slot) in self.rx.chunks_exact_mut(RX_SLOT).enumerate() {
+                match sock.recv_from(slot) {
+                    Ok((l, peer)) => {
+                        len[i] = l;
+                        cut[i] = l > RX_SLOT;
+                        self.peers[i] = Some(peer);
+                        n += 1;
+                    }
+                    Err(e) if n == 0 => return Err(e),
+                    Err(_) => break,
                 }
             }
+            Ok(n)
         }
-        failed
+
+        pub(super) fn send(
+            &mut self,
+            sock: &UdpSocket,
+            tx: &mut [u8],
+            slot: usize,
+            replies: &[usize],
+        ) -> usize {
+            let mut failed = 0;
+            for (i, &len) in replies.iter().enumerate() {
+                let buf = tx.get(i * slot..i * slot + len);
+                if let (Some(buf), Some(peer)) = (buf, self.peer(i)) {
+                    if len > 0 && sock.send_to(buf, peer).is_err() {
+                        failed += 1;
+                    }
+                }
+            }
+            failed
+        }
     }
 }
 
