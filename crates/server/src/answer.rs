@@ -123,9 +123,14 @@ pub(crate) fn answer_meta(
     if q.edns.is_some_and(|e| e.version > 0) {
         return (reply(Rcode::BADVERS, out, &mut meta), meta);
     }
-    let mut lower = [0u8; MAX_NAME_LEN];
-    let mut norm = [0u8; MAX_NAME_LEN];
-    let key = normalize(q.qname.to_lowercase(&mut lower), &mut norm);
+    let mut lower = [0u8; KEY_BUF];
+    let mut norm: [u8; MAX_NAME_LEN];
+    let name = q.question.get(..q.qname.wire_len()).unwrap_or_default();
+    let (mut key, star) = lowercase_key(name, &mut lower);
+    if star {
+        norm = [0u8; MAX_NAME_LEN];
+        key = normalize(key, &mut norm);
+    }
     let apex: &[u8] = &table.apex;
     let parent_side = q.qtype == Rtype(43) && key == apex; // DS
     if !in_zone(key, apex) || parent_side {
@@ -250,6 +255,37 @@ fn header_only(packet: &[u8], rcode: Rcode, out: &mut [u8]) -> Option<usize> {
     Some(n)
 }
 
+/// Room for the longest name rounded up to whole 8-octet words.
+const KEY_BUF: usize = MAX_NAME_LEN.next_multiple_of(8);
+
+/// Copies the uncompressed question name `name` into `out` lowercased, eight
+/// octets at a time, and says whether any octet is `*`. Length octets are
+/// at most 63, below `A`, so the whole wire form can be lowercased; the
+/// zeroes after the name in `out` are neither letters nor `*`.
+fn lowercase_key<'b>(name: &[u8], out: &'b mut [u8; KEY_BUF]) -> (&'b [u8], bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let len = name.len().min(MAX_NAME_LEN);
+    if let (Some(dst), Some(src)) = (out.get_mut(..len), name.get(..len)) {
+        dst.copy_from_slice(src);
+    }
+    let mut star = 0u64;
+    for c in out.chunks_exact_mut(8).take(len.div_ceil(8)) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        let low = x & !HIGH;
+        // Bit 7 of each byte of `low + 0x3f` is set from `A` up, of
+        // `low + 0x25` from `[` up: together, exactly `A..=Z` (ASCII only).
+        let upper =
+            low.wrapping_add(0x3f * ONES) & !low.wrapping_add(0x25 * ONES) & !x & HIGH;
+        let y = x ^ (b'*' as u64 * ONES);
+        star |= y.wrapping_sub(ONES) & !y & HIGH;
+        c.copy_from_slice(&(x | (upper >> 2)).to_le_bytes());
+    }
+    (out.get(..len).unwrap_or_default(), star != 0)
+}
+
 /// Removes every `*` label after the first (mesos-dns's `.*` stripping).
 fn normalize<'b>(lower: &[u8], out: &'b mut [u8; MAX_NAME_LEN]) -> &'b [u8] {
     let mut n = 0;
@@ -276,6 +312,37 @@ fn normalize<'b>(lower: &[u8], out: &'b mut [u8; MAX_NAME_LEN]) -> &'b [u8] {
         *root = 0;
     }
     out.get(..=n).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn lowercase_key_matches_std_and_finds_stars() {
+        let names: [&[u8]; 5] = [
+            b"\x03Web\x08MaRaThOn\x05mesos\x00",
+            b"\x01*\x05MESOS\x00",
+            b"\x00",
+            b"\x07chr*nos\x05mesos\x00",
+            &[b'\x3f'; 255],
+        ];
+        for name in names {
+            let mut buf = [0u8; KEY_BUF];
+            let (key, star) = lowercase_key(name, &mut buf);
+            assert_eq!(key, name.to_ascii_lowercase().as_slice());
+            assert_eq!(star, name.contains(&b'*'), "{name:?}");
+        }
+        // Every octet value, at every alignment.
+        let all: Vec<u8> = (0..=255u8).collect();
+        for start in 0..8 {
+            let name = &all[start..start + 200];
+            let mut buf = [0u8; KEY_BUF];
+            let (key, star) = lowercase_key(name, &mut buf);
+            assert_eq!(key, name.to_ascii_lowercase().as_slice());
+            assert_eq!(star, name.contains(&b'*'));
+        }
+    }
 }
 
 #[cfg(test)]
