@@ -6,117 +6,204 @@
 //! Read through [`Enumeration`], a view into a [`RecordSet`](crate::RecordSet).
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
 
-use crate::record::Srv;
+use crate::record::{Kind, RecordSet, Srv};
 
-/// Stored enumeration data.
+/// Stored enumeration data: names and ids in one buffer, records as
+/// references to the record set's names and values (formatted only when
+/// displayed).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct EnumData {
-    pub(crate) frameworks: Vec<FwData>,
+    /// Framework names, task names and task ids.
+    pub(crate) text: String,
+    pub(crate) frameworks: Vec<FwEntry>,
+    pub(crate) tasks: Vec<TaskEntry>,
+    pub(crate) records: Vec<EnumEntry>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct FwData {
-    pub(crate) name: String,
-    pub(crate) tasks: Vec<TaskData>,
+/// A piece of [`EnumData::text`].
+pub(crate) type Span = [u32; 2];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FwEntry {
+    pub(crate) name: Span,
+    /// Its tasks end here in [`EnumData::tasks`] (they start where the
+    /// previous framework's end).
+    pub(crate) tasks_end: u32,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct TaskData {
-    pub(crate) name: String,
-    pub(crate) id: String,
-    pub(crate) records: Vec<RecData>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TaskEntry {
+    pub(crate) name: Span,
+    pub(crate) id: Span,
+    /// Its records end here in [`EnumData::records`].
+    pub(crate) records_end: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RecData {
-    pub(crate) name: String,
-    pub(crate) rtype: &'static str,
-    pub(crate) host: HostData,
+/// A credited record: the owner's name number and the value's index in
+/// the record set's array of `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EnumEntry {
+    pub(crate) name: u32,
+    pub(crate) kind: Kind,
+    pub(crate) at: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum HostData {
-    Ip(IpAddr),
-    Srv(String, u16),
+impl EnumData {
+    /// Appends `s` to the text.
+    pub(crate) fn span(&mut self, s: &str) -> Span {
+        let start = crate::names::idx(self.text.len());
+        self.text.push_str(s);
+        [start, crate::names::idx(self.text.len())]
+    }
+
+    fn text(&self, s: Span) -> &str {
+        self.text
+            .get(s[0] as usize..s[1] as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// Entries `i` of a list whose entries end at `end(i)`.
+fn slice_of(i: usize, end: impl Fn(usize) -> Option<u32>) -> Range<usize> {
+    let stop = end(i).unwrap_or(0) as usize;
+    let start = i.checked_sub(1).and_then(&end).unwrap_or(0) as usize;
+    start..stop.max(start)
 }
 
 /// `/v1/enumerate` data: frameworks in state order (spec 4.11). Empty when
 /// `EnumerationOn` is false.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Enumeration<'a> {
-    data: &'a EnumData,
+    rs: &'a RecordSet,
+}
+
+impl fmt::Debug for Enumeration<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.frameworks()).finish()
+    }
 }
 
 impl<'a> Enumeration<'a> {
-    pub(crate) fn new(data: &'a EnumData) -> Self {
-        Enumeration { data }
+    pub(crate) fn new(rs: &'a RecordSet) -> Self {
+        Enumeration { rs }
     }
 
     /// True if there are no frameworks (mesos-dns prints `null`).
     pub fn is_empty(&self) -> bool {
-        self.data.frameworks.is_empty()
+        self.rs.enumeration.frameworks.is_empty()
     }
 
     /// Frameworks in state order.
     pub fn frameworks(&self) -> impl ExactSizeIterator<Item = EnumFramework<'a>> + Clone {
-        self.data
-            .frameworks
-            .iter()
-            .map(|f| EnumFramework { data: f })
+        let rs = self.rs;
+        (0..rs.enumeration.frameworks.len()).map(move |i| EnumFramework { rs, i })
     }
 }
 
 /// One framework in the enumeration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct EnumFramework<'a> {
-    data: &'a FwData,
+    rs: &'a RecordSet,
+    i: usize,
+}
+
+impl fmt::Debug for EnumFramework<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnumFramework")
+            .field("name", &self.name())
+            .field("tasks", &self.tasks().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl<'a> EnumFramework<'a> {
     /// The raw framework name from the state.
     pub fn name(&self) -> &'a str {
-        &self.data.name
+        let e = &self.rs.enumeration;
+        e.frameworks.get(self.i).map_or("", |f| e.text(f.name))
     }
 
     /// Running tasks on known slaves, in state order.
     pub fn tasks(&self) -> impl ExactSizeIterator<Item = EnumTask<'a>> + Clone {
-        self.data.tasks.iter().map(|t| EnumTask { data: t })
+        let rs = self.rs;
+        let fws = &rs.enumeration.frameworks;
+        slice_of(self.i, |j| fws.get(j).map(|f| f.tasks_end))
+            .map(move |i| EnumTask { rs, i })
     }
 }
 
 /// One task in the enumeration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct EnumTask<'a> {
-    data: &'a TaskData,
+    rs: &'a RecordSet,
+    i: usize,
+}
+
+impl fmt::Debug for EnumTask<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnumTask")
+            .field("name", &self.name())
+            .field("id", &self.id())
+            .field("records", &self.records().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl<'a> EnumTask<'a> {
     /// The raw task name.
     pub fn name(&self) -> &'a str {
-        &self.data.name
+        let e = &self.rs.enumeration;
+        e.tasks.get(self.i).map_or("", |t| e.text(t.name))
     }
 
     /// The task id.
     pub fn id(&self) -> &'a str {
-        &self.data.id
+        let e = &self.rs.enumeration;
+        e.tasks.get(self.i).map_or("", |t| e.text(t.id))
     }
 
     /// Records this task inserted first, in insertion order. mesos-dns
     /// prints `null` when there are none.
     pub fn records(&self) -> impl ExactSizeIterator<Item = EnumRecord<'a>> + Clone {
-        self.data.records.iter().map(|r| EnumRecord {
-            name: &r.name,
-            rtype: r.rtype,
-            host: match &r.host {
-                HostData::Ip(ip) => Host::Ip(*ip),
-                HostData::Srv(t, p) => Host::Srv(Srv {
-                    target: t,
-                    port: *p,
-                }),
-            },
-        })
+        let rs = self.rs;
+        let e = &rs.enumeration;
+        let range = slice_of(self.i, |j| e.tasks.get(j).map(|t| t.records_end));
+        e.records
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(move |r| record(rs, r))
+    }
+}
+
+/// The view of one stored entry.
+fn record<'a>(rs: &'a RecordSet, e: &EnumEntry) -> EnumRecord<'a> {
+    let at = e.at as usize;
+    let (rtype, host) = match e.kind {
+        Kind::A => (
+            "A",
+            Host::Ip(IpAddr::V4(
+                rs.a.get(at).copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
+            )),
+        ),
+        Kind::Aaaa => (
+            "AAAA",
+            Host::Ip(IpAddr::V6(
+                rs.aaaa.get(at).copied().unwrap_or(Ipv6Addr::UNSPECIFIED),
+            )),
+        ),
+        Kind::Srv => (
+            "SRV",
+            Host::Srv(rs.srv_value(rs.srv.get(at).copied().unwrap_or_default())),
+        ),
+    };
+    EnumRecord {
+        name: rs.name(e.name),
+        rtype,
+        host,
     }
 }
 

@@ -101,7 +101,7 @@ pub(crate) fn master_records(
         if !is_leader {
             let mut added = false;
             for &ip in &ips {
-                added |= store.ip(&all_masters, ip);
+                added |= store.ip_if_new(&all_masters, ip);
             }
             if !added {
                 // A duplicate master.

@@ -94,6 +94,7 @@ pub mod host;
 pub mod label;
 mod leader_records;
 mod lenient;
+mod names;
 pub mod record;
 pub mod skip;
 pub mod state;

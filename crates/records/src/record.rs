@@ -13,11 +13,23 @@
 //! name are sorted (IPs numerically, SRVs by target then port) and unique.
 //! Build one with a [`RecordSetBuilder`](crate::RecordSetBuilder); the
 //! `insert_*` methods here are for small fixtures.
+//!
+//! # Representation
+//!
+//! Every owner name and SRV target is stored once, all in one buffer, in
+//! byte order, and numbered by that order. Per name, three end offsets
+//! locate its values in three flat arrays (`Ipv4Addr`, `Ipv6Addr`, and SRV
+//! values holding the target's number and the port), so a name's values are
+//! a slice and an SRV target costs 8 bytes, not a string. A hash index maps
+//! a name to its number. The enumeration refers to the same names and
+//! values ([`crate::enumeration`]).
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
 
 use crate::enumeration::{EnumData, Enumeration};
+use crate::names::{idx, NameIndex, NameText};
 
 /// One SRV value: the target name (absolute, trailing dot) and the port.
 ///
@@ -31,10 +43,28 @@ pub struct Srv<'a> {
     pub port: u16,
 }
 
+/// The three record types, as indexes into per-name value ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    A = 0,
+    Aaaa = 1,
+    Srv = 2,
+}
+
+/// A stored SRV value: the target's name number and the port. Ordered by
+/// target then port, which is the byte order of targets once names are
+/// numbered in byte order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct SrvVal {
+    pub(crate) target: u32,
+    pub(crate) port: u16,
+}
+
 /// The SRV values of one name, sorted by target then port.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct SrvSet<'a> {
-    values: &'a [(String, u16)],
+    rs: &'a RecordSet,
+    values: &'a [SrvVal],
 }
 
 impl<'a> SrvSet<'a> {
@@ -51,6 +81,7 @@ impl<'a> SrvSet<'a> {
     /// The values in order.
     pub fn iter(&self) -> SrvIter<'a> {
         SrvIter {
+            rs: self.rs,
             values: self.values.iter(),
         }
     }
@@ -58,6 +89,12 @@ impl<'a> SrvSet<'a> {
     /// The first (lowest) value.
     pub fn first(&self) -> Option<Srv<'a>> {
         self.iter().next()
+    }
+}
+
+impl fmt::Debug for SrvSet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -70,18 +107,17 @@ impl<'a> IntoIterator for SrvSet<'a> {
 }
 
 /// Iterator over an [`SrvSet`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SrvIter<'a> {
-    values: std::slice::Iter<'a, (String, u16)>,
+    rs: &'a RecordSet,
+    values: std::slice::Iter<'a, SrvVal>,
 }
 
 impl<'a> Iterator for SrvIter<'a> {
     type Item = Srv<'a>;
     fn next(&mut self) -> Option<Srv<'a>> {
-        self.values.next().map(|(t, p)| Srv {
-            target: t.as_str(),
-            port: *p,
-        })
+        let v = self.values.next()?;
+        Some(self.rs.srv_value(*v))
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.values.size_hint()
@@ -104,125 +140,148 @@ pub struct Owner<'a> {
     pub srv: SrvSet<'a>,
 }
 
-/// Everything one state load generates.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Everything one state load generates (see the [module docs](self)).
+#[derive(Clone, Default)]
 pub struct RecordSet {
-    a: BTreeMap<String, Vec<Ipv4Addr>>,
-    aaaa: BTreeMap<String, Vec<Ipv6Addr>>,
-    srv: BTreeMap<String, Vec<(String, u16)>>,
+    /// Owner names and SRV targets, in byte order.
+    pub(crate) names: NameText,
+    pub(crate) index: NameIndex,
+    /// Per name: where its A, AAAA and SRV values end.
+    pub(crate) ends: Vec<[u32; 3]>,
+    pub(crate) a: Vec<Ipv4Addr>,
+    pub(crate) aaaa: Vec<Ipv6Addr>,
+    pub(crate) srv: Vec<SrvVal>,
     pub(crate) enumeration: EnumData,
 }
 
-/// Inserts `v` in order under `name`; true if it was not there before.
-fn insert_sorted<V: Ord>(map: &mut BTreeMap<String, Vec<V>>, name: &str, v: V) -> bool {
-    let list = match map.get_mut(name) {
-        Some(list) => list,
-        None => map.entry(name.to_owned()).or_default(),
-    };
-    match list.binary_search(&v) {
-        Ok(_) => false,
-        Err(at) => {
-            list.insert(at, v);
-            true
-        }
+impl PartialEq for RecordSet {
+    fn eq(&self, other: &RecordSet) -> bool {
+        self.same_records(other) && self.enumeration == other.enumeration
+    }
+}
+
+impl Eq for RecordSet {}
+
+impl fmt::Debug for RecordSet {
+    /// The owners and their values, then the enumeration size.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.owners().map(|o| (o.name, (o.a, o.aaaa, o.srv))))
+            .finish()?;
+        write!(f, " + {} enumerated", self.enumeration.records.len())
     }
 }
 
 impl RecordSet {
-    pub(crate) fn from_parts(
-        a: BTreeMap<String, Vec<Ipv4Addr>>,
-        aaaa: BTreeMap<String, Vec<Ipv6Addr>>,
-        srv: BTreeMap<String, Vec<(String, u16)>>,
-        enumeration: EnumData,
-    ) -> RecordSet {
-        RecordSet {
-            a,
-            aaaa,
-            srv,
-            enumeration,
+    /// Name number `i`.
+    pub(crate) fn name(&self, i: u32) -> &str {
+        self.names.get(i)
+    }
+
+    pub(crate) fn srv_value(&self, v: SrvVal) -> Srv<'_> {
+        Srv {
+            target: self.names.get(v.target),
+            port: v.port,
         }
+    }
+
+    /// The values of name `i` of `kind`, as a range of its array.
+    fn range(&self, i: usize, kind: Kind) -> Range<usize> {
+        let k = kind as usize;
+        let end = self.ends.get(i).map_or(0, |e| e[k] as usize);
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |e| e[k] as usize),
+            None => 0,
+        };
+        start..end.max(start)
+    }
+
+    fn a_at(&self, i: usize) -> &[Ipv4Addr] {
+        self.a.get(self.range(i, Kind::A)).unwrap_or_default()
+    }
+
+    fn aaaa_at(&self, i: usize) -> &[Ipv6Addr] {
+        self.aaaa.get(self.range(i, Kind::Aaaa)).unwrap_or_default()
+    }
+
+    fn srv_at(&self, i: usize) -> SrvSet<'_> {
+        SrvSet {
+            rs: self,
+            values: self.srv.get(self.range(i, Kind::Srv)).unwrap_or_default(),
+        }
+    }
+
+    fn owner_at(&self, i: usize) -> Owner<'_> {
+        Owner {
+            name: self.names.get(idx(i)),
+            a: self.a_at(i),
+            aaaa: self.aaaa_at(i),
+            srv: self.srv_at(i),
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.index.find(&self.names, name).map(|i| i as usize)
     }
 
     /// The A values of `name`, sorted, or `None` if it has none.
     pub fn a(&self, name: &str) -> Option<&[Ipv4Addr]> {
-        self.a.get(name).map(Vec::as_slice)
+        let v = self.a_at(self.find(name)?);
+        (!v.is_empty()).then_some(v)
     }
 
     /// The AAAA values of `name`, sorted, or `None` if it has none.
     pub fn aaaa(&self, name: &str) -> Option<&[Ipv6Addr]> {
-        self.aaaa.get(name).map(Vec::as_slice)
+        let v = self.aaaa_at(self.find(name)?);
+        (!v.is_empty()).then_some(v)
     }
 
     /// The SRV values of `name`, or `None` if it has none.
     pub fn srv(&self, name: &str) -> Option<SrvSet<'_>> {
-        self.srv.get(name).map(|v| SrvSet { values: v })
-    }
-
-    /// Every name with an A record and its values, in byte order of names.
-    pub fn a_records(&self) -> impl Iterator<Item = (&str, &[Ipv4Addr])> + '_ {
-        self.a.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
-    }
-
-    /// Every name with an AAAA record and its values, in byte order.
-    pub fn aaaa_records(&self) -> impl Iterator<Item = (&str, &[Ipv6Addr])> + '_ {
-        self.aaaa.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
-    }
-
-    /// Every name with an SRV record and its values, in byte order.
-    pub fn srv_records(&self) -> impl Iterator<Item = (&str, SrvSet<'_>)> + '_ {
-        self.srv
-            .iter()
-            .map(|(n, v)| (n.as_str(), SrvSet { values: v }))
+        let v = self.srv_at(self.find(name)?);
+        (!v.is_empty()).then_some(v)
     }
 
     /// Every name that owns at least one record, in byte order, with all
     /// its records.
     pub fn owners(&self) -> impl Iterator<Item = Owner<'_>> + '_ {
-        let mut names: Vec<&str> = self
-            .a
-            .keys()
-            .chain(self.aaaa.keys())
-            .chain(self.srv.keys())
-            .map(String::as_str)
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        names.into_iter().map(|name| Owner {
-            name,
-            a: self.a(name).unwrap_or_default(),
-            aaaa: self.aaaa(name).unwrap_or_default(),
-            srv: SrvSet {
-                values: self.srv.get(name).map_or(&[], Vec::as_slice),
-            },
-        })
+        (0..self.names.len())
+            .map(|i| self.owner_at(i))
+            .filter(|o| !o.a.is_empty() || !o.aaaa.is_empty() || !o.srv.is_empty())
+    }
+
+    /// Every name with an A record and its values, in byte order of names.
+    pub fn a_records(&self) -> impl Iterator<Item = (&str, &[Ipv4Addr])> + '_ {
+        (0..self.names.len())
+            .map(|i| (self.names.get(idx(i)), self.a_at(i)))
+            .filter(|(_, v)| !v.is_empty())
+    }
+
+    /// Every name with an AAAA record and its values, in byte order.
+    pub fn aaaa_records(&self) -> impl Iterator<Item = (&str, &[Ipv6Addr])> + '_ {
+        (0..self.names.len())
+            .map(|i| (self.names.get(idx(i)), self.aaaa_at(i)))
+            .filter(|(_, v)| !v.is_empty())
+    }
+
+    /// Every name with an SRV record and its values, in byte order.
+    pub fn srv_records(&self) -> impl Iterator<Item = (&str, SrvSet<'_>)> + '_ {
+        (0..self.names.len())
+            .map(|i| (self.names.get(idx(i)), self.srv_at(i)))
+            .filter(|(_, v)| !v.is_empty())
     }
 
     /// The data behind `/v1/enumerate`.
     pub fn enumeration(&self) -> Enumeration<'_> {
-        Enumeration::new(&self.enumeration)
-    }
-
-    /// Inserts an A record; returns true if it was not there before. Each
-    /// insert may move every later value: for fixtures, not for bulk use.
-    pub fn insert_a(&mut self, name: &str, ip: Ipv4Addr) -> bool {
-        insert_sorted(&mut self.a, name, ip)
-    }
-
-    /// Inserts an AAAA record; returns true if it was not there before.
-    pub fn insert_aaaa(&mut self, name: &str, ip: Ipv6Addr) -> bool {
-        insert_sorted(&mut self.aaaa, name, ip)
-    }
-
-    /// Inserts an SRV record; returns true if it was not there before.
-    pub fn insert_srv(&mut self, name: &str, target: &str, port: u16) -> bool {
-        insert_sorted(&mut self.srv, name, (target.to_owned(), port))
+        Enumeration::new(self)
     }
 
     /// True if `name` owns any A, AAAA or SRV record.
     pub fn has_name(&self, name: &str) -> bool {
-        self.a.contains_key(name)
-            || self.aaaa.contains_key(name)
-            || self.srv.contains_key(name)
+        self.find(name).is_some_and(|i| {
+            let o = self.owner_at(i);
+            !o.a.is_empty() || !o.aaaa.is_empty() || !o.srv.is_empty()
+        })
     }
 
     /// Number of names that own at least one record.
@@ -232,20 +291,24 @@ impl RecordSet {
 
     /// Total number of record values (A + AAAA + SRV).
     pub fn len(&self) -> usize {
-        self.a.values().map(Vec::len).sum::<usize>()
-            + self.aaaa.values().map(Vec::len).sum::<usize>()
-            + self.srv.values().map(Vec::len).sum::<usize>()
+        self.a.len() + self.aaaa.len() + self.srv.len()
     }
 
     /// True if there are no records at all.
     pub fn is_empty(&self) -> bool {
-        self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty()
+        self.len() == 0
     }
 
     /// True if the DNS-visible records (not the enumeration) are equal.
     /// The server bumps the SOA serial only when this is false.
     pub fn same_records(&self, other: &RecordSet) -> bool {
-        self.a == other.a && self.aaaa == other.aaaa && self.srv == other.srv
+        // The names are exactly the owners and targets, numbered in byte
+        // order, so equal records mean equal arrays.
+        self.names == other.names
+            && self.ends == other.ends
+            && self.a == other.a
+            && self.aaaa == other.aaaa
+            && self.srv == other.srv
     }
 
     /// A sorted zone-style dump, one record per line: `name A ip`,
@@ -274,20 +337,111 @@ impl RecordSet {
         out
     }
 
-    /// Every owner name and SRV target, owners first (may repeat).
+    /// Every owner name and SRV target (each once).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.a
-            .keys()
-            .chain(self.aaaa.keys())
-            .chain(self.srv.keys())
-            .map(String::as_str)
-            .chain(self.srv.values().flatten().map(|s| s.0.as_str()))
+        self.names.iter()
     }
 
     /// True if every name passes [`crate::is_valid_name`]. Generation
     /// guarantees it.
     pub fn all_names_valid(&self) -> bool {
         self.names().all(crate::store::is_valid_name)
+    }
+}
+
+/// Fixture inserts: each may move every later name and value, O(n).
+impl RecordSet {
+    /// Inserts an A record; returns true if it was not there before. Each
+    /// insert may move every later value: for fixtures, not for bulk use.
+    pub fn insert_a(&mut self, name: &str, ip: Ipv4Addr) -> bool {
+        let i = self.add_name(name);
+        let r = self.range(i, Kind::A);
+        let added = insert_in(&mut self.a, r, ip);
+        self.grew(i, Kind::A, added)
+    }
+
+    /// Inserts an AAAA record; returns true if it was not there before.
+    pub fn insert_aaaa(&mut self, name: &str, ip: Ipv6Addr) -> bool {
+        let i = self.add_name(name);
+        let r = self.range(i, Kind::Aaaa);
+        let added = insert_in(&mut self.aaaa, r, ip);
+        self.grew(i, Kind::Aaaa, added)
+    }
+
+    /// Inserts an SRV record; returns true if it was not there before.
+    pub fn insert_srv(&mut self, name: &str, target: &str, port: u16) -> bool {
+        self.add_name(target);
+        let i = self.add_name(name);
+        let target = idx(self.find(target).unwrap_or_default());
+        let r = self.range(i, Kind::Srv);
+        let added = insert_in(&mut self.srv, r, SrvVal { target, port });
+        self.grew(i, Kind::Srv, added)
+    }
+
+    /// The number of `name`, inserting it in order if it is new.
+    fn add_name(&mut self, name: &str) -> usize {
+        if let Some(i) = self.find(name) {
+            return i;
+        }
+        // First name not below `name`.
+        let (mut lo, mut hi) = (0, self.names.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.names.get(idx(mid)) < name {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let at = idx(lo);
+        let bump = |i: &mut u32| {
+            if *i >= at {
+                *i = i.saturating_add(1);
+            }
+        };
+        self.names.insert(at, name);
+        let prev = lo.checked_sub(1).and_then(|p| self.ends.get(p)).copied();
+        self.ends.insert(lo, prev.unwrap_or_default());
+        self.srv.iter_mut().for_each(|v| bump(&mut v.target));
+        self.enumeration
+            .records
+            .iter_mut()
+            .for_each(|e| bump(&mut e.name));
+        self.index.renumber(|mut i| {
+            bump(&mut i);
+            i
+        });
+        self.index.add(&self.names, name, at);
+        lo
+    }
+
+    /// After a value was inserted at `added` for name `i`: moves the ends
+    /// of `i` and later names, and enumeration entries past it.
+    fn grew(&mut self, i: usize, kind: Kind, added: Option<usize>) -> bool {
+        let Some(at) = added else { return false };
+        for e in self.ends.get_mut(i..).unwrap_or_default() {
+            e[kind as usize] = e[kind as usize].saturating_add(1);
+        }
+        for e in &mut self.enumeration.records {
+            if e.kind == kind && e.at as usize >= at {
+                e.at = e.at.saturating_add(1);
+            }
+        }
+        true
+    }
+}
+
+/// Inserts `v` in order into `vals[range]`; returns where, or `None` if it
+/// was there.
+fn insert_in<V: Ord>(vals: &mut Vec<V>, range: Range<usize>, v: V) -> Option<usize> {
+    let start = range.start;
+    let slice = vals.get(range).unwrap_or_default();
+    match slice.binary_search(&v) {
+        Ok(_) => None,
+        Err(p) => {
+            vals.insert(start + p, v);
+            Some(start + p)
+        }
     }
 }
 
@@ -311,5 +465,45 @@ mod tests {
             .collect();
         assert_eq!(got, [("a.m.", 80), ("a.m.", 443), ("b.m.", 80)]);
         assert_eq!(rs.len(), 3);
+        // Targets are names, but not owners.
+        assert!(!rs.has_name("a.m."));
+        assert_eq!(rs.name_count(), 1);
+    }
+
+    #[test]
+    fn fixture_inserts_keep_names_and_values_sorted() {
+        let mut rs = RecordSet::default();
+        assert!(rs.insert_a("m.", Ipv4Addr::new(10, 0, 0, 2)));
+        assert!(rs.insert_srv("_s._tcp.m.", "z.m.", 1));
+        assert!(rs.insert_a("b.m.", Ipv4Addr::new(10, 0, 0, 1)));
+        assert!(rs.insert_a("m.", Ipv4Addr::new(10, 0, 0, 1)));
+        assert!(!rs.insert_a("m.", Ipv4Addr::new(10, 0, 0, 2)));
+        assert!(rs.insert_aaaa("b.m.", Ipv6Addr::LOCALHOST));
+        assert!(rs.insert_srv("_s._tcp.m.", "a.m.", 2));
+        let owners: Vec<&str> = rs.owners().map(|o| o.name).collect();
+        assert_eq!(owners, ["_s._tcp.m.", "b.m.", "m."]);
+        assert_eq!(
+            rs.a("m."),
+            Some(&[Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)][..])
+        );
+        assert_eq!(rs.a("b.m."), Some(&[Ipv4Addr::new(10, 0, 0, 1)][..]));
+        assert_eq!(rs.aaaa("b.m."), Some(&[Ipv6Addr::LOCALHOST][..]));
+        assert_eq!(rs.aaaa("m."), None);
+        let srv: Vec<Srv<'_>> = rs.srv("_s._tcp.m.").unwrap().iter().collect();
+        assert_eq!(
+            srv,
+            [
+                Srv {
+                    target: "a.m.",
+                    port: 2
+                },
+                Srv {
+                    target: "z.m.",
+                    port: 1
+                }
+            ]
+        );
+        assert_eq!(rs.len(), 6);
+        assert!(rs.all_names_valid());
     }
 }

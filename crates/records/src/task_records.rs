@@ -96,57 +96,56 @@ impl Ctx<'_> {
         let id = self.task.id.as_str();
         let f = self.fname;
         let stem = canonical_stem(name, &self.hash, &self.tail_id);
-        let arec_t = cat(&[name, ".", f, t]);
-        let canon_t = cat(&[&stem, ".", f, t]);
-        let arec_s = cat(&[name, ".", f, ".slave", t]);
-        let canon_s = cat(&[&stem, ".", f, ".slave", t]);
-        let ok_arec_t = store.name_ok(&arec_t, "task", id);
-        let ok_canon_t = store.name_ok(&canon_t, "task", id);
-        let ok_arec_s = store.name_ok(&arec_s, "task", id);
-        let ok_canon_s = store.name_ok(&canon_s, "task", id);
+        let arec_t = store.name(&[name, ".", f, t], "task", id);
+        let canon_t = store.name(&[&stem, ".", f, t], "task", id);
+        let arec_s = store.name(&[name, ".", f, ".slave", t], "task", id);
+        let canon_s = store.name(&[&stem, ".", f, ".slave", t], "task", id);
 
         for &ip in self.task_ips {
-            if ok_arec_t {
-                store.ip(&arec_t, ip);
+            if let Some(n) = arec_t {
+                store.ip_at(n, ip);
             }
-            if ok_canon_t {
-                store.ip(&canon_t, ip);
+            if let Some(n) = canon_t {
+                store.ip_at(n, ip);
             }
         }
         for &ip in self.slave_ips {
-            if ok_arec_s {
-                store.ip(&arec_s, ip);
+            if let Some(n) = arec_s {
+                store.ip_at(n, ip);
             }
-            if ok_canon_s {
-                store.ip(&canon_s, ip);
+            if let Some(n) = canon_s {
+                store.ip_at(n, ip);
             }
         }
 
         let di = self.task.discovery.as_ref();
-        let service = cat(&["_", name]);
         // Resource ports: `withProtocol(none)` then `withSubdomains`, giving
         // tcp.slave, udp.slave, and without DiscoveryInfo tcp, udp.
-        if ok_canon_s && !self.task.ports.is_empty() {
-            let mut names = vec![
-                cat(&[&service, "._tcp.", f, ".slave", t]),
-                cat(&[&service, "._udp.", f, ".slave", t]),
+        if let Some(target) = canon_s.filter(|_| !self.task.ports.is_empty()) {
+            const FORMS: [[&str; 2]; 4] = [
+                ["._tcp.", ".slave"],
+                ["._udp.", ".slave"],
+                ["._tcp.", ""],
+                ["._udp.", ""],
             ];
-            if di.is_none() {
-                names.push(cat(&[&service, "._tcp.", f, t]));
-                names.push(cat(&[&service, "._udp.", f, t]));
+            let forms = if di.is_none() {
+                &FORMS[..]
+            } else {
+                &FORMS[..2]
+            };
+            let mut names = [None; 4];
+            for (slot, [proto, sub]) in names.iter_mut().zip(forms) {
+                *slot = store.name(&["_", name, proto, f, sub, t], "task", id);
             }
-            names.retain(|n| store.name_ok(n, "task", id));
             for &port in &self.task.ports {
-                for n in &names {
-                    store.srv(n, &canon_s, port);
+                for &n in names.iter().flatten() {
+                    store.srv_at(n, target, port);
                 }
             }
         }
         // DiscoveryInfo ports: `withProtocol(proto)` then `withNamedPort`.
         let Some(di) = di else { return };
-        if !ok_canon_t {
-            return;
-        }
+        let Some(target) = canon_t else { return };
         for p in &di.ports {
             let proto = self.spec.label(&p.protocol);
             let protos: &[&str] = if proto.is_empty() {
@@ -154,32 +153,30 @@ impl Ctx<'_> {
             } else {
                 &[&proto]
             };
-            let mut names: Vec<String> = protos
-                .iter()
-                .map(|pr| format!("{service}._{pr}.{}", self.fname))
-                .collect();
             let port_name = self.spec.label(&p.name);
-            if !port_name.is_empty() {
-                let prefixed: Vec<String> =
-                    names.iter().map(|n| format!("_{port_name}.{n}")).collect();
-                names.extend(prefixed);
-            }
-            for n in names {
-                let n = format!("{n}{t}");
-                if store.name_ok(&n, "task", id) {
-                    store.srv(&n, &canon_t, p.number);
+            // Plain names first, then the `_<port name>.` ones.
+            let prefixes: &[&str] = if port_name.is_empty() {
+                &[""]
+            } else {
+                &["", &port_name]
+            };
+            for prefix in prefixes {
+                let (under, dot) = if prefix.is_empty() {
+                    ("", "")
+                } else {
+                    ("_", ".")
+                };
+                for pr in protos {
+                    let n = store.name(
+                        &[under, prefix, dot, "_", name, "._", pr, ".", f, t],
+                        "task",
+                        id,
+                    );
+                    if let Some(n) = n {
+                        store.srv_at(n, target, p.number);
+                    }
                 }
             }
         }
     }
-}
-
-/// Concatenates `parts` into a string of exactly the right capacity
-/// (cheaper than `format!` on the hot path).
-fn cat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        s.push_str(p);
-    }
-    s
 }

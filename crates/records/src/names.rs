@@ -1,0 +1,162 @@
+//! Interned names: every distinct name is stored once, in one text buffer,
+//! and referred to by a `u32` number (its insertion order while building,
+//! its rank in byte order once a record set is finished).
+//!
+//! The hash index uses foldhash with a per-process random seed. Task names
+//! come from the cluster, so someone who can launch tasks chooses some of
+//! the keys; with an unknown seed they cannot aim many names at one bucket
+//! (flooding), and the hash is several times cheaper than SipHash on the few
+//! hundred thousand names of a large cluster.
+
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+
+/// `n` as a `u32` offset or index. Record sets are far below 4 GiB of names
+/// or 2^32 values (a state body would have to be larger still); beyond
+/// that, offsets saturate and names read back wrong rather than panic.
+pub(crate) fn idx(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Names in one buffer: name `i` is `text[ends[i - 1]..ends[i]]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NameText {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl NameText {
+    /// Number of names.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Name `i`, or `""` if there is none.
+    pub(crate) fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let end = self.ends.get(i).map_or(0, |&e| e as usize);
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(end, |&e| e as usize),
+            None => 0,
+        };
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// Appends `name`; returns its number.
+    pub(crate) fn push(&mut self, name: &str) -> u32 {
+        self.text.push_str(name);
+        self.ends.push(idx(self.text.len()));
+        idx(self.ends.len() - 1)
+    }
+
+    /// Inserts `name` as number `at`, moving later names up by one.
+    pub(crate) fn insert(&mut self, at: u32, name: &str) {
+        let at = (at as usize).min(self.ends.len());
+        let offset = match at.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |&e| e as usize),
+            None => 0,
+        };
+        self.text.insert_str(offset, name);
+        let len = idx(name.len());
+        for e in self.ends.get_mut(at..).unwrap_or_default() {
+            *e = e.saturating_add(len);
+        }
+        self.ends.insert(at, idx(offset + name.len()));
+    }
+
+    /// Iterates the names in number order.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
+        (0..idx(self.len())).map(move |i| self.get(i))
+    }
+
+    /// Reserves room for `names` more names of `bytes` in total.
+    pub(crate) fn reserve(&mut self, names: usize, bytes: usize) {
+        self.ends.reserve(names);
+        self.text.reserve(bytes);
+    }
+}
+
+/// A hash index from name text to name number.
+#[derive(Clone, Default)]
+pub(crate) struct NameIndex {
+    table: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl std::fmt::Debug for NameIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NameIndex({} names)", self.table.len())
+    }
+}
+
+impl NameIndex {
+    /// The number of `name` in `names`.
+    pub(crate) fn find(&self, names: &NameText, name: &str) -> Option<u32> {
+        let h = self.hasher.hash_one(name);
+        self.table.find(h, |&i| names.get(i) == name).copied()
+    }
+
+    /// The number of `name`, appending it to `names` if it is new.
+    pub(crate) fn intern(&mut self, names: &mut NameText, name: &str) -> u32 {
+        let h = self.hasher.hash_one(name);
+        if let Some(&i) = self.table.find(h, |&i| names.get(i) == name) {
+            return i;
+        }
+        let i = names.push(name);
+        let hasher = &self.hasher;
+        self.table
+            .insert_unique(h, i, |&j| hasher.hash_one(names.get(j)));
+        i
+    }
+
+    /// Adds `name`, already in `names` as number `i`.
+    pub(crate) fn add(&mut self, names: &NameText, name: &str, i: u32) {
+        let h = self.hasher.hash_one(name);
+        let hasher = &self.hasher;
+        self.table
+            .insert_unique(h, i, |&j| hasher.hash_one(names.get(j)));
+    }
+
+    /// Renumbers every entry with `f` (the names keep their text, so their
+    /// hashes do not change).
+    pub(crate) fn renumber(&mut self, mut f: impl FnMut(u32) -> u32) {
+        for i in self.table.iter_mut() {
+            *i = f(*i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_gives_one_number_per_name() {
+        let mut text = NameText::default();
+        let mut index = NameIndex::default();
+        let a = index.intern(&mut text, "a.mesos.");
+        let b = index.intern(&mut text, "b.mesos.");
+        assert_eq!(index.intern(&mut text, "a.mesos."), a);
+        assert_ne!(a, b);
+        assert_eq!(text.get(b), "b.mesos.");
+        assert_eq!(index.find(&text, "b.mesos."), Some(b));
+        assert_eq!(index.find(&text, "c.mesos."), None);
+        assert_eq!(text.get(7), "");
+    }
+
+    #[test]
+    fn insert_moves_later_names() {
+        let mut text = NameText::default();
+        text.push("b.");
+        text.push("d.");
+        text.insert(1, "c.");
+        text.insert(0, "a.");
+        text.insert(4, "e.");
+        assert_eq!(
+            text.iter().collect::<Vec<_>>(),
+            ["a.", "b.", "c.", "d.", "e."]
+        );
+    }
+}
