@@ -76,6 +76,30 @@ impl<'a> Name<'a> {
         let msg = r.message();
         let start = r.pos();
         let window_end = start.saturating_add(r.remaining());
+        // Fast path: an uncompressed name inside the window (every question
+        // and most owners). It returns only what the general loop below
+        // would; anything else goes there for the exact error.
+        let window = msg.get(start..window_end).unwrap_or_default();
+        let mut i = 0usize;
+        while let Some(&b) = window.get(i) {
+            if b == 0 {
+                let wire_len = i.saturating_add(1);
+                if wire_len <= MAX_NAME_LEN {
+                    r.skip(wire_len)?;
+                    return Ok(Self {
+                        msg,
+                        start,
+                        wire_len,
+                        contiguous: true,
+                    });
+                }
+                break;
+            }
+            if b & POINTER != 0 || i >= MAX_NAME_LEN {
+                break;
+            }
+            i = i.saturating_add(1).saturating_add(usize::from(b));
+        }
         let mut pos = start;
         let mut run_start = start;
         let mut limit = window_end;
