@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::canonical::slave_tail;
 use crate::host::{LocalAddrs, Resolver};
 use crate::label::LabelSpec;
 use crate::leader_records::master_records;
@@ -197,10 +198,11 @@ impl Gen<'_> {
     }
 
     /// Spec 4.5: `slave.D.` A/AAAA and `_slave._tcp.D.` SRV. Returns each
-    /// slave's IPs by id (later duplicates win). A slave whose host does not
-    /// resolve is still known, with no IPs (mesos-dns stores a non-IP
-    /// placeholder there, issue #509, which never makes a valid record).
-    fn slave_records(&mut self, state: &State) -> HashMap<String, Vec<IpAddr>> {
+    /// slave's IPs and [`slave_tail`] by id (later duplicates win). A slave
+    /// whose host does not resolve is still known, with no IPs (mesos-dns
+    /// stores a non-IP placeholder there, issue #509, which never makes a
+    /// valid record).
+    fn slave_records(&mut self, state: &State) -> HashMap<String, (Vec<IpAddr>, String)> {
         let name = format!("slave{}", self.tail);
         let srv = format!("_slave._tcp{}", self.tail);
         let mut out = HashMap::with_capacity(state.slaves.len());
@@ -217,7 +219,7 @@ impl Gen<'_> {
             if !ips.is_empty() {
                 self.store.srv(&srv, &name, slave.pid.port);
             }
-            out.insert(slave.id.clone(), ips);
+            out.insert(slave.id.clone(), (ips, slave_tail(&slave.id)));
         }
         out
     }

@@ -58,6 +58,17 @@ fn map_char(c: char) -> Option<u8> {
 }
 
 fn label(name: &str, maxlen: usize, left: &[u8], right: &[u8]) -> String {
+    // Fast path: a name that is a label already (the common case) maps to
+    // itself, with nothing to trim or cut.
+    let b = name.as_bytes();
+    let clean = b.len() <= maxlen
+        && b.first().is_some_and(|c| !left.contains(c))
+        && b.last().is_some_and(|c| !right.contains(c))
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+    if clean {
+        return name.to_owned();
+    }
     let mapped: Vec<u8> = name.chars().filter_map(map_char).collect();
     let trim = trim_left(&mapped, left);
     let size = trim.len().min(maxlen);

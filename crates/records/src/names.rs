@@ -92,18 +92,37 @@ impl std::fmt::Debug for NameIndex {
 }
 
 impl NameIndex {
+    /// The hash of `name` in this index.
+    pub(crate) fn hash(&self, name: &str) -> u64 {
+        self.hasher.hash_one(name)
+    }
+
     /// The number of `name` in `names`.
     pub(crate) fn find(&self, names: &NameText, name: &str) -> Option<u32> {
-        let h = self.hasher.hash_one(name);
+        self.find_hashed(names, name, self.hash(name))
+    }
+
+    /// [`NameIndex::find`] with the name's [`NameIndex::hash`].
+    pub(crate) fn find_hashed(
+        &self,
+        names: &NameText,
+        name: &str,
+        h: u64,
+    ) -> Option<u32> {
         self.table.find(h, |&i| names.get(i) == name).copied()
     }
 
     /// The number of `name`, appending it to `names` if it is new.
     pub(crate) fn intern(&mut self, names: &mut NameText, name: &str) -> u32 {
-        let h = self.hasher.hash_one(name);
-        if let Some(&i) = self.table.find(h, |&i| names.get(i) == name) {
-            return i;
+        let h = self.hash(name);
+        match self.find_hashed(names, name, h) {
+            Some(i) => i,
+            None => self.push_new(names, name, h),
         }
+    }
+
+    /// Appends `name`, not in `names` yet, with hash `h`; returns its number.
+    pub(crate) fn push_new(&mut self, names: &mut NameText, name: &str, h: u64) -> u32 {
         let i = names.push(name);
         let hasher = &self.hasher;
         self.table
@@ -117,6 +136,12 @@ impl NameIndex {
         let hasher = &self.hasher;
         self.table
             .insert_unique(h, i, |&j| hasher.hash_one(names.get(j)));
+    }
+
+    /// Room for `n` more names.
+    pub(crate) fn reserve(&mut self, names: &NameText, n: usize) {
+        let hasher = &self.hasher;
+        self.table.reserve(n, |&j| hasher.hash_one(names.get(j)));
     }
 
     /// Renumbers every entry with `f` (the names keep their text, so their

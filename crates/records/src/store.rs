@@ -27,14 +27,27 @@ pub fn is_valid_name(name: &str) -> bool {
     let Some(body) = name.strip_suffix('.') else {
         return false;
     };
-    !body.is_empty()
-        && name.len() <= MAX_NAME_LEN
-        && body.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    if body.is_empty() || name.len() > MAX_NAME_LEN {
+        return false;
+    }
+    // One pass over the bytes: this runs for every name generated.
+    let mut label = 0usize;
+    for &b in body.as_bytes() {
+        if b == b'.' {
+            if label == 0 {
+                return false;
+            }
+            label = 0;
+        } else if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            label += 1;
+            if label > 63 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    label > 0
 }
 
 /// Builds a [`RecordSet`]: inserts deduplicate, and with the enumeration on,
@@ -56,8 +69,8 @@ pub fn is_valid_name(name: &str) -> bool {
 /// ```
 #[derive(Debug, Default)]
 pub struct RecordSetBuilder {
-    names: NameText,
-    index: NameIndex,
+    pub(crate) names: NameText,
+    pub(crate) index: NameIndex,
     /// Every insert, in order: name number and value.
     a: Vec<(u32, Ipv4Addr)>,
     aaaa: Vec<(u32, Ipv6Addr)>,
@@ -142,6 +155,18 @@ impl RecordSetBuilder {
     /// The number of `name` (interned once).
     pub(crate) fn intern(&mut self, name: &str) -> u32 {
         self.index.intern(&mut self.names, name)
+    }
+
+    /// Makes room for about `names` more names of `bytes` in total, and
+    /// `a`, `srv` and `credits` more inserts.
+    pub(crate) fn reserve(&mut self, names: usize, bytes: usize, a: usize, srv: usize) {
+        self.names.reserve(names, bytes);
+        self.index.reserve(&self.names, names);
+        self.a.reserve(a);
+        self.srv.reserve(srv);
+        if self.enumerate {
+            self.credits.reserve(a + srv);
+        }
     }
 
     /// Name number `n`.
@@ -266,9 +291,23 @@ impl RecordSetBuilder {
 
 /// Name numbers in byte order of the names.
 fn sorted_names(names: &NameText) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..idx(names.len())).collect();
-    order.sort_unstable_by(|&x, &y| names.get(x).cmp(names.get(y)));
-    order
+    // Sort on the first 16 bytes (zero-padded, which keeps byte order: a
+    // shorter name equal so far is a prefix, so it sorts first), and
+    // compare whole names only on a tie.
+    let mut keyed: Vec<(u128, u32)> = (0..idx(names.len()))
+        .map(|i| {
+            let mut k = [0u8; 16];
+            for (d, s) in k.iter_mut().zip(names.get(i).as_bytes()) {
+                *d = *s;
+            }
+            (u128::from_be_bytes(k), i)
+        })
+        .collect();
+    keyed.sort_unstable_by(|x, y| {
+        x.0.cmp(&y.0)
+            .then_with(|| names.get(x.1).cmp(names.get(y.1)))
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Marks a log entry that repeats an earlier insert.
@@ -360,7 +399,12 @@ pub(crate) struct Store {
     pub(crate) skips: Vec<Skip>,
     /// Reused to build names.
     scratch: String,
+    /// Recently used names by hash slot: (hash, number).
+    recent: Vec<(u64, u32)>,
 }
+
+/// Slots of [`Store::recent`] (16 KiB).
+const RECENT: usize = 1024;
 
 impl Store {
     /// A store; `enumerate` is `EnumerationOn`.
@@ -402,11 +446,40 @@ impl Store {
         for p in parts {
             buf.push_str(p);
         }
-        let n = self
-            .name_ok(&buf, kind, id)
-            .then(|| self.records.intern(&buf));
+        let n = self.name_of(&buf, kind, id);
         self.scratch = buf;
         n
+    }
+
+    fn name_of(&mut self, name: &str, kind: &str, id: &str) -> Option<u32> {
+        let r = &mut self.records;
+        let h = r.index.hash(name);
+        // Most names repeat within a few tasks (an app's instances): a small
+        // table of recent names answers them from cache.
+        let slot = (h as usize) % RECENT;
+        if self.recent.len() != RECENT {
+            self.recent = vec![(0, u32::MAX); RECENT];
+        }
+        if let Some(&(rh, n)) = self.recent.get(slot) {
+            if rh == h && n != u32::MAX && r.names.get(n) == name {
+                return Some(n);
+            }
+        }
+        // Only valid names are interned here, so a known name is valid.
+        let n = match r.index.find_hashed(&r.names, name, h) {
+            Some(n) => n,
+            None => {
+                if !self.name_ok(name, kind, id) {
+                    return None;
+                }
+                let r = &mut self.records;
+                r.index.push_new(&mut r.names, name, h)
+            }
+        };
+        if let Some(e) = self.recent.get_mut(slot) {
+            *e = (h, n);
+        }
+        Some(n)
     }
 
     /// Inserts an A or AAAA record; an IPv4-mapped IPv6 address becomes an

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::canonical::{canonical_stem, hash, slave_tail};
+use crate::canonical::{canonical_stem, hash};
 use crate::generate::GenConfig;
 use crate::label::LabelSpec;
 use crate::state::{State, Task};
@@ -33,7 +33,7 @@ use crate::task_ip::task_ips;
 struct Ctx<'a> {
     task: &'a Task,
     hash: [u8; 5],
-    tail_id: String,
+    tail_id: &'a str,
     task_ips: &'a [IpAddr],
     slave_ips: &'a [IpAddr],
     fname: &'a str,
@@ -48,13 +48,14 @@ pub(crate) fn task_records(
     cfg: &GenConfig,
     spec: LabelSpec,
     tail: &str,
-    slave_ips: &HashMap<String, Vec<IpAddr>>,
+    slaves: &HashMap<String, (Vec<IpAddr>, String)>,
 ) {
+    reserve(store, state);
     for fw in &state.frameworks {
         let fname = spec.domain_frag(&fw.name);
         store.records.framework(&fw.name);
         for task in &fw.tasks {
-            let Some(sips) = slave_ips.get(&task.slave_id) else {
+            let Some((sips, slave_tail)) = slaves.get(&task.slave_id) else {
                 continue;
             };
             if task.state != "TASK_RUNNING" {
@@ -63,7 +64,7 @@ pub(crate) fn task_records(
             let ctx = Ctx {
                 task,
                 hash: hash(&task.id),
-                tail_id: slave_tail(&task.slave_id),
+                tail_id: slave_tail,
                 task_ips: task_ips(&cfg.ip_sources, task.running_status.as_ref(), sips),
                 slave_ips: sips,
                 fname: &fname,
@@ -89,13 +90,28 @@ pub(crate) fn task_records(
     store.records.end_task();
 }
 
+/// Makes room in `store` for the usual records of `state`'s tasks (about
+/// 2.5 new names, 4 A and 4 SRV per port per task): growing the name
+/// index and logs as we go would rehash and copy them several times.
+fn reserve(store: &mut Store, state: &State) {
+    let (mut tasks, mut ports) = (0usize, 0usize);
+    for t in state.frameworks.iter().flat_map(|f| &f.tasks) {
+        tasks += 1;
+        ports += t.ports.len() + t.discovery.as_ref().map_or(0, |d| d.ports.len());
+    }
+    let names = tasks * 5 / 2;
+    store
+        .records
+        .reserve(names, names * 48, tasks * 4, ports * 4);
+}
+
 impl Ctx<'_> {
     /// One `taskContextRecord` pass for `name`.
     fn pass(&self, store: &mut Store, name: &str) {
         let t = self.tail;
         let id = self.task.id.as_str();
         let f = self.fname;
-        let stem = canonical_stem(name, &self.hash, &self.tail_id);
+        let stem = canonical_stem(name, &self.hash, self.tail_id);
         let arec_t = store.name(&[name, ".", f, t], "task", id);
         let canon_t = store.name(&[&stem, ".", f, t], "task", id);
         let arec_s = store.name(&[name, ".", f, ".slave", t], "task", id);
