@@ -3,7 +3,7 @@
 //! records it inserted first, in insertion order (a record already there is
 //! credited to nobody again).
 //!
-//! Read through [`Enumeration`], a view into a [`RecordSet`](crate::RecordSet).
+//! Read through [`Enumeration`], a view into a [`crate::RecordSet`].
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -291,23 +291,38 @@ impl RecordSetBuilder {
 
 /// Name numbers in byte order of the names.
 fn sorted_names(names: &NameText) -> Vec<u32> {
-    // Sort on the first 16 bytes (zero-padded, which keeps byte order: a
-    // shorter name equal so far is a prefix, so it sorts first), and
-    // compare whole names only on a tie.
-    let mut keyed: Vec<(u128, u32)> = (0..idx(names.len()))
+    // Sort plain integers: the first 12 bytes of the name (zero-padded,
+    // which keeps byte order: a shorter name equal so far is a prefix, so
+    // it sorts first) above the name's number. Then sort the runs that
+    // share those 12 bytes by whole name.
+    let mut keys: Vec<u128> = (0..idx(names.len()))
         .map(|i| {
             let mut k = [0u8; 16];
-            for (d, s) in k.iter_mut().zip(names.get(i).as_bytes()) {
+            for (d, s) in k.iter_mut().zip(names.get(i).as_bytes().iter().take(12)) {
                 *d = *s;
             }
-            (u128::from_be_bytes(k), i)
+            (u128::from_be_bytes(k) & !u128::from(u32::MAX)) | u128::from(i)
         })
         .collect();
-    keyed.sort_unstable_by(|x, y| {
-        x.0.cmp(&y.0)
-            .then_with(|| names.get(x.1).cmp(names.get(y.1)))
-    });
-    keyed.into_iter().map(|(_, i)| i).collect()
+    keys.sort_unstable();
+    let mut order: Vec<u32> = keys.iter().map(|&k| k as u32).collect();
+    let mut start = 0;
+    while start < keys.len() {
+        let prefix = keys.get(start).map_or(0, |k| k >> 32);
+        let run = keys
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&k| k >> 32 == prefix)
+            .count();
+        if run > 1 {
+            if let Some(r) = order.get_mut(start..start + run) {
+                r.sort_unstable_by(|&x, &y| names.get(x).cmp(names.get(y)));
+            }
+        }
+        start += run.max(1);
+    }
+    order
 }
 
 /// Marks a log entry that repeats an earlier insert.
@@ -544,6 +559,33 @@ fn unmap(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finished_names_are_in_byte_order() {
+        let mut b = RecordSetBuilder::new(false);
+        let mut want = Vec::new();
+        for (i, stem) in [
+            "app-123456789",
+            "app-12345678",
+            "_app-1234567890",
+            "a",
+            "app-1",
+        ]
+        .iter()
+        .enumerate()
+        {
+            for tail in ["x.m.", ".m.", "-x.m.", "x.slave.m.", ""] {
+                let name = format!("{stem}{tail}");
+                b.insert_a(&name, Ipv4Addr::new(10, 0, 0, i as u8));
+                want.push(name);
+            }
+        }
+        want.sort();
+        want.dedup();
+        let rs = b.finish();
+        let got: Vec<&str> = rs.owners().map(|o| o.name).collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn rfc1035_2_3_4_name_limits() {
