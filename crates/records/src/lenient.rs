@@ -7,6 +7,10 @@
 //! as [`Json::Wrong`], so the entity holding it can be skipped with a reason
 //! while the rest of the state is still read. Only JSON syntax errors fail
 //! the whole document.
+//!
+//! Strings read as [`Text`] borrow from the body when they have no escapes,
+//! so the many strings only looked at while reading (status states, labels,
+//! IPs, port ranges) cost no allocation.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -68,6 +72,15 @@ impl Check for String {
     }
 }
 
+/// A JSON string, borrowed from the body when it has no escapes.
+pub(crate) type Text<'de> = Cow<'de, str>;
+
+impl Check for Text<'_> {
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 impl Check for f64 {
     fn check(&self) -> Result<(), String> {
         Ok(())
@@ -89,14 +102,19 @@ impl<T: Check> Check for Vec<Json<T>> {
     }
 }
 
-/// What a JSON value can become. The defaults reject every JSON type
-/// (after consuming the value, so the reader stays in sync).
-pub(crate) trait Shape: Sized {
+/// What a JSON value can become, reading a body that lives for `'de`. The
+/// defaults reject every JSON type (after consuming the value, so the
+/// reader stays in sync).
+pub(crate) trait Shape<'de>: Sized {
     fn from_null() -> Json<Self> {
         Json::Absent
     }
     fn from_str(_: &str) -> Option<Self> {
         None
+    }
+    /// A string without escapes, borrowed from the body.
+    fn from_borrowed_str(v: &'de str) -> Option<Self> {
+        Self::from_str(v)
     }
     fn from_f64(_: f64) -> Option<Self> {
         None
@@ -107,23 +125,32 @@ pub(crate) trait Shape: Sized {
     fn from_u64(_: u64) -> Option<Self> {
         None
     }
-    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+    fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(None)
     }
-    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+    fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(None)
     }
 }
 
-impl Shape for String {
+impl Shape<'_> for String {
     fn from_str(v: &str) -> Option<Self> {
         Some(v.to_owned())
     }
 }
 
-impl Shape for f64 {
+impl<'de> Shape<'de> for Text<'de> {
+    fn from_str(v: &str) -> Option<Self> {
+        Some(Cow::Owned(v.to_owned()))
+    }
+    fn from_borrowed_str(v: &'de str) -> Option<Self> {
+        Some(Cow::Borrowed(v))
+    }
+}
+
+impl Shape<'_> for f64 {
     fn from_f64(v: f64) -> Option<Self> {
         Some(v)
     }
@@ -138,7 +165,7 @@ impl Shape for f64 {
 }
 
 /// Go `int`: integers only (`80.0` is an error in Go too).
-impl Shape for i64 {
+impl Shape<'_> for i64 {
     fn from_i64(v: i64) -> Option<Self> {
         Some(v)
     }
@@ -147,8 +174,8 @@ impl Shape for i64 {
     }
 }
 
-impl<T: Shape> Shape for Vec<Json<T>> {
-    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+impl<'de, T: Shape<'de>> Shape<'de> for Vec<Json<T>> {
+    fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(v) = seq.next_element::<Json<T>>()? {
             out.push(v);
@@ -157,19 +184,19 @@ impl<T: Shape> Shape for Vec<Json<T>> {
     }
 }
 
-impl<'de, T: Shape> Deserialize<'de> for Json<T> {
+impl<'de, T: Shape<'de>> Deserialize<'de> for Json<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(JsonVisitor(PhantomData))
     }
 }
 
-struct JsonVisitor<T>(PhantomData<T>);
+struct JsonVisitor<T>(PhantomData<fn() -> T>);
 
 fn or_wrong<T>(v: Option<T>, found: &'static str) -> Json<T> {
     v.map_or(Json::Wrong(found), Json::Value)
 }
 
-impl<'de, T: Shape> Visitor<'de> for JsonVisitor<T> {
+impl<'de, T: Shape<'de>> Visitor<'de> for JsonVisitor<T> {
     type Value = Json<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -186,6 +213,9 @@ impl<'de, T: Shape> Visitor<'de> for JsonVisitor<T> {
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Json<T>, E> {
         Ok(or_wrong(T::from_str(v), "a string"))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Json<T>, E> {
+        Ok(or_wrong(T::from_borrowed_str(v), "a string"))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json<T>, E> {
         Ok(or_wrong(T::from_i64(v), "a number"))
@@ -238,7 +268,8 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 /// Declares a JSON object read leniently: a struct of `Json` fields, its
 /// [`Shape`] (unknown keys skipped, last duplicate wins) and its [`Check`]
-/// over the fields listed under `checked`.
+/// over the fields listed under `checked`. The struct has a lifetime `'de`
+/// (the body's), which field types may use.
 macro_rules! json_object {
     (
         $(#[$m:meta])*
@@ -249,13 +280,14 @@ macro_rules! json_object {
     ) => {
         $(#[$m])*
         #[derive(Clone, Debug, Default, PartialEq)]
-        pub(crate) struct $name {
+        pub(crate) struct $name<'de> {
             $(pub(crate) $cf: $crate::lenient::Json<$ct>,)*
             $(pub(crate) $uf: $crate::lenient::Json<$ut>,)*
+            _body: std::marker::PhantomData<&'de str>,
         }
 
-        impl $crate::lenient::Shape for $name {
-            fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        impl<'de> $crate::lenient::Shape<'de> for $name<'de> {
+            fn from_map<A: serde::de::MapAccess<'de>>(
                 mut map: A,
             ) -> Result<Option<Self>, A::Error> {
                 let mut out = $name::default();
@@ -268,7 +300,7 @@ macro_rules! json_object {
             }
         }
 
-        impl $crate::lenient::Check for $name {
+        impl $crate::lenient::Check for $name<'_> {
             fn check(&self) -> Result<(), String> {
                 $(self.$cf.check($ck)?;)*
                 Ok(())
@@ -285,10 +317,10 @@ mod tests {
 
     json_object!(Thing {
         checked { "name" => name: String, "n" => n: i64, "ts" => ts: f64 }
-        unchecked { "list" => list: Vec<Json<Thing>> }
+        unchecked { "list" => list: Vec<Json<Thing<'de>>>, "text" => text: Text<'de> }
     });
 
-    fn thing(s: &str) -> Json<Thing> {
+    fn thing(s: &str) -> Json<Thing<'_>> {
         serde_json::from_str(s).unwrap()
     }
 
@@ -301,6 +333,14 @@ mod tests {
         assert_eq!(t.n, Json::Value(3));
         assert_eq!(t.ts, Json::Value(1.0));
         assert!(t.check().is_ok());
+    }
+
+    #[test]
+    fn text_borrows_unless_escaped() {
+        let t = thing(r#"{"text":"plain"}"#).value().unwrap();
+        assert!(matches!(t.text, Json::Value(Cow::Borrowed("plain"))));
+        let t = thing(r#"{"text":"a\u0041"}"#).value().unwrap();
+        assert!(matches!(t.text, Json::Value(Cow::Owned(ref s)) if s == "aA"));
     }
 
     #[test]
@@ -322,6 +362,6 @@ mod tests {
     fn null_is_absent_and_syntax_errors_fail() {
         assert_eq!(thing("null"), Json::Absent);
         assert_eq!(thing("\"x\""), Json::Wrong("a string"));
-        assert!(serde_json::from_str::<Json<Thing>>(r#"{"name":"#).is_err());
+        assert!(serde_json::from_str::<Json<Thing<'_>>>(r#"{"name":"#).is_err());
     }
 }

@@ -17,7 +17,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::lenient::{json_object, Check, Json, Shape};
+use crate::lenient::{json_object, Check, Json, Shape, Text};
 use crate::skip::{Skip, SkipReason};
 
 /// A parsed master state.
@@ -146,7 +146,7 @@ impl std::error::Error for StateError {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct PidText(String);
 
-impl Shape for PidText {
+impl Shape<'_> for PidText {
     fn from_null() -> Json<Self> {
         Json::Wrong("null")
     }
@@ -164,85 +164,85 @@ impl Check for PidText {
 json_object!(RawState {
     checked {}
     unchecked {
-        "leader" => leader: String,
-        "frameworks" => frameworks: Vec<Json<RawFramework>>,
-        "slaves" => slaves: Vec<Json<RawSlave>>,
+        "leader" => leader: Text<'de>,
+        "frameworks" => frameworks: Vec<Json<RawFramework<'de>>>,
+        "slaves" => slaves: Vec<Json<RawSlave<'de>>>,
     }
 });
 
 json_object!(RawSlave {
-    checked { "id" => id: String }
+    checked { "id" => id: Text<'de> }
     unchecked { "pid" => pid: PidText }
 });
 
 json_object!(RawFramework {
-    checked { "name" => name: String, "hostname" => hostname: String }
-    unchecked { "pid" => pid: PidText, "tasks" => tasks: Vec<Json<RawTask>> }
+    checked { "name" => name: Text<'de>, "hostname" => hostname: Text<'de> }
+    unchecked { "pid" => pid: PidText, "tasks" => tasks: Vec<Json<RawTask<'de>>> }
 });
 
 json_object!(RawTask {
     checked {
-        "id" => id: String,
-        "name" => name: String,
-        "slave_id" => slave_id: String,
-        "state" => state: String,
-        "resources" => resources: RawResources,
-        "statuses" => statuses: Vec<Json<RawStatus>>,
-        "discovery" => discovery: RawDiscovery,
+        "id" => id: Text<'de>,
+        "name" => name: Text<'de>,
+        "slave_id" => slave_id: Text<'de>,
+        "state" => state: Text<'de>,
+        "resources" => resources: RawResources<'de>,
+        "statuses" => statuses: Vec<Json<RawStatus<'de>>>,
+        "discovery" => discovery: RawDiscovery<'de>,
     }
     unchecked {}
 });
 
 json_object!(RawResources {
-    checked { "ports" => ports: String }
+    checked { "ports" => ports: Text<'de> }
     unchecked {}
 });
 
 json_object!(RawStatus {
     checked {
-        "state" => state: String,
+        "state" => state: Text<'de>,
         "timestamp" => timestamp: f64,
-        "labels" => labels: Vec<Json<RawLabel>>,
-        "container_status" => container_status: RawContainerStatus,
+        "labels" => labels: Vec<Json<RawLabel<'de>>>,
+        "container_status" => container_status: RawContainerStatus<'de>,
     }
     unchecked {}
 });
 
 json_object!(RawLabel {
-    checked { "key" => key: String, "value" => value: String }
+    checked { "key" => key: Text<'de>, "value" => value: Text<'de> }
     unchecked {}
 });
 
 json_object!(RawContainerStatus {
-    checked { "network_infos" => network_infos: Vec<Json<RawNetworkInfo>> }
+    checked { "network_infos" => network_infos: Vec<Json<RawNetworkInfo<'de>>> }
     unchecked {}
 });
 
 json_object!(RawNetworkInfo {
     checked {
-        "ip_addresses" => ip_addresses: Vec<Json<RawIpAddress>>,
-        "ip_address" => ip_address: String,
+        "ip_addresses" => ip_addresses: Vec<Json<RawIpAddress<'de>>>,
+        "ip_address" => ip_address: Text<'de>,
     }
     unchecked {}
 });
 
 json_object!(RawIpAddress {
-    checked { "ip_address" => ip_address: String }
+    checked { "ip_address" => ip_address: Text<'de> }
     unchecked {}
 });
 
 json_object!(RawDiscovery {
-    checked { "name" => name: String, "ports" => ports: RawDiscoveryPorts }
+    checked { "name" => name: Text<'de>, "ports" => ports: RawDiscoveryPorts<'de> }
     unchecked {}
 });
 
 json_object!(RawDiscoveryPorts {
-    checked { "ports" => ports: Vec<Json<RawDiscoveryPort>> }
+    checked { "ports" => ports: Vec<Json<RawDiscoveryPort<'de>>> }
     unchecked {}
 });
 
 json_object!(RawDiscoveryPort {
-    checked { "number" => number: i64, "protocol" => protocol: String, "name" => name: String }
+    checked { "number" => number: i64, "protocol" => protocol: Text<'de>, "name" => name: Text<'de> }
     unchecked {}
 });
 
@@ -258,13 +258,17 @@ impl State {
     /// A body that is not JSON, not an object, has an empty or missing
     /// `leader`, or `frameworks`/`slaves` that are not arrays.
     pub fn parse(body: &[u8]) -> Result<State, StateError> {
-        let raw: Json<RawState> = match serde_json::from_slice(body) {
+        let lossy: String;
+        let raw: Json<RawState<'_>> = match serde_json::from_slice(body) {
             Ok(raw) => raw,
             // Go replaces invalid UTF-8 with U+FFFD instead of failing.
             Err(e) => match std::str::from_utf8(body) {
                 Ok(_) => return Err(StateError::Json(e.to_string())),
-                Err(_) => serde_json::from_str(&String::from_utf8_lossy(body))
-                    .map_err(|e| StateError::Json(e.to_string()))?,
+                Err(_) => {
+                    lossy = String::from_utf8_lossy(body).into_owned();
+                    serde_json::from_str(&lossy)
+                        .map_err(|e| StateError::Json(e.to_string()))?
+                }
             },
         };
         let raw = match raw {
@@ -279,7 +283,7 @@ impl State {
             .and(raw.frameworks.check_type("frameworks"))
             .and(raw.slaves.check_type("slaves"))
             .map_err(StateError::Json)?;
-        let leader = raw.leader.value().unwrap_or_default();
+        let leader = owned(raw.leader);
         if leader.is_empty() {
             return Err(StateError::NoLeader);
         }
@@ -334,19 +338,24 @@ impl State {
     }
 }
 
+/// A string field's value, or `""`.
+fn owned(t: Json<Text<'_>>) -> String {
+    t.value().map(Text::into_owned).unwrap_or_default()
+}
+
 fn skip(skips: &mut Vec<Skip>, reason: SkipReason, detail: String) {
     log::debug!("state: skipping {reason}: {detail}");
     skips.push(Skip { reason, detail });
 }
 
-fn read_slave(raw: Json<RawSlave>) -> Result<Slave, String> {
+fn read_slave(raw: Json<RawSlave<'_>>) -> Result<Slave, String> {
     let raw = match raw {
         Json::Value(raw) => raw,
         Json::Absent => return Err("null".to_owned()),
         Json::Wrong(found) => return Err(format!("is {found}")),
     };
     raw.check()?;
-    let id = raw.id.value().unwrap_or_default();
+    let id = owned(raw.id);
     let pid = match raw.pid {
         Json::Value(PidText(p)) => {
             parse_pid(&p).map_err(|e| format!("id {id:?}: pid {p:?}: {e}"))?
@@ -357,10 +366,10 @@ fn read_slave(raw: Json<RawSlave>) -> Result<Slave, String> {
     Ok(Slave { id, pid })
 }
 
-fn read_framework(i: usize, raw: RawFramework, skips: &mut Vec<Skip>) -> Framework {
-    let name = raw.name.value().unwrap_or_default();
+fn read_framework(i: usize, raw: RawFramework<'_>, skips: &mut Vec<Skip>) -> Framework {
+    let name = owned(raw.name);
     let mut fw = Framework {
-        hostname: raw.hostname.value().unwrap_or_default(),
+        hostname: owned(raw.hostname),
         ..Framework::default()
     };
     let bad_pid = match raw.pid {
@@ -407,8 +416,8 @@ fn read_framework(i: usize, raw: RawFramework, skips: &mut Vec<Skip>) -> Framewo
     fw
 }
 
-fn read_task(raw: RawTask, skips: &mut Vec<Skip>) -> Task {
-    let id = raw.id.value().unwrap_or_default();
+fn read_task(raw: RawTask<'_>, skips: &mut Vec<Skip>) -> Task {
+    let id = owned(raw.id);
     let ports_text = raw
         .resources
         .value()
@@ -421,16 +430,10 @@ fn read_task(raw: RawTask, skips: &mut Vec<Skip>) -> Task {
             format!("task {id:?}: ports {ports_text:?}: {e}"),
         );
     });
-    let statuses: Vec<RawStatus> = raw
-        .statuses
-        .value()
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(Json::value)
-        .collect();
+    let statuses = raw.statuses.value().unwrap_or_default();
     let running_status = latest_running(&statuses).map(status_ips);
     let discovery = raw.discovery.value().and_then(|d| {
-        let name = d.name.value().unwrap_or_default();
+        let name = owned(d.name);
         if name.is_empty() {
             return None;
         }
@@ -445,8 +448,8 @@ fn read_task(raw: RawTask, skips: &mut Vec<Skip>) -> Task {
             match u16::try_from(number) {
                 Ok(number) => ports.push(DiscoveryPort {
                     number,
-                    protocol: p.protocol.value().unwrap_or_default(),
-                    name: p.name.value().unwrap_or_default(),
+                    protocol: owned(p.protocol),
+                    name: owned(p.name),
                 }),
                 Err(_) => skip(
                     skips,
@@ -458,9 +461,9 @@ fn read_task(raw: RawTask, skips: &mut Vec<Skip>) -> Task {
         Some(Discovery { name, ports })
     });
     Task {
-        name: raw.name.value().unwrap_or_default(),
-        slave_id: raw.slave_id.value().unwrap_or_default(),
-        state: raw.state.value().unwrap_or_default(),
+        name: owned(raw.name),
+        slave_id: owned(raw.slave_id),
+        state: owned(raw.state),
         ports,
         running_status,
         discovery,
@@ -471,12 +474,17 @@ fn read_task(raw: RawTask, skips: &mut Vec<Skip>) -> Task {
 /// `statusIPs`: the `TASK_RUNNING` status with the largest timestamp, the
 /// earliest on a tie. Go starts from -1, so a status whose timestamp is -1
 /// or less is never chosen.
-fn latest_running(statuses: &[RawStatus]) -> Option<&RawStatus> {
-    let mut best: Option<&RawStatus> = None;
+fn latest_running<'a, 'de>(
+    statuses: &'a [Json<RawStatus<'de>>],
+) -> Option<&'a RawStatus<'de>> {
+    let mut best: Option<&RawStatus<'_>> = None;
     let mut ts = -1.0_f64;
-    for s in statuses {
+    for s in statuses.iter().filter_map(|s| match s {
+        Json::Value(s) => Some(s),
+        _ => None,
+    }) {
         let t = s.timestamp.clone().value().unwrap_or(0.0);
-        if s.state == Json::Value("TASK_RUNNING".to_owned()) && t > ts {
+        if matches!(&s.state, Json::Value(v) if v == "TASK_RUNNING") && t > ts {
             ts = t;
             best = Some(s);
         }
@@ -484,7 +492,7 @@ fn latest_running(statuses: &[RawStatus]) -> Option<&RawStatus> {
     best
 }
 
-fn status_ips(s: &RawStatus) -> StatusIps {
+fn status_ips(s: &RawStatus<'_>) -> StatusIps {
     let mut out = StatusIps::default();
     let labels = match &s.labels {
         Json::Value(l) => l.as_slice(),
@@ -527,6 +535,7 @@ fn status_ips(s: &RawStatus) -> StatusIps {
         for a in addrs {
             if let Json::Value(RawIpAddress {
                 ip_address: Json::Value(ip),
+                ..
             }) = a
             {
                 out.netinfo.extend(parse_ip(ip));
