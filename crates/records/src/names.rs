@@ -66,6 +66,40 @@ impl NameText {
         self.ends.insert(at, idx(offset + name.len()));
     }
 
+    /// The same names, name `i` moved to number `to[i]` (a permutation).
+    /// Reads this buffer in order and writes the new one out of order,
+    /// which is cheaper than the reverse for a large buffer.
+    pub(crate) fn permuted(&self, to: &[u32]) -> NameText {
+        let n = self.len();
+        let mut lens = vec![0u32; n];
+        for (i, &t) in to.iter().enumerate() {
+            if let Some(l) = lens.get_mut(t as usize) {
+                *l = idx(self.get(idx(i)).len());
+            }
+        }
+        let mut ends = Vec::with_capacity(n);
+        let mut end = 0u32;
+        for l in lens {
+            end = end.saturating_add(l);
+            ends.push(end);
+        }
+        let mut bytes = vec![0u8; self.text.len()];
+        for (i, &t) in to.iter().enumerate() {
+            let start = match (t as usize).checked_sub(1) {
+                Some(p) => ends.get(p).map_or(0, |&e| e as usize),
+                None => 0,
+            };
+            let name = self.get(idx(i)).as_bytes();
+            if let Some(dst) = bytes.get_mut(start..start + name.len()) {
+                dst.copy_from_slice(name);
+            }
+        }
+        // Whole names were moved, so this cannot fail; if it did, the
+        // names would read back empty rather than panic.
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        NameText { text, ends }
+    }
+
     /// Iterates the names in number order.
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
         (0..idx(self.len())).map(move |i| self.get(i))

@@ -223,23 +223,35 @@ impl RecordSetBuilder {
             }
         }
         let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or_default();
-        let mut names = NameText::default();
-        names.reserve(n, self.names.iter().map(str::len).sum());
-        for &id in &order {
-            names.push(self.names.get(id));
-        }
+        let names = self.names.permuted(&rank);
         let mut index = self.index;
         index.renumber(rank_of);
 
-        let a = group(&self.a, n, |e| rank_of(e.0), |e| e.1);
-        let aaaa = group(&self.aaaa, n, |e| rank_of(e.0), |e| e.1);
+        // Each value is packed with its log position into one integer, so
+        // the per-name sorts compare integers.
+        let a = group(
+            &self.a,
+            n,
+            |e| rank_of(e.0),
+            |e, i| (u64::from(u32::from(e.1)) << 32) | u64::from(i),
+            |k| (Ipv4Addr::from((k >> 32) as u32), k as u32),
+        );
+        let aaaa = group(&self.aaaa, n, |e| rank_of(e.0), |e, i| (e.1, i), |k| k);
         let srv = group(
             &self.srv,
             n,
             |e| rank_of(e.0),
-            |e| SrvVal {
-                target: rank_of(e.1.target),
-                port: e.1.port,
+            |e, i| {
+                (u128::from(rank_of(e.1.target)) << 64)
+                    | (u128::from(e.1.port) << 32)
+                    | u128::from(i)
+            },
+            |k| {
+                let v = SrvVal {
+                    target: (k >> 64) as u32,
+                    port: (k >> 32) as u16,
+                };
+                (v, k as u32)
             },
         );
         let ends = (0..n)
@@ -345,12 +357,14 @@ impl<V> Grouped<V> {
 }
 
 /// Groups `log` by the rank `name_of` gives (all below `n`), sorts each
-/// group by `value_of`, and keeps the first insert of each value.
-fn group<E, V: Ord + Copy>(
+/// group by `key_of` (the value, then the log position `i`; `split` undoes
+/// it), and keeps the first insert of each value.
+fn group<E, V: PartialEq + Copy, K: Ord + Copy>(
     log: &[E],
     n: usize,
     name_of: impl Fn(&E) -> u32,
-    value_of: impl Fn(&E) -> V,
+    key_of: impl Fn(&E, u32) -> K,
+    split: impl Fn(K) -> (V, u32),
 ) -> Grouped<V> {
     // Counting sort by name: starts[r] is where rank r's entries begin.
     let mut starts = vec![0u32; n + 1];
@@ -365,12 +379,16 @@ fn group<E, V: Ord + Copy>(
             *c += prev;
         }
     }
+    // Scatter the keys (read in log order, written in name order), so the
+    // per-name pass below reads them in order.
+    // Every slot is written: the counts match the log.
     let mut next = starts.clone();
-    let mut by_name = vec![0u32; log.len()];
+    let filler = log.first().map(|e| key_of(e, 0));
+    let mut by_name: Vec<K> = filler.map_or_else(Vec::new, |f| vec![f; log.len()]);
     for (i, e) in log.iter().enumerate() {
         if let Some(slot) = next.get_mut(name_of(e) as usize) {
             if let Some(p) = by_name.get_mut(*slot as usize) {
-                *p = idx(i);
+                *p = key_of(e, idx(i));
             }
             *slot += 1;
         }
@@ -381,19 +399,15 @@ fn group<E, V: Ord + Copy>(
         ends: Vec::with_capacity(n),
         first: vec![NOT_FIRST; log.len()],
     };
-    let mut group: Vec<(V, u32)> = Vec::new();
+    let mut group: Vec<K> = Vec::new();
     for w in starts.windows(2) {
         let (s, e) = (w[0] as usize, w[1] as usize);
         group.clear();
-        for &i in by_name.get(s..e).unwrap_or_default() {
-            if let Some(entry) = log.get(i as usize) {
-                group.push((value_of(entry), i));
-            }
-        }
+        group.extend_from_slice(by_name.get(s..e).unwrap_or_default());
         // The log position breaks ties: the first insert of a value wins.
         group.sort_unstable();
         let mut last = None;
-        for &(v, i) in &group {
+        for (v, i) in group.iter().map(|&k| split(k)) {
             if last != Some(v) {
                 if let Some(f) = out.first.get_mut(i as usize) {
                     *f = idx(out.values.len());

@@ -54,6 +54,7 @@ pub(crate) fn task_records(
     for fw in &state.frameworks {
         let fname = spec.domain_frag(&fw.name);
         store.records.framework(&fw.name);
+        let mut shared = SharedNames::default();
         for task in &fw.tasks {
             let Some((sips, slave_tail)) = slaves.get(&task.slave_id) else {
                 continue;
@@ -75,15 +76,15 @@ pub(crate) fn task_records(
             match &task.discovery {
                 Some(di) => {
                     // LEGACY pass with the raw name, kept by mesos-dns.
-                    ctx.pass(store, &di.name);
+                    ctx.pass(store, &mut shared, &di.name);
                     let label = spec.label(&di.name);
                     // When the name is already a label, the second pass
                     // would only insert duplicates: skip it.
                     if label != di.name {
-                        ctx.pass(store, &label);
+                        ctx.pass(store, &mut shared, &label);
                     }
                 }
-                None => ctx.pass(store, &spec.label(&task.name)),
+                None => ctx.pass(store, &mut shared, &spec.label(&task.name)),
             }
         }
     }
@@ -105,17 +106,76 @@ fn reserve(store: &mut Store, state: &State) {
         .reserve(names, names * 48, tasks * 4, ports * 4);
 }
 
+/// The names a pass shares with the other instances of its app (same
+/// label, same framework): `name.fw.D.`, `name.fw.slave.D.` and the
+/// resource-port SRV names, for the last two labels seen. Only valid names
+/// are kept, so using them skips nothing that checking again would
+/// record.
+#[derive(Default)]
+struct SharedNames {
+    slots: Vec<Shared>,
+}
+
+struct Shared {
+    /// The pass name, and whether the task has no DiscoveryInfo (which
+    /// adds two SRV names).
+    key: (String, bool),
+    arec_t: u32,
+    arec_s: u32,
+    /// The resource-port SRV names (2 or 4 of them), once computed.
+    srv: Option<([u32; 4], usize)>,
+}
+
+impl SharedNames {
+    fn get(&mut self, name: &str, plain: bool) -> Option<&mut Shared> {
+        let i = self
+            .slots
+            .iter()
+            .position(|s| s.key.1 == plain && s.key.0 == name)?;
+        self.slots.get_mut(i)
+    }
+
+    fn put(&mut self, s: Shared) -> Option<&mut Shared> {
+        if self.slots.len() >= 2 {
+            self.slots.remove(0);
+        }
+        self.slots.push(s);
+        self.slots.last_mut()
+    }
+}
+
 impl Ctx<'_> {
     /// One `taskContextRecord` pass for `name`.
-    fn pass(&self, store: &mut Store, name: &str) {
+    fn pass(&self, store: &mut Store, shared: &mut SharedNames, name: &str) {
         let t = self.tail;
         let id = self.task.id.as_str();
         let f = self.fname;
         let stem = canonical_stem(name, &self.hash, self.tail_id);
-        let arec_t = store.name(&[name, ".", f, t], "task", id);
-        let canon_t = store.name(&[&stem, ".", f, t], "task", id);
-        let arec_s = store.name(&[name, ".", f, ".slave", t], "task", id);
-        let canon_s = store.name(&[&stem, ".", f, ".slave", t], "task", id);
+        let di = self.task.discovery.as_ref();
+        let mut known = shared.get(name, di.is_none());
+        let (arec_t, canon_t, arec_s, canon_s);
+        match known.as_deref_mut() {
+            Some(k) => {
+                arec_t = Some(k.arec_t);
+                canon_t = store.name(&[&stem, ".", f, t], "task", id);
+                arec_s = Some(k.arec_s);
+                canon_s = store.name(&[&stem, ".", f, ".slave", t], "task", id);
+            }
+            None => {
+                arec_t = store.name(&[name, ".", f, t], "task", id);
+                canon_t = store.name(&[&stem, ".", f, t], "task", id);
+                arec_s = store.name(&[name, ".", f, ".slave", t], "task", id);
+                canon_s = store.name(&[&stem, ".", f, ".slave", t], "task", id);
+                if let (Some(arec_t), Some(arec_s)) = (arec_t, arec_s) {
+                    known = shared.put(Shared {
+                        key: (name.to_owned(), di.is_none()),
+                        arec_t,
+                        arec_s,
+                        srv: None,
+                    });
+                }
+            }
+        }
 
         for &ip in self.task_ips {
             if let Some(n) = arec_t {
@@ -134,7 +194,6 @@ impl Ctx<'_> {
             }
         }
 
-        let di = self.task.discovery.as_ref();
         // Resource ports: `withProtocol(none)` then `withSubdomains`, giving
         // tcp.slave, udp.slave, and without DiscoveryInfo tcp, udp.
         if let Some(target) = canon_s.filter(|_| !self.task.ports.is_empty()) {
@@ -149,12 +208,25 @@ impl Ctx<'_> {
             } else {
                 &FORMS[..2]
             };
-            let mut names = [None; 4];
-            for (slot, [proto, sub]) in names.iter_mut().zip(forms) {
-                *slot = store.name(&["_", name, proto, f, sub, t], "task", id);
-            }
+            let (names, len) = match known.as_ref().and_then(|k| k.srv) {
+                Some(names) => names,
+                None => {
+                    let (mut names, mut len) = ([0; 4], 0);
+                    for [proto, sub] in forms {
+                        let n = store.name(&["_", name, proto, f, sub, t], "task", id);
+                        if let (Some(n), Some(slot)) = (n, names.get_mut(len)) {
+                            *slot = n;
+                            len += 1;
+                        }
+                    }
+                    if let Some(k) = known.filter(|_| len == forms.len()) {
+                        k.srv = Some((names, len));
+                    }
+                    (names, len)
+                }
+            };
             for &port in &self.task.ports {
-                for &n in names.iter().flatten() {
+                for &n in names.get(..len).unwrap_or_default() {
                     store.srv_at(n, target, port);
                 }
             }
