@@ -95,8 +95,13 @@ impl Check for i64 {
 
 impl<T: Check> Check for Vec<Json<T>> {
     fn check(&self) -> Result<(), String> {
+        // As `Json::check` with the index as key, formatted only on error.
         for (i, v) in self.iter().enumerate() {
-            v.check(&i.to_string())?;
+            match v {
+                Json::Wrong(found) => return Err(format!("`{i}` is {found}")),
+                Json::Value(x) => x.check().map_err(|e| format!("{i}.{e}"))?,
+                Json::Absent => {}
+            }
         }
         Ok(())
     }

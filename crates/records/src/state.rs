@@ -388,13 +388,9 @@ fn read_framework(i: usize, raw: RawFramework<'_>, skips: &mut Vec<Skip>) -> Fra
         skip(skips, SkipReason::BadFrameworkPid, e);
         fw.bad_pid = true;
     }
-    for (j, task) in raw
-        .tasks
-        .value()
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
+    let tasks = raw.tasks.value().unwrap_or_default();
+    fw.tasks.reserve_exact(tasks.len());
+    for (j, task) in tasks.into_iter().enumerate() {
         let task = match task {
             Json::Value(t) => t,
             Json::Absent => RawTask::default(),
