@@ -15,7 +15,9 @@
 //! counts little; it still slows caches and memory), and
 //! the resident memory the record set adds (from `/proc/self/statm` around
 //! `generate`; it includes allocator slack and generation temporaries not
-//! yet returned, and leaves out freed parse memory that generation reuses).
+//! yet returned, and leaves out freed parse memory that generation reuses),
+//! and the record set's own heap bytes (`RecordSet::heap_size`, exact
+//! buffer capacities, no allocator overhead).
 //!
 //! The record set stores each name once and values in flat arrays (see
 //! `mesos_records::record`), so the bytes per record are mostly the
@@ -129,7 +131,7 @@ fn report(tasks: usize, enumeration: bool) {
     let mut cfg = config();
     cfg.enumeration = enumeration;
     let (mut parse_ns, mut gen_ns) = (u64::MAX, u64::MAX);
-    let (mut n, mut names, mut grown) = (0, 0, 0);
+    let (mut n, mut names, mut grown, mut heap) = (0, 0, 0, 0);
     for run in 0..RUNS {
         let c0 = cpu_ns();
         let state = State::parse(&body).expect("synthetic state parses");
@@ -145,13 +147,14 @@ fn report(tasks: usize, enumeration: bool) {
             n = g.records.len();
             names = g.records.name_count();
             grown = after.saturating_sub(before);
+            heap = g.records.heap_size();
         }
         black_box(g);
     }
     println!(
         "records/{tasks} (enumeration {}): state {:.1} MB, {n} records on {names} names; \
          CPU parse {:.0} ms + generate {:.0} ms = {:.0} ms (best of {RUNS}); \
-         RSS +{:.1} MB = {:.0} bytes/record",
+         RSS +{:.1} MB = {:.0} bytes/record; record set heap {:.1} MB = {:.0} bytes/record",
         if enumeration { "on" } else { "off" },
         body.len() as f64 / 1e6,
         parse_ns as f64 / 1e6,
@@ -159,6 +162,8 @@ fn report(tasks: usize, enumeration: bool) {
         (parse_ns + gen_ns) as f64 / 1e6,
         grown as f64 / 1e6,
         grown as f64 / n as f64,
+        heap as f64 / 1e6,
+        heap as f64 / n as f64,
     );
 }
 

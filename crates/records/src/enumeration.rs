@@ -59,6 +59,15 @@ impl EnumData {
         [start, crate::names::idx(self.text.len())]
     }
 
+    /// Heap bytes held.
+    pub(crate) fn heap_size(&self) -> usize {
+        use std::mem::size_of;
+        self.text.capacity()
+            + self.frameworks.capacity() * size_of::<FwEntry>()
+            + self.tasks.capacity() * size_of::<TaskEntry>()
+            + self.records.capacity() * size_of::<EnumEntry>()
+    }
+
     fn text(&self, s: Span) -> &str {
         self.text
             .get(s[0] as usize..s[1] as usize)

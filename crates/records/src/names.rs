@@ -100,6 +100,11 @@ impl NameText {
         NameText { text, ends }
     }
 
+    /// Heap bytes held.
+    pub(crate) fn heap_size(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * 4
+    }
+
     /// Iterates the names in number order.
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
         (0..idx(self.len())).map(move |i| self.get(i))
@@ -126,6 +131,11 @@ impl std::fmt::Debug for NameIndex {
 }
 
 impl NameIndex {
+    /// Heap bytes held.
+    pub(crate) fn heap_size(&self) -> usize {
+        self.table.allocation_size()
+    }
+
     /// The hash of `name` in this index.
     pub(crate) fn hash(&self, name: &str) -> u64 {
         self.hasher.hash_one(name)

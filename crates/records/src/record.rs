@@ -289,6 +289,19 @@ impl RecordSet {
         self.owners().count()
     }
 
+    /// Approximate heap bytes this record set holds (every buffer's
+    /// capacity; not allocator overhead), for memory figures.
+    pub fn heap_size(&self) -> usize {
+        use std::mem::size_of;
+        self.names.heap_size()
+            + self.index.heap_size()
+            + self.ends.capacity() * size_of::<[u32; 3]>()
+            + self.a.capacity() * size_of::<Ipv4Addr>()
+            + self.aaaa.capacity() * size_of::<Ipv6Addr>()
+            + self.srv.capacity() * size_of::<SrvVal>()
+            + self.enumeration.heap_size()
+    }
+
     /// Total number of record values (A + AAAA + SRV).
     pub fn len(&self) -> usize {
         self.a.len() + self.aaaa.len() + self.srv.len()
