@@ -98,6 +98,7 @@
 //!   (leading-zero IPv4 is rejected by both since Go 1.17).
 #![warn(missing_docs)]
 
+mod builder;
 pub mod canonical;
 pub mod enumeration;
 pub mod generate;
@@ -126,6 +127,7 @@ pub mod event;
 pub mod recordio;
 pub mod stream;
 
+pub use builder::RecordSetBuilder;
 pub use enumeration::{EnumFramework, EnumRecord, EnumTask, Enumeration, Host};
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use host::{LocalAddrs, Resolver};
@@ -133,4 +135,4 @@ pub use label::LabelSpec;
 pub use record::{Owner, RecordSet, Srv, SrvIter, SrvSet};
 pub use skip::{Skip, SkipReason};
 pub use state::{State, StateError};
-pub use store::{is_valid_name, RecordSetBuilder, MAX_NAME_LEN};
+pub use store::{is_valid_name, MAX_NAME_LEN};

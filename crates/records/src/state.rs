@@ -17,8 +17,13 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::lenient::{json_object, Check, Json, Shape, Text};
+use crate::lenient::{Check, Json, Text};
 use crate::skip::{Skip, SkipReason};
+
+mod raw;
+use raw::{
+    PidText, RawFramework, RawIpAddress, RawSlave, RawState, RawStatus, RawTask, ReadTask,
+};
 
 /// A parsed master state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -140,111 +145,6 @@ impl fmt::Display for StateError {
 }
 
 impl std::error::Error for StateError {}
-
-/// A `pid` value. Go trims `"` and spaces from the raw token and rejects
-/// `null`, so a `null` pid is an error here too.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct PidText(String);
-
-impl Shape<'_> for PidText {
-    fn from_null() -> Json<Self> {
-        Json::Wrong("null")
-    }
-    fn from_str(v: &str) -> Option<Self> {
-        Some(PidText(v.to_owned()))
-    }
-}
-
-impl Check for PidText {
-    fn check(&self) -> Result<(), String> {
-        Ok(())
-    }
-}
-
-json_object!(RawState {
-    checked {}
-    unchecked {
-        "leader" => leader: Text<'de>,
-        "frameworks" => frameworks: Vec<Json<RawFramework<'de>>>,
-        "slaves" => slaves: Vec<Json<RawSlave<'de>>>,
-    }
-});
-
-json_object!(RawSlave {
-    checked { "id" => id: Text<'de> }
-    unchecked { "pid" => pid: PidText }
-});
-
-json_object!(RawFramework {
-    checked { "name" => name: Text<'de>, "hostname" => hostname: Text<'de> }
-    unchecked { "pid" => pid: PidText, "tasks" => tasks: Vec<Json<RawTask<'de>>> }
-});
-
-json_object!(RawTask {
-    checked {
-        "id" => id: Text<'de>,
-        "name" => name: Text<'de>,
-        "slave_id" => slave_id: Text<'de>,
-        "state" => state: Text<'de>,
-        "resources" => resources: RawResources<'de>,
-        "statuses" => statuses: Vec<Json<RawStatus<'de>>>,
-        "discovery" => discovery: RawDiscovery<'de>,
-    }
-    unchecked {}
-});
-
-json_object!(RawResources {
-    checked { "ports" => ports: Text<'de> }
-    unchecked {}
-});
-
-json_object!(RawStatus {
-    checked {
-        "state" => state: Text<'de>,
-        "timestamp" => timestamp: f64,
-        "labels" => labels: Vec<Json<RawLabel<'de>>>,
-        "container_status" => container_status: RawContainerStatus<'de>,
-    }
-    unchecked {}
-});
-
-json_object!(RawLabel {
-    checked { "key" => key: Text<'de>, "value" => value: Text<'de> }
-    unchecked {}
-});
-
-json_object!(RawContainerStatus {
-    checked { "network_infos" => network_infos: Vec<Json<RawNetworkInfo<'de>>> }
-    unchecked {}
-});
-
-json_object!(RawNetworkInfo {
-    checked {
-        "ip_addresses" => ip_addresses: Vec<Json<RawIpAddress<'de>>>,
-        "ip_address" => ip_address: Text<'de>,
-    }
-    unchecked {}
-});
-
-json_object!(RawIpAddress {
-    checked { "ip_address" => ip_address: Text<'de> }
-    unchecked {}
-});
-
-json_object!(RawDiscovery {
-    checked { "name" => name: Text<'de>, "ports" => ports: RawDiscoveryPorts<'de> }
-    unchecked {}
-});
-
-json_object!(RawDiscoveryPorts {
-    checked { "ports" => ports: Vec<Json<RawDiscoveryPort<'de>>> }
-    unchecked {}
-});
-
-json_object!(RawDiscoveryPort {
-    checked { "number" => number: i64, "protocol" => protocol: Text<'de>, "name" => name: Text<'de> }
-    unchecked {}
-});
 
 /// Docker containerizer IP label key.
 const DOCKER_IP_LABEL: &str = "Docker.NetworkSettings.IPAddress";
@@ -388,31 +288,35 @@ fn read_framework(i: usize, raw: RawFramework<'_>, skips: &mut Vec<Skip>) -> Fra
         skip(skips, SkipReason::BadFrameworkPid, e);
         fw.bad_pid = true;
     }
-    let tasks = raw.tasks.value().unwrap_or_default();
+    let tasks = raw.tasks.value().unwrap_or_default().0;
     fw.tasks.reserve_exact(tasks.len());
     for (j, task) in tasks.into_iter().enumerate() {
-        let task = match task {
-            Json::Value(t) => t,
-            Json::Absent => RawTask::default(),
-            Json::Wrong(found) => {
+        match task {
+            ReadTask::Ok(task, task_skips) => {
+                for s in task_skips {
+                    skip(skips, s.reason, s.detail);
+                }
+                fw.tasks.push(task);
+            }
+            ReadTask::Wrong(found) => {
                 let e = format!("frameworks[{i}].tasks[{j}] is {found}");
                 skip(skips, SkipReason::MalformedTask, e);
-                continue;
             }
-        };
-        if let Err(e) = task.check() {
-            let id = task.id.clone().value().unwrap_or_default();
-            let e = format!("frameworks[{i}].tasks[{j}] (id {id:?}): {e}");
-            skip(skips, SkipReason::MalformedTask, e);
-            continue;
+            ReadTask::Malformed(id, e) => {
+                let e = format!("frameworks[{i}].tasks[{j}] (id {id:?}): {e}");
+                skip(skips, SkipReason::MalformedTask, e);
+            }
         }
-        fw.tasks.push(read_task(task, skips));
     }
     fw.name = name;
     fw
 }
 
+/// Reads a type-checked task; what is left out goes to `skips`, logged
+/// when the framework is read.
 fn read_task(raw: RawTask<'_>, skips: &mut Vec<Skip>) -> Task {
+    let skip =
+        |skips: &mut Vec<Skip>, reason, detail| skips.push(Skip { reason, detail });
     let id = owned(raw.id);
     let ports_text = raw
         .resources

@@ -1,0 +1,419 @@
+//! Building a [`RecordSet`] (spec 4.1): inserts that deduplicate and credit
+//! new task records to the enumeration (spec 4.11).
+//!
+//! Building is cheap per record: a name is interned once (one hash lookup,
+//! no allocation after the first time), and each insert appends a few bytes
+//! to a log. [`RecordSetBuilder::finish`] then sorts the names once, groups
+//! each log by name with a counting sort, sorts and deduplicates each
+//! name's values, and keeps only the first insert of each record in the
+//! enumeration: the same result as deduplicating on every insert, in
+//! insertion order.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::enumeration::{EnumData, EnumEntry, FwEntry, TaskEntry};
+use crate::names::{idx, NameIndex, NameText};
+use crate::record::{Kind, RecordSet, SrvVal};
+
+/// Builds a [`RecordSet`]: inserts deduplicate, and with the enumeration on,
+/// a record inserted for the first time while a task is open is credited to
+/// that task (spec 4.11). Names are not checked here (generation checks
+/// them with [`is_valid_name`](crate::is_valid_name) before inserting).
+///
+/// ```
+/// use mesos_records::RecordSetBuilder;
+///
+/// let mut b = RecordSetBuilder::new(true);
+/// b.insert_a("ns1.mesos.", "10.0.0.1".parse().unwrap());
+/// b.framework("marathon");
+/// b.task("web", "web.1");
+/// b.insert_srv("_web._tcp.marathon.mesos.", "web-x-s1.marathon.mesos.", 31000);
+/// let rs = b.finish();
+/// let task = rs.enumeration().frameworks().next().unwrap().tasks().next().unwrap();
+/// assert_eq!(task.records().len(), 1);
+/// ```
+#[derive(Debug, Default)]
+pub struct RecordSetBuilder {
+    pub(crate) names: NameText,
+    pub(crate) index: NameIndex,
+    /// Every insert, in order: name number and value.
+    a: Vec<(u32, Ipv4Addr)>,
+    aaaa: Vec<(u32, Ipv6Addr)>,
+    srv: Vec<(u32, SrvVal)>,
+    enumerate: bool,
+    /// True while a task is open.
+    in_task: bool,
+    /// Inserts made while a task was open: kind and place in its log.
+    /// [`EnumData::tasks`] `records_end` index this list until `finish`.
+    credits: Vec<(Kind, u32)>,
+    enumeration: EnumData,
+}
+
+impl RecordSetBuilder {
+    /// An empty builder; `enumerate` is `EnumerationOn`.
+    pub fn new(enumerate: bool) -> Self {
+        RecordSetBuilder {
+            enumerate,
+            ..RecordSetBuilder::default()
+        }
+    }
+
+    /// Starts the next framework of the enumeration (and ends any task).
+    pub fn framework(&mut self, name: &str) {
+        self.in_task = false;
+        if self.enumerate {
+            let e = &mut self.enumeration;
+            let name = e.span(name);
+            let tasks_end = idx(e.tasks.len());
+            e.frameworks.push(FwEntry { name, tasks_end });
+        }
+    }
+
+    /// Starts the next task of the current framework: records inserted
+    /// from now on for the first time are credited to it. Without a
+    /// framework, starts one named `""`.
+    pub fn task(&mut self, name: &str, id: &str) {
+        if !self.enumerate {
+            return;
+        }
+        if self.enumeration.frameworks.is_empty() {
+            self.framework("");
+        }
+        let e = &mut self.enumeration;
+        let (name, id) = (e.span(name), e.span(id));
+        let records_end = idx(self.credits.len());
+        e.tasks.push(TaskEntry {
+            name,
+            id,
+            records_end,
+        });
+        if let Some(fw) = e.frameworks.last_mut() {
+            fw.tasks_end = idx(e.tasks.len());
+        }
+        self.in_task = true;
+    }
+
+    /// Ends the current task: later records are credited to nobody.
+    pub fn end_task(&mut self) {
+        self.in_task = false;
+    }
+
+    /// Inserts an A record.
+    pub fn insert_a(&mut self, name: &str, ip: Ipv4Addr) {
+        let n = self.intern(name);
+        self.add_a(n, ip);
+    }
+
+    /// Inserts an AAAA record.
+    pub fn insert_aaaa(&mut self, name: &str, ip: Ipv6Addr) {
+        let n = self.intern(name);
+        self.add_aaaa(n, ip);
+    }
+
+    /// Inserts an SRV record.
+    pub fn insert_srv(&mut self, name: &str, target: &str, port: u16) {
+        let n = self.intern(name);
+        let t = self.intern(target);
+        self.add_srv(n, t, port);
+    }
+
+    /// The number of `name` (interned once).
+    pub(crate) fn intern(&mut self, name: &str) -> u32 {
+        self.index.intern(&mut self.names, name)
+    }
+
+    /// Makes room for about `names` more names of `bytes` in total, and
+    /// `a`, `srv` and `credits` more inserts.
+    pub(crate) fn reserve(&mut self, names: usize, bytes: usize, a: usize, srv: usize) {
+        self.names.reserve(names, bytes);
+        self.index.reserve(&self.names, names);
+        self.a.reserve(a);
+        self.srv.reserve(srv);
+        if self.enumerate {
+            self.credits.reserve(a + srv);
+        }
+    }
+
+    /// Name number `n`.
+    pub(crate) fn name(&self, n: u32) -> &str {
+        self.names.get(n)
+    }
+
+    fn credit(&mut self, kind: Kind, at: usize) {
+        if self.in_task {
+            self.credits.push((kind, idx(at)));
+            if let Some(t) = self.enumeration.tasks.last_mut() {
+                t.records_end = idx(self.credits.len());
+            }
+        }
+    }
+
+    pub(crate) fn add_a(&mut self, name: u32, ip: Ipv4Addr) {
+        self.credit(Kind::A, self.a.len());
+        self.a.push((name, ip));
+    }
+
+    pub(crate) fn add_aaaa(&mut self, name: u32, ip: Ipv6Addr) {
+        self.credit(Kind::Aaaa, self.aaaa.len());
+        self.aaaa.push((name, ip));
+    }
+
+    pub(crate) fn add_srv(&mut self, name: u32, target: u32, port: u16) {
+        self.credit(Kind::Srv, self.srv.len());
+        self.srv.push((name, SrvVal { target, port }));
+    }
+
+    /// True if `name` has the A record `ip` already. Linear in the inserts
+    /// so far: generation asks only for master records, before any task.
+    pub(crate) fn has_a(&self, name: u32, ip: Ipv4Addr) -> bool {
+        self.a.contains(&(name, ip))
+    }
+
+    /// True if `name` has the AAAA record `ip` already (linear, as
+    /// [`RecordSetBuilder::has_a`]).
+    pub(crate) fn has_aaaa(&self, name: u32, ip: Ipv6Addr) -> bool {
+        self.aaaa.contains(&(name, ip))
+    }
+
+    /// The finished record set: names sorted and numbered in byte order,
+    /// values grouped, sorted and deduplicated, and only the first insert
+    /// of each record credited.
+    pub fn finish(self) -> RecordSet {
+        let n = self.names.len();
+        let order = sorted_names(&self.names);
+        let mut rank = vec![0u32; n];
+        for (r, &id) in order.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(id as usize) {
+                *slot = idx(r);
+            }
+        }
+        let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or_default();
+        let names = self.names.permuted(&rank);
+        let mut index = self.index;
+        index.renumber(rank_of);
+
+        // Each value is packed with its log position into one integer, so
+        // the per-name sorts compare integers.
+        let a = group(
+            &self.a,
+            n,
+            |e| rank_of(e.0),
+            |e, i| (u64::from(u32::from(e.1)) << 32) | u64::from(i),
+            |k| (Ipv4Addr::from((k >> 32) as u32), k as u32),
+        );
+        let aaaa = group(&self.aaaa, n, |e| rank_of(e.0), |e, i| (e.1, i), |k| k);
+        let srv = group(
+            &self.srv,
+            n,
+            |e| rank_of(e.0),
+            |e, i| {
+                (u128::from(rank_of(e.1.target)) << 64)
+                    | (u128::from(e.1.port) << 32)
+                    | u128::from(i)
+            },
+            |k| {
+                let v = SrvVal {
+                    target: (k >> 64) as u32,
+                    port: (k >> 32) as u16,
+                };
+                (v, k as u32)
+            },
+        );
+        let ends = (0..n)
+            .map(|i| [a.end(i), aaaa.end(i), srv.end(i)])
+            .collect();
+
+        // The enumeration keeps the inserts that were first.
+        let mut enumeration = self.enumeration;
+        let mut records = Vec::with_capacity(self.credits.len());
+        let mut kept = Vec::with_capacity(self.credits.len() + 1);
+        kept.push(0u32);
+        for &(kind, at) in &self.credits {
+            let at = at as usize;
+            let (first, name) = match kind {
+                Kind::A => (a.first.get(at), self.a.get(at).map(|e| e.0)),
+                Kind::Aaaa => (aaaa.first.get(at), self.aaaa.get(at).map(|e| e.0)),
+                Kind::Srv => (srv.first.get(at), self.srv.get(at).map(|e| e.0)),
+            };
+            if let (Some(&first), Some(name)) = (first, name) {
+                if first != NOT_FIRST {
+                    records.push(EnumEntry {
+                        name: rank_of(name),
+                        kind,
+                        at: first,
+                    });
+                }
+            }
+            kept.push(idx(records.len()));
+        }
+        for t in &mut enumeration.tasks {
+            t.records_end = kept
+                .get(t.records_end as usize)
+                .copied()
+                .unwrap_or_default();
+        }
+        enumeration.records = records;
+
+        RecordSet {
+            names,
+            index,
+            ends,
+            a: a.values,
+            aaaa: aaaa.values,
+            srv: srv.values,
+            enumeration,
+        }
+    }
+}
+
+/// Name numbers in byte order of the names.
+fn sorted_names(names: &NameText) -> Vec<u32> {
+    // Sort plain integers: the first 12 bytes of the name (zero-padded,
+    // which keeps byte order: a shorter name equal so far is a prefix, so
+    // it sorts first) above the name's number. Then sort the runs that
+    // share those 12 bytes by whole name.
+    let mut keys: Vec<u128> = (0..idx(names.len()))
+        .map(|i| {
+            let mut k = [0u8; 16];
+            for (d, s) in k.iter_mut().zip(names.get(i).as_bytes().iter().take(12)) {
+                *d = *s;
+            }
+            (u128::from_be_bytes(k) & !u128::from(u32::MAX)) | u128::from(i)
+        })
+        .collect();
+    keys.sort_unstable();
+    let mut order: Vec<u32> = keys.iter().map(|&k| k as u32).collect();
+    let mut start = 0;
+    while start < keys.len() {
+        let prefix = keys.get(start).map_or(0, |k| k >> 32);
+        let run = keys
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&k| k >> 32 == prefix)
+            .count();
+        if run > 1 {
+            if let Some(r) = order.get_mut(start..start + run) {
+                r.sort_unstable_by(|&x, &y| names.get(x).cmp(names.get(y)));
+            }
+        }
+        start += run.max(1);
+    }
+    order
+}
+
+/// Marks a log entry that repeats an earlier insert.
+const NOT_FIRST: u32 = u32::MAX;
+
+/// One log grouped by name.
+struct Grouped<V> {
+    /// Per name in order, sorted and unique.
+    values: Vec<V>,
+    /// Per name: where its values end.
+    ends: Vec<u32>,
+    /// Per log entry: its index in `values`, or [`NOT_FIRST`].
+    first: Vec<u32>,
+}
+
+impl<V> Grouped<V> {
+    fn end(&self, name: usize) -> u32 {
+        self.ends.get(name).copied().unwrap_or_default()
+    }
+}
+
+/// Groups `log` by the rank `name_of` gives (all below `n`), sorts each
+/// group by `key_of` (the value, then the log position `i`; `split` undoes
+/// it), and keeps the first insert of each value.
+fn group<E, V: PartialEq + Copy, K: Ord + Copy>(
+    log: &[E],
+    n: usize,
+    name_of: impl Fn(&E) -> u32,
+    key_of: impl Fn(&E, u32) -> K,
+    split: impl Fn(K) -> (V, u32),
+) -> Grouped<V> {
+    // Counting sort by name: starts[r] is where rank r's entries begin.
+    let mut starts = vec![0u32; n + 1];
+    for e in log {
+        if let Some(c) = starts.get_mut(name_of(e) as usize + 1) {
+            *c += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        let prev = starts.get(i - 1).copied().unwrap_or_default();
+        if let Some(c) = starts.get_mut(i) {
+            *c += prev;
+        }
+    }
+    // Scatter the keys (read in log order, written in name order), so the
+    // per-name pass below reads them in order.
+    // Every slot is written: the counts match the log.
+    let mut next = starts.clone();
+    let filler = log.first().map(|e| key_of(e, 0));
+    let mut by_name: Vec<K> = filler.map_or_else(Vec::new, |f| vec![f; log.len()]);
+    for (i, e) in log.iter().enumerate() {
+        if let Some(slot) = next.get_mut(name_of(e) as usize) {
+            if let Some(p) = by_name.get_mut(*slot as usize) {
+                *p = key_of(e, idx(i));
+            }
+            *slot += 1;
+        }
+    }
+
+    let mut out = Grouped {
+        values: Vec::with_capacity(log.len()),
+        ends: Vec::with_capacity(n),
+        first: vec![NOT_FIRST; log.len()],
+    };
+    let mut group: Vec<K> = Vec::new();
+    for w in starts.windows(2) {
+        let (s, e) = (w[0] as usize, w[1] as usize);
+        group.clear();
+        group.extend_from_slice(by_name.get(s..e).unwrap_or_default());
+        // The log position breaks ties: the first insert of a value wins.
+        group.sort_unstable();
+        let mut last = None;
+        for (v, i) in group.iter().map(|&k| split(k)) {
+            if last != Some(v) {
+                if let Some(f) = out.first.get_mut(i as usize) {
+                    *f = idx(out.values.len());
+                }
+                out.values.push(v);
+                last = Some(v);
+            }
+        }
+        out.ends.push(idx(out.values.len()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finished_names_are_in_byte_order() {
+        let mut b = RecordSetBuilder::new(false);
+        let mut want = Vec::new();
+        for (i, stem) in [
+            "app-123456789",
+            "app-12345678",
+            "_app-1234567890",
+            "a",
+            "app-1",
+        ]
+        .iter()
+        .enumerate()
+        {
+            for tail in ["x.m.", ".m.", "-x.m.", "x.slave.m.", ""] {
+                let name = format!("{stem}{tail}");
+                b.insert_a(&name, Ipv4Addr::new(10, 0, 0, i as u8));
+                want.push(name);
+            }
+        }
+        want.sort();
+        want.dedup();
+        let rs = b.finish();
+        let got: Vec<&str> = rs.owners().map(|o| o.name).collect();
+        assert_eq!(got, want);
+    }
+}
