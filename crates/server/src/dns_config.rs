@@ -141,9 +141,18 @@ pub fn next_serial(
     new: &mesos_records::RecordSet,
     now_unix: u32,
 ) -> u32 {
+    serial_for(
+        previous.map(|(old, serial)| (serial, old.same_records(new))),
+        now_unix,
+    )
+}
+
+/// [`next_serial`], given the previous serial and whether the records are
+/// the same.
+pub fn serial_for(previous: Option<(u32, bool)>, now_unix: u32) -> u32 {
     match previous {
-        Some((old, serial)) if old.same_records(new) => serial,
-        Some((_, serial)) => now_unix.max(serial.wrapping_add(1)),
+        Some((serial, true)) => serial,
+        Some((serial, false)) => now_unix.max(serial.wrapping_add(1)),
         None => now_unix,
     }
 }

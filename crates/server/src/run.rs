@@ -22,13 +22,13 @@ use mesos_records::stream::EventSource;
 use mesos_records::{GenConfig, RecordSet};
 
 use crate::config::{self, render::render, Config, ConfigError};
-use crate::dns_config::{self, DnsConfig};
+use crate::dns_config::DnsConfig;
 use crate::error::{ExitError, Failed};
 use crate::http::{self, ApiContext, ApiSettings, HttpLimits};
 use crate::logger::STARTUP;
 use crate::serve;
 use crate::stats::Stats;
-use crate::table::{SharedTable, Table};
+use crate::table::{Publisher, SharedTable, Table};
 
 /// How often the main thread checks for a signal or a fatal condition.
 const TICK: Duration = Duration::from_millis(50);
@@ -220,18 +220,21 @@ pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
     };
 
     let publish = {
-        let table = Arc::clone(&table);
+        let publisher = Publisher::new(Arc::clone(&table), dns.clone());
         let stats = Arc::clone(&stats);
-        let dns = dns.clone();
+        let domain = dns.domain.clone();
         move |set: RecordSet| {
-            let old = table.load();
-            let previous = old.is_loaded().then(|| (old.records(), old.serial()));
-            let serial = dns_config::next_serial(previous, &set, now_unix());
-            let compiled = Table::compile(Arc::new(set), &dns, serial);
-            if !old.is_loaded() {
-                log::info!(target: STARTUP, "first state load: serving {} (serial {serial})", dns.domain);
+            let p = publisher.publish(set, now_unix());
+            if p.first_load {
+                log::info!(target: STARTUP, "first state load: serving {domain} (serial {})", p.serial);
             }
-            table.publish(compiled);
+            log::debug!(
+                "table published: serial {}, {} in {} us, swapped in {} us",
+                p.serial,
+                if p.compiled { "compiled" } else { "unchanged" },
+                p.compile.as_micros(),
+                p.swap.as_micros()
+            );
             stats.table_swapped();
         }
     };

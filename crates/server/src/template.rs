@@ -22,9 +22,13 @@
 //!   first (prefix order, no TC, RFC 2181 §9); if the answers alone do not
 //!   fit, a random subset of them goes out with TC (UDP) or without it (TCP).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use dns_wire::{Rtype, WireError, Writer};
+
+use crate::table::hash;
 
 /// Body-relative offsets at or above this are never used as pointer targets,
 /// so a relocated pointer (plus up to 271 octets of header and question)
@@ -32,7 +36,7 @@ use dns_wire::{Rtype, WireError, Writer};
 const PTR_LIMIT: usize = 16_000;
 
 /// Largest body a template holds: a TCP message minus header, the longest
-/// question and an OPT record.
+/// question and an OPT record. Fits in a `u16`, as do all offsets in it.
 pub(crate) const MAX_BODY: usize = 65_535 - 12 - 259 - 11;
 
 /// Record counts of a rendered body.
@@ -49,39 +53,118 @@ pub(crate) struct Rendered {
     pub rest_cut: bool,
 }
 
-/// One precompiled response body.
-#[derive(Debug)]
-pub(crate) struct Template {
-    body: Box<[u8]>,
-    /// Record boundaries in `body`: record i is `bounds[i]..bounds[i + 1]`.
-    bounds: Box<[u32]>,
+/// Where one template lives in [`Templates`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct Head {
+    /// Offset of the body in `Templates::bytes`.
+    body: u32,
+    /// Offset in `Templates::words` of the record bounds (`records + 1`
+    /// of them), followed by the fixups.
+    words: u32,
+    len: u16,
+    records: u16,
     ancount: u16,
     nscount: u16,
-    /// Body offsets of relocatable pointers, ascending.
-    fixups: Box<[u32]>,
+    fixups: u16,
+    min_answer: u16,
     shuffle: bool,
+}
+
+/// Every template of one table, in three arenas: a few large allocations
+/// instead of three per template, so building and freeing a table of a
+/// million names is cheap. Identical templates are stored once.
+#[derive(Debug, Default)]
+pub(crate) struct Templates {
+    heads: Vec<Head>,
+    bytes: Vec<u8>,
+    words: Vec<u16>,
+}
+
+impl Templates {
+    /// Room for about `records` records in `templates` templates.
+    pub(crate) fn with_capacity(templates: usize, records: usize) -> Self {
+        Templates {
+            heads: Vec::with_capacity(templates),
+            bytes: Vec::with_capacity(records.saturating_mul(18)),
+            words: Vec::with_capacity(templates.saturating_mul(2) + records),
+        }
+    }
+
+    /// Template `i`, if there is one.
+    #[inline]
+    pub(crate) fn get(&self, i: u32) -> Option<Template<'_>> {
+        let h = self.heads.get(i as usize)?;
+        let body = h.body as usize;
+        let words = h.words as usize;
+        let bounds_end = words + usize::from(h.records) + 1;
+        Some(Template {
+            body: self.bytes.get(body..body + usize::from(h.len))?,
+            bounds: self.words.get(words..bounds_end)?,
+            fixups: self
+                .words
+                .get(bounds_end..bounds_end + usize::from(h.fixups))?,
+            ancount: h.ancount,
+            nscount: h.nscount,
+            min_answer: h.min_answer,
+            shuffle: h.shuffle,
+        })
+    }
+
+    /// Number of templates.
+    pub(crate) fn len(&self) -> usize {
+        self.heads.len()
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.heads.capacity() * std::mem::size_of::<Head>()
+            + self.bytes.capacity()
+            + self.words.capacity() * 2
+    }
+
+    /// Frees the unused capacity.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.heads.shrink_to_fit();
+        self.bytes.shrink_to_fit();
+        self.words.shrink_to_fit();
+    }
+}
+
+/// One precompiled response body, borrowed from [`Templates`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Template<'t> {
+    body: &'t [u8],
+    /// Record boundaries in `body`: record i is `bounds[i]..bounds[i + 1]`.
+    bounds: &'t [u16],
+    /// Body offsets of relocatable pointers, ascending.
+    fixups: &'t [u16],
+    ancount: u16,
+    nscount: u16,
     /// Length of the shortest answer record: once less room is left, no
     /// other answer can fit.
     min_answer: u16,
+    shuffle: bool,
 }
 
-impl Template {
+impl<'t> Template<'t> {
     /// Total number of records (answer + authority + additional).
     fn records(&self) -> usize {
         self.bounds.len().saturating_sub(1)
     }
 
+    #[inline]
     fn bound(&self, i: usize) -> usize {
-        self.bounds.get(i).map_or(0, |&b| b as usize)
+        self.bounds.get(i).map_or(0, |&b| usize::from(b))
     }
 
-    fn record(&self, i: usize) -> &[u8] {
+    fn record(&self, i: usize) -> &'t [u8] {
         self.body
             .get(self.bound(i)..self.bound(i + 1))
             .unwrap_or_default()
     }
 
     /// Number of answer records.
+    #[inline]
     pub(crate) fn ancount(&self) -> u16 {
         self.ancount
     }
@@ -90,6 +173,32 @@ impl Template {
     /// absolute end offset in `out`, no larger than `out.len()`).
     pub(crate) fn render(&self, out: &mut [u8], start: usize, limit: usize) -> Rendered {
         let limit = limit.min(out.len());
+        let n = usize::from(self.ancount);
+        let avail = limit.saturating_sub(start);
+        // The whole body fits and needs no shuffle: one copy (the common
+        // case: a single answer, or answers with their additionals).
+        if self.body.len() <= avail && (n < 2 || !self.shuffle) {
+            if let Some(dst) = out.get_mut(start..start + self.body.len()) {
+                dst.copy_from_slice(self.body);
+                self.fix(out, start, self.body.len());
+                let rest = self.records() - n;
+                let ns = usize::from(self.nscount);
+                return Rendered {
+                    end: start + self.body.len(),
+                    ancount: self.ancount,
+                    nscount: rest.min(ns) as u16,
+                    arcount: rest.saturating_sub(ns) as u16,
+                    answers_cut: false,
+                    rest_cut: false,
+                };
+            }
+        }
+        self.render_records(out, start, limit)
+    }
+
+    /// [`Template::render`] record by record: shuffled answers, or a body
+    /// that does not fit whole.
+    fn render_records(&self, out: &mut [u8], start: usize, limit: usize) -> Rendered {
         let n = usize::from(self.ancount);
         let answers_len = self.bound(n);
         let avail = limit.saturating_sub(start);
@@ -150,9 +259,10 @@ impl Template {
 
     /// Relocates the pointers that lie in the first `upto` octets of the
     /// body (which were copied in template order).
+    #[inline]
     fn fix(&self, out: &mut [u8], start: usize, upto: usize) {
-        for &f in self.fixups.iter() {
-            let f = f as usize;
+        for &f in self.fixups {
+            let f = usize::from(f);
             if f >= upto {
                 break;
             }
@@ -238,27 +348,106 @@ pub(crate) enum Section {
     Additional,
 }
 
-/// Writes one template's records into a reused scratch buffer.
+/// A name written in a body that later names may point to.
+#[derive(Clone, Copy, Debug)]
+struct Suffix {
+    /// Body offset of the name.
+    off: u16,
+    /// Where its uncompressed bytes are in `Scratch::suffixes`.
+    at: u32,
+    len: u8,
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct PassHasher(u64);
+
+impl std::hash::Hasher for PassHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash(bytes);
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<PassHasher>>;
+
+/// Buffers reused by every template of one compile, so building a template
+/// allocates nothing once they have grown.
+#[derive(Debug)]
+pub(crate) struct Scratch {
+    body: Vec<u8>,
+    /// Names written in the body, by the hash of their uncompressed form.
+    names: HashedMap<Suffix>,
+    suffixes: Vec<u8>,
+    /// Label offsets and suffix hashes of the name being written.
+    labels: Vec<(u8, u64)>,
+    fixups: Vec<u16>,
+    bounds: Vec<u16>,
+    /// Templates already stored, by the hash of their content.
+    stored: HashedMap<u32>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            body: vec![0; MAX_BODY],
+            names: HashedMap::default(),
+            suffixes: Vec::new(),
+            labels: Vec::new(),
+            fixups: Vec::new(),
+            bounds: Vec::new(),
+            stored: HashedMap::default(),
+        }
+    }
+}
+
+/// Writes one template's records into the reused [`Scratch`].
 pub(crate) struct Builder<'s> {
     w: Writer<'s>,
-    names: HashMap<Vec<u8>, u16>,
-    fixups: Vec<u32>,
-    bounds: Vec<u32>,
+    names: &'s mut HashedMap<Suffix>,
+    suffixes: &'s mut Vec<u8>,
+    labels: &'s mut Vec<(u8, u64)>,
+    fixups: &'s mut Vec<u16>,
+    bounds: &'s mut Vec<u16>,
+    stored: &'s mut HashedMap<u32>,
     counts: [u16; 3],
     section: Section,
     full: bool,
 }
 
 impl<'s> Builder<'s> {
-    /// A builder writing into `scratch` (at most [`MAX_BODY`] octets used).
-    pub(crate) fn new(scratch: &'s mut [u8]) -> Self {
-        let len = scratch.len().min(MAX_BODY);
-        let buf = scratch.get_mut(..len).unwrap_or_default();
+    /// A builder writing into `scratch` (at most [`MAX_BODY`] octets).
+    pub(crate) fn new(scratch: &'s mut Scratch) -> Self {
+        let Scratch {
+            body,
+            names,
+            suffixes,
+            labels,
+            fixups,
+            bounds,
+            stored,
+        } = scratch;
+        names.clear();
+        suffixes.clear();
+        fixups.clear();
+        bounds.clear();
+        bounds.push(0);
+        let len = body.len().min(MAX_BODY);
         Builder {
-            w: Writer::new(buf),
-            names: HashMap::new(),
-            fixups: Vec::new(),
-            bounds: vec![0],
+            w: Writer::new(body.get_mut(..len).unwrap_or_default()),
+            names,
+            suffixes,
+            labels,
+            fixups,
+            bounds,
+            stored,
             counts: [0; 3],
             section: Section::Answer,
             full: false,
@@ -287,7 +476,7 @@ impl<'s> Builder<'s> {
         let names = self.names.len();
         match write(self) {
             Ok(()) => {
-                self.bounds.push(self.w.len() as u32);
+                self.bounds.push(self.w.len() as u16);
                 if let Some(c) = self.counts.get_mut(section as usize) {
                     *c += 1;
                 }
@@ -296,7 +485,7 @@ impl<'s> Builder<'s> {
                 self.w.truncate(start);
                 self.fixups.truncate(fix);
                 if self.names.len() != names {
-                    self.names.retain(|_, &mut off| usize::from(off) < start);
+                    self.names.retain(|_, s| usize::from(s.off) < start);
                 }
                 self.full = true;
             }
@@ -376,79 +565,115 @@ impl<'s> Builder<'s> {
         self.w.fill_len(slot)
     }
 
+    /// The body offset of `suffix` if it was written earlier in this body.
+    fn find(&self, suffix: &[u8], h: u64) -> Option<u16> {
+        let s = self.names.get(&h)?;
+        let at = s.at as usize;
+        let same = self.suffixes.get(at..at + usize::from(s.len)) == Some(suffix);
+        same.then_some(s.off)
+    }
+
     /// Writes an uncompressed wire name compressed against the names
     /// already in this body, and registers its new suffixes.
     fn name(&mut self, wire: &[u8]) -> Result<(), WireError> {
-        let starts = label_starts(wire);
+        // Suffixes from the longest, with their hashes, up to the first
+        // one written before.
+        self.labels.clear();
         let mut hit = None;
-        for (k, &i) in starts.iter().enumerate() {
-            if let Some(&off) = wire.get(i..).and_then(|s| self.names.get(s)) {
-                hit = Some((k, off));
+        let mut i = 0usize;
+        while let Some(&len) = wire.get(i) {
+            if len == 0 {
                 break;
             }
+            let suffix = wire.get(i..).unwrap_or_default();
+            let h = hash(suffix);
+            if let Some(off) = self.find(suffix, h) {
+                hit = Some((i, off));
+                break;
+            }
+            self.labels.push((i as u8, h));
+            i += 1 + usize::from(len);
         }
-        let literal_labels = hit.map_or(starts.len(), |(k, _)| k);
         let base = self.w.len();
-        let literal_end = starts.get(literal_labels).copied().unwrap_or(wire.len());
         match hit {
-            Some((_, off)) => {
+            Some((literal_end, off)) => {
                 self.w.bytes(wire.get(..literal_end).unwrap_or_default())?;
-                self.fixups.push(self.w.len() as u32);
+                self.fixups.push(self.w.len() as u16);
                 self.w.u16(off)?;
             }
             None => self.w.bytes(wire)?,
         }
-        for &i in starts.iter().take(literal_labels) {
-            let off = base + i;
-            if off < PTR_LIMIT {
-                if let Some(suffix) = wire.get(i..) {
-                    self.names.entry(suffix.to_vec()).or_insert(off as u16);
-                }
+        for &(i, h) in self.labels.iter() {
+            let off = base + usize::from(i);
+            if off >= PTR_LIMIT {
+                break;
+            }
+            if let Entry::Vacant(slot) = self.names.entry(h) {
+                let suffix = wire.get(usize::from(i)..).unwrap_or_default();
+                slot.insert(Suffix {
+                    off: off as u16,
+                    at: self.suffixes.len() as u32,
+                    len: suffix.len() as u8,
+                });
+                self.suffixes.extend_from_slice(suffix);
             }
         }
         Ok(())
     }
 
-    /// Finishes the template. Answers are shuffled per response when
-    /// `shuffle` and no pointer lives in the answer section.
-    pub(crate) fn finish(self, shuffle: bool) -> Template {
-        let answers_end = self
-            .bounds
-            .get(usize::from(self.counts[0]))
-            .copied()
-            .unwrap_or(0);
+    /// Finishes the template and stores it in `out` (once: an identical
+    /// template stored earlier is shared). Answers are shuffled per
+    /// response when `shuffle` and no pointer lives in the answer section.
+    pub(crate) fn finish(self, shuffle: bool, out: &mut Templates) -> u32 {
+        let ancount = usize::from(self.counts[0]);
+        let answers_end = self.bounds.get(ancount).copied().unwrap_or(0);
         let shuffle = shuffle && self.fixups.iter().all(|&f| f >= answers_end);
         let min_answer = self
             .bounds
             .windows(2)
-            .take(usize::from(self.counts[0]))
+            .take(ancount)
             .map(|w| w[1] - w[0])
             .min()
             .unwrap_or(0);
-        Template {
-            min_answer: u16::try_from(min_answer).unwrap_or(u16::MAX),
-            body: self.w.written().into(),
-            bounds: self.bounds.into(),
+        let body = self.w.written();
+        let head = Head {
+            body: 0,
+            words: 0,
+            len: body.len() as u16,
+            records: (self.bounds.len() - 1) as u16,
             ancount: self.counts[0],
             nscount: self.counts[1],
-            fixups: self.fixups.into(),
+            fixups: self.fixups.len() as u16,
+            min_answer,
             shuffle,
+        };
+        let h = hash(body)
+            ^ u64::from(head.records).rotate_left(16)
+            ^ u64::from(head.ancount).rotate_left(32)
+            ^ u64::from(head.fixups).rotate_left(48);
+        if let Some(&i) = self.stored.get(&h) {
+            if out.get(i).is_some_and(|t| {
+                t.body == body
+                    && t.bounds == self.bounds.as_slice()
+                    && t.fixups == self.fixups.as_slice()
+                    && (t.ancount, t.nscount, t.min_answer, t.shuffle)
+                        == (head.ancount, head.nscount, head.min_answer, head.shuffle)
+            }) {
+                return i;
+            }
         }
+        let i = out.heads.len() as u32;
+        out.heads.push(Head {
+            body: out.bytes.len() as u32,
+            words: out.words.len() as u32,
+            ..head
+        });
+        out.bytes.extend_from_slice(body);
+        out.words.extend_from_slice(self.bounds);
+        out.words.extend_from_slice(self.fixups);
+        self.stored.entry(h).or_insert(i);
+        i
     }
-}
-
-/// Offsets of the non-root labels of an uncompressed wire name.
-fn label_starts(wire: &[u8]) -> Vec<usize> {
-    let mut v = Vec::new();
-    let mut i = 0;
-    while let Some(&n) = wire.get(i) {
-        if n == 0 {
-            break;
-        }
-        v.push(i);
-        i += 1 + usize::from(n);
-    }
-    v
 }
 
 #[cfg(test)]
@@ -462,14 +687,15 @@ mod tests {
 
     #[test]
     fn compresses_against_earlier_body_names_and_relocates() {
-        let mut scratch = vec![0u8; 4096];
+        let (mut scratch, mut ts) = (Scratch::default(), Templates::default());
         let mut b = Builder::new(&mut scratch);
         let ns1 = wire("ns1.mesos.");
         b.record(Section::Authority, |b| {
             b.owner(&wire("mesos."), Rtype::SOA, 60)?;
             b.soa(&ns1, &wire("root.ns1.mesos."), [1, 2, 3, 4, 5])
         });
-        let t = b.finish(false);
+        let i = b.finish(false, &mut ts);
+        let t = ts.get(i).unwrap();
         // mname's "mesos." and rname's "ns1.mesos." are pointers.
         assert_eq!(t.fixups.len(), 2);
         let mut out = [0u8; 512];
@@ -481,7 +707,7 @@ mod tests {
 
     #[test]
     fn trims_additional_before_answers_and_subsets_answers() {
-        let mut scratch = vec![0u8; 4096];
+        let (mut scratch, mut ts) = (Scratch::default(), Templates::default());
         let mut b = Builder::new(&mut scratch);
         for i in 0..10u8 {
             b.record(Section::Answer, |b| {
@@ -493,7 +719,8 @@ mod tests {
             b.owner(&wire("x.mesos."), Rtype::A, 60)?;
             b.rdata(&[1, 1, 1, 1])
         });
-        let t = b.finish(true);
+        let i = b.finish(true, &mut ts);
+        let t = ts.get(i).unwrap();
         let mut out = [0u8; 1024];
         let full = t.render(&mut out, 20, 1024);
         assert_eq!(
@@ -530,7 +757,11 @@ mod tests {
 
     #[test]
     fn a_full_builder_rolls_back_the_last_record() {
-        let mut scratch = vec![0u8; 40];
+        let mut scratch = Scratch {
+            body: vec![0; 40],
+            ..Scratch::default()
+        };
+        let mut ts = Templates::default();
         let mut b = Builder::new(&mut scratch);
         for i in 0..5u8 {
             b.record(Section::Answer, |b| {
@@ -539,8 +770,30 @@ mod tests {
             });
         }
         assert!(b.is_full());
-        let t = b.finish(true);
+        let i = b.finish(true, &mut ts);
+        let t = ts.get(i).unwrap();
         assert_eq!(t.ancount(), 2);
         assert_eq!(t.body.len(), 32);
+    }
+
+    #[test]
+    fn identical_templates_are_stored_once() {
+        let (mut scratch, mut ts) = (Scratch::default(), Templates::default());
+        let mut build = |ip: u8, shuffle: bool, ts: &mut Templates| {
+            let mut b = Builder::new(&mut scratch);
+            b.record(Section::Answer, |b| {
+                b.question_owner(Rtype::A, 60)?;
+                b.rdata(&[10, 0, 0, ip])
+            });
+            b.finish(shuffle, ts)
+        };
+        let first = build(1, true, &mut ts);
+        assert_eq!(build(1, true, &mut ts), first);
+        assert_ne!(build(2, true, &mut ts), first);
+        assert_ne!(build(1, false, &mut ts), first);
+        assert_eq!(ts.len(), 3);
+        let t = ts.get(first).unwrap();
+        assert_eq!((t.ancount(), t.body.len()), (1, 16));
+        assert!(ts.get(3).is_none());
     }
 }

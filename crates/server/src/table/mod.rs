@@ -1,0 +1,321 @@
+//! The answer table: precompiled responses per (name, qtype), swapped
+//! atomically whenever the poller publishes a new record set.
+//!
+//! Keys are owner names in lowercase, uncompressed wire form, so a query is
+//! looked up by lowercasing its name into a stack buffer: no allocation.
+//!
+//! What the table holds, per name under the domain:
+//!
+//! - A, AAAA and SRV answers (SRV with one A and one AAAA of each target in
+//!   the additional section, as mesos-dns does);
+//! - ANY: the union of the name's A, AAAA and SRV answers (mesos-dns's
+//!   union, minus its SOA/NS authority noise; RFC 8482 allows either);
+//! - at the apex, SOA and NS in the answer section (RFC 1034 §4.3.2), with
+//!   the nameserver's A/AAAA as glue when it has records;
+//! - every ancestor of a name up to the apex, with no data: an empty
+//!   non-terminal answers NODATA, not NXDOMAIN (RFC 8020), which
+//!   QNAME-minimising resolvers need.
+//!
+//! Negative answers (NXDOMAIN and NODATA) share two templates carrying the
+//! apex SOA in the authority section, MINIMUM = `SOAMinttl`, TTL =
+//! min(`TTL`, `SOAMinttl`) (RFC 2308 §3 and §5).
+
+mod compile;
+mod index;
+mod publish;
+mod source;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use dns_wire::MAX_NAME_LEN;
+use mesos_records::RecordSet;
+
+use crate::dns_config::DnsConfig;
+use crate::template::Template;
+use compile::Compiled;
+pub(crate) use index::hash;
+pub use publish::{Published, Publisher};
+
+/// Record counts of a table, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    /// A records served.
+    pub a: u64,
+    /// AAAA records served.
+    pub aaaa: u64,
+    /// SRV records served.
+    pub srv: u64,
+    /// Owner names with data.
+    pub names: u64,
+    /// Names or values skipped: outside the domain, with upper case, or not
+    /// encodable as a DNS name.
+    pub skipped: u64,
+}
+
+/// Kinds of precompiled answers per name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    A = 0,
+    Aaaa = 1,
+    Srv = 2,
+    Any = 3,
+    Soa = 4,
+    Ns = 5,
+}
+
+/// No template (an index into a table's templates).
+const NONE: u32 = u32::MAX;
+
+/// Per-table settings the answer function reads.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Settings {
+    pub recurse_on: bool,
+    pub external_on: bool,
+    pub set_truncate_bit: bool,
+    pub edns_max: u16,
+}
+
+/// Where a query goes when its name is not under the domain.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Routes {
+    /// Zone (lowercase wire) and its forwarder group, longest zone first.
+    pub zones: Vec<(Box<[u8]>, usize)>,
+    /// Whether each group (0 = default resolvers) has any upstream.
+    pub has_upstreams: Vec<bool>,
+}
+
+/// One immutable generation of everything the server answers from.
+#[derive(Debug, Default)]
+pub struct Table {
+    records: Arc<RecordSet>,
+    serial: u32,
+    loaded: bool,
+    pub(crate) apex: Box<[u8]>,
+    pub(crate) settings: Settings,
+    pub(crate) routes: Routes,
+    /// The names and templates, shared with the next table when its DNS
+    /// records are the same.
+    compiled: Arc<Compiled>,
+}
+
+/// The table the workers read, swapped whole on every publish.
+#[derive(Debug)]
+pub struct SharedTable {
+    current: ArcSwap<Table>,
+    swaps: std::sync::atomic::AtomicU64,
+}
+
+impl SharedTable {
+    /// Starts with `table` (usually [`Table::empty`]).
+    pub fn new(table: Table) -> Self {
+        SharedTable {
+            current: ArcSwap::from_pointee(table),
+            swaps: Default::default(),
+        }
+    }
+
+    /// Replaces the table; queries already in progress finish on the old one.
+    pub fn publish(&self, table: Table) {
+        self.current.store(Arc::new(table));
+        self.swaps
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The current table (for the HTTP API; workers use a cache).
+    pub fn load(&self) -> Arc<Table> {
+        self.current.load_full()
+    }
+
+    /// How many times a table was published.
+    pub fn swaps(&self) -> u64 {
+        self.swaps.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The underlying `ArcSwap`, for per-worker `arc_swap::Cache`s.
+    pub fn swap(&self) -> &ArcSwap<Table> {
+        &self.current
+    }
+}
+
+/// Lowercase wire form of a dotted name, if it is a valid DNS name.
+pub(crate) fn wire_name(text: &str) -> Option<Box<[u8]>> {
+    let mut buf = [0u8; MAX_NAME_LEN];
+    dns_wire::name::from_dotted(text, &mut buf)
+        .ok()
+        .map(Into::into)
+}
+
+/// Whether every label of a name served in the domain is lowercase
+/// letters, digits, `-` or `_` (names with upper case are unreachable in
+/// mesos-dns too, since it lowercases questions; others would be rejected by
+/// strict clients).
+fn servable(text: &str) -> bool {
+    text.bytes().all(|c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'.')
+    })
+}
+
+/// Whether `name` equals `zone` or lies below it (both lowercase wire).
+pub(crate) fn in_zone(name: &[u8], zone: &[u8]) -> bool {
+    dns_wire::name::is_subdomain(name, zone)
+}
+
+impl Table {
+    /// The record set this table was compiled from (the HTTP API reads it).
+    pub fn records(&self) -> &RecordSet {
+        &self.records
+    }
+
+    /// The SOA serial of this generation.
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+
+    /// False for the empty table served before the first state load.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
+    }
+
+    /// Record counts, for `/metrics`.
+    pub fn counts(&self) -> RecordCounts {
+        self.compiled.counts
+    }
+
+    /// The table served before the first state load: SERVFAIL for names in
+    /// the domain, forwarding for the rest.
+    pub fn empty(cfg: &DnsConfig) -> Self {
+        let mut t = Table::compile(Arc::new(RecordSet::default()), cfg, 0);
+        t.loaded = false;
+        t
+    }
+
+    /// Compiles every answer for `records` under `cfg`, with SOA `serial`
+    /// (see [`crate::dns_config::next_serial`]).
+    pub fn compile(records: Arc<RecordSet>, cfg: &DnsConfig, serial: u32) -> Self {
+        let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
+        let compiled = compile::compile(&records, cfg, &apex, serial);
+        Table::with_compiled(records, cfg, serial, apex, Arc::new(compiled))
+    }
+
+    /// A table for `records` that answers like `self`, whose DNS records
+    /// are the same (`RecordSet::same_records`): nothing is compiled.
+    pub(crate) fn with_same_answers(
+        &self,
+        records: Arc<RecordSet>,
+        cfg: &DnsConfig,
+    ) -> Self {
+        let compiled = Arc::clone(&self.compiled);
+        Table::with_compiled(records, cfg, self.serial, self.apex.clone(), compiled)
+    }
+
+    fn with_compiled(
+        records: Arc<RecordSet>,
+        cfg: &DnsConfig,
+        serial: u32,
+        apex: Box<[u8]>,
+        compiled: Arc<Compiled>,
+    ) -> Self {
+        let settings = Settings {
+            recurse_on: cfg.recurse_on,
+            external_on: cfg.external_on,
+            set_truncate_bit: cfg.set_truncate_bit,
+            edns_max: cfg.edns_max.max(512),
+        };
+        let mut zones: Vec<(Box<[u8]>, usize)> = cfg
+            .zone_resolvers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (z, _))| {
+                wire_name(&z.to_ascii_lowercase()).map(|w| (w, i + 1))
+            })
+            .collect();
+        zones.sort_by_key(|(z, _)| std::cmp::Reverse(z.len()));
+        let mut has_upstreams = vec![!cfg.resolvers.is_empty()];
+        has_upstreams.extend(cfg.zone_resolvers.iter().map(|(_, r)| !r.is_empty()));
+        Table {
+            records,
+            serial,
+            loaded: true,
+            apex,
+            settings,
+            routes: Routes {
+                zones,
+                has_upstreams,
+            },
+            compiled,
+        }
+    }
+
+    /// The template for `key` (lowercase wire) and `kind`, `Err(true)` for
+    /// NODATA (the name exists), `Err(false)` for NXDOMAIN.
+    #[inline]
+    pub(crate) fn lookup(
+        &self,
+        key: &[u8],
+        kind: Option<Kind>,
+    ) -> Result<Template<'_>, bool> {
+        let i = self.compiled.names.lookup(key, kind)?;
+        self.compiled.templates.get(i).ok_or(true)
+    }
+
+    /// The shared negative template (the same for NXDOMAIN and NODATA).
+    #[inline]
+    pub(crate) fn negative(&self, _exists: bool) -> Option<Template<'_>> {
+        self.compiled.templates.get(self.compiled.negative)
+    }
+
+    /// Templates held (identical answers are stored once).
+    pub fn templates(&self) -> usize {
+        self.compiled.templates.len()
+    }
+
+    /// Heap bytes of the compiled names and templates.
+    pub fn compiled_bytes(&self) -> usize {
+        self.compiled.names.heap_bytes() + self.compiled.templates.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn key(s: &str) -> Box<[u8]> {
+        wire_name(s).unwrap()
+    }
+
+    #[test]
+    fn compiles_names_ancestors_and_skips_unservable() {
+        let mut rs = RecordSet::default();
+        rs.insert_a("chronos.marathon.mesos.", Ipv4Addr::new(1, 2, 3, 11));
+        rs.insert_a("Upper.marathon.mesos.", Ipv4Addr::new(1, 2, 3, 12));
+        rs.insert_a("ns1.elsewhere.", Ipv4Addr::new(1, 2, 3, 13));
+        let t = Table::compile(Arc::new(rs), &DnsConfig::default(), 7);
+        assert_eq!(t.counts().a, 1);
+        assert_eq!(t.counts().skipped, 2);
+        assert!(t
+            .lookup(&key("chronos.marathon.mesos."), Some(Kind::A))
+            .is_ok());
+        // Empty non-terminal: NODATA.
+        assert!(matches!(
+            t.lookup(&key("marathon.mesos."), Some(Kind::A)),
+            Err(true)
+        ));
+        assert!(matches!(
+            t.lookup(&key("x.mesos."), Some(Kind::A)),
+            Err(false)
+        ));
+        assert!(t.lookup(&key("mesos."), Some(Kind::Soa)).is_ok());
+        assert!(t.is_loaded());
+        assert_eq!(t.serial(), 7);
+        assert!(!Table::empty(&DnsConfig::default()).is_loaded());
+    }
+
+    #[test]
+    fn table_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Table>();
+        check::<SharedTable>();
+    }
+}

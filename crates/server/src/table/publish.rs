@@ -1,0 +1,183 @@
+//! The publish path: from a generated record set to the new table swapped
+//! in.
+//!
+//! A record set whose DNS records equal the served table's (most refreshes
+//! of a quiet cluster) is not compiled again: the new table shares the old
+//! one's names and templates and keeps its serial. A replaced table is
+//! freed on a thread of its own, once every query still reading it is done:
+//! freeing a table of a million names takes a while, and must not stall
+//! the poller or a DNS worker.
+
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use mesos_records::RecordSet;
+
+use super::{SharedTable, Table};
+use crate::dns_config::{self, DnsConfig};
+
+/// How long the freeing thread waits for the last reader of a replaced
+/// table before leaving the free to that reader (an HTTP response being
+/// written; DNS workers hold a table for one query).
+const RETIRE_WAIT: Duration = Duration::from_secs(10);
+
+/// Compiles record sets into tables and swaps them in.
+#[derive(Debug)]
+pub struct Publisher {
+    shared: Arc<SharedTable>,
+    cfg: DnsConfig,
+    /// Replaced tables, to the freeing thread (inline frees if it could not
+    /// start).
+    retired: Option<mpsc::Sender<Arc<Table>>>,
+}
+
+/// What one publish did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Published {
+    /// The new table's SOA serial.
+    pub serial: u32,
+    /// This was the first state load.
+    pub first_load: bool,
+    /// The DNS records changed, so the table was compiled (otherwise the
+    /// answers were reused).
+    pub compiled: bool,
+    /// Time spent comparing with the old records and compiling.
+    pub compile: Duration,
+    /// Time spent swapping the new table in.
+    pub swap: Duration,
+}
+
+impl Publisher {
+    /// A publisher into `shared` under `cfg`, with its freeing thread.
+    pub fn new(shared: Arc<SharedTable>, cfg: DnsConfig) -> Self {
+        let (tx, rx) = mpsc::channel::<Arc<Table>>();
+        let retired = std::thread::Builder::new()
+            .name("table-free".into())
+            .spawn(move || {
+                for table in rx {
+                    free(table);
+                }
+            })
+            .ok()
+            .map(|_| tx);
+        Publisher {
+            shared,
+            cfg,
+            retired,
+        }
+    }
+
+    /// Compiles `set` (unless its DNS records are those served now) and
+    /// swaps it in; `now_unix` is the time for a new serial.
+    pub fn publish(&self, set: RecordSet, now_unix: u32) -> Published {
+        let t0 = Instant::now();
+        let old = self.shared.load();
+        let loaded = old.is_loaded();
+        let same = loaded && old.records().same_records(&set);
+        let serial =
+            dns_config::serial_for(loaded.then(|| (old.serial(), same)), now_unix);
+        let set = Arc::new(set);
+        let table = if same {
+            old.with_same_answers(set, &self.cfg)
+        } else {
+            Table::compile(set, &self.cfg, serial)
+        };
+        let t1 = Instant::now();
+        self.shared.publish(table);
+        let t2 = Instant::now();
+        match &self.retired {
+            Some(tx) => {
+                // On a send error the thread is gone: `old` is freed here.
+                let _ = tx.send(old);
+            }
+            None => drop(old),
+        }
+        Published {
+            serial,
+            first_load: !loaded,
+            compiled: !same,
+            compile: t1 - t0,
+            swap: t2 - t1,
+        }
+    }
+}
+
+/// Frees `table` once no one else holds it (or after [`RETIRE_WAIT`]).
+fn free(mut table: Arc<Table>) {
+    let deadline = Instant::now() + RETIRE_WAIT;
+    loop {
+        match Arc::try_unwrap(table) {
+            Ok(t) => return drop(t),
+            Err(t) if Instant::now() < deadline => {
+                table = t;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(t) => return drop(t),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Kind;
+    use std::net::Ipv4Addr;
+
+    fn set(ip: u8) -> RecordSet {
+        let mut rs = RecordSet::default();
+        rs.insert_a("web.marathon.mesos.", Ipv4Addr::new(10, 0, 0, ip));
+        rs
+    }
+
+    fn key(s: &str) -> Box<[u8]> {
+        crate::table::wire_name(s).unwrap()
+    }
+
+    #[test]
+    fn unchanged_records_keep_the_answers_and_the_serial() {
+        let cfg = DnsConfig::default();
+        let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+        let p = Publisher::new(Arc::clone(&shared), cfg);
+        let first = p.publish(set(1), 1000);
+        assert!(first.first_load && first.compiled);
+        assert_eq!(first.serial, 1000);
+        let t1 = shared.load();
+        let again = p.publish(set(1), 2000);
+        assert!(!again.first_load && !again.compiled);
+        assert_eq!(again.serial, 1000);
+        let t2 = shared.load();
+        assert!(Arc::ptr_eq(&t1.compiled, &t2.compiled));
+        assert!(!Arc::ptr_eq(&t1, &t2));
+        let changed = p.publish(set(2), 2000);
+        assert!(changed.compiled);
+        assert_eq!(changed.serial, 2000);
+        let t3 = shared.load();
+        let web = key("web.marathon.mesos.");
+        assert!(t3.lookup(&web, Some(Kind::A)).is_ok());
+        assert_eq!(shared.swaps(), 3);
+    }
+
+    #[test]
+    fn a_replaced_table_is_freed_once_its_last_reader_is_done() {
+        let cfg = DnsConfig::default();
+        let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+        let p = Publisher::new(Arc::clone(&shared), cfg);
+        p.publish(set(1), 1000);
+        let reader = shared.load();
+        let weak = Arc::downgrade(&reader);
+        p.publish(set(2), 1001);
+        // The freeing thread waits for this reader.
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(weak.upgrade().is_some());
+        drop(reader);
+        let mut freed = false;
+        for _ in 0..500 {
+            if weak.upgrade().is_none() {
+                freed = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(freed);
+    }
+}
