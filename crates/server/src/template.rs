@@ -34,7 +34,6 @@ use crate::table::hash;
 /// so a relocated pointer (plus up to 271 octets of header and question)
 /// stays below the 14-bit pointer limit.
 const PTR_LIMIT: usize = 16_000;
-
 /// Largest body a template holds: a TCP message minus header, the longest
 /// question and an OPT record. Fits in a `u16`, as do all offsets in it.
 pub(crate) const MAX_BODY: usize = 65_535 - 12 - 259 - 11;

@@ -8,11 +8,11 @@
 
 use std::collections::HashMap;
 
-use dns_wire::{name::from_dotted, Rtype, MAX_NAME_LEN};
+use dns_wire::{Rtype, MAX_LABEL_LEN, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
 use super::index::{NameIndex, Names};
-use super::{hash, in_zone, servable, source, wire_name, Kind, RecordCounts, NONE};
+use super::{hash, in_zone, source, wire_name, Kind, RecordCounts, NONE};
 use crate::dns_config::DnsConfig;
 use crate::template::{Builder, Scratch, Section, Templates};
 
@@ -186,11 +186,11 @@ impl<'r> Compiler<'r> {
         name: &str,
         buf: &'b mut [u8; MAX_NAME_LEN],
     ) -> Option<(&'b [u8], bool)> {
-        let Ok(wire) = from_dotted(name, buf) else {
+        let Some((wire, servable)) = wire_key(name, buf) else {
             self.counts.skipped += 1;
             return None;
         };
-        let served = servable(name) && in_zone(wire, self.apex);
+        let served = servable && in_zone(wire, self.apex);
         if !served {
             self.counts.skipped += 1;
         }
@@ -358,6 +358,66 @@ impl<'r> Compiler<'r> {
     }
 }
 
+/// The uncompressed wire form of `text` (exactly as
+/// [`dns_wire::name::from_dotted`] makes it, `None` where it fails) and
+/// whether the name is servable: every label lowercase letters, digits,
+/// `-` or `_`. Names with upper case are unreachable in mesos-dns too,
+/// since it lowercases questions; others would be rejected by strict
+/// clients.
+fn wire_key<'b>(text: &str, out: &'b mut [u8; MAX_NAME_LEN]) -> Option<(&'b [u8], bool)> {
+    let t = text.as_bytes();
+    let t = t.strip_suffix(b".").unwrap_or(t);
+    // Branch-free over the octets, so it runs on whole vectors.
+    let bad = t.iter().fold(false, |bad, &c| {
+        bad | !(c.is_ascii_lowercase()
+            | c.is_ascii_digit()
+            | (c == b'-')
+            | (c == b'_')
+            | (c == b'.'))
+    });
+    let end = 1 + t.len();
+    if t.is_empty() {
+        *out.first_mut()? = 0;
+        return Some((out.get(..1)?, true));
+    }
+    // The text after a placeholder octet, then each dot (and the
+    // placeholder) replaced by the length of the label after it.
+    out.get_mut(1..end)?.copy_from_slice(t);
+    *out.get_mut(end)? = 0;
+    let mut len_at = 0;
+    loop {
+        let label = next_dot(t, len_at) - len_at;
+        if label == 0 || label > MAX_LABEL_LEN {
+            return None;
+        }
+        *out.get_mut(len_at)? = label as u8;
+        len_at += 1 + label;
+        if len_at >= end {
+            break;
+        }
+    }
+    Some((out.get(..=end)?, !bad))
+}
+
+/// The index of the first `.` in `t` at or after `from`, or `t.len()`:
+/// eight octets at a time.
+fn next_dot(t: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut i = from;
+    while let Some(w) = t.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let x = u64::from_le_bytes(*w) ^ (ONES * u64::from(b'.'));
+        // The lowest octet flagged is the lowest zero octet of x.
+        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    t.get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'.'))
+        .map_or(t.len(), |k| i + k)
+}
+
 /// The SRV answers of `srvs`, their targets pushed to `targets`; returns
 /// how many were written and how many were skipped (a target that is not
 /// a DNS name).
@@ -371,7 +431,7 @@ fn write_srv<'r>(
     let mut buf = [0u8; MAX_NAME_LEN];
     for (target, port) in srvs {
         targets.push(target);
-        let Ok(wire) = from_dotted(target, &mut buf) else {
+        let Some((wire, _)) = wire_key(target, &mut buf) else {
             skipped += 1;
             continue;
         };
@@ -397,7 +457,7 @@ fn write_glue(
     targets.dedup();
     let mut buf = [0u8; MAX_NAME_LEN];
     for t in targets.iter() {
-        let Ok(wire) = from_dotted(t, &mut buf) else {
+        let Some((wire, _)) = wire_key(t, &mut buf) else {
             continue;
         };
         if let Some(p) = names.find(wire).and_then(|id| names.get(id)) {
@@ -446,4 +506,75 @@ fn write_soa(
             cfg.soa_minttl,
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dns_wire::name::from_dotted;
+    use proptest::prelude::*;
+
+    /// The definition `wire_key` follows.
+    fn servable(text: &str) -> bool {
+        text.bytes().all(|c| {
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || matches!(c, b'-' | b'_' | b'.')
+        })
+    }
+
+    fn check(text: &str) {
+        let mut a = [0u8; MAX_NAME_LEN];
+        let mut b = [0u8; MAX_NAME_LEN];
+        let want = from_dotted(text, &mut a)
+            .ok()
+            .map(|w| (w.to_vec(), servable(text)));
+        let got = wire_key(text, &mut b).map(|(w, s)| (w.to_vec(), s));
+        assert_eq!(got, want, "{text:?}");
+    }
+
+    #[test]
+    fn wire_key_is_from_dotted_and_servable_in_one_pass() {
+        for text in [
+            "",
+            ".",
+            "..",
+            "a",
+            "a.",
+            "a..",
+            ".a",
+            "a..b",
+            "web.marathon.mesos.",
+            "Web.marathon.mesos.",
+            "a b.mesos.",
+            "_x._tcp.m-1.mesos",
+            "*.mesos.",
+        ] {
+            check(text);
+        }
+        let label = "a".repeat(63);
+        check(&format!("{label}.mesos."));
+        check(&format!("{label}b.mesos."));
+        // 255 octets exactly, and one more.
+        let four = format!("{label}.{label}.{label}.{}.", "a".repeat(61));
+        check(&four);
+        check(&format!("{label}.{label}.{label}.{}.", "a".repeat(62)));
+        check(&four.replace('a', "B"));
+    }
+
+    proptest! {
+        #[test]
+        fn wire_key_matches_on_any_text(text in "[a-cA-C0-9._ *-]{0,300}") {
+            check(&text);
+        }
+
+        #[test]
+        fn wire_key_matches_near_the_length_limits(
+            labels in proptest::collection::vec("[a-z]{1,70}", 1..8),
+            dot in any::<bool>(),
+        ) {
+            let text = labels.join(".") + if dot { "." } else { "" };
+            check(&text);
+        }
+    }
 }

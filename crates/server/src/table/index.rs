@@ -71,35 +71,44 @@ impl Slots {
 
     /// The value of the first slot with `h`'s tag for which `is_key` holds.
     #[inline]
-    fn find(&self, h: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+    fn find(&self, h: u64, is_key: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.probe(h, is_key).ok()
+    }
+
+    /// [`Slots::find`], or on a miss the empty slot where `h` goes.
+    #[inline]
+    fn probe(&self, h: u64, mut is_key: impl FnMut(u32) -> bool) -> Result<u32, usize> {
         let mask = self.slots.len().wrapping_sub(1);
         let tag = h as u32;
         let mut i = self.start(h);
         for _ in 0..self.slots.len() {
-            let s = *self.slots.get(i)?;
+            let Some(&s) = self.slots.get(i) else {
+                break;
+            };
             if s == 0 {
-                return None;
+                return Err(i);
             }
             let value = (s as u32).wrapping_sub(1);
             if (s >> 32) as u32 == tag && is_key(value) {
-                return Some(value);
+                return Ok(value);
             }
             i = (i + 1) & mask;
         }
-        None
+        Err(usize::MAX)
+    }
+
+    /// Puts `value` under `h` in empty slot `at` (from [`Slots::probe`]).
+    fn fill(&mut self, at: usize, h: u64, value: u32) {
+        if let Some(s) = self.slots.get_mut(at) {
+            *s = (u64::from(h as u32) << 32) | u64::from(value + 1);
+            self.len += 1;
+        }
     }
 
     /// Adds `value` under `h` (the caller checked that its key is absent).
     fn insert(&mut self, h: u64, value: u32) {
-        let mask = self.slots.len().wrapping_sub(1);
-        let mut i = self.start(h);
-        while let Some(s) = self.slots.get_mut(i) {
-            if *s == 0 {
-                *s = (u64::from(h as u32) << 32) | u64::from(value + 1);
-                self.len += 1;
-                return;
-            }
-            i = (i + 1) & mask;
+        if let Err(at) = self.probe(h, |_| false) {
+            self.fill(at, h, value);
         }
     }
 
@@ -128,6 +137,18 @@ pub(super) struct Names {
     slots: Slots,
     keys: Vec<u8>,
     pub names: Vec<Pending>,
+    /// The parent of the last name whose ancestors were added.
+    last_parent: Vec<u8>,
+}
+
+/// The key of name `id`.
+fn key_of<'k>(keys: &'k [u8], names: &[Pending], id: u32) -> &'k [u8] {
+    let Some(p) = names.get(id as usize) else {
+        return &[];
+    };
+    let at = p.key as usize;
+    keys.get(at..at + usize::from(p.key_len))
+        .unwrap_or_default()
 }
 
 impl Names {
@@ -137,34 +158,30 @@ impl Names {
             slots: Slots::with_capacity(n),
             keys: Vec::with_capacity(n.saturating_mul(32)),
             names: Vec::with_capacity(n),
+            last_parent: Vec::new(),
         }
-    }
-
-    fn key(&self, id: u32) -> &[u8] {
-        let Some(p) = self.names.get(id as usize) else {
-            return &[];
-        };
-        let at = p.key as usize;
-        self.keys
-            .get(at..at + usize::from(p.key_len))
-            .unwrap_or_default()
     }
 
     /// The id of `key`, if it was added.
     pub fn find(&self, key: &[u8]) -> Option<u32> {
-        self.slots.find(hash(key), |id| self.key(id) == key)
+        self.slots
+            .find(hash(key), |id| key_of(&self.keys, &self.names, id) == key)
     }
 
     /// The id of `key`, adding it (with no templates) if needed, and
     /// whether it was added now.
     pub fn add(&mut self, key: &[u8], hidden: bool) -> (u32, bool) {
-        let h = hash(key);
-        if let Some(id) = self.slots.find(h, |id| self.key(id) == key) {
-            return (id, false);
-        }
         if self.slots.needs_room() {
             self.grow();
         }
+        let h = hash(key);
+        let at = match self
+            .slots
+            .probe(h, |id| key_of(&self.keys, &self.names, id) == key)
+        {
+            Ok(id) => return (id, false),
+            Err(at) => at,
+        };
         let id = self.names.len() as u32;
         self.names.push(Pending {
             key: self.keys.len() as u32,
@@ -175,7 +192,7 @@ impl Names {
             glue_aaaa: None,
         });
         self.keys.extend_from_slice(key);
-        self.slots.insert(h, id);
+        self.slots.fill(at, h, id);
         (id, true)
     }
 
@@ -185,14 +202,21 @@ impl Names {
         let (id, added) = self.add(key, false);
         if added {
             // Every name added here has its ancestors added too, so the
-            // walk stops at the first one already known.
-            let mut rest = key;
-            while rest.len() > apex.len() {
-                let skip = 1 + usize::from(rest.first().copied().unwrap_or(0));
-                rest = rest.get(skip..).unwrap_or_default();
-                if !self.add(rest, false).1 {
-                    break;
+            // walk stops at the first one already known: most often the
+            // parent of the name added before (names come sorted).
+            let skip = 1 + usize::from(key.first().copied().unwrap_or(0));
+            let parent = key.get(skip..).unwrap_or_default();
+            if key.len() > apex.len() && parent != self.last_parent.as_slice() {
+                let mut rest = key;
+                while rest.len() > apex.len() {
+                    let skip = 1 + usize::from(rest.first().copied().unwrap_or(0));
+                    rest = rest.get(skip..).unwrap_or_default();
+                    if !self.add(rest, false).1 {
+                        break;
+                    }
                 }
+                self.last_parent.clear();
+                self.last_parent.extend_from_slice(parent);
             }
         }
         id
@@ -222,6 +246,7 @@ impl Names {
             mut slots,
             keys,
             names,
+            ..
         } = self;
         let size: usize = names
             .iter()

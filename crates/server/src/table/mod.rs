@@ -146,16 +146,6 @@ pub(crate) fn wire_name(text: &str) -> Option<Box<[u8]>> {
         .map(Into::into)
 }
 
-/// Whether every label of a name served in the domain is lowercase
-/// letters, digits, `-` or `_` (names with upper case are unreachable in
-/// mesos-dns too, since it lowercases questions; others would be rejected by
-/// strict clients).
-fn servable(text: &str) -> bool {
-    text.bytes().all(|c| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'.')
-    })
-}
-
 /// Whether `name` equals `zone` or lies below it (both lowercase wire).
 pub(crate) fn in_zone(name: &[u8], zone: &[u8]) -> bool {
     dns_wire::name::is_subdomain(name, zone)
