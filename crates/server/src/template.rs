@@ -92,20 +92,9 @@ impl Templates {
     /// Template `i`, if there is one.
     #[inline]
     pub(crate) fn get(&self, i: u32) -> Option<Template<'_>> {
-        let h = self.heads.get(i as usize)?;
-        let body = h.body as usize;
-        let words = h.words as usize;
-        let bounds_end = words + usize::from(h.records) + 1;
         Some(Template {
-            body: self.bytes.get(body..body + usize::from(h.len))?,
-            bounds: self.words.get(words..bounds_end)?,
-            fixups: self
-                .words
-                .get(bounds_end..bounds_end + usize::from(h.fixups))?,
-            ancount: h.ancount,
-            nscount: h.nscount,
-            min_answer: h.min_answer,
-            shuffle: h.shuffle,
+            head: self.heads.get(i as usize)?,
+            all: self,
         })
     }
 
@@ -132,61 +121,70 @@ impl Templates {
 /// One precompiled response body, borrowed from [`Templates`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Template<'t> {
-    body: &'t [u8],
-    /// Record boundaries in `body`: record i is `bounds[i]..bounds[i + 1]`.
-    bounds: &'t [u16],
-    /// Body offsets of relocatable pointers, ascending.
-    fixups: &'t [u16],
-    ancount: u16,
-    nscount: u16,
-    /// Length of the shortest answer record: once less room is left, no
-    /// other answer can fit.
-    min_answer: u16,
-    shuffle: bool,
+    head: &'t Head,
+    all: &'t Templates,
 }
 
 impl<'t> Template<'t> {
+    #[inline]
+    fn body(&self) -> &'t [u8] {
+        let at = self.head.body as usize;
+        self.all
+            .bytes
+            .get(at..at + usize::from(self.head.len))
+            .unwrap_or_default()
+    }
+
+    /// Record boundaries in the body: record i is `bounds[i]..bounds[i + 1]`.
+    fn bounds(&self) -> &'t [u16] {
+        let at = self.head.words as usize;
+        self.all
+            .words
+            .get(at..at + usize::from(self.head.records) + 1)
+            .unwrap_or_default()
+    }
+
+    /// Body offsets of relocatable pointers, ascending.
+    fn fixups(&self) -> &'t [u16] {
+        let at = self.head.words as usize + usize::from(self.head.records) + 1;
+        self.all
+            .words
+            .get(at..at + usize::from(self.head.fixups))
+            .unwrap_or_default()
+    }
+
     /// Total number of records (answer + authority + additional).
     fn records(&self) -> usize {
-        self.bounds.len().saturating_sub(1)
-    }
-
-    #[inline]
-    fn bound(&self, i: usize) -> usize {
-        self.bounds.get(i).map_or(0, |&b| usize::from(b))
-    }
-
-    fn record(&self, i: usize) -> &'t [u8] {
-        self.body
-            .get(self.bound(i)..self.bound(i + 1))
-            .unwrap_or_default()
+        usize::from(self.head.records)
     }
 
     /// Number of answer records.
     #[inline]
     pub(crate) fn ancount(&self) -> u16 {
-        self.ancount
+        self.head.ancount
     }
 
     /// Writes the body into `out[start..]`, using at most `limit` (an
     /// absolute end offset in `out`, no larger than `out.len()`).
+    #[inline]
     pub(crate) fn render(&self, out: &mut [u8], start: usize, limit: usize) -> Rendered {
-        let limit = limit.min(out.len());
-        let n = usize::from(self.ancount);
-        let avail = limit.saturating_sub(start);
+        let h = self.head;
+        let body = self.body();
+        let avail = limit.min(out.len()).saturating_sub(start);
         // The whole body fits and needs no shuffle: one copy (the common
         // case: a single answer, or answers with their additionals).
-        if self.body.len() <= avail && (n < 2 || !self.shuffle) {
-            if let Some(dst) = out.get_mut(start..start + self.body.len()) {
-                dst.copy_from_slice(self.body);
-                self.fix(out, start, self.body.len());
-                let rest = self.records() - n;
-                let ns = usize::from(self.nscount);
+        if body.len() <= avail && (h.ancount < 2 || !h.shuffle) {
+            if let Some(dst) = out.get_mut(start..start + body.len()) {
+                dst.copy_from_slice(body);
+                if h.fixups != 0 {
+                    self.fix(out, start, body.len());
+                }
+                let rest = h.records.saturating_sub(h.ancount);
                 return Rendered {
-                    end: start + self.body.len(),
-                    ancount: self.ancount,
-                    nscount: rest.min(ns) as u16,
-                    arcount: rest.saturating_sub(ns) as u16,
+                    end: start + body.len(),
+                    ancount: h.ancount,
+                    nscount: rest.min(h.nscount),
+                    arcount: rest.saturating_sub(h.nscount),
                     answers_cut: false,
                     rest_cut: false,
                 };
@@ -197,21 +195,26 @@ impl<'t> Template<'t> {
 
     /// [`Template::render`] record by record: shuffled answers, or a body
     /// that does not fit whole.
+    #[inline(never)]
     fn render_records(&self, out: &mut [u8], start: usize, limit: usize) -> Rendered {
-        let n = usize::from(self.ancount);
-        let answers_len = self.bound(n);
+        let limit = limit.min(out.len());
+        let (shuffle, min_answer) = (self.head.shuffle, self.head.min_answer);
+        let n = usize::from(self.head.ancount);
+        let (body, bounds) = (self.body(), self.bounds());
+        let bound = |i: usize| bounds.get(i).map_or(0, |&b| usize::from(b));
+        let answers_len = bound(n);
         let avail = limit.saturating_sub(start);
         let mut r = Rendered {
             end: start,
             ..Rendered::default()
         };
         let mut pos = start;
-        let mut order = Order::new(if self.shuffle { n } else { 0 });
-        let copy = |out: &mut [u8], i: usize, pos: &mut usize, cap: usize| -> bool {
-            let rec = self.record(i);
+        let mut order = Order::new(if shuffle { n } else { 0 });
+        let copy = |out: &mut [u8], from: usize, to: usize, pos: &mut usize| -> bool {
+            let rec = body.get(from..to).unwrap_or_default();
             let end = pos.saturating_add(rec.len());
             match out.get_mut(*pos..end) {
-                Some(dst) if end <= cap => {
+                Some(dst) if end <= limit => {
                     dst.copy_from_slice(rec);
                     *pos = end;
                     true
@@ -221,35 +224,43 @@ impl<'t> Template<'t> {
         };
         if answers_len <= avail {
             for i in 0..n {
-                copy(out, order.index(i, n), &mut pos, limit);
+                let k = order.index(i, n);
+                copy(out, bound(k), bound(k + 1), &mut pos);
             }
-            r.ancount = self.ancount;
+            r.ancount = self.head.ancount;
             let mut included = n;
-            for i in n..self.records() {
-                if !copy(out, i, &mut pos, limit) {
-                    r.rest_cut = true;
-                    break;
+            if body.len() <= avail {
+                // The rest in one copy.
+                copy(out, answers_len, body.len(), &mut pos);
+                included = self.records();
+            } else {
+                for i in n..self.records() {
+                    if !copy(out, bound(i), bound(i + 1), &mut pos) {
+                        r.rest_cut = true;
+                        break;
+                    }
+                    included = i + 1;
                 }
-                included = i + 1;
             }
             let rest = included - n;
-            let ns = usize::from(self.nscount);
+            let ns = usize::from(self.head.nscount);
             r.nscount = rest.min(ns) as u16;
             r.arcount = rest.saturating_sub(ns) as u16;
-            self.fix(out, start, self.bound(included));
+            self.fix(out, start, bound(included));
         } else {
             // A random subset of the answers, and nothing else.
             for i in 0..n {
-                if copy(out, order.index(i, n), &mut pos, limit) {
+                let k = order.index(i, n);
+                if copy(out, bound(k), bound(k + 1), &mut pos) {
                     r.ancount += 1;
-                } else if !self.shuffle || limit - pos < usize::from(self.min_answer) {
+                } else if !shuffle || limit - pos < usize::from(min_answer) {
                     break;
                 }
             }
             r.answers_cut = true;
             r.rest_cut = self.records() > n;
-            if !self.shuffle {
-                self.fix(out, start, self.bound(usize::from(r.ancount)));
+            if !shuffle {
+                self.fix(out, start, bound(usize::from(r.ancount)));
             }
         }
         r.end = pos;
@@ -260,7 +271,7 @@ impl<'t> Template<'t> {
     /// body (which were copied in template order).
     #[inline]
     fn fix(&self, out: &mut [u8], start: usize, upto: usize) {
-        for &f in self.fixups {
+        for &f in self.fixups() {
             let f = usize::from(f);
             if f >= upto {
                 break;
@@ -283,6 +294,7 @@ impl<'t> Template<'t> {
 #[allow(clippy::large_enum_variant)]
 enum Order {
     Identity,
+    Tiny([u8; 16]),
     Small([u8; 256]),
     Affine { a: u64, b: u64 },
 }
@@ -291,6 +303,8 @@ impl Order {
     fn new(n: usize) -> Self {
         if n < 2 {
             Order::Identity
+        } else if n <= 16 {
+            Order::Tiny([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
         } else if n <= 256 {
             let mut p = [0u8; 256];
             for (i, v) in p.iter_mut().enumerate().take(n) {
@@ -321,6 +335,12 @@ impl Order {
     fn index(&mut self, i: usize, n: usize) -> usize {
         match self {
             Order::Identity => i,
+            Order::Tiny(p) => {
+                if i + 1 < n {
+                    p.swap(i, fastrand::usize(i..n));
+                }
+                p.get(i).map_or(i, |&v| usize::from(v))
+            }
             Order::Small(p) => {
                 if i + 1 < n {
                     p.swap(i, fastrand::usize(i..n));
@@ -652,11 +672,15 @@ impl<'s> Builder<'s> {
             ^ u64::from(head.fixups).rotate_left(48);
         if let Some(&i) = self.stored.get(&h) {
             if out.get(i).is_some_and(|t| {
-                t.body == body
-                    && t.bounds == self.bounds.as_slice()
-                    && t.fixups == self.fixups.as_slice()
-                    && (t.ancount, t.nscount, t.min_answer, t.shuffle)
-                        == (head.ancount, head.nscount, head.min_answer, head.shuffle)
+                t.body() == body
+                    && t.bounds() == self.bounds.as_slice()
+                    && t.fixups() == self.fixups.as_slice()
+                    && (
+                        t.head.ancount,
+                        t.head.nscount,
+                        t.head.min_answer,
+                        t.head.shuffle,
+                    ) == (head.ancount, head.nscount, head.min_answer, head.shuffle)
             }) {
                 return i;
             }
@@ -696,11 +720,11 @@ mod tests {
         let i = b.finish(false, &mut ts);
         let t = ts.get(i).unwrap();
         // mname's "mesos." and rname's "ns1.mesos." are pointers.
-        assert_eq!(t.fixups.len(), 2);
+        assert_eq!(t.fixups().len(), 2);
         let mut out = [0u8; 512];
         let r = t.render(&mut out, 30, 512);
         assert_eq!(r.nscount, 1);
-        let f0 = t.fixups[0] as usize + 30;
+        let f0 = t.fixups()[0] as usize + 30;
         assert_eq!(&out[f0..f0 + 2], &[0xC0, 30]);
     }
 
@@ -772,7 +796,7 @@ mod tests {
         let i = b.finish(true, &mut ts);
         let t = ts.get(i).unwrap();
         assert_eq!(t.ancount(), 2);
-        assert_eq!(t.body.len(), 32);
+        assert_eq!(t.body().len(), 32);
     }
 
     #[test]
@@ -792,7 +816,7 @@ mod tests {
         assert_ne!(build(1, false, &mut ts), first);
         assert_eq!(ts.len(), 3);
         let t = ts.get(first).unwrap();
-        assert_eq!((t.ancount(), t.body.len()), (1, 16));
+        assert_eq!((t.ancount(), t.body().len()), (1, 16));
         assert!(ts.get(3).is_none());
     }
 }

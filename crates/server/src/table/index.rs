@@ -27,15 +27,14 @@ pub(super) const HIDDEN: u8 = 0x80;
 pub(crate) fn hash(bytes: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h = (bytes.len() as u64).wrapping_mul(K);
-    let mut rest = bytes;
-    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(*w)).wrapping_mul(K);
-        rest = tail;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        h = (h.rotate_left(5) ^ word(w)).wrapping_mul(K);
     }
-    if !rest.is_empty() {
+    if !words.remainder().is_empty() {
         let w = match bytes.last_chunk::<8>() {
             Some(w) => u64::from_le_bytes(*w),
-            None => rest.iter().fold(0, |w, &b| (w << 8) | u64::from(b)),
+            None => bytes.iter().fold(0, |w, &b| (w << 8) | u64::from(b)),
         };
         h = (h.rotate_left(5) ^ w).wrapping_mul(K);
     }
@@ -44,6 +43,44 @@ pub(crate) fn hash(bytes: &[u8]) -> u64 {
     let p = u128::from(h) * 0x9e37_79b9_7f4a_7c15;
     (p as u64) ^ (p >> 64) as u64
 }
+
+/// An 8-octet word (`w` has 8 octets).
+#[inline]
+fn word(w: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(w);
+    u64::from_le_bytes(b)
+}
+
+/// `a == b`, a word at a time with no call (keys are short).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(la), Some(lb)) => {
+            let diff = a
+                .chunks_exact(8)
+                .zip(b.chunks_exact(8))
+                .fold(0, |d, (x, y)| d | (word(x) ^ word(y)));
+            diff | (u64::from_le_bytes(*la) ^ u64::from_le_bytes(*lb)) == 0
+        }
+        _ => a == b,
+    }
+}
+
+/// How many bits are set in each 6-bit value (x86-64's baseline has no
+/// popcount instruction).
+const ONES: [u8; 64] = {
+    let mut t = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        t[i] = (i as u32).count_ones() as u8;
+        i += 1;
+    }
+    t
+};
 
 /// An open-addressing table of `(tag << 32) | (value + 1)` slots, 0 for
 /// empty, with linear probing; at most half full.
@@ -307,7 +344,7 @@ impl NameIndex {
         let found = self.slots.find(hash(key), |off| {
             let r = record(off);
             r.first().map(|&n| usize::from(n)) == Some(key.len())
-                && r.get(1..=key.len()) == Some(key)
+                && r.get(1..=key.len()).is_some_and(|k| same(k, key))
         });
         let Some(off) = found else {
             return Err(false);
@@ -324,7 +361,8 @@ impl NameIndex {
         if kinds & bit == 0 {
             return Err(true);
         }
-        let at = 1 + 4 * (kinds & (bit - 1)).count_ones() as usize;
+        let below = ONES.get(usize::from(kinds & (bit - 1))).copied();
+        let at = 1 + 4 * usize::from(below.unwrap_or(0));
         match r.get(at..at + 4) {
             Some(&[a, b, c, d]) => Ok(u32::from_le_bytes([a, b, c, d])),
             _ => Err(true),
@@ -397,6 +435,24 @@ mod tests {
             Err(false)
         );
         assert_eq!(NONE, u32::MAX);
+    }
+
+    #[test]
+    fn same_is_slice_equality() {
+        let keys: [&[u8]; 6] = [
+            b"",
+            b"\x01a\0",
+            b"\x07abcdefg\0",
+            b"\x07abcdefh\0",
+            b"\x0fabcdefghijklmno\x05mesos\0",
+            b"\x0fabcdefghijklmnp\x05mesos\0",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        assert_eq!(ONES[0b10_1101], 4);
     }
 
     #[test]
