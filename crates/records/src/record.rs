@@ -484,6 +484,30 @@ mod tests {
     }
 
     #[test]
+    fn fixture_inserts_keep_the_enumeration_pointing_at_its_records() {
+        let mut b = crate::RecordSetBuilder::new(true);
+        b.task("t", "t.1");
+        b.insert_a("m.", Ipv4Addr::new(10, 0, 0, 5));
+        b.insert_srv("_s._tcp.m.", "x.m.", 80);
+        let mut rs = b.finish();
+        let show = |rs: &RecordSet| -> Vec<String> {
+            let fw = rs.enumeration().frameworks().next().unwrap();
+            let t = fw.tasks().next().unwrap();
+            t.records()
+                .map(|r| format!("{} {} {}", r.name, r.rtype, r.host))
+                .collect()
+        };
+        let before = show(&rs);
+        assert_eq!(before, ["m. A 10.0.0.5", "_s._tcp.m. SRV x.m.:80"]);
+        // New names and values sorting before the credited ones.
+        assert!(rs.insert_a("a.", Ipv4Addr::new(10, 0, 0, 1)));
+        assert!(rs.insert_a("m.", Ipv4Addr::new(10, 0, 0, 1)));
+        assert!(rs.insert_srv("_r._tcp.m.", "a.m.", 1));
+        assert!(rs.insert_srv("_s._tcp.m.", "a.m.", 1));
+        assert_eq!(show(&rs), before);
+    }
+
+    #[test]
     fn fixture_inserts_keep_names_and_values_sorted() {
         let mut rs = RecordSet::default();
         assert!(rs.insert_a("m.", Ipv4Addr::new(10, 0, 0, 2)));
