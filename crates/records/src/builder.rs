@@ -117,6 +117,12 @@ impl RecordSetBuilder {
         self.add_srv(n, t, port);
     }
 
+    /// Makes room in the name index for `names` names in all.
+    pub(crate) fn reserve_index(&mut self, names: usize) {
+        let more = names.saturating_sub(self.index.len());
+        self.index.reserve(&self.names, more);
+    }
+
     /// The number of `name` (interned once).
     pub(crate) fn intern(&mut self, name: &str) -> u32 {
         self.index.intern(&mut self.names, name)

@@ -182,6 +182,11 @@ impl NameIndex {
             .insert_unique(h, i, |&j| hasher.hash_one(names.get(j)));
     }
 
+    /// Names in the index.
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
     /// Room for `n` more names.
     pub(crate) fn reserve(&mut self, names: &NameText, n: usize) {
         let hasher = &self.hasher;

@@ -104,6 +104,11 @@ fn reserve(store: &mut Store, state: &State) {
     store
         .records
         .reserve(names, names * 48, tasks * 4, ports * 4);
+    // The index is rehashed whole when it outgrows its room, hashing every
+    // name again (a cache miss each): reserve the upper bound instead, four
+    // A and four SRV names per task (apps of single instances), which costs
+    // only about five octets a slot.
+    store.records.reserve_index(tasks * 8);
 }
 
 /// The names a pass shares with the other instances of its app (same
