@@ -1,8 +1,8 @@
 """Record churn at scale: from a fetched state body to the new records being served.
 
 For each cluster size N: our server polls the fake master every second (server on
-CPU 1, one worker) while blast sends a steady load (CPU 0) whose every query
-carries its expected outcome. The harness then swaps in new states, each
+CPU 1, one worker; the fake master beside the load on CPU 0) while blast sends a
+steady load (CPU 0) whose every query carries its expected outcome. The harness then swaps in new states, each
 adding one marker task `churn-<k>.marathon`, and for each swap measures the time
 from the end of the state body's transfer (logged by the fake master) to the
 first answer for the marker. Reported per N: first-load time (process start to
@@ -78,6 +78,9 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
 
         s = mk("ours")
         s.state_path, s.refresh_seconds = state_path, 1
+        # The fake master serves the whole state every second: it runs on the
+        # load's core, so the server's core holds only the server.
+        s.master_cpus = "0"
         s.probe = next(n for n in recs["As"] if n.startswith("mara-app-"))
         s.served_log = os.path.join(d, "served.log")
         if os.path.exists(s.served_log):

@@ -116,6 +116,7 @@ class Server:
         self.state_path = os.path.join(work, "cluster", "master", "state")
         self.refresh_seconds = 3600  # one load at start: churn is measured apart
         self.served_log = None
+        self.master_cpus = None  # CPUs for the fake master (None: anywhere)
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir, exist_ok=True)
 
@@ -181,10 +182,15 @@ class Server:
             if port_busy(MASTER_PORT):
                 raise RuntimeError("fake master: port %d on 127.0.0.1 is in use" % MASTER_PORT)
             here = os.path.dirname(os.path.abspath(__file__))
-            self.master = subprocess.Popen(
-                ["python3", os.path.join(here, "fake_master.py"), str(MASTER_PORT), self.state_path]
-                + ([self.served_log] if self.served_log else []),
-                stdin=subprocess.DEVNULL, start_new_session=True)
+            argv = ["python3", os.path.join(here, "fake_master.py"), str(MASTER_PORT),
+                    self.state_path] + ([self.served_log] if self.served_log else [])
+            if self.master_cpus:
+                # Beside the load, at its priority: the master is part of the
+                # test bench, not of the server being measured.
+                argv = boost() + ["taskset", "-c", self.master_cpus] + argv
+            self.master = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+            if self.master_cpus:
+                prioritize(self.master.pid)
             for _ in range(50):
                 if port_busy(MASTER_PORT):
                     return
