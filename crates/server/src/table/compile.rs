@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use dns_wire::{Rtype, MAX_LABEL_LEN, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
-use super::index::{NameIndex, Names};
+use super::index::{NameIndex, Names, Pending};
 use super::{hash, in_zone, source, wire_name, Kind, RecordCounts, NONE};
 use crate::dns_config::DnsConfig;
 use crate::template::{Builder, Scratch, Section, Templates};
@@ -86,64 +86,14 @@ pub(super) fn compile(
     let apex_id = c.names.add_served(apex, apex);
     let mut buf = [0u8; MAX_NAME_LEN];
     for (name, ips) in source::a(records) {
-        let Some((wire, served)) = c.key(name, &mut buf) else {
-            continue;
-        };
-        if !served {
-            let first = ips.into_iter().next().map(|ip| ip.octets());
-            let id = c.names.add(wire, true).0;
-            if let Some(p) = c.names.get_mut(id) {
-                p.glue_a = first;
-            }
-            continue;
-        }
-        let id = c.names.add_served(wire, apex);
-        let (ttl, mut first, mut n) = (cfg.ttl, None, 0);
-        let mut b = Builder::new(&mut c.scratch);
-        for ip in ips {
-            first.get_or_insert(ip.octets());
-            b.record(Section::Answer, |b| {
-                b.question_owner(Rtype::A, ttl)?;
-                b.rdata(&ip.octets())
-            });
-            n += 1;
-        }
-        let t = b.finish(true, &mut c.templates);
-        c.counts.a += n;
-        c.set(id, Kind::A, t, name, apex_id);
-        if let Some(p) = c.names.get_mut(id) {
-            p.glue_a = first;
-        }
+        let ips = ips.map(|ip| ip.octets());
+        c.addresses(name, ips, Kind::A, apex_id, &mut buf, |p| &mut p.glue_a);
     }
     for (name, ips) in source::aaaa(records) {
-        let Some((wire, served)) = c.key(name, &mut buf) else {
-            continue;
-        };
-        if !served {
-            let first = ips.into_iter().next().map(|ip| ip.octets());
-            let id = c.names.add(wire, true).0;
-            if let Some(p) = c.names.get_mut(id) {
-                p.glue_aaaa = first;
-            }
-            continue;
-        }
-        let id = c.names.add_served(wire, apex);
-        let (ttl, mut first, mut n) = (cfg.ttl, None, 0);
-        let mut b = Builder::new(&mut c.scratch);
-        for ip in ips {
-            first.get_or_insert(ip.octets());
-            b.record(Section::Answer, |b| {
-                b.question_owner(Rtype::AAAA, ttl)?;
-                b.rdata(&ip.octets())
-            });
-            n += 1;
-        }
-        let t = b.finish(true, &mut c.templates);
-        c.counts.aaaa += n;
-        c.set(id, Kind::Aaaa, t, name, apex_id);
-        if let Some(p) = c.names.get_mut(id) {
-            p.glue_aaaa = first;
-        }
+        let ips = ips.map(|ip| ip.octets());
+        c.addresses(name, ips, Kind::Aaaa, apex_id, &mut buf, |p| {
+            &mut p.glue_aaaa
+        });
     }
     for (name, srvs) in source::srv(records) {
         // An SRV owner that is not served is no glue: only counted.
@@ -178,6 +128,56 @@ pub(super) fn compile(
 }
 
 impl<'r> Compiler<'r> {
+    /// One A or AAAA owner: its answer template and first address (glue
+    /// for SRV targets), or for a name that is not served, only that glue.
+    fn addresses<const N: usize>(
+        &mut self,
+        name: &'r str,
+        mut ips: impl Iterator<Item = [u8; N]>,
+        kind: Kind,
+        apex_id: u32,
+        buf: &mut [u8; MAX_NAME_LEN],
+        glue: fn(&mut Pending) -> &mut Option<[u8; N]>,
+    ) {
+        let Some((wire, served)) = self.key(name, buf) else {
+            return;
+        };
+        if !served {
+            let first = ips.next();
+            let id = self.names.add(wire, true).0;
+            if let Some(p) = self.names.get_mut(id) {
+                *glue(p) = first;
+            }
+            return;
+        }
+        let id = self.names.add_served(wire, self.apex);
+        let rtype = if kind == Kind::A {
+            Rtype::A
+        } else {
+            Rtype::AAAA
+        };
+        let (ttl, mut first, mut n) = (self.cfg.ttl, None, 0);
+        let mut b = Builder::new(&mut self.scratch);
+        for ip in ips {
+            first.get_or_insert(ip);
+            b.record(Section::Answer, |b| {
+                b.question_owner(rtype, ttl)?;
+                b.rdata(&ip)
+            });
+            n += 1;
+        }
+        let t = b.finish(true, &mut self.templates);
+        if kind == Kind::A {
+            self.counts.a += n;
+        } else {
+            self.counts.aaaa += n;
+        }
+        self.set(id, kind, t, name, apex_id);
+        if let Some(p) = self.names.get_mut(id) {
+            *glue(p) = first;
+        }
+    }
+
     /// The wire key of record set name `name` and whether it is served (in
     /// the domain and servable); `None`, counted as skipped, if it is not a
     /// DNS name. Names not served are counted as skipped too.
