@@ -70,7 +70,7 @@ pub fn synthetic_state(tasks: usize) -> Vec<u8> {
 }
 
 /// The generation settings of the benches: no DNS look-ups, no local
-/// addresses, enumeration off.
+/// addresses, enumeration on (mesos-dns's default).
 pub fn gen_config() -> GenConfig {
     GenConfig {
         listener: "127.0.0.1".to_owned(),
@@ -96,7 +96,8 @@ pub fn records(tasks: usize) -> RecordSet {
 }
 
 /// This thread's on-CPU time in nanoseconds (Linux schedstat), or 0. The
-/// machine may be shared, so wall time overstates the cost.
+/// machine may be shared, so wall time overstates the cost; CPU time is
+/// what "on one core" means.
 pub fn cpu_ns() -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
