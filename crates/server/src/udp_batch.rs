@@ -262,38 +262,34 @@ mod sys {
             slot: usize,
             replies: &[usize],
         ) -> usize {
+            // The replies to send: slot numbers, and their iovecs (a prefix
+            // of the slot, checked to lie inside `tx`).
             let base = tx.as_mut_ptr();
+            let mut which = [0usize; BATCH];
             let mut k = 0;
             for (i, &len) in replies.iter().enumerate() {
-                let Some(v) = self.send_iov.get_mut(k) else {
-                    break;
-                };
-                if len == 0 || (i + 1) * slot > tx.len() || len > slot {
+                if len == 0 || len > slot || (i + 1) * slot > tx.len() {
                     continue;
                 }
+                let (Some(v), Some(w)) = (self.send_iov.get_mut(k), which.get_mut(k))
+                else {
+                    break;
+                };
                 v.iov_base = base.wrapping_add(i * slot).cast();
                 v.iov_len = len;
+                *w = i;
                 k += 1;
             }
             // Headers after the iovecs: taking the pointers last keeps them
             // valid (no later reference to `send_iov`).
             let (iov, addrs) = (self.send_iov.as_mut_ptr(), self.addrs.as_mut_ptr());
-            let mut j = 0;
-            for (i, &len) in replies.iter().enumerate() {
-                if len == 0 || (i + 1) * slot > tx.len() || len > slot {
-                    continue;
-                }
-                let (Some(h), Some(r)) = (self.send_hdr.get_mut(j), self.recv_hdr.get(i))
-                else {
-                    break;
-                };
+            for (j, (h, &i)) in self.send_hdr.iter_mut().zip(&which).take(k).enumerate() {
+                let namelen = self.recv_hdr.get(i).map_or(0, |r| r.msg_hdr.msg_namelen);
                 h.msg_hdr.msg_name = addrs.wrapping_add(i).cast();
-                h.msg_hdr.msg_namelen = r.msg_hdr.msg_namelen;
+                h.msg_hdr.msg_namelen = namelen;
                 h.msg_hdr.msg_iov = iov.wrapping_add(j);
                 h.msg_hdr.msg_iovlen = 1;
-                j += 1;
             }
-            let k = k.min(j);
             let mut done = 0;
             let mut failed = 0;
             while done < k {
