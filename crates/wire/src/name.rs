@@ -470,29 +470,56 @@ pub fn from_dotted<'b>(
 /// it, comparing whole labels case-insensitively. Both must be valid
 /// uncompressed names (see [`check_wire`]); otherwise the answer is `false`.
 pub fn is_subdomain(name: &[u8], zone: &[u8]) -> bool {
+    zone_sized_suffix(name, zone).is_some_and(|s| s.eq_ignore_ascii_case(zone))
+}
+
+/// [`is_subdomain`] for names already in one letter case (lowercase lookup
+/// keys and zones): the suffix is compared octet for octet, with no case
+/// folding.
+pub fn is_subdomain_exact(name: &[u8], zone: &[u8]) -> bool {
+    zone_sized_suffix(name, zone) == Some(zone)
+}
+
+/// The suffix of `name` that starts at a label boundary and is as long as
+/// `zone`, if there is one.
+fn zone_sized_suffix<'n>(name: &'n [u8], zone: &[u8]) -> Option<&'n [u8]> {
     let mut rest = name;
-    loop {
-        if rest.len() == zone.len() {
-            return rest.eq_ignore_ascii_case(zone);
-        }
-        if rest.len() < zone.len() {
-            return false;
-        }
-        let Some((&n, tail)) = rest.split_first() else {
-            return false;
-        };
+    while rest.len() > zone.len() {
+        let (&n, tail) = rest.split_first()?;
         if n == 0 || n & POINTER != 0 {
-            return false;
+            return None;
         }
-        match tail.get(usize::from(n)..) {
-            Some(t) => rest = t,
-            None => return false,
-        }
+        rest = tail.get(usize::from(n)..)?;
     }
+    (rest.len() == zone.len()).then_some(rest)
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn exact_subdomain_test_agrees_on_lowercase_names() {
+        let names: [&[u8]; 7] = [
+            b"\x05mesos\x00",
+            b"\x03web\x05mesos\x00",
+            b"\x03web\x08marathon\x05mesos\x00",
+            b"\x04xmesos\x00",
+            b"\x05mesos\x03com\x00",
+            b"\x00",
+            b"\x02ab",
+        ];
+        let zones: [&[u8]; 3] = [b"\x05mesos\x00", b"\x00", b"\x08marathon\x05mesos\x00"];
+        for name in names {
+            for zone in zones {
+                assert_eq!(is_subdomain_exact(name, zone), is_subdomain(name, zone));
+            }
+        }
+        assert!(is_subdomain(b"\x03WEB\x05MeSoS\x00", b"\x05mesos\x00"));
+        assert!(!is_subdomain_exact(
+            b"\x03WEB\x05MeSoS\x00",
+            b"\x05mesos\x00"
+        ));
+    }
     use super::*;
 
     fn parse_at(msg: &[u8], at: usize) -> Result<(Name<'_>, usize), WireError> {
