@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::answer::{answer_meta, Answer, Meta};
+use crate::answer::{answer_meta, Answer};
 use crate::dns_config::DnsConfig;
 use crate::forward::{self, Client, Done, Forwarder};
 use crate::stats::{Transport, WorkerStats};
-use crate::table::SharedTable;
+use crate::table::{SharedTable, Table};
 use crate::tcp::{Conns, TcpLimits};
 use crate::udp_batch::{Batch, BATCH};
 
@@ -177,21 +177,8 @@ impl Worker {
                 self.stats.dropped();
                 continue;
             };
-            let (action, meta) = answer_meta(&table, packet, out, Transport::Udp);
-            if meta.refused_external {
-                self.stats.forward_refused();
-            }
-            match action {
-                Answer::Reply(len) => {
-                    self.stats.query(
-                        Transport::Udp,
-                        meta.qtype,
-                        meta.rcode,
-                        len,
-                        meta.truncated,
-                    );
-                    self.batch.reply(i, len);
-                }
+            match answer_counted(&table, packet, out, Transport::Udp, &self.stats) {
+                Answer::Reply(len) => self.batch.reply(i, len),
                 Answer::Forward { group } => {
                     let Some(peer) = peer else {
                         self.stats.dropped();
@@ -208,7 +195,7 @@ impl Worker {
                         immediate.push(done);
                     }
                 }
-                Answer::Drop => self.stats.dropped(),
+                Answer::Drop => {}
             }
         }
         drop(table);
@@ -231,22 +218,10 @@ impl Worker {
         let mut immediate: Vec<Done> = Vec::new();
         conns.on_event(poll, token, limits, |msg, conn, token| {
             let t = table.swap().load();
-            let (action, meta): (Answer, Meta) = answer_meta(&t, msg, tx, Transport::Tcp);
+            let action = answer_counted(&t, msg, tx, Transport::Tcp, stats);
             drop(t);
-            if meta.refused_external {
-                stats.forward_refused();
-            }
             match action {
-                Answer::Reply(len) => {
-                    stats.query(
-                        Transport::Tcp,
-                        meta.qtype,
-                        meta.rcode,
-                        len,
-                        meta.truncated,
-                    );
-                    conn.queue(tx.get(..len).unwrap_or_default());
-                }
+                Answer::Reply(len) => conn.queue(tx.get(..len).unwrap_or_default()),
                 Answer::Forward { group } => {
                     let client = Client::Tcp {
                         token,
@@ -259,7 +234,7 @@ impl Worker {
                         immediate.push(d);
                     }
                 }
-                Answer::Drop => stats.dropped(),
+                Answer::Drop => {}
             }
         });
         for d in immediate {
@@ -301,4 +276,29 @@ impl Worker {
             }
         }
     }
+}
+
+/// Answers `msg` received over `transport` into `out` and keeps the counts
+/// every transport keeps: the reply's type, rcode, size and truncation, a
+/// refused forward, a dropped packet. What to do with the reply is the
+/// caller's.
+fn answer_counted(
+    table: &Table,
+    msg: &[u8],
+    out: &mut [u8],
+    transport: Transport,
+    stats: &WorkerStats,
+) -> Answer {
+    let (action, meta) = answer_meta(table, msg, out, transport);
+    if meta.refused_external {
+        stats.forward_refused();
+    }
+    match action {
+        Answer::Reply(len) => {
+            stats.query(transport, meta.qtype, meta.rcode, len, meta.truncated);
+        }
+        Answer::Drop => stats.dropped(),
+        Answer::Forward { .. } => {}
+    }
+    action
 }
