@@ -257,13 +257,28 @@ pub struct StubUpstream {
     threads: Vec<JoinHandle<()>>,
 }
 
-impl StubUpstream {
-    /// Starts a stub in `mode`.
-    pub fn start(mode: StubMode) -> Self {
+/// A UDP socket on an ephemeral loopback port and a TCP listener on the
+/// same port. The kernel picks the UDP port without looking at TCP, so the
+/// TCP side may be taken (by another test's connection): then try another
+/// port, a bounded number of times.
+fn bind_udp_and_tcp() -> (UdpSocket, SocketAddr, std::net::TcpListener) {
+    let mut last = None;
+    for _ in 0..50 {
         let udp =
             UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap_or_else(|e| panic!("{e}"));
         let addr = udp.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let tcp = std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("{e}"));
+        match std::net::TcpListener::bind(addr) {
+            Ok(tcp) => return (udp, addr, tcp),
+            Err(e) => last = Some(e),
+        }
+    }
+    panic!("no loopback port free for both UDP and TCP: {last:?}");
+}
+
+impl StubUpstream {
+    /// Starts a stub in `mode`.
+    pub fn start(mode: StubMode) -> Self {
+        let (udp, addr, tcp) = bind_udp_and_tcp();
         let _ = udp.set_read_timeout(Some(Duration::from_millis(50)));
         let _ = tcp.set_nonblocking(true);
         let stop = Arc::new(AtomicBool::new(false));
