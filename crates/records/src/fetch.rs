@@ -334,11 +334,19 @@ impl StateClient {
     /// Any fetch or parse failure.
     pub fn fetch(&self, master: &str) -> Result<(State, usize), FetchError> {
         let url = self.url(master);
+        let t0 = Instant::now();
         let body = self.get(&url)?;
+        let t1 = Instant::now();
         let state = State::parse(&body).map_err(|error| FetchError::State {
             source: url.clone(),
             error,
         })?;
+        log::debug!(
+            "{url}: {} bytes read in {} ms, parsed in {} ms",
+            body.len(),
+            (t1 - t0).as_millis(),
+            t1.elapsed().as_millis()
+        );
         Ok((state, body.len()))
     }
 

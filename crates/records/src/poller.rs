@@ -485,6 +485,11 @@ impl Loop {
         let t1 = Instant::now();
         let generated = generate(&state, &self.cfg.gen, &masters);
         let gen = t1.elapsed();
+        log::debug!(
+            "{} records generated in {} ms",
+            generated.records.len(),
+            gen.as_millis()
+        );
         let status = &self.shared.status;
         status
             .skipped
