@@ -235,7 +235,7 @@ pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
                 p.compile.as_micros(),
                 p.swap.as_micros()
             );
-            stats.table_swapped();
+            stats.table_swapped(p.compiled.then_some(p.compile));
         }
     };
     let poller = poller::spawn(poller_cfg, publish)

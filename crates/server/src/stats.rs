@@ -258,6 +258,10 @@ pub struct StatsSnapshot {
     pub upstreams: Vec<UpstreamSnapshot>,
     /// Table swaps since start.
     pub table_swaps: u64,
+    /// Swaps whose DNS records changed, so the table was compiled.
+    pub table_compiles: u64,
+    /// Duration of the last compile, in microseconds (0 before the first).
+    pub table_compile_micros: u64,
     /// Records in the current table, by type.
     pub records: RecordCounts,
 }
@@ -268,6 +272,8 @@ pub struct Stats {
     workers: Mutex<Vec<Arc<WorkerStats>>>,
     upstream_names: Vec<String>,
     table_swaps: AtomicU64,
+    table_compiles: AtomicU64,
+    table_compile_micros: AtomicU64,
 }
 
 impl Stats {
@@ -278,6 +284,8 @@ impl Stats {
             workers: Mutex::new(Vec::new()),
             upstream_names,
             table_swaps: AtomicU64::new(0),
+            table_compiles: AtomicU64::new(0),
+            table_compile_micros: AtomicU64::new(0),
         }
     }
 
@@ -290,9 +298,15 @@ impl Stats {
         w
     }
 
-    /// Counts one table swap.
-    pub fn table_swapped(&self) {
+    /// Counts one table swap; `compiled` is the compile's duration when
+    /// the DNS records changed (an unchanged set reuses the answers).
+    pub fn table_swapped(&self, compiled: Option<Duration>) {
         self.table_swaps.fetch_add(1, Relaxed);
+        if let Some(d) = compiled {
+            self.table_compiles.fetch_add(1, Relaxed);
+            let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+            self.table_compile_micros.store(micros, Relaxed);
+        }
     }
 
     /// Sums every worker's counters. `records` comes from the current table.
@@ -307,6 +321,8 @@ impl Stats {
                 })
                 .collect(),
             table_swaps: self.table_swaps.load(Relaxed),
+            table_compiles: self.table_compiles.load(Relaxed),
+            table_compile_micros: self.table_compile_micros.load(Relaxed),
             records,
             ..Default::default()
         };
@@ -356,7 +372,8 @@ mod tests {
         a.forward_attempt(0, 1, Duration::from_secs(5));
         b.forward_attempt(0, 0, Duration::from_millis(3));
         a.forward_attempt(7, 0, Duration::ZERO); // unknown upstream: ignored
-        stats.table_swapped();
+        stats.table_swapped(Some(Duration::from_micros(1500)));
+        stats.table_swapped(None);
         let s = stats.snapshot(RecordCounts::default());
         assert_eq!(s.transport, [1, 2]);
         assert_eq!(s.qtype[0], 1);
@@ -372,7 +389,9 @@ mod tests {
         assert_eq!(s.upstreams[0].outcomes, [1, 1, 0]);
         assert_eq!(s.upstreams[0].latency[2], 1);
         assert_eq!(s.upstreams[0].latency[LATENCY_BUCKETS_MS.len()], 1);
-        assert_eq!(s.table_swaps, 1);
+        assert_eq!(s.table_swaps, 2);
+        assert_eq!(s.table_compiles, 1);
+        assert_eq!(s.table_compile_micros, 1500);
     }
 
     #[test]

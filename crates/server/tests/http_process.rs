@@ -128,6 +128,9 @@ fn binary_serves_the_api_from_the_table_dns_answers_from() {
     assert_eq!(sample(&after, udp), was + 3.0);
     assert!(sample(&after, "mesosdns_state_loads_total") >= 1.0);
     assert_eq!(sample(&after, "mesosdns_table_loaded"), 1.0);
+    // The first load compiled a table, and its cost is reported.
+    assert!(sample(&after, "mesosdns_table_compiles_total") >= 1.0);
+    assert!(sample(&after, "mesosdns_table_compile_duration_seconds") > 0.0);
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

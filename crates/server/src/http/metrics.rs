@@ -457,9 +457,24 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
             "Answer tables published to the DNS workers.",
             s.table_swaps,
         ),
+        (
+            "mesosdns_table_compiles_total",
+            "Published tables whose DNS records changed, so they were compiled.",
+            s.table_compiles,
+        ),
     ] {
         single(e, name, Kind::Counter, help, value);
     }
+    e.family(
+        "mesosdns_table_compile_duration_seconds",
+        Kind::Gauge,
+        "Duration of the last table compile (comparing with the served records included).",
+    );
+    e.sample_f64(
+        "mesosdns_table_compile_duration_seconds",
+        &[],
+        s.table_compile_micros as f64 / 1e6,
+    );
     e.family(
         "mesosdns_dns_tcp_connections_total",
         Kind::Counter,
