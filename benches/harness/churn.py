@@ -6,9 +6,10 @@ steady load (CPU 0) whose every query carries its expected outcome. The harness 
 adding one marker task `churn-<k>.marathon`, and for each swap measures the time
 from the end of the state body's transfer (logged by the fake master) to the
 first answer for the marker. Reported per N: first-load time (process start to
-first answer), swap times (median, max), the server's resident memory (now and
-peak), and for the load across all swaps: lost queries, answers with a wrong
-rcode or no answer records, and max latency.
+first answer), swap times (median, max), the server's own split of a swap from
+its /metrics (read and parse, generate, compile; medians over the swaps), the
+server's resident memory (now and peak), and for the load across all swaps: lost
+queries, answers with a wrong rcode or no answer records, and max latency.
 """
 import argparse
 import json
@@ -17,6 +18,7 @@ import random
 import signal
 import subprocess
 import time
+import urllib.request
 
 import measure
 import servers
@@ -88,9 +90,12 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
         start = time.time()
         s.start("1", 1, ready_timeout=120)
         first_load = time.time() - start
-        blast, load = None, {}
+        blast, load, steps = None, {}, []
         try:
-            idle = [swap(s, state_path, text, fw, slave, k, log) for k in range(1, 3)]
+            idle = []
+            for k in range(1, 3):
+                idle.append(swap(s, state_path, text, fw, slave, k, log))
+                steps.append(server_steps())
             blast = subprocess.Popen(servers.boost() + ["taskset", "-c", "0", os.path.join(a.work, "blast"), "-p", str(s.port),
                                       "-d", qf, "-l", "600", "-Q", str(rate)],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -99,6 +104,7 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
             times = []
             for k in range(3, 3 + swaps):
                 times.append(swap(s, state_path, text, fw, slave, k, log))
+                steps.append(server_steps())
                 if times[-1] is None or times[-1] > 10:
                     log("churn: a swap took over 10 s; no more swaps at this size")
                     break
@@ -121,13 +127,15 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
                "swap_s": [round(t, 3) if t is not None else None for t in times],
                "swap_median_s": round(sorted(ok)[len(ok) // 2], 3) if ok else None,
                "swap_max_s": round(max(ok), 3) if ok else None,
+               "steps_ms": {k: median([st[k] for st in steps if k in st]) for k in STEPS},
                "rss_kb": mem.get("VmRSS"), "peak_rss_kb": mem.get("VmHWM"),
                "load_rate": rate, "load": load}
         with open(out, "a") as f:
             f.write(json.dumps(rec) + "\n")
-        log("churn: %d tasks: first load %.2f s, swaps without load %s s, under load %s s, RSS %s MB (peak %s MB); load: %s answered, "
-            "%s lost, %s unexpected, max latency %s ms" % (
-                n, first_load, rec["swap_idle_s"], rec["swap_s"], mb(mem.get("VmRSS")), mb(mem.get("VmHWM")),
+        log("churn: %d tasks: first load %.2f s, swaps without load %s s, under load %s s, server steps %s ms, "
+            "RSS %s MB (peak %s MB); load: %s answered, %s lost, %s unexpected, max latency %s ms" % (
+                n, first_load, rec["swap_idle_s"], rec["swap_s"], rec["steps_ms"], mb(mem.get("VmRSS")),
+                mb(mem.get("VmHWM")),
                 load.get("completed"), load.get("lost"), load.get("unexpected"), load.get("lat_max_ms")))
 
 
@@ -150,6 +158,34 @@ def swap(s, state_path, text, fw, slave, k, log):
         log("churn: swap %d: marker not served within 60 s" % k)
         return None
     return seen - fetch
+
+
+# The server's /metrics gauges for the steps of its last refresh.
+STEPS = {
+    "read_parse": "mesosdns_state_fetch_duration_seconds",
+    "generate": "mesosdns_state_generate_duration_seconds",
+    "compile": "mesosdns_table_compile_duration_seconds",
+}
+
+
+def server_steps():
+    """The last refresh's steps in ms, as the server reports them ({} if it cannot)."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % servers.HTTP_PORT, timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    got = {}
+    for line in text.splitlines():
+        parts = line.split()
+        for k, metric in STEPS.items():
+            if len(parts) == 2 and parts[0] == metric:
+                got[k] = round(float(parts[1]) * 1e3, 1)
+    return got
+
+
+def median(xs):
+    return sorted(xs)[len(xs) // 2] if xs else None
 
 
 def mb(kb):
