@@ -1,13 +1,16 @@
 //! Building a [`RecordSet`] (spec 4.1): inserts that deduplicate and credit
 //! new task records to the enumeration (spec 4.11).
 //!
-//! Building is cheap per record: a name is interned once (one hash lookup,
-//! no allocation after the first time), and each insert appends a few bytes
-//! to a log. [`RecordSetBuilder::finish`] then sorts the names once, groups
-//! each log by name with a counting sort, sorts and deduplicates each
-//! name's values, and keeps only the first insert of each record in the
-//! enumeration: the same result as deduplicating on every insert, in
-//! insertion order.
+//! Building is cheap per record: each insert appends a few bytes to a log,
+//! and names are numbers. Generation appends each task name without
+//! looking it up (a hash lookup per name, a cache miss or two each in a
+//! table of half a million names, cost more than the rest of building),
+//! so a name may be stored more than once while building; the few others
+//! are interned (one hash lookup). [`RecordSetBuilder::finish`] then sorts
+//! the names once, merging equal ones, groups each log by name with a
+//! counting sort, sorts and deduplicates each name's values, and keeps
+//! only the first insert of each record in the enumeration: the same
+//! result as deduplicating on every insert, in insertion order.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -117,22 +120,27 @@ impl RecordSetBuilder {
         self.add_srv(n, t, port);
     }
 
-    /// Makes room in the name index for `names` names in all.
-    pub(crate) fn reserve_index(&mut self, names: usize) {
-        let more = names.saturating_sub(self.index.len());
-        self.index.reserve(&self.names, more);
-    }
-
     /// The number of `name` (interned once).
     pub(crate) fn intern(&mut self, name: &str) -> u32 {
         self.index.intern(&mut self.names, name)
+    }
+
+    /// The number of a new name that `parts` concatenate to. The name may
+    /// equal one pushed or interned before: [`RecordSetBuilder::finish`]
+    /// merges equal names, so this skips the lookup [`intern`] makes.
+    ///
+    /// [`intern`]: RecordSetBuilder::intern
+    pub(crate) fn push_name<'a>(
+        &mut self,
+        parts: impl IntoIterator<Item = &'a str>,
+    ) -> u32 {
+        self.names.push_parts(parts)
     }
 
     /// Makes room for about `names` more names of `bytes` in total, and
     /// `a`, `srv` and `credits` more inserts.
     pub(crate) fn reserve(&mut self, names: usize, bytes: usize, a: usize, srv: usize) {
         self.names.reserve(names, bytes);
-        self.index.reserve(&self.names, names);
         self.a.reserve(a);
         self.srv.reserve(srv);
         if self.enumerate {
@@ -181,22 +189,14 @@ impl RecordSetBuilder {
         self.aaaa.contains(&(name, ip))
     }
 
-    /// The finished record set: names sorted and numbered in byte order,
-    /// values grouped, sorted and deduplicated, and only the first insert
-    /// of each record credited.
+    /// The finished record set: equal names merged, names sorted and
+    /// numbered in byte order, values grouped, sorted and deduplicated,
+    /// and only the first insert of each record credited.
     pub fn finish(self) -> RecordSet {
-        let n = self.names.len();
-        let order = sorted_names(&self.names);
-        let mut rank = vec![0u32; n];
-        for (r, &id) in order.iter().enumerate() {
-            if let Some(slot) = rank.get_mut(id as usize) {
-                *slot = idx(r);
-            }
-        }
+        let (rank, n) = ranked_names(&self.names);
         let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or_default();
-        let names = self.names.permuted(&rank);
-        let mut index = self.index;
-        index.renumber(rank_of);
+        let names = self.names.renumbered(&rank, n);
+        let index = NameIndex::build(&names);
 
         // Each value is packed with its log position into one integer, so
         // the per-name sorts compare integers.
@@ -272,12 +272,14 @@ impl RecordSetBuilder {
     }
 }
 
-/// Name numbers in byte order of the names.
-fn sorted_names(names: &NameText) -> Vec<u32> {
+/// Each name's number in byte order of the distinct names (equal names
+/// get the same number), and the number of distinct names.
+fn ranked_names(names: &NameText) -> (Vec<u32>, usize) {
     // Sort plain integers: the first 12 bytes of the name (zero-padded,
     // which keeps byte order: a shorter name equal so far is a prefix, so
     // it sorts first) above the name's number. Then sort the runs that
-    // share those 12 bytes by whole name.
+    // share those 12 bytes by whole name; equal names can only be in such
+    // a run.
     let mut keys: Vec<u128> = (0..idx(names.len()))
         .map(|i| {
             let mut k = [0u8; 16];
@@ -288,24 +290,37 @@ fn sorted_names(names: &NameText) -> Vec<u32> {
         })
         .collect();
     keys.sort_unstable();
-    let mut order: Vec<u32> = keys.iter().map(|&k| k as u32).collect();
+    let mut run: Vec<u32> = Vec::new();
+    let mut rank = vec![0u32; names.len()];
+    let mut count = 0u32;
     let mut start = 0;
     while start < keys.len() {
         let prefix = keys.get(start).map_or(0, |k| k >> 32);
-        let run = keys
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|&&k| k >> 32 == prefix)
-            .count();
-        if run > 1 {
-            if let Some(r) = order.get_mut(start..start + run) {
-                r.sort_unstable_by(|&x, &y| names.get(x).cmp(names.get(y)));
+        run.clear();
+        run.extend(
+            keys.get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&k| k >> 32 == prefix)
+                .map(|&k| k as u32),
+        );
+        start += run.len().max(1);
+        if run.len() > 1 {
+            run.sort_unstable_by(|&x, &y| names.get(x).cmp(names.get(y)));
+        }
+        let mut last = None;
+        for &id in &run {
+            let name = names.get(id);
+            if last != Some(name) {
+                count += 1;
+                last = Some(name);
+            }
+            if let Some(r) = rank.get_mut(id as usize) {
+                *r = count - 1;
             }
         }
-        start += run.max(1);
     }
-    order
+    (rank, count as usize)
 }
 
 /// Marks a log entry that repeats an earlier insert.
@@ -421,5 +436,49 @@ mod tests {
         let rs = b.finish();
         let got: Vec<&str> = rs.owners().map(|o| o.name).collect();
         assert_eq!(got, want);
+    }
+
+    // Spec 4.11: a name pushed again (not looked up) is one name once
+    // finished, and its records are deduplicated and credited once.
+    #[test]
+    fn pushed_names_merge_with_equal_names() {
+        let mut b = RecordSetBuilder::new(true);
+        let ip = Ipv4Addr::new(10, 0, 0, 1);
+        b.insert_a("a.m.", ip);
+        b.framework("f");
+        b.task("t1", "t.1");
+        let n1 = b.push_name(["a", ".m."]);
+        b.add_a(n1, ip);
+        let n2 = b.push_name(["b.m."]);
+        b.add_a(n2, ip);
+        let t = b.push_name(["b", ".m."]);
+        b.add_srv(n1, t, 80);
+        b.task("t2", "t.2");
+        let n3 = b.push_name(["b.m."]);
+        b.add_a(n3, ip);
+        b.add_a(n3, Ipv4Addr::new(10, 0, 0, 2));
+        let t = b.push_name(["b.m."]);
+        b.add_srv(n1, t, 80);
+        let rs = b.finish();
+        assert_eq!(rs.names().collect::<Vec<_>>(), ["a.m.", "b.m."]);
+        assert_eq!(rs.a("a.m."), Some(&[ip][..]));
+        assert_eq!(rs.a("b.m."), Some(&[ip, Ipv4Addr::new(10, 0, 0, 2)][..]));
+        assert_eq!(rs.srv("a.m.").map(|s| s.len()), Some(1));
+        let fw = rs.enumeration().frameworks().next().unwrap();
+        let credited: Vec<Vec<String>> = fw
+            .tasks()
+            .map(|t| {
+                t.records()
+                    .map(|r| format!("{} {} {}", r.name, r.rtype, r.host))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            credited,
+            [
+                vec!["b.m. A 10.0.0.1".to_owned(), "a.m. SRV b.m.:80".to_owned()],
+                vec!["b.m. A 10.0.0.2".to_owned()],
+            ]
+        );
     }
 }

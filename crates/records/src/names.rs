@@ -1,6 +1,7 @@
-//! Interned names: every distinct name is stored once, in one text buffer,
-//! and referred to by a `u32` number (its insertion order while building,
-//! its rank in byte order once a record set is finished).
+//! Names in one text buffer, each referred to by a `u32` number: its
+//! insertion order while building (when a name may be stored more than
+//! once), its rank in byte order once a record set is finished (when every
+//! name is stored once).
 //!
 //! The hash index uses foldhash with a per-process random seed. Task names
 //! come from the cluster, so someone who can launch tasks chooses some of
@@ -46,7 +47,17 @@ impl NameText {
 
     /// Appends `name`; returns its number.
     pub(crate) fn push(&mut self, name: &str) -> u32 {
-        self.text.push_str(name);
+        self.push_parts([name])
+    }
+
+    /// Appends the name `parts` concatenate to; returns its number.
+    pub(crate) fn push_parts<'a>(
+        &mut self,
+        parts: impl IntoIterator<Item = &'a str>,
+    ) -> u32 {
+        for p in parts {
+            self.text.push_str(p);
+        }
         self.ends.push(idx(self.text.len()));
         idx(self.ends.len() - 1)
     }
@@ -66,29 +77,31 @@ impl NameText {
         self.ends.insert(at, idx(offset + name.len()));
     }
 
-    /// The same names, name `i` moved to number `to[i]` (a permutation).
-    /// Reads this buffer in order and writes the new one out of order,
-    /// which is cheaper than the reverse for a large buffer.
-    pub(crate) fn permuted(&self, to: &[u32]) -> NameText {
-        let n = self.len();
-        let mut lens = vec![0u32; n];
+    /// The names renumbered: name `i` becomes number `to[i]`, below
+    /// `count`. Names sent to the same number must be equal (they become
+    /// one); every number below `count` must get a name. Reads this buffer
+    /// in order and writes the new one out of order, which is cheaper than
+    /// the reverse for a large buffer.
+    pub(crate) fn renumbered(&self, to: &[u32], count: usize) -> NameText {
+        // Each new number's length, then summed up to where each ends.
+        let mut ends = vec![0u32; count];
         for (i, &t) in to.iter().enumerate() {
-            if let Some(l) = lens.get_mut(t as usize) {
+            if let Some(l) = ends.get_mut(t as usize) {
                 *l = idx(self.get(idx(i)).len());
             }
         }
-        let mut ends = Vec::with_capacity(n);
         let mut end = 0u32;
-        for l in lens {
-            end = end.saturating_add(l);
-            ends.push(end);
+        for e in &mut ends {
+            end = end.saturating_add(*e);
+            *e = end;
         }
-        let mut bytes = vec![0u8; self.text.len()];
+        let mut bytes = vec![0u8; end as usize];
         for (i, &t) in to.iter().enumerate() {
             let start = match (t as usize).checked_sub(1) {
                 Some(p) => ends.get(p).map_or(0, |&e| e as usize),
                 None => 0,
             };
+            // An equal name writes the same bytes again.
             let name = self.get(idx(i)).as_bytes();
             if let Some(dst) = bytes.get_mut(start..start + name.len()) {
                 dst.copy_from_slice(name);
@@ -174,23 +187,23 @@ impl NameIndex {
         i
     }
 
+    /// An index of every name of `names` (which must be distinct).
+    pub(crate) fn build(names: &NameText) -> NameIndex {
+        let hasher = RandomState::default();
+        let mut table = HashTable::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let h = hasher.hash_one(name);
+            table.insert_unique(h, idx(i), |&j| hasher.hash_one(names.get(j)));
+        }
+        NameIndex { table, hasher }
+    }
+
     /// Adds `name`, already in `names` as number `i`.
     pub(crate) fn add(&mut self, names: &NameText, name: &str, i: u32) {
         let h = self.hasher.hash_one(name);
         let hasher = &self.hasher;
         self.table
             .insert_unique(h, i, |&j| hasher.hash_one(names.get(j)));
-    }
-
-    /// Names in the index.
-    pub(crate) fn len(&self) -> usize {
-        self.table.len()
-    }
-
-    /// Room for `n` more names.
-    pub(crate) fn reserve(&mut self, names: &NameText, n: usize) {
-        let hasher = &self.hasher;
-        self.table.reserve(n, |&j| hasher.hash_one(names.get(j)));
     }
 
     /// Renumbers every entry with `f` (the names keep their text, so their
@@ -232,5 +245,19 @@ mod tests {
             text.iter().collect::<Vec<_>>(),
             ["a.", "b.", "c.", "d.", "e."]
         );
+    }
+
+    #[test]
+    fn renumbering_merges_equal_names() {
+        let mut text = NameText::default();
+        for name in ["c.", "a.", "c.", "bb."] {
+            text.push(name);
+        }
+        let merged = text.renumbered(&[2, 0, 2, 1], 3);
+        assert_eq!(merged.iter().collect::<Vec<_>>(), ["a.", "bb.", "c."]);
+        let index = NameIndex::build(&merged);
+        assert_eq!(index.find(&merged, "bb."), Some(1));
+        assert_eq!(index.find(&merged, "c."), Some(2));
+        assert_eq!(index.find(&merged, "d."), None);
     }
 }

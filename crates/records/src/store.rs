@@ -40,19 +40,53 @@ pub fn is_valid_name(name: &str) -> bool {
     }
     label > 0
 }
+
+/// True if the concatenation of `parts` is one or more labels separated by
+/// dots, each 1..=63 letters, digits, hyphens or underscores: then it
+/// makes a valid name with a valid [`Suffix`] (length aside), which
+/// checks only the parts that change from name to name.
+fn are_labels(parts: &[&str]) -> bool {
+    let mut label = 0usize;
+    for &b in parts.iter().flat_map(|p| p.as_bytes()) {
+        if b == b'.' {
+            if label == 0 {
+                return false;
+            }
+            label = 0;
+        } else if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            label += 1;
+            if label > 63 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    label > 0
+}
+
+/// The end of many names, e.g. `.marathon.mesos.`, checked once: names
+/// built as labels plus a valid suffix need only their labels checked.
+#[derive(Clone, Debug)]
+pub(crate) struct Suffix {
+    text: String,
+    /// True if `text` is `.` followed by a valid name.
+    valid: bool,
+}
+
+impl Suffix {
+    /// The suffix `text` (normally starting with `.`).
+    pub(crate) fn new(text: String) -> Suffix {
+        let valid = text.strip_prefix('.').is_some_and(is_valid_name);
+        Suffix { text, valid }
+    }
+}
 /// A record set under construction plus what was skipped.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     pub(crate) records: RecordSetBuilder,
     pub(crate) skips: Vec<Skip>,
-    /// Reused to build names.
-    scratch: String,
-    /// Recently used names by hash slot: (hash, number).
-    recent: Vec<(u64, u32)>,
 }
-
-/// Slots of [`Store::recent`] (16 KiB).
-const RECENT: usize = 1024;
 
 impl Store {
     /// A store; `enumerate` is `EnumerationOn`.
@@ -86,48 +120,33 @@ impl Store {
         false
     }
 
-    /// The number of the name `parts` concatenate to, if it may be stored
-    /// (otherwise the skip is recorded as by [`Store::name_ok`]).
-    pub(crate) fn name(&mut self, parts: &[&str], kind: &str, id: &str) -> Option<u32> {
-        let mut buf = std::mem::take(&mut self.scratch);
-        buf.clear();
+    /// The number of the name `parts` and `suffix` concatenate to, if it
+    /// may be stored (otherwise the skip is recorded as by
+    /// [`Store::name_ok`]). The name is not looked up: an equal name gets
+    /// another number until [`RecordSetBuilder::finish`] merges them.
+    pub(crate) fn name(
+        &mut self,
+        parts: &[&str],
+        suffix: &Suffix,
+        kind: &str,
+        id: &str,
+    ) -> Option<u32> {
+        let len = parts.iter().map(|p| p.len()).sum::<usize>() + suffix.text.len();
+        if suffix.valid && len <= MAX_NAME_LEN && are_labels(parts) {
+            let all = parts.iter().copied().chain([suffix.text.as_str()]);
+            return Some(self.records.push_name(all));
+        }
+        // The rare path: check the whole name as generation always did, so
+        // an invalid one is skipped with the same reason.
+        let mut name = String::with_capacity(len);
         for p in parts {
-            buf.push_str(p);
+            name.push_str(p);
         }
-        let n = self.name_of(&buf, kind, id);
-        self.scratch = buf;
-        n
-    }
-
-    fn name_of(&mut self, name: &str, kind: &str, id: &str) -> Option<u32> {
-        let r = &mut self.records;
-        let h = r.index.hash(name);
-        // Most names repeat within a few tasks (an app's instances): a small
-        // table of recent names answers them from cache.
-        let slot = (h as usize) % RECENT;
-        if self.recent.len() != RECENT {
-            self.recent = vec![(0, u32::MAX); RECENT];
+        name.push_str(&suffix.text);
+        if !self.name_ok(&name, kind, id) {
+            return None;
         }
-        if let Some(&(rh, n)) = self.recent.get(slot) {
-            if rh == h && n != u32::MAX && r.names.get(n) == name {
-                return Some(n);
-            }
-        }
-        // Only valid names are interned here, so a known name is valid.
-        let n = match r.index.find_hashed(&r.names, name, h) {
-            Some(n) => n,
-            None => {
-                if !self.name_ok(name, kind, id) {
-                    return None;
-                }
-                let r = &mut self.records;
-                r.index.push_new(&mut r.names, name, h)
-            }
-        };
-        if let Some(e) = self.recent.get_mut(slot) {
-            *e = (h, n);
-        }
-        Some(n)
+        Some(self.records.push_name([name.as_str()]))
     }
 
     /// Inserts an A or AAAA record; an IPv4-mapped IPv6 address becomes an
@@ -263,5 +282,30 @@ mod tests {
                 ("t.m.", "AAAA", "2001:db8::1")
             ]
         );
+    }
+
+    // A name built from labels and a checked suffix is stored exactly when
+    // the whole name is valid, as if it were checked whole.
+    proptest::proptest! {
+        #[test]
+        fn names_by_parts_match_whole_name_check(
+            parts in proptest::collection::vec(
+                "[a-z0-9_-]{1,40}(\\.[A-Z0-9]{1,30})?|[a-z_.A-Z0-9-]{0,70}|é",
+                0..4,
+            ),
+            suffix in "\\.?[a-z.]{0,12}\\.?|\\.m\\.",
+            long in 0usize..4,
+        ) {
+            let suffix = format!("{}{suffix}", ".abcdefghij".repeat(long * 6));
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let whole = format!("{}{suffix}", parts.concat());
+            let mut s = Store::new(false);
+            let n = s.name(&parts, &Suffix::new(suffix), "task", "t");
+            proptest::prop_assert_eq!(n.is_some(), is_valid_name(&whole));
+            proptest::prop_assert_eq!(s.skips.len(), usize::from(n.is_none()));
+            if let Some(n) = n {
+                proptest::prop_assert_eq!(s.records.name(n), whole.as_str());
+            }
+        }
     }
 }

@@ -26,7 +26,7 @@ use crate::canonical::{canonical_stem, hash};
 use crate::generate::GenConfig;
 use crate::label::LabelSpec;
 use crate::state::{State, Task};
-use crate::store::Store;
+use crate::store::{Store, Suffix};
 use crate::task_ip::task_ips;
 
 /// The per-task values shared by both passes of a DI task.
@@ -36,9 +36,10 @@ struct Ctx<'a> {
     tail_id: &'a str,
     task_ips: &'a [IpAddr],
     slave_ips: &'a [IpAddr],
-    fname: &'a str,
-    /// `.D.`
-    tail: &'a str,
+    /// `.fname.D.`
+    fw: &'a Suffix,
+    /// `.fname.slave.D.`
+    slave: &'a Suffix,
     spec: LabelSpec,
 }
 
@@ -53,6 +54,8 @@ pub(crate) fn task_records(
     reserve(store, state);
     for fw in &state.frameworks {
         let fname = spec.domain_frag(&fw.name);
+        let fw_suffix = Suffix::new(format!(".{fname}{tail}"));
+        let slave_suffix = Suffix::new(format!(".{fname}.slave{tail}"));
         store.records.framework(&fw.name);
         let mut shared = SharedNames::default();
         for task in &fw.tasks {
@@ -68,8 +71,8 @@ pub(crate) fn task_records(
                 tail_id: slave_tail,
                 task_ips: task_ips(&cfg.ip_sources, task.running_status.as_ref(), sips),
                 slave_ips: sips,
-                fname: &fname,
-                tail,
+                fw: &fw_suffix,
+                slave: &slave_suffix,
                 spec,
             };
             store.records.task(&task.name, &task.id);
@@ -91,24 +94,20 @@ pub(crate) fn task_records(
     store.records.end_task();
 }
 
-/// Makes room in `store` for the usual records of `state`'s tasks (about
-/// 2.5 new names, 4 A and 4 SRV per port per task): growing the name
-/// index and logs as we go would rehash and copy them several times.
+/// Makes room in `store` for the usual records of `state`'s tasks (up to
+/// 4 names and 4 A records per task, 2 SRV names and 4 SRV records per
+/// port): growing the logs as we go would copy them several times. Room
+/// never used costs address space, not memory.
 fn reserve(store: &mut Store, state: &State) {
     let (mut tasks, mut ports) = (0usize, 0usize);
     for t in state.frameworks.iter().flat_map(|f| &f.tasks) {
         tasks += 1;
         ports += t.ports.len() + t.discovery.as_ref().map_or(0, |d| d.ports.len());
     }
-    let names = tasks * 5 / 2;
+    let names = tasks * 4 + ports * 2;
     store
         .records
         .reserve(names, names * 48, tasks * 4, ports * 4);
-    // The index is rehashed whole when it outgrows its room, hashing every
-    // name again (a cache miss each): reserve the upper bound instead, four
-    // A and four SRV names per task (apps of single instances), which costs
-    // only about five octets a slot.
-    store.records.reserve_index(tasks * 8);
 }
 
 /// The names a pass shares with the other instances of its app (same
@@ -152,9 +151,8 @@ impl SharedNames {
 impl Ctx<'_> {
     /// One `taskContextRecord` pass for `name`.
     fn pass(&self, store: &mut Store, shared: &mut SharedNames, name: &str) {
-        let t = self.tail;
         let id = self.task.id.as_str();
-        let f = self.fname;
+        let (fw, slave) = (self.fw, self.slave);
         let stem = canonical_stem(name, &self.hash, self.tail_id);
         let di = self.task.discovery.as_ref();
         let mut known = shared.get(name, di.is_none());
@@ -162,15 +160,15 @@ impl Ctx<'_> {
         match known.as_deref_mut() {
             Some(k) => {
                 arec_t = Some(k.arec_t);
-                canon_t = store.name(&[&stem, ".", f, t], "task", id);
+                canon_t = store.name(&[&stem], fw, "task", id);
                 arec_s = Some(k.arec_s);
-                canon_s = store.name(&[&stem, ".", f, ".slave", t], "task", id);
+                canon_s = store.name(&[&stem], slave, "task", id);
             }
             None => {
-                arec_t = store.name(&[name, ".", f, t], "task", id);
-                canon_t = store.name(&[&stem, ".", f, t], "task", id);
-                arec_s = store.name(&[name, ".", f, ".slave", t], "task", id);
-                canon_s = store.name(&[&stem, ".", f, ".slave", t], "task", id);
+                arec_t = store.name(&[name], fw, "task", id);
+                canon_t = store.name(&[&stem], fw, "task", id);
+                arec_s = store.name(&[name], slave, "task", id);
+                canon_s = store.name(&[&stem], slave, "task", id);
                 if let (Some(arec_t), Some(arec_s)) = (arec_t, arec_s) {
                     known = shared.put(Shared {
                         key: (name.to_owned(), di.is_none()),
@@ -202,23 +200,23 @@ impl Ctx<'_> {
         // Resource ports: `withProtocol(none)` then `withSubdomains`, giving
         // tcp.slave, udp.slave, and without DiscoveryInfo tcp, udp.
         if let Some(target) = canon_s.filter(|_| !self.task.ports.is_empty()) {
-            const FORMS: [[&str; 2]; 4] = [
-                ["._tcp.", ".slave"],
-                ["._udp.", ".slave"],
-                ["._tcp.", ""],
-                ["._udp.", ""],
+            let forms = [
+                ("._tcp", slave),
+                ("._udp", slave),
+                ("._tcp", fw),
+                ("._udp", fw),
             ];
             let forms = if di.is_none() {
-                &FORMS[..]
+                &forms[..]
             } else {
-                &FORMS[..2]
+                &forms[..2]
             };
             let (names, len) = match known.as_ref().and_then(|k| k.srv) {
                 Some(names) => names,
                 None => {
                     let (mut names, mut len) = ([0; 4], 0);
-                    for [proto, sub] in forms {
-                        let n = store.name(&["_", name, proto, f, sub, t], "task", id);
+                    for &(proto, suffix) in forms {
+                        let n = store.name(&["_", name, proto], suffix, "task", id);
                         if let (Some(n), Some(slot)) = (n, names.get_mut(len)) {
                             *slot = n;
                             len += 1;
@@ -260,11 +258,8 @@ impl Ctx<'_> {
                     ("_", ".")
                 };
                 for pr in protos {
-                    let n = store.name(
-                        &[under, prefix, dot, "_", name, "._", pr, ".", f, t],
-                        "task",
-                        id,
-                    );
+                    let parts = [under, prefix, dot, "_", name, "._", pr];
+                    let n = store.name(&parts, fw, "task", id);
                     if let Some(n) = n {
                         store.srv_at(n, target, p.number);
                     }
