@@ -200,17 +200,24 @@ impl RecordSetBuilder {
 
         // Each value is packed with its log position into one integer, so
         // the per-name sorts compare integers.
+        let mut ends = vec![[0u32; 3]; n];
         let a = group(
             &self.a,
-            n,
+            (&mut ends, Kind::A),
             |e| rank_of(e.0),
             |e, i| (u64::from(u32::from(e.1)) << 32) | u64::from(i),
             |k| (Ipv4Addr::from((k >> 32) as u32), k as u32),
         );
-        let aaaa = group(&self.aaaa, n, |e| rank_of(e.0), |e, i| (e.1, i), |k| k);
+        let aaaa = group(
+            &self.aaaa,
+            (&mut ends, Kind::Aaaa),
+            |e| rank_of(e.0),
+            |e, i| (e.1, i),
+            |k| k,
+        );
         let srv = group(
             &self.srv,
-            n,
+            (&mut ends, Kind::Srv),
             |e| rank_of(e.0),
             |e, i| {
                 (u128::from(rank_of(e.1.target)) << 64)
@@ -225,9 +232,6 @@ impl RecordSetBuilder {
                 (v, k as u32)
             },
         );
-        let ends = (0..n)
-            .map(|i| [a.end(i), aaaa.end(i), srv.end(i)])
-            .collect();
 
         // The enumeration keeps the inserts that were first.
         let mut enumeration = self.enumeration;
@@ -330,49 +334,49 @@ const NOT_FIRST: u32 = u32::MAX;
 struct Grouped<V> {
     /// Per name in order, sorted and unique.
     values: Vec<V>,
-    /// Per name: where its values end.
-    ends: Vec<u32>,
     /// Per log entry: its index in `values`, or [`NOT_FIRST`].
     first: Vec<u32>,
 }
 
-impl<V> Grouped<V> {
-    fn end(&self, name: usize) -> u32 {
-        self.ends.get(name).copied().unwrap_or_default()
-    }
-}
-
-/// Groups `log` by the rank `name_of` gives (all below `n`), sorts each
-/// group by `key_of` (the value, then the log position `i`; `split` undoes
-/// it), and keeps the first insert of each value.
+/// Groups `log` by the rank `name_of` gives (all below `ends.len()`),
+/// sorts each group by `key_of` (the value, then the log position `i`;
+/// `split` undoes it), keeps the first insert of each value, and writes
+/// where each name's values end to its `kind` column of `ends`.
 fn group<E, V: PartialEq + Copy, K: Ord + Copy>(
     log: &[E],
-    n: usize,
+    (ends, kind): (&mut [[u32; 3]], Kind),
     name_of: impl Fn(&E) -> u32,
     key_of: impl Fn(&E, u32) -> K,
     split: impl Fn(K) -> (V, u32),
 ) -> Grouped<V> {
-    // Counting sort by name: starts[r] is where rank r's entries begin.
-    let mut starts = vec![0u32; n + 1];
+    let Some(filler) = log.first().map(|e| key_of(e, 0)) else {
+        // No values: every end stays 0.
+        return Grouped {
+            values: Vec::new(),
+            first: Vec::new(),
+        };
+    };
+    // Counting sort by name: bounds[r] is where rank r's entries begin.
+    let n = ends.len();
+    let mut bounds = vec![0u32; n + 1];
     for e in log {
-        if let Some(c) = starts.get_mut(name_of(e) as usize + 1) {
+        if let Some(c) = bounds.get_mut(name_of(e) as usize + 1) {
             *c += 1;
         }
     }
-    for i in 1..starts.len() {
-        let prev = starts.get(i - 1).copied().unwrap_or_default();
-        if let Some(c) = starts.get_mut(i) {
+    for i in 1..bounds.len() {
+        let prev = bounds.get(i - 1).copied().unwrap_or_default();
+        if let Some(c) = bounds.get_mut(i) {
             *c += prev;
         }
     }
     // Scatter the keys (read in log order, written in name order), so the
-    // per-name pass below reads them in order.
-    // Every slot is written: the counts match the log.
-    let mut next = starts.clone();
-    let filler = log.first().map(|e| key_of(e, 0));
-    let mut by_name: Vec<K> = filler.map_or_else(Vec::new, |f| vec![f; log.len()]);
+    // per-name pass below reads them in order. Every slot is written: the
+    // counts match the log. Afterwards bounds[r] is where rank r's entries
+    // end.
+    let mut by_name: Vec<K> = vec![filler; log.len()];
     for (i, e) in log.iter().enumerate() {
-        if let Some(slot) = next.get_mut(name_of(e) as usize) {
+        if let Some(slot) = bounds.get_mut(name_of(e) as usize) {
             if let Some(p) = by_name.get_mut(*slot as usize) {
                 *p = key_of(e, idx(i));
             }
@@ -382,14 +386,12 @@ fn group<E, V: PartialEq + Copy, K: Ord + Copy>(
 
     let mut out = Grouped {
         values: Vec::with_capacity(log.len()),
-        ends: Vec::with_capacity(n),
         first: vec![NOT_FIRST; log.len()],
     };
-    let mut group: Vec<K> = Vec::new();
-    for w in starts.windows(2) {
-        let (s, e) = (w[0] as usize, w[1] as usize);
-        group.clear();
-        group.extend_from_slice(by_name.get(s..e).unwrap_or_default());
+    let mut start = 0;
+    for (&end, e) in bounds.iter().zip(ends.iter_mut()) {
+        let group = by_name.get_mut(start..end as usize).unwrap_or_default();
+        start = end as usize;
         // The log position breaks ties: the first insert of a value wins.
         group.sort_unstable();
         let mut last = None;
@@ -402,7 +404,7 @@ fn group<E, V: PartialEq + Copy, K: Ord + Copy>(
                 last = Some(v);
             }
         }
-        out.ends.push(idx(out.values.len()));
+        e[kind as usize] = idx(out.values.len());
     }
     out
 }
