@@ -93,6 +93,11 @@ fn bench(c: &mut Criterion) {
         g.bench_function("compile+drop", |b| {
             b.iter(|| drop(Table::compile(Arc::clone(black_box(&rs)), &cfg, 1)))
         });
+        // The churn case: patched from the table of one task fewer.
+        let old = Table::compile(Arc::new(records(tasks - 1)), &cfg, 1);
+        g.bench_function("recompile", |b| {
+            b.iter(|| old.recompile(Arc::clone(black_box(&rs)), &cfg, 2))
+        });
         g.finish();
     }
 }

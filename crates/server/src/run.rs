@@ -231,7 +231,11 @@ pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
             log::debug!(
                 "table published: serial {}, {} in {} us, swapped in {} us",
                 p.serial,
-                if p.compiled { "compiled" } else { "unchanged" },
+                match (p.compiled, p.patched) {
+                    (true, true) => "patched",
+                    (true, false) => "compiled",
+                    (false, _) => "unchanged",
+                },
                 p.compile.as_micros(),
                 p.swap.as_micros()
             );

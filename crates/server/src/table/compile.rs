@@ -8,13 +8,15 @@
 
 use std::collections::HashMap;
 
-use dns_wire::{Rtype, MAX_LABEL_LEN, MAX_NAME_LEN};
+use dns_wire::{Rtype, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
-use super::index::{NameIndex, Names, Pending};
-use super::{hash, in_zone, source, wire_name, Kind, RecordCounts, NONE};
+use super::index::NameIndex;
+use super::names::{Names, Pending};
+use super::render::{wire_key, Glue, Renderer};
+use super::{hash, in_zone, source, Kind, RecordCounts, NONE};
 use crate::dns_config::DnsConfig;
-use crate::template::{Builder, Scratch, Section, Templates};
+use crate::template::Templates;
 
 /// What a compile produces.
 #[derive(Debug, Default)]
@@ -24,6 +26,49 @@ pub(super) struct Compiled {
     /// The negative template (apex SOA in the authority section).
     pub negative: u32,
     pub counts: RecordCounts,
+    /// What the templates were rendered with.
+    pub basis: Basis,
+    /// Arena octets right after the last full compile (patches add to
+    /// them; see [`Compiled::arena_len`]).
+    pub full_len: usize,
+}
+
+impl Compiled {
+    /// Octets used in the name and template arenas.
+    pub fn arena_len(&self) -> usize {
+        self.names.arena_len() + self.templates.arena_len()
+    }
+}
+
+/// The settings a template depends on: a table compiled under other ones
+/// cannot be patched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Basis {
+    apex: Box<[u8]>,
+    ttl: u32,
+    soa: [u32; 5],
+    soa_mname: String,
+    soa_rname: String,
+    srv_weight: u16,
+}
+
+impl Basis {
+    pub fn new(cfg: &DnsConfig, apex: &[u8]) -> Self {
+        Basis {
+            apex: apex.into(),
+            ttl: cfg.ttl,
+            soa: [
+                0,
+                cfg.soa_refresh,
+                cfg.soa_retry,
+                cfg.soa_expire,
+                cfg.soa_minttl,
+            ],
+            soa_mname: cfg.soa_mname.clone(),
+            soa_rname: cfg.soa_rname.clone(),
+            srv_weight: cfg.srv_weight,
+        }
+    }
 }
 
 /// A compiled SRV value list: where it is in `Compiler::lists`, its
@@ -38,16 +83,9 @@ struct SrvTemplate {
 }
 
 struct Compiler<'r> {
-    cfg: &'r DnsConfig,
-    records: &'r RecordSet,
-    apex: &'r [u8],
-    serial: u32,
+    r: Renderer<'r>,
     names: Names,
-    templates: Templates,
-    scratch: Scratch,
     counts: RecordCounts,
-    /// SRV targets of the template being built (reused).
-    targets: Vec<&'r str>,
     /// The SRV values of the owner being compiled (reused).
     values: Vec<(&'r str, u16)>,
     /// Every distinct SRV value list compiled so far, end to end: owners
@@ -60,6 +98,14 @@ struct Compiler<'r> {
     any: Vec<(u32, &'r str)>,
 }
 
+/// The glue of wire name `key` among the names compiled so far.
+fn glue(names: &Names, key: &[u8]) -> Glue {
+    names
+        .find(key)
+        .and_then(|id| names.get(id))
+        .map_or((None, None), |p| (p.glue_a, p.glue_aaaa))
+}
+
 /// Compiles every answer for `records`; `apex` is the domain's wire name.
 pub(super) fn compile(
     records: &RecordSet,
@@ -68,16 +114,11 @@ pub(super) fn compile(
     serial: u32,
 ) -> Compiled {
     let (owners, values) = source::size(records);
+    let templates = Templates::with_capacity(owners + 16, values);
     let mut c = Compiler {
-        cfg,
-        records,
-        apex,
-        serial,
+        r: Renderer::new(cfg, records, apex, serial, templates),
         names: Names::with_capacity(owners + owners / 4 + 16),
-        templates: Templates::with_capacity(owners + 16, values),
-        scratch: Scratch::default(),
         counts: RecordCounts::default(),
-        targets: Vec::new(),
         values: Vec::new(),
         lists: Vec::new(),
         srv_seen: HashMap::new(),
@@ -87,11 +128,11 @@ pub(super) fn compile(
     let mut buf = [0u8; MAX_NAME_LEN];
     for (name, ips) in source::a(records) {
         let ips = ips.map(|ip| ip.octets());
-        c.addresses(name, ips, Kind::A, apex_id, &mut buf, |p| &mut p.glue_a);
+        c.addresses(name, ips, Rtype::A, apex_id, &mut buf, |p| &mut p.glue_a);
     }
     for (name, ips) in source::aaaa(records) {
         let ips = ips.map(|ip| ip.octets());
-        c.addresses(name, ips, Kind::Aaaa, apex_id, &mut buf, |p| {
+        c.addresses(name, ips, Rtype::AAAA, apex_id, &mut buf, |p| {
             &mut p.glue_aaaa
         });
     }
@@ -104,26 +145,30 @@ pub(super) fn compile(
         }
     }
     c.finish_any(apex_id);
-    let t = c.apex_soa();
-    let ns = c.apex_ns();
+    let soa = c.r.apex_soa();
+    let ns = c.r.apex_ns();
     if let Some(p) = c.names.get_mut(apex_id) {
-        p.kinds[Kind::Soa as usize] = t;
+        p.kinds[Kind::Soa as usize] = soa;
         p.kinds[Kind::Ns as usize] = ns;
     }
-    let negative = c.negative();
+    let negative = c.r.negative();
     c.counts.names = c
         .names
         .names
         .iter()
         .filter(|p| !p.hidden && p.kinds[..3].iter().any(|&t| t != NONE))
         .count() as u64;
-    let mut templates = c.templates;
+    let mut templates = c.r.templates;
     templates.shrink_to_fit();
+    let names = c.names.finish();
+    let full_len = names.arena_len() + templates.arena_len();
     Compiled {
-        names: c.names.finish(),
+        names,
         templates,
         negative,
         counts: c.counts,
+        basis: Basis::new(cfg, apex),
+        full_len,
     }
 }
 
@@ -133,8 +178,8 @@ impl<'r> Compiler<'r> {
     fn addresses<const N: usize>(
         &mut self,
         name: &'r str,
-        mut ips: impl Iterator<Item = [u8; N]>,
-        kind: Kind,
+        ips: impl Iterator<Item = [u8; N]>,
+        rtype: Rtype,
         apex_id: u32,
         buf: &mut [u8; MAX_NAME_LEN],
         glue: fn(&mut Pending) -> &mut Option<[u8; N]>,
@@ -142,36 +187,24 @@ impl<'r> Compiler<'r> {
         let Some((wire, served)) = self.key(name, buf) else {
             return;
         };
+        let mut ips = ips.peekable();
+        let first = ips.peek().copied();
         if !served {
-            let first = ips.next();
             let id = self.names.add(wire, true).0;
             if let Some(p) = self.names.get_mut(id) {
                 *glue(p) = first;
             }
             return;
         }
-        let id = self.names.add_served(wire, self.apex);
-        let rtype = if kind == Kind::A {
-            Rtype::A
-        } else {
-            Rtype::AAAA
-        };
-        let (ttl, mut first, mut n) = (self.cfg.ttl, None, 0);
-        let mut b = Builder::new(&mut self.scratch);
-        for ip in ips {
-            first.get_or_insert(ip);
-            b.record(Section::Answer, |b| {
-                b.question_owner(rtype, ttl)?;
-                b.rdata(&ip)
-            });
-            n += 1;
-        }
-        let t = b.finish(true, &mut self.templates);
-        if kind == Kind::A {
+        let id = self.names.add_served(wire, self.r.apex);
+        let (t, n) = self.r.addresses(rtype, ips);
+        let kind = if rtype == Rtype::A {
             self.counts.a += n;
+            Kind::A
         } else {
             self.counts.aaaa += n;
-        }
+            Kind::Aaaa
+        };
         self.set(id, kind, t, name, apex_id);
         if let Some(p) = self.names.get_mut(id) {
             *glue(p) = first;
@@ -190,7 +223,7 @@ impl<'r> Compiler<'r> {
             self.counts.skipped += 1;
             return None;
         };
-        let served = servable && in_zone(wire, self.apex);
+        let served = servable && in_zone(wire, self.r.apex);
         if !served {
             self.counts.skipped += 1;
         }
@@ -217,15 +250,17 @@ impl<'r> Compiler<'r> {
         let mut any = std::mem::take(&mut self.any);
         any.sort_unstable();
         any.dedup_by_key(|(id, _)| *id);
+        let names = &self.names;
+        let glue = |key: &[u8], _: &str| glue(names, key);
+        let mut done = Vec::with_capacity(any.len() + 1);
         for &(id, name) in &any {
-            let t = self.any(id == apex_id, Some(name));
-            if let Some(p) = self.names.get_mut(id) {
-                p.kinds[Kind::Any as usize] = t;
-            }
+            done.push((id, self.r.any(id == apex_id, Some(name), &glue)));
         }
         if any.first().is_none_or(|&(id, _)| id != apex_id) {
-            let t = self.any(true, None);
-            if let Some(p) = self.names.get_mut(apex_id) {
+            done.push((apex_id, self.r.any(true, None, &glue)));
+        }
+        for (id, t) in done {
+            if let Some(p) = self.names.get_mut(id) {
                 p.kinds[Kind::Any as usize] = t;
             }
         }
@@ -238,8 +273,7 @@ impl<'r> Compiler<'r> {
         }
     }
 
-    /// An SRV template: the answers, then one A and one AAAA of each
-    /// target in the additional section.
+    /// An SRV template (shared by owners with the same values).
     fn srv(&mut self, srvs: impl Iterator<Item = (&'r str, u16)>) -> u32 {
         self.values.clear();
         self.values.extend(srvs);
@@ -254,11 +288,9 @@ impl<'r> Compiler<'r> {
                 return seen.template;
             }
         }
-        let mut b = Builder::new(&mut self.scratch);
-        let values = self.values.iter().copied();
-        let (written, skipped) = write_srv(&mut b, self.cfg, values, &mut self.targets);
-        write_glue(&mut b, self.cfg, &self.names, &mut self.targets);
-        let template = b.finish(true, &mut self.templates);
+        let names = &self.names;
+        let glue = |key: &[u8], _: &str| glue(names, key);
+        let (template, written, skipped) = self.r.srv(self.values.iter().copied(), &glue);
         self.counts.srv += written;
         self.counts.skipped += skipped;
         if let std::collections::hash_map::Entry::Vacant(slot) = self.srv_seen.entry(h) {
@@ -272,309 +304,5 @@ impl<'r> Compiler<'r> {
             self.lists.extend_from_slice(&self.values);
         }
         template
-    }
-
-    /// An ANY template: at the apex, SOA and NS; then the A, AAAA and SRV
-    /// answers of `name`, with the SRV targets' addresses.
-    fn any(&mut self, apex: bool, name: Option<&'r str>) -> u32 {
-        let (cfg, records, serial) = (self.cfg, self.records, self.serial);
-        let mut b = Builder::new(&mut self.scratch);
-        if apex {
-            b.record(Section::Answer, |b| {
-                write_soa(b, cfg, serial, None, cfg.ttl)
-            });
-            b.record(Section::Answer, |b| {
-                b.question_owner(Rtype::NS, cfg.ttl)?;
-                b.ns(&wire_name(&cfg.soa_mname).unwrap_or_default())
-            });
-        }
-        if let Some(name) = name {
-            for ip in source::a_of(records, name) {
-                b.record(Section::Answer, |b| {
-                    b.question_owner(Rtype::A, cfg.ttl)?;
-                    b.rdata(&ip.octets())
-                });
-            }
-            for ip in source::aaaa_of(records, name) {
-                b.record(Section::Answer, |b| {
-                    b.question_owner(Rtype::AAAA, cfg.ttl)?;
-                    b.rdata(&ip.octets())
-                });
-            }
-            write_srv(
-                &mut b,
-                cfg,
-                source::srv_of(records, name),
-                &mut self.targets,
-            );
-            write_glue(&mut b, cfg, &self.names, &mut self.targets);
-        }
-        b.finish(!apex, &mut self.templates)
-    }
-
-    fn apex_soa(&mut self) -> u32 {
-        let (cfg, serial) = (self.cfg, self.serial);
-        let mut b = Builder::new(&mut self.scratch);
-        b.record(Section::Answer, |b| {
-            write_soa(b, cfg, serial, None, cfg.ttl)
-        });
-        b.finish(false, &mut self.templates)
-    }
-
-    fn apex_ns(&mut self) -> u32 {
-        let (cfg, records) = (self.cfg, self.records);
-        let mname = wire_name(&cfg.soa_mname).unwrap_or_default();
-        let mut b = Builder::new(&mut self.scratch);
-        b.record(Section::Answer, |b| {
-            b.question_owner(Rtype::NS, cfg.ttl)?;
-            b.ns(&mname)
-        });
-        // Glue: the nameserver's own addresses, when it is in the domain.
-        if in_zone(&mname, self.apex) {
-            if let Some(ip) = source::a_of(records, &cfg.soa_mname).next() {
-                b.record(Section::Additional, |b| {
-                    b.owner(&mname, Rtype::A, cfg.ttl)?;
-                    b.rdata(&ip.octets())
-                });
-            }
-            if let Some(ip) = source::aaaa_of(records, &cfg.soa_mname).next() {
-                b.record(Section::Additional, |b| {
-                    b.owner(&mname, Rtype::AAAA, cfg.ttl)?;
-                    b.rdata(&ip.octets())
-                });
-            }
-        }
-        b.finish(false, &mut self.templates)
-    }
-
-    fn negative(&mut self) -> u32 {
-        let (cfg, serial, apex) = (self.cfg, self.serial, self.apex);
-        let mut b = Builder::new(&mut self.scratch);
-        let ttl = cfg.ttl.min(cfg.soa_minttl);
-        b.record(Section::Authority, |b| {
-            write_soa(b, cfg, serial, Some(apex), ttl)
-        });
-        b.finish(false, &mut self.templates)
-    }
-}
-
-/// The uncompressed wire form of `text` (exactly as
-/// [`dns_wire::name::from_dotted`] makes it, `None` where it fails) and
-/// whether the name is servable: every label lowercase letters, digits,
-/// `-` or `_`. Names with upper case are unreachable in mesos-dns too,
-/// since it lowercases questions; others would be rejected by strict
-/// clients.
-fn wire_key<'b>(text: &str, out: &'b mut [u8; MAX_NAME_LEN]) -> Option<(&'b [u8], bool)> {
-    let t = text.as_bytes();
-    let t = t.strip_suffix(b".").unwrap_or(t);
-    // Branch-free over the octets, so it runs on whole vectors.
-    let bad = t.iter().fold(false, |bad, &c| {
-        bad | !(c.is_ascii_lowercase()
-            | c.is_ascii_digit()
-            | (c == b'-')
-            | (c == b'_')
-            | (c == b'.'))
-    });
-    let end = 1 + t.len();
-    if t.is_empty() {
-        *out.first_mut()? = 0;
-        return Some((out.get(..1)?, true));
-    }
-    // The text after a placeholder octet, then each dot (and the
-    // placeholder) replaced by the length of the label after it.
-    out.get_mut(1..end)?.copy_from_slice(t);
-    *out.get_mut(end)? = 0;
-    let mut len_at = 0;
-    loop {
-        let label = next_dot(t, len_at) - len_at;
-        if label == 0 || label > MAX_LABEL_LEN {
-            return None;
-        }
-        *out.get_mut(len_at)? = label as u8;
-        len_at += 1 + label;
-        if len_at >= end {
-            break;
-        }
-    }
-    Some((out.get(..=end)?, !bad))
-}
-
-/// The index of the first `.` in `t` at or after `from`, or `t.len()`:
-/// eight octets at a time.
-fn next_dot(t: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let mut i = from;
-    while let Some(w) = t.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-        let x = u64::from_le_bytes(*w) ^ (ONES * u64::from(b'.'));
-        // The lowest octet flagged is the lowest zero octet of x.
-        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
-        if zero != 0 {
-            return i + (zero.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    t.get(i..)
-        .and_then(|rest| rest.iter().position(|&c| c == b'.'))
-        .map_or(t.len(), |k| i + k)
-}
-
-/// The SRV answers of `srvs`, their targets pushed to `targets`; returns
-/// how many were written and how many were skipped (a target that is not
-/// a DNS name).
-fn write_srv<'r>(
-    b: &mut Builder<'_>,
-    cfg: &DnsConfig,
-    srvs: impl Iterator<Item = (&'r str, u16)>,
-    targets: &mut Vec<&'r str>,
-) -> (u64, u64) {
-    let (mut n, mut skipped) = (0, 0);
-    let mut buf = [0u8; MAX_NAME_LEN];
-    for (target, port) in srvs {
-        targets.push(target);
-        let Some((wire, _)) = wire_key(target, &mut buf) else {
-            skipped += 1;
-            continue;
-        };
-        b.record(Section::Answer, |b| {
-            b.question_owner(Rtype::SRV, cfg.ttl)?;
-            b.srv(cfg.srv_weight, port, wire)
-        });
-        n += 1;
-    }
-    (n, skipped)
-}
-
-/// One A and one AAAA for each distinct target in `targets`, in the
-/// additional section (mesos-dns picks one of each; we pick the lowest),
-/// targets in name order. Empties `targets`.
-fn write_glue(
-    b: &mut Builder<'_>,
-    cfg: &DnsConfig,
-    names: &Names,
-    targets: &mut Vec<&str>,
-) {
-    targets.sort_unstable();
-    targets.dedup();
-    let mut buf = [0u8; MAX_NAME_LEN];
-    for t in targets.iter() {
-        let Some((wire, _)) = wire_key(t, &mut buf) else {
-            continue;
-        };
-        if let Some(p) = names.find(wire).and_then(|id| names.get(id)) {
-            if let Some(ip) = p.glue_a {
-                b.record(Section::Additional, |b| {
-                    b.owner(wire, Rtype::A, cfg.ttl)?;
-                    b.rdata(&ip)
-                });
-            }
-            if let Some(ip) = p.glue_aaaa {
-                b.record(Section::Additional, |b| {
-                    b.owner(wire, Rtype::AAAA, cfg.ttl)?;
-                    b.rdata(&ip)
-                });
-            }
-        }
-        if b.is_full() {
-            break;
-        }
-    }
-    targets.clear();
-}
-
-/// An SOA record owned by `owner` (or the question, at the apex).
-fn write_soa(
-    b: &mut Builder<'_>,
-    cfg: &DnsConfig,
-    serial: u32,
-    owner: Option<&[u8]>,
-    ttl: u32,
-) -> Result<(), dns_wire::WireError> {
-    match owner {
-        Some(o) => b.owner(o, Rtype::SOA, ttl)?,
-        None => b.question_owner(Rtype::SOA, ttl)?,
-    }
-    let mname = wire_name(&cfg.soa_mname).unwrap_or_else(|| Box::new([0]));
-    let rname = wire_name(&cfg.soa_rname).unwrap_or_else(|| Box::new([0]));
-    b.soa(
-        &mname,
-        &rname,
-        [
-            serial,
-            cfg.soa_refresh,
-            cfg.soa_retry,
-            cfg.soa_expire,
-            cfg.soa_minttl,
-        ],
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use dns_wire::name::from_dotted;
-    use proptest::prelude::*;
-
-    /// The definition `wire_key` follows.
-    fn servable(text: &str) -> bool {
-        text.bytes().all(|c| {
-            c.is_ascii_lowercase()
-                || c.is_ascii_digit()
-                || matches!(c, b'-' | b'_' | b'.')
-        })
-    }
-
-    fn check(text: &str) {
-        let mut a = [0u8; MAX_NAME_LEN];
-        let mut b = [0u8; MAX_NAME_LEN];
-        let want = from_dotted(text, &mut a)
-            .ok()
-            .map(|w| (w.to_vec(), servable(text)));
-        let got = wire_key(text, &mut b).map(|(w, s)| (w.to_vec(), s));
-        assert_eq!(got, want, "{text:?}");
-    }
-
-    #[test]
-    fn wire_key_is_from_dotted_and_servable_in_one_pass() {
-        for text in [
-            "",
-            ".",
-            "..",
-            "a",
-            "a.",
-            "a..",
-            ".a",
-            "a..b",
-            "web.marathon.mesos.",
-            "Web.marathon.mesos.",
-            "a b.mesos.",
-            "_x._tcp.m-1.mesos",
-            "*.mesos.",
-        ] {
-            check(text);
-        }
-        let label = "a".repeat(63);
-        check(&format!("{label}.mesos."));
-        check(&format!("{label}b.mesos."));
-        // 255 octets exactly, and one more.
-        let four = format!("{label}.{label}.{label}.{}.", "a".repeat(61));
-        check(&four);
-        check(&format!("{label}.{label}.{label}.{}.", "a".repeat(62)));
-        check(&four.replace('a', "B"));
-    }
-
-    proptest! {
-        #[test]
-        fn wire_key_matches_on_any_text(text in "[a-cA-C0-9._ *-]{0,300}") {
-            check(&text);
-        }
-
-        #[test]
-        fn wire_key_matches_near_the_length_limits(
-            labels in proptest::collection::vec("[a-z]{1,70}", 1..8),
-            dot in any::<bool>(),
-        ) {
-            let text = labels.join(".") + if dot { "." } else { "" };
-            check(&text);
-        }
     }
 }

@@ -22,7 +22,10 @@
 
 mod compile;
 mod index;
+mod names;
+mod patch;
 mod publish;
+mod render;
 mod source;
 
 use std::sync::Arc;
@@ -186,6 +189,32 @@ impl Table {
         let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
         let compiled = compile::compile(&records, cfg, &apex, serial);
         Table::with_compiled(records, cfg, serial, apex, Arc::new(compiled))
+    }
+
+    /// The table for `records`, with SOA `serial`, patched from `self`
+    /// where that is possible (only the names whose answers changed are
+    /// rendered; see the `patch` module), else compiled in full. The
+    /// second value is true for a patch.
+    pub fn recompile(
+        &self,
+        records: Arc<RecordSet>,
+        cfg: &DnsConfig,
+        serial: u32,
+    ) -> (Self, bool) {
+        let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
+        let patched = match self.loaded {
+            true => {
+                patch::patch(&self.compiled, &self.records, &records, cfg, &apex, serial)
+            }
+            false => None,
+        };
+        match patched {
+            Some(c) => (
+                Table::with_compiled(records, cfg, serial, apex, Arc::new(c)),
+                true,
+            ),
+            None => (Table::compile(records, cfg, serial), false),
+        }
     }
 
     /// A table for `records` that answers like `self`, whose DNS records

@@ -41,6 +41,9 @@ pub struct Published {
     /// The DNS records changed, so the table was compiled (otherwise the
     /// answers were reused).
     pub compiled: bool,
+    /// The table was compiled by patching the served one (only the
+    /// changed answers rendered), not in full.
+    pub patched: bool,
     /// Time spent comparing with the old records and compiling.
     pub compile: Duration,
     /// Time spent swapping the new table in.
@@ -77,10 +80,10 @@ impl Publisher {
         let serial =
             dns_config::serial_for(loaded.then(|| (old.serial(), same)), now_unix);
         let set = Arc::new(set);
-        let table = if same {
-            old.with_same_answers(set, &self.cfg)
+        let (table, patched) = if same {
+            (old.with_same_answers(set, &self.cfg), false)
         } else {
-            Table::compile(set, &self.cfg, serial)
+            old.recompile(set, &self.cfg, serial)
         };
         let t1 = Instant::now();
         self.shared.publish(table);
@@ -96,6 +99,7 @@ impl Publisher {
             serial,
             first_load: !loaded,
             compiled: !same,
+            patched,
             compile: t1 - t0,
             swap: t2 - t1,
         }

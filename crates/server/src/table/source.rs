@@ -7,7 +7,9 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use mesos_records::RecordSet;
+use mesos_records::{RecordSet, SrvSet};
+
+use super::render::Glue;
 
 /// How many owner names and record values the set holds, for reserving
 /// room.
@@ -62,4 +64,70 @@ pub(super) fn srv_of<'r>(
         .into_iter()
         .flatten()
         .map(|s| (s.target, s.port))
+}
+
+/// One owner name and all its values (any of them may be empty).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Values<'r> {
+    pub name: &'r str,
+    pub a: &'r [Ipv4Addr],
+    pub aaaa: &'r [Ipv6Addr],
+    srv: Option<SrvSet<'r>>,
+}
+
+impl<'r> Values<'r> {
+    /// The SRV (target, port) values, ordered by target.
+    pub fn srv(&self) -> impl Iterator<Item = (&'r str, u16)> + 'r {
+        self.srv.into_iter().flatten().map(|s| (s.target, s.port))
+    }
+
+    pub fn srv_len(&self) -> usize {
+        self.srv.map_or(0, |s| s.len())
+    }
+
+    /// True if both have the same values (of two record sets).
+    pub fn same_values(&self, other: &Values<'_>) -> bool {
+        self.a == other.a
+            && self.aaaa == other.aaaa
+            && match (self.srv, other.srv) {
+                (Some(x), Some(y)) => x.len() == y.len() && x.iter().eq(y.iter()),
+                (x, y) => x.is_none() && y.is_none(),
+            }
+    }
+
+    /// The first A and AAAA values.
+    pub fn first_addresses(&self) -> Glue {
+        (
+            self.a.first().map(|ip| ip.octets()),
+            self.aaaa.first().map(|ip| ip.octets()),
+        )
+    }
+}
+
+/// Every owner name with all its values, in byte order of names.
+pub(super) fn owners(rs: &RecordSet) -> impl Iterator<Item = Values<'_>> {
+    rs.owners().map(|o| Values {
+        name: o.name,
+        a: o.a,
+        aaaa: o.aaaa,
+        srv: (!o.srv.is_empty()).then_some(o.srv),
+    })
+}
+
+/// The values of `name`.
+pub(super) fn values_of<'r>(rs: &'r RecordSet, name: &'r str) -> Values<'r> {
+    Values {
+        name,
+        a: rs.a(name).unwrap_or_default(),
+        aaaa: rs.aaaa(name).unwrap_or_default(),
+        srv: rs.srv(name),
+    }
+}
+
+/// The first A and AAAA values of `name`.
+pub(super) fn first_addresses_of(rs: &RecordSet, name: &str) -> Glue {
+    (
+        a_of(rs, name).next().map(|ip| ip.octets()),
+        aaaa_of(rs, name).next().map(|ip| ip.octets()),
+    )
 }

@@ -102,6 +102,33 @@ impl Templates {
             + self.words.capacity() * 2
     }
 
+    /// Octets used in the arenas.
+    pub(crate) fn arena_len(&self) -> usize {
+        self.heads.len() * std::mem::size_of::<Head>()
+            + self.bytes.len()
+            + self.words.len() * 2
+    }
+
+    /// A copy to add to, with room for about `templates` more templates
+    /// of `bytes` octets and `words` record bounds and fixups in all.
+    pub(crate) fn copy_with_room(
+        &self,
+        templates: usize,
+        bytes: usize,
+        words: usize,
+    ) -> Self {
+        fn copy<T: Copy>(v: &[T], extra: usize) -> Vec<T> {
+            let mut out = Vec::with_capacity(v.len() + extra);
+            out.extend_from_slice(v);
+            out
+        }
+        Templates {
+            heads: copy(&self.heads, templates),
+            bytes: copy(&self.bytes, bytes),
+            words: copy(&self.words, words),
+        }
+    }
+
     /// Frees the unused capacity.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.heads.shrink_to_fit();
@@ -148,6 +175,20 @@ impl<'t> Template<'t> {
     /// Total number of records (answer + authority + additional).
     fn records(&self) -> usize {
         usize::from(self.head.records)
+    }
+
+    /// Everything that makes up the template (for tests comparing two).
+    #[cfg(test)]
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn content(&self) -> (&'t [u8], &'t [u16], &'t [u16], [u16; 3], bool) {
+        let h = self.head;
+        (
+            self.body(),
+            self.bounds(),
+            self.fixups(),
+            [h.ancount, h.nscount, h.min_answer],
+            h.shuffle,
+        )
     }
 
     /// Number of answer records.

@@ -1,0 +1,258 @@
+//! Collecting the names of a table being compiled, then laying them out as
+//! a [`NameIndex`].
+
+use super::index::{hash, NameIndex, Record, Slots};
+use super::NONE;
+
+/// A name being collected by [`Names`].
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Pending {
+    /// Where its key is in `Names::keys`.
+    key: u32,
+    key_len: u8,
+    pub hidden: bool,
+    /// Template index per [`Kind`](super::Kind), or [`NONE`].
+    pub kinds: [u32; 6],
+    /// Names one label below this one.
+    children: u32,
+    /// The name's first A and AAAA values, for SRV additional records.
+    pub glue_a: Option<[u8; 4]>,
+    pub glue_aaaa: Option<[u8; 16]>,
+}
+
+/// The names of a table being compiled.
+#[derive(Debug, Default)]
+pub(super) struct Names {
+    slots: Slots,
+    keys: Vec<u8>,
+    pub names: Vec<Pending>,
+    /// The parent of the last served name added, and its id.
+    last_parent: Vec<u8>,
+    last_parent_id: u32,
+}
+
+/// The key of name `id`.
+fn key_of<'k>(keys: &'k [u8], names: &[Pending], id: u32) -> &'k [u8] {
+    let Some(p) = names.get(id as usize) else {
+        return &[];
+    };
+    let at = p.key as usize;
+    keys.get(at..at + usize::from(p.key_len))
+        .unwrap_or_default()
+}
+
+/// The parent of wire name `key` (empty for the root).
+pub(super) fn parent(key: &[u8]) -> &[u8] {
+    let skip = 1 + usize::from(key.first().copied().unwrap_or(0));
+    key.get(skip..).unwrap_or_default()
+}
+
+impl Names {
+    /// Room for about `n` names.
+    pub fn with_capacity(n: usize) -> Self {
+        Names {
+            slots: Slots::with_capacity(n),
+            keys: Vec::with_capacity(n.saturating_mul(32)),
+            names: Vec::with_capacity(n),
+            last_parent: Vec::new(),
+            last_parent_id: NONE,
+        }
+    }
+
+    /// The id of `key`, if it was added.
+    pub fn find(&self, key: &[u8]) -> Option<u32> {
+        self.slots
+            .probe(hash(key), |id| key_of(&self.keys, &self.names, id) == key)
+            .ok()
+    }
+
+    /// The id of `key`, adding it (with no templates) if needed, and
+    /// whether it was added now.
+    pub fn add(&mut self, key: &[u8], hidden: bool) -> (u32, bool) {
+        if self.slots.needs_room() {
+            self.grow();
+        }
+        let h = hash(key);
+        let at = match self
+            .slots
+            .probe(h, |id| key_of(&self.keys, &self.names, id) == key)
+        {
+            Ok(id) => return (id, false),
+            Err(at) => at,
+        };
+        let id = self.names.len() as u32;
+        self.names.push(Pending {
+            key: self.keys.len() as u32,
+            key_len: key.len() as u8,
+            hidden,
+            kinds: [NONE; 6],
+            children: 0,
+            glue_a: None,
+            glue_aaaa: None,
+        });
+        self.keys.extend_from_slice(key);
+        self.slots.fill(at, h, id);
+        (id, true)
+    }
+
+    /// The id of served name `key`, adding it and every ancestor up to
+    /// `apex` (empty non-terminals, RFC 8020) if needed, each new name
+    /// counted as a child of its parent.
+    pub fn add_served(&mut self, key: &[u8], apex: &[u8]) -> u32 {
+        let (id, added) = self.add(key, false);
+        if !added || key.len() <= apex.len() {
+            return id;
+        }
+        let up = parent(key);
+        // Names come sorted, so the parent is most often the one of the
+        // name added before.
+        if up == self.last_parent.as_slice() {
+            if let Some(p) = self.get_mut(self.last_parent_id) {
+                p.children += 1;
+            }
+            return id;
+        }
+        // Every name added here has its ancestors added too, so the walk
+        // stops at the first one already known.
+        let (mut child, mut first) = (key, None);
+        loop {
+            let up = parent(child);
+            let (pid, added) = self.add(up, false);
+            first.get_or_insert(pid);
+            if let Some(p) = self.get_mut(pid) {
+                p.children += 1;
+            }
+            if !added || up.len() <= apex.len() {
+                break;
+            }
+            child = up;
+        }
+        self.last_parent.clear();
+        self.last_parent.extend_from_slice(up);
+        self.last_parent_id = first.unwrap_or(NONE);
+        id
+    }
+
+    pub fn get(&self, id: u32) -> Option<&Pending> {
+        self.names.get(id as usize)
+    }
+
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut Pending> {
+        self.names.get_mut(id as usize)
+    }
+
+    fn grow(&mut self) {
+        let mut slots = Slots::with_capacity(self.names.len() * 2);
+        for (id, p) in self.names.iter().enumerate() {
+            let at = p.key as usize;
+            let key = self.keys.get(at..at + usize::from(p.key_len));
+            slots.insert(hash(key.unwrap_or_default()), id as u32);
+        }
+        self.slots = slots;
+    }
+
+    /// The finished index.
+    pub fn finish(self) -> NameIndex {
+        let Names {
+            mut slots,
+            keys,
+            names,
+            ..
+        } = self;
+        let record = |p: &Pending| Record {
+            hidden: p.hidden,
+            kinds: p.kinds,
+            children: p.children,
+        };
+        let key = |p: &Pending| {
+            let at = p.key as usize;
+            keys.get(at..at + usize::from(p.key_len))
+                .unwrap_or_default()
+        };
+        let size: usize = names
+            .iter()
+            .map(|p| record(p).encoded_len(usize::from(p.key_len)))
+            .sum();
+        let mut arena = Vec::with_capacity(size);
+        let mut offsets = Vec::with_capacity(names.len());
+        for p in &names {
+            offsets.push(arena.len() as u32);
+            record(p).encode(key(p), &mut arena);
+        }
+        for mut v in slots.values_mut() {
+            let off = offsets.get(v.get() as usize).copied().unwrap_or(0);
+            v.set(off);
+        }
+        NameIndex::from_parts(slots, arena)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Kind;
+
+    fn wire(s: &str) -> Vec<u8> {
+        let mut b = [0u8; 255];
+        dns_wire::name::from_dotted(s, &mut b).unwrap().to_vec()
+    }
+
+    #[test]
+    fn finds_every_name_added_through_growth_and_no_other() {
+        let mut names = Names::with_capacity(1);
+        let keys: Vec<Vec<u8>> =
+            (0..5000).map(|i| wire(&format!("t{i}.x.mesos."))).collect();
+        for (i, k) in keys.iter().enumerate() {
+            let (id, added) = names.add(k, false);
+            assert!(added);
+            names.get_mut(id).unwrap().kinds[Kind::A as usize] = i as u32;
+        }
+        assert_eq!(names.add(&keys[7], false), (7, false));
+        let index = names.finish();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(index.lookup(k, Some(Kind::A)), Ok(i as u32));
+            assert_eq!(index.lookup(k, Some(Kind::Srv)), Err(true));
+            assert_eq!(index.lookup(k, None), Err(true));
+        }
+        assert_eq!(
+            index.lookup(&wire("t5000.x.mesos."), Some(Kind::A)),
+            Err(false)
+        );
+        assert_eq!(index.lookup(&wire("x.mesos."), Some(Kind::A)), Err(false));
+    }
+
+    #[test]
+    fn served_names_bring_their_ancestors_and_hidden_names_stay_hidden() {
+        let apex = wire("mesos.");
+        let mut names = Names::with_capacity(4);
+        names.add_served(&apex, &apex);
+        let id = names.add_served(&wire("a.b.c.mesos."), &apex);
+        let p = names.get_mut(id).unwrap();
+        p.kinds[Kind::Srv as usize] = 9;
+        p.kinds[Kind::A as usize] = 4;
+        names.add_served(&wire("d.b.c.mesos."), &apex);
+        names.add_served(&wire("e.c.mesos."), &apex);
+        let hidden = names.add(&wire("Upper.mesos."), true).0;
+        names.get_mut(hidden).unwrap().kinds[Kind::A as usize] = 5;
+        assert_eq!(names.names.len(), 7);
+        let index = names.finish();
+        assert_eq!(index.lookup(&wire("a.b.c.mesos."), Some(Kind::A)), Ok(4));
+        assert_eq!(index.lookup(&wire("a.b.c.mesos."), Some(Kind::Srv)), Ok(9));
+        assert_eq!(
+            index.lookup(&wire("a.b.c.mesos."), Some(Kind::Aaaa)),
+            Err(true)
+        );
+        for ent in ["b.c.mesos.", "c.mesos.", "mesos."] {
+            assert_eq!(index.lookup(&wire(ent), Some(Kind::A)), Err(true), "{ent}");
+        }
+        assert_eq!(
+            index.lookup(&wire("Upper.mesos."), Some(Kind::A)),
+            Err(false)
+        );
+        let children = |s: &str| index.get(&wire(s)).unwrap().children;
+        assert_eq!(children("b.c.mesos."), 2);
+        assert_eq!(children("c.mesos."), 2);
+        assert_eq!(children("mesos."), 1);
+        assert_eq!(children("a.b.c.mesos."), 0);
+    }
+}

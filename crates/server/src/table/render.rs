@@ -1,0 +1,394 @@
+//! Rendering templates from a record set: a name's A or AAAA answers, an
+//! SRV value list with its targets' addresses, ANY, the apex's SOA and NS,
+//! and the negative answer. The full compile and the patch of a table both
+//! render through a [`Renderer`], so a template comes out the same octets
+//! whichever built it.
+
+use dns_wire::{Rtype, MAX_LABEL_LEN, MAX_NAME_LEN};
+use mesos_records::RecordSet;
+
+use super::{in_zone, source, wire_name};
+use crate::dns_config::DnsConfig;
+use crate::template::{Builder, Scratch, Section, Templates};
+
+/// The first A and AAAA values of a name, written after SRV answers that
+/// target it.
+pub(super) type Glue = (Option<[u8; 4]>, Option<[u8; 16]>);
+
+/// Where the glue of an SRV target comes from: given its wire key and its
+/// text.
+pub(super) type GlueOf<'g> = dyn Fn(&[u8], &str) -> Glue + 'g;
+
+/// Renders templates into one [`Templates`] arena.
+pub(super) struct Renderer<'r> {
+    pub cfg: &'r DnsConfig,
+    pub records: &'r RecordSet,
+    pub apex: &'r [u8],
+    pub serial: u32,
+    pub templates: Templates,
+    scratch: Scratch,
+    /// SRV targets of the template being built (reused).
+    targets: Vec<&'r str>,
+}
+
+impl<'r> Renderer<'r> {
+    /// A renderer adding to `templates`.
+    pub fn new(
+        cfg: &'r DnsConfig,
+        records: &'r RecordSet,
+        apex: &'r [u8],
+        serial: u32,
+        templates: Templates,
+    ) -> Self {
+        Renderer {
+            cfg,
+            records,
+            apex,
+            serial,
+            templates,
+            scratch: Scratch::default(),
+            targets: Vec::new(),
+        }
+    }
+
+    /// An A or AAAA answer template of `ips`, and how many there were.
+    pub fn addresses<const N: usize>(
+        &mut self,
+        rtype: Rtype,
+        ips: impl Iterator<Item = [u8; N]>,
+    ) -> (u32, u64) {
+        let (ttl, mut n) = (self.cfg.ttl, 0);
+        let mut b = Builder::new(&mut self.scratch);
+        for ip in ips {
+            b.record(Section::Answer, |b| {
+                b.question_owner(rtype, ttl)?;
+                b.rdata(&ip)
+            });
+            n += 1;
+        }
+        (b.finish(true, &mut self.templates), n)
+    }
+
+    /// An SRV template: the answers, then one A and one AAAA of each
+    /// target in the additional section; and how many values were written
+    /// and skipped (a target that is not a DNS name).
+    pub fn srv(
+        &mut self,
+        values: impl Iterator<Item = (&'r str, u16)>,
+        glue: &GlueOf<'_>,
+    ) -> (u32, u64, u64) {
+        let mut b = Builder::new(&mut self.scratch);
+        let (written, skipped) = write_srv(&mut b, self.cfg, values, &mut self.targets);
+        write_glue(&mut b, self.cfg, glue, &mut self.targets);
+        (b.finish(true, &mut self.templates), written, skipped)
+    }
+
+    /// An ANY template: at the apex, SOA and NS; then the A, AAAA and SRV
+    /// answers of `name`, with the SRV targets' addresses.
+    pub fn any(&mut self, apex: bool, name: Option<&'r str>, glue: &GlueOf<'_>) -> u32 {
+        let (cfg, records, serial) = (self.cfg, self.records, self.serial);
+        let mut b = Builder::new(&mut self.scratch);
+        if apex {
+            b.record(Section::Answer, |b| {
+                write_soa(b, cfg, serial, None, cfg.ttl)
+            });
+            b.record(Section::Answer, |b| {
+                b.question_owner(Rtype::NS, cfg.ttl)?;
+                b.ns(&wire_name(&cfg.soa_mname).unwrap_or_default())
+            });
+        }
+        if let Some(name) = name {
+            for ip in source::a_of(records, name) {
+                b.record(Section::Answer, |b| {
+                    b.question_owner(Rtype::A, cfg.ttl)?;
+                    b.rdata(&ip.octets())
+                });
+            }
+            for ip in source::aaaa_of(records, name) {
+                b.record(Section::Answer, |b| {
+                    b.question_owner(Rtype::AAAA, cfg.ttl)?;
+                    b.rdata(&ip.octets())
+                });
+            }
+            write_srv(
+                &mut b,
+                cfg,
+                source::srv_of(records, name),
+                &mut self.targets,
+            );
+            write_glue(&mut b, cfg, glue, &mut self.targets);
+        }
+        b.finish(!apex, &mut self.templates)
+    }
+
+    /// The apex SOA, in the answer section.
+    pub fn apex_soa(&mut self) -> u32 {
+        let (cfg, serial) = (self.cfg, self.serial);
+        let mut b = Builder::new(&mut self.scratch);
+        b.record(Section::Answer, |b| {
+            write_soa(b, cfg, serial, None, cfg.ttl)
+        });
+        b.finish(false, &mut self.templates)
+    }
+
+    /// The apex NS, with the nameserver's addresses when it is in the
+    /// domain.
+    pub fn apex_ns(&mut self) -> u32 {
+        let (cfg, records) = (self.cfg, self.records);
+        let mname = wire_name(&cfg.soa_mname).unwrap_or_default();
+        let mut b = Builder::new(&mut self.scratch);
+        b.record(Section::Answer, |b| {
+            b.question_owner(Rtype::NS, cfg.ttl)?;
+            b.ns(&mname)
+        });
+        if in_zone(&mname, self.apex) {
+            if let Some(ip) = source::a_of(records, &cfg.soa_mname).next() {
+                b.record(Section::Additional, |b| {
+                    b.owner(&mname, Rtype::A, cfg.ttl)?;
+                    b.rdata(&ip.octets())
+                });
+            }
+            if let Some(ip) = source::aaaa_of(records, &cfg.soa_mname).next() {
+                b.record(Section::Additional, |b| {
+                    b.owner(&mname, Rtype::AAAA, cfg.ttl)?;
+                    b.rdata(&ip.octets())
+                });
+            }
+        }
+        b.finish(false, &mut self.templates)
+    }
+
+    /// NXDOMAIN and NODATA: the apex SOA in the authority section.
+    pub fn negative(&mut self) -> u32 {
+        let (cfg, serial, apex) = (self.cfg, self.serial, self.apex);
+        let mut b = Builder::new(&mut self.scratch);
+        let ttl = cfg.ttl.min(cfg.soa_minttl);
+        b.record(Section::Authority, |b| {
+            write_soa(b, cfg, serial, Some(apex), ttl)
+        });
+        b.finish(false, &mut self.templates)
+    }
+}
+
+/// The uncompressed wire form of `text` (exactly as
+/// [`dns_wire::name::from_dotted`] makes it, `None` where it fails) and
+/// whether the name is servable: every label lowercase letters, digits,
+/// `-` or `_`. Names with upper case are unreachable in mesos-dns too,
+/// since it lowercases questions; others would be rejected by strict
+/// clients.
+pub(super) fn wire_key<'b>(
+    text: &str,
+    out: &'b mut [u8; MAX_NAME_LEN],
+) -> Option<(&'b [u8], bool)> {
+    let t = text.as_bytes();
+    let t = t.strip_suffix(b".").unwrap_or(t);
+    // Branch-free over the octets, so it runs on whole vectors.
+    let bad = t.iter().fold(false, |bad, &c| {
+        bad | !(c.is_ascii_lowercase()
+            | c.is_ascii_digit()
+            | (c == b'-')
+            | (c == b'_')
+            | (c == b'.'))
+    });
+    let end = 1 + t.len();
+    if t.is_empty() {
+        *out.first_mut()? = 0;
+        return Some((out.get(..1)?, true));
+    }
+    // The text after a placeholder octet, then each dot (and the
+    // placeholder) replaced by the length of the label after it.
+    out.get_mut(1..end)?.copy_from_slice(t);
+    *out.get_mut(end)? = 0;
+    let mut len_at = 0;
+    loop {
+        let label = next_dot(t, len_at) - len_at;
+        if label == 0 || label > MAX_LABEL_LEN {
+            return None;
+        }
+        *out.get_mut(len_at)? = label as u8;
+        len_at += 1 + label;
+        if len_at >= end {
+            break;
+        }
+    }
+    Some((out.get(..=end)?, !bad))
+}
+
+/// The index of the first `.` in `t` at or after `from`, or `t.len()`:
+/// eight octets at a time.
+fn next_dot(t: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut i = from;
+    while let Some(w) = t.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let x = u64::from_le_bytes(*w) ^ (ONES * u64::from(b'.'));
+        // The lowest octet flagged is the lowest zero octet of x.
+        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    t.get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'.'))
+        .map_or(t.len(), |k| i + k)
+}
+
+/// The SRV answers of `srvs`, their targets pushed to `targets`; returns
+/// how many were written and how many were skipped (a target that is not
+/// a DNS name).
+fn write_srv<'r>(
+    b: &mut Builder<'_>,
+    cfg: &DnsConfig,
+    srvs: impl Iterator<Item = (&'r str, u16)>,
+    targets: &mut Vec<&'r str>,
+) -> (u64, u64) {
+    let (mut n, mut skipped) = (0, 0);
+    let mut buf = [0u8; MAX_NAME_LEN];
+    for (target, port) in srvs {
+        targets.push(target);
+        let Some((wire, _)) = wire_key(target, &mut buf) else {
+            skipped += 1;
+            continue;
+        };
+        b.record(Section::Answer, |b| {
+            b.question_owner(Rtype::SRV, cfg.ttl)?;
+            b.srv(cfg.srv_weight, port, wire)
+        });
+        n += 1;
+    }
+    (n, skipped)
+}
+
+/// One A and one AAAA for each distinct target in `targets`, in the
+/// additional section (mesos-dns picks one of each; we pick the lowest),
+/// targets in name order. Empties `targets`.
+fn write_glue(
+    b: &mut Builder<'_>,
+    cfg: &DnsConfig,
+    glue: &GlueOf<'_>,
+    targets: &mut Vec<&str>,
+) {
+    targets.sort_unstable();
+    targets.dedup();
+    let mut buf = [0u8; MAX_NAME_LEN];
+    for &t in targets.iter() {
+        let Some((wire, _)) = wire_key(t, &mut buf) else {
+            continue;
+        };
+        let (a, aaaa) = glue(wire, t);
+        if let Some(ip) = a {
+            b.record(Section::Additional, |b| {
+                b.owner(wire, Rtype::A, cfg.ttl)?;
+                b.rdata(&ip)
+            });
+        }
+        if let Some(ip) = aaaa {
+            b.record(Section::Additional, |b| {
+                b.owner(wire, Rtype::AAAA, cfg.ttl)?;
+                b.rdata(&ip)
+            });
+        }
+        if b.is_full() {
+            break;
+        }
+    }
+    targets.clear();
+}
+
+/// An SOA record owned by `owner` (or the question, at the apex).
+fn write_soa(
+    b: &mut Builder<'_>,
+    cfg: &DnsConfig,
+    serial: u32,
+    owner: Option<&[u8]>,
+    ttl: u32,
+) -> Result<(), dns_wire::WireError> {
+    match owner {
+        Some(o) => b.owner(o, Rtype::SOA, ttl)?,
+        None => b.question_owner(Rtype::SOA, ttl)?,
+    }
+    let mname = wire_name(&cfg.soa_mname).unwrap_or_else(|| Box::new([0]));
+    let rname = wire_name(&cfg.soa_rname).unwrap_or_else(|| Box::new([0]));
+    b.soa(
+        &mname,
+        &rname,
+        [
+            serial,
+            cfg.soa_refresh,
+            cfg.soa_retry,
+            cfg.soa_expire,
+            cfg.soa_minttl,
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dns_wire::name::from_dotted;
+    use proptest::prelude::*;
+
+    /// The definition `wire_key` follows.
+    fn servable(text: &str) -> bool {
+        text.bytes().all(|c| {
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || matches!(c, b'-' | b'_' | b'.')
+        })
+    }
+
+    fn check(text: &str) {
+        let mut a = [0u8; MAX_NAME_LEN];
+        let mut b = [0u8; MAX_NAME_LEN];
+        let want = from_dotted(text, &mut a)
+            .ok()
+            .map(|w| (w.to_vec(), servable(text)));
+        let got = wire_key(text, &mut b).map(|(w, s)| (w.to_vec(), s));
+        assert_eq!(got, want, "{text:?}");
+    }
+
+    #[test]
+    fn wire_key_is_from_dotted_and_servable_in_one_pass() {
+        for text in [
+            "",
+            ".",
+            "..",
+            "a",
+            "a.",
+            "a..",
+            ".a",
+            "a..b",
+            "web.marathon.mesos.",
+            "Web.marathon.mesos.",
+            "a b.mesos.",
+            "_x._tcp.m-1.mesos",
+            "*.mesos.",
+        ] {
+            check(text);
+        }
+        let label = "a".repeat(63);
+        check(&format!("{label}.mesos."));
+        check(&format!("{label}b.mesos."));
+        // 255 octets exactly, and one more.
+        let four = format!("{label}.{label}.{label}.{}.", "a".repeat(61));
+        check(&four);
+        check(&format!("{label}.{label}.{label}.{}.", "a".repeat(62)));
+        check(&four.replace('a', "B"));
+    }
+
+    proptest! {
+        #[test]
+        fn wire_key_matches_on_any_text(text in "[a-cA-C0-9._ *-]{0,300}") {
+            check(&text);
+        }
+
+        #[test]
+        fn wire_key_matches_near_the_length_limits(
+            labels in proptest::collection::vec("[a-z]{1,70}", 1..8),
+            dot in any::<bool>(),
+        ) {
+            let text = labels.join(".") + if dot { "." } else { "" };
+            check(&text);
+        }
+    }
+}
