@@ -21,24 +21,7 @@ pub fn is_valid_name(name: &str) -> bool {
     if body.is_empty() || name.len() > MAX_NAME_LEN {
         return false;
     }
-    // One pass over the bytes: this runs for every name generated.
-    let mut label = 0usize;
-    for &b in body.as_bytes() {
-        if b == b'.' {
-            if label == 0 {
-                return false;
-            }
-            label = 0;
-        } else if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
-            label += 1;
-            if label > 63 {
-                return false;
-            }
-        } else {
-            return false;
-        }
-    }
-    label > 0
+    are_labels(&[body])
 }
 
 /// True if the concatenation of `parts` is one or more labels separated by
@@ -46,24 +29,46 @@ pub fn is_valid_name(name: &str) -> bool {
 /// makes a valid name with a valid [`Suffix`] (length aside), which
 /// checks only the parts that change from name to name.
 fn are_labels(parts: &[&str]) -> bool {
+    // One pass over the bytes, by table: this runs for every name
+    // generated.
     let mut label = 0usize;
-    for &b in parts.iter().flat_map(|p| p.as_bytes()) {
-        if b == b'.' {
-            if label == 0 {
-                return false;
+    for part in parts {
+        for &b in part.as_bytes() {
+            match BYTE_CLASS.get(usize::from(b)) {
+                Some(&LABEL) => {
+                    label += 1;
+                    if label > 63 {
+                        return false;
+                    }
+                }
+                Some(&DOT) if label > 0 => label = 0,
+                _ => return false,
             }
-            label = 0;
-        } else if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
-            label += 1;
-            if label > 63 {
-                return false;
-            }
-        } else {
-            return false;
         }
     }
     label > 0
 }
+
+/// [`BYTE_CLASS`] of a letter, digit, hyphen or underscore.
+const LABEL: u8 = 1;
+/// [`BYTE_CLASS`] of `.`.
+const DOT: u8 = 2;
+
+/// Each byte's class in a name: [`LABEL`], [`DOT`], or 0 (not allowed).
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            t[b] = LABEL;
+        } else if c == b'.' {
+            t[b] = DOT;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// The end of many names, e.g. `.marathon.mesos.`, checked once: names
 /// built as labels plus a valid suffix need only their labels checked.
@@ -284,6 +289,19 @@ mod tests {
         );
     }
 
+    /// RFC 1035 2.3.4 and the label bytes generation allows, label by label.
+    fn reference_valid(name: &str) -> bool {
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        name.len() <= MAX_NAME_LEN
+            && name
+                .strip_suffix('.')
+                .is_some_and(|body| body.split('.').all(label_ok))
+    }
+
     // A name built from labels and a checked suffix is stored exactly when
     // the whole name is valid, as if it were checked whole.
     proptest::proptest! {
@@ -301,6 +319,7 @@ mod tests {
             let whole = format!("{}{suffix}", parts.concat());
             let mut s = Store::new(false);
             let n = s.name(&parts, &Suffix::new(suffix), "task", "t");
+            proptest::prop_assert_eq!(is_valid_name(&whole), reference_valid(&whole));
             proptest::prop_assert_eq!(n.is_some(), is_valid_name(&whole));
             proptest::prop_assert_eq!(s.skips.len(), usize::from(n.is_none()));
             if let Some(n) = n {
