@@ -215,23 +215,10 @@ impl RecordSetBuilder {
             |e, i| (e.1, i),
             |k| k,
         );
-        let srv = group(
-            &self.srv,
-            (&mut ends, Kind::Srv),
-            |e| rank_of(e.0),
-            |e, i| {
-                (u128::from(rank_of(e.1.target)) << 64)
-                    | (u128::from(e.1.port) << 32)
-                    | u128::from(i)
-            },
-            |k| {
-                let v = SrvVal {
-                    target: (k >> 64) as u32,
-                    port: (k >> 32) as u16,
-                };
-                (v, k as u32)
-            },
-        );
+        // Up to 2^24 names and SRV inserts (far more than the largest
+        // clusters) fit a 64-bit key, half the memory of the general one.
+        let narrow = n <= 1 << 24 && self.srv.len() <= 1 << 24;
+        let srv = group_srv(&self.srv, &mut ends, rank_of, narrow);
 
         // The enumeration keeps the inserts that were first.
         let mut enumeration = self.enumeration;
@@ -325,6 +312,55 @@ fn ranked_names(names: &NameText) -> (Vec<u32>, usize) {
         }
     }
     (rank, count as usize)
+}
+
+/// [`group`] for the SRV log, with keys of the target's rank, the port
+/// and the log position: 64-bit if `narrow` (ranks and positions below
+/// 2^24), else 128-bit.
+fn group_srv(
+    log: &[(u32, SrvVal)],
+    ends: &mut [[u32; 3]],
+    rank_of: impl Fn(u32) -> u32,
+    narrow: bool,
+) -> Grouped<SrvVal> {
+    let name_of = |e: &(u32, SrvVal)| rank_of(e.0);
+    if narrow {
+        group(
+            log,
+            (ends, Kind::Srv),
+            name_of,
+            |e, i| {
+                (u64::from(rank_of(e.1.target)) << 40)
+                    | (u64::from(e.1.port) << 24)
+                    | u64::from(i)
+            },
+            |k| {
+                let v = SrvVal {
+                    target: (k >> 40) as u32,
+                    port: (k >> 24) as u16,
+                };
+                (v, (k & 0xff_ffff) as u32)
+            },
+        )
+    } else {
+        group(
+            log,
+            (ends, Kind::Srv),
+            name_of,
+            |e, i| {
+                (u128::from(rank_of(e.1.target)) << 64)
+                    | (u128::from(e.1.port) << 32)
+                    | u128::from(i)
+            },
+            |k| {
+                let v = SrvVal {
+                    target: (k >> 64) as u32,
+                    port: (k >> 32) as u16,
+                };
+                (v, k as u32)
+            },
+        )
+    }
 }
 
 /// Marks a log entry that repeats an earlier insert.
@@ -482,5 +518,38 @@ mod tests {
                 vec!["b.m. A 10.0.0.2".to_owned()],
             ]
         );
+    }
+
+    #[test]
+    fn srv_keys_of_both_widths_group_alike() {
+        let srv = |target, port| SrvVal { target, port };
+        let log = [
+            (2, srv(1, 80)),
+            (0, srv(2, 443)),
+            (2, srv(0, 80)),
+            (2, srv(1, 80)),
+            (1, srv(2, 65535)),
+            (2, srv(1, 79)),
+        ];
+        let rank_of = |id: u32| 2 - id;
+        let (mut narrow_ends, mut wide_ends) = ([[0u32; 3]; 3], [[0u32; 3]; 3]);
+        let narrow = group_srv(&log, &mut narrow_ends, rank_of, true);
+        let wide = group_srv(&log, &mut wide_ends, rank_of, false);
+        assert_eq!(narrow.values, wide.values);
+        assert_eq!(narrow.first, wide.first);
+        assert_eq!(narrow_ends, wide_ends);
+        // Rank 0 has three distinct values (one repeated), ranks 1 and 2 one.
+        assert_eq!(
+            narrow.values,
+            [
+                srv(1, 79),
+                srv(1, 80),
+                srv(2, 80),
+                srv(0, 65535),
+                srv(0, 443)
+            ]
+        );
+        assert_eq!(narrow.first, [1, 4, 2, NOT_FIRST, 3, 0]);
+        assert_eq!(narrow_ends, [[0, 0, 3], [0, 0, 4], [0, 0, 5]]);
     }
 }
