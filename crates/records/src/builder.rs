@@ -222,32 +222,30 @@ impl RecordSetBuilder {
 
         // The enumeration keeps the inserts that were first.
         let mut enumeration = self.enumeration;
+        // Each task's inserts follow the previous task's in `credits`.
         let mut records = Vec::with_capacity(self.credits.len());
-        let mut kept = Vec::with_capacity(self.credits.len() + 1);
-        kept.push(0u32);
-        for &(kind, at) in &self.credits {
-            let at = at as usize;
-            let (first, name) = match kind {
-                Kind::A => (a.first.get(at), self.a.get(at).map(|e| e.0)),
-                Kind::Aaaa => (aaaa.first.get(at), self.aaaa.get(at).map(|e| e.0)),
-                Kind::Srv => (srv.first.get(at), self.srv.get(at).map(|e| e.0)),
-            };
-            if let (Some(&first), Some(name)) = (first, name) {
-                if first != NOT_FIRST {
-                    records.push(EnumEntry {
-                        name: rank_of(name),
-                        kind,
-                        at: first,
-                    });
+        let mut start = 0;
+        for t in &mut enumeration.tasks {
+            let end = t.records_end as usize;
+            for &(kind, at) in self.credits.get(start..end).unwrap_or_default() {
+                let at = at as usize;
+                let (first, name) = match kind {
+                    Kind::A => (a.first.get(at), self.a.get(at).map(|e| e.0)),
+                    Kind::Aaaa => (aaaa.first.get(at), self.aaaa.get(at).map(|e| e.0)),
+                    Kind::Srv => (srv.first.get(at), self.srv.get(at).map(|e| e.0)),
+                };
+                if let (Some(&first), Some(name)) = (first, name) {
+                    if first != NOT_FIRST {
+                        records.push(EnumEntry {
+                            name: rank_of(name),
+                            kind,
+                            at: first,
+                        });
+                    }
                 }
             }
-            kept.push(idx(records.len()));
-        }
-        for t in &mut enumeration.tasks {
-            t.records_end = kept
-                .get(t.records_end as usize)
-                .copied()
-                .unwrap_or_default();
+            start = end.max(start);
+            t.records_end = idx(records.len());
         }
         enumeration.records = records;
 
