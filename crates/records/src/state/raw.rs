@@ -2,7 +2,8 @@
 //! [`crate::lenient`]) whose strings borrow from the body, and the task
 //! list that reads each task as soon as it is parsed.
 
-use super::{owned, read_task, Task};
+use super::task::{finish_task, task_parts, TaskParts};
+use super::{owned, Task};
 use crate::lenient::{json_object, Check, Json, Shape, Text};
 use crate::skip::Skip;
 
@@ -46,16 +47,20 @@ json_object!(RawFramework {
 });
 
 /// A framework's `tasks`, each read into a [`Task`] as soon as it is
-/// parsed: no list of raw tasks is built and copied as it grows.
+/// parsed: no list of raw tasks is built, and the tasks are the
+/// framework's list as they are.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Tasks(pub(crate) Vec<ReadTask>);
+pub(crate) struct Tasks {
+    /// The tasks read, in order.
+    pub(crate) tasks: Vec<Task>,
+    /// What was left out, in order: the index in `tasks[]` and what.
+    pub(crate) issues: Vec<(usize, TaskIssue)>,
+}
 
-// Nearly every entry is a task: boxing it would cost an allocation each.
-#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum ReadTask {
-    /// A task, and what was left out of it (not logged yet).
-    Ok(Task, Vec<Skip>),
+pub(crate) enum TaskIssue {
+    /// Parts of a task that was read, left out (not logged yet).
+    Skips(Vec<Skip>),
     /// Not an object: the JSON type found.
     Wrong(&'static str),
     /// A field of the wrong type: the task id and the error.
@@ -66,26 +71,42 @@ impl<'de> Shape<'de> for Tasks {
     fn from_seq<A: serde::de::SeqAccess<'de>>(
         mut seq: A,
     ) -> Result<Option<Self>, A::Error> {
-        let mut out = Vec::new();
+        let mut out = Tasks::default();
+        let mut j = 0;
         while let Some(t) = seq.next_element::<Json<RawTask<'de>>>()? {
-            out.push(match t {
-                Json::Value(t) => ReadTask::new(t),
-                Json::Absent => ReadTask::new(RawTask::default()),
-                Json::Wrong(found) => ReadTask::Wrong(found),
-            });
+            out.push_lenient(j, t);
+            j += 1;
         }
-        Ok(Some(Tasks(out)))
+        Ok(Some(out))
     }
 }
 
-impl ReadTask {
-    fn new(raw: RawTask<'_>) -> ReadTask {
+impl Tasks {
+    /// Adds `tasks[j]` as the lenient reader found it.
+    pub(crate) fn push_lenient(&mut self, j: usize, t: Json<RawTask<'_>>) {
+        let raw = match t {
+            Json::Value(t) => t,
+            Json::Absent => RawTask::default(),
+            Json::Wrong(found) => {
+                self.issues.push((j, TaskIssue::Wrong(found)));
+                return;
+            }
+        };
         if let Err(e) = raw.check() {
-            return ReadTask::Malformed(owned(raw.id), e);
+            self.issues
+                .push((j, TaskIssue::Malformed(owned(raw.id), e)));
+            return;
         }
+        self.push(j, task_parts(raw));
+    }
+
+    /// Adds `tasks[j]`, type-checked.
+    pub(crate) fn push(&mut self, j: usize, parts: TaskParts<'_>) {
         let mut skips = Vec::new();
-        let task = read_task(raw, &mut skips);
-        ReadTask::Ok(task, skips)
+        self.tasks.push(finish_task(parts, &mut skips));
+        if !skips.is_empty() {
+            self.issues.push((j, TaskIssue::Skips(skips)));
+        }
     }
 }
 
