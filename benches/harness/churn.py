@@ -38,12 +38,15 @@ def marker_task(fw, slave, k):
 
 def write_state(path, text, marker):
     """The base state's JSON text with the marker task spliced in as the first
-    task of the first framework; replaced atomically."""
+    task of the first framework; replaced atomically. Returns the time of the
+    replace: writing tens of megabytes takes a while, and a transfer that
+    opened the file during the write still served the old state."""
     i = text.index('"tasks": [') + len('"tasks": [')
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write(text[:i] + json.dumps(marker) + ", " + text[i:])
     os.replace(tmp, path)
+    return time.time()
 
 
 def rss_kb(pid):
@@ -143,8 +146,7 @@ def swap(s, state_path, text, fw, slave, k, log):
     """Swaps in the state with marker k; returns seconds from the end of its transfer
     to the first answer for the marker, or None."""
     time.sleep(1.5)  # a few unchanged refreshes between swaps
-    written = time.time()
-    write_state(state_path, text, marker_task(fw, slave, k))
+    written = write_state(state_path, text, marker_task(fw, slave, k))
     name = "churn-%d.marathon.mesos" % k
     deadline, seen = written + 60, None
     while time.time() < deadline:
