@@ -22,6 +22,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use foldhash::fast::RandomState;
+
 use crate::canonical::{canonical_stem, hash};
 use crate::generate::GenConfig;
 use crate::label::LabelSpec;
@@ -112,18 +114,21 @@ fn reserve(store: &mut Store, state: &State) {
 
 /// The names a pass shares with the other instances of its app (same
 /// label, same framework): `name.fw.D.`, `name.fw.slave.D.` and the
-/// resource-port SRV names, for the last two labels seen. Only valid names
-/// are kept, so using them skips nothing that checking again would
-/// record.
+/// resource-port SRV names, by pass name, for tasks without and with a
+/// DiscoveryInfo (which have two SRV names fewer). An app's instances can
+/// be anywhere in the framework's task list: one lookup of the short pass
+/// name per task saves storing its shared names again, and sorting them
+/// again in finish. Only valid names are kept, so using them skips nothing
+/// that checking again would record.
 #[derive(Default)]
 struct SharedNames {
-    slots: Vec<Shared>,
+    /// By pass name: `[0]` for tasks with a DiscoveryInfo, `[1]` without.
+    /// Task names come from the cluster: the seed is random (see
+    /// [`crate::names`]).
+    by_name: [HashMap<String, Shared, RandomState>; 2],
 }
 
 struct Shared {
-    /// The pass name, and whether the task has no DiscoveryInfo (which
-    /// adds two SRV names).
-    key: (String, bool),
     arec_t: u32,
     arec_s: u32,
     /// The resource-port SRV names (2 or 4 of them), once computed.
@@ -132,19 +137,12 @@ struct Shared {
 
 impl SharedNames {
     fn get(&mut self, name: &str, plain: bool) -> Option<&mut Shared> {
-        let i = self
-            .slots
-            .iter()
-            .position(|s| s.key.1 == plain && s.key.0 == name)?;
-        self.slots.get_mut(i)
+        self.by_name.get_mut(usize::from(plain))?.get_mut(name)
     }
 
-    fn put(&mut self, s: Shared) -> Option<&mut Shared> {
-        if self.slots.len() >= 2 {
-            self.slots.remove(0);
-        }
-        self.slots.push(s);
-        self.slots.last_mut()
+    fn put(&mut self, name: &str, plain: bool, s: Shared) -> Option<&mut Shared> {
+        let map = self.by_name.get_mut(usize::from(plain))?;
+        Some(map.entry(name.to_owned()).or_insert(s))
     }
 }
 
@@ -170,12 +168,15 @@ impl Ctx<'_> {
                 arec_s = store.name(&[name], slave, "task", id);
                 canon_s = store.name(&[&stem], slave, "task", id);
                 if let (Some(arec_t), Some(arec_s)) = (arec_t, arec_s) {
-                    known = shared.put(Shared {
-                        key: (name.to_owned(), di.is_none()),
-                        arec_t,
-                        arec_s,
-                        srv: None,
-                    });
+                    known = shared.put(
+                        name,
+                        di.is_none(),
+                        Shared {
+                            arec_t,
+                            arec_s,
+                            srv: None,
+                        },
+                    );
                 }
             }
         }
