@@ -145,12 +145,7 @@ pub(super) fn compile(
         }
     }
     c.finish_any(apex_id);
-    let soa = c.r.apex_soa();
-    let ns = c.r.apex_ns();
-    if let Some(p) = c.names.get_mut(apex_id) {
-        p.kinds[Kind::Soa as usize] = soa;
-        p.kinds[Kind::Ns as usize] = ns;
-    }
+    let apex_soa_ns = [c.r.apex_soa(), c.r.apex_ns()];
     let negative = c.r.negative();
     c.counts.names = c
         .names
@@ -160,7 +155,7 @@ pub(super) fn compile(
         .count() as u64;
     let mut templates = c.r.templates;
     templates.shrink_to_fit();
-    let names = c.names.finish();
+    let names = c.names.finish(apex_id, apex_soa_ns);
     let full_len = names.arena_len() + templates.arena_len();
     Compiled {
         names,

@@ -489,6 +489,7 @@ impl NameIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::NONE;
 
     fn wire(s: &str) -> Vec<u8> {
         let mut b = [0u8; 255];
@@ -507,7 +508,7 @@ mod tests {
             names.get_mut(id).unwrap().kinds[Kind::A as usize] = i;
             model.insert(k, i);
         }
-        let mut index = names.finish().copy_with_room(0);
+        let mut index = names.finish(NONE, [NONE; 2]).copy_with_room(0);
         let mut rng = fastrand::Rng::with_seed(7);
         for step in 0..3000u32 {
             let k = wire(&format!("n{}.mesos.", rng.u32(0..60)));

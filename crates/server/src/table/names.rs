@@ -11,14 +11,20 @@ pub(super) struct Pending {
     key: u32,
     key_len: u8,
     pub hidden: bool,
-    /// Template index per [`Kind`](super::Kind), or [`NONE`].
-    pub kinds: [u32; 6],
+    /// Template index per [`Kind`](super::Kind) up to ANY, or [`NONE`]
+    /// (SOA and NS are the apex's only, given to [`Names::finish`]: this
+    /// keeps a `Pending` at 48 octets, and the vector of them, for a
+    /// 100,000-task cluster, under the size above which the allocator
+    /// maps fresh pages for every compile).
+    pub kinds: [u32; 4],
     /// Names one label below this one.
     children: u32,
     /// The name's first A and AAAA values, for SRV additional records.
     pub glue_a: Option<[u8; 4]>,
     pub glue_aaaa: Option<[u8; 16]>,
 }
+
+const _: () = assert!(std::mem::size_of::<Pending>() <= 48);
 
 /// The names of a table being compiled.
 #[derive(Debug, Default)]
@@ -85,7 +91,7 @@ impl Names {
             key: self.keys.len() as u32,
             key_len: key.len() as u8,
             hidden,
-            kinds: [NONE; 6],
+            kinds: [NONE; 4],
             children: 0,
             glue_a: None,
             glue_aaaa: None,
@@ -151,18 +157,27 @@ impl Names {
         self.slots = slots;
     }
 
-    /// The finished index.
-    pub fn finish(self) -> NameIndex {
+    /// The finished index, with the SOA and NS templates of name
+    /// `apex_id`.
+    pub fn finish(self, apex_id: u32, apex_soa_ns: [u32; 2]) -> NameIndex {
         let Names {
             mut slots,
             keys,
             names,
             ..
         } = self;
-        let record = |p: &Pending| Record {
-            hidden: p.hidden,
-            kinds: p.kinds,
-            children: p.children,
+        let apex = names.get(apex_id as usize).map(|p| p.key);
+        let record = |p: &Pending| {
+            let [a, aaaa, srv, any] = p.kinds;
+            let [soa, ns] = match Some(p.key) == apex {
+                true => apex_soa_ns,
+                false => [NONE; 2],
+            };
+            Record {
+                hidden: p.hidden,
+                kinds: [a, aaaa, srv, any, soa, ns],
+                children: p.children,
+            }
         };
         let key = |p: &Pending| {
             let at = p.key as usize;
@@ -208,7 +223,7 @@ mod tests {
             names.get_mut(id).unwrap().kinds[Kind::A as usize] = i as u32;
         }
         assert_eq!(names.add(&keys[7], false), (7, false));
-        let index = names.finish();
+        let index = names.finish(NONE, [NONE; 2]);
         for (i, k) in keys.iter().enumerate() {
             assert_eq!(index.lookup(k, Some(Kind::A)), Ok(i as u32));
             assert_eq!(index.lookup(k, Some(Kind::Srv)), Err(true));
@@ -235,13 +250,14 @@ mod tests {
         let hidden = names.add(&wire("Upper.mesos."), true).0;
         names.get_mut(hidden).unwrap().kinds[Kind::A as usize] = 5;
         assert_eq!(names.names.len(), 7);
-        let index = names.finish();
+        let index = names.finish(0, [7, 8]);
         assert_eq!(index.lookup(&wire("a.b.c.mesos."), Some(Kind::A)), Ok(4));
         assert_eq!(index.lookup(&wire("a.b.c.mesos."), Some(Kind::Srv)), Ok(9));
         assert_eq!(
             index.lookup(&wire("a.b.c.mesos."), Some(Kind::Aaaa)),
             Err(true)
         );
+        assert_eq!(index.lookup(&apex, Some(Kind::Ns)), Ok(8));
         for ent in ["b.c.mesos.", "c.mesos.", "mesos."] {
             assert_eq!(index.lookup(&wire(ent), Some(Kind::A)), Err(true), "{ent}");
         }
