@@ -4,7 +4,7 @@
 //! The cluster (`mesos_dns_benches::cluster`) has 5 frameworks, 1,000 agents, apps of 10 instances, 2 ports
 //! per task, one `TASK_RUNNING` status with a NetworkInfo IP per task, and
 //! a DiscoveryInfo with two named ports on the first framework's tasks
-//! (100,000 tasks: a 50 MB state, 1.2 million records on 262,000 names).
+//! (100,000 tasks: a 50 MB state, 1.2 million records on 510,000 names).
 //!
 //! Run: `cargo bench -p mesos-dns-benches --bench records` (add
 //! `-- --report-only` to skip criterion). Before the criterion groups it
