@@ -491,10 +491,7 @@ mod tests {
     use super::*;
     use crate::table::NONE;
 
-    fn wire(s: &str) -> Vec<u8> {
-        let mut b = [0u8; 255];
-        dns_wire::name::from_dotted(s, &mut b).unwrap().to_vec()
-    }
+    use crate::table::test_wire as wire;
 
     #[test]
     fn patched_index_finds_exactly_the_names_put_and_not_removed() {

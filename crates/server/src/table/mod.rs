@@ -149,6 +149,12 @@ pub(crate) fn wire_name(text: &str) -> Option<Box<[u8]>> {
         .map(Into::into)
 }
 
+/// The wire form of a name the tests know to be valid.
+#[cfg(test)]
+pub(crate) fn test_wire(text: &str) -> Vec<u8> {
+    wire_name(text).expect("a valid test name").into_vec()
+}
+
 /// Whether `name` equals `zone` or lies below it (both lowercase wire).
 pub(crate) fn in_zone(name: &[u8], zone: &[u8]) -> bool {
     dns_wire::name::is_subdomain(name, zone)

@@ -207,10 +207,7 @@ mod tests {
     use super::*;
     use crate::table::Kind;
 
-    fn wire(s: &str) -> Vec<u8> {
-        let mut b = [0u8; 255];
-        dns_wire::name::from_dotted(s, &mut b).unwrap().to_vec()
-    }
+    use crate::table::test_wire as wire;
 
     #[test]
     fn finds_every_name_added_through_growth_and_no_other() {

@@ -360,10 +360,7 @@ impl<'s> Builder<'s> {
 mod tests {
     use super::*;
 
-    fn wire(s: &str) -> Vec<u8> {
-        let mut b = [0u8; 255];
-        dns_wire::name::from_dotted(s, &mut b).unwrap().to_vec()
-    }
+    use crate::table::test_wire as wire;
 
     #[test]
     fn compresses_against_earlier_body_names_and_relocates() {

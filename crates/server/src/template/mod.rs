@@ -397,10 +397,7 @@ mod tests {
     use super::*;
     use dns_wire::Rtype;
 
-    fn wire(s: &str) -> Vec<u8> {
-        let mut b = [0u8; 255];
-        dns_wire::name::from_dotted(s, &mut b).unwrap().to_vec()
-    }
+    use crate::table::test_wire as wire;
 
     #[test]
     fn trims_additional_before_answers_and_subsets_answers() {
