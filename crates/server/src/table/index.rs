@@ -20,6 +20,8 @@
 //! fits where it was goes to the end of the arena, leaving its old place
 //! unused.
 
+use std::sync::OnceLock;
+
 use super::Kind;
 
 /// Kinds bit of a name that is known (as an SRV target's glue) but not
@@ -117,13 +119,14 @@ impl Record {
 
 /// The hash of a key: a multiply-rotate over 8-octet words (the last word
 /// overlaps the one before when the length is not a multiple of 8), then a
-/// folded multiply. Keys
-/// are our own names, so there is nothing for a client to flood: it only
-/// chooses which key to look up.
+/// folded multiply, started from a random per-process [`seed`]. A DNS
+/// client only chooses which key to look up, but the keys themselves are
+/// task names, which whoever can launch tasks chooses: with a seed they
+/// cannot compute, they cannot aim many names at one probe run.
 #[inline]
 pub(crate) fn hash(bytes: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = (bytes.len() as u64).wrapping_mul(K);
+    let mut h = (seed() ^ bytes.len() as u64).wrapping_mul(K);
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
         h = (h.rotate_left(5) ^ word(w)).wrapping_mul(K);
@@ -139,6 +142,14 @@ pub(crate) fn hash(bytes: &[u8]) -> u64 {
     // (hash maps take positions from either end).
     let p = u128::from(h) * 0x9e37_79b9_7f4a_7c15;
     (p as u64) ^ (p >> 64) as u64
+}
+
+/// The random start of every [`hash`] in this process (tables are
+/// patched from one another, so they all share it).
+#[inline]
+fn seed() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| fastrand::u64(..))
 }
 
 /// An 8-octet word (`w` has 8 octets).
