@@ -175,8 +175,10 @@ impl State {
         State::parse_lenient(body)
     }
 
-    /// [`State::parse`] with the lenient reader only.
-    pub(crate) fn parse_lenient(body: &[u8]) -> Result<State, StateError> {
+    /// [`State::parse`] with the lenient reader only. Public only for the
+    /// differential fuzz target, which checks that both readers agree.
+    #[doc(hidden)]
+    pub fn parse_lenient(body: &[u8]) -> Result<State, StateError> {
         let lossy: String;
         let raw: Json<RawState<'_>> = match serde_json::from_slice(body) {
             Ok(raw) => raw,
