@@ -222,11 +222,19 @@ impl Slots {
 
     /// [`Slots::find`], or on a miss the empty slot where `h` goes.
     #[inline]
-    pub fn probe(
+    pub fn probe(&self, h: u64, is_key: impl FnMut(u32) -> bool) -> Result<u32, usize> {
+        self.search(h, is_key).map(|(_, value)| value)
+    }
+
+    /// The slot and value of the first slot with `h`'s tag for which
+    /// `is_key` holds, or the empty slot where `h` goes (`usize::MAX` if
+    /// the slots are full): the one probe loop of the index.
+    #[inline]
+    fn search(
         &self,
         h: u64,
         mut is_key: impl FnMut(u32) -> bool,
-    ) -> Result<u32, usize> {
+    ) -> Result<(usize, u32), usize> {
         let mask = self.slots.len().wrapping_sub(1);
         let tag = h as u32;
         let mut i = self.start(h);
@@ -239,7 +247,7 @@ impl Slots {
             }
             let value = (s as u32).wrapping_sub(1);
             if (s >> 32) as u32 == tag && is_key(value) {
-                return Ok(value);
+                return Ok((i, value));
             }
             i = (i + 1) & mask;
         }
@@ -275,27 +283,8 @@ impl Slots {
 
     /// The slot holding the value for which `is_key` holds (with `h`'s
     /// tag), or the empty slot where `h` goes.
-    fn position(
-        &self,
-        h: u64,
-        mut is_key: impl FnMut(u32) -> bool,
-    ) -> Result<usize, usize> {
-        let mask = self.slots.len().wrapping_sub(1);
-        let tag = h as u32;
-        let mut i = self.start(h);
-        for _ in 0..self.slots.len() {
-            match self.slots.get(i) {
-                None => break,
-                Some(0) => return Err(i),
-                Some(&s)
-                    if (s >> 32) as u32 == tag && is_key((s as u32).wrapping_sub(1)) =>
-                {
-                    return Ok(i)
-                }
-                Some(_) => i = (i + 1) & mask,
-            }
-        }
-        Err(usize::MAX)
+    fn position(&self, h: u64, is_key: impl FnMut(u32) -> bool) -> Result<usize, usize> {
+        self.search(h, is_key).map(|(at, _)| at)
     }
 
     /// Sets the value of filled slot `at`.
