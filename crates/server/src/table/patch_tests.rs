@@ -152,6 +152,18 @@ fn check_chain(cfg: &DnsConfig, pool: &[String], sets: &[RecordSet]) -> usize {
 
 /// `entries` changed by `ops`: (0, e) adds e; (1, e) removes every record
 /// of e's name; (2, e) removes e's name's records of e's kind.
+/// The record sets of `start`, then `first` applied, then `second` too.
+fn chain(
+    pool: &[String],
+    start: Vec<Entry>,
+    first: &[(u8, Entry)],
+    second: &[(u8, Entry)],
+) -> [RecordSet; 3] {
+    let b = apply(&start, first);
+    let c = apply(&b, second);
+    [&start, &b, &c].map(|e| build(pool, e))
+}
+
 fn apply(entries: &[Entry], ops: &[(u8, Entry)]) -> Vec<Entry> {
     let mut out = entries.to_vec();
     for &(op, e) in ops {
@@ -198,10 +210,7 @@ proptest! {
     ) {
         let pool = pool(0);
         assert_eq!(pool.len(), SMALL);
-        let a = start;
-        let b = apply(&a, &first);
-        let c = apply(&b, &second);
-        let sets = [&a, &b, &c].map(|e| build(&pool, e));
+        let sets = chain(&pool, start, &first, &second);
         for cfg in cfgs() {
             check_chain(&cfg, &pool, &sets);
         }
@@ -215,10 +224,7 @@ proptest! {
     ) {
         let pool = pool(300);
         assert_eq!(pool.len(), MID);
-        let a = start;
-        let b = apply(&a, &first);
-        let c = apply(&b, &second);
-        let sets = [&a, &b, &c].map(|e| build(&pool, e));
+        let sets = chain(&pool, start, &first, &second);
         check_chain(&DnsConfig::default(), &pool, &sets);
     }
 }
