@@ -459,7 +459,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
         ),
         (
             "mesosdns_table_compiles_total",
-            "Published tables whose DNS records changed, so they were compiled.",
+            "Published tables whose DNS records changed, so they were compiled (in full or by patching the served table).",
             s.table_compiles,
         ),
     ] {
@@ -468,7 +468,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
     e.family(
         "mesosdns_table_compile_duration_seconds",
         Kind::Gauge,
-        "Duration of the last table compile (comparing with the served records included).",
+        "Duration of the last table compile, full or patch (comparing with the served records included).",
     );
     e.sample_f64(
         "mesosdns_table_compile_duration_seconds",
