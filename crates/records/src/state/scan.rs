@@ -217,26 +217,8 @@ impl<'a> Scan<'a> {
     }
 
     /// An array, calling `each` at every element (which must read it).
-    pub(crate) fn array(
-        &mut self,
-        mut each: impl FnMut(&mut Self) -> Fast<()>,
-    ) -> Fast<()> {
-        self.eat(b'[')?;
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(());
-        }
-        loop {
-            each(self)?;
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(Bail),
-            }
-        }
+    pub(crate) fn array(&mut self, each: impl FnMut(&mut Self) -> Fast<()>) -> Fast<()> {
+        self.sequence(b'[', b']', each)
     }
 
     /// An object, calling `each` with every key (unescaped) at its value
@@ -245,18 +227,31 @@ impl<'a> Scan<'a> {
         &mut self,
         mut each: impl FnMut(&mut Self, &str) -> Fast<()>,
     ) -> Fast<()> {
-        self.eat(b'{')?;
-        if self.peek() == Some(b'}') {
+        self.sequence(b'{', b'}', |s| {
+            let key = s.string()?;
+            s.eat(b':')?;
+            each(s, &key)
+        })
+    }
+
+    /// `open`, then items separated by commas (`item` reads one), then
+    /// `close`: the shape of arrays and objects alike.
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Fast<()>,
+    ) -> Fast<()> {
+        self.eat(open)?;
+        if self.peek() == Some(close) {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            let key = self.string()?;
-            self.eat(b':')?;
-            each(self, &key)?;
+            item(self)?;
             match self.peek() {
                 Some(b',') => self.pos += 1,
-                Some(b'}') => {
+                Some(c) if c == close => {
                     self.pos += 1;
                     return Ok(());
                 }
@@ -279,28 +274,13 @@ impl<'a> Scan<'a> {
             b'-' | b'0'..=b'9' => self.number().map(drop),
             _ if depth >= MAX_SKIP_DEPTH => Err(Bail),
             b'[' => self.array(|s| s.skip_nested(depth + 1)),
-            b'{' => {
-                // As `object`, but keys are not unescaped (serde_json does
-                // not look into them either).
-                self.pos += 1;
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.raw_str()?;
-                    self.eat(b':')?;
-                    self.skip_nested(depth + 1)?;
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(Bail),
-                    }
-                }
-            }
+            // As `object`, but keys are not unescaped (serde_json does not
+            // look into them either).
+            b'{' => self.sequence(b'{', b'}', |s| {
+                s.raw_str()?;
+                s.eat(b':')?;
+                s.skip_nested(depth + 1)
+            }),
             _ => Err(Bail),
         }
     }
