@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use mio::net::UdpSocket;
 
 /// Datagrams per system call.
-pub(crate) const BATCH: usize = 32;
+pub(crate) const BATCH: usize = 64;
 
 /// Receive slot size. A longer datagram arrives cut and is dropped: no
 /// client sends such a query (mesos-dns itself reads only 512 octets).
