@@ -13,7 +13,10 @@
  * that differ are counted as "Unexpected answers".
  * A query unanswered after 1 s counts as lost. -Q caps the sending rate. SIGINT or
  * SIGTERM ends the run early (with the summary). The summary uses dnsperf's wording,
- * so one parser reads both.
+ * so one parser reads both, and adds latency percentiles (1 us buckets) and the
+ * longest pause of blast's own loop: a reply that arrives during such a pause
+ * is timed late by up to that much, so it bounds what the generator adds to the
+ * maximum latency.
  * Build: cc -O2 -o blast blast.c
  */
 #define _GNU_SOURCE
@@ -99,6 +102,9 @@ static int encode(const char *name, int type, struct query *q)
 
 /* receive side: totals over the run */
 static uint64_t done, lost, lat_sum, lat_min = UINT64_MAX, lat_max, rcodes[16], bytes, truncated, unexpected;
+/* latency histogram: one bucket per microsecond up to the timeout (1 s) */
+#define HIST_US 1000000
+static uint32_t hist[HIST_US + 1];
 static int8_t (*expect_of)[65536]; /* per socket and DNS ID: the in-flight query's expectation */
 static long outstanding;
 static uint8_t rbuf[MAX_BATCH][MAX_REPLY];
@@ -131,7 +137,20 @@ static void collect(int sock, uint64_t *sent_at, const int8_t *expect, int batch
 		lat_sum += l;
 		lat_min = l < lat_min ? l : lat_min;
 		lat_max = l > lat_max ? l : lat_max;
+		hist[l / 1000 < HIST_US ? l / 1000 : HIST_US]++;
 	}
+}
+
+/* The latency under which a share P of the answered queries came, in seconds. */
+static double percentile(double p)
+{
+	uint64_t want = (uint64_t)(p * (double)done), seen = 0;
+	for (int us = 0; us <= HIST_US; us++) {
+		seen += hist[us];
+		if (seen > want || seen == done)
+			return (us + 1) / 1e6;
+	}
+	return lat_max / 1e9;
 }
 
 static const char *rcode_name(int r)
@@ -206,7 +225,7 @@ int main(int argc, char **argv)
 	/* sent[s][id]: send time of the query with that DNS ID on socket s, 0 = free */
 	uint64_t (*sent_at)[65536] = calloc((size_t)nsocks, sizeof *sent_at);
 	expect_of = calloc((size_t)nsocks, sizeof *expect_of);
-	uint16_t next_id[MAX_SOCKS] = { 0 };
+	uint16_t next_id[MAX_SOCKS] = { 0 }, oldest[MAX_SOCKS] = { 0 };
 	static uint8_t sbuf[MAX_BATCH][MAX_QUERY];
 	static struct mmsghdr smsg[MAX_BATCH];
 	static struct iovec siov[MAX_BATCH];
@@ -227,7 +246,7 @@ int main(int argc, char **argv)
 	uint64_t sent = 0;
 	size_t qi = 0;
 	int s = 0;
-	uint64_t t0 = now_ns(), t = t0, end = t0 + (uint64_t)(secs * 1e9), next_scan = t0 + 100000000ull;
+	uint64_t t0 = now_ns(), t = t0, end = t0 + (uint64_t)(secs * 1e9), stall = 0;
 	while (t < end && !stop) {
 		long room = window - outstanding;
 		if (max_qps > 0) { /* stay at or under the requested rate */
@@ -260,19 +279,24 @@ int main(int argc, char **argv)
 			outstanding += m;
 			s = (s + 1) % nsocks;
 		}
-		t = now_ns();
+		uint64_t t1 = now_ns();
+		stall = t1 - t > stall ? t1 - t : stall; /* our own longest pause: it adds to latency */
+		t = t1;
 		for (int j = 0; j < nsocks; j++)
 			collect(socks[j], sent_at[j], expect_of[j], batch, t);
-		if (t >= next_scan) { /* give up on queries older than the timeout */
-			next_scan = t + 100000000ull;
-			for (int j = 0; j < nsocks; j++)
-				for (int id = 0; id < 65536; id++)
-					if (sent_at[j][id] && t - sent_at[j][id] > TIMEOUT_NS) {
-						sent_at[j][id] = 0;
-						outstanding--;
-						lost++;
-					}
-		}
+		/* give up on queries older than the timeout: IDs go out in order on
+		 * each socket, so only the oldest ones need looking at */
+		for (int j = 0; j < nsocks; j++)
+			for (; oldest[j] != next_id[j]; oldest[j]++) {
+				uint64_t ts = sent_at[j][oldest[j]];
+				if (ts && t - ts <= TIMEOUT_NS)
+					break;
+				if (ts) {
+					sent_at[j][oldest[j]] = 0;
+					outstanding--;
+					lost++;
+				}
+			}
 	}
 	/* collect stragglers for up to 100 ms, then count the rest as lost */
 	for (uint64_t stop = now_ns() + 100000000ull; outstanding > 0 && (t = now_ns()) < stop;)
@@ -293,5 +317,8 @@ int main(int argc, char **argv)
 	printf("Queries per second:   %.6f\n", done / run);
 	printf("Average Latency (s):  %.6f (min %.6f, max %.6f)\n", done ? lat_sum / 1e9 / done : 0.0,
 	       lat_min == UINT64_MAX ? 0.0 : lat_min / 1e9, lat_max / 1e9);
+	printf("Latency percentiles (s): p50 %.6f, p99 %.6f, p99.9 %.6f, p99.99 %.6f\n",
+	       percentile(0.5), percentile(0.99), percentile(0.999), percentile(0.9999));
+	printf("Longest generator pause (s): %.6f\n", stall / 1e9);
 	return 0;
 }

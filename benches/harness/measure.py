@@ -79,8 +79,13 @@ def parse(out):
         "lat_max_ms": grab(r"Average Latency \(s\):.*max ([\d.]+)"),
         "rcodes": grab(r"Response codes:\s+(.*)", str),
         "unexpected": grab(r"Unexpected answers:\s+(\d+)", int),
+        # blast only: the latency under which 99% / 99.9% of the answers came
+        "lat_p99_ms": grab(r"Latency percentiles.*p99 ([\d.]+)"),
+        "lat_p999_ms": grab(r"Latency percentiles.*p99\.9 ([\d.]+)"),
+        # blast only: its own longest pause, which a reply's latency may include
+        "gen_pause_ms": grab(r"Longest generator pause \(s\):\s+([\d.]+)"),
     }
-    for k in ("lat_avg_ms", "lat_max_ms"):
+    for k in ("lat_avg_ms", "lat_max_ms", "lat_p99_ms", "lat_p999_ms", "gen_pause_ms"):
         if r[k] is not None:
             r[k] = round(r[k] * 1000, 3)
     return r
