@@ -141,6 +141,9 @@ mod sys {
         recv_hdr: Vec<libc::mmsghdr>,
         send_iov: Vec<libc::iovec>,
         send_hdr: Vec<libc::mmsghdr>,
+        /// The slot of each reply being sent (kept here: zeroing a fresh
+        /// array per call cost more than the rest of a one-reply send).
+        which: [usize; BATCH],
     }
 
     // SAFETY: the raw pointers inside the headers point only into the
@@ -167,6 +170,7 @@ mod sys {
                 recv_hdr: vec![hdr; BATCH],
                 send_iov: vec![iov; BATCH],
                 send_hdr: vec![hdr; BATCH],
+                which: [0; BATCH],
             };
             let rx = io.rx.as_mut_ptr();
             for (i, v) in io.recv_iov.iter_mut().enumerate() {
@@ -265,7 +269,7 @@ mod sys {
             // The replies to send: slot numbers, and their iovecs (a prefix
             // of the slot, checked to lie inside `tx`).
             let base = tx.as_mut_ptr();
-            let mut which = [0usize; BATCH];
+            let which = &mut self.which;
             let mut k = 0;
             for (i, &len) in replies.iter().enumerate() {
                 if len == 0 || len > slot || (i + 1) * slot > tx.len() {
@@ -283,7 +287,13 @@ mod sys {
             // Headers after the iovecs: taking the pointers last keeps them
             // valid (no later reference to `send_iov`).
             let (iov, addrs) = (self.send_iov.as_mut_ptr(), self.addrs.as_mut_ptr());
-            for (j, (h, &i)) in self.send_hdr.iter_mut().zip(&which).take(k).enumerate() {
+            for (j, (h, &i)) in self
+                .send_hdr
+                .iter_mut()
+                .zip(&self.which)
+                .take(k)
+                .enumerate()
+            {
                 let namelen = self.recv_hdr.get(i).map_or(0, |r| r.msg_hdr.msg_namelen);
                 h.msg_hdr.msg_name = addrs.wrapping_add(i).cast();
                 h.msg_hdr.msg_namelen = namelen;

@@ -92,10 +92,11 @@ impl Worker {
         let mut events = Events::with_capacity(1024);
         let mut last_sweep = Instant::now();
         loop {
-            let now = Instant::now();
+            // The clock is read for the timeout only while forwards are
+            // pending: most wakes answer from the table and need no deadline.
             let mut timeout = SWEEP_EVERY;
             if let Some(d) = self.forwarder.next_deadline() {
-                timeout = timeout.min(d.saturating_duration_since(now));
+                timeout = timeout.min(d.saturating_duration_since(Instant::now()));
             }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
