@@ -30,6 +30,12 @@ def ratio(x, y):
     return "%.2f×" % (x / y) if x and y else "-"
 
 
+def paired(o, f, key):
+    """The median over rounds of ours/theirs for KEY of the blast runs, or None."""
+    rounds = sorted(set(o["b_round"]) & set(f["b_round"]))
+    return med([o["b_round"][k][key] / f["b_round"][k][key] for k in rounds]) if rounds else None
+
+
 def main():
     work = sys.argv[1]
     rs = [json.loads(line) for line in open(os.path.join(work, "results.jsonl"))]
@@ -56,6 +62,9 @@ def main():
             "foreign": max([r["foreign_cpu_pct"] for r in d + b] or [None]) if d + b else None,
             "ir": cg[0]["ir_per_q"] if cg else None,
             "n": len(d),
+            # per round, for ratios paired by round (the servers of one round run
+            # within a minute of each other, so they share the machine's mood)
+            "b_round": {r["round"]: r for r in b if r["qps"] and r["server_us_per_q"]},
         }
     if any(f["n"] for f in fig.values()):
         out += ["### One server core (server on CPU 1, load on CPU 0; medians of %d rounds)" % max(
@@ -136,12 +145,16 @@ def main():
     if "ours" in fig:
         o = fig["ours"]
         out += ["### Ratios: mesos-dns-rs against the others (same run)", "",
+                "Medians' ratios, and in brackets the median of the ratios paired by round.", "",
                 "| against | dnsperf QPS | blast QPS | CPU µs/query (blast) | user instructions/query |",
                 "|---|---|---|---|---|"]
         for s in servers[1:]:
             f = fig[s]
-            out.append("| %s | %s | %s | %s | %s |" % (LABEL[s], ratio(o["dq"], f["dq"]), ratio(o["bq"], f["bq"]),
-                                                    ratio(o["bus"], f["bus"]), ratio(o["ir"], f["ir"])))
+            pq, pc = paired(o, f, "qps"), paired(o, f, "server_us_per_q")
+            out.append("| %s | %s | %s (%s) | %s (%s) | %s |" % (
+                LABEL[s], ratio(o["dq"], f["dq"]), ratio(o["bq"], f["bq"]),
+                "%.2f×" % pq if pq else "-", ratio(o["bus"], f["bus"]), "%.2f×" % pc if pc else "-",
+                ratio(o["ir"], f["ir"])))
         out.append("")
         goals = []
         n, k, z = fig.get("nsd", {}), fig.get("knot", {}), fig.get("resp", {})
