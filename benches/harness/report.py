@@ -128,19 +128,20 @@ def main():
         out += ["### Record churn (our server refreshing every second, 2 swaps idle, then up to 3 under a steady blast load)", "",
                 "| tasks | state MB | first load s | swap s idle (max) | swap s under load (median / max) "
                 "| server steps ms: read+parse / generate / compile "
-                "| RSS MB (peak) | load QPS | answered | lost | wrong answers | max latency ms |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                "| RSS MB (peak) | load QPS | answered | lost | wrong answers | p99.9 ms | max latency ms "
+                "| blast's own longest pause ms |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in ch:
             ld = r["load"]
             idle = [t for t in r.get("swap_idle_s", []) if t is not None]
             st = r.get("steps_ms") or {}
-            out.append("| %d | %s | %s | %s | %s / %s | %s | %s (%s) | %s | %s | %s | %s | %s |" % (
+            out.append("| %d | %s | %s | %s | %s / %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["tasks"], r["state_mb"], fmt(r["first_load_s"], nd=2), fmt(max(idle) if idle else None, nd=3),
                 fmt(r["swap_median_s"], nd=3),
                 fmt(r["swap_max_s"], nd=3),
                 " / ".join(fmt(st.get(k), nd=0) for k in ("read_parse", "generate", "compile")), fmt((r["rss_kb"] or 0) / 1024), fmt((r["peak_rss_kb"] or 0) / 1024),
                 fmt(r["load_rate"], "k"), ld.get("completed"), ld.get("lost"), ld.get("unexpected"),
-                fmt(ld.get("lat_max_ms"), nd=2)))
+                fmt(ld.get("lat_p999_ms"), nd=2), fmt(ld.get("lat_max_ms"), nd=2), fmt(ld.get("gen_pause_ms"), nd=2)))
         out.append("")
     if "ours" in fig:
         o = fig["ours"]
