@@ -114,7 +114,7 @@ def main():
     if tcp or two:
         out += ["### TCP (one core) and two workers (both cores, load unpinned)", "",
                 "| server | TCP dnsperf QPS | TCP lost | TCP CPU µs/query | 2 workers dnsperf -T 2 QPS "
-                "| 2 workers blast QPS | 2 workers CPU µs/query (blast) |", "|---|---|---|---|---|---|---|"]
+                "| 2 workers blast QPS (median) | 2 workers CPU µs/query (blast, median) |", "|---|---|---|---|---|---|---|"]
         for s in servers:
             t, d2, b2 = pick(s, "one", "dnsperf-tcp"), pick(s, "two", "dnsperf"), pick(s, "two", "blast")
             out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
