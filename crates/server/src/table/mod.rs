@@ -106,7 +106,6 @@ pub struct Table {
 #[derive(Debug)]
 pub struct SharedTable {
     current: ArcSwap<Table>,
-    swaps: std::sync::atomic::AtomicU64,
 }
 
 impl SharedTable {
@@ -114,25 +113,18 @@ impl SharedTable {
     pub fn new(table: Table) -> Self {
         SharedTable {
             current: ArcSwap::from_pointee(table),
-            swaps: Default::default(),
         }
     }
 
-    /// Replaces the table; queries already in progress finish on the old one.
+    /// Replaces the table; queries already in progress finish on the old
+    /// one. The poller counts swaps in [`Stats`](crate::stats::Stats).
     pub fn publish(&self, table: Table) {
         self.current.store(Arc::new(table));
-        self.swaps
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The current table (for the HTTP API; workers use a cache).
     pub fn load(&self) -> Arc<Table> {
         self.current.load_full()
-    }
-
-    /// How many times a table was published.
-    pub fn swaps(&self) -> u64 {
-        self.swaps.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The underlying `ArcSwap`, for per-worker `arc_swap::Cache`s.

@@ -158,7 +158,7 @@ mod tests {
         let t3 = shared.load();
         let web = key("web.marathon.mesos.");
         assert!(t3.lookup(&web, Some(Kind::A)).is_ok());
-        assert_eq!(shared.swaps(), 3);
+        assert!(!Arc::ptr_eq(&t2, &t3));
     }
 
     #[test]
