@@ -90,7 +90,7 @@ impl Worker {
     /// Runs until the stop flag is set and the waker fires.
     pub(crate) fn run(mut self) {
         let mut events = Events::with_capacity(1024);
-        let mut last_sweep = Instant::now();
+        let mut next_sweep = Instant::now() + SWEEP_EVERY;
         loop {
             // The clock is read for the timeout only while forwards are
             // pending: most wakes answer from the table and need no deadline.
@@ -132,9 +132,10 @@ impl Worker {
             for done in self.forwarder.expire(&self.poll, now, &self.stats) {
                 self.deliver(done);
             }
-            if now.duration_since(last_sweep) >= SWEEP_EVERY {
+            // A comparison, not `duration_since`: this runs on every wake.
+            if now >= next_sweep {
                 self.conns.sweep(&self.poll, now, &self.limits);
-                last_sweep = now;
+                next_sweep = now + SWEEP_EVERY;
             }
         }
         self.forwarder.close_all(&self.poll);
