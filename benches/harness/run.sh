@@ -7,7 +7,7 @@
 #                          [--churn-tasks N,N] [--binary PATH] [--work DIR] [--wait-idle S]
 #
 # Defaults: 10,000 tasks, 3 rounds of 6 s runs, all phases, churn at 10,000 and 100,000
-# tasks (about 10 minutes).
+# tasks (about 15 minutes; 20 with --rounds 5).
 # --quick: 2,000 tasks, 1 round of 2 s runs, 1,000 callgrind queries, churn at 2,000 tasks
 # (about 2 minutes).
 # Installs what it needs from Debian packages when missing, builds our release binary
