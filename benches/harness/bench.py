@@ -121,6 +121,12 @@ def check_answers(a, running, out, count=300):
             s.name, ref.name, len(bad), len(qs), "".join("\n  " + e for e in rec["examples"])))
 
 
+def rotated(running, rnd):
+    """The servers in round RND's order: each round starts one server later."""
+    k = rnd % len(running)
+    return running[k:] + running[:k]
+
+
 def start_all(names, mk, cpus, workers):
     """Starts every server; on a failure stops those already started."""
     running = []
@@ -142,7 +148,7 @@ def phase_one(a, names, mk, out):
         check_answers(a, running, out)
         peaks = {}
         for rnd in range(a.rounds):
-            order = running[rnd % len(running):] + running[:rnd % len(running)]
+            order = rotated(running, rnd)
             for s in order:
                 for tool in ("dnsperf", "blast"):
                     r = measure.run(s, tool, q, a.duration, "0", blast=blast, wait=a.wait_idle)
@@ -153,7 +159,7 @@ def phase_one(a, names, mk, out):
         # is one sample's worst case, so this too runs every round, in turn.
         rates = {s.name: int(0.8 * statistics.median(peaks[s.name])) for s in running if s.name in peaks}
         for rnd in range(a.rounds):
-            order = running[rnd % len(running):] + running[:rnd % len(running)]
+            order = rotated(running, rnd)
             for s in order:
                 if s.name in rates:
                     r = measure.run(s, "blast", q, a.duration, "0", extra=["-Q", str(rates[s.name])],
@@ -183,7 +189,7 @@ def phase_two(a, names, mk, out):
         # sockets over the two workers changes from run to run (an even split or
         # 4:1), and with it a single run's figure by up to 25%
         for rnd in range(a.rounds):
-            order = running[rnd % len(running):] + running[:rnd % len(running)]
+            order = rotated(running, rnd)
             for s in order:
                 record(out, measure.run(s, "blast", q, a.duration, None, blast=blast,
                                         wait=a.wait_idle), "two", rnd)
