@@ -8,10 +8,15 @@
 //!
 //! Fix (spec 0): mesos-dns builds the canonical label without a length check,
 //! so a task name of 50-62 characters gives a label over 63 octets that it
-//! cannot put on the wire. [`canonical_stem`] shortens the task part (only
-//! the part after its last `.`, the only part sharing the label) so that the
-//! whole label fits in 63 octets, keeping `-<hash>-<tail>` intact. The same
-//! stem is used for the A/AAAA names, the `.slave` names and the SRV targets.
+//! cannot put on the wire. [`canonical_stem`] shortens the task part so
+//! that the label holding the hash is exactly 63 octets when, and only
+//! when, it would be longer, keeping `-<hash>-<tail>` intact. That label
+//! runs from the task part's last `.` to the tail's first `.`: a slave id
+//! ending in `-S28.5` has the tail `s28.5`, of which only `s28` shares the
+//! label (`5` is a label of its own, as mesos-dns serves it). The same stem
+//! is used for the A/AAAA names, the `.slave` names and the SRV targets.
+//! A cut never splits a UTF-8 character (a raw DiscoveryInfo name can hold
+//! any), so such a label can end up a few octets short of 63.
 
 use sha1::{Digest, Sha1};
 
@@ -49,9 +54,11 @@ pub fn slave_tail(slave_id: &str) -> String {
 
 /// The canonical stem `<task>-<hash>-<tail>` for one pass (without the
 /// framework part), with the task part shortened so that the label holding
-/// the hash is at most 63 octets.
+/// the hash is at most 63 octets. Only the part of `tail` before its first
+/// `.` is in that label.
 pub fn canonical_stem(task_name: &str, hash: &[u8; 5], tail: &str) -> String {
-    let suffix_len = 1 + hash.len() + 1 + tail.len();
+    let tail_in_label = tail.split('.').next().unwrap_or_default();
+    let suffix_len = 1 + hash.len() + 1 + tail_in_label.len();
     let (before, last) = match task_name.rfind('.') {
         Some(dot) => task_name.split_at(dot + 1),
         None => ("", task_name),
@@ -134,6 +141,35 @@ mod tests {
         let stem = canonical_stem(&"c".repeat(63), b"iffe9", "0");
         assert_eq!(stem, format!("{}-iffe9-0", "c".repeat(55)));
         assert_eq!(stem.len(), 63);
+    }
+
+    // Issue 15: only the tail's part before its first `.` shares the label.
+    #[test]
+    fn rfc1035_2_3_4_tail_after_a_dot_is_another_label() {
+        // 52 + 1 + 5 + 1 + 3 = 62 octets: fits, nothing is cut.
+        let name = "a".repeat(52);
+        let stem = canonical_stem(&name, b"4dfjd", "s28.5");
+        assert_eq!(stem, format!("{name}-4dfjd-s28.5"));
+        // 60 characters: cut to 53, the label is exactly 63 octets.
+        let stem = canonical_stem(&"a".repeat(60), b"4dfjd", "s28.5");
+        assert_eq!(stem, format!("{}-4dfjd-s28.5", "a".repeat(53)));
+        assert_eq!(stem.split('.').next().map(str::len), Some(63));
+        // 53 characters: exactly 63 octets, kept whole.
+        let name = "a".repeat(53);
+        let stem = canonical_stem(&name, b"4dfjd", "s28.5.x");
+        assert_eq!(stem, format!("{name}-4dfjd-s28.5.x"));
+    }
+
+    #[test]
+    fn every_cut_label_is_exactly_63_octets() {
+        for tail in ["0", "s3", "s28.5", "long-tail.x.y", ""] {
+            let tail_label = tail.split('.').next().unwrap().len();
+            for n in 1..=80 {
+                let stem = canonical_stem(&"e".repeat(n), b"iffe9", tail);
+                let label = stem.split('.').next().unwrap().len();
+                assert_eq!(label, (n + 7 + tail_label).min(63), "{n} {tail}");
+            }
+        }
     }
 
     #[test]
