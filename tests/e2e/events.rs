@@ -14,10 +14,10 @@ use mesos_dns_tests::fake_operator::{
     Change, FakeAgent, FakeCluster, FakeFramework, FakeOperator, FakeStatus, FakeTask,
 };
 use mesos_dns_tests::zookeeper::ZkServer;
-use mesos_records::master::DetectorSpec;
-use mesos_records::poller::{self, Poller, Source};
-use mesos_records::stream::EventSource;
 use mesos_records::{generate, RecordSet, State};
+use mesos_sources::master::DetectorSpec;
+use mesos_sources::poller::{self, Poller, Source};
+use mesos_sources::stream::EventSource;
 use proptest::prelude::*;
 
 use crate::poller::{gen_config, poller_config};
@@ -93,7 +93,7 @@ impl Subscriber {
         }
     }
 
-    fn status(&self) -> &mesos_records::poller::PollerStatus {
+    fn status(&self) -> &mesos_sources::poller::PollerStatus {
         self.poller.as_ref().unwrap().status()
     }
 

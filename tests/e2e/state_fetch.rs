@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use mesos_dns_tests::fake_master::{FakeMaster, Fault, TestCa};
-use mesos_records::fetch::{Auth, FetchError, HttpConfig, StateClient, Tls};
-use mesos_records::iam::IamConfig;
+use mesos_sources::fetch::{Auth, FetchError, HttpConfig, StateClient, Tls};
+use mesos_sources::iam::IamConfig;
 
 use crate::poller::state_json;
 

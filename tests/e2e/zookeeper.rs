@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use mesos_dns_tests::dns::{run_client, squash, test_config, DnsFixture};
 use mesos_dns_tests::fake_master::{FakeMaster, Fault};
 use mesos_dns_tests::zookeeper::ZkServer;
-use mesos_records::master::{DetectorSpec, ZkUrl};
-use mesos_records::poller::Source;
-use mesos_records::zookeeper::CreateMode;
+use mesos_sources::master::{DetectorSpec, ZkUrl};
+use mesos_sources::poller::Source;
+use mesos_sources::zookeeper::CreateMode;
 
 use crate::poller::{leader_port, poller_config, state_json, wait_until, Published};
 
@@ -199,7 +199,7 @@ fn zk_and_master_gone_names_still_answer_over_dns() {
     let serial = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let (d, n) = (std::sync::Arc::clone(&dns), std::sync::Arc::clone(&serial));
     let url = format!("zk://{}/mesos", zk.host_port());
-    let p = mesos_records::poller::spawn(
+    let p = mesos_sources::poller::spawn(
         poller_config(zk_source(&url), Duration::from_millis(200)),
         move |set| d.publish(set, n.fetch_add(1, Ordering::Relaxed) + 1),
     )

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use mesos_records::zookeeper::{CreateMode, Session};
+use mesos_sources::zookeeper::{CreateMode, Session};
 
 /// Where Debian installs ZooKeeper's jar.
 pub const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";

@@ -1,11 +1,16 @@
-//! Mesos master state to mesos-dns records, and the blocking state poller.
+//! Mesos master state to mesos-dns records.
 //!
-//! The record half of this crate is a drop-in for mesos-dns's `records`
-//! package (HEAD `e888ef4`): for the same `/master/state` body and config
-//! it produces the same names with the same values, except where
-//! mesos-dns crashes, fails the whole state or emits a name no DNS message
-//! can carry (listed below). Non-goals: PTR, CNAME, TXT, per-agent host
-//! names, health filtering, records for non-running tasks (spec 4.12).
+//! This crate is a drop-in for mesos-dns's `records` package (HEAD
+//! `e888ef4`): for the same `/master/state` body and config it produces the
+//! same names with the same values, except where mesos-dns crashes, fails
+//! the whole state or emits a name no DNS message can carry (listed below).
+//! Non-goals: PTR, CNAME, TXT, per-agent host names, health filtering,
+//! records for non-running tasks (spec 4.12).
+//!
+//! It is pure: bytes in ([`State::parse`]), records out ([`generate()`]).
+//! It opens no socket and starts no thread; finding the leader, fetching
+//! the state, the poll loop and the event stream live in the
+//! `mesos-sources` crate, which calls into this one.
 //!
 //! ```
 //! use mesos_records::{generate, GenConfig, LocalAddrs, Resolver, State};
@@ -113,19 +118,6 @@ pub mod state;
 mod store;
 pub mod task_ip;
 mod task_records;
-
-// State fetching and leader detection (records-fetch).
-mod detector;
-pub mod fetch;
-pub mod iam;
-pub mod master;
-pub mod poller;
-pub mod zookeeper;
-
-// The v1 operator API event stream (events).
-pub mod event;
-pub mod recordio;
-pub mod stream;
 
 pub use builder::RecordSetBuilder;
 pub use enumeration::{EnumFramework, EnumRecord, EnumTask, Enumeration, Host};

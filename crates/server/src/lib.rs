@@ -9,7 +9,7 @@
 //!  argv ──cli──> Args ──config──> Config ──run──┬─> DnsConfig ──serve──> N workers (mio, SO_REUSEPORT)
 //!                                               │                         │  answer(table, query)
 //!                                               │                         └─ forward (names outside the domain)
-//!                                               ├─> PollerConfig ──mesos_records::poller──┐
+//!                                               ├─> PollerConfig ──mesos_sources::poller──┐
 //!                                               │      state (master, ZooKeeper or file)  │ RecordSet
 //!                                               │                                         v
 //!                                               │               Table::compile ──> SharedTable (ArcSwap)

@@ -28,7 +28,7 @@ use log::{Level, LevelFilter, Log, Metadata, Record};
 pub const STARTUP: &str = "mesos_dns::startup";
 
 /// Crates whose debug and trace lines are ours to show.
-const OWN_CRATES: [&str; 3] = ["mesos_dns", "mesos_records", "dns_wire"];
+const OWN_CRATES: [&str; 4] = ["mesos_dns", "mesos_records", "mesos_sources", "dns_wire"];
 
 /// The logger; install it once with [`init`].
 #[derive(Clone, Copy, Debug)]
@@ -190,7 +190,7 @@ mod tests {
         assert!(!quiet.shows("mesos_dns", Level::Info));
         assert!(quiet.shows(STARTUP, Level::Info));
         let v1 = Logger::new(1);
-        assert!(v1.shows("mesos_records::poller", Level::Info));
+        assert!(v1.shows("mesos_sources::poller", Level::Info));
         assert!(!v1.shows("mesos_dns", Level::Debug));
         let v2 = Logger::new(2);
         assert!(v2.shows("mesos_dns::table", Level::Debug));

@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mesos_records::fetch::HttpConfig;
-use mesos_records::master::DetectorSpec;
-use mesos_records::poller::{self, PollerConfig, Source};
-use mesos_records::stream::EventSource;
 use mesos_records::{GenConfig, RecordSet};
+use mesos_sources::fetch::HttpConfig;
+use mesos_sources::master::DetectorSpec;
+use mesos_sources::poller::{self, PollerConfig, Source};
+use mesos_sources::stream::EventSource;
 
 use crate::config::{self, render::render, Config, ConfigError};
 use crate::dns_config::DnsConfig;

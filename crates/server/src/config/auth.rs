@@ -1,10 +1,10 @@
 //! Steps 9 and 10 of the validation (spec 2.3): the TLS files and the
 //! Mesos authentication mechanism, loaded into the records crate's
-//! [`Tls`](mesos_records::fetch::Tls) and [`Auth`] so that a bad
+//! [`Tls`](mesos_sources::fetch::Tls) and [`Auth`] so that a bad
 //! certificate, key or IAM file fails at startup, not at the first fetch.
 
-use mesos_records::fetch::{Auth, FetchError};
-use mesos_records::iam::IamConfig;
+use mesos_sources::fetch::{Auth, FetchError};
+use mesos_sources::iam::IamConfig;
 
 use super::decode::fold_eq;
 use super::json::{self, Json};
@@ -25,7 +25,7 @@ struct IamFile {
 }
 
 /// Step 9's error, with the key it is about (the messages come from
-/// `mesos_records::fetch::Tls::load`, in mesos-dns's words).
+/// `mesos_sources::fetch::Tls::load`, in mesos-dns's words).
 pub(super) fn certificate_error(e: &FetchError) -> ConfigError {
     let message = e.to_string();
     let key = if message.starts_with("CACertFile") {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use mesos_records::fetch::Auth;
+use mesos_sources::fetch::Auth;
 
 use super::super::tests::{with, Fixture};
 use super::super::ConfigError;

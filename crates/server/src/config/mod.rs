@@ -84,7 +84,7 @@ pub const DEFAULT_TCP_IDLE_SECONDS: i64 =
 /// `StateSource` (extension): how the Mesos state is followed.
 pub const DEFAULT_STATE_SOURCE: &str = "poll";
 /// `StateMaxBytes` (extension): octets, the largest state body accepted.
-pub const DEFAULT_STATE_MAX_BYTES: i64 = mesos_records::fetch::DEFAULT_MAX_BODY as i64;
+pub const DEFAULT_STATE_MAX_BYTES: i64 = mesos_sources::fetch::DEFAULT_MAX_BODY as i64;
 
 /// `MesosCredentials`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

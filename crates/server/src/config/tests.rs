@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mesos_records::fetch::Auth;
 use mesos_records::IpSource;
+use mesos_sources::fetch::Auth;
 
 use super::validate::Env;
 use super::*;

@@ -14,8 +14,8 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mesos_records::fetch::{Auth, Tls};
 use mesos_records::IpSource;
+use mesos_sources::fetch::{Auth, Tls};
 
 use super::auth::{certificate_error, validate_auth};
 use super::resolv;

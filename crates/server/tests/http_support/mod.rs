@@ -16,8 +16,8 @@ use mesos_dns::dns_config::DnsConfig;
 use mesos_dns::http::{self, ApiContext, ApiSettings, HttpHandle, HttpLimits};
 use mesos_dns::stats::{Stats, Transport};
 use mesos_dns::table::{SharedTable, Table};
-use mesos_records::poller::PollerStatus;
 use mesos_records::{RecordSet, RecordSetBuilder};
+use mesos_sources::poller::PollerStatus;
 use serde_json::{json, Value};
 
 pub const SERIAL: u32 = 1_700_000_000;

@@ -14,7 +14,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConf
 
 use crate::iam::IamConfig;
 use crate::master::{pid_address, split_host_port};
-use crate::state::{State, StateError};
+use mesos_records::state::{State, StateError};
 
 /// Default cap on a state body, in bytes (256 MiB).
 pub const DEFAULT_MAX_BODY: u64 = 256 << 20;

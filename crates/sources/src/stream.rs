@@ -35,12 +35,12 @@ use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::event::{Cluster, Event};
 use crate::fetch::{basic_header, Auth, StateClient};
-use crate::generate::generate;
 use crate::master::split_host_port;
 use crate::poller::{micros, unix_ms, PollerConfig, Shared, Source};
-use crate::record::RecordSet;
 use crate::recordio::RecordReader;
-use crate::state::State;
+use mesos_records::generate::generate;
+use mesos_records::record::RecordSet;
+use mesos_records::state::State;
 
 mod reconcile;
 mod status;

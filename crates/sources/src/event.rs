@@ -7,7 +7,7 @@
 //! `framework_info`, and tasks come as one flat list with a
 //! `framework_id`. [`Cluster`] stores every object already translated to the
 //! `/master/state` shape and [`Cluster::state_json`] assembles a state body
-//! that [`State::parse`](crate::State::parse) reads, so records generated
+//! that [`State::parse`](mesos_records::State::parse) reads, so records generated
 //! from events go through exactly the same reader and generator as polled
 //! ones and come out identical.
 //!
@@ -539,7 +539,7 @@ impl Cluster {
         self.tasks.values().map(Vec::len).sum()
     }
 
-    /// A `/master/state` body for [`State::parse`](crate::State::parse):
+    /// A `/master/state` body for [`State::parse`](mesos_records::State::parse):
     /// `leader`, `slaves`, and `frameworks` with their tasks.
     pub fn state_json(&self, leader: &str) -> Vec<u8> {
         // Concatenated from pre-serialized parts: a publish costs one copy

@@ -18,11 +18,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::fetch::{FetchError, HttpConfig, StateClient};
-use crate::generate::{generate, GenConfig};
 use crate::master::{DetectorSpec, ZkUrl};
-use crate::record::RecordSet;
-use crate::skip::SkipReason;
-use crate::state::State;
+use mesos_records::generate::{generate, GenConfig};
+use mesos_records::record::RecordSet;
+use mesos_records::skip::SkipReason;
+use mesos_records::state::State;
 
 /// Default `RefreshSeconds`, in seconds.
 pub const DEFAULT_REFRESH_SECS: u64 = 60;

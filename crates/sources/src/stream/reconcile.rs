@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{micros, unix_ms, Subscriber};
-use crate::generate::generate;
 use crate::master::{pid_address, split_host_port};
-use crate::record::RecordSet;
-use crate::state::State;
+use mesos_records::generate::generate;
+use mesos_records::record::RecordSet;
+use mesos_records::state::State;
 
 impl<P: FnMut(RecordSet)> Subscriber<P> {
     /// Fetches `/master/state` from the subscribed master and compares.

@@ -3,9 +3,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde_json::json;
 
 use super::*;
-use crate::generate::{generate, GenConfig};
-use crate::host::{LocalAddrs, Resolver};
-use crate::state::State;
+use mesos_records::generate::{generate, GenConfig};
+use mesos_records::host::{LocalAddrs, Resolver};
+use mesos_records::state::State;
 
 fn cfg() -> GenConfig {
     GenConfig {
@@ -94,7 +94,7 @@ fn v0_state(tasks: Vec<serde_json::Value>) -> Vec<u8> {
     .unwrap()
 }
 
-fn records_of(body: &[u8]) -> crate::RecordSet {
+fn records_of(body: &[u8]) -> mesos_records::RecordSet {
     generate(&State::parse(body).unwrap(), &cfg(), &[]).records
 }
 
