@@ -33,6 +33,7 @@
 // Config, flags, logging and the `run` wiring.
 mod calendar;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod logger;

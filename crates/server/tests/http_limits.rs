@@ -162,51 +162,197 @@ fn slowloris_is_cut_off_while_others_are_served() {
     );
 }
 
+/// The value of an unlabelled sample in `/metrics`.
+fn metric(s: &Server, name: &str) -> u64 {
+    let metrics = get(&s.url("/metrics")).body;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+        .parse()
+        .unwrap()
+}
+
+/// Whether the server closed `c` (end of stream or reset) within `wait`.
+fn closed_by_server(mut c: &TcpStream, wait: Duration) -> bool {
+    c.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 64];
+    match c.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+const HEALTH: &[u8] = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+/// `GET path` from the loopback address `from`, read to the end.
+fn exchange_from(from: &str, s: &Server, path: &str) -> String {
+    let mut c = connect_from(from, s.addr);
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    c.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Silent connections (no request yet) at the total cap are closed,
+/// longest waiting first, to make room: they can never lock out
+/// `/health`. Before, the cap answered every newcomer 503.
 #[test]
-fn connection_cap_refuses_extra_clients_and_recovers() {
+fn silent_connections_make_room_at_the_total_cap() {
     let limits = HttpLimits {
         max_connections: 4,
         header_timeout: Duration::from_secs(30),
         ..HttpLimits::default()
     };
     let s = start_with(true, true, limits);
-    let idle: Vec<TcpStream> = (0..4)
-        .map(|_| TcpStream::connect(s.addr).unwrap())
+    let _silent: Vec<TcpStream> = (10..20)
+        .map(|i| connect_from(&format!("127.0.0.{i}"), s.addr))
         .collect();
-    // Wait (bounded) until the server holds all four.
-    let mut refused = String::new();
-    for _ in 0..100 {
-        refused = raw_exchange(
-            s.addr,
-            b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
-            Duration::from_secs(5),
-        );
-        if refused.starts_with("HTTP/1.1 503 ") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let out = raw_exchange(s.addr, HEALTH, Duration::from_secs(10));
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(metric(&s, "mesosdns_http_connections_evicted_total") >= 7);
+    assert_eq!(metric(&s, "mesosdns_http_connections_rejected_total"), 0);
+}
+
+/// One client (one address) holds at most `max_per_client` connections:
+/// its own longest-waiting ones make room for its new ones, and other
+/// clients keep theirs.
+#[test]
+fn per_client_cap_closes_that_clients_longest_waiting() {
+    let limits = HttpLimits {
+        max_per_client: 3,
+        header_timeout: Duration::from_secs(30),
+        ..HttpLimits::default()
+    };
+    let s = start_with(true, true, limits);
+    let other = connect_from("127.0.0.3", s.addr);
+    let mut mine: Vec<TcpStream> =
+        (0..10).map(|_| connect_from("127.0.0.2", s.addr)).collect();
+    // The acceptor takes connections in order: once this one is answered,
+    // every earlier one was admitted (and the evictions done).
+    let out = exchange_from("127.0.0.4", &s, "/health");
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    let closed = mine
+        .iter_mut()
+        .filter(|c| closed_by_server(c, Duration::from_millis(300)))
+        .count();
+    assert_eq!(closed, 7);
+    assert!(!closed_by_server(&other, Duration::from_millis(300)));
+    // The capped client itself still gets answers.
+    let out = exchange_from("127.0.0.2", &s, "/v1/version");
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+}
+
+/// A record set whose `/v1/axfr` body is several megabytes: more than
+/// loopback socket buffers hold, so a client that does not read keeps its
+/// connection busy.
+fn large_records() -> mesos_records::RecordSet {
+    let mut rs = mesos_records::RecordSetBuilder::new(true);
+    for i in 0..100_000u32 {
+        let name = format!("task-with-a-long-name-{i:06}.marathon.mesos.");
+        rs.insert_a(&name, std::net::Ipv4Addr::from(0x0a00_0000 + i));
     }
+    rs.finish()
+}
+
+/// Clients that request `/v1/axfr` and never read take at most
+/// `busy_cap` connections: the rest of the cap stays free for `/health`,
+/// `/ready` and `/metrics`. Before, they took every connection and
+/// `/health` said 503.
+#[test]
+fn slow_listing_readers_leave_room_for_probes() {
+    let limits = HttpLimits {
+        max_connections: 8,
+        write_timeout: Duration::from_secs(60),
+        ..HttpLimits::default()
+    };
+    let busy = limits.busy_cap();
+    assert_eq!(busy, 7);
+    let s = start_records(Some(large_records()), true, limits);
+    let mut readers = Vec::new();
+    for i in 0..busy {
+        let mut c = connect_from(&format!("127.0.0.{}", 20 + i), s.addr);
+        c.write_all(b"GET /v1/axfr HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        // Read the start of the response, then stop reading.
+        c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = [0u8; 16];
+        c.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200 OK\r");
+        readers.push(c);
+    }
+    // One more listing request is refused: its turn would take the
+    // probes' reserve.
+    let out = exchange_from("127.0.0.40", &s, "/v1/axfr");
+    assert!(
+        out.starts_with("HTTP/1.1 503 "),
+        "{}",
+        &out[..out.len().min(200)]
+    );
+    for path in ["/health", "/ready", "/metrics"] {
+        let out = exchange_from("127.0.0.41", &s, path);
+        assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{path}: {out}");
+    }
+    drop(readers);
+}
+
+/// A large body is one shared copy: every reader gets the same bytes.
+#[test]
+fn listing_bodies_are_identical_for_every_reader() {
+    let s = start_records(Some(large_records()), true, HttpLimits::default());
+    let a = exchange_from("127.0.0.5", &s, "/v1/axfr");
+    let b = exchange_from("127.0.0.6", &s, "/v1/axfr");
+    assert!(a.len() > 4_000_000, "{}", a.len());
+    let body = |r: &str| r.split_once("\r\n\r\n").unwrap().1.to_owned();
+    assert_eq!(body(&a), body(&b));
+    assert!(body(&a).ends_with('}'), "{}", &a[a.len() - 100..]);
+}
+
+/// Every connection at the cap busy answering: a newcomer gets 503, and
+/// service resumes once they finish.
+#[test]
+fn connection_cap_refuses_when_every_connection_is_busy() {
+    let limits = HttpLimits {
+        max_connections: 2,
+        write_timeout: Duration::from_secs(60),
+        ..HttpLimits::default()
+    };
+    let s = start_records(Some(large_records()), true, limits);
+    let mut readers = Vec::new();
+    // busy_cap is 1: one listing reader, and one client that pipelines
+    // more probes than the socket buffers hold and does not read.
+    let probes = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1000);
+    for (i, request) in ["GET /v1/axfr HTTP/1.1\r\nHost: x\r\n\r\n", &probes]
+        .iter()
+        .enumerate()
+    {
+        let mut c = connect_from(&format!("127.0.0.{}", 50 + i), s.addr);
+        c.write_all(request.as_bytes()).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = [0u8; 16];
+        c.read_exact(&mut head).unwrap();
+        readers.push(c);
+    }
+    let refused = exchange_from("127.0.0.60", &s, "/health");
     assert!(refused.starts_with("HTTP/1.1 503 "), "{refused}");
     assert!(refused.contains("Connection: close\r\n"));
-    let via_curl = curl(&[&s.url("/health")]);
-    assert_eq!(via_curl.status, 503);
-    // Free the slots: service resumes.
-    drop(idle);
-    let mut status = 0;
+    drop(readers);
+    let mut status = String::new();
     for _ in 0..100 {
-        status = get(&s.url("/health")).status;
-        if status == 200 {
+        status = exchange_from("127.0.0.60", &s, "/health");
+        if status.starts_with("HTTP/1.1 200 ") {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(status, 200);
-    let metrics = get(&s.url("/metrics")).body;
-    let rejected = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("mesosdns_http_connections_rejected_total "))
-        .unwrap();
-    assert!(rejected.parse::<u64>().unwrap() >= 2, "{metrics}");
+    assert!(status.starts_with("HTTP/1.1 200 "), "{status}");
+    assert!(metric(&s, "mesosdns_http_connections_rejected_total") >= 1);
 }
 
 #[test]

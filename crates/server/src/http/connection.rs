@@ -33,13 +33,18 @@ enum Stop {
 
 /// Serves requests on `stream` until the client closes, a deadline passes,
 /// an error response closes the connection, or the server stops.
-pub fn serve(mut stream: TcpStream, shared: &Shared) {
+pub fn serve(mut stream: TcpStream, id: u64, shared: &Shared) {
     let limits = &shared.limits;
     let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut first = true;
     loop {
         let waiting_since = Instant::now();
+        // Waiting for a request: the acceptor may close this connection to
+        // make room for a new one.
+        if !shared.set_waiting(id, Some(waiting_since)) {
+            return;
+        }
         // A new connection gets header_timeout for its whole first head; a
         // kept-alive one gets idle_timeout until the next request starts.
         let idle_deadline = waiting_since
@@ -54,15 +59,15 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
             if !buf.is_empty() {
                 match request::parse(&buf) {
                     Ok((_, len)) if len > limits.max_head_bytes => {
-                        return fail(&mut stream, shared, 431);
+                        return fail(&mut stream, id, shared, 431);
                     }
                     Ok(parsed) => break parsed,
                     Err(HeadError::Partial) if buf.len() < limits.max_head_bytes => {}
                     Err(HeadError::Partial | HeadError::TooManyHeaders) => {
-                        return fail(&mut stream, shared, 431);
+                        return fail(&mut stream, id, shared, 431);
                     }
                     Err(HeadError::Malformed | HeadError::BadLength) => {
-                        return fail(&mut stream, shared, 400);
+                        return fail(&mut stream, id, shared, 400);
                     }
                 }
                 if head_deadline.is_none() {
@@ -75,7 +80,7 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
                 Err(Stop::TimedOut) => {
                     shared.stats.timed_out();
                     if !buf.is_empty() {
-                        fail(&mut stream, shared, 408);
+                        fail(&mut stream, id, shared, 408);
                     }
                     return;
                 }
@@ -92,7 +97,7 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
             Body::Empty => {}
             Body::Chunked => close = true,
             Body::Length(n) if n > limits.max_body_bytes => {
-                return fail(&mut stream, shared, 413);
+                return fail(&mut stream, id, shared, 413);
             }
             Body::Length(n) => {
                 if req.expect_continue && (buf.len() as u64) < n {
@@ -113,15 +118,31 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
             }
         }
 
+        // A request is complete: from now until its answer is sent the
+        // connection is busy, no longer one to close to make room.
+        if !shared.set_waiting(id, None) {
+            return;
+        }
+        // Probes have a reserve of connections: other requests are answered
+        // by at most `busy_cap` connections at once.
+        let probe = matches!(
+            route::find(&req.path, shared.ctx.settings.enumeration_on).0,
+            Endpoint::Health | Endpoint::Ready | Endpoint::Metrics
+        );
+        let slot = if probe { None } else { shared.busy_slot() };
+        if !probe && slot.is_none() {
+            return fail(&mut stream, id, shared, 503);
+        }
         let (endpoint, response) = {
             // One body is computed at a time, whatever the number of
-            // connections, so HTTP takes at most one core from DNS. Probes
-            // skip the queue: they must not wait behind a large /v1/axfr.
-            let probe = matches!(
+            // connections, so HTTP takes at most one core from DNS. Health
+            // and readiness skip the queue: they must not wait behind a
+            // large /v1/axfr.
+            let cheap = matches!(
                 route::find(&req.path, shared.ctx.settings.enumeration_on).0,
                 Endpoint::Health | Endpoint::Ready
             );
-            let _turn = (!probe).then(|| {
+            let _turn = (!cheap).then(|| {
                 shared
                     .render
                     .lock()
@@ -131,10 +152,16 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
         };
         shared.stats.count(endpoint, response.status);
         close |= shared.is_stopping();
-        let mut out = Vec::with_capacity(response.body.len() + 256);
-        response.write_to(&mut out, req.http10, close, req.method == Method::Head);
+        let head = response.head(req.http10, close);
+        let body: &[u8] = if req.method == Method::Head {
+            &[]
+        } else {
+            &response.body
+        };
         let deadline = Instant::now() + limits.write_timeout;
-        match write_all(&mut stream, &out, deadline) {
+        let written = write_response(&mut stream, head, body, deadline);
+        drop(slot);
+        match written {
             Ok(()) => {}
             Err(Stop::TimedOut) => {
                 shared.stats.timed_out();
@@ -142,6 +169,9 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
             }
             Err(Stop::Gone) => return,
         }
+        // Answered: the connection may make room for another again (before
+        // the client can see it closed, so its next connection finds room).
+        shared.set_waiting(id, Some(Instant::now()));
         if close {
             let _ = stream.shutdown(std::net::Shutdown::Write);
             return;
@@ -149,11 +179,34 @@ pub fn serve(mut stream: TcpStream, shared: &Shared) {
     }
 }
 
+/// Bodies up to this size are sent in one write with the head; larger
+/// ones (the shared `/v1/enumerate` and `/v1/axfr` bodies) are written
+/// from where they are, never copied.
+const COALESCE_BODY: usize = 16 * 1024;
+
+/// Writes a response head and its body.
+fn write_response(
+    stream: &mut TcpStream,
+    mut head: Vec<u8>,
+    body: &[u8],
+    deadline: Instant,
+) -> Result<(), Stop> {
+    if body.len() <= COALESCE_BODY {
+        head.extend_from_slice(body);
+        return write_all(stream, &head, deadline);
+    }
+    write_all(stream, &head, deadline)?;
+    write_all(stream, body, deadline)
+}
+
 /// Sends a go-restful style error with `Connection: close`, best effort.
-fn fail(stream: &mut TcpStream, shared: &Shared, status: u16) {
+///
+/// A connection being failed has nothing more to answer: it may be closed
+/// at once to make room for a new one.
+fn fail(stream: &mut TcpStream, id: u64, shared: &Shared, status: u16) {
+    shared.set_waiting(id, Some(Instant::now()));
     shared.stats.count(Endpoint::Other, status);
-    let mut out = Vec::with_capacity(256);
-    Response::error(status).write_to(&mut out, false, true, false);
+    let out = Response::error(status).to_bytes(false, true);
     let deadline = Instant::now() + shared.limits.write_timeout;
     if write_all(stream, &out, deadline).is_err() {
         return;

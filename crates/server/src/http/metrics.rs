@@ -556,8 +556,14 @@ fn http_families(e: &mut Exposition, stats: &HttpStats) {
         (
             "mesosdns_http_connections_rejected_total",
             Kind::Counter,
-            "HTTP connections refused with 503 because the connection cap was reached.",
+            "HTTP connections refused with 503 at a connection cap (total or per client) with every connection busy.",
             stats.rejected.load(Ordering::Relaxed),
+        ),
+        (
+            "mesosdns_http_connections_evicted_total",
+            Kind::Counter,
+            "HTTP connections waiting for a request closed to make room at a connection cap.",
+            stats.evicted.load(Ordering::Relaxed),
         ),
         (
             "mesosdns_http_timeouts_total",

@@ -28,16 +28,25 @@
 //!
 //! The server runs on its own threads: one acceptor (a mio `Poll` with a
 //! `Waker` for shutdown) and one thread per connection, at most
-//! [`HttpLimits::max_connections`] of them; a connection beyond the cap gets
-//! a 503 and is closed at once by the acceptor, which never blocks on a
-//! client. Each connection has header, idle, body and write deadlines and
-//! size limits ([`connection`]). Response bodies are computed one at a
-//! time (a lock held only while computing, never while reading or
-//! writing; `/health` and `/ready` skip it), so HTTP uses at most one core
-//! however many clients pull `/v1/axfr`, and the `/v1/enumerate` and
-//! `/v1/axfr` bodies are kept until the table changes, so pulling them
-//! again costs a copy. The DNS workers share nothing with these threads
-//! but the [`SharedTable`] they read.
+//! [`HttpLimits::max_connections`] of them and at most
+//! [`HttpLimits::max_per_client`] from one client (an IPv4 address or an
+//! IPv6 /64, see [`crate::client`]). The acceptor never blocks on a client.
+//! At a cap, the connection that has waited longest for a request (silent,
+//! trickling its head, or idle between keep-alive requests) is closed to
+//! make room; only when every connection is busy answering is the new one
+//! refused with 503. Requests other than `/health`, `/ready` and `/metrics`
+//! are answered by at most `max_connections` minus a reserve
+//! ([`HttpLimits::busy_cap`]) at once, so the probes always find a slot
+//! however many clients are reading `/v1/axfr` slowly.
+//!
+//! Each connection has header, idle, body and write deadlines and size
+//! limits ([`connection`]). Response bodies are computed one at a time (a
+//! lock held only while computing, never while reading or writing;
+//! `/health` and `/ready` skip it), so HTTP uses at most one core however
+//! many clients pull `/v1/axfr`. The `/v1/enumerate` and `/v1/axfr` bodies
+//! are kept until the table changes as shared, reference-counted bytes:
+//! every connection writes the same copy. The DNS workers share nothing
+//! with these threads but the [`SharedTable`] they read.
 //!
 //! # Differences from mesos-dns
 //!
@@ -64,9 +73,9 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
@@ -158,8 +167,13 @@ impl ApiContext {
 /// Size limits and deadlines for HTTP clients.
 #[derive(Debug, Clone)]
 pub struct HttpLimits {
-    /// Connections served at once (at least 1); more get 503 and are closed.
+    /// Connections open at once (at least 1). At the cap the connection
+    /// that has waited longest for a request is closed to make room; when
+    /// none is waiting, a new one gets 503.
     pub max_connections: usize,
+    /// Connections open at once from one client (an IPv4 address, an IPv6
+    /// /64; at least 1), with the same rule as `max_connections`.
+    pub max_per_client: usize,
     /// Largest request head in bytes; larger gets 431.
     pub max_head_bytes: usize,
     /// Largest request body in bytes; larger gets 413. Bodies are read and
@@ -176,6 +190,11 @@ pub struct HttpLimits {
 
 /// Default [`HttpLimits::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Default [`HttpLimits::max_per_client`].
+pub const DEFAULT_MAX_PER_CLIENT: usize = 32;
+/// Most connections kept for `/health`, `/ready` and `/metrics`
+/// ([`HttpLimits::busy_cap`]).
+pub const PROBE_RESERVE: usize = 16;
 /// Default [`HttpLimits::max_head_bytes`]: 16 KiB.
 pub const DEFAULT_MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Default [`HttpLimits::max_body_bytes`]: 64 KiB.
@@ -193,12 +212,23 @@ impl Default for HttpLimits {
     fn default() -> HttpLimits {
         HttpLimits {
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_per_client: DEFAULT_MAX_PER_CLIENT,
             max_head_bytes: DEFAULT_MAX_HEAD_BYTES,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
         }
+    }
+}
+
+impl HttpLimits {
+    /// Requests other than `/health`, `/ready` and `/metrics` answered at
+    /// once: `max_connections` less a reserve of an eighth of it, at least
+    /// 1 and at most [`PROBE_RESERVE`]; never below 1.
+    pub fn busy_cap(&self) -> usize {
+        let reserve = (self.max_connections / 8).clamp(1, PROBE_RESERVE);
+        self.max_connections.saturating_sub(reserve).max(1)
     }
 }
 
@@ -214,6 +244,7 @@ pub struct HttpStats {
     open: AtomicUsize,
     accepted: AtomicU64,
     rejected: AtomicU64,
+    evicted: AtomicU64,
     timeouts: AtomicU64,
 }
 
@@ -244,17 +275,65 @@ pub struct Shared {
     limits: HttpLimits,
     stats: HttpStats,
     stopping: AtomicBool,
-    /// Clones of the open connections, so `stop` can shut them down.
-    open: Mutex<HashMap<u64, TcpStream>>,
+    /// The open connections: clones of their streams, so that `stop` and
+    /// eviction can shut them down, and since when each waits for a
+    /// request.
+    open: Mutex<HashMap<u64, OpenConn>>,
+    /// Requests other than the probes being answered now.
+    busy: AtomicUsize,
     /// Held while a response is computed (not while reading or writing).
     render: Mutex<()>,
     /// Rendered `/v1/enumerate` and `/v1/axfr` bodies of the current table.
     bodies: route::BodyCache,
 }
 
+/// One open connection, as the acceptor sees it.
+struct OpenConn {
+    stream: TcpStream,
+    /// [`crate::client::key`] of the peer.
+    client: std::net::IpAddr,
+    /// Since when it has been waiting for (the rest of) a request head;
+    /// `None` while a request is answered.
+    waiting_since: Option<Instant>,
+}
+
 impl Shared {
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// Marks connection `id` as waiting for a request (`Some(since)`) or
+    /// busy answering one (`None`). False when the connection was evicted
+    /// meanwhile: the caller drops it.
+    fn set_waiting(&self, id: u64, since: Option<Instant>) -> bool {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        match open.get_mut(&id) {
+            Some(conn) => {
+                conn.waiting_since = since;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes a slot for a request other than a probe, or `None` at
+    /// [`HttpLimits::busy_cap`].
+    fn busy_slot(&self) -> Option<BusySlot<'_>> {
+        let cap = self.limits.busy_cap();
+        if self.busy.fetch_add(1, Ordering::SeqCst) >= cap {
+            self.busy.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(BusySlot(&self.busy))
+    }
+}
+
+/// A request slot from [`Shared::busy_slot`], given back on drop.
+struct BusySlot<'a>(&'a AtomicUsize);
+
+impl Drop for BusySlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -293,8 +372,8 @@ impl HttpHandle {
             let _ = acceptor.join();
         }
         if let Ok(open) = self.shared.open.lock() {
-            for stream in open.values() {
-                let _ = stream.shutdown(std::net::Shutdown::Both);
+            for conn in open.values() {
+                let _ = conn.stream.shutdown(std::net::Shutdown::Both);
             }
         }
     }
@@ -337,11 +416,13 @@ pub fn start(
         ctx,
         limits: HttpLimits {
             max_connections: limits.max_connections.max(1),
+            max_per_client: limits.max_per_client.max(1),
             ..limits
         },
         stats: HttpStats::default(),
         stopping: AtomicBool::new(false),
         open: Mutex::new(HashMap::new()),
+        busy: AtomicUsize::new(0),
         render: Mutex::new(()),
         bodies: route::BodyCache::default(),
     });
@@ -378,10 +459,10 @@ fn accept_loop(mut poll: Poll, listener: mio::net::TcpListener, shared: &Arc<Sha
         retry = None;
         loop {
             match listener.accept() {
-                Ok((stream, _peer)) => {
+                Ok((stream, peer)) => {
                     failing = false;
                     next_id = next_id.wrapping_add(1);
-                    admit(TcpStream::from(stream), next_id, shared);
+                    admit(TcpStream::from(stream), peer, next_id, shared);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -398,26 +479,43 @@ fn accept_loop(mut poll: Poll, listener: mio::net::TcpListener, shared: &Arc<Sha
     }
 }
 
-/// Hands an accepted connection to a new thread, or refuses it with 503
-/// when the cap is reached. Never blocks.
-fn admit(stream: TcpStream, id: u64, shared: &Arc<Shared>) {
-    let open = shared.stats.open.load(Ordering::SeqCst);
-    if open >= shared.limits.max_connections {
-        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        refuse(stream);
-        return;
+/// Hands an accepted connection to a new thread, making room at a cap by
+/// closing the connection that has waited longest for a request, or
+/// refuses it with 503 when every connection at the cap is busy. Never
+/// blocks.
+fn admit(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) {
+    let client = crate::client::key(peer.ip());
+    let limits = &shared.limits;
+    {
+        let mut open = shared.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine = open.values().filter(|c| c.client == client).count();
+        let room = (mine < limits.max_per_client
+            || evict_longest_waiting(&mut open, Some(client), shared))
+            && (open.len() < limits.max_connections
+                || evict_longest_waiting(&mut open, None, shared));
+        if !room {
+            drop(open);
+            shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            refuse(stream);
+            return;
+        }
+        if stream.set_nonblocking(false).is_err() {
+            return;
+        }
+        let Ok(clone) = stream.try_clone() else {
+            return;
+        };
+        open.insert(
+            id,
+            OpenConn {
+                stream: clone,
+                client,
+                waiting_since: Some(Instant::now()),
+            },
+        );
     }
-    if stream.set_nonblocking(false).is_err() {
-        return;
-    }
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
     shared.stats.open.fetch_add(1, Ordering::SeqCst);
     shared.stats.accepted.fetch_add(1, Ordering::Relaxed);
-    if let Ok(mut map) = shared.open.lock() {
-        map.insert(id, clone);
-    }
     let guard = OpenGuard {
         id,
         shared: Arc::clone(shared),
@@ -427,18 +525,39 @@ fn admit(stream: TcpStream, id: u64, shared: &Arc<Shared>) {
         .stack_size(CONNECTION_STACK)
         .spawn(move || {
             let guard = guard;
-            connection::serve(stream, &guard.shared);
+            connection::serve(stream, guard.id, &guard.shared);
         });
     if let Err(e) = spawned {
-        // The closure (and the guard in it) was dropped: the count is back.
+        // The closure (and the guard in it) was dropped: the slot is back.
         log::warn!("http: cannot spawn a connection thread: {e}");
     }
 }
 
+/// Closes the connection (of `client`, or of anyone) that has waited
+/// longest for a request; false when every such connection is busy.
+fn evict_longest_waiting(
+    open: &mut HashMap<u64, OpenConn>,
+    client: Option<std::net::IpAddr>,
+    shared: &Shared,
+) -> bool {
+    let victim = open
+        .iter()
+        .filter(|(_, c)| client.is_none_or(|k| c.client == k))
+        .filter_map(|(id, c)| Some((c.waiting_since?, *id)))
+        .min()
+        .map(|(_, id)| id);
+    let Some(conn) = victim.and_then(|id| open.remove(&id)) else {
+        return false;
+    };
+    // Its thread sees the end of its stream and exits.
+    let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+    shared.stats.evicted.fetch_add(1, Ordering::Relaxed);
+    true
+}
+
 /// Writes a 503 on a still non-blocking socket, once, and closes it.
 fn refuse(mut stream: TcpStream) {
-    let mut out = Vec::with_capacity(192);
-    response::Response::error(503).write_to(&mut out, false, true, false);
+    let out = response::Response::error(503).to_bytes(false, true);
     let _ = stream.write(&out);
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
@@ -451,9 +570,11 @@ struct OpenGuard {
 
 impl Drop for OpenGuard {
     fn drop(&mut self) {
-        if let Ok(mut map) = self.shared.open.lock() {
-            map.remove(&self.id);
-        }
+        self.shared
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
         self.shared.stats.open.fetch_sub(1, Ordering::SeqCst);
     }
 }

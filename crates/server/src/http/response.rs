@@ -4,6 +4,7 @@
 //! `Date` (RFC 9110 section 6.6.1: an origin server with a clock sends it).
 
 use crate::calendar::civil_from_days;
+use bytes::Bytes;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `Content-Type` of JSON bodies, as go-restful sends it.
@@ -20,8 +21,10 @@ pub struct Response {
     pub status: u16,
     /// The `Content-Type` header.
     pub content_type: &'static str,
-    /// The body; not sent for HEAD requests, though its length is.
-    pub body: Vec<u8>,
+    /// The body; not sent for HEAD requests, though its length is. Shared
+    /// and reference-counted: the cached `/v1/enumerate` and `/v1/axfr`
+    /// bodies are handed to every connection without a copy.
+    pub body: Bytes,
 }
 
 impl Response {
@@ -30,7 +33,7 @@ impl Response {
         Response {
             status: 200,
             content_type: JSON,
-            body: body.into_bytes(),
+            body: Bytes::from(body),
         }
     }
 
@@ -39,7 +42,7 @@ impl Response {
         Response {
             status,
             content_type: TEXT,
-            body: body.as_bytes().to_vec(),
+            body: Bytes::copy_from_slice(body.as_bytes()),
         }
     }
 
@@ -49,19 +52,13 @@ impl Response {
         Response {
             status,
             content_type: TEXT,
-            body: body.into_bytes(),
+            body: Bytes::from(body),
         }
     }
 
-    /// Serializes the status line and headers into `out`, followed by the
-    /// body unless `head_only`.
-    pub fn write_to(
-        &self,
-        out: &mut Vec<u8>,
-        http10: bool,
-        close: bool,
-        head_only: bool,
-    ) {
+    /// The status line and headers. The body is written after it, from
+    /// [`Response::body`] itself (not for HEAD requests).
+    pub fn head(&self, http10: bool, close: bool) -> Vec<u8> {
         let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
         let head = format!(
             "{version} {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nDate: {}\r\n{}\r\n",
@@ -76,10 +73,14 @@ impl Response {
                 _ => "",
             },
         );
-        out.extend_from_slice(head.as_bytes());
-        if !head_only {
-            out.extend_from_slice(&self.body);
-        }
+        head.into_bytes()
+    }
+
+    /// The whole response in one buffer (small responses only: errors).
+    pub fn to_bytes(&self, http10: bool, close: bool) -> Vec<u8> {
+        let mut out = self.head(http10, close);
+        out.extend_from_slice(&self.body);
+        out
     }
 }
 
@@ -158,18 +159,16 @@ mod tests {
 
     #[test]
     fn restful_error_bodies() {
-        assert_eq!(Response::error(404).body, b"404: Page Not Found");
-        assert_eq!(Response::error(405).body, b"405: Method Not Allowed");
-        assert_eq!(Response::error(406).body, b"406: Not Acceptable");
-        assert_eq!(Response::error(415).body, b"415: Unsupported Media Type");
+        assert_eq!(&*Response::error(404).body, b"404: Page Not Found");
+        assert_eq!(&*Response::error(405).body, b"405: Method Not Allowed");
+        assert_eq!(&*Response::error(406).body, b"406: Not Acceptable");
+        assert_eq!(&*Response::error(415).body, b"415: Unsupported Media Type");
     }
 
     #[test]
-    fn head_sends_length_but_no_body() {
+    fn head_carries_the_length_but_not_the_body() {
         let r = Response::text(200, "hello");
-        let mut out = Vec::new();
-        r.write_to(&mut out, false, true, true);
-        let text = String::from_utf8(out).unwrap();
+        let text = String::from_utf8(r.head(false, true)).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
         assert!(text.contains("Content-Length: 5\r\n"));
         assert!(text.contains("Connection: close\r\n"));

@@ -21,6 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use mesos_records::RecordSet;
 
 use super::json::GoJson;
@@ -195,7 +196,7 @@ pub fn handle(shared: &Shared, req: &Request) -> (Endpoint, Response) {
         Endpoint::Metrics => Response {
             status: 200,
             content_type: super::response::PROMETHEUS,
-            body: metrics::render(ctx, &shared.stats, &table).into_bytes(),
+            body: Bytes::from(metrics::render(ctx, &shared.stats, &table)),
         },
         Endpoint::Health => Response::text(200, "OK\n"),
         Endpoint::Ready => ready(ctx, table.is_loaded()),
@@ -206,14 +207,15 @@ pub fn handle(shared: &Shared, req: &Request) -> (Endpoint, Response) {
 
 /// The last `/v1/enumerate` (slot 0) and `/v1/axfr` (slot 1) bodies,
 /// reused while the table is the same generation: a client pulling a large
-/// axfr in a loop costs a copy, not a render.
+/// axfr in a loop costs a reference count, not a render, and a hundred
+/// clients reading it slowly share one copy.
 #[derive(Debug, Default)]
 pub struct BodyCache {
     slots: Mutex<[Option<CachedBody>; 2]>,
 }
 
 /// A rendered body and the table generation it was rendered from.
-type CachedBody = (Weak<Table>, Vec<u8>);
+type CachedBody = (Weak<Table>, Bytes);
 
 impl BodyCache {
     fn get_or_render(
@@ -221,10 +223,10 @@ impl BodyCache {
         slot: usize,
         table: &Arc<Table>,
         render: impl FnOnce() -> String,
-    ) -> Vec<u8> {
+    ) -> Bytes {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(entry) = slots.get_mut(slot) else {
-            return render().into_bytes();
+            return Bytes::from(render());
         };
         // The Weak keeps the old allocation's address from being reused, so
         // pointer equality means the same generation.
@@ -233,7 +235,7 @@ impl BodyCache {
                 return body.clone();
             }
         }
-        let body = render().into_bytes();
+        let body = Bytes::from(render());
         *entry = Some((Arc::downgrade(table), body.clone()));
         body
     }

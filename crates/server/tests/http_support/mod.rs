@@ -97,9 +97,19 @@ pub fn now() -> u64 {
 }
 
 pub fn start_with(loaded: bool, enumeration_on: bool, limits: HttpLimits) -> Server {
+    start_records(loaded.then(records), enumeration_on, limits)
+}
+
+/// A server over `records` (`None`: nothing loaded yet).
+pub fn start_records(
+    records: Option<RecordSet>,
+    enumeration_on: bool,
+    limits: HttpLimits,
+) -> Server {
     let cfg = DnsConfig::default();
-    let table = if loaded {
-        Table::compile(Arc::new(records()), &cfg, SERIAL)
+    let loaded = records.is_some();
+    let table = if let Some(records) = records {
+        Table::compile(Arc::new(records), &cfg, SERIAL)
     } else {
         Table::empty(&cfg)
     };
@@ -217,6 +227,17 @@ pub fn curl(args: &[&str]) -> Reply {
         content_type: content_type.to_owned(),
         body: body.to_owned(),
     }
+}
+
+/// A connection to `addr` from the loopback address `from` (any of
+/// 127.0.0.0/8), so that one test can be several clients.
+pub fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let local: SocketAddr = format!("{from}:0").parse().unwrap();
+    socket.bind(&local.into()).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    socket.into()
 }
 
 /// Sends raw bytes on a new connection and reads until the server closes
