@@ -20,8 +20,8 @@ use crate::record::{Kind, RecordSet, SrvVal};
 
 /// Builds a [`RecordSet`]: inserts deduplicate, and with the enumeration on,
 /// a record inserted for the first time while a task is open is credited to
-/// that task (spec 4.11). Names are not checked here (generation checks
-/// them with [`is_valid_name`](crate::is_valid_name) before inserting).
+/// that task (spec 4.11). Names are not checked: mesos-dns stores every
+/// name its rules give.
 ///
 /// ```
 /// use mesos_records::RecordSetBuilder;

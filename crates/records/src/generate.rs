@@ -89,7 +89,7 @@ impl Generated {
     }
 
     /// A one-line summary of the skips, e.g. `2 skipped (unresolved: 1,
-    /// invalid_name: 1)`, or `None` when nothing was skipped.
+    /// bad_port_range: 1)`, or `None` when nothing was skipped.
     pub fn skip_summary(&self) -> Option<String> {
         if self.skips.is_empty() {
             return None;
@@ -182,17 +182,12 @@ impl Gen<'_> {
                 continue;
             }
             let name = format!("{}{}", self.spec.domain_frag(&fw.name), self.tail);
-            if !self.store.name_ok(&name, "framework", &fw.name) {
-                continue;
-            }
             for ip in ips {
                 self.store.ip(&name, ip);
             }
             let srv = format!("_framework._tcp.{name}");
             if let Some(port) = port {
-                if self.store.name_ok(&srv, "framework", &fw.name) {
-                    self.store.srv(&srv, &name, port);
-                }
+                self.store.srv(&srv, &name, port);
             }
         }
     }
@@ -206,11 +201,6 @@ impl Gen<'_> {
         let name = format!("slave{}", self.tail);
         let srv = format!("_slave._tcp{}", self.tail);
         let mut out = HashMap::with_capacity(state.slaves.len());
-        if !self.store.name_ok(&name, "slave", "")
-            || !self.store.name_ok(&srv, "slave", "")
-        {
-            return out;
-        }
         for slave in &state.slaves {
             let ips = self.resolve(&format!("slave {:?}", slave.id), &slave.pid.host);
             for &ip in &ips {
@@ -241,7 +231,7 @@ impl Gen<'_> {
                 }
             },
         };
-        if ips.is_empty() || !self.store.name_ok(&name, "nameserver", "SOAMname") {
+        if ips.is_empty() {
             return;
         }
         for ip in ips {

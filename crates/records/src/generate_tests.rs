@@ -111,13 +111,12 @@ fn spec_4_4_framework_records() {
         .contains(&Ipv4Addr::LOCALHOST));
     assert!(rs.srv("_framework._tcp.hosted.mesos.").is_none());
     assert!(!rs.has_name("lost.mesos.") && !rs.has_name("broken.mesos."));
+    // `...` sanitizes to empty: mesos-dns stores `.mesos.` (spec 4.3).
+    assert!(rs.a(".mesos.").is_some());
+    assert!(rs.srv("_framework._tcp..mesos.").is_some());
     assert_eq!(
         reasons(&g),
-        [
-            SkipReason::BadFrameworkPid,
-            SkipReason::Unresolved,
-            SkipReason::InvalidName
-        ]
+        [SkipReason::BadFrameworkPid, SkipReason::Unresolved]
     );
     assert_eq!(g.records.enumeration().frameworks().len(), 5);
 }
@@ -197,9 +196,9 @@ fn rfc1035_2_3_4_long_task_names_stay_valid() {
     );
 }
 
-// Legacy DiscoveryInfo names that are not valid DNS names are left out.
+// Legacy DiscoveryInfo names are kept whatever they hold (issue 15).
 #[test]
-fn invalid_legacy_names_are_left_out() {
+fn legacy_names_with_any_character_are_kept() {
     let g = gen_json(
         &one_task(
             r#"{"id":"t","name":"x","slave_id":"S-0","state":"TASK_RUNNING",
@@ -209,12 +208,10 @@ fn invalid_legacy_names_are_left_out() {
         &cfg(),
     );
     let rs = &g.records;
-    assert!(g
-        .skips
-        .iter()
-        .all(|s| s.reason == SkipReason::InvalidName && s.detail.contains("My Shop")));
-    assert!(!g.skips.is_empty());
+    assert!(g.skips.is_empty(), "{:?}", g.skips);
     assert!(rs.a("myshop.fw.mesos.").is_some());
+    assert!(rs.a("My Shop.fw.mesos.").is_some());
+    assert!(rs.a("My Shop.fw.slave.mesos.").is_some());
     let names: Vec<&str> = rs
         .srv_records()
         .map(|(n, _)| n)
@@ -223,8 +220,12 @@ fn invalid_legacy_names_are_left_out() {
     assert_eq!(
         names,
         [
+            "_My Shop._tcp.fw.mesos.",
+            "_My Shop._udp.fw.mesos.",
             "_myshop._tcp.fw.mesos.",
             "_myshop._udp.fw.mesos.",
+            "_web-ui._My Shop._tcp.fw.mesos.",
+            "_web-ui._My Shop._udp.fw.mesos.",
             "_web-ui._myshop._tcp.fw.mesos.",
             "_web-ui._myshop._udp.fw.mesos.",
         ]
@@ -234,7 +235,9 @@ fn invalid_legacy_names_are_left_out() {
         .unwrap()
         .iter()
         .any(|s| s.port == 53));
-    assert!(rs.all_names_valid());
+    // The legacy pass's SRV targets keep the raw name too.
+    let srv = rs.srv("_My Shop._tcp.fw.mesos.").unwrap();
+    assert!(srv.iter().all(|s| s.target.starts_with("My Shop-")));
 }
 
 #[test]
@@ -262,11 +265,9 @@ fn empty_task_name_keeps_the_canonical_name() {
         &cfg(),
     );
     assert!(g.records.a("-iffe9-0.fw.slave.mesos.").is_some());
-    assert!(!g.records.has_name(".fw.slave.mesos."));
-    assert_eq!(
-        reasons(&g),
-        [SkipReason::InvalidName, SkipReason::InvalidName]
-    );
+    // mesos-dns keeps the name with an empty label (spec 4.3).
+    assert!(g.records.a(".fw.slave.mesos.").is_some());
+    assert!(g.skips.is_empty());
 }
 
 #[test]

@@ -56,9 +56,6 @@ pub(crate) fn master_records(
     };
     let leader_name = format!("leader{tail}");
     let all_masters = format!("master{tail}");
-    if !store.name_ok(&leader_name, "leader", leader) {
-        return;
-    }
     for &ip in &leader_ips {
         store.ip(&leader_name, ip);
         store.ip(&all_masters, ip);
@@ -66,9 +63,7 @@ pub(crate) fn master_records(
     match parse_port(port) {
         Some(port) => {
             for srv in [format!("_leader._tcp{tail}"), format!("_leader._udp{tail}")] {
-                if store.name_ok(&srv, "leader", leader) {
-                    store.srv(&srv, &leader_name, port);
-                }
+                store.srv(&srv, &leader_name, port);
             }
         }
         None => store.skip(
@@ -112,9 +107,6 @@ pub(crate) fn master_records(
             continue;
         }
         let name = format!("master{idx}{tail}");
-        if !store.name_ok(&name, "master", master) {
-            continue;
-        }
         for &ip in &ips {
             store.ip(&name, ip);
         }
@@ -126,9 +118,6 @@ pub(crate) fn master_records(
             log::warn!("leader {leader:?} is not in the master list");
         }
         let name = format!("master{idx}{tail}");
-        if !store.name_ok(&name, "leader", leader) {
-            return;
-        }
         for &ip in &leader_ips {
             store.ip(&name, ip);
         }

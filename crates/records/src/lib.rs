@@ -91,12 +91,12 @@
 //!   panics).
 //! - The canonical label is shortened to 63 octets (spec 0): see
 //!   [`canonical::canonical_stem`].
-//! - A name that is not a valid DNS name ([`is_valid_name`]) is left out with
-//!   a reason: empty labels (names that sanitize to empty), labels over 63
-//!   octets (e.g. `_<63-char task label>`), names over 255 octets, and legacy
-//!   DiscoveryInfo names with characters other than letters, digits, `-` and
-//!   `_` (mesos-dns stores them; they show in its `/v1/axfr` but can never be
-//!   answered). Valid legacy names, upper case and dots included, are kept.
+//! - Every name the rules give is kept, as mesos-dns keeps it: empty labels
+//!   (`store..mesos.` for a framework named `@@@`), labels over 63 octets
+//!   (`_` + a 63-character task label), names over 255 octets, and any
+//!   character a DiscoveryInfo name or a slave id brings (`bang!`, `é`,
+//!   spaces, upper case). The HTTP API lists them all; the DNS server
+//!   serves every one the wire format can carry and counts the others.
 //! - A body with invalid UTF-8 is read as Go does (U+FFFD), but a JSON
 //!   string with a lone surrogate escape fails the state (Go replaces it).
 //! - Go's `ParseIP` and Rust's parser agree on every form we know of
@@ -127,4 +127,3 @@ pub use label::LabelSpec;
 pub use record::{Owner, RecordSet, Srv, SrvIter, SrvSet};
 pub use skip::{Skip, SkipReason};
 pub use state::{State, StateError};
-pub use store::{is_valid_name, MAX_NAME_LEN};

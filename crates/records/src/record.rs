@@ -354,12 +354,6 @@ impl RecordSet {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.names.iter()
     }
-
-    /// True if every name passes [`crate::is_valid_name`]. Generation
-    /// guarantees it.
-    pub fn all_names_valid(&self) -> bool {
-        self.names().all(crate::store::is_valid_name)
-    }
 }
 
 /// Fixture inserts: each may move every later name and value, O(n).
@@ -541,6 +535,5 @@ mod tests {
             ]
         );
         assert_eq!(rs.len(), 6);
-        assert!(rs.all_names_valid());
     }
 }

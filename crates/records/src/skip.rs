@@ -37,15 +37,11 @@ pub enum SkipReason {
     BadMaster,
     /// A `Listener` that is not an IP address: no nameserver record.
     BadListener,
-    /// A generated name that is not a valid DNS name (an empty label, a
-    /// label over 63 octets, a name over 255 octets, or a character other
-    /// than a letter, digit, hyphen or underscore). The name is left out.
-    InvalidName,
 }
 
 impl SkipReason {
     /// Every reason, in declaration order.
-    pub const ALL: [SkipReason; 11] = [
+    pub const ALL: [SkipReason; 10] = [
         SkipReason::MalformedFramework,
         SkipReason::MalformedSlave,
         SkipReason::MalformedTask,
@@ -56,7 +52,6 @@ impl SkipReason {
         SkipReason::BadLeader,
         SkipReason::BadMaster,
         SkipReason::BadListener,
-        SkipReason::InvalidName,
     ];
 
     /// A short snake_case name, for metric labels.
@@ -72,7 +67,6 @@ impl SkipReason {
             SkipReason::BadLeader => "bad_leader",
             SkipReason::BadMaster => "bad_master",
             SkipReason::BadListener => "bad_listener",
-            SkipReason::InvalidName => "invalid_name",
         }
     }
 }

@@ -14,10 +14,9 @@
 //!
 //! `task` is the label of the task name, or for a task with a DiscoveryInfo
 //! name, that name: first raw (the "legacy" pass, which can give names with
-//! dots or upper case), then labelled. A legacy name that is not a valid DNS
-//! name (see [`is_valid_name`](crate::store::is_valid_name)) is left out with
-//! a reason, where mesos-dns stores it anyway. The canonical label is
-//! shortened to fit in 63 octets ([`canonical_stem`]).
+//! dots, upper case or any other character), then labelled. Every name is
+//! kept, as mesos-dns keeps it. The canonical label is shortened to fit in
+//! 63 octets ([`canonical_stem`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -118,8 +117,7 @@ fn reserve(store: &mut Store, state: &State) {
 /// DiscoveryInfo (which have two SRV names fewer). An app's instances can
 /// be anywhere in the framework's task list: one lookup of the short pass
 /// name per task saves storing its shared names again, and sorting them
-/// again in finish. Only valid names are kept, so using them skips nothing
-/// that checking again would record.
+/// again in finish.
 #[derive(Default)]
 struct SharedNames {
     /// By pass name: `[0]` for tasks with a DiscoveryInfo, `[1]` without.
@@ -149,7 +147,6 @@ impl SharedNames {
 impl Ctx<'_> {
     /// One `taskContextRecord` pass for `name`.
     fn pass(&self, store: &mut Store, shared: &mut SharedNames, name: &str) {
-        let id = self.task.id.as_str();
         let (fw, slave) = (self.fw, self.slave);
         let stem = canonical_stem(name, &self.hash, self.tail_id);
         let di = self.task.discovery.as_ref();
@@ -157,50 +154,41 @@ impl Ctx<'_> {
         let (arec_t, canon_t, arec_s, canon_s);
         match known.as_deref_mut() {
             Some(k) => {
-                arec_t = Some(k.arec_t);
-                canon_t = store.name(&[&stem], fw, "task", id);
-                arec_s = Some(k.arec_s);
-                canon_s = store.name(&[&stem], slave, "task", id);
+                arec_t = k.arec_t;
+                canon_t = store.name(&[&stem], fw);
+                arec_s = k.arec_s;
+                canon_s = store.name(&[&stem], slave);
             }
             None => {
-                arec_t = store.name(&[name], fw, "task", id);
-                canon_t = store.name(&[&stem], fw, "task", id);
-                arec_s = store.name(&[name], slave, "task", id);
-                canon_s = store.name(&[&stem], slave, "task", id);
-                if let (Some(arec_t), Some(arec_s)) = (arec_t, arec_s) {
-                    known = shared.put(
-                        name,
-                        di.is_none(),
-                        Shared {
-                            arec_t,
-                            arec_s,
-                            srv: None,
-                        },
-                    );
-                }
+                arec_t = store.name(&[name], fw);
+                canon_t = store.name(&[&stem], fw);
+                arec_s = store.name(&[name], slave);
+                canon_s = store.name(&[&stem], slave);
+                known = shared.put(
+                    name,
+                    di.is_none(),
+                    Shared {
+                        arec_t,
+                        arec_s,
+                        srv: None,
+                    },
+                );
             }
         }
 
         for &ip in self.task_ips {
-            if let Some(n) = arec_t {
-                store.ip_at(n, ip);
-            }
-            if let Some(n) = canon_t {
-                store.ip_at(n, ip);
-            }
+            store.ip_at(arec_t, ip);
+            store.ip_at(canon_t, ip);
         }
         for &ip in self.slave_ips {
-            if let Some(n) = arec_s {
-                store.ip_at(n, ip);
-            }
-            if let Some(n) = canon_s {
-                store.ip_at(n, ip);
-            }
+            store.ip_at(arec_s, ip);
+            store.ip_at(canon_s, ip);
         }
 
         // Resource ports: `withProtocol(none)` then `withSubdomains`, giving
         // tcp.slave, udp.slave, and without DiscoveryInfo tcp, udp.
-        if let Some(target) = canon_s.filter(|_| !self.task.ports.is_empty()) {
+        if !self.task.ports.is_empty() {
+            let target = canon_s;
             let forms = [
                 ("._tcp", slave),
                 ("._udp", slave),
@@ -217,13 +205,13 @@ impl Ctx<'_> {
                 None => {
                     let (mut names, mut len) = ([0; 4], 0);
                     for &(proto, suffix) in forms {
-                        let n = store.name(&["_", name, proto], suffix, "task", id);
-                        if let (Some(n), Some(slot)) = (n, names.get_mut(len)) {
+                        let n = store.name(&["_", name, proto], suffix);
+                        if let Some(slot) = names.get_mut(len) {
                             *slot = n;
                             len += 1;
                         }
                     }
-                    if let Some(k) = known.filter(|_| len == forms.len()) {
+                    if let Some(k) = known {
                         k.srv = Some((names, len));
                     }
                     (names, len)
@@ -237,7 +225,7 @@ impl Ctx<'_> {
         }
         // DiscoveryInfo ports: `withProtocol(proto)` then `withNamedPort`.
         let Some(di) = di else { return };
-        let Some(target) = canon_t else { return };
+        let target = canon_t;
         for p in &di.ports {
             let proto = self.spec.label(&p.protocol);
             let protos: &[&str] = if proto.is_empty() {
@@ -260,10 +248,8 @@ impl Ctx<'_> {
                 };
                 for pr in protos {
                     let parts = [under, prefix, dot, "_", name, "._", pr];
-                    let n = store.name(&parts, fw, "task", id);
-                    if let Some(n) = n {
-                        store.srv_at(n, target, p.number);
-                    }
+                    let n = store.name(&parts, fw);
+                    store.srv_at(n, target, p.number);
                 }
             }
         }

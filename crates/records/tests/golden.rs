@@ -75,10 +75,6 @@ fn render(case: &str) -> String {
         cfg.listener = l;
     }
     let g = generate(&state, &cfg, &masters);
-    assert!(
-        g.records.all_names_valid(),
-        "{case}: invalid name generated"
-    );
     let mut out = format!(
         "; {case}: {} A names, {} AAAA names, {} SRV names, {} records\n",
         g.records.a_records().count(),
