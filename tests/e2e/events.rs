@@ -16,8 +16,8 @@ use mesos_dns_tests::fake_operator::{
 use mesos_dns_tests::zookeeper::ZkServer;
 use mesos_records::{generate, RecordSet, State};
 use mesos_sources::master::DetectorSpec;
-use mesos_sources::poller::{self, Poller, Source};
-use mesos_sources::stream::EventSource;
+use mesos_sources::poller::{self, Poller};
+use mesos_sources::{EventSource, Source};
 use proptest::prelude::*;
 
 use crate::poller::{gen_config, poller_config};
@@ -93,7 +93,7 @@ impl Subscriber {
         }
     }
 
-    fn status(&self) -> &mesos_sources::poller::PollerStatus {
+    fn status(&self) -> &mesos_sources::PollerStatus {
         self.poller.as_ref().unwrap().status()
     }
 

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use mesos_dns_tests::fake_master::{FakeMaster, Fault};
 use mesos_records::{GenConfig, IpSource, RecordSet};
 use mesos_sources::fetch::HttpConfig;
-use mesos_sources::poller::{self, Poller, PollerConfig, Source};
+use mesos_sources::poller::{self, Poller};
+use mesos_sources::{PollerConfig, Source};
 
 /// A small but complete state whose leader is `leader`.
 pub(crate) fn state_json(leader: SocketAddr) -> Vec<u8> {

@@ -5,8 +5,9 @@
 use std::time::{Duration, Instant};
 
 use mesos_dns_tests::fake_master::{FakeMaster, Fault, TestCa};
-use mesos_sources::fetch::{Auth, FetchError, HttpConfig, StateClient, Tls};
+use mesos_sources::fetch::{Auth, HttpConfig, StateClient, Tls};
 use mesos_sources::iam::IamConfig;
+use mesos_sources::FetchError;
 
 use crate::poller::state_json;
 

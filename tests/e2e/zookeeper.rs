@@ -8,8 +8,8 @@ use mesos_dns_tests::dns::{run_client, squash, test_config, DnsFixture};
 use mesos_dns_tests::fake_master::{FakeMaster, Fault};
 use mesos_dns_tests::zookeeper::ZkServer;
 use mesos_sources::master::{DetectorSpec, ZkUrl};
-use mesos_sources::poller::Source;
 use mesos_sources::zookeeper::CreateMode;
+use mesos_sources::Source;
 
 use crate::poller::{leader_port, poller_config, state_json, wait_until, Published};
 

@@ -18,8 +18,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mesos_records::{GenConfig, RecordSet};
 use mesos_sources::fetch::HttpConfig;
 use mesos_sources::master::DetectorSpec;
-use mesos_sources::poller::{self, PollerConfig, Source};
-use mesos_sources::stream::EventSource;
+use mesos_sources::poller;
+use mesos_sources::{EventSource, PollerConfig, Source};
 
 use crate::config::{self, render::render, Config, ConfigError};
 use crate::dns_config::DnsConfig;

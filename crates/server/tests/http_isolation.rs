@@ -22,7 +22,7 @@ use mesos_dns::http::{self, ApiContext, ApiSettings, HttpLimits};
 use mesos_dns::serve;
 use mesos_dns::stats::Stats;
 use mesos_dns::table::{SharedTable, Table};
-use mesos_sources::poller::PollerStatus;
+use mesos_sources::PollerStatus;
 
 /// A standard query for `liquor-store.marathon.mesos. A` with `id`.
 fn query(id: u16) -> Vec<u8> {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::master::{is_master_node, leader_node, MasterInfo, ZkUrl};
-use crate::poller::Shared;
+use crate::shared::Shared;
 use crate::zookeeper::{Session, ZkError};
 
 /// Session timeout we ask ZooKeeper for.

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use ureq::tls::PrivateKey;
 
-use crate::fetch::FetchError;
+use crate::error::FetchError;
 
 /// A loaded `IAMConfigFile`.
 #[derive(Clone)]

@@ -12,10 +12,15 @@
 //! - [`fetch`] with [`iam`]: `/master/state` over HTTP(S), TLS, Basic and
 //!   DC/OS IAM authentication, the total deadline and the body cap;
 //! - [`poller`]: the blocking poll loop (fetch, generate, publish; backoff;
-//!   keep the last good records);
+//!   keep the last good records), and the handle that starts and stops
+//!   every thread of this crate;
 //! - [`stream`] with [`recordio`] and [`event`]: the v1 operator API event
 //!   stream, its RecordIO framing and its events, kept honest by a periodic
-//!   reconcile against `/master/state`.
+//!   reconcile against `/master/state`;
+//! - [`source`] says what to read ([`Source`], [`PollerConfig`]) and
+//!   [`status`] what happened ([`PollerStatus`], for metrics and
+//!   readiness). Both loops take the master list and the
+//!   `ZkDetectionTimeout` check from one shared module, so they agree.
 //!
 //! What it does not do: read a state body or make records. Both loops hand
 //! the bytes they fetch to [`mesos_records::State::parse`] and the parsed
@@ -25,12 +30,25 @@
 //! server's job.
 #![warn(missing_docs)]
 
+// Configuration in, status out, and what the loops share.
+mod error;
+mod shared;
+pub mod source;
+pub mod status;
+
+// Finding the leader.
 mod detector;
+pub mod master;
+pub mod zookeeper;
+
+// Reading the state: one fetch, the poll loop, the event stream.
 pub mod event;
 pub mod fetch;
 pub mod iam;
-pub mod master;
 pub mod poller;
 pub mod recordio;
 pub mod stream;
-pub mod zookeeper;
+
+pub use error::FetchError;
+pub use source::{EventSource, PollerConfig, Source};
+pub use status::{EventStatus, PollerStatus};

@@ -12,17 +12,21 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::fetch::{FetchError, HttpConfig, StateClient};
-use crate::master::{DetectorSpec, ZkUrl};
-use mesos_records::generate::{generate, GenConfig};
+use mesos_records::generate::generate;
 use mesos_records::record::RecordSet;
-use mesos_records::skip::SkipReason;
 use mesos_records::state::State;
+
+use crate::error::FetchError;
+use crate::fetch::StateClient;
+use crate::master::{DetectorSpec, ZkUrl};
+use crate::shared::{micros, unix_ms, Shared};
+use crate::source::{PollerConfig, Source};
+use crate::status::PollerStatus;
 
 /// Default `RefreshSeconds`, in seconds.
 pub const DEFAULT_REFRESH_SECS: u64 = 60;
@@ -30,204 +34,6 @@ pub const DEFAULT_REFRESH_SECS: u64 = 60;
 const FILE_CHECK: Duration = Duration::from_millis(500);
 /// First retry delay after a failure; doubles up to the refresh period.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-
-/// Where the state comes from.
-#[derive(Clone, Debug)]
-pub enum Source {
-    /// Static `Masters` (`host:port`); the first is the presumed leader.
-    Masters(Vec<String>),
-    /// `Zk` (a `zk://`, `file://` or standalone spec). `fallback` is the
-    /// static `Masters` list, used until ZooKeeper reports a leader.
-    Zk {
-        /// The parsed detector spec.
-        spec: DetectorSpec,
-        /// Static masters to try meanwhile.
-        fallback: Vec<String>,
-    },
-    /// A state JSON file, reloaded when it changes (our extension, for the
-    /// demo cluster and for testing).
-    StateFile(PathBuf),
-    /// The v1 operator API event stream, with masters found as the inner
-    /// source says (our extension, `StateSource: "events"`; see
-    /// [`crate::stream`]).
-    Events(Box<crate::stream::EventSource>),
-}
-
-/// Everything the poller needs, built by the server's config module.
-#[derive(Clone, Debug)]
-pub struct PollerConfig {
-    /// Where the state comes from.
-    pub source: Source,
-    /// `RefreshSeconds`.
-    pub refresh: Duration,
-    /// HTTP settings (`MesosHTTPSOn`, TLS, auth, `StateTimeoutSeconds`, cap).
-    pub http: HttpConfig,
-    /// `ZkDetectionTimeout`; `None` when <= 0. When no leader is known and
-    /// no state has loaded this long after start, an error is logged and
-    /// [`PollerStatus::detection_timed_out`] is set (the server exits, as
-    /// mesos-dns does). After the first load it is never set.
-    pub zk_detection_timeout: Option<Duration>,
-    /// Record generation settings.
-    pub gen: GenConfig,
-}
-
-/// Counters and state for metrics and readiness. All loads are relaxed.
-#[derive(Debug, Default)]
-pub struct PollerStatus {
-    /// Unix time in ms of the last successful load; 0 = never.
-    pub last_success_ms: AtomicU64,
-    /// Failures since the last success.
-    pub consecutive_failures: AtomicU64,
-    /// Successful loads since start.
-    pub loads: AtomicU64,
-    /// Failed loads since start.
-    pub failures: AtomicU64,
-    /// Duration of the last successful fetch and parse, in microseconds.
-    pub fetch_micros: AtomicU64,
-    /// Duration of the last generation, in microseconds.
-    pub generate_micros: AtomicU64,
-    /// Size of the last state body, in bytes.
-    pub state_bytes: AtomicU64,
-    /// Number of records in the last published set.
-    pub records: AtomicU64,
-    /// Record sets published since start.
-    pub publishes: AtomicU64,
-    /// Leader changes seen (by ZooKeeper or by the state's `leader`).
-    pub leader_changes: AtomicU64,
-    /// True while a ZooKeeper session is open.
-    pub zk_connected: AtomicBool,
-    /// True once the `ZkDetectionTimeout` passed, before any state loaded,
-    /// without a leader.
-    pub detection_timed_out: AtomicBool,
-    /// Event-stream counters (all zero when polling).
-    pub events: crate::stream::EventStatus,
-    /// Items left out by the last load (malformed tasks, bad names, ...).
-    pub skipped: AtomicU64,
-    /// The current leader (`""` when unknown) and the last known one.
-    leader: Mutex<(String, String)>,
-    skip_counts: Mutex<Vec<(SkipReason, usize)>>,
-}
-
-impl PollerStatus {
-    /// True once a state has loaded (the server may answer from then on).
-    pub fn ready(&self) -> bool {
-        self.last_success_ms.load(Ordering::Relaxed) != 0
-    }
-
-    /// The current leader `host:port`, or `""` when unknown.
-    pub fn leader(&self) -> String {
-        self.leader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0
-            .clone()
-    }
-
-    /// Skips of the last load by reason (zeros left out), for metrics.
-    pub fn skip_counts(&self) -> Vec<(SkipReason, usize)> {
-        self.skip_counts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn set_leader(&self, leader: &str) -> bool {
-        let mut l = self.leader.lock().unwrap_or_else(PoisonError::into_inner);
-        let (current, last_known) = &mut *l;
-        if current == leader {
-            return false;
-        }
-        leader.clone_into(current);
-        if !leader.is_empty() {
-            // A change is a new leader unlike the last known one, even with
-            // an unknown spell in between.
-            if !last_known.is_empty() && last_known != leader {
-                self.leader_changes.fetch_add(1, Ordering::Relaxed);
-            }
-            leader.clone_into(last_known);
-        }
-        true
-    }
-}
-
-#[derive(Default)]
-struct Wake {
-    stop: bool,
-    reload: bool,
-}
-
-/// State shared by the poller, the detector and the handle.
-pub(crate) struct Shared {
-    wake: Mutex<Wake>,
-    cv: Condvar,
-    /// `[leader-or-"", others...]`; `None` until the detector reports.
-    masters: Mutex<Option<Vec<String>>>,
-    pub(crate) status: Arc<PollerStatus>,
-}
-
-impl Shared {
-    pub(crate) fn stopping(&self) -> bool {
-        self.wake
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .stop
-    }
-
-    /// Sleeps up to `d`, returning early on stop.
-    pub(crate) fn sleep(&self, d: Duration) {
-        let _ = self.wait(Instant::now() + d);
-    }
-
-    /// Waits until `deadline`, a reload request or stop. Returns true when
-    /// a reload was requested.
-    fn wait(&self, deadline: Instant) -> bool {
-        let mut w = self.wake.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if w.stop {
-                return false;
-            }
-            if w.reload {
-                w.reload = false;
-                return true;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            w = self
-                .cv
-                .wait_timeout(w, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
-
-    fn notify(&self, f: impl FnOnce(&mut Wake)) {
-        f(&mut self.wake.lock().unwrap_or_else(PoisonError::into_inner));
-        self.cv.notify_all();
-    }
-
-    /// A new master list from the detector; reloads at once.
-    pub(crate) fn set_masters(&self, list: Vec<String>, leader_changed: bool) {
-        if leader_changed {
-            let leader = list.first().cloned().unwrap_or_default();
-            self.status.set_leader(&leader);
-        }
-        *self.masters.lock().unwrap_or_else(PoisonError::into_inner) = Some(list);
-        self.notify(|w| w.reload = true);
-    }
-
-    pub(crate) fn set_leader(&self, leader: &str) {
-        self.status.set_leader(leader);
-    }
-
-    pub(crate) fn masters(&self) -> Option<Vec<String>> {
-        self.masters
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
 
 /// A running poller. Dropping it stops the threads too.
 pub struct Poller {
@@ -243,7 +49,7 @@ impl Poller {
 
     /// Asks for a load now instead of at the next tick.
     pub fn reload_now(&self) {
-        self.shared.notify(|w| w.reload = true);
+        self.shared.request_reload();
     }
 
     /// Stops the threads and waits for them (at most one in-flight fetch,
@@ -253,7 +59,7 @@ impl Poller {
     }
 
     fn shutdown(&mut self) {
-        self.shared.notify(|w| w.stop = true);
+        self.shared.request_stop();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -274,12 +80,11 @@ pub fn spawn(
     cfg: PollerConfig,
     publish: impl FnMut(RecordSet) + Send + 'static,
 ) -> io::Result<Poller> {
-    let shared = Arc::new(Shared {
-        wake: Mutex::new(Wake::default()),
-        cv: Condvar::new(),
-        masters: Mutex::new(None),
-        status: Arc::new(PollerStatus::default()),
-    });
+    let preset = match cfg.source.detection() {
+        Source::Masters(list) => Some(list.clone()),
+        _ => None,
+    };
+    let shared = Arc::new(Shared::new(preset));
     let mut threads = Vec::new();
     let mut zk: Option<ZkUrl> = None;
     match cfg.source.detection() {
@@ -295,10 +100,6 @@ pub fn spawn(
             if let Some(first) = list.first() {
                 log::info!("the presumed leader is the first master: {first}");
             }
-            *shared
-                .masters
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(list.clone());
         }
         Source::StateFile(_) | Source::Events(_) => {}
     }
@@ -494,10 +295,7 @@ impl Loop {
         status
             .skipped
             .store(generated.skips.len() as u64, Ordering::Relaxed);
-        *status
-            .skip_counts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = generated.skip_counts();
+        status.set_skip_counts(generated.skip_counts());
         // The per-item reasons are logged at debug by generation; the
         // summary goes out at warn once per change, not on every tick.
         let summary = generated.skip_summary();
@@ -526,41 +324,16 @@ impl Loop {
         }
     }
 
-    /// The master list to try: the detector's, else the static fallback.
     fn masters(&self) -> Vec<String> {
-        if let Some(list) = self.shared.masters() {
-            return list;
-        }
-        match &self.cfg.source {
-            Source::Zk { fallback, .. } => {
-                let mut l = vec![String::new()];
-                l.extend(fallback.iter().cloned());
-                l
-            }
-            Source::Masters(list) => list.clone(),
-            Source::StateFile(_) | Source::Events(_) => Vec::new(),
-        }
+        self.shared.masters(&self.cfg.source)
     }
 
     fn check_detection_timeout(&self) {
-        let (Some(limit), Source::Zk { .. }) =
-            (self.cfg.zk_detection_timeout, &self.cfg.source)
-        else {
-            return;
-        };
-        let status = &self.shared.status;
-        // Only before the first load: afterwards a lost leader or ZooKeeper
-        // never stops the process (mesos-dns re-arms the timer and exits).
-        if !status.ready()
-            && status.leader().is_empty()
-            && self.started.elapsed() >= limit
-            && !status.detection_timed_out.swap(true, Ordering::Relaxed)
-        {
-            log::error!(
-                "no leading master detected within ZkDetectionTimeout ({}s); still trying",
-                limit.as_secs()
-            );
-        }
+        self.shared.check_detection_timeout(
+            &self.cfg.source,
+            self.cfg.zk_detection_timeout,
+            self.started,
+        );
     }
 }
 
@@ -574,18 +347,6 @@ fn file_stamp(path: &PathBuf) -> Option<(SystemTime, u64)> {
 fn backoff(failures: u64, refresh: Duration) -> Duration {
     let shift = u32::try_from(failures.saturating_sub(1).min(16)).unwrap_or(16);
     (FIRST_BACKOFF * (1u32 << shift)).min(refresh)
-}
-
-/// A duration in whole microseconds, saturating (for the status counters).
-pub(crate) fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-/// Milliseconds since the Unix epoch, never 0 (0 means "never" in the status).
-pub(crate) fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| {
-        u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
-    })
 }
 
 #[cfg(test)]
@@ -602,26 +363,5 @@ mod tests {
             backoff(1, Duration::from_millis(200)),
             Duration::from_millis(200)
         );
-    }
-
-    #[test]
-    fn leader_changes_count_new_leaders_only() {
-        let s = PollerStatus::default();
-        let changes = || s.leader_changes.load(Ordering::Relaxed);
-        assert!(s.set_leader("10.0.0.1:5050"));
-        assert!(!s.set_leader("10.0.0.1:5050"));
-        assert_eq!(changes(), 0, "the first leader is not a change");
-        // Unknown for a while, then the same leader again: no change.
-        assert!(s.set_leader(""));
-        assert_eq!(s.leader(), "");
-        assert!(s.set_leader("10.0.0.1:5050"));
-        assert_eq!(changes(), 0);
-        // Unknown, then another leader: one change.
-        assert!(s.set_leader(""));
-        assert!(s.set_leader("10.0.0.2:5050"));
-        assert_eq!(changes(), 1);
-        assert!(s.set_leader("10.0.0.3:5050"));
-        assert_eq!(changes(), 2);
-        assert_eq!(s.leader(), "10.0.0.3:5050");
     }
 }

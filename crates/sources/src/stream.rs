@@ -31,28 +31,23 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mesos_records::generate::generate;
+use mesos_records::record::RecordSet;
+use mesos_records::state::State;
 use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::event::{Cluster, Event};
 use crate::fetch::{basic_header, Auth, StateClient};
 use crate::master::split_host_port;
-use crate::poller::{micros, unix_ms, PollerConfig, Shared, Source};
 use crate::recordio::RecordReader;
-use mesos_records::generate::generate;
-use mesos_records::record::RecordSet;
-use mesos_records::state::State;
+use crate::shared::{micros, unix_ms, Shared};
+use crate::source::{EventSource, PollerConfig, Source};
+use crate::status::EventStatus;
 
 mod reconcile;
-mod status;
 
 use reconcile::Reconciled;
-pub use status::{EventStatus, LatencyHistogram, LATENCY_BOUNDS_SECONDS};
 
-/// Mesos' heartbeat interval (`DEFAULT_HEARTBEAT_INTERVAL`), assumed until
-/// `SUBSCRIBED` says otherwise.
-pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
-/// Default coalescing window.
-pub const DEFAULT_COALESCE: Duration = Duration::from_millis(5);
 /// Heartbeats missed before the stream counts as stalled.
 const MISSED_HEARTBEATS: u32 = 3;
 /// First reconnect delay; doubles up to [`MAX_BACKOFF`].
@@ -67,39 +62,6 @@ const CONFIRM_AFTER: Duration = Duration::from_secs(2);
 const MAX_REDIRECTS: usize = 4;
 /// Decoded events buffered between the reader and the subscriber.
 const CHANNEL: usize = 4096;
-
-/// The event source: where masters come from, and tuning.
-#[derive(Clone, Debug)]
-pub struct EventSource {
-    /// How to find masters: [`Source::Masters`] or [`Source::Zk`].
-    pub masters: Source,
-    /// Heartbeat interval assumed before `SUBSCRIBED` (also bounds each
-    /// socket read at three times it).
-    pub heartbeat: Duration,
-    /// Coalescing window: at most one publish per window.
-    pub coalesce: Duration,
-}
-
-impl EventSource {
-    /// Events from the masters `masters` names, with Mesos' defaults.
-    pub fn new(masters: Source) -> EventSource {
-        EventSource {
-            masters,
-            heartbeat: DEFAULT_HEARTBEAT,
-            coalesce: DEFAULT_COALESCE,
-        }
-    }
-}
-
-impl Source {
-    /// The source that finds masters: the inner one for events.
-    pub(crate) fn detection(&self) -> &Source {
-        match self {
-            Source::Events(e) => &e.masters,
-            other => other,
-        }
-    }
-}
 
 /// How a session ended without an error.
 enum End {
@@ -184,7 +146,11 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
         while !self.shared.stopping() {
             let masters = self.masters();
             if masters.iter().all(String::is_empty) {
-                self.check_detection_timeout(started);
+                self.shared.check_detection_timeout(
+                    &self.cfg.source,
+                    self.cfg.zk_detection_timeout,
+                    started,
+                );
                 self.shared.sleep(TICK);
                 continue;
             }
@@ -218,40 +184,8 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
         }
     }
 
-    /// As the poller: no leader from ZooKeeper within `ZkDetectionTimeout`
-    /// and nothing loaded yet sets `detection_timed_out` (the server exits).
-    fn check_detection_timeout(&self, started: Instant) {
-        let status = &self.shared.status;
-        let Some(limit) = self.cfg.zk_detection_timeout else {
-            return;
-        };
-        if matches!(self.ev.masters, Source::Zk { .. })
-            && !status.ready()
-            && status.leader().is_empty()
-            && started.elapsed() >= limit
-            && !status.detection_timed_out.swap(true, Ordering::Relaxed)
-        {
-            log::error!(
-                "no leading master detected within ZkDetectionTimeout ({}s)",
-                limit.as_secs()
-            );
-        }
-    }
-
-    /// `[leader-or-"", others...]`, as the poller sees them.
     fn masters(&self) -> Vec<String> {
-        if let Some(list) = self.shared.masters() {
-            return list;
-        }
-        match &self.ev.masters {
-            Source::Zk { fallback, .. } => {
-                let mut l = vec![String::new()];
-                l.extend(fallback.iter().cloned());
-                l
-            }
-            Source::Masters(list) => list.clone(),
-            _ => Vec::new(),
-        }
+        self.shared.masters(&self.cfg.source)
     }
 
     /// Subscribes to the first master that answers and follows the stream.
@@ -435,7 +369,7 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
             if self.shared.stopping() {
                 return Ok(End::Stop);
             }
-            if let Some(list) = self.shared.masters() {
+            if let Some(list) = self.shared.detected() {
                 let now_leader = list.first().cloned().unwrap_or_default();
                 if !now_leader.is_empty() && now_leader != detected {
                     return Ok(End::Resubscribe(format!(

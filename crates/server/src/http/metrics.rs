@@ -15,8 +15,7 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
-use mesos_sources::poller::PollerStatus;
-use mesos_sources::stream::{EventStatus, LATENCY_BOUNDS_SECONDS};
+use mesos_sources::status::{EventStatus, PollerStatus, LATENCY_BOUNDS_SECONDS};
 
 use super::route::Endpoint;
 use super::{ApiContext, HttpStats, STATUS_CODES};

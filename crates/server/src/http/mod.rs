@@ -81,7 +81,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::stats::Stats;
 use crate::table::SharedTable;
-use mesos_sources::poller::PollerStatus;
+use mesos_sources::PollerStatus;
 use route::Endpoint;
 
 /// The config values the API shows.

@@ -17,7 +17,7 @@ use mesos_dns::http::{self, ApiContext, ApiSettings, HttpHandle, HttpLimits};
 use mesos_dns::stats::{Stats, Transport};
 use mesos_dns::table::{SharedTable, Table};
 use mesos_records::{RecordSet, RecordSetBuilder};
-use mesos_sources::poller::PollerStatus;
+use mesos_sources::PollerStatus;
 use serde_json::{json, Value};
 
 pub const SERIAL: u32 = 1_700_000_000;

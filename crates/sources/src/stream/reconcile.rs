@@ -5,11 +5,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{micros, unix_ms, Subscriber};
-use crate::master::{pid_address, split_host_port};
 use mesos_records::generate::generate;
 use mesos_records::record::RecordSet;
 use mesos_records::state::State;
+
+use super::Subscriber;
+use crate::master::{pid_address, split_host_port};
+use crate::shared::{micros, unix_ms};
 
 impl<P: FnMut(RecordSet)> Subscriber<P> {
     /// Fetches `/master/state` from the subscribed master and compares.
