@@ -413,7 +413,7 @@ enum Step {
 }
 
 /// Whether `reply` answers `query`: same ID, QR set, same question.
-fn matches(query: &[u8], reply: &[u8]) -> bool {
+pub fn matches(query: &[u8], reply: &[u8]) -> bool {
     let (Some(qh), Some(rh)) = (query.first_chunk::<12>(), reply.first_chunk::<12>())
     else {
         return false;

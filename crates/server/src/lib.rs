@@ -42,12 +42,12 @@ pub mod run;
 // DNS serving: the answer table and the workers around it.
 pub mod answer;
 pub mod dns_config;
-mod forward;
+pub mod forward;
 pub mod serve;
 pub mod socket;
 pub mod stats;
 pub mod table;
-mod tcp;
+pub mod tcp;
 mod template;
 mod udp_batch;
 mod worker;

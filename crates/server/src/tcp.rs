@@ -341,10 +341,8 @@ fn read_queries(
                 // taken out while `handle` borrows the connection, so no
                 // message is copied.
                 let buf = std::mem::take(&mut c.inbuf);
-                let mut at = 0;
-                while let Some(len) = buf.get(at..).and_then(frame) {
-                    let msg = buf.get(at + 2..at + 2 + len).unwrap_or_default();
-                    at += 2 + len;
+                let mut frames = Frames::new(&buf);
+                for msg in frames.by_ref() {
                     c.queries += 1;
                     handle(msg, c, token);
                     // At the cap, stop reading but still answer every
@@ -353,6 +351,7 @@ fn read_queries(
                         c.draining = true;
                     }
                 }
+                let at = frames.consumed();
                 c.inbuf = buf;
                 c.inbuf.drain(..at);
                 if c.inbuf.len() > MAX_FRAME {
@@ -372,6 +371,41 @@ fn frame(buf: &[u8]) -> Option<usize> {
     (buf.len() >= 2 + len).then_some(len)
 }
 
+/// The complete messages at the front of a connection's input, each
+/// without its two length octets (RFC 1035 §4.2.2), in order. What is left
+/// after the last one is the start of a message still arriving; its length
+/// is `buf.len() - consumed()`. Sans-IO, so it is fuzzed on its own.
+#[derive(Clone, Debug)]
+pub struct Frames<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Frames<'a> {
+    /// The messages at the front of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Frames { buf, at: 0 }
+    }
+
+    /// Octets taken by the messages returned so far, length octets
+    /// included.
+    pub fn consumed(&self) -> usize {
+        self.at
+    }
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.buf.get(self.at..)?;
+        let len = frame(rest)?;
+        let msg = rest.get(2..2 + len)?;
+        self.at += 2 + len;
+        Some(msg)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +416,17 @@ mod tests {
         assert_eq!(frame(&[0, 3, 1, 2]), None);
         assert_eq!(frame(&[0, 3, 1, 2, 3, 9]), Some(3));
         assert_eq!(frame(&[0, 0]), Some(0));
+    }
+
+    #[test]
+    fn frames_split_complete_messages_and_leave_the_rest() {
+        let buf = [0, 1, 7, 0, 0, 0, 2, 8, 9, 0, 3, 1];
+        let mut f = Frames::new(&buf);
+        assert_eq!(f.next(), Some(&[7u8][..]));
+        assert_eq!(f.next(), Some(&[][..]));
+        assert_eq!(f.next(), Some(&[8u8, 9][..]));
+        assert_eq!(f.next(), None);
+        assert_eq!(f.consumed(), 9);
     }
 
     #[test]
