@@ -425,12 +425,20 @@ pub fn matches(query: &[u8], reply: &[u8]) -> bool {
     let Ok(parsed) = parse_query(query) else {
         return false;
     };
-    let qlen = parsed.question.len();
+    // The name may come back in any case (0x20); its type and class (the
+    // last four octets) must be the same octets: case folding them would
+    // take a reply for type 97 as one for type 65.
+    let (name, type_class) = parsed
+        .question
+        .split_at(parsed.question.len().saturating_sub(4));
     // A reply without a question (FORMERR, some SERVFAILs) is accepted too.
     r.qdcount == 0
         || reply
-            .get(HEADER_LEN..HEADER_LEN + qlen)
-            .is_some_and(|b| b.eq_ignore_ascii_case(parsed.question))
+            .get(HEADER_LEN..HEADER_LEN + parsed.question.len())
+            .is_some_and(|b| {
+                let (n, tc) = b.split_at(name.len());
+                n.eq_ignore_ascii_case(name) && tc == type_class
+            })
 }
 
 fn read_udp(sock: &UdpSocket, query: &[u8], buf: &mut [u8]) -> Step {
@@ -522,5 +530,19 @@ mod tests {
         let mut other_name = r.clone();
         other_name[13] = b'b';
         assert!(!matches(q, &other_name));
+    }
+
+    #[test]
+    fn reply_matching_compares_type_and_class_exactly() {
+        // Found by the forward_match fuzz target: type 65 (HTTPS) and 97
+        // differ only in an ASCII letter's case bit.
+        let q =
+            b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x41\x00\x01";
+        let mut r = q.to_vec();
+        r[2] |= 0x80;
+        assert!(matches(q, &r));
+        let mut other_type = r.clone();
+        other_type[16] = 0x61;
+        assert!(!matches(q, &other_type));
     }
 }
