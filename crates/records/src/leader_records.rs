@@ -18,8 +18,8 @@
 use std::net::IpAddr;
 
 use crate::host::Resolver;
+use crate::hostport::{parse_port, split_host_port};
 use crate::skip::SkipReason;
-use crate::state::{parse_port, split_host_port};
 use crate::store::Store;
 
 /// Adds the master records for `leader` and `masters` under `tail` (`.D.`).

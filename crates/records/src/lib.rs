@@ -108,6 +108,7 @@ pub mod canonical;
 pub mod enumeration;
 pub mod generate;
 pub mod host;
+pub mod hostport;
 pub mod label;
 mod leader_records;
 mod lenient;

@@ -24,6 +24,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::hostport::{parse_port, pid_addr_text, split_host_port};
 use crate::lenient::{Check, Json, Text};
 use crate::skip::{Skip, SkipReason};
 
@@ -341,62 +342,21 @@ pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
 }
 
 /// Parses `id@host:port` as mesos-dns's `upid.Parse` does: the raw token
-/// trimmed of `"` and spaces, exactly one `@`, then Go `net.SplitHostPort`.
-/// The host is not resolved here (mesos-dns resolves it while parsing, and
-/// fails the whole state when that fails); a port must be a number 0..=65535.
+/// trimmed of `"` and spaces, exactly one `@`, then Go `net.SplitHostPort`
+/// ([`crate::hostport`]). The host is not resolved here (mesos-dns
+/// resolves it while parsing, and fails the whole state when that fails);
+/// a port must be a number 0..=65535.
 ///
 /// # Errors
 /// A message saying what is wrong.
 pub fn parse_pid(text: &str) -> Result<Pid, String> {
-    let text = text.trim_matches(|c| c == '"' || c == ' ');
-    let mut parts = text.split('@');
-    let (Some(_id), Some(addr), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("expect one `@' in the input".to_owned());
-    };
+    let addr = pid_addr_text(text)?;
     let (host, port) = split_host_port(addr)?;
     let port = parse_port(port).ok_or_else(|| format!("invalid port {port:?}"))?;
     Ok(Pid {
         host: host.to_owned(),
         port,
     })
-}
-
-/// A decimal port 0..=65535.
-pub(crate) fn parse_port(s: &str) -> Option<u16> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Go `net.SplitHostPort`: `host:port` or `[host]:port`.
-///
-/// # Errors
-/// Missing port, too many colons, or misplaced brackets.
-pub fn split_host_port(addr: &str) -> Result<(&str, &str), String> {
-    let missing = || format!("address {addr}: missing port in address");
-    if let Some(rest) = addr.strip_prefix('[') {
-        let end = rest
-            .find(']')
-            .ok_or_else(|| format!("address {addr}: missing ']' in address"))?;
-        let (host, after) = rest.split_at(end);
-        let after = after.get(1..).unwrap_or_default();
-        let port = after.strip_prefix(':').ok_or_else(missing)?;
-        if host.contains('[') || host.contains(']') || port.contains(['[', ']']) {
-            return Err(format!("address {addr}: unexpected bracket"));
-        }
-        return Ok((host, port));
-    }
-    let colon = addr.rfind(':').ok_or_else(missing)?;
-    let (host, port) = addr.split_at(colon);
-    let port = port.get(1..).unwrap_or_default();
-    if host.contains(':') {
-        return Err(format!("address {addr}: too many colons in address"));
-    }
-    if host.contains(['[', ']']) || port.contains(['[', ']']) {
-        return Err(format!("address {addr}: unexpected bracket"));
-    }
-    Ok((host, port))
 }
 
 /// `Resources.Ports`: `""` and `"[]"` give none; otherwise the text between

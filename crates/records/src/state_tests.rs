@@ -66,17 +66,6 @@ fn parses_pids() {
 }
 
 #[test]
-fn split_host_port_like_go() {
-    assert_eq!(split_host_port("1.2.3.4:5"), Ok(("1.2.3.4", "5")));
-    assert_eq!(split_host_port("[::1]:5"), Ok(("::1", "5")));
-    assert_eq!(split_host_port("h:"), Ok(("h", "")));
-    assert!(split_host_port("").is_err());
-    assert!(split_host_port("4").is_err());
-    assert!(split_host_port("[::1]").is_err());
-    assert!(split_host_port("::1:5").is_err());
-}
-
-#[test]
 fn rejects_bodies_without_leader_or_json() {
     assert!(matches!(State::parse(b"{}"), Err(StateError::NoLeader)));
     assert!(matches!(

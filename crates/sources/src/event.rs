@@ -281,7 +281,7 @@ fn read_agent(agent: &Value) -> Result<AgentEntry, EventError> {
             let host = hostname.as_str().unwrap_or_default();
             json!(format!(
                 "slave(1)@{}",
-                crate::master::join_host_port(host, port)
+                mesos_records::hostport::join_host_port(host, port)
             ))
         }
     };

@@ -13,7 +13,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConf
 
 use crate::error::FetchError;
 use crate::iam::IamConfig;
-use crate::master::{pid_address, split_host_port};
+use mesos_records::hostport::{host_port, pid_address};
 use mesos_records::state::{State, StateError};
 
 /// Default cap on a state body, in bytes (256 MiB).
@@ -202,7 +202,7 @@ impl StateClient {
     pub fn load(&self, masters: &[String]) -> Result<Loaded, FetchError> {
         let mut last = FetchError::NoMasters;
         for m in masters.iter().filter(|m| !m.is_empty()) {
-            if split_host_port(m).is_none() {
+            if host_port(m).is_none() {
                 log::debug!("skipping unusable master address {m:?}");
                 continue;
             }
@@ -369,8 +369,7 @@ pub fn basic_header(principal: &str, secret: &str) -> String {
 /// resolved addresses (so `localhost:5050` in `Masters` and a state leader
 /// `master@127.0.0.1:5050` do not cost a second fetch).
 fn same_address(a: &str, b: &str) -> bool {
-    let (Some((ha, pa)), Some((hb, pb))) = (split_host_port(a), split_host_port(b))
-    else {
+    let (Some((ha, pa)), Some((hb, pb))) = (host_port(a), host_port(b)) else {
         return a == b;
     };
     if pa != pb {

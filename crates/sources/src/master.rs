@@ -12,6 +12,8 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+use mesos_records::hostport::{host_port, join_host_port};
+
 /// Mesos' default master port, used when a `MasterInfo` has none.
 pub const DEFAULT_MASTER_PORT: u16 = 5050;
 
@@ -72,7 +74,7 @@ impl DetectorSpec {
             return Self::parse_depth(text.trim(), depth + 1);
         }
         let addr = spec.rsplit_once('@').map_or(spec, |(_, a)| a);
-        if addr.is_empty() || split_host_port(addr).is_none() {
+        if addr.is_empty() || host_port(addr).is_none() {
             return Err(SpecError(format!(
                 "invalid master detector spec {spec:?}: want zk://, file:// or ip:port"
             )));
@@ -110,7 +112,7 @@ impl ZkUrl {
             .map(str::trim)
             .filter(|h| !h.is_empty())
         {
-            if split_host_port(h).is_some() {
+            if host_port(h).is_some() {
                 hosts.push(h.to_owned());
             } else if h.contains(':')
                 && !h.starts_with('[')
@@ -133,41 +135,6 @@ impl ZkUrl {
             path: path.to_owned(),
         })
     }
-}
-
-/// Splits `host:port` (`[v6]:port` too) with a port in 1..=65535.
-pub fn split_host_port(s: &str) -> Option<(&str, u16)> {
-    let (host, port) = s.rsplit_once(':')?;
-    let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
-    let host = match host.strip_prefix('[') {
-        Some(h) => h.strip_suffix(']')?,
-        None if host.contains(':') => return None,
-        None => host,
-    };
-    if host.is_empty() {
-        return None;
-    }
-    Some((host, port))
-}
-
-/// Formats a host and port as `host:port`, bracketing IPv6 literals.
-pub fn join_host_port(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
-/// The `host:port` of a libprocess PID like `master@10.0.0.1:5050`
-/// (exactly one `@`).
-pub fn pid_address(pid: &str) -> Option<&str> {
-    let pid = pid.trim_matches(|c| c == '"' || c == ' ');
-    let (_, addr) = pid.split_once('@')?;
-    if addr.contains('@') || split_host_port(addr).is_none() {
-        return None;
-    }
-    Some(addr)
 }
 
 /// One master as registered in ZooKeeper.
@@ -380,28 +347,6 @@ mod tests {
         std::fs::write(&f, format!("file://{}", f.display())).unwrap();
         assert!(DetectorSpec::parse(&format!("file://{}", f.display())).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn host_port_split() {
-        assert_eq!(split_host_port("a:1234"), Some(("a", 1234)));
-        assert_eq!(
-            split_host_port("[2001:db8::1]:53"),
-            Some(("2001:db8::1", 53))
-        );
-        assert_eq!(split_host_port("2001:db8::1"), None);
-        assert_eq!(split_host_port("a:0"), None);
-        assert_eq!(split_host_port(":5050"), None);
-        assert_eq!(join_host_port("2001:db8::1", 5), "[2001:db8::1]:5");
-    }
-
-    #[test]
-    fn pid_needs_exactly_one_at() {
-        assert_eq!(pid_address("master@10.0.0.1:5050"), Some("10.0.0.1:5050"));
-        assert_eq!(pid_address("\"master@h:1\""), Some("h:1"));
-        assert_eq!(pid_address("a@b@c:1"), None);
-        assert_eq!(pid_address("10.0.0.1:5050"), None);
-        assert_eq!(pid_address("m@"), None);
     }
 
     #[test]

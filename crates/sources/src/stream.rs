@@ -32,13 +32,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mesos_records::generate::generate;
+use mesos_records::hostport::host_port;
 use mesos_records::record::RecordSet;
 use mesos_records::state::State;
 use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::event::{Cluster, Event};
 use crate::fetch::{basic_header, Auth, StateClient};
-use crate::master::split_host_port;
 use crate::recordio::RecordReader;
 use crate::shared::{micros, unix_ms, Shared};
 use crate::source::{EventSource, PollerConfig, Source};
@@ -193,7 +193,7 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
     fn session(&mut self, masters: &[String]) -> Result<End, (String, bool)> {
         let mut last_err = String::from("no usable master address");
         let mut found = None;
-        for m in masters.iter().filter(|m| split_host_port(m).is_some()) {
+        for m in masters.iter().filter(|m| host_port(m).is_some()) {
             match self.connect(m) {
                 Ok(c) => {
                     found = Some(c);
@@ -475,7 +475,7 @@ fn location_address(location: &str) -> Option<String> {
         .or_else(|| location.strip_prefix("https://"))
         .or_else(|| location.strip_prefix("//"))?;
     let addr = rest.split('/').next()?;
-    split_host_port(addr).map(|_| addr.to_owned())
+    host_port(addr).map(|_| addr.to_owned())
 }
 
 /// Starts the thread that reads and decodes one stream. It ends on the

@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use mesos_records::hostport::{parse_config_port, split_host_port};
 use mesos_records::IpSource;
 use mesos_sources::fetch::{Auth, Tls};
 
@@ -219,36 +220,6 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
     })
 }
 
-/// Go's `net.SplitHostPort`, with its error texts.
-fn split_host_port(s: &str) -> Result<(&str, &str), String> {
-    let addr_err = |why: &str| format!("address {s}: {why}");
-    if let Some(rest) = s.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| addr_err("missing ']' in address"))?;
-        let port = after
-            .strip_prefix(':')
-            .ok_or_else(|| addr_err("missing port in address"))?;
-        return Ok((host, port));
-    }
-    let (host, port) = s
-        .rsplit_once(':')
-        .ok_or_else(|| addr_err("missing port in address"))?;
-    if host.contains(':') {
-        return Err(addr_err("too many colons in address"));
-    }
-    Ok((host, port))
-}
-
-/// A port number 1..=65535 (Go's `strconv.Atoi` accepts a sign).
-fn parse_port(p: &str) -> Option<u16> {
-    p.strip_prefix('+')
-        .unwrap_or(p)
-        .parse::<u16>()
-        .ok()
-        .filter(|&n| n > 0)
-}
-
 /// Step 3. Hostnames are accepted (mesos-dns crashes on them later).
 fn validate_masters(masters: &[String]) -> Checked<()> {
     let err = |m: String| invalid("Masters", format!("error validating masters: {m}"));
@@ -261,7 +232,7 @@ fn validate_masters(masters: &[String]) -> Checked<()> {
                 "illegal host:port specified: {m}. Error: empty host"
             )));
         }
-        let port = parse_port(p).ok_or_else(|| {
+        let port = parse_config_port(p).ok_or_else(|| {
             err(format!(
                 "illegal host:port specified: {m}. Error: bad port {p:?}"
             ))
@@ -290,7 +261,7 @@ fn parse_resolvers(list: &[String]) -> Result<Vec<SocketAddr>, String> {
                 let ip = host
                     .parse::<IpAddr>()
                     .map_err(|_| format!("illegal ip specified: {host}"))?;
-                let port = parse_port(p)
+                let port = parse_config_port(p)
                     .ok_or_else(|| format!("illegal port specified: {r}"))?;
                 SocketAddr::new(ip, port)
             }

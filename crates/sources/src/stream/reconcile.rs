@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mesos_records::generate::generate;
+use mesos_records::hostport::{host_port, pid_address};
 use mesos_records::record::RecordSet;
 use mesos_records::state::State;
 
 use super::Subscriber;
-use crate::master::{pid_address, split_host_port};
 use crate::shared::{micros, unix_ms};
 
 impl<P: FnMut(RecordSet)> Subscriber<P> {
@@ -124,7 +124,7 @@ fn same_endpoint(a: &str, b: &str) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }
-    match (split_host_port(a), split_host_port(b)) {
+    match (host_port(a), host_port(b)) {
         (Some((ha, pa)), Some((hb, pb))) => {
             pa == pb
                 && match (
