@@ -243,9 +243,9 @@ impl<'de, T: Shape<'de>> Visitor<'de> for JsonVisitor<T> {
 pub(crate) struct Key<'de>(Cow<'de, str>);
 
 impl Key<'_> {
-    /// Go's field matching: exact, else ASCII case-insensitive.
+    /// Go's field matching ([`crate::fold`]).
     pub(crate) fn is(&self, name: &str) -> bool {
-        self.0.eq_ignore_ascii_case(name)
+        crate::fold::fold_eq(&self.0, name)
     }
 }
 

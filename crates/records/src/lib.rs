@@ -106,6 +106,7 @@
 mod builder;
 pub mod canonical;
 pub mod enumeration;
+pub mod fold;
 pub mod generate;
 pub mod host;
 pub mod hostport;

@@ -111,6 +111,15 @@ fn keys_match_case_insensitively() {
     )
     .unwrap();
     assert_eq!(s.slaves[0].id, "s1");
+    // Go's fold also maps `ſ` to `s` and the Kelvin sign to `k`; both
+    // readers agree.
+    let body = "{\"leader\":\"m@1.2.3.4:1\",\"\u{17f}laves\":[{\"id\":\"s1\",\"pid\":\"x@1.1.1.1:1\"}]}";
+    for s in [
+        State::parse(body.as_bytes()).unwrap(),
+        State::parse_lenient(body.as_bytes()).unwrap(),
+    ] {
+        assert_eq!(s.slaves.len(), 1, "{body}");
+    }
 }
 
 #[test]

@@ -26,9 +26,9 @@ pub(super) fn read_state(text: &str) -> Option<(RawState<'_>, usize)> {
     Some((raw, lenient))
 }
 
-/// Go's key matching (ASCII case-insensitive, as the lenient reader).
+/// Go's key matching ([`crate::fold`], as the lenient reader).
 fn is(key: &str, name: &str) -> bool {
-    key.eq_ignore_ascii_case(name)
+    crate::fold::fold_eq(key, name)
 }
 
 fn state<'a>(s: &mut Scan<'a>, lenient: &mut usize) -> Fast<RawState<'a>> {

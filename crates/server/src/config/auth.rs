@@ -3,11 +3,11 @@
 //! [`Tls`](mesos_sources::fetch::Tls) and [`Auth`] so that a bad
 //! certificate, key or IAM file fails at startup, not at the first fetch.
 
+use mesos_records::fold::fold_eq;
 use mesos_sources::fetch::Auth;
 use mesos_sources::iam::IamConfig;
 use mesos_sources::FetchError;
 
-use super::decode::fold_eq;
 use super::json::{self, Json};
 use super::{ConfigError, ConfigFile};
 
