@@ -128,7 +128,9 @@ pub(crate) fn answer_meta(
     let mut norm: [u8; MAX_NAME_LEN];
     let name = q.question.get(..q.qname.wire_len()).unwrap_or_default();
     let (mut key, star) = lowercase_key(name, &mut lower);
-    if star {
+    // A stored name may hold `*` labels (a raw DiscoveryInfo name): it is
+    // served as it is; other names lose their `*` labels.
+    if star && matches!(table.lookup(key, None), Err(false)) {
         norm = [0u8; MAX_NAME_LEN];
         key = normalize(key, &mut norm);
     }

@@ -217,8 +217,15 @@ fn table_families(e: &mut Exposition, table: &Table) {
         e,
         "mesosdns_records_skipped",
         Kind::Gauge,
-        "Generated names or values the current table cannot serve (outside the domain, upper case, not a DNS name).",
+        "Generated names or values the current table does not serve (outside the domain, not encodable, or a spelling with capitals of a name another spelling holds).",
         counts.skipped,
+    );
+    single(
+        e,
+        "mesosdns_records_unencodable",
+        Kind::Gauge,
+        "Generated names the DNS wire format cannot carry (an empty label, a label over 63 octets, a name over 255 octets), per record type or SRV value.",
+        counts.unencodable,
     );
     single(
         e,

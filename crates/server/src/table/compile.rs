@@ -5,6 +5,13 @@
 //! comes, with its ancestors; then ANY for the names that have more than
 //! one kind, and the apex. The only allocations are the index's and the
 //! templates' arenas, grown a few times at most.
+//!
+//! Keys are lowercase (RFC 4343), so a name spelled with capitals (a raw
+//! DiscoveryInfo name, `SOAMname`) can share its key with other spellings.
+//! Those names are rare and compiled last: the spelling without capitals
+//! keeps the key (it is the one mesos-dns answers, as it lowercases
+//! questions), else the first spelling in byte order; the others are
+//! counted as skipped. Each key records its spelling's own records.
 
 use std::collections::HashMap;
 
@@ -13,7 +20,7 @@ use mesos_records::RecordSet;
 
 use super::index::NameIndex;
 use super::names::{Names, Pending};
-use super::render::{wire_key, Glue, Renderer};
+use super::render::{lookup_key, Glue, Renderer};
 use super::{hash, in_zone, source, Kind, RecordCounts, NONE};
 use crate::dns_config::DnsConfig;
 use crate::template::Templates;
@@ -31,6 +38,9 @@ pub(super) struct Compiled {
     /// Arena octets right after the last full compile (patches add to
     /// them; see [`Compiled::arena_len`]).
     pub full_len: usize,
+    /// The keys of names spelled with capitals, kept or shadowed, sorted:
+    /// a patch touching one of them is left to a full compile.
+    pub case_keys: Vec<Box<[u8]>>,
 }
 
 impl Compiled {
@@ -96,6 +106,9 @@ struct Compiler<'r> {
     /// Names that need an ANY template of their own: the apex, and names
     /// with more than one kind (with the name's text key).
     any: Vec<(u32, &'r str)>,
+    /// Names spelled with capitals, by kind, compiled after the others.
+    capitals: Vec<(&'r str, Kind)>,
+    case_keys: Vec<Box<[u8]>>,
 }
 
 /// The glue of wire name `key` among the names compiled so far.
@@ -123,27 +136,33 @@ pub(super) fn compile(
         lists: Vec::new(),
         srv_seen: HashMap::new(),
         any: Vec::new(),
+        capitals: Vec::new(),
+        case_keys: Vec::new(),
     };
     let apex_id = c.names.add_served(apex, apex);
     let mut buf = [0u8; MAX_NAME_LEN];
     for (name, ips) in source::a(records) {
         let ips = ips.map(|ip| ip.octets());
-        c.addresses(name, ips, Rtype::A, apex_id, &mut buf, |p| &mut p.glue_a);
+        c.addresses(name, ips, Kind::A, apex_id, &mut buf, |p| &mut p.glue_a);
     }
     for (name, ips) in source::aaaa(records) {
         let ips = ips.map(|ip| ip.octets());
-        c.addresses(name, ips, Rtype::AAAA, apex_id, &mut buf, |p| {
+        c.addresses(name, ips, Kind::Aaaa, apex_id, &mut buf, |p| {
             &mut p.glue_aaaa
         });
     }
     for (name, srvs) in source::srv(records) {
         // An SRV owner that is not served is no glue: only counted.
-        if let Some((wire, true)) = c.key(name, &mut buf) {
-            let id = c.names.add_served(wire, apex);
-            let t = c.srv(srvs);
-            c.set(id, Kind::Srv, t, name, apex_id);
+        match c.key(name, Kind::Srv, &mut buf) {
+            Some((wire, Owner::Served)) => {
+                let id = c.names.add_served(wire, apex);
+                let t = c.srv(srvs);
+                c.set(id, Kind::Srv, t, name, apex_id);
+            }
+            Some((_, Owner::Elsewhere)) | None => {}
         }
     }
+    c.capitals(apex_id, &mut buf);
     c.finish_any(apex_id);
     let apex_soa_ns = [c.r.apex_soa(), c.r.apex_ns()];
     let negative = c.r.negative();
@@ -157,6 +176,9 @@ pub(super) fn compile(
     templates.shrink_to_fit();
     let names = c.names.finish(apex_id, apex_soa_ns);
     let full_len = names.arena_len() + templates.arena_len();
+    let mut case_keys = c.case_keys;
+    case_keys.sort_unstable();
+    case_keys.dedup();
     Compiled {
         names,
         templates,
@@ -164,7 +186,17 @@ pub(super) fn compile(
         counts: c.counts,
         basis: Basis::new(cfg, apex),
         full_len,
+        case_keys,
     }
+}
+
+/// Where a name with a wire form goes ([`Compiler::key`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    /// In the domain: served.
+    Served,
+    /// Outside the domain: kept hidden, as glue only.
+    Elsewhere,
 }
 
 impl<'r> Compiler<'r> {
@@ -174,17 +206,17 @@ impl<'r> Compiler<'r> {
         &mut self,
         name: &'r str,
         ips: impl Iterator<Item = [u8; N]>,
-        rtype: Rtype,
+        kind: Kind,
         apex_id: u32,
         buf: &mut [u8; MAX_NAME_LEN],
         glue: fn(&mut Pending) -> &mut Option<[u8; N]>,
     ) {
-        let Some((wire, served)) = self.key(name, buf) else {
+        let Some((wire, owner)) = self.key(name, kind, buf) else {
             return;
         };
         let mut ips = ips.peekable();
         let first = ips.peek().copied();
-        if !served {
+        if owner == Owner::Elsewhere {
             let id = self.names.add(wire, true).0;
             if let Some(p) = self.names.get_mut(id) {
                 *glue(p) = first;
@@ -192,37 +224,102 @@ impl<'r> Compiler<'r> {
             return;
         }
         let id = self.names.add_served(wire, self.r.apex);
-        let (t, n) = self.r.addresses(rtype, ips);
-        let kind = if rtype == Rtype::A {
-            self.counts.a += n;
-            Kind::A
-        } else {
-            self.counts.aaaa += n;
-            Kind::Aaaa
-        };
+        let t = self.render_addresses(kind, ips);
         self.set(id, kind, t, name, apex_id);
         if let Some(p) = self.names.get_mut(id) {
             *glue(p) = first;
         }
     }
 
-    /// The wire key of record set name `name` and whether it is served (in
-    /// the domain and servable); `None`, counted as skipped, if it is not a
-    /// DNS name. Names not served are counted as skipped too.
+    /// The A or AAAA template of `ips`, counted.
+    fn render_addresses<const N: usize>(
+        &mut self,
+        kind: Kind,
+        ips: impl Iterator<Item = [u8; N]>,
+    ) -> u32 {
+        let rtype = if kind == Kind::A {
+            Rtype::A
+        } else {
+            Rtype::AAAA
+        };
+        let (t, n) = self.r.addresses(rtype, ips);
+        match kind {
+            Kind::A => self.counts.a += n,
+            _ => self.counts.aaaa += n,
+        }
+        t
+    }
+
+    /// The lowercase wire key of record set name `name` (owning `kind`)
+    /// and where it goes; `None` if it is not compiled now: a name the wire
+    /// format cannot carry (counted as skipped and unencodable), or one
+    /// spelled with capitals (kept for [`Compiler::capitals`]). Names
+    /// outside the domain are counted as skipped.
     fn key<'b>(
         &mut self,
-        name: &str,
+        name: &'r str,
+        kind: Kind,
         buf: &'b mut [u8; MAX_NAME_LEN],
-    ) -> Option<(&'b [u8], bool)> {
-        let Some((wire, servable)) = wire_key(name, buf) else {
+    ) -> Option<(&'b [u8], Owner)> {
+        let Some((wire, upper)) = lookup_key(name, buf) else {
             self.counts.skipped += 1;
+            self.counts.unencodable += 1;
             return None;
         };
-        let served = servable && in_zone(wire, self.r.apex);
-        if !served {
-            self.counts.skipped += 1;
+        if upper {
+            self.capitals.push((name, kind));
+            return None;
         }
-        Some((wire, served))
+        if in_zone(wire, self.r.apex) {
+            return Some((wire, Owner::Served));
+        }
+        self.counts.skipped += 1;
+        Some((wire, Owner::Elsewhere))
+    }
+
+    /// The names spelled with capitals, in byte order: each takes its
+    /// lowercase key unless another spelling holds data there already (a
+    /// name without capitals, compiled before, or an earlier spelling);
+    /// then it is counted as skipped. Their addresses are not glue (the
+    /// glue of a target spelled with capitals is read by its spelling).
+    fn capitals(&mut self, apex_id: u32, buf: &mut [u8; MAX_NAME_LEN]) {
+        let mut capitals = std::mem::take(&mut self.capitals);
+        capitals.sort_unstable_by_key(|&(name, kind)| (name, kind as u8));
+        let records = self.r.records;
+        let mut holder: Option<&str> = None;
+        for (name, kind) in capitals {
+            let Some((key, _)) = lookup_key(name, buf) else {
+                continue;
+            };
+            if !in_zone(key, self.r.apex) {
+                self.counts.skipped += 1;
+                continue;
+            }
+            self.case_keys.push(key.into());
+            let held = self
+                .names
+                .find(key)
+                .and_then(|id| self.names.get(id))
+                .is_some_and(|p| p.kinds[..3].iter().any(|&t| t != NONE));
+            if held && holder != Some(name) {
+                self.counts.skipped += 1;
+                continue;
+            }
+            holder = Some(name);
+            let id = self.names.add_served(key, self.r.apex);
+            let t = match kind {
+                Kind::A => {
+                    let ips = source::a_of(records, name).map(|ip| ip.octets());
+                    self.render_addresses(kind, ips)
+                }
+                Kind::Aaaa => {
+                    let ips = source::aaaa_of(records, name).map(|ip| ip.octets());
+                    self.render_addresses(kind, ips)
+                }
+                _ => self.srv(source::srv_of(records, name)),
+            };
+            self.set(id, kind, t, name, apex_id);
+        }
     }
 
     /// Records template `t` as name `id`'s answer for `kind`, and notes
@@ -280,6 +377,7 @@ impl<'r> Compiler<'r> {
             {
                 self.counts.srv += seen.written;
                 self.counts.skipped += seen.skipped;
+                self.counts.unencodable += seen.skipped;
                 return seen.template;
             }
         }
@@ -287,7 +385,9 @@ impl<'r> Compiler<'r> {
         let glue = |key: &[u8], _: &str| glue(names, key);
         let (template, written, skipped) = self.r.srv(self.values.iter().copied(), &glue);
         self.counts.srv += written;
+        // The values skipped are those whose target cannot be encoded.
         self.counts.skipped += skipped;
+        self.counts.unencodable += skipped;
         if let std::collections::hash_map::Entry::Vacant(slot) = self.srv_seen.entry(h) {
             slot.insert(SrvTemplate {
                 at: self.lists.len(),

@@ -3,6 +3,10 @@
 //!
 //! Keys are owner names in lowercase, uncompressed wire form, so a query is
 //! looked up by lowercasing its name into a stack buffer: no allocation.
+//! Every name of the record set that the wire format can carry is served,
+//! whatever octets its labels hold (RFC 2181 section 11), matched
+//! case-insensitively for ASCII letters only (RFC 4343); the others are
+//! counted ([`RecordCounts::unencodable`]).
 //!
 //! What the table holds, per name under the domain:
 //!
@@ -51,9 +55,14 @@ pub struct RecordCounts {
     pub srv: u64,
     /// Owner names with data.
     pub names: u64,
-    /// Names or values skipped: outside the domain, with upper case, or not
-    /// encodable as a DNS name.
+    /// Names or values not served, per record type: outside the domain,
+    /// not encodable, or a spelling with capitals of a key another
+    /// spelling holds.
     pub skipped: u64,
+    /// Of those, the names the wire format cannot carry (an empty label, a
+    /// label over 63 octets, a name over 255 octets), owners per record
+    /// type and SRV targets per value.
+    pub unencodable: u64,
 }
 
 /// Kinds of precompiled answers per name.
@@ -308,12 +317,31 @@ mod tests {
         rs.insert_a("chronos.marathon.mesos.", Ipv4Addr::new(1, 2, 3, 11));
         rs.insert_a("Upper.marathon.mesos.", Ipv4Addr::new(1, 2, 3, 12));
         rs.insert_a("ns1.elsewhere.", Ipv4Addr::new(1, 2, 3, 13));
+        rs.insert_a("bang!.marathon.mesos.", Ipv4Addr::new(10, 1, 0, 7));
+        rs.insert_a(
+            "queue-svc\u{e9}.marathon.mesos.",
+            Ipv4Addr::new(10, 1, 0, 8),
+        );
+        rs.insert_a("store..mesos.", Ipv4Addr::new(10, 1, 0, 9));
+        let long = format!("_{}._tcp.marathon.mesos.", "c".repeat(63));
+        rs.insert_srv(&long, "chronos.marathon.mesos.", 80);
         let t = Table::compile(Arc::new(rs), &DnsConfig::default(), 7);
-        assert_eq!(t.counts().a, 1);
-        assert_eq!(t.counts().skipped, 2);
-        assert!(t
-            .lookup(&key("chronos.marathon.mesos."), Some(Kind::A))
-            .is_ok());
+        assert_eq!(t.counts().a, 4);
+        assert_eq!(t.counts().skipped, 3);
+        assert_eq!(t.counts().unencodable, 2);
+        for name in [
+            "chronos.marathon.mesos.",
+            "upper.marathon.mesos.",
+            "bang!.marathon.mesos.",
+            "queue-svc\u{e9}.marathon.mesos.",
+        ] {
+            assert!(t.lookup(&key(name), Some(Kind::A)).is_ok(), "{name}");
+        }
+        // ASCII only: `É` is not `é`.
+        assert!(matches!(
+            t.lookup(&key("queue-svc\u{c9}.marathon.mesos."), Some(Kind::A)),
+            Err(false)
+        ));
         // Empty non-terminal: NODATA.
         assert!(matches!(
             t.lookup(&key("marathon.mesos."), Some(Kind::A)),

@@ -23,7 +23,9 @@
 //! the templates depend on differ, when many names changed, when the
 //! unused parts of the arenas would pass half of a full compile's size,
 //! when a name has no trailing dot (two texts would then share a wire name,
-//! which the full compile resolves by order), or when the index is full.
+//! which the full compile resolves by order), when a name to render is
+//! spelled with capitals or has the key of one that is (spellings share
+//! keys, which the full compile resolves), or when the index is full.
 
 use dns_wire::{Rtype, MAX_NAME_LEN};
 use mesos_records::RecordSet;
@@ -31,7 +33,7 @@ use mesos_records::RecordSet;
 use super::compile::{Basis, Compiled};
 use super::index::{NameIndex, Record};
 use super::names::parent;
-use super::render::{wire_key, Renderer};
+use super::render::{lookup_key, wire_key, Renderer};
 use super::source::{self, Values};
 use super::{hash, in_zone, Kind, RecordCounts, NONE};
 use crate::dns_config::DnsConfig;
@@ -189,21 +191,28 @@ fn glue_dependents<'r>(
 fn counts_of(o: &Values<'_>, apex: &[u8]) -> RecordCounts {
     let mut c = RecordCounts::default();
     let mut buf = [0u8; MAX_NAME_LEN];
-    match wire_key(o.name, &mut buf) {
-        Some((wire, true)) if in_zone(wire, apex) => {
+    let kinds = [!o.a.is_empty(), !o.aaaa.is_empty(), o.srv_len() > 0];
+    let kinds = kinds.iter().filter(|&&k| k).count() as u64;
+    // Names with capitals are never patched (see `patch`).
+    match lookup_key(o.name, &mut buf) {
+        Some((wire, false)) if in_zone(wire, apex) => {
             c.a = o.a.len() as u64;
             c.aaaa = o.aaaa.len() as u64;
             for (target, _) in o.srv() {
                 match wire_key(target, &mut buf) {
                     Some(_) => c.srv += 1,
-                    None => c.skipped += 1,
+                    None => {
+                        c.skipped += 1;
+                        c.unencodable += 1;
+                    }
                 }
             }
             c.names = 1;
         }
-        _ => {
-            let kinds = [!o.a.is_empty(), !o.aaaa.is_empty(), o.srv_len() > 0];
-            c.skipped = kinds.iter().filter(|&&k| k).count() as u64;
+        Some(_) => c.skipped = kinds,
+        None => {
+            c.skipped = kinds;
+            c.unencodable = kinds;
         }
     }
     c
@@ -218,6 +227,7 @@ fn adjust(counts: RecordCounts, add: RecordCounts, sub: RecordCounts) -> RecordC
         srv: f(counts.srv, add.srv, sub.srv),
         names: f(counts.names, add.names, sub.names),
         skipped: f(counts.skipped, add.skipped, sub.skipped),
+        unencodable: f(counts.unencodable, add.unencodable, sub.unencodable),
     }
 }
 
@@ -248,6 +258,21 @@ pub(super) fn patch(
     let apex_text = apex_text(cfg, apex)?;
     let (changes, glue) = diff(old_rs, rs)?;
     let dependents = glue_dependents(rs, &changes, &glue);
+    let to_render = changes.iter().map(Change::name);
+    let to_render = to_render.chain(dependents.iter().map(|o| o.name));
+    if to_render.clone().any(has_capitals) {
+        return None;
+    }
+    if !old.case_keys.is_empty() {
+        let mut buf = [0u8; MAX_NAME_LEN];
+        for name in to_render {
+            if let Some((key, _)) = lookup_key(name, &mut buf) {
+                if old.case_keys.binary_search_by(|k| (**k).cmp(key)).is_ok() {
+                    return None;
+                }
+            }
+        }
+    }
     let changed: Vec<Values<'_>> = changes.iter().filter_map(|c| c.new).collect();
     // Room for what is rendered, so the copies are not copied again.
     let (mut bytes, mut words, mut keys) = (2048, 64, 0);
@@ -293,7 +318,13 @@ pub(super) fn patch(
         counts: adjust(old.counts, add, sub),
         basis: old.basis.clone(),
         full_len: old.full_len,
+        case_keys: old.case_keys.clone(),
     })
+}
+
+/// True if `name` holds an ASCII capital letter.
+fn has_capitals(name: &str) -> bool {
+    name.bytes().any(|c| c.is_ascii_uppercase())
 }
 
 /// A patch in progress.
@@ -311,8 +342,8 @@ impl<'r> Patch<'r> {
         name: &str,
         buf: &'b mut [u8; MAX_NAME_LEN],
     ) -> Option<&'b [u8]> {
-        match wire_key(name, buf)? {
-            (wire, true) if in_zone(wire, self.apex) && wire != self.apex => Some(wire),
+        match lookup_key(name, buf)? {
+            (wire, false) if in_zone(wire, self.apex) && wire != self.apex => Some(wire),
             _ => None,
         }
     }

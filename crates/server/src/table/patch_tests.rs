@@ -4,7 +4,8 @@
 //! same counts.
 //!
 //! Record sets are built from entries over a pool of names chosen to
-//! collide: names in and out of the domain, upper case, an invalid one,
+//! collide: names in and out of the domain, spellings of one name in
+//! different case, odd octets, unencodable ones,
 //! the nameserver (NS glue), the apex itself, and SRV targets drawn from
 //! the same pool (so a changed address reaches other names' SRV answers).
 //! proptest shrinks a failure to a short list of entries.
@@ -46,6 +47,9 @@ fn pool(extra: usize) -> Vec<String> {
         "x-1.slave.mesos.",
         "Up.marathon.mesos.",
         "a.Up.marathon.mesos.",
+        "up.marathon.mesos.",
+        "UP.marathon.mesos.",
+        "bang!.marathon.mesos.",
         "elsewhere.",
         "ns1.elsewhere.",
         "a..mesos.",
@@ -189,8 +193,8 @@ fn ops(n: usize, pool: usize) -> impl Strategy<Value = Vec<(u8, Entry)>> {
 }
 
 /// The sizes of the pools (see [`pool`]).
-const SMALL: usize = 18;
-const MID: usize = 18 + 300;
+const SMALL: usize = 21;
+const MID: usize = 21 + 300;
 
 fn cfgs() -> [DnsConfig; 2] {
     let sub = DnsConfig {

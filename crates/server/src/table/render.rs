@@ -71,7 +71,7 @@ impl<'r> Renderer<'r> {
 
     /// An SRV template: the answers, then one A and one AAAA of each
     /// target in the additional section; and how many values were written
-    /// and skipped (a target that is not a DNS name).
+    /// and skipped (a target the wire format cannot carry).
     pub fn srv(
         &mut self,
         values: impl Iterator<Item = (&'r str, u16)>,
@@ -79,7 +79,7 @@ impl<'r> Renderer<'r> {
     ) -> (u32, u64, u64) {
         let mut b = Builder::new(&mut self.scratch);
         let (written, skipped) = write_srv(&mut b, self.cfg, values, &mut self.targets);
-        write_glue(&mut b, self.cfg, glue, &mut self.targets);
+        write_glue(&mut b, self.cfg, self.records, glue, &mut self.targets);
         (b.finish(true, &mut self.templates), written, skipped)
     }
 
@@ -116,7 +116,7 @@ impl<'r> Renderer<'r> {
                 source::srv_of(records, name),
                 &mut self.targets,
             );
-            write_glue(&mut b, cfg, glue, &mut self.targets);
+            write_glue(&mut b, cfg, records, glue, &mut self.targets);
         }
         b.finish(!apex, &mut self.templates)
     }
@@ -170,12 +170,12 @@ impl<'r> Renderer<'r> {
     }
 }
 
-/// The uncompressed wire form of `text` (exactly as
-/// [`dns_wire::name::from_dotted`] makes it, `None` where it fails) and
-/// whether the name is servable: every label lowercase letters, digits,
-/// `-` or `_`. Names with upper case are unreachable in mesos-dns too,
-/// since it lowercases questions; others would be rejected by strict
-/// clients.
+/// The uncompressed wire form of `text`, spelled as it is (exactly as
+/// [`dns_wire::name::from_dotted`] makes it), and whether it holds an ASCII
+/// capital letter (then its lookup key, lowercased, differs from it).
+/// `None` if the wire format cannot carry the name: an empty label, a
+/// label over 63 octets, a name over 255 octets. Any octet is fine in a
+/// label (RFC 2181 section 11): `bang!` and `é` are served as they are.
 pub(super) fn wire_key<'b>(
     text: &str,
     out: &'b mut [u8; MAX_NAME_LEN],
@@ -183,17 +183,11 @@ pub(super) fn wire_key<'b>(
     let t = text.as_bytes();
     let t = t.strip_suffix(b".").unwrap_or(t);
     // Branch-free over the octets, so it runs on whole vectors.
-    let bad = t.iter().fold(false, |bad, &c| {
-        bad | !(c.is_ascii_lowercase()
-            | c.is_ascii_digit()
-            | (c == b'-')
-            | (c == b'_')
-            | (c == b'.'))
-    });
+    let upper = t.iter().fold(false, |up, &c| up | c.is_ascii_uppercase());
     let end = 1 + t.len();
     if t.is_empty() {
         *out.first_mut()? = 0;
-        return Some((out.get(..1)?, true));
+        return Some((out.get(..1)?, false));
     }
     // The text after a placeholder octet, then each dot (and the
     // placeholder) replaced by the length of the label after it.
@@ -211,7 +205,21 @@ pub(super) fn wire_key<'b>(
             break;
         }
     }
-    Some((out.get(..=end)?, !bad))
+    Some((out.get(..=end)?, upper))
+}
+
+/// [`wire_key`] lowercased (ASCII only, RFC 4343): the table's key of
+/// `text`, and whether `text` had capitals.
+pub(super) fn lookup_key<'b>(
+    text: &str,
+    out: &'b mut [u8; MAX_NAME_LEN],
+) -> Option<(&'b [u8], bool)> {
+    let (len, upper) = wire_key(text, out).map(|(w, up)| (w.len(), up))?;
+    let key = out.get_mut(..len)?;
+    if upper {
+        key.make_ascii_lowercase();
+    }
+    Some((key, upper))
 }
 
 /// The index of the first `.` in `t` at or after `from`, or `t.len()`:
@@ -234,8 +242,8 @@ fn next_dot(t: &[u8], from: usize) -> usize {
 }
 
 /// The SRV answers of `srvs`, their targets pushed to `targets`; returns
-/// how many were written and how many were skipped (a target that is not
-/// a DNS name).
+/// how many were written and how many were skipped (a target the wire
+/// format cannot carry). Targets are written as spelled, capitals kept.
 fn write_srv<'r>(
     b: &mut Builder<'_>,
     cfg: &DnsConfig,
@@ -261,10 +269,13 @@ fn write_srv<'r>(
 
 /// One A and one AAAA for each distinct target in `targets`, in the
 /// additional section (mesos-dns picks one of each; we pick the lowest),
-/// targets in name order. Empties `targets`.
+/// targets in name order. A target's addresses are those of its exact
+/// spelling, as in mesos-dns: `glue` knows those of names without
+/// capitals, `records` the others. Empties `targets`.
 fn write_glue(
     b: &mut Builder<'_>,
     cfg: &DnsConfig,
+    records: &RecordSet,
     glue: &GlueOf<'_>,
     targets: &mut Vec<&str>,
 ) {
@@ -272,10 +283,13 @@ fn write_glue(
     targets.dedup();
     let mut buf = [0u8; MAX_NAME_LEN];
     for &t in targets.iter() {
-        let Some((wire, _)) = wire_key(t, &mut buf) else {
+        let Some((wire, upper)) = wire_key(t, &mut buf) else {
             continue;
         };
-        let (a, aaaa) = glue(wire, t);
+        let (a, aaaa) = match upper {
+            true => source::first_addresses_of(records, t),
+            false => glue(wire, t),
+        };
         if let Some(ip) = a {
             b.record(Section::Additional, |b| {
                 b.owner(wire, Rtype::A, cfg.ttl)?;
@@ -329,12 +343,8 @@ mod tests {
     use proptest::prelude::*;
 
     /// The definition `wire_key` follows.
-    fn servable(text: &str) -> bool {
-        text.bytes().all(|c| {
-            c.is_ascii_lowercase()
-                || c.is_ascii_digit()
-                || matches!(c, b'-' | b'_' | b'.')
-        })
+    fn has_upper(text: &str) -> bool {
+        text.bytes().any(|c| c.is_ascii_uppercase())
     }
 
     fn check(text: &str) {
@@ -342,13 +352,16 @@ mod tests {
         let mut b = [0u8; MAX_NAME_LEN];
         let want = from_dotted(text, &mut a)
             .ok()
-            .map(|w| (w.to_vec(), servable(text)));
+            .map(|w| (w.to_vec(), has_upper(text)));
         let got = wire_key(text, &mut b).map(|(w, s)| (w.to_vec(), s));
         assert_eq!(got, want, "{text:?}");
+        let key = lookup_key(text, &mut b).map(|(w, s)| (w.to_vec(), s));
+        let want = want.map(|(w, s)| (w.to_ascii_lowercase(), s));
+        assert_eq!(key, want, "{text:?}");
     }
 
     #[test]
-    fn wire_key_is_from_dotted_and_servable_in_one_pass() {
+    fn wire_key_is_from_dotted_and_finds_capitals_in_one_pass() {
         for text in [
             "",
             ".",
@@ -363,6 +376,10 @@ mod tests {
             "a b.mesos.",
             "_x._tcp.m-1.mesos",
             "*.mesos.",
+            "bang!.marathon.mesos.",
+            "queue-svc\u{e9}.marathon.mesos.",
+            "Queue-Svc\u{c9}.marathon.mesos.",
+            "store..mesos.",
         ] {
             check(text);
         }
@@ -378,7 +395,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn wire_key_matches_on_any_text(text in "[a-cA-C0-9._ *-]{0,300}") {
+        fn wire_key_matches_on_any_text(text in "[a-cA-C0-9._ *!\u{e9}\u{c9}-]{0,300}") {
             check(&text);
         }
 
