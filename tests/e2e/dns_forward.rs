@@ -108,12 +108,121 @@ fn rfc1035_4_2_1_oversized_upstream_reply_is_cut_for_a_udp_client() {
     assert!(m.metadata.truncation);
     assert_eq!(m.metadata.id, 6);
     assert_eq!(m.queries.len(), 1);
-    // With a large enough EDNS buffer, and over TCP, all 100 records pass.
+    let out = run_client("dig", s.addr(), &["+noedns", "big.example", "A"]);
+    assert!(out.contains("ANSWER: 100,"), "dig retried over TCP: {out}");
+    // With a large enough EDNS buffer and EDNSMaxPayload, all 100 records
+    // pass over UDP.
+    let cfg = DnsConfig {
+        resolvers: vec![big.addr],
+        edns_max: 4096,
+        ..test_config()
+    };
+    let s = DnsFixture::start(cfg, fixture_records());
     let r =
         udp_exchange(s.addr(), &query(7, "big.example.", A, Some((4096, 0)))).unwrap();
     assert_eq!(decode(&r).answers.len(), 100);
-    let out = run_client("dig", s.addr(), &["+noedns", "big.example", "A"]);
-    assert!(out.contains("ANSWER: 100,"), "dig retried over TCP: {out}");
+}
+
+/// A small query advertising a 65535-octet buffer must not get a large
+/// reply: forwarded UDP replies are capped at `EDNSMaxPayload` (1232) and
+/// cut as a resolver cuts them, with TC and the OPT record. Before, the
+/// upstream's 1.6 KB reply passed through (an amplifier).
+#[test]
+fn rfc6891_7_forwarded_udp_reply_is_capped_at_edns_max_payload() {
+    let big = StubUpstream::start(StubMode::Large);
+    let s = with_upstreams(&[&big]);
+    let q = query(8, "big.example.", A, Some((65_535, 0)));
+    let r = udp_exchange(s.addr(), &q).unwrap();
+    assert!(r.len() <= 1232, "{} octets", r.len());
+    assert!(
+        r.len() < 2 * q.len(),
+        "{} octets for a {}-octet query",
+        r.len(),
+        q.len()
+    );
+    let m = decode(&r);
+    assert!(m.metadata.truncation);
+    assert_eq!(m.metadata.id, 8);
+    assert!(
+        m.metadata.recursion_available,
+        "the upstream's flags are kept"
+    );
+    assert_eq!(m.queries.len(), 1);
+    assert!(m.answers.is_empty());
+    let opt = m.edns.expect("the OPT record is kept");
+    assert_eq!(opt.max_payload(), 1232);
+    // Over TCP the whole reply passes.
+    let r = tcp_exchange(s.addr(), &[q]).unwrap();
+    assert_eq!(decode(&r[0]).answers.len(), 100);
+}
+
+/// `AllowRecursion`: a client outside the list gets REFUSED for names
+/// outside the domain, nothing reaches the upstream, and it is counted;
+/// names in the domain are answered as before.
+#[test]
+fn mesos_dns_383_forwarding_only_for_allowed_clients() {
+    let up = StubUpstream::start(StubMode::Answer);
+    let cfg = DnsConfig {
+        resolvers: vec![up.addr],
+        allow_recursion: vec![mesos_dns::client::Cidr::parse("10.0.0.0/8").unwrap()],
+        ..test_config()
+    };
+    let s = DnsFixture::start(cfg, fixture_records());
+    let m = decode(&udp_exchange(s.addr(), &query(9, "google.com.", A, None)).unwrap());
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
+    assert!(m.answers.is_empty());
+    let r = tcp_exchange(s.addr(), &[query(10, "google.com.", A, None)]).unwrap();
+    assert_eq!(decode(&r[0]).metadata.response_code, ResponseCode::Refused);
+    let out = run_client(
+        "dig",
+        s.addr(),
+        &["+short", "liquor-store.marathon.mesos", "A"],
+    );
+    assert!(
+        !out.trim().is_empty(),
+        "in-domain names still answer: {out}"
+    );
+    assert_eq!(up.received.load(std::sync::atomic::Ordering::Acquire), 0);
+    let snap = s.stats.snapshot(Default::default());
+    assert_eq!(snap.forward_denied, 2);
+    assert_eq!(snap.rcode[5], 2, "REFUSED counted");
+    // The default list holds loopback: forwarded.
+    let s = with_upstreams(&[&up]);
+    let m = decode(&udp_exchange(s.addr(), &query(11, "google.com.", A, None)).unwrap());
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+}
+
+/// One client cannot take every forwarding slot of a worker: beyond
+/// `forward_max_per_client` in flight it gets SERVFAIL at once.
+#[test]
+fn forwards_in_flight_are_capped_per_client() {
+    let dead = StubUpstream::start(StubMode::Silent);
+    let cfg = DnsConfig {
+        resolvers: vec![dead.addr],
+        timeout: Duration::from_secs(2),
+        forward_max_per_client: 2,
+        ..test_config()
+    };
+    let s = DnsFixture::start(cfg, fixture_records());
+    // One socket: one client, one worker (SO_REUSEPORT hashes the
+    // addresses).
+    let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for i in 0..5u16 {
+        c.send_to(&query(i, "slow.example.", A, None), s.addr())
+            .unwrap();
+    }
+    let mut buf = [0u8; 512];
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        let n = c.recv(&mut buf).unwrap();
+        let m = decode(&buf[..n]);
+        assert_eq!(m.metadata.response_code, ResponseCode::ServFail);
+        first.push(m.metadata.id);
+    }
+    first.sort();
+    assert_eq!(first, [2, 3, 4], "the three beyond the cap, at once");
+    assert_eq!(s.stats.snapshot(Default::default()).forward_overload, 3);
 }
 
 #[test]

@@ -7,6 +7,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::client::{Cidr, PRIVATE_NETWORKS};
+
 /// Default EDNS UDP payload the server accepts and advertises, in octets
 /// (the DNS Flag Day 2020 value, which avoids IP fragmentation).
 pub const DEFAULT_EDNS_MAX: u16 = 1232;
@@ -23,6 +25,10 @@ pub const DEFAULT_TCP_MAX_PER_CLIENT: usize = 16;
 pub const DEFAULT_TCP_MAX_QUERIES: usize = usize::MAX;
 /// Default cap on forwarded queries in flight per worker.
 pub const DEFAULT_FORWARD_MAX_IN_FLIGHT: usize = 512;
+/// Default cap on forwarded queries in flight per worker from one client
+/// (an IPv4 address or IPv6 /64): an eighth of the worker's slots, so one
+/// client cannot take them all.
+pub const DEFAULT_FORWARD_MAX_PER_CLIENT: usize = DEFAULT_FORWARD_MAX_IN_FLIGHT / 8;
 
 /// Everything the DNS server reads from the configuration.
 #[derive(Clone, Debug)]
@@ -76,6 +82,11 @@ pub struct DnsConfig {
     pub tcp_max_queries: usize,
     /// Cap on forwarded queries in flight, per worker.
     pub forward_max_in_flight: usize,
+    /// Cap on forwarded queries in flight per worker from one client.
+    pub forward_max_per_client: usize,
+    /// `AllowRecursion`: the clients whose out-of-domain queries are
+    /// forwarded; others get REFUSED.
+    pub allow_recursion: Vec<Cidr>,
 }
 
 impl Default for DnsConfig {
@@ -106,6 +117,11 @@ impl Default for DnsConfig {
             tcp_max_per_client: DEFAULT_TCP_MAX_PER_CLIENT,
             tcp_max_queries: DEFAULT_TCP_MAX_QUERIES,
             forward_max_in_flight: DEFAULT_FORWARD_MAX_IN_FLIGHT,
+            forward_max_per_client: DEFAULT_FORWARD_MAX_PER_CLIENT,
+            allow_recursion: PRIVATE_NETWORKS
+                .iter()
+                .filter_map(|t| Cidr::parse(t).ok())
+                .collect(),
         }
     }
 }

@@ -11,11 +11,22 @@
 //! Every attempt has its own socket (a fresh ephemeral UDP port, or a TCP
 //! connection), registered in the worker's `Poll` and closed as soon as the
 //! attempt ends: no socket outlives its query (mesos-dns #422). The number
-//! of queries in flight per worker is capped; beyond it, SERVFAIL at once.
+//! of queries in flight per worker is capped, and so is the number from one
+//! client (an IPv4 address or IPv6 /64), so that one client cannot take
+//! every slot; beyond a cap, SERVFAIL at once.
+//!
+//! Only clients in `AllowRecursion` are forwarded for; anyone else gets
+//! REFUSED (an open resolver is an amplifier, mesos-dns #383).
+//!
+//! Over UDP a reply is passed back only if it fits what the client accepts
+//! (512 octets without EDNS, else its advertised size) and
+//! `EDNSMaxPayload`; a larger one is cut to header, question and OPT with
+//! TC set, as a resolver does (RFC 1035 section 4.2.1, RFC 6891 section
+//! 7), and the client retries over TCP.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use dns_wire::{parse_query, Header, Rcode, HEADER_LEN};
@@ -23,6 +34,7 @@ use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Poll, Token};
 
 use crate::answer::{error as error_response, size_limit};
+use crate::client::{self, Cidr};
 use crate::stats::{Transport, WorkerStats};
 
 /// Tokens at or above this belong to the forwarder.
@@ -71,6 +83,8 @@ struct Pending {
     serial: u64,
     socket: Upstream,
     started: Instant,
+    /// [`client::key`] of the client, for the per-client cap.
+    key: IpAddr,
 }
 
 /// The forwarder of one worker.
@@ -79,6 +93,10 @@ pub(crate) struct Forwarder {
     groups: Vec<Vec<(SocketAddr, usize)>>,
     timeout: Duration,
     max_in_flight: usize,
+    max_per_client: usize,
+    /// Forwards in flight per client key (entries at 0 are removed).
+    per_client: HashMap<IpAddr, usize>,
+    allow: Vec<Cidr>,
     set_truncate_bit: bool,
     edns_max: u16,
     pending: HashMap<Token, Pending>,
@@ -108,6 +126,9 @@ impl Forwarder {
             groups,
             timeout: cfg.timeout.max(Duration::from_millis(1)),
             max_in_flight: cfg.forward_max_in_flight.max(1),
+            max_per_client: cfg.forward_max_per_client.max(1),
+            per_client: HashMap::new(),
+            allow: cfg.allow_recursion.clone(),
             set_truncate_bit: cfg.set_truncate_bit,
             edns_max: cfg.edns_max,
             pending: HashMap::new(),
@@ -123,19 +144,28 @@ impl Forwarder {
         self.deadlines.front().map(|d| d.0)
     }
 
-    /// Starts forwarding `query` for `client`. Returns a SERVFAIL to send
-    /// at once if it cannot be forwarded (too many in flight, or no
-    /// upstream could be reached at all).
+    /// Starts forwarding `query` for `client` at address `peer`. Returns a
+    /// response to send at once if it is not forwarded: REFUSED for a peer
+    /// outside `AllowRecursion`, SERVFAIL when too many are in flight (in
+    /// all or from this peer) or no upstream could be reached at all.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn start(
         &mut self,
         poll: &Poll,
         query: &[u8],
         client: Client,
+        peer: IpAddr,
         transport: Transport,
         group: usize,
         stats: &WorkerStats,
     ) -> Option<Done> {
-        if self.pending.len() >= self.max_in_flight {
+        if !client::allowed(&self.allow, peer) {
+            stats.forward_denied();
+            return self.respond(query, client, Rcode::REFUSED);
+        }
+        let key = client::key(peer);
+        let mine = self.per_client.get(&key).copied().unwrap_or(0);
+        if self.pending.len() >= self.max_in_flight || mine >= self.max_per_client {
             stats.forward_overload();
             return self.servfail(query, client);
         }
@@ -167,8 +197,10 @@ impl Forwarder {
                             serial,
                             socket,
                             started: now,
+                            key,
                         },
                     );
+                    *self.per_client.entry(key).or_default() += 1;
                     return None;
                 }
                 Err(_) => {
@@ -209,6 +241,7 @@ impl Forwarder {
                     }
                 };
                 let p = self.finish(poll, token)?;
+                self.release(p.key);
                 let flat = self.flat(p.group, p.attempt);
                 stats.forward_attempt(flat, 0, p.started.elapsed());
                 Some(self.relay(&p, reply))
@@ -257,6 +290,17 @@ impl Forwarder {
             self.finish(poll, t);
         }
         self.deadlines.clear();
+        self.per_client.clear();
+    }
+
+    /// One forward of the client with `key` ended.
+    fn release(&mut self, key: IpAddr) {
+        if let Some(n) = self.per_client.get_mut(&key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_client.remove(&key);
+            }
+        }
     }
 
     fn flat(&self, group: usize, attempt: usize) -> usize {
@@ -293,6 +337,7 @@ impl Forwarder {
             let Some(&(addr, flat)) =
                 self.groups.get(p.group).and_then(|g| g.get(p.attempt))
             else {
+                self.release(p.key);
                 stats.forward_failed();
                 return self.servfail(&p.query, p.client);
             };
@@ -313,23 +358,18 @@ impl Forwarder {
     }
 
     /// Passes an upstream reply back: TC cleared when `SetTruncateBit` is
-    /// off; over UDP, a reply larger than the client accepts is cut to its
-    /// header and question with TC set.
+    /// off; over UDP, a reply larger than the client accepts (512 octets
+    /// without EDNS, else its size) or than `EDNSMaxPayload` is cut to its
+    /// header, question and OPT with TC set.
     fn relay(&self, p: &Pending, mut reply: Vec<u8>) -> Done {
         let mut truncated = false;
         if let Ok(q) = parse_query(&p.query) {
             let limit = match p.transport {
-                Transport::Udp => size_limit(&q, u16::MAX, Transport::Udp),
+                Transport::Udp => size_limit(&q, self.edns_max, Transport::Udp),
                 Transport::Tcp => usize::from(u16::MAX),
             };
             if reply.len() > limit {
-                reply.truncate(HEADER_LEN + q.question.len());
-                if let Some(counts) = reply.get_mut(6..12) {
-                    counts.fill(0);
-                }
-                if let Some(b) = reply.get_mut(2) {
-                    *b |= 0x02;
-                }
+                reply = self.cut(&q, &reply);
                 truncated = true;
             }
         }
@@ -349,15 +389,39 @@ impl Forwarder {
         }
     }
 
+    /// A reply too large for the client, cut as a resolver cuts it: the
+    /// upstream's header flags and rcode with TC set, the question, and our
+    /// OPT if the query had one; no records.
+    fn cut(&self, q: &dns_wire::Query<'_>, reply: &[u8]) -> Vec<u8> {
+        let rcode = Rcode(u16::from(reply.get(3).map_or(0, |b| b & 0x0F)));
+        let mut out = [0u8; 512];
+        let Some(n) = error_response(q, rcode, self.edns_max, &mut out) else {
+            return Vec::new();
+        };
+        let mut cut = out.get(..n).unwrap_or_default().to_vec();
+        if let (Some(dst), Some(src)) = (cut.get_mut(2..4), reply.get(2..4)) {
+            dst.copy_from_slice(src);
+        }
+        if let Some(b) = cut.get_mut(2) {
+            *b |= 0x02;
+        }
+        cut
+    }
+
     fn servfail(&self, query: &[u8], client: Client) -> Option<Done> {
+        self.respond(query, client, Rcode::SERVFAIL)
+    }
+
+    /// A response without records with `rcode`, for a query not forwarded.
+    fn respond(&self, query: &[u8], client: Client, rcode: Rcode) -> Option<Done> {
         let q = parse_query(query).ok()?;
         let mut out = [0u8; 512];
-        let n = error_response(&q, Rcode::SERVFAIL, self.edns_max, &mut out)?;
+        let n = error_response(&q, rcode, self.edns_max, &mut out)?;
         Some(Done {
             client,
             response: out.get(..n)?.to_vec(),
             qtype: q.qtype.0,
-            rcode: usize::from(Rcode::SERVFAIL.0),
+            rcode: usize::from(rcode.0),
             truncated: false,
         })
     }

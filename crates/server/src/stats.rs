@@ -109,6 +109,7 @@ pub struct WorkerStats {
     forward_refused: Counter,
     forward_failed: Counter,
     forward_overload: Counter,
+    forward_denied: Counter,
     tcp_accepted: Counter,
     tcp_rejected: Counter,
     upstreams: Box<[UpstreamCounters]>,
@@ -127,6 +128,7 @@ impl WorkerStats {
             forward_refused: Counter::default(),
             forward_failed: Counter::default(),
             forward_overload: Counter::default(),
+            forward_denied: Counter::default(),
             tcp_accepted: Counter::default(),
             tcp_rejected: Counter::default(),
             upstreams: (0..upstreams)
@@ -182,6 +184,12 @@ impl WorkerStats {
     /// Counts a query not forwarded because too many were in flight.
     pub fn forward_overload(&self) {
         self.forward_overload.add(1);
+    }
+
+    /// Counts a query not forwarded because its client is outside
+    /// `AllowRecursion` (answered REFUSED).
+    pub fn forward_denied(&self) {
+        self.forward_denied.add(1);
     }
 
     /// Counts one attempt to upstream number `upstream`: outcome slot
@@ -250,6 +258,9 @@ pub struct StatsSnapshot {
     pub forward_failed: u64,
     /// Queries refused because too many forwards were in flight.
     pub forward_overload: u64,
+    /// Out-of-domain queries refused because the client is outside
+    /// `AllowRecursion`.
+    pub forward_denied: u64,
     /// TCP connections accepted.
     pub tcp_accepted: u64,
     /// TCP connections closed at once because of the connection caps.
@@ -346,6 +357,7 @@ impl Stats {
             s.forward_refused += w.forward_refused.get();
             s.forward_failed += w.forward_failed.get();
             s.forward_overload += w.forward_overload.get();
+            s.forward_denied += w.forward_denied.get();
             s.tcp_accepted += w.tcp_accepted.get();
             s.tcp_rejected += w.tcp_rejected.get();
             for (u, c) in s.upstreams.iter_mut().zip(w.upstreams.iter()) {

@@ -109,6 +109,11 @@ impl Conn {
         self.generation
     }
 
+    /// The client's address.
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
     /// Queues one framed response.
     pub(crate) fn queue(&mut self, msg: &[u8]) {
         if let Ok(len) = u16::try_from(msg.len()) {

@@ -190,6 +190,7 @@ impl Worker {
                         &self.poll,
                         packet,
                         Client::Udp(peer),
+                        peer.ip(),
                         Transport::Udp,
                         group,
                         &self.stats,
@@ -230,9 +231,16 @@ impl Worker {
                         generation: conn.generation(),
                     };
                     conn.waiting += 1;
-                    if let Some(d) =
-                        forwarder.start(poll, msg, client, Transport::Tcp, group, stats)
-                    {
+                    let peer = conn.peer().ip();
+                    if let Some(d) = forwarder.start(
+                        poll,
+                        msg,
+                        client,
+                        peer,
+                        Transport::Tcp,
+                        group,
+                        stats,
+                    ) {
                         immediate.push(d);
                     }
                 }

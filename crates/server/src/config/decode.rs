@@ -21,7 +21,7 @@ use super::{ConfigError, ConfigFile, Credentials};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 46] = [
+pub const KEYS: [&str; 47] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -68,6 +68,7 @@ pub const KEYS: [&str; 46] = [
     "TCPIdleSeconds",
     "StateMaxBytes",
     "StateSource",
+    "AllowRecursion",
 ];
 
 /// A value of the wrong JSON type for its field.
@@ -198,6 +199,7 @@ fn apply(
         "TCPIdleSeconds" => set_int(&mut f.tcp_idle_seconds, v, "int").map_err(plain),
         "StateMaxBytes" => set_int(&mut f.state_max_bytes, v, "int").map_err(plain),
         "StateSource" => set_string(&mut f.state_source, v).map_err(plain),
+        "AllowRecursion" => set_strings(&mut f.allow_recursion, v).map_err(plain),
         _ => Ok(()),
     }
 }
@@ -402,7 +404,8 @@ mod tests {
             "IAMConfigFile": "i", "MesosAuthentication": "basic",
             "StateFile": "s.json", "DnsWorkers": 3, "EDNSMaxPayload": 4096,
             "TCPMaxConnections": 5, "TCPMaxConnectionsPerClient": 6,
-            "TCPIdleSeconds": 7, "StateMaxBytes": 8, "StateSource": "events"
+            "TCPIdleSeconds": 7, "StateMaxBytes": 8, "StateSource": "events",
+            "AllowRecursion": ["10.0.0.0/8"]
         }"#);
         let zones =
             BTreeMap::from([("z".to_string(), Some(vec!["1.1.1.1".to_string()]))]);
@@ -456,6 +459,7 @@ mod tests {
             tcp_idle_seconds: 7,
             state_max_bytes: 8,
             state_source: "events".into(),
+            allow_recursion: Some(vec!["10.0.0.0/8".into()]),
         };
         assert_eq!(f, expected);
     }

@@ -14,7 +14,8 @@
 //! Our extension keys (defaults keep mesos-dns behaviour): `StateFile`,
 //! `DnsWorkers`, `EDNSMaxPayload`, `TCPMaxConnections`,
 //! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`,
-//! `StateSource`.
+//! `StateSource`, and `AllowRecursion`, whose default departs from
+//! mesos-dns on purpose (see [`DEFAULT_ALLOW_RECURSION`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -85,6 +86,17 @@ pub const DEFAULT_TCP_IDLE_SECONDS: i64 =
 pub const DEFAULT_STATE_SOURCE: &str = "poll";
 /// `StateMaxBytes` (extension): octets, the largest state body accepted.
 pub const DEFAULT_STATE_MAX_BYTES: i64 = mesos_sources::fetch::DEFAULT_MAX_BODY as i64;
+
+/// `AllowRecursion` (extension): the clients whose queries for names
+/// outside the domain are forwarded; everyone else gets REFUSED. The
+/// default is the addresses a cluster's own hosts and tasks use: loopback,
+/// RFC 1918, link-local and RFC 4193 unique local
+/// ([`crate::client::PRIVATE_NETWORKS`]). mesos-dns forwards for anyone,
+/// which makes every node an open resolver (an amplifier for reflection
+/// attacks, mesos-dns #383) as soon as port 53 is reachable from outside;
+/// clusters on public addresses list their prefixes, and
+/// `["0.0.0.0/0", "::/0"]` restores mesos-dns's behaviour.
+pub const DEFAULT_ALLOW_RECURSION: [&str; 8] = crate::client::PRIVATE_NETWORKS;
 
 /// `MesosCredentials`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -196,6 +208,10 @@ pub struct ConfigFile {
     /// `/master/state` every `RefreshSeconds`) or `events` (follow the v1
     /// operator API event stream, Mesos 1.0 or later).
     pub state_source: String,
+    /// `AllowRecursion` (extension): address prefixes (`10.0.0.0/8`, a
+    /// bare address) of the clients whose out-of-domain queries are
+    /// forwarded; `null` or `[]` forwards for nobody.
+    pub allow_recursion: Option<Vec<String>>,
 }
 
 impl Default for ConfigFile {
@@ -248,6 +264,7 @@ impl Default for ConfigFile {
             tcp_idle_seconds: DEFAULT_TCP_IDLE_SECONDS,
             state_max_bytes: DEFAULT_STATE_MAX_BYTES,
             state_source: DEFAULT_STATE_SOURCE.to_string(),
+            allow_recursion: strings(&DEFAULT_ALLOW_RECURSION),
         }
     }
 }

@@ -91,6 +91,7 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
     put("TCPIdleSeconds", json!(f.tcp_idle_seconds));
     put("StateMaxBytes", json!(f.state_max_bytes));
     put("StateSource", json!(f.state_source));
+    put("AllowRecursion", json!(f.allow_recursion));
     Value::Object(m)
 }
 

@@ -516,6 +516,48 @@ fn checks_run_in_mesos_dns_order() {
     );
 }
 
+/// `AllowRecursion`: prefixes or addresses, private networks by default,
+/// and a warning for an open resolver on a listener others can reach.
+#[test]
+fn allow_recursion_parses_and_warns_when_open() {
+    let c = load(&format!("{{{MIN}}}")).unwrap();
+    let default: Vec<String> =
+        c.allow_recursion.iter().map(ToString::to_string).collect();
+    assert_eq!(default, DEFAULT_ALLOW_RECURSION);
+    assert!(c.warnings.is_empty());
+    let c = load(&with(r#""AllowRecursion":["10.1.0.0/16","2001:db8::1"]"#)).unwrap();
+    let list: Vec<String> = c.allow_recursion.iter().map(ToString::to_string).collect();
+    assert_eq!(list, ["10.1.0.0/16", "2001:db8::1/128"]);
+    assert!(load(&with(r#""AllowRecursion":null"#))
+        .unwrap()
+        .allow_recursion
+        .is_empty());
+    assert_error(
+        &with(r#""AllowRecursion":["10.0.0.0/40"]"#),
+        "AllowRecursion",
+        r#"AllowRecursion: "10.0.0.0/40": the length must be 0..=32"#,
+    );
+    assert_error(
+        &with(r#""AllowRecursion":["any"]"#),
+        "AllowRecursion",
+        r#"AllowRecursion: "any" is not an address or address/length"#,
+    );
+    let open = r#""AllowRecursion":["0.0.0.0/0","::/0"]"#;
+    let c = load(&with(open)).unwrap();
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0]
+            .starts_with("AllowRecursion 0.0.0.0/0, ::/0 forwards for every address"),
+        "{:?}",
+        c.warnings
+    );
+    // Not on loopback, nor without forwarding.
+    let c = load(&with(&format!(r#"{open},"Listener":"127.0.0.1""#))).unwrap();
+    assert!(c.warnings.is_empty());
+    let c = load(&with(&format!(r#"{open},"ExternalOn":false"#))).unwrap();
+    assert!(c.warnings.is_empty());
+}
+
 #[test]
 fn load_reads_a_file_and_reports_a_missing_one() {
     let fx = Fixture::new("file");

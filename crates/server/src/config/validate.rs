@@ -18,6 +18,8 @@ use mesos_records::hostport::{parse_config_port, split_host_port};
 use mesos_records::IpSource;
 use mesos_sources::fetch::{Auth, Tls};
 
+use crate::client::Cidr;
+
 use super::auth::{certificate_error, validate_auth};
 use super::resolv;
 use super::{ConfigError, ConfigFile};
@@ -72,6 +74,8 @@ pub struct Config {
     pub state_timeout: Duration,
     /// `ZkDetectionTimeout`; `None` when ≤ 0 (never give up).
     pub zk_detection_timeout: Option<Duration>,
+    /// `AllowRecursion`, parsed.
+    pub allow_recursion: Vec<Cidr>,
     /// `DnsWorkers`, with 0 resolved to the number of CPUs.
     pub dns_workers: usize,
     /// `CACertFile`, `CertFile` and `KeyFile`, loaded and parsed.
@@ -196,6 +200,7 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
         port(f.http_port, "HttpPort")?,
     );
     validate_extensions(&f)?;
+    let allow_recursion = validate_allow_recursion(&f, dns_addr, &mut warnings)?;
     let seconds = |s: i64| Duration::from_secs(u64::try_from(s).unwrap_or(0));
     let dns_workers = match usize::try_from(f.dns_workers) {
         Ok(0) | Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -212,6 +217,7 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
         state_timeout: seconds(f.state_timeout_seconds),
         zk_detection_timeout: (f.zk_detection_timeout > 0)
             .then(|| seconds(f.zk_detection_timeout)),
+        allow_recursion,
         dns_workers,
         tls,
         auth,
@@ -405,6 +411,38 @@ fn listener_ip(s: &str, key: &'static str) -> Checked<IpAddr> {
 fn port(n: i64, key: &'static str) -> Checked<u16> {
     u16::try_from(n)
         .map_err(|_| invalid(key, format!("{key} {n} is not a port (0..65535)")))
+}
+
+/// `AllowRecursion`: every entry a prefix; a warning when forwarding is
+/// open to every address on a listener others can reach.
+fn validate_allow_recursion(
+    f: &ConfigFile,
+    dns_addr: SocketAddr,
+    warnings: &mut Vec<String>,
+) -> Checked<Vec<Cidr>> {
+    let list = f
+        .allow_recursion
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|t| Cidr::parse(t))
+        .collect::<Result<Vec<Cidr>, String>>()
+        .map_err(|e| invalid("AllowRecursion", format!("AllowRecursion: {e}")))?;
+    let open = list.iter().any(Cidr::is_everything);
+    if open && f.dns_on && f.external_on && !dns_addr.ip().is_loopback() {
+        warnings.push(format!(
+            "AllowRecursion {} forwards for every address and DNS listens on {}: \
+             an open resolver that can be used for reflection attacks; list the \
+             cluster's networks instead",
+            list.iter()
+                .filter(|c| c.is_everything())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            dns_addr.ip()
+        ));
+    }
+    Ok(list)
 }
 
 /// Step 11: our keys, and the signed values mesos-dns mishandles.

@@ -455,8 +455,13 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
         ),
         (
             "mesosdns_dns_forward_overload_total",
-            "Queries refused because too many forwards were in flight.",
+            "Queries answered SERVFAIL because too many forwards were in flight (per worker, or from one client).",
             s.forward_overload,
+        ),
+        (
+            "mesosdns_dns_forward_denied_total",
+            "Queries outside the domain refused because the client is outside AllowRecursion.",
+            s.forward_denied,
         ),
         (
             "mesosdns_table_swaps_total",
