@@ -93,6 +93,8 @@ impl Counter {
 struct UpstreamCounters {
     outcomes: [Counter; 3],
     latency: [Counter; LATENCY_BUCKETS_MS.len() + 1],
+    /// Sum of the latencies, in microseconds.
+    latency_micros: Counter,
 }
 
 /// The counters of one worker thread. Only that worker writes them.
@@ -103,6 +105,8 @@ pub struct WorkerStats {
     qtype: [Counter; 10],
     transport: [Counter; 2],
     size: [Counter; SIZE_BUCKETS.len()],
+    /// Sum of the response sizes, in octets.
+    size_sum: Counter,
     truncated: Counter,
     dropped: Counter,
     send_errors: Counter,
@@ -122,6 +126,7 @@ impl WorkerStats {
             qtype: Default::default(),
             transport: Default::default(),
             size: Default::default(),
+            size_sum: Counter::default(),
             truncated: Counter::default(),
             dropped: Counter::default(),
             send_errors: Counter::default(),
@@ -156,6 +161,7 @@ impl WorkerStats {
         if let Some(c) = self.size.get(size_slot(size)) {
             c.add(1);
         }
+        self.size_sum.add(size as u64);
         if tc {
             self.truncated.add(1);
         }
@@ -203,6 +209,7 @@ impl WorkerStats {
         }
         // Compare in microseconds: 1.5 ms belongs in the 2 ms bucket, not 1 ms.
         let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        u.latency_micros.add(us);
         let slot = LATENCY_BUCKETS_MS
             .iter()
             .position(|&b| us <= b.saturating_mul(1000))
@@ -232,6 +239,8 @@ pub struct UpstreamSnapshot {
     /// Latency histogram, indexed like [`LATENCY_BUCKETS_MS`] plus one
     /// overflow slot (not cumulative).
     pub latency: [u64; LATENCY_BUCKETS_MS.len() + 1],
+    /// Sum of the attempts' latencies, in microseconds.
+    pub latency_micros: u64,
 }
 
 /// A point-in-time sum of every worker's counters. Buckets are not
@@ -246,6 +255,8 @@ pub struct StatsSnapshot {
     pub transport: [u64; 2],
     /// Responses by size, indexed like [`SIZE_BUCKETS`].
     pub size: [u64; SIZE_BUCKETS.len()],
+    /// Sum of the response sizes, in octets.
+    pub size_sum: u64,
     /// Responses sent with TC set or trimmed to fit.
     pub truncated: u64,
     /// Packets dropped without a response.
@@ -351,6 +362,7 @@ impl Stats {
             sum(&mut s.qtype, &w.qtype);
             sum(&mut s.transport, &w.transport);
             sum(&mut s.size, &w.size);
+            s.size_sum += w.size_sum.get();
             s.truncated += w.truncated.get();
             s.dropped += w.dropped.get();
             s.send_errors += w.send_errors.get();
@@ -363,6 +375,7 @@ impl Stats {
             for (u, c) in s.upstreams.iter_mut().zip(w.upstreams.iter()) {
                 sum(&mut u.outcomes, &c.outcomes);
                 sum(&mut u.latency, &c.latency);
+                u.latency_micros += c.latency_micros.get();
             }
         }
         s
@@ -397,8 +410,10 @@ mod tests {
         assert_eq!(s.size[0], 1);
         assert_eq!(s.size[4], 1);
         assert_eq!(s.size[SIZE_BUCKETS.len() - 1], 1);
+        assert_eq!(s.size_sum, 56 + 600 + 70_000);
         assert_eq!(s.truncated, 1);
         assert_eq!(s.upstreams[0].outcomes, [1, 1, 0]);
+        assert_eq!(s.upstreams[0].latency_micros, 5_003_000);
         assert_eq!(s.upstreams[0].latency[2], 1);
         assert_eq!(s.upstreams[0].latency[LATENCY_BUCKETS_MS.len()], 1);
         assert_eq!(s.table_swaps, 2);

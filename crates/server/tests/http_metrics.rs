@@ -49,6 +49,9 @@ fn check_exposition(text: &str) {
     let mut series: HashSet<String> = HashSet::new();
     // histogram series (labels without le) -> (last le, last count, +Inf seen)
     let mut buckets: BTreeMap<String, (f64, f64, Option<f64>)> = BTreeMap::new();
+    // histogram series with a `_sum`, and with a `_count`
+    let mut summed: HashSet<String> = HashSet::new();
+    let mut counted: HashSet<String> = HashSet::new();
     let name_ok = |n: &str| {
         let mut b = n.bytes();
         b.next()
@@ -164,18 +167,23 @@ fn check_exposition(text: &str) {
                 } else if name == format!("{fam}_count") {
                     let inf = buckets.get(&key).and_then(|e| e.2);
                     assert_eq!(inf, Some(value), "_count differs from +Inf bucket, {at}");
+                    counted.insert(key);
                 } else {
                     assert_eq!(
                         name,
                         format!("{fam}_sum"),
                         "sample of another family, {at}"
                     );
+                    assert!(value >= 0.0, "negative _sum, {at}");
+                    summed.insert(key);
                 }
             }
         }
     }
     for (key, (_, _, inf)) in buckets {
         assert!(inf.is_some(), "histogram {key} without +Inf bucket");
+        assert!(summed.contains(&key), "histogram {key} without _sum");
+        assert!(counted.contains(&key), "histogram {key} without _count");
     }
 }
 
@@ -187,6 +195,7 @@ fn exposition_checker_rejects_what_promtool_lets_through() {
         "# HELP a_total a\n# TYPE a_total counter\na_total 1\na_total 2\n",
         "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n",
         "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 3\n",
+        "# HELP h h\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n",
         "# HELP g g\n# TYPE g gauge\nother 1\n",
         "# HELP g g\n# TYPE g gauge\ng 1\n# HELP g g\n# TYPE g gauge\n",
     ] {
@@ -230,12 +239,14 @@ fn metrics_pass_promtool_and_count_requests() {
         "mesosdns_dns_truncated_total 1",
         "mesosdns_dns_response_size_bytes_bucket{le=\"128\"} 1",
         "mesosdns_dns_response_size_bytes_count 3",
+        "mesosdns_dns_response_size_bytes_sum 70700",
         "mesosdns_dns_forwarded_total{upstream=\"127.0.0.1:53\",outcome=\"timeout\"} 1",
         "mesosdns_dns_forwarded_total{upstream=\"[::1]:5353\",outcome=\"error\"} 1",
         "mesosdns_dns_forward_duration_seconds_bucket{upstream=\"[::1]:5353\",le=\"0.025\"} 0",
         "mesosdns_dns_forward_duration_seconds_bucket{upstream=\"[::1]:5353\",le=\"0.05\"} 1",
         "mesosdns_dns_forward_duration_seconds_bucket{upstream=\"127.0.0.1:53\",le=\"1\"} 1",
         "mesosdns_dns_forward_duration_seconds_count{upstream=\"127.0.0.1:53\"} 2",
+        "mesosdns_dns_forward_duration_seconds_sum{upstream=\"127.0.0.1:53\"} 5.0008",
     ] {
         assert!(body.lines().any(|l| l == line), "missing {line:?} in\n{body}");
     }

@@ -100,15 +100,16 @@ impl Exposition {
     /// The samples of one histogram series. `bounds` are the finite upper
     /// bounds, increasing; `counts` has one count per bound plus a last one
     /// for observations above every bound (not cumulative: the writer sums
-    /// them). A missing count reads as 0. `_sum` is left out when `sum` is
-    /// `None` (the text format allows it; the DNS counters keep no sums).
+    /// them). A missing count reads as 0. `sum` is the sum of the
+    /// observations, in the histogram's unit: every histogram has its
+    /// `_sum` and `_count`, so rates of averages can be taken.
     pub fn histogram(
         &mut self,
         name: &str,
         labels: &[(&str, &str)],
         bounds: &[f64],
         counts: &[u64],
-        sum: Option<f64>,
+        sum: f64,
     ) {
         let bucket = format!("{name}_bucket");
         let mut cumulative: u64 = 0;
@@ -123,9 +124,7 @@ impl Exposition {
         cumulative = cumulative.saturating_add(over);
         self.series(&bucket, labels, Some("+Inf"));
         let _ = writeln!(self.out, " {cumulative}");
-        if let Some(sum) = sum {
-            self.sample_f64(&format!("{name}_sum"), labels, sum);
-        }
+        self.sample_f64(&format!("{name}_sum"), labels, sum);
         self.sample(&format!("{name}_count"), labels, cumulative);
     }
 
@@ -375,7 +374,7 @@ fn event_families(e: &mut Exposition, ev: &EventStatus) {
         "From a change event's arrival to its records being published.",
     );
     let (counts, sum) = ev.latency.snapshot();
-    e.histogram(name, &[], &LATENCY_BOUNDS_SECONDS, &counts, Some(sum));
+    e.histogram(name, &[], &LATENCY_BOUNDS_SECONDS, &counts, sum);
 }
 
 fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
@@ -425,7 +424,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
         &[],
         &bounds,
         &s.size,
-        None,
+        s.size_sum as f64,
     );
     for (name, help, value) in [
         (
@@ -518,7 +517,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
     e.family(
         "mesosdns_dns_forward_duration_seconds",
         Kind::Histogram,
-        "Latency of forwarding attempts, by upstream (whole milliseconds, rounded down).",
+        "Latency of forwarding attempts, by upstream.",
     );
     let bounds = LATENCY_BUCKETS_MS.map(|ms| ms as f64 / 1000.0);
     for u in &s.upstreams {
@@ -527,7 +526,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
             &[("upstream", &u.addr)],
             &bounds,
             &u.latency,
-            None,
+            u.latency_micros as f64 / 1e6,
         );
     }
 }
@@ -610,13 +609,7 @@ mod tests {
     fn histogram_buckets_are_cumulative() {
         let mut e = Exposition::new();
         e.family("h_seconds", Kind::Histogram, "h");
-        e.histogram(
-            "h_seconds",
-            &[("a", "b")],
-            &[0.5, 1.0],
-            &[1, 2, 3],
-            Some(4.25),
-        );
+        e.histogram("h_seconds", &[("a", "b")], &[0.5, 1.0], &[1, 2, 3], 4.25);
         let text = e.finish();
         assert!(text.contains("h_seconds_bucket{a=\"b\",le=\"0.5\"} 1\n"));
         assert!(text.contains("h_seconds_bucket{a=\"b\",le=\"1\"} 3\n"));
