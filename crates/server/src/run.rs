@@ -121,6 +121,8 @@ pub fn poller_config(c: &Config) -> Result<PollerConfig, ConfigError> {
         Source::StateFile(state_file_path(c))
     } else if !f.zk.is_empty() {
         let spec = DetectorSpec::parse(&f.zk).map_err(|e| {
+            // The message may quote the URL: never its password.
+            let e = crate::config::render::redact_urls(&e.to_string());
             ConfigError::invalid("Zk", format!("failed to create master detector: {e}"))
         })?;
         Source::Zk {
@@ -340,7 +342,8 @@ fn log_startup(c: &Config, dns: Option<SocketAddr>, http: Option<SocketAddr>) {
             log::info!(target: STARTUP, "try: dig @{ip} -p {} leader.{} A", addr.port(), f.domain);
         }
     } else if !f.zk.is_empty() {
-        log::info!(target: STARTUP, "masters from ZooKeeper {}", f.zk);
+        let zk = crate::config::render::redact_url(&f.zk);
+        log::info!(target: STARTUP, "masters from ZooKeeper {zk}");
     } else {
         log::info!(target: STARTUP, "masters {:?}", f.masters.as_deref().unwrap_or_default());
     }

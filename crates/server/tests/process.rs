@@ -296,3 +296,48 @@ fn dns_on_and_http_on_choose_the_servers() {
     server.signal("TERM");
     assert_eq!(server.wait_exit().0.code(), Some(0));
 }
+
+/// A `Zk` URL's password never shows: not in `/v1/config`, not in the
+/// configuration dump of `-v=1`, not in the startup lines or the error.
+#[test]
+fn zk_password_is_redacted_in_api_and_logs() {
+    let dir = TempDir::new("zkredact");
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = dir.write(
+        "config.json",
+        &serde_json::json!({
+            "Zk": format!("zk://mesos:hunter2@{closed}/mesos"),
+            "ZkDetectionTimeout": 2,
+            "Port": 0, "HttpPort": 0,
+            "Listener": "127.0.0.1", "HTTPListener": "127.0.0.1",
+            "ExternalOn": false
+        })
+        .to_string(),
+    );
+    let mut server = Server::start(&["-v=1", "-config", &config]);
+    let (_, http) = server.addresses();
+    let body = ureq::get(&format!("http://{http}/v1/config"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        body.contains(&format!("\"Zk\": \"zk://mesos:REDACTED@{closed}/mesos\"")),
+        "{body}"
+    );
+    server.wait_stdout("   - Zk: \"zk://mesos:REDACTED@");
+    assert_eq!(server.wait_exit().0.code(), Some(1));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    server.drain_stderr();
+    while let Ok(line) = server.stdout.try_recv() {
+        server.seen_out.push(line);
+    }
+    for line in server.seen_out.iter().chain(&server.seen_err) {
+        assert!(!line.contains("hunter2"), "{line}");
+    }
+    assert!(!body.contains("hunter2"));
+}

@@ -1,7 +1,8 @@
 //! The `/v1/config` view: every key in Go field order with Go names (then
 //! our extension keys), nil lists as `null`, `ZoneResolvers` with sorted
-//! keys (Go sorts map keys), and `MesosCredentials.Secret` redacted (a fix:
-//! mesos-dns prints it in clear text).
+//! keys (Go sorts map keys), and `MesosCredentials.Secret` and the
+//! password of a `Zk` URL (`zk://user:password@hosts/path`) redacted (a fix:
+//! mesos-dns prints both in clear text).
 //!
 //! The object keeps its insertion order because the workspace enables
 //! serde_json's `preserve_order` feature.
@@ -12,6 +13,41 @@ use super::ConfigFile;
 
 /// What `/v1/config` shows instead of a non-empty secret.
 pub const REDACTED: &str = "REDACTED";
+
+/// `url` with the password of its user information replaced by
+/// [`REDACTED`] (`zk://user:REDACTED@h1:2181/mesos`), or the whole user
+/// information when it has no `:` (it may be a token); the rest of the URL
+/// is kept. Anything without `scheme://...@` is returned as is.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, hosts)) = authority.rsplit_once('@') else {
+        return url.to_string();
+    };
+    let user = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:{REDACTED}"),
+        None => REDACTED.to_string(),
+    };
+    format!("{scheme}://{user}@{hosts}{path}")
+}
+
+/// `text` with [`redact_url`] applied to every space-separated word that
+/// holds a `://` (error messages that quote a URL).
+pub fn redact_urls(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.contains("://") {
+                redact_url(word)
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 fn list(v: &Option<Vec<String>>) -> Value {
     v.as_ref().map_or(Value::Null, |l| json!(l))
@@ -55,7 +91,7 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
     put("ZoneResolvers", zones);
     put("Resolvers", list(&f.resolvers));
     put("IPSources", list(&f.ip_sources));
-    put("Zk", json!(f.zk));
+    put("Zk", json!(redact_url(&f.zk)));
     put("Domain", json!(f.domain));
     put("File", json!(f.file));
     put("Listener", json!(f.listener));
@@ -126,6 +162,37 @@ mod tests {
         let v = render(&f, 0);
         assert_eq!(v["MesosCredentials"]["Secret"], REDACTED);
         assert_eq!(v["MesosCredentials"]["Principal"], "p");
+        assert!(!v.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn zk_password_is_redacted() {
+        let cases = [
+            (
+                "zk://u:hunter2@h1:2181,h2:2181/mesos",
+                "zk://u:REDACTED@h1:2181,h2:2181/mesos",
+            ),
+            ("zk://tok3n@h1:2181/mesos", "zk://REDACTED@h1:2181/mesos"),
+            ("zk://u:p@ss@h1/mesos", "zk://u:REDACTED@h1/mesos"),
+            ("zk://u:hunter2@h1", "zk://u:REDACTED@h1"),
+            ("zk://h1:2181/mesos", "zk://h1:2181/mesos"),
+            ("zk://h1:2181/me@sos", "zk://h1:2181/me@sos"),
+            ("file:///etc/zk", "file:///etc/zk"),
+            ("", ""),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+        assert_eq!(
+            redact_urls("zk://u:hunter2@h1: no znode path"),
+            "zk://u:REDACTED@h1: no znode path"
+        );
+        let f = ConfigFile {
+            zk: "zk://mesos:hunter2@10.0.0.1:2181/mesos".into(),
+            ..ConfigFile::default()
+        };
+        let v = render(&f, 0);
+        assert_eq!(v["Zk"], "zk://mesos:REDACTED@10.0.0.1:2181/mesos");
         assert!(!v.to_string().contains("hunter2"));
     }
 
