@@ -15,6 +15,7 @@ use mesos_dns_tests::fake_operator::{
 };
 use mesos_dns_tests::zookeeper::ZkServer;
 use mesos_records::{generate, RecordSet, State};
+use mesos_sources::fetch::Auth;
 use mesos_sources::master::DetectorSpec;
 use mesos_sources::poller::{self, Poller};
 use mesos_sources::{EventSource, Source};
@@ -282,6 +283,37 @@ fn a_non_leading_master_redirects_to_the_leader() {
     assert!(leader.change(&Change::AddTask(task("a.1", "alpha", "F1", "S1", None))));
     let rs = sub.wait_same_as(&leader.state_json(), Duration::from_secs(5));
     assert!(has_a(&rs, "alpha.marathon.mesos."));
+}
+
+#[test]
+fn credentials_do_not_follow_a_redirect_to_an_unknown_master() {
+    let cluster = Arc::new(Mutex::new(small_cluster()));
+    let leader = FakeOperator::start_shared(Arc::clone(&cluster), HEARTBEAT).unwrap();
+    let other = FakeOperator::start_shared(Arc::clone(&cluster), HEARTBEAT).unwrap();
+    other.set_leader(&leader.host_port());
+    let mut ev = EventSource::new(Source::Masters(vec![other.host_port()]));
+    ev.heartbeat = HEARTBEAT * 2;
+    let mut cfg = poller_config(Source::Events(Box::new(ev)), Duration::from_secs(60));
+    cfg.http.auth = Auth::Basic {
+        principal: "principal".into(),
+        secret: "secret".into(),
+    };
+    let p = poller::spawn(cfg, |_| {}).unwrap();
+    // Subscribed, then reconciled against the same master.
+    wait_until(Duration::from_secs(5), "subscribe and reconcile", || {
+        leader.subscribes() >= 1 && leader.state_hits() >= 1
+    });
+    p.stop();
+    let (asked, followed) = (other.authorizations(), leader.authorizations());
+    assert!(
+        !asked.is_empty() && asked.iter().all(Option::is_some),
+        "{asked:?}"
+    );
+    assert!(followed.len() >= 2, "{followed:?}");
+    assert!(
+        followed.iter().all(Option::is_none),
+        "the leader only a redirect named got credentials: {followed:?}"
+    );
 }
 
 #[test]

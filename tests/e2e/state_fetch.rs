@@ -325,3 +325,56 @@ mod base64_url {
         out
     }
 }
+
+fn basic() -> HttpConfig {
+    HttpConfig {
+        auth: Auth::Basic {
+            principal: "principal".into(),
+            secret: "secret".into(),
+        },
+        ..quick()
+    }
+}
+
+/// The `Authorization` headers `m` was sent, one per request.
+fn credentials_seen(m: &FakeMaster) -> Vec<Option<String>> {
+    m.requests()
+        .iter()
+        .map(|r| r.header("authorization").map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn credentials_do_not_follow_a_leader_that_only_the_state_names() {
+    let leader = FakeMaster::start(b"").unwrap();
+    leader.set_state(&state_json(leader.addr()));
+    let other = FakeMaster::start(&state_json(leader.addr())).unwrap();
+    let c = client(basic());
+    let loaded = c.load(&[other.host_port()]).unwrap();
+    assert_eq!(loaded.master, leader.host_port());
+    assert!(credentials_seen(&other).iter().all(Option::is_some));
+    assert_eq!(credentials_seen(&leader), [None], "not a configured master");
+    // Once the leader is a configured or detected master, it gets them.
+    c.load(&[other.host_port(), leader.host_port()]).unwrap();
+    assert!(credentials_seen(&leader)[1].is_some());
+}
+
+#[test]
+fn credentials_do_not_follow_a_redirect_to_another_address() {
+    let leader = FakeMaster::start(b"").unwrap();
+    leader.set_state(&state_json(leader.addr()));
+    let other = FakeMaster::start(b"").unwrap();
+    other.set_fault(Fault::Redirect(format!("//{}/master/state", leader.addr())));
+    let c = client(basic());
+    c.load(&[other.host_port()]).unwrap();
+    assert!(!credentials_seen(&leader).is_empty());
+    assert!(
+        credentials_seen(&leader).iter().all(Option::is_none),
+        "same host, another port: not a configured master"
+    );
+    // A redirect to a known master keeps them.
+    let before = credentials_seen(&leader).len();
+    c.load(&[other.host_port(), leader.host_port()]).unwrap();
+    let seen = credentials_seen(&leader);
+    assert!(seen[before..].iter().all(Option::is_some), "{seen:?}");
+}

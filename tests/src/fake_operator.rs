@@ -379,6 +379,8 @@ struct Inner {
     subscribers: Mutex<Vec<SyncSender<Cmd>>>,
     subscribes: AtomicU64,
     state_hits: AtomicU64,
+    /// The `Authorization` header of every request, in order.
+    authorizations: Mutex<Vec<Option<String>>>,
     stop: AtomicBool,
 }
 
@@ -415,6 +417,7 @@ impl FakeOperator {
             subscribers: Mutex::new(Vec::new()),
             subscribes: AtomicU64::new(0),
             state_hits: AtomicU64::new(0),
+            authorizations: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         });
         let i = Arc::clone(&inner);
@@ -504,6 +507,11 @@ impl FakeOperator {
         self.inner.state_hits.load(Ordering::Relaxed)
     }
 
+    /// The `Authorization` header of every request received, in order.
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        lock(&self.inner.authorizations).clone()
+    }
+
     /// Open streams.
     pub fn open_streams(&self) -> usize {
         lock(&self.inner.subscribers).len()
@@ -553,6 +561,7 @@ fn serve(stream: TcpStream, inner: &Arc<Inner>) -> io::Result<()> {
             parts.next().unwrap_or("").to_owned(),
         );
         let mut length = 0usize;
+        let mut authorization = None;
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h)? == 0 {
@@ -565,11 +574,14 @@ fn serve(stream: TcpStream, inner: &Arc<Inner>) -> io::Result<()> {
             if let Some((k, v)) = h.split_once(':') {
                 if k.eq_ignore_ascii_case("content-length") {
                     length = v.trim().parse().unwrap_or(0);
+                } else if k.eq_ignore_ascii_case("authorization") {
+                    authorization = Some(v.trim().to_owned());
                 }
             }
         }
         let mut body = vec![0u8; length];
         reader.read_exact(&mut body)?;
+        lock(&inner.authorizations).push(authorization);
         let leader = lock(&inner.leader).clone();
         let leading = leader == inner.addr.to_string();
         if !leading {

@@ -19,6 +19,9 @@ use mesos_records::state::{State, StateError};
 /// Default cap on a state body, in bytes (256 MiB).
 pub const DEFAULT_MAX_BODY: u64 = 256 << 20;
 
+/// Redirects followed by one request (as `ureq`'s default).
+const MAX_REDIRECTS: usize = 10;
+
 /// Default `StateTimeoutSeconds`, in seconds.
 pub const DEFAULT_STATE_TIMEOUT_SECS: u64 = 300;
 
@@ -178,8 +181,9 @@ impl StateClient {
             // outside world must not capture them.
             .proxy(None)
             .user_agent("Mesos-DNS")
-            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
-            .max_redirects(10)
+            // Redirects are followed by `get`, which decides at each hop
+            // whether credentials may go along.
+            .max_redirects(0)
             .timeout_global(Some(cfg.timeout))
             .build()
             .new_agent();
@@ -206,7 +210,7 @@ impl StateClient {
                 log::debug!("skipping unusable master address {m:?}");
                 continue;
             }
-            match self.load_from(m) {
+            match self.load_from(m, masters) {
                 Ok(l) => return Ok(l),
                 Err(e) => last = e,
             }
@@ -215,12 +219,21 @@ impl StateClient {
     }
 
     /// Fetches from one master and follows its `leader` once (spec 3.2
-    /// step 4).
+    /// step 4). `known` are the configured or detected masters: the
+    /// leader gets credentials only when it is one of them.
     ///
     /// # Errors
     /// Any fetch or parse failure.
-    pub fn load_from(&self, master: &str) -> Result<Loaded, FetchError> {
-        let (state, bytes) = self.fetch(master)?;
+    pub fn load_from(
+        &self,
+        master: &str,
+        known: &[String],
+    ) -> Result<Loaded, FetchError> {
+        let mut trusted = known.to_vec();
+        if !known.iter().any(|k| k == master) {
+            trusted.push(master.to_owned());
+        }
+        let (state, bytes) = self.fetch_known(master, &trusted)?;
         let leader = pid_address(&state.leader).ok_or_else(|| FetchError::State {
             source: self.url(master),
             error: StateError::NoLeader,
@@ -234,7 +247,7 @@ impl StateClient {
         }
         log::debug!("{master} is not the leader; following to {leader}");
         let leader = leader.to_owned();
-        let (state, bytes) = self.fetch(&leader)?;
+        let (state, bytes) = self.fetch_known(&leader, &trusted)?;
         Ok(Loaded {
             state,
             master: leader,
@@ -242,14 +255,23 @@ impl StateClient {
         })
     }
 
-    /// GETs and parses one master's state.
+    /// GETs and parses one master's state (a master the caller trusts with
+    /// the credentials).
     ///
     /// # Errors
     /// Any fetch or parse failure.
     pub fn fetch(&self, master: &str) -> Result<(State, usize), FetchError> {
+        self.fetch_known(master, &[master.to_owned()])
+    }
+
+    fn fetch_known(
+        &self,
+        master: &str,
+        known: &[String],
+    ) -> Result<(State, usize), FetchError> {
         let url = self.url(master);
         let t0 = Instant::now();
-        let body = self.get(&url)?;
+        let body = self.get(&url, known)?;
         let t1 = Instant::now();
         let state = State::parse(&body).map_err(|error| FetchError::State {
             source: url.clone(),
@@ -264,34 +286,75 @@ impl StateClient {
         Ok((state, body.len()))
     }
 
-    /// GETs `url` with auth, the deadline, the status check and the cap.
+    /// GETs `url` with the deadline, the status check and the cap,
+    /// following up to 10 redirects. Credentials
+    /// (`Authorization`) go only to a hop whose `host:port` is one of
+    /// `known`, the configured or detected masters: never to a host that a
+    /// redirect names on its own.
     ///
     /// # Errors
     /// Any HTTP failure.
-    pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+    pub fn get(&self, url: &str, known: &[String]) -> Result<Vec<u8>, FetchError> {
         let start = Instant::now();
-        let mut req = self
-            .agent
-            .get(url)
-            .header("Content-Type", "application/json");
-        match &self.cfg.auth {
-            Auth::None => {}
-            Auth::Basic { principal, secret } => {
-                req = req.header("Authorization", basic_header(principal, secret));
+        let mut url = url.to_owned();
+        let mut redirects = 0;
+        let mut resp = loop {
+            let trusted =
+                authority(&url).is_some_and(|a| known.iter().any(|k| same_address(k, a)));
+            let mut req = self
+                .agent
+                .get(&url)
+                .header("Content-Type", "application/json");
+            match &self.cfg.auth {
+                _ if !trusted => {}
+                Auth::None => {}
+                Auth::Basic { principal, secret } => {
+                    req = req.header("Authorization", basic_header(principal, secret));
+                }
+                Auth::Iam(iam) => {
+                    let token = iam.login(&self.agent, self.cfg.timeout)?;
+                    req = req.header("Authorization", format!("token={token}"));
+                }
             }
-            Auth::Iam(iam) => {
-                let token = iam.login(&self.agent, self.cfg.timeout)?;
-                req = req.header("Authorization", format!("token={token}"));
+            let left = self.cfg.timeout.saturating_sub(start.elapsed());
+            let resp = req
+                .config()
+                .timeout_global(Some(left))
+                .build()
+                .call()
+                .map_err(|e| self.map_error(&url, e))?;
+            if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+                break resp;
             }
-        }
-        let left = self.cfg.timeout.saturating_sub(start.elapsed());
-        let err = |e: ureq::Error| self.map_error(url, e);
-        let mut resp = req
-            .config()
-            .timeout_global(Some(left))
-            .build()
-            .call()
-            .map_err(err)?;
+            redirects += 1;
+            let next = resp
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| redirect_target(&url, l));
+            match next {
+                Some(next) if redirects <= MAX_REDIRECTS => {
+                    log::debug!("{url}: redirected to {next}");
+                    url = next;
+                }
+                Some(_) => {
+                    return Err(FetchError::Http {
+                        url,
+                        error: format!("more than {MAX_REDIRECTS} redirects"),
+                    })
+                }
+                None => {
+                    return Err(FetchError::Http {
+                        error: format!(
+                            "HTTP {} without a usable Location",
+                            resp.status().as_u16()
+                        ),
+                        url,
+                    })
+                }
+            }
+        };
+        let url = url.as_str();
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(FetchError::Status {
@@ -354,6 +417,31 @@ impl StateClient {
     }
 }
 
+/// The `host:port` of an `http(s)://host:port/...` URL.
+fn authority(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    rest.split(['/', '?', '#']).next()
+}
+
+/// Where a redirect from `from` goes: an absolute `Location`, a
+/// scheme-relative one (`//host:port/path`, as Mesos sends), or a path on
+/// the same master.
+fn redirect_target(from: &str, location: &str) -> Option<String> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Some(location.to_owned());
+    }
+    let scheme = from.split_once("://")?.0;
+    if let Some(rest) = location.strip_prefix("//") {
+        return Some(format!("{scheme}://{rest}"));
+    }
+    if location.starts_with('/') {
+        return Some(format!("{scheme}://{}{location}", authority(from)?));
+    }
+    None
+}
+
 /// `Basic base64(principal:secret)`.
 pub fn basic_header(principal: &str, secret: &str) -> String {
     use base64::Engine as _;
@@ -368,7 +456,7 @@ pub fn basic_header(principal: &str, secret: &str) -> String {
 /// compared by value, equal hostnames case-insensitively, and otherwise the
 /// resolved addresses (so `localhost:5050` in `Masters` and a state leader
 /// `master@127.0.0.1:5050` do not cost a second fetch).
-fn same_address(a: &str, b: &str) -> bool {
+pub(crate) fn same_address(a: &str, b: &str) -> bool {
     let (Some((ha, pa)), Some((hb, pb))) = (host_port(a), host_port(b)) else {
         return a == b;
     };
@@ -398,6 +486,25 @@ fn same_address(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_targets_and_their_authority() {
+        let from = "http://10.0.0.1:5050/master/state";
+        let to = |l: &str| redirect_target(from, l);
+        assert_eq!(
+            to("//10.0.0.2:5050/master/state").as_deref(),
+            Some("http://10.0.0.2:5050/master/state")
+        );
+        assert_eq!(
+            to("https://m2:5050/x").as_deref(),
+            Some("https://m2:5050/x")
+        );
+        assert_eq!(to("/state").as_deref(), Some("http://10.0.0.1:5050/state"));
+        assert_eq!(to("state"), None);
+        assert_eq!(authority(from), Some("10.0.0.1:5050"));
+        assert_eq!(authority("https://[::1]:5050?x"), Some("[::1]:5050"));
+        assert_eq!(authority("ftp://h:1/"), None);
+    }
 
     #[test]
     fn basic_header_is_base64_of_principal_colon_secret() {

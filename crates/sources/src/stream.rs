@@ -38,7 +38,7 @@ use mesos_records::state::State;
 use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::event::{Cluster, Event};
-use crate::fetch::{basic_header, Auth, StateClient};
+use crate::fetch::{basic_header, same_address, Auth, StateClient};
 use crate::recordio::RecordReader;
 use crate::shared::{micros, unix_ms, Shared};
 use crate::source::{EventSource, PollerConfig, Source};
@@ -194,7 +194,7 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
         let mut last_err = String::from("no usable master address");
         let mut found = None;
         for m in masters.iter().filter(|m| host_port(m).is_some()) {
-            match self.connect(m) {
+            match self.connect(m, masters) {
                 Ok(c) => {
                     found = Some(c);
                     break;
@@ -211,8 +211,14 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
         self.follow(&master, &detected, &rx)
     }
 
-    /// POSTs SUBSCRIBE, following redirects to the leader.
-    fn connect(&self, first: &str) -> Result<(String, Box<dyn Read + Send>), String> {
+    /// POSTs SUBSCRIBE, following redirects to the leader. Credentials go
+    /// only to a master of `known` (configured or detected), never to one
+    /// a redirect names on its own.
+    fn connect(
+        &self,
+        first: &str,
+        known: &[String],
+    ) -> Result<(String, Box<dyn Read + Send>), String> {
         let scheme = if self.cfg.http.https { "https" } else { "http" };
         let mut target = first.to_owned();
         for _ in 0..MAX_REDIRECTS {
@@ -222,7 +228,9 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
                 .post(&url)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json");
+            let trusted = known.iter().any(|k| same_address(k, &target));
             match &self.cfg.http.auth {
+                _ if !trusted => {}
                 Auth::None => {}
                 Auth::Basic { principal, secret } => {
                     req = req.header("Authorization", basic_header(principal, secret));

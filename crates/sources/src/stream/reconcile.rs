@@ -18,7 +18,9 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
     pub(super) fn reconcile(&mut self, master: &str, suspect: bool) -> Reconciled {
         let t0 = Instant::now();
         let url = self.client.url(master);
-        let body = match self.client.get(&url) {
+        // The subscribed master may be one a redirect named: credentials
+        // go along only when it is configured or detected.
+        let body = match self.client.get(&url, &self.masters()) {
             Ok(b) => b,
             Err(e) => {
                 log::warn!("event stream: reconcile: {e}");
