@@ -14,6 +14,9 @@ use std::path::PathBuf;
 
 use mesos_records::hostport::{host_port, join_host_port};
 
+/// What is shown instead of a secret.
+pub const REDACTED: &str = "REDACTED";
+
 /// Mesos' default master port, used when a `MasterInfo` has none.
 pub const DEFAULT_MASTER_PORT: u16 = 5050;
 
@@ -92,7 +95,7 @@ impl ZkUrl {
     pub fn parse(url: &str) -> Result<ZkUrl, SpecError> {
         let rest = url
             .strip_prefix("zk://")
-            .ok_or_else(|| SpecError(format!("{url}: not a zk:// URL")))?;
+            .ok_or_else(|| SpecError(format!("{}: not a zk:// URL", redact_url(url))))?;
         Self::parse_after_scheme(rest)
     }
 
@@ -104,7 +107,7 @@ impl ZkUrl {
         let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         let path = path.trim_end_matches('/');
         if path.is_empty() {
-            return Err(SpecError(format!("zk://{rest}: no znode path")));
+            return Err(SpecError(format!("{}: no znode path", shown(rest))));
         }
         let mut hosts = Vec::new();
         for h in authority
@@ -118,7 +121,7 @@ impl ZkUrl {
                 && !h.starts_with('[')
                 && h.matches(':').count() == 1
             {
-                return Err(SpecError(format!("zk://{rest}: bad port in {h:?}")));
+                return Err(SpecError(format!("{}: bad port in {h:?}", shown(rest))));
             } else if h.starts_with('[') {
                 hosts.push(format!("{h}:2181"));
             } else if h.contains(':') {
@@ -128,13 +131,40 @@ impl ZkUrl {
             }
         }
         if hosts.is_empty() {
-            return Err(SpecError(format!("zk://{rest}: no hosts")));
+            return Err(SpecError(format!("{}: no hosts", shown(rest))));
         }
         Ok(ZkUrl {
             hosts,
             path: path.to_owned(),
         })
     }
+}
+
+/// `zk://<rest>` as a message may quote it: without its password.
+fn shown(rest: &str) -> String {
+    redact_url(&format!("zk://{rest}"))
+}
+
+/// `url` with the password of its user information replaced by
+/// [`REDACTED`] (`zk://user:REDACTED@h1:2181/mesos`), or the whole user
+/// information when it has no `:` (it may be a token); the rest of the URL
+/// is kept, so operators still see which ensemble is used. Anything
+/// without `scheme://...@` is returned as is. Every `Zk` URL shown (in
+/// `/v1/config`, in logs, in errors) goes through this.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, hosts)) = authority.rsplit_once('@') else {
+        return url.to_string();
+    };
+    let user = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:{REDACTED}"),
+        None => REDACTED.to_string(),
+    };
+    format!("{scheme}://{user}@{hosts}{path}")
 }
 
 /// One master as registered in ZooKeeper.
@@ -347,6 +377,35 @@ mod tests {
         std::fs::write(&f, format!("file://{}", f.display())).unwrap();
         assert!(DetectorSpec::parse(&format!("file://{}", f.display())).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn zk_passwords_are_redacted() {
+        let cases = [
+            (
+                "zk://u:hunter2@h1:2181,h2:2181/mesos",
+                "zk://u:REDACTED@h1:2181,h2:2181/mesos",
+            ),
+            ("zk://tok3n@h1:2181/mesos", "zk://REDACTED@h1:2181/mesos"),
+            ("zk://u:p@ss@h1/mesos", "zk://u:REDACTED@h1/mesos"),
+            ("zk://u:hunter2@h1", "zk://u:REDACTED@h1"),
+            ("zk://h1:2181/mesos", "zk://h1:2181/mesos"),
+            ("zk://h1:2181/me@sos", "zk://h1:2181/me@sos"),
+            ("file:///etc/zk", "file:///etc/zk"),
+            ("", ""),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+        // Errors about a URL never quote its password.
+        for bad in [
+            "zk://u:hunter2@h1",
+            "zk://u:hunter2@h1:99999/mesos",
+            "zk://u:hunter2@/mesos",
+        ] {
+            let e = DetectorSpec::parse(bad).unwrap_err().to_string();
+            assert!(!e.contains("hunter2") && e.contains("u:REDACTED@"), "{e}");
+        }
     }
 
     #[test]
