@@ -2,11 +2,22 @@
 //! several queries per connection, answered as they arrive (forwarded ones
 //! may come back out of order, RFC 7766 §7).
 //!
-//! Limits: an idle timeout between queries, a cap on queries per
-//! connection, and caps on open connections per client address and in
-//! total, shared by every worker. A connection over a cap is closed at
-//! once. A client that does not read its answers stops being read once a
-//! bounded amount of output is queued.
+//! Limits: an idle timeout, a cap on queries per connection, and caps on
+//! open connections per client and in total, shared by every worker (a
+//! client is an IPv4 address or an IPv6 /64, see [`crate::client`]). A
+//! connection over a cap is closed at once.
+//!
+//! The idle timeout counts from the last complete query or the last
+//! answer octets taken by the client, never from a partial read: a message
+//! trickled one octet at a time must be complete within the timeout of its
+//! first octet, or the connection closes.
+//!
+//! A client that does not read its answers stops being read: received
+//! queries are answered only while less than [`MAX_QUEUED`] octets of
+//! answers wait for the client, and the socket is read only then. So a
+//! connection holds at most [`MAX_QUEUED`] plus one answer of output and
+//! one message of input, whatever it sends; the rest waits in the kernel's
+//! socket buffers, and the client's own window stops it.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -18,6 +29,7 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Poll, Token};
 
+use crate::client;
 use crate::stats::WorkerStats;
 
 /// Tokens of connections start here (below the forwarder's).
@@ -26,8 +38,12 @@ pub(crate) const FIRST_TOKEN: usize = 16;
 /// Largest framed message: two length octets and 65535 octets.
 const MAX_FRAME: usize = 2 + 65_535;
 
-/// Output queued beyond this stops reading from the connection.
-const MAX_QUEUED: usize = 4 * MAX_FRAME;
+/// Output waiting for the client (beyond what the kernel's socket buffer
+/// took) from which the connection's queries stop being answered and read.
+/// With one more answer (at most [`MAX_FRAME`]) and one message of input,
+/// a connection holds well under 256 KiB; usually much less, since most
+/// answers are small.
+pub(crate) const MAX_QUEUED: usize = 16 * 1024;
 
 /// Connection caps shared by every worker.
 #[derive(Debug, Default)]
@@ -48,8 +64,11 @@ impl TcpLimits {
         }
     }
 
-    /// Takes a slot for `ip`, or returns false when a cap is reached.
+    /// Takes a slot for a client at `ip`, or returns false when a cap is
+    /// reached. The per-client count is kept per [`client::key`] (an IPv6
+    /// /64 is one client).
     fn acquire(&self, ip: IpAddr) -> bool {
+        let ip = client::key(ip);
         if self.total.fetch_add(1, Ordering::AcqRel) >= self.max_total {
             self.total.fetch_sub(1, Ordering::AcqRel);
             return false;
@@ -68,6 +87,7 @@ impl TcpLimits {
     }
 
     fn release(&self, ip: IpAddr) {
+        let ip = client::key(ip);
         self.total.fetch_sub(1, Ordering::AcqRel);
         let mut map = match self.per_client.lock() {
             Ok(m) => m,
@@ -122,9 +142,9 @@ impl Conn {
         }
     }
 
-    /// Whether this connection may be read from.
-    fn readable(&self) -> bool {
-        !self.draining && self.outbuf.len() < MAX_QUEUED
+    /// Whether more answers may be queued: earlier ones are (mostly) sent.
+    fn has_room(&self) -> bool {
+        self.outbuf.len() < MAX_QUEUED
     }
 }
 
@@ -240,10 +260,11 @@ impl Conns {
                 self.close(poll, token, limits);
                 return;
             }
-            // Reading stopped because too much output was queued, and the
-            // output has drained since: read on, since edge-triggered
-            // readiness will not fire again for data already waiting.
-            let resume = throttled && self.conns.get(&token).is_some_and(Conn::readable);
+            // Answering stopped because too much output was queued, and
+            // the output has drained since: answer what is buffered and
+            // read on, since edge-triggered readiness will not fire again
+            // for data already waiting.
+            let resume = throttled && self.conns.get(&token).is_some_and(Conn::has_room);
             if !resume {
                 return;
             }
@@ -267,7 +288,8 @@ impl Conns {
                 Err(_) => return false,
             }
         }
-        if c.draining && c.outbuf.is_empty() && c.waiting == 0 {
+        let unanswered = frame(&c.inbuf).is_some();
+        if c.draining && c.outbuf.is_empty() && c.waiting == 0 && !unanswered {
             return false;
         }
         let want_write = !c.outbuf.is_empty();
@@ -320,7 +342,8 @@ impl Conns {
     }
 }
 
-/// Reads and handles complete queries until the socket would block.
+/// Answers the complete queries already received, then reads and answers
+/// more until the socket would block, as long as the output has room.
 /// Returns (failed, stopped because output is queued).
 fn read_queries(
     c: &mut Conn,
@@ -330,39 +353,42 @@ fn read_queries(
 ) -> (bool, bool) {
     let mut chunk = [0u8; 4096];
     loop {
-        if !c.readable() {
-            return (false, !c.draining);
+        // Answer complete messages while earlier answers leave room. The
+        // buffer is taken out while `handle` borrows the connection, so no
+        // message is copied. Queries already received are answered even at
+        // the query cap or after the client closed: the client sent them.
+        let buf = std::mem::take(&mut c.inbuf);
+        let mut frames = Frames::new(&buf);
+        while c.has_room() {
+            let Some(msg) = frames.next() else { break };
+            c.queries += 1;
+            c.last_active = Instant::now();
+            handle(msg, c, token);
+            if c.queries >= max_queries {
+                c.draining = true;
+            }
+        }
+        let at = frames.consumed();
+        c.inbuf = buf;
+        c.inbuf.drain(..at);
+        if c.inbuf.len() > MAX_FRAME {
+            return (true, false);
+        }
+        if !c.has_room() {
+            return (false, true);
+        }
+        if c.draining {
+            return (false, false);
         }
         match c.stream.read(&mut chunk) {
             Ok(0) => {
                 c.draining = true;
                 return (false, false);
             }
-            Ok(n) => {
-                c.inbuf
-                    .extend_from_slice(chunk.get(..n).unwrap_or_default());
-                c.last_active = Instant::now();
-                // Answer complete messages as they arrive. The buffer is
-                // taken out while `handle` borrows the connection, so no
-                // message is copied.
-                let buf = std::mem::take(&mut c.inbuf);
-                let mut frames = Frames::new(&buf);
-                for msg in frames.by_ref() {
-                    c.queries += 1;
-                    handle(msg, c, token);
-                    // At the cap, stop reading but still answer every
-                    // query already received: the client sent them.
-                    if c.queries >= max_queries {
-                        c.draining = true;
-                    }
-                }
-                let at = frames.consumed();
-                c.inbuf = buf;
-                c.inbuf.drain(..at);
-                if c.inbuf.len() > MAX_FRAME {
-                    return (true, false);
-                }
-            }
+            // Only a complete message counts as activity (above).
+            Ok(n) => c
+                .inbuf
+                .extend_from_slice(chunk.get(..n).unwrap_or_default()),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (false, false),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return (true, false),
@@ -447,5 +473,19 @@ mod tests {
         l.release(a);
         assert!(l.acquire(b));
         assert_eq!(l.open(), 3);
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_slash_64() {
+        let l = TcpLimits::new(10, 2);
+        let a: IpAddr = "2001:db8:0:1::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:0:1:ffff::2".parse().unwrap();
+        let c: IpAddr = "2001:db8:0:2::1".parse().unwrap();
+        assert!(l.acquire(a));
+        assert!(l.acquire(b));
+        assert!(!l.acquire(a), "a and b are one client");
+        assert!(l.acquire(c), "another /64");
+        l.release(b);
+        assert!(l.acquire(a));
     }
 }
