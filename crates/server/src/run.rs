@@ -163,6 +163,68 @@ pub fn poller_config(c: &Config) -> Result<PollerConfig, ConfigError> {
     })
 }
 
+/// File descriptors the server may hold at once with its caps: every
+/// DNS TCP connection, every forward in flight (one socket each), every
+/// HTTP connection (two: the stream and the clone kept to shut it down),
+/// the listeners and pollers, and a margin for the state fetch, logs and
+/// the like.
+pub fn open_files_needed(
+    dns: &DnsConfig,
+    http: &HttpLimits,
+    dns_on: bool,
+    http_on: bool,
+) -> u64 {
+    let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+    let mut need: u64 = 64;
+    if dns_on {
+        let workers = n(dns.worker_count());
+        // Per worker: UDP socket, TCP listener, epoll, waker.
+        need = need
+            .saturating_add(workers.saturating_mul(4))
+            .saturating_add(n(dns.tcp_max_connections))
+            .saturating_add(workers.saturating_mul(n(dns.forward_max_in_flight)));
+    }
+    if http_on {
+        need = need
+            .saturating_add(n(http.max_connections).saturating_mul(2).saturating_add(3));
+    }
+    need
+}
+
+/// Raises the open-files limit to its hard limit (as Go does) and warns
+/// when it is still below what the connection caps may need: past it, new
+/// connections and forwards fail (counted, never fatal).
+fn check_open_files(config: &Config, dns: &DnsConfig) {
+    let limit = match crate::udp_batch::raise_open_files_limit() {
+        Ok(limit) => limit,
+        Err(e) => {
+            log::debug!("open files limit unknown: {e}");
+            return;
+        }
+    };
+    if limit.now != limit.before {
+        log::debug!(
+            "open files limit raised from {} to {}",
+            limit.before,
+            limit.now
+        );
+    }
+    let f = &config.file;
+    let need = open_files_needed(dns, &HttpLimits::default(), f.dns_on, f.http_on);
+    if limit.now < need {
+        log::warn!(
+            "open files limit {} (hard limit {}) is below the {need} the connection caps may \
+             use (TCPMaxConnections {}, {} forwards in flight per worker, {} HTTP connections): \
+             raise it (ulimit -n, systemd LimitNOFILE) or lower TCPMaxConnections",
+            limit.now,
+            limit.hard,
+            dns.tcp_max_connections,
+            dns.forward_max_in_flight,
+            HttpLimits::default().max_connections
+        );
+    }
+}
+
 fn now_unix() -> u32 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -200,6 +262,7 @@ pub fn install_signals() -> Result<Arc<AtomicBool>, ExitError> {
 /// mesos-dns) no leader found within `ZkDetectionTimeout`: logged, exit 1.
 pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
     let dns = dns_config(&config);
+    check_open_files(&config, &dns);
     let poller_cfg = poller_config(&config).map_err(|e| failed(e.to_string()))?;
 
     // Bind everything before starting anything.
@@ -454,5 +517,22 @@ mod tests {
             poller_config(&c).unwrap().source,
             Source::StateFile(_)
         ));
+    }
+
+    #[test]
+    fn open_files_needed_counts_every_cap() {
+        let dns = DnsConfig {
+            workers: 2,
+            tcp_max_connections: 1024,
+            forward_max_in_flight: 512,
+            ..DnsConfig::default()
+        };
+        let http = HttpLimits::default();
+        assert_eq!(
+            open_files_needed(&dns, &http, true, true),
+            64 + 8 + 1024 + 1024 + 515
+        );
+        assert_eq!(open_files_needed(&dns, &http, false, true), 64 + 515);
+        assert_eq!(open_files_needed(&dns, &http, true, false), 64 + 8 + 2048);
     }
 }

@@ -18,6 +18,12 @@
 //!
 //! Other operating systems get the same interface over plain
 //! `recv_from`/`send_to`, one datagram per call.
+//!
+//! The module also holds the one other system call std, mio and socket2 do
+//! not wrap, so that all `unsafe` stays in one reviewed place:
+//! [`raise_open_files_limit`], `getrlimit(2)` and `setrlimit(2)` on
+//! `RLIMIT_NOFILE`, each given a pointer to a local `rlimit` for the call
+//! only.
 
 use std::io;
 use std::net::SocketAddr;
@@ -109,6 +115,60 @@ impl Batch {
         let replies = self.reply_len.get(..self.n).unwrap_or_default();
         self.io.send(sock, &mut self.tx, self.tx_slot, replies)
     }
+}
+
+/// The open-files limit after [`raise_open_files_limit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OpenFiles {
+    /// The soft limit before.
+    pub before: u64,
+    /// The soft limit now.
+    pub now: u64,
+    /// The hard limit.
+    pub hard: u64,
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit, as Go's runtime does
+/// at startup for every Go program (so mesos-dns ran with it): the soft
+/// limit is often 1024, fewer than the connection caps allow. A hard limit
+/// of "unlimited" is kept as is when the kernel refuses it as a soft
+/// limit.
+///
+/// # Errors
+///
+/// `getrlimit` failed (the limit is then unknown and left alone).
+#[cfg(unix)]
+#[allow(unsafe_code)]
+pub(crate) fn raise_open_files_limit() -> io::Result<OpenFiles> {
+    // SAFETY: an all-zero `rlimit` is a valid value (two integers).
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: `lim` is a valid, writable `rlimit` for the whole call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let before = lim.rlim_cur;
+    if lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: `raised` is a valid `rlimit`, only read by the call.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            lim.rlim_cur = lim.rlim_max;
+        }
+    }
+    let as_u64 = |v: libc::rlim_t| u64::try_from(v).unwrap_or(u64::MAX);
+    Ok(OpenFiles {
+        before: as_u64(before),
+        now: as_u64(lim.rlim_cur),
+        hard: as_u64(lim.rlim_max),
+    })
+}
+
+/// Other systems: the limit is not known.
+#[cfg(not(unix))]
+pub(crate) fn raise_open_files_limit() -> io::Result<OpenFiles> {
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 #[cfg(target_os = "linux")]

@@ -341,3 +341,43 @@ fn zk_password_is_redacted_in_api_and_logs() {
     }
     assert!(!body.contains("hunter2"));
 }
+
+/// The soft and hard open-files limits of process `pid`.
+fn open_files_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .to_string();
+    let mut words = line.split_whitespace().skip(3);
+    (
+        words.next().unwrap().to_string(),
+        words.next().unwrap().to_string(),
+    )
+}
+
+/// As Go programs do, the soft open-files limit is raised to the hard
+/// limit at startup; a hard limit below what the connection caps may use
+/// is a warning.
+#[test]
+fn open_files_limit_is_raised_to_the_hard_limit() {
+    let dir = TempDir::new("nofile");
+    let state = demo_state_in(&dir);
+    let config = dir.write("config.json", &demo_config(&state, serde_json::json!({})));
+    let mut server = Server::start_after("ulimit -Sn 256", &["-config", &config]);
+    server.addresses();
+    let (soft, hard) = open_files_limits(server.child.id());
+    assert_eq!(soft, hard, "soft limit not raised");
+    assert_ne!(soft, "256");
+    server.signal("TERM");
+    assert_eq!(server.wait_exit().0.code(), Some(0));
+
+    // A hard limit of 256: raised to it, and too low for the caps.
+    let mut server = Server::start_after("ulimit -n 256", &["-config", &config]);
+    let warning =
+        server.wait_stderr("open files limit 256 (hard limit 256) is below the");
+    assert!(warning.contains("TCPMaxConnections 1024"), "{warning}");
+    server.signal("TERM");
+    assert_eq!(server.wait_exit().0.code(), Some(0));
+}

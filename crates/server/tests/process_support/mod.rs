@@ -119,8 +119,23 @@ fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
 
 impl Server {
     pub fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args(args)
+        Server::spawn(Command::new(BIN).args(args))
+    }
+
+    /// Starts the binary from `sh` after the shell commands `setup` (such
+    /// as `ulimit -Sn 512`); `exec` keeps the process id.
+    pub fn start_after(setup: &str, args: &[&str]) -> Server {
+        Server::spawn(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("{setup}; exec \"$0\" \"$@\""))
+                .arg(BIN)
+                .args(args),
+        )
+    }
+
+    fn spawn(command: &mut Command) -> Server {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
