@@ -139,6 +139,8 @@ pub(crate) struct OpenFiles {
 /// `getrlimit` failed (the limit is then unknown and left alone).
 #[cfg(unix)]
 #[allow(unsafe_code)]
+// `rlim_t` is `u64` on Linux but not on every Unix.
+#[allow(clippy::useless_conversion)]
 pub(crate) fn raise_open_files_limit() -> io::Result<OpenFiles> {
     // SAFETY: an all-zero `rlimit` is a valid value (two integers).
     let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
