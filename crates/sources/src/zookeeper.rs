@@ -162,15 +162,7 @@ impl Session {
         w.push(0);
         s.send_frame(&w)?;
         let frame = s.read_frame()?;
-        let mut r = Reader::new(&frame);
-        let _protocol = r.i32()?;
-        let negotiated = r.i32()?;
-        let session_id = r.i64()?;
-        if negotiated <= 0 {
-            return Err(ZkError::SessionRefused);
-        }
-        s.session_id = session_id;
-        s.timeout = Duration::from_millis(u64::from(negotiated.unsigned_abs()));
+        (s.session_id, s.timeout) = decode_connect(&frame)?;
         Ok(s)
     }
 
@@ -243,13 +235,7 @@ impl Session {
         put_str(&mut w, path);
         w.push(u8::from(watch));
         let body = self.call(OP_GET_CHILDREN, &w)?;
-        let mut r = Reader::new(&body);
-        let n = r.i32()?;
-        let mut out = Vec::new();
-        for _ in 0..n.max(0) {
-            out.push(r.string()?);
-        }
-        Ok(out)
+        decode_children(&body)
     }
 
     /// Reads the data of `path`.
@@ -406,23 +392,15 @@ impl Session {
     /// error.
     fn read_reply(&mut self) -> Result<(i32, Result<Vec<u8>, ZkError>), ZkError> {
         let frame = self.read_frame()?;
-        let mut r = Reader::new(&frame);
-        let xid = r.i32()?;
-        let _zxid = r.i64()?;
-        let err = r.i32()?;
-        let rest = r.rest();
-        if xid == XID_WATCH {
-            let mut r = Reader::new(rest);
-            let kind = r.i32()?;
-            let state = r.i32()?;
-            let path = r.string()?;
-            self.events.push_back(WatchEvent { kind, state, path });
-            return Ok((xid, Ok(Vec::new())));
+        match decode_reply(&frame)? {
+            Reply::Watch(event) => {
+                self.events.push_back(event);
+                Ok((XID_WATCH, Ok(Vec::new())))
+            }
+            Reply::Answer { xid, body } => {
+                Ok((xid, body.map(<[u8]>::to_vec).map_err(ZkError::Server)))
+            }
         }
-        if err != 0 {
-            return Ok((xid, Err(ZkError::Server(err))));
-        }
-        Ok((xid, Ok(rest.to_vec())))
     }
 
     fn send_frame(&mut self, body: &[u8]) -> Result<(), ZkError> {
@@ -439,15 +417,96 @@ impl Session {
     fn read_frame(&mut self) -> Result<Vec<u8>, ZkError> {
         let mut len = [0u8; 4];
         self.stream.read_exact(&mut len)?;
-        let len = usize::try_from(i32::from_be_bytes(len))
-            .map_err(|_| ZkError::Protocol("negative frame length".to_owned()))?;
-        if len > MAX_FRAME {
-            return Err(ZkError::Protocol(format!("frame of {len} bytes")));
-        }
-        let mut buf = vec![0u8; len];
+        let mut buf = vec![0u8; frame_len(len)?];
         self.stream.read_exact(&mut buf)?;
         Ok(buf)
     }
+}
+
+// The replies, decoded without I/O: the session reads a frame, these read
+// what is in it (and are fuzzed on their own).
+
+/// The length a frame's 4-octet prefix announces.
+///
+/// # Errors
+/// [`ZkError::Protocol`] for a negative length or one over [`MAX_FRAME`].
+pub fn frame_len(prefix: [u8; 4]) -> Result<usize, ZkError> {
+    let len = usize::try_from(i32::from_be_bytes(prefix))
+        .map_err(|_| ZkError::Protocol("negative frame length".to_owned()))?;
+    if len > MAX_FRAME {
+        return Err(ZkError::Protocol(format!("frame of {len} bytes")));
+    }
+    Ok(len)
+}
+
+/// The session id and negotiated timeout of a `ConnectResponse` frame.
+///
+/// # Errors
+/// [`ZkError::SessionRefused`] for a zero or negative timeout,
+/// [`ZkError::Protocol`] for a short record.
+pub fn decode_connect(frame: &[u8]) -> Result<(i64, Duration), ZkError> {
+    let mut r = Reader::new(frame);
+    let _protocol = r.i32()?;
+    let negotiated = r.i32()?;
+    let session_id = r.i64()?;
+    if negotiated <= 0 {
+        return Err(ZkError::SessionRefused);
+    }
+    Ok((
+        session_id,
+        Duration::from_millis(u64::from(negotiated.unsigned_abs())),
+    ))
+}
+
+/// One reply frame, decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply<'a> {
+    /// A watch notification (xid -1).
+    Watch(WatchEvent),
+    /// The reply to the request with this xid (-2 for a ping): its body,
+    /// or the server's error code.
+    Answer {
+        /// The request's xid.
+        xid: i32,
+        /// The body after the `ReplyHeader`, or the nonzero `err`.
+        body: Result<&'a [u8], i32>,
+    },
+}
+
+/// Decodes a reply frame: `ReplyHeader{xid, zxid, err}` and, for a watch
+/// event, the `WatcherEvent` after it.
+///
+/// # Errors
+/// [`ZkError::Protocol`] for a short record or a path that is not UTF-8.
+pub fn decode_reply(frame: &[u8]) -> Result<Reply<'_>, ZkError> {
+    let mut r = Reader::new(frame);
+    let xid = r.i32()?;
+    let _zxid = r.i64()?;
+    let err = r.i32()?;
+    let rest = r.rest();
+    if xid == XID_WATCH {
+        let mut r = Reader::new(rest);
+        let kind = r.i32()?;
+        let state = r.i32()?;
+        let path = r.string()?;
+        return Ok(Reply::Watch(WatchEvent { kind, state, path }));
+    }
+    let body = if err != 0 { Err(err) } else { Ok(rest) };
+    Ok(Reply::Answer { xid, body })
+}
+
+/// The children listed in a `getChildren` reply body.
+///
+/// # Errors
+/// [`ZkError::Protocol`] for a short record or a name that is not UTF-8.
+pub fn decode_children(body: &[u8]) -> Result<Vec<String>, ZkError> {
+    let mut r = Reader::new(body);
+    let n = r.i32()?;
+    let mut out = Vec::new();
+    for _ in 0..n.max(0) {
+        out.push(r.string()?);
+    }
+    Ok(out)
 }
 
 fn is_timeout(e: &io::Error) -> bool {
