@@ -308,11 +308,13 @@ fn proto_fields(mut data: &[u8]) -> Option<Vec<(u64, ProtoValue<'_>)>> {
 
 /// The leader's node among the children of the watched znode: the lowest
 /// `json.info_` sequence, else the lowest `info_` one. Returns the child
-/// name and whether it holds JSON.
+/// name and whether it holds JSON. Only master nodes ([`is_master_node`],
+/// the ones the detector reads) count: `info_+1` is not one.
 pub fn leader_node(children: &[String]) -> Option<(&str, bool)> {
     let lowest = |prefix: &str| {
         children
             .iter()
+            .filter(|c| is_master_node(c))
             .filter_map(|c| {
                 let seq: u64 = c.strip_prefix(prefix)?.parse().ok()?;
                 Some((seq, c.as_str()))
@@ -337,6 +339,15 @@ pub fn is_master_node(child: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leader_node_is_always_a_master_node() {
+        // Found by the zk_reply fuzz target: `+1` parses as a number, so
+        // this node was the leader, though the detector never reads it
+        // (not a master node) and then saw no leader at all.
+        let children = ["json.info_0000000003".to_owned(), "json.info_+1".to_owned()];
+        assert_eq!(leader_node(&children), Some(("json.info_0000000003", true)));
+    }
 
     #[test]
     fn zk_url_with_two_hosts_and_path() {
