@@ -223,6 +223,45 @@ fn master_down_keeps_last_records_then_recovers() {
 }
 
 #[test]
+fn a_state_with_nothing_usable_keeps_the_last_records() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::Masters(vec![m.host_port()]),
+        Duration::from_millis(300),
+    ));
+    let first = out.wait_for(Duration::from_secs(10), |s| !s.is_empty());
+    assert!(first.a("web.marathon.mesos.").is_some());
+    let failures = || {
+        p.status()
+            .failures
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    // Parseable, but every framework is malformed: loading it would wipe
+    // every task record. It fails instead, and is counted.
+    let leader = format!("master@{}", m.addr());
+    let broken =
+        serde_json::json!({"leader": leader, "frameworks": [1, 2, 3], "slaves": []});
+    m.set_state(broken.to_string().as_bytes());
+    wait_until(Duration::from_secs(10), "a failed load", || failures() >= 1);
+    let published = out.count();
+    wait_until(Duration::from_secs(10), "a second failed load", || {
+        failures() >= 2
+    });
+    assert_eq!(out.count(), published, "nothing published");
+    assert_eq!(out.last().as_ref(), Some(&first), "the last good set stays");
+    // A cluster with nothing running is not broken: it loads.
+    let empty = serde_json::json!({"leader": leader, "frameworks": [], "slaves": []});
+    m.set_state(empty.to_string().as_bytes());
+    let now = out.wait_for(Duration::from_secs(10), |s| {
+        s.a("web.marathon.mesos.").is_none()
+    });
+    assert!(now.a("leader.mesos.").is_some());
+    p.stop();
+}
+
+#[test]
 fn master_down_at_start_is_retried_with_backoff() {
     let m = FakeMaster::start(b"").unwrap();
     m.set_state(&state_json(m.addr()));

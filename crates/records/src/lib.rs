@@ -79,7 +79,10 @@
 //! - A malformed framework, slave or task (wrong JSON type, no or bad slave
 //!   `pid`, `null` pid) is skipped with a [`Skip`]; mesos-dns fails the whole
 //!   state or crashes. A framework with a bad `pid` loses only its own
-//!   records. Fields mesos-dns decodes but never uses are not type-checked.
+//!   records. A body that lists frameworks (or slaves) all of which are
+//!   malformed has nothing usable and fails
+//!   ([`StateError::NothingUsable`]), so the last good records stay; empty
+//!   lists are a cluster with nothing running and load. Fields mesos-dns decodes but never uses are not type-checked.
 //! - Port ranges without `[` or `-`, or above 65535, are skipped (mesos-dns
 //!   panics or emits impossible ports); DI port numbers outside 0..=65535 too.
 //! - Host names (frameworks, slaves, leader, masters) resolve through a

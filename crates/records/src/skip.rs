@@ -1,7 +1,9 @@
-//! Why part of a state produced no records: counted, logged, never fatal.
+//! Why part of a state produced no records: counted and logged.
 //!
 //! mesos-dns fails the whole state (or crashes) on most of these; we skip
-//! just the entity or the name concerned and generate the rest.
+//! just the entity or the name concerned and generate the rest. Only when
+//! every listed framework, or every listed slave, is skipped does the state
+//! fail as a whole ([`StateError::NothingUsable`](crate::StateError::NothingUsable)).
 
 use std::fmt;
 

@@ -140,6 +140,11 @@ pub enum StateError {
     Json(String),
     /// The body has no `leader`.
     NoLeader,
+    /// Nothing usable: the body lists frameworks (or slaves) and every one
+    /// of them is malformed. Loading it would wipe every record, so it
+    /// fails like a body that does not parse and the last good records
+    /// stay. An empty list is a cluster with nothing running and loads.
+    NothingUsable(String),
 }
 
 impl fmt::Display for StateError {
@@ -149,6 +154,7 @@ impl fmt::Display for StateError {
             StateError::NoLeader => {
                 f.write_str("fetched state does not contain leader information")
             }
+            StateError::NothingUsable(e) => write!(f, "nothing usable in the state: {e}"),
         }
     }
 }
@@ -160,7 +166,8 @@ impl State {
     ///
     /// # Errors
     /// A body that is not JSON, not an object, has an empty or missing
-    /// `leader`, or `frameworks`/`slaves` that are not arrays.
+    /// `leader`, or `frameworks`/`slaves` that are not arrays; or a body
+    /// with nothing usable ([`StateError::NothingUsable`]).
     pub fn parse(body: &[u8]) -> Result<State, StateError> {
         // The fast reader first; whatever it cannot read exactly (a body
         // that is not UTF-8, a syntax error, nesting deeper than it skips)
@@ -217,13 +224,10 @@ impl State {
             ..State::default()
         };
         let skips = &mut state.skips;
-        for (i, slave) in raw
-            .slaves
-            .value()
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
+        let slaves = raw.slaves.value().unwrap_or_default();
+        let frameworks = raw.frameworks.value().unwrap_or_default();
+        let listed = (slaves.len(), frameworks.len());
+        for (i, slave) in slaves.into_iter().enumerate() {
             match read_slave(slave) {
                 Ok(s) => state.slaves.push(s),
                 Err(e) => skip(
@@ -233,13 +237,7 @@ impl State {
                 ),
             }
         }
-        for (i, fw) in raw
-            .frameworks
-            .value()
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
+        for (i, fw) in frameworks.into_iter().enumerate() {
             let fw = match fw {
                 Json::Value(fw) => fw,
                 Json::Absent => RawFramework::default(),
@@ -259,7 +257,34 @@ impl State {
             }
             state.frameworks.push(read_framework(i, fw, skips));
         }
+        state.check_usable(listed)?;
         Ok(state)
+    }
+
+    /// Fails a state in which every listed slave, or every listed
+    /// framework, was malformed; `listed` counts (slaves, frameworks) in
+    /// the body. Partly malformed lists and empty lists are fine.
+    fn check_usable(&self, listed: (usize, usize)) -> Result<(), StateError> {
+        let (slaves, frameworks) = listed;
+        let first = |reason: SkipReason| {
+            self.skips
+                .iter()
+                .find(|s| s.reason == reason)
+                .map_or_else(String::new, |s| format!(" (first: {})", s.detail))
+        };
+        if slaves > 0 && self.slaves.is_empty() {
+            return Err(StateError::NothingUsable(format!(
+                "all {slaves} slaves are malformed{}",
+                first(SkipReason::MalformedSlave)
+            )));
+        }
+        if frameworks > 0 && self.frameworks.is_empty() {
+            return Err(StateError::NothingUsable(format!(
+                "all {frameworks} frameworks are malformed{}",
+                first(SkipReason::MalformedFramework)
+            )));
+        }
+        Ok(())
     }
 }
 

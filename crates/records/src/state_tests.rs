@@ -273,3 +273,30 @@ fn discovery_info() {
     assert_eq!(d.ports[1].protocol, "udp");
     assert_eq!(task_of(r#"{"discovery":{"name":""}}"#).discovery, None);
 }
+
+#[test]
+fn a_state_with_nothing_usable_fails_but_an_empty_cluster_loads() {
+    let leader = r#""leader":"master@1.2.3.4:5050""#;
+    let slave = r#"{"id":"s","pid":"slave(1)@1.2.3.5:5051"}"#;
+    let fw = r#"{"name":"f","tasks":[]}"#;
+    let parse = |rest: &str| State::parse(format!("{{{leader},{rest}}}").as_bytes());
+    for bad in [
+        r#""frameworks":[1,2,3]"#.to_owned(),
+        format!(r#""frameworks":[1,{{"name":5}}],"slaves":[{slave}]"#),
+        format!(r#""frameworks":[{fw}],"slaves":["x",{{"id":"nopid"}}]"#),
+    ] {
+        let e = parse(&bad).unwrap_err();
+        assert!(matches!(e, StateError::NothingUsable(_)), "{bad}: {e}");
+        assert!(e.to_string().contains("malformed"), "{e}");
+    }
+    // Empty or absent lists, or partly malformed ones, load.
+    for good in [
+        r#""frameworks":[],"slaves":[]"#.to_owned(),
+        r#""frameworks":null"#.to_owned(),
+        format!(r#""frameworks":[1,{fw}],"slaves":["x",{slave}]"#),
+        format!(r#""frameworks":[null],"slaves":[{slave}]"#),
+    ] {
+        assert!(parse(&good).is_ok(), "{good}");
+    }
+    assert!(State::parse(format!("{{{leader}}}").as_bytes()).is_ok());
+}
