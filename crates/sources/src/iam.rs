@@ -15,7 +15,8 @@ use ureq::tls::PrivateKey;
 
 use crate::error::FetchError;
 
-/// A loaded `IAMConfigFile`.
+/// A loaded `IAMConfigFile` (the server's config module reads the file
+/// with Go's key matching and builds this with [`IamConfig::new`]).
 #[derive(Clone)]
 pub struct IamConfig {
     /// `uid`: the service account.
@@ -34,34 +35,7 @@ impl fmt::Debug for IamConfig {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct IamFile {
-    #[serde(default)]
-    uid: String,
-    #[serde(default)]
-    private_key: String,
-    #[serde(default)]
-    login_endpoint: String,
-}
-
 impl IamConfig {
-    /// Loads and checks an `IAMConfigFile` (JSON with `uid`, `private_key`
-    /// as PEM, `login_endpoint`).
-    ///
-    /// # Errors
-    /// [`FetchError::Config`] with mesos-dns' messages (spec 2.3 step 10),
-    /// or when the key is not an RSA key.
-    pub fn load(path: &str) -> Result<IamConfig, FetchError> {
-        let text = std::fs::read(path).map_err(|e| {
-            FetchError::Config(format!(
-                "failed to load IAM config from file {path:?}: {e}"
-            ))
-        })?;
-        let file: IamFile = serde_json::from_slice(&text)
-            .map_err(|e| FetchError::Config(format!("invalid IAM JSON: {e}")))?;
-        Self::new(&file.uid, file.private_key.as_bytes(), &file.login_endpoint)
-    }
-
     /// Builds a config from its parts.
     ///
     /// # Errors
@@ -184,19 +158,5 @@ mod tests {
         );
         let e = IamConfig::new("u", b"not pem", "http://x").unwrap_err();
         assert!(e.to_string().starts_with("IAM private_key"), "{e}");
-    }
-
-    #[test]
-    fn load_reports_missing_file_and_bad_json() {
-        let e = IamConfig::load("/nonexistent/iam.json").unwrap_err();
-        assert!(
-            e.to_string().starts_with("failed to load IAM config"),
-            "{e}"
-        );
-        let p = std::env::temp_dir().join(format!("iam-bad-{}.json", std::process::id()));
-        std::fs::write(&p, "{").unwrap();
-        let e = IamConfig::load(&p.display().to_string()).unwrap_err();
-        assert!(e.to_string().starts_with("invalid IAM JSON"), "{e}");
-        std::fs::remove_file(p).unwrap();
     }
 }
