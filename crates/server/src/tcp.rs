@@ -13,11 +13,11 @@
 //! first octet, or the connection closes.
 //!
 //! A client that does not read its answers stops being read: received
-//! queries are answered only while less than [`MAX_QUEUED`] octets of
-//! answers wait for the client, and the socket is read only then. So a
-//! connection holds at most [`MAX_QUEUED`] plus one answer of output and
-//! one message of input, whatever it sends; the rest waits in the kernel's
-//! socket buffers, and the client's own window stops it.
+//! queries are answered only while less than 16 KiB of answers wait for
+//! the client, and the socket is read only then. So a connection holds at
+//! most 16 KiB plus one answer of output and one message of input,
+//! whatever it sends; the rest waits in the kernel's socket buffers, and
+//! the client's own window stops it.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
