@@ -4,7 +4,7 @@
 # RUSTC_BOOTSTRAP=1, since cargo-fuzz needs unstable rustc flags.
 set -euo pipefail
 cd "$(dirname "$0")"
-secs=${1:-30}
+secs=${1:-20}
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz
 fi
