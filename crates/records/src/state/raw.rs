@@ -1,9 +1,10 @@
 //! The JSON shape of the state as read: lenient objects (see
-//! [`crate::lenient`]) whose strings borrow from the body, and the task
-//! list that reads each task as soon as it is parsed.
+//! [`crate::lenient`]) whose strings borrow from the body, the task list
+//! that reads each task as soon as it is parsed, and the translation of a
+//! lenient task into the [`TaskParts`] both readers hand to `task.rs`.
 
-use super::task::{finish_task, task_parts, TaskParts};
-use super::{owned, Task};
+use super::task::{finish_task, label_ip, DiscoveryParts, Running, TaskParts};
+use super::{owned, parse_ip, StatusIps, Task};
 use crate::lenient::{json_object, Check, Json, Shape, Text};
 use crate::skip::Skip;
 
@@ -175,3 +176,97 @@ json_object!(RawDiscoveryPort {
     checked { "number" => number: i64, "protocol" => protocol: Text<'de>, "name" => name: Text<'de> }
     unchecked {}
 });
+
+/// The parts of a type-checked lenient task.
+pub(crate) fn task_parts(raw: RawTask<'_>) -> TaskParts<'_> {
+    fn text(t: Json<Text<'_>>) -> Text<'_> {
+        t.value().unwrap_or_default()
+    }
+    let mut running = Running::new();
+    for s in raw.statuses.value().unwrap_or_default() {
+        if let Json::Value(s) = s {
+            let state = match &s.state {
+                Json::Value(v) => Some(v.as_ref()),
+                _ => None,
+            };
+            let ts = s.timestamp.clone().value().unwrap_or(0.0);
+            if running.wants(state, ts) {
+                running.offer(state, ts, status_ips(&s));
+            }
+        }
+    }
+    let discovery = raw.discovery.value().map(|d| DiscoveryParts {
+        name: text(d.name),
+        ports: d
+            .ports
+            .value()
+            .and_then(|p| p.ports.value())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                let p = p.value().unwrap_or_default();
+                (
+                    p.number.value().unwrap_or(0),
+                    text(p.protocol),
+                    text(p.name),
+                )
+            })
+            .collect(),
+    });
+    TaskParts {
+        id: text(raw.id),
+        name: text(raw.name),
+        slave_id: text(raw.slave_id),
+        state: text(raw.state),
+        ports: raw
+            .resources
+            .value()
+            .and_then(|r| r.ports.value())
+            .unwrap_or_default(),
+        running: running.into_ips(),
+        discovery,
+    }
+}
+
+fn status_ips(s: &RawStatus<'_>) -> StatusIps {
+    let mut out = StatusIps::default();
+    if let Json::Value(labels) = &s.labels {
+        for l in labels {
+            if let Json::Value(l) = l {
+                if let (Json::Value(key), Json::Value(value)) = (&l.key, &l.value) {
+                    label_ip(&mut out, key, value);
+                }
+            }
+        }
+    }
+    let infos = match &s.container_status {
+        Json::Value(c) => match &c.network_infos {
+            Json::Value(n) => n.as_slice(),
+            _ => &[],
+        },
+        _ => &[],
+    };
+    for ni in infos {
+        let Json::Value(ni) = ni else { continue };
+        let addrs = match &ni.ip_addresses {
+            Json::Value(a) if !a.is_empty() => a.as_slice(),
+            _ => &[],
+        };
+        if addrs.is_empty() {
+            // The Mesos 0.25 form, only when `ip_addresses` is empty.
+            if let Json::Value(ip) = &ni.ip_address {
+                out.netinfo.extend(parse_ip(ip));
+            }
+        }
+        for a in addrs {
+            if let Json::Value(RawIpAddress {
+                ip_address: Json::Value(ip),
+                ..
+            }) = a
+            {
+                out.netinfo.extend(parse_ip(ip));
+            }
+        }
+    }
+    out
+}
