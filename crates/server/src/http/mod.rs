@@ -298,6 +298,26 @@ struct OpenConn {
 }
 
 impl Shared {
+    /// The state of a server that has not accepted anything yet: what
+    /// [`start`] serves from, and what [`route::handle`] needs to answer a
+    /// request without a socket (the fuzz target does that).
+    pub fn new(ctx: Arc<ApiContext>, limits: HttpLimits) -> Shared {
+        Shared {
+            ctx,
+            limits: HttpLimits {
+                max_connections: limits.max_connections.max(1),
+                max_per_client: limits.max_per_client.max(1),
+                ..limits
+            },
+            stats: HttpStats::default(),
+            stopping: AtomicBool::new(false),
+            open: Mutex::new(HashMap::new()),
+            busy: AtomicUsize::new(0),
+            render: Mutex::new(()),
+            bodies: route::BodyCache::default(),
+        }
+    }
+
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Relaxed)
     }
@@ -412,20 +432,7 @@ pub fn start(
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
-    let shared = Arc::new(Shared {
-        ctx,
-        limits: HttpLimits {
-            max_connections: limits.max_connections.max(1),
-            max_per_client: limits.max_per_client.max(1),
-            ..limits
-        },
-        stats: HttpStats::default(),
-        stopping: AtomicBool::new(false),
-        open: Mutex::new(HashMap::new()),
-        busy: AtomicUsize::new(0),
-        render: Mutex::new(()),
-        bodies: route::BodyCache::default(),
-    });
+    let shared = Arc::new(Shared::new(ctx, limits));
     let acceptor_shared = Arc::clone(&shared);
     let acceptor = thread::Builder::new()
         .name("http-accept".into())
