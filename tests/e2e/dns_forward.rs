@@ -6,8 +6,8 @@ use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RData;
 use mesos_dns::dns_config::DnsConfig;
 use mesos_dns_tests::dns::{
-    fixture_records, open_fds, query, run_client, squash, tcp_exchange, test_config,
-    udp_exchange, DnsFixture, StubMode, StubUpstream,
+    fixture_records, open_fds, query, read_framed, run_client, squash, tcp_exchange,
+    test_config, udp_exchange, DnsFixture, StubMode, StubUpstream,
 };
 
 const A: u16 = 1;
@@ -283,4 +283,62 @@ fn mesos_dns_422_forwarding_does_not_leak_sockets() {
     let after = open_fds();
     // Other tests in this binary open sockets too; a leak would add 320.
     assert!(after < before + 100, "fds before {before}, after {after}");
+}
+
+/// One TCP connection has at most 16 forwards in flight: its later queries
+/// wait unread until earlier ones come back, so the replies it can have
+/// queued stay bounded (before, all 40 went out at once); every query is
+/// answered in the end.
+#[test]
+fn rfc7766_a_tcp_connection_has_a_bounded_number_of_forwards() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    // An upstream that accepts TCP connections and never answers; each
+    // forward over TCP is one connection.
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = upstream.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in upstream.incoming().take(40) {
+            counter.fetch_add(1, Ordering::AcqRel);
+            held.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(10));
+    });
+    let cfg = DnsConfig {
+        resolvers: vec![addr],
+        timeout: Duration::from_secs(2),
+        ..test_config()
+    };
+    let s = DnsFixture::start(cfg, fixture_records());
+    let mut c = std::net::TcpStream::connect(s.addr()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut pipeline = Vec::new();
+    for i in 0..40u16 {
+        let q = query(i, "slow.example.", A, None);
+        pipeline.extend_from_slice(&(q.len() as u16).to_be_bytes());
+        pipeline.extend_from_slice(&q);
+    }
+    c.write_all(&pipeline).unwrap();
+    // Well before the first 2 s timeout: only the first 16 went upstream.
+    for _ in 0..50 {
+        if accepted.load(Ordering::Acquire) >= 16 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(accepted.load(Ordering::Acquire), 16);
+    let mut ids = Vec::new();
+    for _ in 0..40 {
+        let m = decode(&read_framed(&mut c).expect("every query is answered"));
+        assert_eq!(m.metadata.response_code, ResponseCode::ServFail);
+        ids.push(m.metadata.id);
+    }
+    ids.sort();
+    assert_eq!(ids, (0..40).collect::<Vec<u16>>());
+    assert_eq!(accepted.load(Ordering::Acquire), 40);
 }

@@ -14,7 +14,8 @@
 //!
 //! A client that does not read its answers stops being read: received
 //! queries are answered only while less than 16 KiB of answers wait for
-//! the client, and the socket is read only then. So a connection holds at
+//! the client and fewer than 16 of its forwarded queries are in flight,
+//! and the socket is read only then. So a connection holds at
 //! most 16 KiB plus one answer of output and one message of input,
 //! whatever it sends; the rest waits in the kernel's socket buffers, and
 //! the client's own window stops it.
@@ -44,6 +45,11 @@ const MAX_FRAME: usize = 2 + 65_535;
 /// a connection holds well under 256 KiB; usually much less, since most
 /// answers are small.
 pub(crate) const MAX_QUEUED: usize = 16 * 1024;
+
+/// Forwarded queries of one connection in flight from which its queries
+/// stop being answered and read: each forward's reply is queued whatever
+/// its size (up to [`MAX_FRAME`]), so this bounds that output too.
+pub(crate) const MAX_WAITING: usize = 16;
 
 /// Connection caps shared by every worker.
 #[derive(Debug, Default)]
@@ -142,9 +148,10 @@ impl Conn {
         }
     }
 
-    /// Whether more answers may be queued: earlier ones are (mostly) sent.
+    /// Whether more answers may be queued: earlier ones are (mostly) sent
+    /// and few forwards are still to come back.
     fn has_room(&self) -> bool {
-        self.outbuf.len() < MAX_QUEUED
+        self.outbuf.len() < MAX_QUEUED && self.waiting < MAX_WAITING
     }
 }
 

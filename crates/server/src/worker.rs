@@ -20,7 +20,7 @@ use crate::dns_config::DnsConfig;
 use crate::forward::{self, Client, Done, Forwarder};
 use crate::stats::{Transport, WorkerStats};
 use crate::table::{SharedTable, Table};
-use crate::tcp::{Conns, TcpLimits};
+use crate::tcp::{self, Conns, TcpLimits};
 use crate::udp_batch::{Batch, BATCH};
 
 pub(crate) const UDP: Token = Token(0);
@@ -122,7 +122,7 @@ impl Worker {
                         if let Some(done) =
                             self.forwarder.on_event(&self.poll, t, &self.stats)
                         {
-                            self.deliver(done);
+                            self.deliver_and_resume(done);
                         }
                     }
                     t => self.on_tcp(t),
@@ -130,7 +130,7 @@ impl Worker {
             }
             let now = Instant::now();
             for done in self.forwarder.expire(&self.poll, now, &self.stats) {
-                self.deliver(done);
+                self.deliver_and_resume(done);
             }
             // A comparison, not `duration_since`: this runs on every wake.
             if now >= next_sweep {
@@ -207,7 +207,15 @@ impl Worker {
         }
     }
 
+    /// Handles readiness on a TCP connection, and again as long as the
+    /// answers given at once (refused or failed forwards) make room for
+    /// more of its queries: a loop, never a recursion.
     fn on_tcp(&mut self, token: Token) {
+        while self.on_tcp_once(token) {}
+    }
+
+    /// One pass of [`Worker::on_tcp`]; true when it should run again.
+    fn on_tcp_once(&mut self, token: Token) -> bool {
         let Worker {
             poll,
             table,
@@ -247,13 +255,25 @@ impl Worker {
                 Answer::Drop => {}
             }
         });
+        let mut again = false;
         for d in immediate {
-            self.deliver(d);
+            again |= self.deliver(d) == Some(token);
+        }
+        again
+    }
+
+    /// Delivers a forward that finished later, and goes on with its TCP
+    /// connection's queries if they were held back by its forwards.
+    fn deliver_and_resume(&mut self, done: Done) {
+        if let Some(token) = self.deliver(done) {
+            self.on_tcp(token);
         }
     }
 
-    /// Sends a finished forward to its client.
-    fn deliver(&mut self, done: Done) {
+    /// Sends a finished forward to its client. Returns the token of a TCP
+    /// connection whose queries were held back by its forwards in flight
+    /// and now have room.
+    fn deliver(&mut self, done: Done) -> Option<Token> {
         let transport = match done.client {
             Client::Udp(_) => Transport::Udp,
             Client::Tcp { .. } => Transport::Tcp,
@@ -270,19 +290,21 @@ impl Worker {
                 if self.udp.send_to(&done.response, peer).is_err() {
                     self.stats.send_error();
                 }
+                None
             }
             Client::Tcp { token, generation } => {
-                let Some(conn) = self.conns.get_mut(token) else {
-                    return;
-                };
+                let conn = self.conns.get_mut(token)?;
                 if conn.generation() != generation {
-                    return;
+                    return None;
                 }
+                let held = conn.waiting >= tcp::MAX_WAITING;
                 conn.waiting = conn.waiting.saturating_sub(1);
                 conn.queue(&done.response);
                 if !self.conns.flush(&self.poll, token) {
                     self.conns.close(&self.poll, token, &self.limits);
+                    return None;
                 }
+                held.then_some(token)
             }
         }
     }
