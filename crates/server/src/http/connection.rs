@@ -125,8 +125,9 @@ pub fn serve(mut stream: TcpStream, id: u64, shared: &Shared) {
         }
         // Probes have a reserve of connections: other requests are answered
         // by at most `busy_cap` connections at once.
+        let endpoint = route::find(&req.path, shared.ctx.settings.enumeration_on).0;
         let probe = matches!(
-            route::find(&req.path, shared.ctx.settings.enumeration_on).0,
+            endpoint,
             Endpoint::Health | Endpoint::Ready | Endpoint::Metrics
         );
         let slot = if probe { None } else { shared.busy_slot() };
@@ -138,10 +139,7 @@ pub fn serve(mut stream: TcpStream, id: u64, shared: &Shared) {
             // connections, so HTTP takes at most one core from DNS. Health
             // and readiness skip the queue: they must not wait behind a
             // large /v1/axfr.
-            let cheap = matches!(
-                route::find(&req.path, shared.ctx.settings.enumeration_on).0,
-                Endpoint::Health | Endpoint::Ready
-            );
+            let cheap = matches!(endpoint, Endpoint::Health | Endpoint::Ready);
             let _turn = (!cheap).then(|| {
                 shared
                     .render
