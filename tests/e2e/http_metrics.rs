@@ -2,9 +2,7 @@
 //! Prometheus text format, and the values of every source (table, poller,
 //! DNS counters, HTTP counters).
 
-mod http_support;
-
-use http_support::*;
+use mesos_dns_tests::http::*;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -3,9 +3,7 @@
 //! (structurally, and byte for byte where the Go indentation is the
 //! point), plus `/health` and `/ready`.
 
-mod http_support;
-
-use http_support::*;
+use mesos_dns_tests::http::*;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

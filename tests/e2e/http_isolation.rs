@@ -5,8 +5,6 @@
 //! well within its timeout. Latencies with and without the HTTP load are
 //! printed for comparison (`--nocapture`).
 
-mod http_support;
-
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RData;
-use http_support::records;
 use mesos_dns::dns_config::DnsConfig;
 use mesos_dns::http::{self, ApiContext, ApiSettings, HttpLimits};
 use mesos_dns::serve;
 use mesos_dns::stats::Stats;
 use mesos_dns::table::{SharedTable, Table};
+use mesos_dns_tests::http::records;
 use mesos_sources::PollerStatus;
 
 /// A standard query for `liquor-store.marathon.mesos. A` with `id`.
