@@ -5,4 +5,5 @@ pub mod dns;
 pub mod fake_master;
 pub mod fake_operator;
 pub mod http;
+pub mod process;
 pub mod zookeeper;

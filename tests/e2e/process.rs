@@ -1,12 +1,10 @@
 //! The binary's command line and config handling, run as a process: exit
 //! codes, the one-line errors, startup on busy ports, signals.
 
-mod process_support;
-
 use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
 
-use process_support::{demo_config, demo_dir, run, Server, TempDir};
+use mesos_dns_tests::process::{demo_config, demo_dir, run, Server, TempDir};
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -230,7 +228,7 @@ fn zk_detection_timeout_exits_1() {
 fn config_path_expands_home_and_becomes_absolute() {
     let dir = TempDir::new("home");
     let home = dir.0.display().to_string();
-    let out = std::process::Command::new(process_support::BIN)
+    let out = std::process::Command::new(mesos_dns_tests::process::bin())
         .args(["-config", "~/nope.json"])
         .env("HOME", &home)
         .env_remove("USERPROFILE")
@@ -242,14 +240,14 @@ fn config_path_expands_home_and_becomes_absolute() {
         err.contains(&format!("missing configuration file: \"{home}/nope.json\"")),
         "{err}"
     );
-    let out = std::process::Command::new(process_support::BIN)
+    let out = std::process::Command::new(mesos_dns_tests::process::bin())
         .args(["-config", "~/nope.json"])
         .env("HOME", "/elsewhere")
         .env("USERPROFILE", &home)
         .output()
         .unwrap();
     assert!(stderr(&out).contains(&format!("\"{home}/nope.json\"")));
-    let out = std::process::Command::new(process_support::BIN)
+    let out = std::process::Command::new(mesos_dns_tests::process::bin())
         .args(["-config", "sub/../nope.json"])
         .current_dir(&dir.0)
         .output()

@@ -2,13 +2,13 @@
 //! (ports rewritten to free ones), queried with `dig` and over HTTP, and
 //! the state file edited while it runs.
 
-mod process_support;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use process_support::{demo_config, demo_dir, dig, status, Server, TempDir, WAIT};
+use mesos_dns_tests::process::{
+    demo_config, demo_dir, dig, status, Server, TempDir, WAIT,
+};
 
 fn http_get(addr: SocketAddr, path: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();

@@ -1,8 +1,10 @@
 //! Running the built `mesos-dns` binary: a temporary directory for config
 //! and state files, a child process whose output lines arrive on channels,
 //! and bounded waits.
-
-#![allow(dead_code)]
+//!
+//! The binary is `mesos-dns-e2e`, this package's build of the server's own
+//! `main.rs` (see `Cargo.toml`): cargo tells only a package's own tests
+//! where its binaries are, and it builds them before those tests run.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -12,8 +14,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-/// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_mesos-dns");
+/// The binary under test: `mesos-dns-e2e` in the directory above the test
+/// executable's (`target/<profile>/deps/e2e-<hash>`), where cargo puts it.
+pub fn bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable is in target/<profile>/deps");
+    let bin = dir.join(format!("mesos-dns-e2e{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with cargo test -p mesos-dns-tests",
+        bin.display()
+    );
+    bin
+}
 
 /// How long any one wait may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -51,12 +67,12 @@ impl Drop for TempDir {
 
 /// The repository's `deploy/demo` directory.
 pub fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/demo")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/demo")
 }
 
 /// Runs the binary to completion with `args`.
 pub fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -119,7 +135,7 @@ fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
 
 impl Server {
     pub fn start(args: &[&str]) -> Server {
-        Server::spawn(Command::new(BIN).args(args))
+        Server::spawn(Command::new(bin()).args(args))
     }
 
     /// Starts the binary from `sh` after the shell commands `setup` (such
@@ -129,7 +145,7 @@ impl Server {
             Command::new("sh")
                 .arg("-c")
                 .arg(format!("{setup}; exec \"$0\" \"$@\""))
-                .arg(BIN)
+                .arg(bin())
                 .args(args),
         )
     }

@@ -5,12 +5,10 @@
 //! `/v1/config`, `/v1/axfr` and the SOA, HTTP and DNS reading the same
 //! table, and `/metrics` counting the process's own DNS traffic.
 
-mod process_support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use process_support::{demo_config, demo_dir, dig, Server, TempDir, WAIT};
+use mesos_dns_tests::process::{demo_config, demo_dir, dig, Server, TempDir, WAIT};
 use serde_json::{json, Value};
 
 /// `(status, body)` of a curl GET; fails (not skips) without curl.

@@ -2,13 +2,11 @@
 //! pipelines that are never read, and messages trickled one octet at a
 //! time.
 
-mod process_support;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use process_support::{demo_config, demo_dir, Server, TempDir};
+use mesos_dns_tests::process::{demo_config, demo_dir, Server, TempDir};
 
 /// The demo state with `n` more running `nginx` tasks, each with its own
 /// container address: `nginx.marathon.mesos` then has `n` A records, an
