@@ -10,6 +10,8 @@ mod http_api;
 mod http_isolation;
 mod http_metrics;
 mod http_process;
+mod names_generated;
+mod names_served;
 mod poller;
 mod process;
 mod readme;

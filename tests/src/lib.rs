@@ -6,4 +6,5 @@ pub mod fake_master;
 pub mod fake_operator;
 pub mod http;
 pub mod process;
+pub mod strategy;
 pub mod zookeeper;

@@ -1,9 +1,7 @@
 //! Strategies for arbitrary states and generation configs, shared by the
-//! record generation property tests and the server's (which includes this
-//! file by path): odd task, framework and DiscoveryInfo names, slave ids
-//! with dots, long names, every config variant.
-
-#![allow(dead_code)]
+//! property tests of record generation and of serving its names: odd
+//! task, framework and DiscoveryInfo names, slave ids with dots, long
+//! names, every config variant.
 
 use std::net::IpAddr;
 

@@ -6,9 +6,6 @@
 //! name over 255 octets. Responses are decoded with hickory-proto, not our
 //! own parser.
 
-#[path = "../../records/tests/strategy/mod.rs"]
-mod strategy;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -80,7 +77,7 @@ fn compile(rs: RecordSet, domain: &str, soa_mname: &str) -> Table {
 
 fn adversarial() -> RecordSet {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../records/tests/data/state/adversarial.json");
+        .join("../crates/records/tests/data/state/adversarial.json");
     let state = State::parse(&std::fs::read(path).unwrap()).unwrap();
     let cfg = GenConfig {
         domain: "mesos".to_owned(),
@@ -261,11 +258,14 @@ fn odd() -> impl Strategy<Value = String> {
     ]
 }
 
-/// [`strategy::state`] with odd DiscoveryInfo names on its tasks and odd
+/// [`mesos_dns_tests::strategy::state`] with odd DiscoveryInfo names on its tasks and odd
 /// names on some frameworks.
 fn odd_state() -> impl Strategy<Value = (State, Vec<String>)> {
-    (strategy::state(), prop::collection::vec(odd(), 1..8)).prop_map(
-        |((mut state, masters), names)| {
+    (
+        mesos_dns_tests::strategy::state(),
+        prop::collection::vec(odd(), 1..8),
+    )
+        .prop_map(|((mut state, masters), names)| {
             for (i, fw) in state.frameworks.iter_mut().enumerate() {
                 if i % 2 == 1 {
                     fw.name = names[i % names.len()].clone();
@@ -294,8 +294,7 @@ fn odd_state() -> impl Strategy<Value = (State, Vec<String>)> {
                 }
             }
             (state, masters)
-        },
-    )
+        })
 }
 
 proptest! {
@@ -307,7 +306,7 @@ proptest! {
     #[test]
     fn every_generated_name_is_served_or_counted(
         (state, masters) in odd_state(),
-        cfg in strategy::config(),
+        cfg in mesos_dns_tests::strategy::config(),
     ) {
         let g = generate(&state, &cfg, &masters);
         let rs = g.records;

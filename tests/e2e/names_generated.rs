@@ -2,13 +2,11 @@
 //! names, SRV targets, enumeration names) is absolute (mesos-dns appends
 //! the domain and its trailing dot to every name, whatever the name
 //! holds), and generation is deterministic. Which names can go on the wire
-//! is the server's business (its `names_served` property test).
+//! is the server's business (the `names_served` property test).
 
-mod strategy;
-
+use mesos_dns_tests::strategy::{config, state};
 use mesos_records::generate;
 use proptest::prelude::*;
-use strategy::{config, state};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
