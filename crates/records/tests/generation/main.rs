@@ -1,5 +1,9 @@
-//! Shared helpers for the records integration tests.
-#![allow(dead_code)]
+//! Record generation from state files, through the crate's public API:
+//! golden files for every case in `tests/data`, and the reference state's
+//! records (spec 8.3). One binary; its modules share the fixtures below.
+
+mod golden;
+mod reference;
 
 use std::net::IpAddr;
 use std::path::PathBuf;

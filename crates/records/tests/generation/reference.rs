@@ -3,8 +3,6 @@
 //! written for this project from the description of mesos-dns's fixture
 //! (spec 8.1).
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use mesos_records::IpSource::{Docker, Host, Mesos, Netinfo};
@@ -13,9 +11,9 @@ use mesos_records::{generate, IpSource, RecordSet};
 /// TestInsertState's harness: leader `master@144.76.157.37:5050`, masters
 /// `[144.76.157.37:5050]`, nameserver `mesos-dns.mesos.`.
 fn insert_state(rfc952: bool, sources: &[IpSource]) -> RecordSet {
-    let mut state = common::state("reference");
+    let mut state = crate::state("reference");
     state.leader = "master@144.76.157.37:5050".to_owned();
-    let cfg = common::config(rfc952, sources, "mesos-dns.mesos.");
+    let cfg = crate::config(rfc952, sources, "mesos-dns.mesos.");
     generate(&state, &cfg, &["144.76.157.37:5050".to_owned()]).records
 }
 
@@ -225,9 +223,9 @@ fn spec_8_3_ip_source_variants() {
 /// The observed full dump: RFC 1123, IPSources netinfo,docker,mesos,host,
 /// leader and masters 127.0.0.1:25050, listener 127.0.0.1, `ns1.mesos.`.
 fn full_dump(rfc952: bool) -> RecordSet {
-    let mut state = common::state("reference");
+    let mut state = crate::state("reference");
     state.leader = "master@127.0.0.1:25050".to_owned();
-    let cfg = common::config(rfc952, &[Netinfo, Docker, Mesos, Host], "ns1.mesos.");
+    let cfg = crate::config(rfc952, &[Netinfo, Docker, Mesos, Host], "ns1.mesos.");
     let g = generate(&state, &cfg, &["127.0.0.1:25050".to_owned()]);
     assert!(g.skips.is_empty(), "{:?}", g.skips);
     g.records

@@ -2,8 +2,8 @@
 //! `<case>.conf`) generate `tests/data/expected/<case>.txt`, a sorted
 //! zone-style dump followed by the skips and the enumeration.
 //!
-//! `UPDATE_GOLDEN=1 cargo test -p mesos-records --test golden` rewrites the
-//! expected files instead of comparing.
+//! `UPDATE_GOLDEN=1 cargo test -p mesos-records --test generation golden`
+//! rewrites the expected files instead of comparing.
 //!
 //! A `.conf` holds `key = value` lines: `state` (another case's JSON),
 //! `leader`, `masters` (comma-separated), `domain`, `rfc952`, `ip_sources`,
@@ -11,14 +11,12 @@
 //! leader's `host:port`, domain `mesos`, RFC 1123, `netinfo,mesos,host`,
 //! listener 127.0.0.1, `ns1.mesos.`.
 
-mod common;
-
 use std::fmt::Write as _;
 
 use mesos_records::{generate, IpSource, State};
 
 fn conf(case: &str) -> Vec<(String, String)> {
-    let path = common::data(&format!("state/{case}.conf"));
+    let path = crate::data(&format!("state/{case}.conf"));
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
@@ -41,7 +39,7 @@ fn render(case: &str) -> String {
             .map(|(_, v)| v.clone())
     };
     let json = get("state").unwrap_or_else(|| case.to_owned());
-    let body = std::fs::read(common::data(&format!("state/{json}.json"))).unwrap();
+    let body = std::fs::read(crate::data(&format!("state/{json}.json"))).unwrap();
     let mut state = State::parse(&body).unwrap();
     if let Some(leader) = get("leader") {
         state.leader = leader;
@@ -63,7 +61,7 @@ fn render(case: &str) -> String {
                 .collect()
         })
         .unwrap_or_else(|| IpSource::DEFAULT.to_vec());
-    let mut cfg = common::config(
+    let mut cfg = crate::config(
         get("rfc952").is_some_and(|v| v == "true"),
         &sources,
         &get("soa_mname").unwrap_or_else(|| "ns1.mesos.".to_owned()),
@@ -101,7 +99,7 @@ fn render(case: &str) -> String {
 #[test]
 fn golden_files() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
-    let dir = common::data("state");
+    let dir = crate::data("state");
     let mut cases: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -118,7 +116,7 @@ fn golden_files() {
     let mut failed = Vec::new();
     for case in &cases {
         let got = render(case);
-        let path = common::data(&format!("expected/{case}.txt"));
+        let path = crate::data(&format!("expected/{case}.txt"));
         if update {
             std::fs::write(&path, &got).unwrap();
             continue;
