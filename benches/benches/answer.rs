@@ -16,6 +16,17 @@ use mesos_records::RecordSet;
 fn records(tasks: u32) -> RecordSet {
     let mut rs = RecordSet::default();
     rs.insert_a("chronos.marathon.mesos.", Ipv4Addr::new(1, 2, 3, 11));
+    // A small SRV set whose answer fits in 512 octets with all its
+    // additional records only if the targets are compressed.
+    for i in 0..5u8 {
+        let target = format!("my-service-4dfj{i}-s1{i}.marathon.slave.mesos.");
+        rs.insert_a(&target, Ipv4Addr::new(10, 7, 0, i));
+        rs.insert_srv(
+            "_my-service._tcp.marathon.mesos.",
+            &target,
+            31000 + u16::from(i),
+        );
+    }
     for i in 0..tasks {
         let [_, a, b, c] = i.to_be_bytes();
         let ip = Ipv4Addr::new(10, a, b, c);
@@ -70,6 +81,11 @@ fn bench_answer(c: &mut Criterion) {
         (
             "nodata_aaaa",
             query("chronos.marathon.mesos.", 28, true),
+            Transport::Udp,
+        ),
+        (
+            "srv_5_udp",
+            query("_my-service._tcp.marathon.mesos.", 33, false),
             Transport::Udp,
         ),
         (

@@ -128,6 +128,7 @@ pub(crate) fn answer_meta(
     let mut norm: [u8; MAX_NAME_LEN];
     let name = q.question.get(..q.qname.wire_len()).unwrap_or_default();
     let (mut key, star) = lowercase_key(name, &mut lower);
+    let raw = key;
     // A stored name may hold `*` labels (a raw DiscoveryInfo name): it is
     // served as it is; other names lose their `*` labels.
     if star && matches!(table.lookup(key, None), Err(false)) {
@@ -136,7 +137,11 @@ pub(crate) fn answer_meta(
     }
     let apex: &[u8] = &table.apex;
     let parent_side = q.qtype == Rtype(43) && key == apex; // DS
-    if !is_subdomain_exact(key, apex) || parent_side {
+                                                           // In the domain: the question itself must end with the apex (not only
+                                                           // once its `*` labels are gone), since templates may point into it.
+    let in_domain =
+        is_subdomain_exact(key, apex) && (!star || is_subdomain_exact(raw, apex));
+    if !in_domain || parent_side {
         let group = table
             .routes
             .zones

@@ -89,6 +89,7 @@ impl<'r> Renderer<'r> {
         let (cfg, records, serial) = (self.cfg, self.records, self.serial);
         let mut b = Builder::new(&mut self.scratch);
         if apex {
+            b.question_ends_with(self.apex);
             b.record(Section::Answer, |b| {
                 write_soa(b, cfg, serial, None, cfg.ttl)
             });
@@ -125,6 +126,7 @@ impl<'r> Renderer<'r> {
     pub fn apex_soa(&mut self) -> u32 {
         let (cfg, serial) = (self.cfg, self.serial);
         let mut b = Builder::new(&mut self.scratch);
+        b.question_ends_with(self.apex);
         b.record(Section::Answer, |b| {
             write_soa(b, cfg, serial, None, cfg.ttl)
         });
@@ -137,6 +139,7 @@ impl<'r> Renderer<'r> {
         let (cfg, records) = (self.cfg, self.records);
         let mname = wire_name(&cfg.soa_mname).unwrap_or_default();
         let mut b = Builder::new(&mut self.scratch);
+        b.question_ends_with(self.apex);
         b.record(Section::Answer, |b| {
             b.question_owner(Rtype::NS, cfg.ttl)?;
             b.ns(&mname)
@@ -158,10 +161,12 @@ impl<'r> Renderer<'r> {
         b.finish(false, &mut self.templates)
     }
 
-    /// NXDOMAIN and NODATA: the apex SOA in the authority section.
+    /// NXDOMAIN and NODATA: the apex SOA in the authority section, its
+    /// owner a pointer to the question's apex labels.
     pub fn negative(&mut self) -> u32 {
         let (cfg, serial, apex) = (self.cfg, self.serial, self.apex);
         let mut b = Builder::new(&mut self.scratch);
+        b.question_ends_with(apex);
         let ttl = cfg.ttl.min(cfg.soa_minttl);
         b.record(Section::Authority, |b| {
             write_soa(b, cfg, serial, Some(apex), ttl)

@@ -66,6 +66,8 @@ pub(crate) struct Scratch {
     labels: Vec<(u8, u64)>,
     fixups: Vec<u16>,
     bounds: Vec<u16>,
+    /// SRV targets of the answer section: (body offset, length).
+    targets: Vec<(u16, u8)>,
     /// Templates already stored, by the hash of their content.
     stored: HashedMap<u32>,
 }
@@ -79,6 +81,7 @@ impl Default for Scratch {
             labels: Vec::new(),
             fixups: Vec::new(),
             bounds: Vec::new(),
+            targets: Vec::new(),
             stored: HashedMap::default(),
         }
     }
@@ -92,6 +95,7 @@ pub(crate) struct Builder<'s> {
     labels: &'s mut Vec<(u8, u64)>,
     fixups: &'s mut Vec<u16>,
     bounds: &'s mut Vec<u16>,
+    targets: &'s mut Vec<(u16, u8)>,
     stored: &'s mut HashedMap<u32>,
     counts: [u16; 3],
     section: Section,
@@ -108,6 +112,7 @@ impl<'s> Builder<'s> {
             labels,
             fixups,
             bounds,
+            targets,
             stored,
         } = scratch;
         names.clear();
@@ -115,6 +120,7 @@ impl<'s> Builder<'s> {
         fixups.clear();
         bounds.clear();
         bounds.push(0);
+        targets.clear();
         let len = body.len().min(MAX_BODY);
         Builder {
             w: Writer::new(body.get_mut(..len).unwrap_or_default()),
@@ -123,10 +129,37 @@ impl<'s> Builder<'s> {
             labels,
             fixups,
             bounds,
+            targets,
             stored,
             counts: [0; 3],
             section: Section::Answer,
             full: false,
+        }
+    }
+
+    /// Offers the suffixes of the question that are `apex` (lowercase wire)
+    /// and its ancestors as pointer targets: the template must only answer
+    /// questions whose name ends with `apex`, as every name of a table
+    /// does. The pointer is stored as a negative body offset (the question
+    /// ends 4 octets, type and class, before the body), which relocation
+    /// wraps into the question.
+    pub(crate) fn question_ends_with(&mut self, apex: &[u8]) {
+        let mut i = 0usize;
+        while let Some(&n) = apex.get(i) {
+            if n == 0 {
+                break;
+            }
+            let suffix = apex.get(i..).unwrap_or_default();
+            let back = 4 + suffix.len();
+            if let Entry::Vacant(slot) = self.names.entry(hash(suffix)) {
+                slot.insert(Suffix {
+                    off: 0u16.wrapping_sub(back as u16),
+                    at: self.suffixes.len() as u32,
+                    len: suffix.len() as u8,
+                });
+                self.suffixes.extend_from_slice(suffix);
+            }
+            i += 1 + usize::from(n);
         }
     }
 
@@ -146,6 +179,9 @@ impl<'s> Builder<'s> {
         if self.full || section < self.section {
             return;
         }
+        if self.section == Section::Answer && section != Section::Answer {
+            self.offer_targets();
+        }
         self.section = section;
         let start = self.w.len();
         let fix = self.fixups.len();
@@ -160,6 +196,7 @@ impl<'s> Builder<'s> {
             Err(_) => {
                 self.w.truncate(start);
                 self.fixups.truncate(fix);
+                self.targets.retain(|&(off, _)| usize::from(off) < start);
                 if self.names.len() != names {
                     self.names.retain(|_, s| usize::from(s.off) < start);
                 }
@@ -202,7 +239,10 @@ impl<'s> Builder<'s> {
         self.w.bytes(data)
     }
 
-    /// SRV RDATA (RFC 2782): priority 0, weight, port, uncompressed target.
+    /// SRV RDATA (RFC 2782): priority 0, weight, port, uncompressed target
+    /// (Go rejects compressed SRV RDATA, golang/go #36718). In the answer
+    /// section the target is offered to later names as a pointer target,
+    /// as miekg/dns does for mesos-dns (see [`Builder::offer_targets`]).
     pub(crate) fn srv(
         &mut self,
         weight: u16,
@@ -215,7 +255,50 @@ impl<'s> Builder<'s> {
         self.w.u16(0)?;
         self.w.u16(weight)?;
         self.w.u16(port)?;
-        self.w.bytes(target)
+        let at = self.w.len();
+        self.w.bytes(target)?;
+        if self.section == Section::Answer {
+            if let (Ok(at), Ok(len)) = (u16::try_from(at), u8::try_from(target.len())) {
+                self.targets.push((at, len));
+            }
+        }
+        Ok(())
+    }
+
+    /// Offers the SRV targets of the finished answer section as pointer
+    /// targets to the names after it (the additional records' owners, in
+    /// practice, which then take two octets). Answers are shuffled per
+    /// response, so a pointer into them is relocated to where its record
+    /// lands (see `Template::render`); a record can land anywhere in the
+    /// answer section, so targets are offered only when the whole section
+    /// ends below [`PTR_LIMIT`]. The first target with a given suffix wins.
+    fn offer_targets(&mut self) {
+        if self.w.len() >= PTR_LIMIT {
+            self.targets.clear();
+            return;
+        }
+        let body = self.w.written();
+        for &(off, len) in self.targets.iter() {
+            let (off, len) = (usize::from(off), usize::from(len));
+            let wire = body.get(off..off + len).unwrap_or_default();
+            let mut i = 0usize;
+            while let Some(&n) = wire.get(i) {
+                if n == 0 {
+                    break;
+                }
+                let suffix = wire.get(i..).unwrap_or_default();
+                if let Entry::Vacant(slot) = self.names.entry(hash(suffix)) {
+                    slot.insert(Suffix {
+                        off: (off + i) as u16,
+                        at: self.suffixes.len() as u32,
+                        len: suffix.len() as u8,
+                    });
+                    self.suffixes.extend_from_slice(suffix);
+                }
+                i += 1 + usize::from(n);
+            }
+        }
+        self.targets.clear();
     }
 
     /// NS RDATA with a compressed target.
@@ -304,6 +387,13 @@ impl<'s> Builder<'s> {
         let ancount = usize::from(self.counts[0]);
         let answers_end = self.bounds.get(ancount).copied().unwrap_or(0);
         let shuffle = shuffle && self.fixups.iter().all(|&f| f >= answers_end);
+        let body = self.w.written();
+        // Pointers into the answer section (to SRV targets).
+        let into_answers = self.fixups.iter().any(|&f| {
+            let f = usize::from(f);
+            body.get(f..f + 2)
+                .is_some_and(|p| u16::from_be_bytes([p[0], p[1]]) < answers_end)
+        });
         let min_answer = self
             .bounds
             .windows(2)
@@ -311,7 +401,6 @@ impl<'s> Builder<'s> {
             .map(|w| w[1] - w[0])
             .min()
             .unwrap_or(0);
-        let body = self.w.written();
         let head = Head {
             body: 0,
             words: 0,
@@ -322,6 +411,7 @@ impl<'s> Builder<'s> {
             fixups: self.fixups.len() as u16,
             min_answer,
             shuffle,
+            into_answers,
         };
         let h = hash(body)
             ^ u64::from(head.records).rotate_left(16)
@@ -351,6 +441,22 @@ impl<'s> Builder<'s> {
         out.bytes.extend_from_slice(body);
         out.words.extend_from_slice(self.bounds);
         out.words.extend_from_slice(self.fixups);
+        if into_answers {
+            // Per fixup, the answer record it points into (or NOT_MOVED),
+            // so a shuffled response relocates it without a search.
+            let bounds = &self.bounds[..=ancount];
+            for &f in self.fixups.iter() {
+                let f = usize::from(f);
+                let v = body
+                    .get(f..f + 2)
+                    .map_or(u16::MAX, |p| u16::from_be_bytes([p[0], p[1]]));
+                let k = match v < answers_end {
+                    true => bounds.partition_point(|&b| b <= v).saturating_sub(1) as u16,
+                    false => super::NOT_MOVED,
+                };
+                out.words.push(k);
+            }
+        }
         self.stored.entry(h).or_insert(i);
         i
     }

@@ -16,8 +16,11 @@
 //!   body-relative offset is stored in the template and listed in
 //!   `fixups`; rendering adds the body start (12 + question length).
 //! - SRV targets are never compressed (Go rejects compressed SRV RDATA,
-//!   golang/go #36718) and never used as pointer targets, so the records of
-//!   a shuffled answer section hold no fixups and can be copied in any order.
+//!   golang/go #36718), so the records of a shuffled answer section hold no
+//!   fixups and can be copied in any order. They are pointer targets for
+//!   the names after the answer section, as in mesos-dns (miekg/dns): an
+//!   additional record's owner is then two octets. Such a pointer is
+//!   relocated to where its answer record lands after the shuffle.
 //! - When a response does not fit, the additional records are trimmed
 //!   first (prefix order, no TC, RFC 2181 §9); if the answers alone do not
 //!   fit, a random subset of them goes out with TC (UDP) or without it (TCP).
@@ -29,6 +32,19 @@ pub(crate) use builder::{Builder, Scratch, Section};
 /// Largest body a template holds: a TCP message minus header, the longest
 /// question and an OPT record. Fits in a `u16`, as do all offsets in it.
 pub(crate) const MAX_BODY: usize = 65_535 - 12 - 259 - 11;
+
+/// In a template's moves: a fixup that points outside the answer section.
+const NOT_MOVED: u16 = u16::MAX;
+
+/// Where the answer records of a shuffled response landed.
+#[derive(Clone, Copy)]
+enum Landing<'a> {
+    /// The output offset of each record, by record.
+    Records(&'a [u16]),
+    /// A rotation: the record starting at body offset `first` came first;
+    /// the section is `answers` octets long.
+    Rotation { first: usize, answers: usize },
+}
 
 /// Record counts of a rendered body.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,6 +75,8 @@ struct Head {
     fixups: u16,
     min_answer: u16,
     shuffle: bool,
+    /// Some pointer targets a name in the answer section.
+    into_answers: bool,
 }
 
 /// Every template of one table, in three arenas: a few large allocations
@@ -172,6 +190,17 @@ impl<'t> Template<'t> {
             .unwrap_or_default()
     }
 
+    /// Per fixup, the answer record its pointer points into, or
+    /// [`NOT_MOVED`] (empty unless some pointer points into the answers).
+    fn moves(&self) -> &'t [u16] {
+        if !self.head.into_answers {
+            return &[];
+        }
+        let fixups = usize::from(self.head.fixups);
+        let at = self.head.words as usize + usize::from(self.head.records) + 1 + fixups;
+        self.all.words.get(at..at + fixups).unwrap_or_default()
+    }
+
     /// Total number of records (answer + authority + additional).
     fn records(&self) -> usize {
         usize::from(self.head.records)
@@ -242,7 +271,14 @@ impl<'t> Template<'t> {
             ..Rendered::default()
         };
         let mut pos = start;
-        let mut order = Order::new(if shuffle { n } else { 0 });
+        // Pointers into shuffled answers follow their records: each record's
+        // position is noted (up to 256 answers), or above that the order is
+        // a rotation, whose positions follow from the bounds.
+        let track = shuffle && self.head.into_answers && answers_len <= avail;
+        let mut order = match (track, n > 256) {
+            (true, true) => Order::rotation(n),
+            _ => Order::new(if shuffle { n } else { 0 }),
+        };
         let copy = |out: &mut [u8], from: usize, to: usize, pos: &mut usize| -> bool {
             let rec = body.get(from..to).unwrap_or_default();
             let end = pos.saturating_add(rec.len());
@@ -256,8 +292,20 @@ impl<'t> Template<'t> {
             }
         };
         if answers_len <= avail {
+            // Where each answer record landed (for up to 16, or 256).
+            let mut tiny = [0u16; 16];
+            let mut small = (track && n > 16 && n <= 256).then_some([0u16; 256]);
+            let at: &mut [u16] = match small.as_mut() {
+                Some(s) => s,
+                None => &mut tiny,
+            };
             for i in 0..n {
                 let k = order.index(i, n);
+                if track {
+                    if let Some(a) = at.get_mut(k) {
+                        *a = pos as u16;
+                    }
+                }
                 copy(out, bound(k), bound(k + 1), &mut pos);
             }
             r.ancount = self.head.ancount;
@@ -279,7 +327,19 @@ impl<'t> Template<'t> {
             let ns = usize::from(self.head.nscount);
             r.nscount = rest.min(ns) as u16;
             r.arcount = rest.saturating_sub(ns) as u16;
-            self.fix(out, start, bound(included));
+            match (track, &order) {
+                (false, _) => self.fix(out, start, bound(included)),
+                (true, Order::Rotate { b }) => {
+                    let rotation = Landing::Rotation {
+                        first: bound(*b),
+                        answers: answers_len,
+                    };
+                    self.fix_moved(out, start, bound(included), rotation);
+                }
+                (true, _) => {
+                    self.fix_moved(out, start, bound(included), Landing::Records(at));
+                }
+            }
         } else {
             // A random subset of the answers, and nothing else.
             for i in 0..n {
@@ -298,6 +358,39 @@ impl<'t> Template<'t> {
         }
         r.end = pos;
         r
+    }
+
+    /// [`Template::fix`] after the answers were shuffled: a pointer into
+    /// answer record k (see [`Template::moves`]) follows its record to
+    /// where it landed; others get `start` added.
+    #[inline(never)]
+    fn fix_moved(&self, out: &mut [u8], start: usize, upto: usize, landing: Landing<'_>) {
+        let bounds = self.bounds();
+        for (&f, &k) in self.fixups().iter().zip(self.moves()) {
+            let f = usize::from(f);
+            if f >= upto {
+                break;
+            }
+            let Some(at) = out.get_mut(start + f..start + f + 2) else {
+                break;
+            };
+            let rel = usize::from(u16::from_be_bytes([at[0], at[1]]));
+            let to = match landing {
+                _ if k == NOT_MOVED => rel + start,
+                Landing::Records(landed) => {
+                    let k = usize::from(k);
+                    match (landed.get(k), bounds.get(k)) {
+                        (Some(&a), Some(&b)) => usize::from(a) + rel - usize::from(b),
+                        _ => rel + start,
+                    }
+                }
+                // The whole answer section turned: record b first.
+                Landing::Rotation { first, .. } if rel >= first => start + rel - first,
+                Landing::Rotation { first, answers } => start + answers - first + rel,
+            };
+            let ptr = 0xC000 | (to as u16 & 0x3FFF);
+            at.copy_from_slice(&ptr.to_be_bytes());
+        }
     }
 
     /// Relocates the pointers that lie in the first `upto` octets of the
@@ -329,10 +422,26 @@ enum Order {
     Identity,
     Tiny([u8; 16]),
     Small([u8; 256]),
-    Affine { a: u64, b: u64 },
+    Affine {
+        a: u64,
+        b: u64,
+    },
+    /// `(i + b) mod n`: record `b` first, then the others in template
+    /// order (for more than 256 answers that additional records point
+    /// into).
+    Rotate {
+        b: usize,
+    },
 }
 
 impl Order {
+    /// A random rotation of `n` records.
+    fn rotation(n: usize) -> Self {
+        Order::Rotate {
+            b: fastrand::usize(..n.max(1)),
+        }
+    }
+
     fn new(n: usize) -> Self {
         if n < 2 {
             Order::Identity
@@ -381,6 +490,7 @@ impl Order {
                 p.get(i).map_or(i, |&v| usize::from(v))
             }
             Order::Affine { a, b } => ((*a * i as u64 + *b) % n as u64) as usize,
+            Order::Rotate { b } => (i + *b) % n.max(1),
         }
     }
 }
