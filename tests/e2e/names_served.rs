@@ -352,3 +352,56 @@ proptest! {
         prop_assert_eq!(t.counts().unencodable, expected_unencodable(&rs, &served));
     }
 }
+
+// The HTTP half (issue 15): every generated name is in the HTTP API
+// exactly as mesos-dns has it, whether or not DNS can carry it.
+#[test]
+fn spec_6_http_api_lists_every_generated_name() {
+    use mesos_dns::http::HttpLimits;
+    use mesos_dns_tests::http::{get, start_records};
+    use serde_json::json;
+
+    let s = start_records(Some(adversarial()), true, HttpLimits::default());
+    let hosts = get(&s.url("/v1/hosts/bang!.marathon.mesos."));
+    assert_eq!(
+        hosts.json(),
+        json!([{"host": "bang!.marathon.mesos.", "ip": "10.1.0.7"}])
+    );
+    let hosts = get(&s.url("/v1/hosts/queue-svc%C3%A9.marathon.mesos."));
+    assert_eq!(
+        hosts.json(),
+        json!([{"host": "queue-svc\u{e9}.marathon.mesos.", "ip": "10.1.0.7"}])
+    );
+    let services = get(&s.url("/v1/services/_bang!._tcp.marathon.mesos."));
+    assert_eq!(
+        services.json(),
+        json!([{
+            "service": "_bang!._tcp.marathon.mesos.",
+            "host": "bang!-g3agf-s1.marathon.mesos.",
+            "ip": "10.1.0.7",
+            "port": "80",
+        }])
+    );
+    // mesos-dns enumerates 20 records for bang.1 and 12 for store.
+    let e = get(&s.url("/v1/enumerate")).json();
+    let records = |fw: usize, task: usize| {
+        e["frameworks"][fw]["tasks"][task]["records"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(e["frameworks"][0]["tasks"][0]["id"], json!("bang.1"));
+    assert_eq!(records(0, 0), 20);
+    assert_eq!(e["frameworks"][1]["name"], json!("@@@"));
+    assert_eq!(records(1, 0), 12);
+    let axfr = get(&s.url("/v1/axfr")).json();
+    let a = &axfr["Records"]["As"];
+    for name in [
+        "bang!.marathon.mesos.",
+        "store..mesos.",
+        "queue-svc\u{e9}.marathon.mesos.",
+    ] {
+        assert!(a.get(name).is_some(), "{name} not in /v1/axfr");
+    }
+    let long = format!("_{}._tcp.marathon.mesos.", "c".repeat(63));
+    assert!(axfr["Records"]["SRVs"].get(&long).is_some());
+}
