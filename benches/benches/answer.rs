@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use dns_wire::{write_query, Edns, Rtype};
 use mesos_dns::answer::{answer, Answer};
 use mesos_dns::dns_config::DnsConfig;
 use mesos_dns::stats::Transport;
@@ -42,18 +43,19 @@ fn records(tasks: u32) -> RecordSet {
     rs
 }
 
+/// A query with ID 0x1234, and with an OPT record for 1232 octets when
+/// `edns`.
 fn query(name: &str, qtype: u16, edns: bool) -> Vec<u8> {
-    let mut q = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, u8::from(edns)];
-    for l in name.trim_end_matches('.').split('.') {
-        q.push(l.len() as u8);
-        q.extend_from_slice(l.as_bytes());
-    }
-    q.push(0);
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&[0, 1]);
-    if edns {
-        q.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
-    }
+    let opt = Edns {
+        udp_payload: 1232,
+        ext_rcode: 0,
+        version: 0,
+        dnssec_ok: false,
+    };
+    let mut q = vec![0u8; 512];
+    let n =
+        write_query(&mut q, 0x1234, name, Rtype(qtype), edns.then_some(&opt)).unwrap();
+    q.truncate(n);
     q
 }
 

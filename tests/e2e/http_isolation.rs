@@ -24,15 +24,7 @@ use mesos_sources::PollerStatus;
 
 /// A standard query for `liquor-store.marathon.mesos. A` with `id`.
 fn query(id: u16) -> Vec<u8> {
-    let mut q = Vec::with_capacity(64);
-    q.extend_from_slice(&id.to_be_bytes());
-    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-    for label in ["liquor-store", "marathon", "mesos"] {
-        q.push(label.len() as u8);
-        q.extend_from_slice(label.as_bytes());
-    }
-    q.extend_from_slice(&[0, 0, 1, 0, 1]);
-    q
+    mesos_dns_tests::dns::query(id, "liquor-store.marathon.mesos.", 1, None)
 }
 
 /// Sends `n` queries one after another; returns each one's latency. Panics

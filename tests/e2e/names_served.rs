@@ -17,6 +17,7 @@ use mesos_dns::answer::{answer, Answer};
 use mesos_dns::dns_config::DnsConfig;
 use mesos_dns::stats::Transport;
 use mesos_dns::table::Table;
+use mesos_dns_tests::dns::query;
 use mesos_records::state::Discovery;
 use mesos_records::{
     generate, GenConfig, IpSource, LocalAddrs, RecordSet, Resolver, State,
@@ -44,21 +45,16 @@ fn encode(name: &str) -> Option<Vec<u8>> {
     (wire.len() <= 255).then_some(wire)
 }
 
-/// A query for `wire` of type `qtype`, ID 0x1505, no EDNS.
-fn query(wire: &[u8], qtype: u16) -> Vec<u8> {
-    let mut q = vec![0x15, 0x05, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
-    q.extend_from_slice(wire);
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&1u16.to_be_bytes());
-    q
-}
-
 /// `name`'s answer of type `qtype` over TCP (no truncation), decoded.
 fn ask(t: &Table, name: &str, qtype: u16) -> Message {
-    let wire = encode(name).expect("an encodable name");
+    assert!(encode(name).is_some(), "{name:?} is not encodable");
     let mut out = vec![0u8; 65535];
-    let Answer::Reply(n) = answer(t, &query(&wire, qtype), &mut out, Transport::Tcp)
-    else {
+    let Answer::Reply(n) = answer(
+        t,
+        &query(0x1505, name, qtype, None),
+        &mut out,
+        Transport::Tcp,
+    ) else {
         panic!("no reply for {name:?}");
     };
     let m = Message::from_vec(&out[..n]).expect("hickory decodes the reply");

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use dns_wire::{write_query, Edns, Rtype};
 use mesos_dns::dns_config::DnsConfig;
 use mesos_dns::serve::{start, DnsServer};
 use mesos_dns::stats::Stats;
@@ -125,39 +126,19 @@ impl DnsFixture {
 }
 
 /// A query: `id`, RD set, one IN question, an optional OPT record
-/// (UDP payload, version).
+/// (UDP payload, version), written by [`dns_wire::write_query`]. Panics on
+/// a name the wire cannot carry.
 pub fn query(id: u16, name: &str, qtype: u16, edns: Option<(u16, u8)>) -> Vec<u8> {
-    let [i0, i1] = id.to_be_bytes();
-    let mut q = vec![
-        i0,
-        i1,
-        0x01,
-        0x00,
-        0,
-        1,
-        0,
-        0,
-        0,
-        0,
-        0,
-        u8::from(edns.is_some()),
-    ];
-    for l in name
-        .trim_end_matches('.')
-        .split('.')
-        .filter(|l| !l.is_empty())
-    {
-        q.push(l.len() as u8);
-        q.extend_from_slice(l.as_bytes());
-    }
-    q.push(0);
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&1u16.to_be_bytes());
-    if let Some((size, version)) = edns {
-        q.extend_from_slice(&[0, 0, 41]);
-        q.extend_from_slice(&size.to_be_bytes());
-        q.extend_from_slice(&[0, version, 0, 0, 0, 0]);
-    }
+    let edns = edns.map(|(udp_payload, version)| Edns {
+        udp_payload,
+        ext_rcode: 0,
+        version,
+        dnssec_ok: false,
+    });
+    let mut q = vec![0u8; 512];
+    let n = write_query(&mut q, id, name, Rtype(qtype), edns.as_ref())
+        .unwrap_or_else(|e| panic!("a query for {name:?}: {e:?}"));
+    q.truncate(n);
     q
 }
 

@@ -63,34 +63,25 @@ fn table() -> Table {
     Table::compile(Arc::new(fixture()), &cfg(), 42)
 }
 
-/// A query: ID 0xBEEF, RD, one question, optional OPT (payload, version).
+/// A query: ID 0xBEEF, RD, one question, optional OPT (payload, version)
+/// with DO set.
 fn query(name: &str, qtype: u16, edns: Option<(u16, u8)>) -> Vec<u8> {
-    let mut q = vec![
-        0xBE,
-        0xEF,
-        0x01,
-        0x00,
-        0,
-        1,
-        0,
-        0,
-        0,
-        0,
-        0,
-        u8::from(edns.is_some()),
-    ];
-    for l in name.trim_end_matches('.').split('.') {
-        q.push(l.len() as u8);
-        q.extend_from_slice(l.as_bytes());
-    }
-    q.push(0);
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&1u16.to_be_bytes());
-    if let Some((size, version)) = edns {
-        q.extend_from_slice(&[0, 0, 41]);
-        q.extend_from_slice(&size.to_be_bytes());
-        q.extend_from_slice(&[0, version, 0x80, 0, 0, 0]);
-    }
+    let edns = edns.map(|(udp_payload, version)| dns_wire::Edns {
+        udp_payload,
+        ext_rcode: 0,
+        version,
+        dnssec_ok: true,
+    });
+    let mut q = vec![0u8; 512];
+    let n = dns_wire::write_query(
+        &mut q,
+        0xBEEF,
+        name,
+        dns_wire::Rtype(qtype),
+        edns.as_ref(),
+    )
+    .unwrap();
+    q.truncate(n);
     q
 }
 

@@ -127,7 +127,7 @@ pub use error::WireError;
 pub use header::{Flags, Header, Opcode, Rcode, HEADER_LEN};
 pub use message::{Message, Questions, Records};
 pub use name::{skip_name, Labels, Name, MAX_LABEL_LEN, MAX_NAME_LEN};
-pub use query::{parse_query, Query};
+pub use query::{parse_query, write_query, Query};
 pub use question::{write_question, Question};
 pub use reader::Reader;
 pub use record::{

@@ -13,10 +13,17 @@
 //! - the additional section, to find at most one OPT record, whose owner
 //!   must be the root and whose options must be well framed;
 //! - nothing after the last record.
+//!
+//! [`write_query`] is the other side, a client's query, for the tests,
+//! benches and fuzz targets that ask the server.
 
-use crate::edns::{check_options, Edns, MIN_UDP_PAYLOAD};
+use crate::edns::{check_options, write_opt, Edns, MIN_UDP_PAYLOAD};
+use crate::name::from_dotted;
 use crate::record::skip_record;
-use crate::{skip_name, Class, Header, Name, Reader, Rtype, WireError, HEADER_LEN};
+use crate::{
+    skip_name, Class, Flags, Header, Name, Reader, Rtype, WireError, Writer, HEADER_LEN,
+    MAX_NAME_LEN,
+};
 
 /// A validated query.
 #[derive(Clone, Copy, Debug)]
@@ -118,6 +125,41 @@ pub fn parse_query(packet: &[u8]) -> Result<Query<'_>, WireError> {
     })
 }
 
+/// Writes a standard query into `out` and returns its length: `id`, RD
+/// set, one IN question for `name` (dotted text, read as
+/// [`from_dotted`] reads it), and an OPT record when `edns` is given.
+///
+/// # Errors
+///
+/// The errors of [`from_dotted`] for a name the wire cannot carry;
+/// [`WireError::Full`] if the query does not fit in `out`.
+pub fn write_query(
+    out: &mut [u8],
+    id: u16,
+    name: &str,
+    qtype: Rtype,
+    edns: Option<&Edns>,
+) -> Result<usize, WireError> {
+    let mut qname = [0u8; MAX_NAME_LEN];
+    let qname = from_dotted(name, &mut qname)?;
+    let mut w = Writer::new(out);
+    Header {
+        id,
+        flags: Flags::default().with_rd(true),
+        qdcount: 1,
+        arcount: u16::from(edns.is_some()),
+        ..Header::default()
+    }
+    .write(&mut w)?;
+    w.bytes(qname)?;
+    w.u16(qtype.0)?;
+    w.u16(Class::IN.0)?;
+    if let Some(edns) = edns {
+        write_opt(&mut w, edns)?;
+    }
+    Ok(w.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +196,32 @@ mod tests {
             (4096, 0, true, 0)
         );
         assert_eq!(q.udp_limit(), 4096);
+    }
+
+    #[test]
+    fn writes_what_it_parses() {
+        let mut out = [0u8; 64];
+        let n =
+            write_query(&mut out, 0x1234, "Web.marathon.mesos.", Rtype::A, None).unwrap();
+        assert_eq!(out.get(..n), Some(PLAIN));
+        let edns = Edns {
+            udp_payload: 4096,
+            ext_rcode: 0,
+            version: 0,
+            dnssec_ok: true,
+        };
+        let n = write_query(&mut out, 7, "web.mesos", Rtype::SRV, Some(&edns)).unwrap();
+        let q = parse_query(out.get(..n).unwrap()).unwrap();
+        assert_eq!((q.header.id, q.qtype, q.edns), (7, Rtype::SRV, Some(edns)));
+        assert!(q.qname.eq_wire(b"\x03web\x05mesos\x00"));
+        assert_eq!(
+            write_query(&mut out, 0, "a..b", Rtype::A, None),
+            Err(WireError::EmptyLabel)
+        );
+        assert_eq!(
+            write_query(&mut [0u8; 20], 0, "web.mesos", Rtype::A, None),
+            Err(WireError::Full)
+        );
     }
 
     #[test]
