@@ -1,4 +1,5 @@
 //! End-to-end tests: one binary, one module per concern.
+mod compression;
 mod demo;
 mod dns_forward;
 mod dns_hostile;

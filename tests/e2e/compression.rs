@@ -19,22 +19,9 @@ use mesos_records::RecordSet;
 
 const SRV: u16 = 33;
 
-fn wire(name: &str) -> Vec<u8> {
-    let mut w = Vec::new();
-    for l in name.trim_end_matches('.').split('.') {
-        w.push(l.len() as u8);
-        w.extend_from_slice(l.as_bytes());
-    }
-    w.push(0);
-    w
-}
-
+/// A query with ID 0xABCD, no EDNS.
 fn query(name: &str, qtype: u16) -> Vec<u8> {
-    let mut q = vec![0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
-    q.extend_from_slice(&wire(name));
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&1u16.to_be_bytes());
-    q
+    mesos_dns_tests::dns::query(0xABCD, name, qtype, None)
 }
 
 /// `n` SRV targets under `_my-service._tcp.marathon.mesos.`, each with an
