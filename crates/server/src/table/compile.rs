@@ -20,7 +20,8 @@ use mesos_records::RecordSet;
 
 use super::index::NameIndex;
 use super::names::{Names, Pending};
-use super::render::{lookup_key, Glue, Renderer};
+use super::render::{lookup_key, Renderer};
+use super::source::Glue;
 use super::{hash, in_zone, source, Kind, RecordCounts, NONE};
 use crate::dns_config::DnsConfig;
 use crate::template::Templates;

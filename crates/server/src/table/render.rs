@@ -7,13 +7,10 @@
 use dns_wire::{Rtype, MAX_LABEL_LEN, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
-use super::{in_zone, source, wire_name};
+use super::source::{self, Glue};
+use super::{in_zone, wire_name};
 use crate::dns_config::DnsConfig;
 use crate::template::{Builder, Scratch, Section, Templates};
-
-/// The first A and AAAA values of a name, written after SRV answers that
-/// target it.
-pub(super) type Glue = (Option<[u8; 4]>, Option<[u8; 16]>);
 
 /// Where the glue of an SRV target comes from: given its wire key and its
 /// text.

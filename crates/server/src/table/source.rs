@@ -9,7 +9,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use mesos_records::{RecordSet, SrvSet};
 
-use super::render::Glue;
+/// The first A and AAAA values of a name, written after SRV answers that
+/// target it.
+pub(super) type Glue = (Option<[u8; 4]>, Option<[u8; 16]>);
 
 /// How many owner names and record values the set holds, for reserving
 /// room.
