@@ -14,9 +14,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::enumeration::{EnumData, EnumEntry, FwEntry, TaskEntry};
 use crate::names::{idx, NameIndex, NameText};
-use crate::record::{Kind, RecordSet, SrvVal};
+use crate::record::{EnumData, EnumEntry, FwEntry, Kind, RecordSet, SrvVal, TaskEntry};
 
 /// Builds a [`RecordSet`]: inserts deduplicate, and with the enumeration on,
 /// a record inserted for the first time while a task is open is credited to

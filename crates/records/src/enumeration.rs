@@ -9,69 +9,12 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use crate::record::{Kind, RecordSet, Srv};
+use crate::record::{EnumEntry, Kind, RecordSet, Srv};
 
-/// Stored enumeration data: names and ids in one buffer, records as
-/// references to the record set's names and values (formatted only when
-/// displayed).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct EnumData {
-    /// Framework names, task names and task ids.
-    pub(crate) text: String,
-    pub(crate) frameworks: Vec<FwEntry>,
-    pub(crate) tasks: Vec<TaskEntry>,
-    pub(crate) records: Vec<EnumEntry>,
-}
-
-/// A piece of [`EnumData::text`].
-pub(crate) type Span = [u32; 2];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct FwEntry {
-    pub(crate) name: Span,
-    /// Its tasks end here in [`EnumData::tasks`] (they start where the
-    /// previous framework's end).
-    pub(crate) tasks_end: u32,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TaskEntry {
-    pub(crate) name: Span,
-    pub(crate) id: Span,
-    /// Its records end here in [`EnumData::records`].
-    pub(crate) records_end: u32,
-}
-
-/// A credited record: the owner's name number and the value's index in
-/// the record set's array of `kind`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct EnumEntry {
-    pub(crate) name: u32,
-    pub(crate) kind: Kind,
-    pub(crate) at: u32,
-}
-
-impl EnumData {
-    /// Appends `s` to the text.
-    pub(crate) fn span(&mut self, s: &str) -> Span {
-        let start = crate::names::idx(self.text.len());
-        self.text.push_str(s);
-        [start, crate::names::idx(self.text.len())]
-    }
-
-    /// Heap bytes held.
-    pub(crate) fn heap_size(&self) -> usize {
-        use std::mem::size_of;
-        self.text.capacity()
-            + self.frameworks.capacity() * size_of::<FwEntry>()
-            + self.tasks.capacity() * size_of::<TaskEntry>()
-            + self.records.capacity() * size_of::<EnumEntry>()
-    }
-
-    fn text(&self, s: Span) -> &str {
-        self.text
-            .get(s[0] as usize..s[1] as usize)
-            .unwrap_or_default()
+impl RecordSet {
+    /// The data behind `/v1/enumerate`.
+    pub fn enumeration(&self) -> Enumeration<'_> {
+        Enumeration::new(self)
     }
 }
 

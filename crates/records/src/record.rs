@@ -28,7 +28,6 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use crate::enumeration::{EnumData, Enumeration};
 use crate::names::{idx, NameIndex, NameText};
 
 /// One SRV value: the target name (absolute, trailing dot) and the port.
@@ -154,6 +153,70 @@ pub struct RecordSet {
     pub(crate) enumeration: EnumData,
 }
 
+/// Stored enumeration data: names and ids in one buffer, records as
+/// references to the record set's names and values (formatted only when
+/// displayed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EnumData {
+    /// Framework names, task names and task ids.
+    pub(crate) text: String,
+    pub(crate) frameworks: Vec<FwEntry>,
+    pub(crate) tasks: Vec<TaskEntry>,
+    pub(crate) records: Vec<EnumEntry>,
+}
+
+/// A piece of [`EnumData::text`].
+pub(crate) type Span = [u32; 2];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FwEntry {
+    pub(crate) name: Span,
+    /// Its tasks end here in [`EnumData::tasks`] (they start where the
+    /// previous framework's end).
+    pub(crate) tasks_end: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TaskEntry {
+    pub(crate) name: Span,
+    pub(crate) id: Span,
+    /// Its records end here in [`EnumData::records`].
+    pub(crate) records_end: u32,
+}
+
+/// A credited record: the owner's name number and the value's index in
+/// the record set's array of `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EnumEntry {
+    pub(crate) name: u32,
+    pub(crate) kind: Kind,
+    pub(crate) at: u32,
+}
+
+impl EnumData {
+    /// Appends `s` to the text.
+    pub(crate) fn span(&mut self, s: &str) -> Span {
+        let start = idx(self.text.len());
+        self.text.push_str(s);
+        [start, idx(self.text.len())]
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_size(&self) -> usize {
+        use std::mem::size_of;
+        self.text.capacity()
+            + self.frameworks.capacity() * size_of::<FwEntry>()
+            + self.tasks.capacity() * size_of::<TaskEntry>()
+            + self.records.capacity() * size_of::<EnumEntry>()
+    }
+
+    pub(crate) fn text(&self, s: Span) -> &str {
+        self.text
+            .get(s[0] as usize..s[1] as usize)
+            .unwrap_or_default()
+    }
+}
+
 impl PartialEq for RecordSet {
     fn eq(&self, other: &RecordSet) -> bool {
         self.same_records(other) && self.enumeration == other.enumeration
@@ -269,11 +332,6 @@ impl RecordSet {
         (0..self.names.len())
             .map(|i| (self.names.get(idx(i)), self.srv_at(i)))
             .filter(|(_, v)| !v.is_empty())
-    }
-
-    /// The data behind `/v1/enumerate`.
-    pub fn enumeration(&self) -> Enumeration<'_> {
-        Enumeration::new(self)
     }
 
     /// True if `name` owns any A, AAAA or SRV record.
