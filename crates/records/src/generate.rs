@@ -122,7 +122,14 @@ pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated
     let slave_ips = g.slave_records(state);
     g.listener_record();
     master_records(&mut g.store, &g.tail, masters, &state.leader, &cfg.resolver);
-    task_records(&mut g.store, state, cfg, g.spec, &g.tail, &slave_ips);
+    task_records(
+        &mut g.store,
+        state,
+        &cfg.ip_sources,
+        g.spec,
+        &g.tail,
+        &slave_ips,
+    );
     let (records, skips) = g.store.finish();
     let out = Generated { records, skips };
     if let Some(s) = out.skip_summary() {

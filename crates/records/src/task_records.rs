@@ -24,11 +24,10 @@ use std::net::IpAddr;
 use foldhash::fast::RandomState;
 
 use crate::canonical::{canonical_stem, hash};
-use crate::generate::GenConfig;
 use crate::label::LabelSpec;
 use crate::state::{State, Task};
 use crate::store::{Store, Suffix};
-use crate::task_ip::task_ips;
+use crate::task_ip::{task_ips, IpSource};
 
 /// The per-task values shared by both passes of a DI task.
 struct Ctx<'a> {
@@ -47,7 +46,7 @@ struct Ctx<'a> {
 pub(crate) fn task_records(
     store: &mut Store,
     state: &State,
-    cfg: &GenConfig,
+    ip_sources: &[IpSource],
     spec: LabelSpec,
     tail: &str,
     slaves: &HashMap<String, (Vec<IpAddr>, String)>,
@@ -70,7 +69,7 @@ pub(crate) fn task_records(
                 task,
                 hash: hash(&task.id),
                 tail_id: slave_tail,
-                task_ips: task_ips(&cfg.ip_sources, task.running_status.as_ref(), sips),
+                task_ips: task_ips(ip_sources, task.running_status.as_ref(), sips),
                 slave_ips: sips,
                 fw: &fw_suffix,
                 slave: &slave_suffix,
