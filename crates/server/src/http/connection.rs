@@ -18,9 +18,10 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use super::endpoint::Endpoint;
 use super::request::{self, Body, HeadError, Method};
 use super::response::Response;
-use super::route::{self, Endpoint};
+use super::route;
 use super::Shared;
 
 /// How a read or write ended early.

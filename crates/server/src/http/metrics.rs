@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 
 use mesos_sources::status::{EventStatus, PollerStatus, LATENCY_BOUNDS_SECONDS};
 
-use super::route::Endpoint;
+use super::endpoint::Endpoint;
 use super::{ApiContext, HttpStats, STATUS_CODES};
 use crate::stats::{
     StatsSnapshot, FORWARD_OUTCOMES, LATENCY_BUCKETS_MS, QTYPE_NAMES, RCODE_NAMES,

@@ -64,6 +64,7 @@
 
 mod accept;
 pub mod connection;
+pub mod endpoint;
 pub mod json;
 pub mod metrics;
 pub mod request;
@@ -82,8 +83,8 @@ use mio::{Interest, Poll, Token, Waker};
 
 use crate::stats::Stats;
 use crate::table::SharedTable;
+use endpoint::Endpoint;
 use mesos_sources::PollerStatus;
-use route::Endpoint;
 
 /// The config values the API shows.
 #[derive(Debug, Clone, Default)]
