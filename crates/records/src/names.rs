@@ -62,6 +62,7 @@ impl NameText {
         idx(self.ends.len() - 1)
     }
 
+    #[cfg(any(test, feature = "fixtures"))]
     /// Inserts `name` as number `at`, moving later names up by one.
     pub(crate) fn insert(&mut self, at: u32, name: &str) {
         let at = (at as usize).min(self.ends.len());
@@ -198,6 +199,7 @@ impl NameIndex {
         NameIndex { table, hasher }
     }
 
+    #[cfg(any(test, feature = "fixtures"))]
     /// Adds `name`, already in `names` as number `i`.
     pub(crate) fn add(&mut self, names: &NameText, name: &str, i: u32) {
         let h = self.hasher.hash_one(name);
@@ -206,6 +208,7 @@ impl NameIndex {
             .insert_unique(h, i, |&j| hasher.hash_one(names.get(j)));
     }
 
+    #[cfg(any(test, feature = "fixtures"))]
     /// Renumbers every entry with `f` (the names keep their text, so their
     /// hashes do not change).
     pub(crate) fn renumber(&mut self, mut f: impl FnMut(u32) -> u32) {
