@@ -6,7 +6,7 @@
 //! `kdig` makes the test fail, never skip.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -23,38 +23,11 @@ use mesos_records::RecordSet;
 /// How long a test client waits for one answer.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The spec 8.4 names, plus a 60-address name and a 3000-address name.
+/// The DNS example records (`mesos_records::record::fixture::dns_examples`)
+/// plus `leader.mesos.`, a 60-address name and a 3000-address name.
 pub fn fixture_records() -> RecordSet {
-    let mut rs = RecordSet::default();
-    rs.insert_a("chronos.marathon.mesos.", Ipv4Addr::new(1, 2, 3, 11));
+    let mut rs = mesos_records::record::fixture::dns_examples();
     rs.insert_a("leader.mesos.", Ipv4Addr::new(1, 2, 3, 4));
-    rs.insert_a("ns1.mesos.", Ipv4Addr::new(127, 0, 0, 1));
-    rs.insert_a("liquor-store.marathon.mesos.", Ipv4Addr::new(10, 3, 0, 1));
-    rs.insert_a("liquor-store.marathon.mesos.", Ipv4Addr::new(10, 3, 0, 2));
-    rs.insert_aaaa(
-        "toy-store.ipv6-framework.mesos.",
-        "fd01:b::1:8000:2"
-            .parse::<Ipv6Addr>()
-            .unwrap_or(Ipv6Addr::LOCALHOST),
-    );
-    let t1 = "liquor-store-4dfjd-0.marathon.mesos.";
-    let t2 = "liquor-store-zvlg9-0.marathon.mesos.";
-    rs.insert_a(t1, Ipv4Addr::new(10, 3, 0, 1));
-    rs.insert_a(t2, Ipv4Addr::new(10, 3, 0, 2));
-    for (t, p) in [(t1, 80), (t1, 443), (t2, 80), (t2, 443)] {
-        rs.insert_srv("_liquor-store._tcp.marathon.mesos.", t, p);
-    }
-    rs.insert_srv(
-        "_car-store._udp.marathon.mesos.",
-        "car-store-50.marathon.mesos.",
-        31364,
-    );
-    rs.insert_srv(
-        "_car-store._udp.marathon.mesos.",
-        "car-store-50.marathon.mesos.",
-        31365,
-    );
-    rs.insert_a("car-store-50.marathon.mesos.", Ipv4Addr::new(1, 2, 3, 11));
     for i in 0..60u8 {
         rs.insert_a("big.marathon.mesos.", Ipv4Addr::new(10, 9, 0, i));
     }

@@ -105,10 +105,61 @@ fn insert_in<V: Ord>(vals: &mut Vec<V>, range: Range<usize>, v: V) -> Option<usi
     }
 }
 
+/// The record set of mesos-dns's DNS handler tests (`TestHandlers`,
+/// BEHAVIOUR.md 8.4): `chronos` and `liquor-store` under `marathon.mesos.`,
+/// `toy-store`'s AAAA, `_liquor-store._tcp` with two targets on ports 80
+/// and 443, `_car-store._udp` whose target is an address of `chronos`,
+/// and the nameserver `ns1.mesos.`. Suites add their own large names.
+pub fn dns_examples() -> RecordSet {
+    let mut rs = RecordSet::default();
+    rs.insert_a("chronos.marathon.mesos.", Ipv4Addr::new(1, 2, 3, 11));
+    rs.insert_a("ns1.mesos.", Ipv4Addr::new(127, 0, 0, 1));
+    rs.insert_a("liquor-store.marathon.mesos.", Ipv4Addr::new(10, 3, 0, 1));
+    rs.insert_a("liquor-store.marathon.mesos.", Ipv4Addr::new(10, 3, 0, 2));
+    rs.insert_aaaa(
+        "toy-store.ipv6-framework.mesos.",
+        Ipv6Addr::new(0xfd01, 0xb, 0, 0, 0, 1, 0x8000, 2),
+    );
+    let t1 = "liquor-store-4dfjd-0.marathon.mesos.";
+    let t2 = "liquor-store-zvlg9-0.marathon.mesos.";
+    rs.insert_a(t1, Ipv4Addr::new(10, 3, 0, 1));
+    rs.insert_a(t2, Ipv4Addr::new(10, 3, 0, 2));
+    for (t, p) in [(t1, 80), (t1, 443), (t2, 80), (t2, 443)] {
+        rs.insert_srv("_liquor-store._tcp.marathon.mesos.", t, p);
+    }
+    let car = "car-store-50.marathon.mesos.";
+    rs.insert_srv("_car-store._udp.marathon.mesos.", car, 31364);
+    rs.insert_srv("_car-store._udp.marathon.mesos.", car, 31365);
+    rs.insert_a(car, Ipv4Addr::new(1, 2, 3, 11));
+    rs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::record::Srv;
+
+    #[test]
+    fn dns_examples_hold_the_example_records() {
+        let rs = dns_examples();
+        assert_eq!(
+            rs.a("chronos.marathon.mesos."),
+            Some(&[Ipv4Addr::new(1, 2, 3, 11)][..])
+        );
+        assert_eq!(
+            rs.srv("_liquor-store._tcp.marathon.mesos.")
+                .map(|s| s.len()),
+            Some(4)
+        );
+        assert_eq!(
+            rs.srv("_car-store._udp.marathon.mesos.").map(|s| s.len()),
+            Some(2)
+        );
+        assert_eq!(
+            rs.aaaa("toy-store.ipv6-framework.mesos."),
+            Some(&["fd01:b::1:8000:2".parse::<Ipv6Addr>().unwrap()][..])
+        );
+    }
 
     #[test]
     fn srv_set_dedups_without_changing_order() {
