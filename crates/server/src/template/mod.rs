@@ -12,9 +12,12 @@
 //! - Answer owners are the pointer `0xC00C` (the question name at offset
 //!   12), whatever the question's length or case. This also makes the owner
 //!   equal to the question as asked, which strict resolvers require.
-//! - Every other pointer targets a name written earlier *in the body*. Its
-//!   body-relative offset is stored in the template and listed in
-//!   `fixups`; rendering adds the body start (12 + question length).
+//! - Every other pointer targets a name written earlier *in the body*, or
+//!   (SOA and NS templates, and the negative one) the apex labels the
+//!   question ends with. Its body-relative offset (negative, wrapped, for
+//!   the question) is stored in the template and listed in `fixups`;
+//!   rendering adds the body start (12 + the question with its type and
+//!   class).
 //! - SRV targets are never compressed (Go rejects compressed SRV RDATA,
 //!   golang/go #36718), so the records of a shuffled answer section hold no
 //!   fixups and can be copied in any order. They are pointer targets for
