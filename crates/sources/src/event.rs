@@ -28,11 +28,13 @@
 //! (`FRAMEWORK_REMOVED`) or their agent (`AGENT_REMOVED`); a non-running
 //! task makes no records either way.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
+
+mod cluster;
+pub use cluster::Cluster;
 
 /// Mesos' default agent port, used when an agent has no `pid`.
 const DEFAULT_AGENT_PORT: u16 = 5051;
@@ -391,202 +393,40 @@ pub fn ports_text(resources: &[Value]) -> Option<String> {
     Some(format!("[{}]", parts.join(", ")))
 }
 
-/// The cluster as the events describe it, in `/master/state` form.
-#[derive(Clone, Debug, Default)]
-pub struct Cluster {
-    agents: Vec<AgentEntry>,
-    frameworks: Vec<FrameworkEntry>,
-    /// Tasks per framework id, in arrival order.
-    tasks: HashMap<String, Vec<TaskEntry>>,
-    /// Framework pids learned from `/master/state`.
-    pids: HashMap<String, Value>,
-}
-
-impl Cluster {
-    /// Replaces everything with a `SUBSCRIBED` snapshot (learned pids are
-    /// kept: they do not come with events).
-    pub fn reset(&mut self, snapshot: Snapshot) {
-        self.agents = Vec::new();
-        self.frameworks = Vec::new();
-        self.tasks.clear();
-        for a in snapshot.agents {
-            self.upsert_agent(a);
-        }
-        for f in snapshot.frameworks {
-            self.upsert_framework(f);
-        }
-        for t in snapshot.tasks {
-            self.upsert_task(t);
-        }
-    }
-
-    /// Applies one event. Returns true when the state changed.
-    pub fn apply(&mut self, event: Event) -> bool {
-        match event {
-            Event::Subscribed { snapshot, .. } => {
-                self.reset(snapshot);
-                true
-            }
-            Event::TaskAdded(t) => {
-                self.upsert_task(t);
-                true
-            }
-            Event::TaskUpdated {
-                framework_id,
-                task_id,
-                state,
-                status,
-            } => self.update_task(&framework_id, &task_id, state, status),
-            Event::AgentAdded(a) => {
-                self.upsert_agent(a);
-                true
-            }
-            Event::AgentRemoved(id) => {
-                let before = self.agents.len();
-                self.agents.retain(|a| a.id != id);
-                for tasks in self.tasks.values_mut() {
-                    tasks.retain(|t| t.agent_id != id);
-                }
-                self.agents.len() != before
-            }
-            Event::FrameworkUpserted(f) => {
-                self.upsert_framework(f);
-                true
-            }
-            Event::FrameworkRemoved(id) => {
-                let before = self.frameworks.len();
-                self.frameworks.retain(|f| f.id != id);
-                self.tasks.remove(&id);
-                self.frameworks.len() != before
-            }
-            Event::Heartbeat | Event::Other(_) => false,
-        }
-    }
-
-    fn upsert_agent(&mut self, a: AgentEntry) {
-        match self.agents.iter_mut().find(|x| x.id == a.id) {
-            Some(x) => *x = a,
-            None => self.agents.push(a),
-        }
-    }
-
-    fn upsert_framework(&mut self, f: FrameworkEntry) {
-        match self.frameworks.iter_mut().find(|x| x.id == f.id) {
-            Some(x) => *x = f,
-            None => self.frameworks.push(f),
-        }
-    }
-
-    fn upsert_task(&mut self, t: TaskEntry) {
-        let tasks = self.tasks.entry(t.framework_id.clone()).or_default();
-        match tasks.iter_mut().find(|x| x.id == t.id) {
-            Some(x) => *x = t,
-            None => tasks.push(t),
-        }
-    }
-
-    fn update_task(&mut self, fw: &str, id: &str, state: Value, status: Value) -> bool {
-        let Some(tasks) = self.tasks.get_mut(fw) else {
-            log::debug!("TASK_UPDATED for task {id:?} of unknown framework {fw:?}");
-            return false;
-        };
-        let Some(i) = tasks.iter().position(|t| t.id == id) else {
-            log::debug!("TASK_UPDATED for unknown task {id:?}");
-            return false;
-        };
-        if state.as_str().is_some_and(|s| TERMINAL.contains(&s)) {
-            tasks.remove(i);
-            return true;
-        }
-        let Some(task) = tasks.get_mut(i) else {
-            return false;
-        };
-        task.json.insert("state".to_owned(), state);
-        match task.json.get_mut("statuses").and_then(Value::as_array_mut) {
-            Some(list) => list.push(status),
-            None => {
-                task.json.insert("statuses".to_owned(), json!([status]));
-            }
-        }
-        task.refresh_text();
-        true
-    }
-
-    /// Takes framework `pid`s from a `/master/state` body (v1 events do not
-    /// carry them). Returns true when one changed.
-    pub fn learn_pids(&mut self, state_body: &Value) -> bool {
-        let mut changed = false;
-        let mut seen = HashMap::new();
-        for fw in list(state_body, &["frameworks"]) {
-            if let (Some(id), Some(pid)) =
-                (fw.get("id").and_then(Value::as_str), fw.get("pid"))
-            {
-                seen.insert(id.to_owned(), pid.clone());
-            }
-        }
-        for (id, pid) in &seen {
-            if self.pids.get(id) != Some(pid) {
-                changed = true;
-            }
-        }
-        changed |= self.pids.keys().any(|id| !seen.contains_key(id));
-        self.pids = seen;
-        changed
-    }
-
-    /// Number of tasks held.
-    pub fn task_count(&self) -> usize {
-        self.tasks.values().map(Vec::len).sum()
-    }
-
-    /// A `/master/state` body for [`State::parse`](mesos_records::State::parse):
-    /// `leader`, `slaves`, and `frameworks` with their tasks.
-    pub fn state_json(&self, leader: &str) -> Vec<u8> {
-        // Concatenated from pre-serialized parts: a publish costs one copy
-        // of the state text, not a rebuild of a JSON tree.
-        let mut out = String::with_capacity(
-            64 + self
-                .tasks
-                .values()
-                .flatten()
-                .map(|t| t.text.len() + 1)
-                .sum::<usize>(),
-        );
-        out.push_str("{\"leader\":");
-        out.push_str(&Value::from(leader).to_string());
-        out.push_str(",\"slaves\":[");
-        for (i, a) in self.agents.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&a.json.to_string());
-        }
-        out.push_str("],\"frameworks\":[");
-        for (i, f) in self.frameworks.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let mut head = f.json.clone();
-            if let Some(pid) = self.pids.get(&f.id) {
-                head.insert("pid".to_owned(), pid.clone());
-            }
-            // `{"id":...}` is never empty: reopen it for the tasks.
-            let head = Value::Object(head).to_string();
-            out.push_str(head.strip_suffix('}').unwrap_or(&head));
-            out.push_str(",\"tasks\":[");
-            for (j, t) in self.tasks.get(&f.id).into_iter().flatten().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                out.push_str(&t.text);
-            }
-            out.push_str("]}");
-        }
-        out.push_str("]}");
-        out.into_bytes()
-    }
-}
-
 #[cfg(test)]
-#[path = "event_tests.rs"]
-mod tests;
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn malformed_events_are_errors_not_panics() {
+        for bad in [
+            &b"not json"[..],
+            b"[]",
+            br#"{"type": 7}"#,
+            br#"{"type": "TASK_ADDED"}"#,
+            br#"{"type": "TASK_ADDED", "task_added": {"task": {"task_id": "T1"}}}"#,
+            br#"{"type": "TASK_UPDATED", "task_updated": {"framework_id": {"value": "F"}}}"#,
+            br#"{"type": "AGENT_REMOVED", "agent_removed": {"agent_id": {}}}"#,
+            br#"{"type": "SUBSCRIBED", "subscribed": {"get_state": {"get_agents": {"agents": [{}]}}}}"#,
+        ] {
+            assert!(Event::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn ports_text_merges_like_mesos() {
+        let r = |ranges: serde_json::Value| json!({"name": "ports", "type": "RANGES", "ranges": {"range": ranges}});
+        assert_eq!(ports_text(&[]), None);
+        assert_eq!(ports_text(&[r(json!([]))]).as_deref(), Some("[]"));
+        assert_eq!(
+            ports_text(&[
+                r(json!([{"begin": 10, "end": 12}, {"begin": 1, "end": 2}])),
+                r(json!([{"begin": 3, "end": 4}, {"begin": 11, "end": 20}]))
+            ])
+            .as_deref(),
+            Some("[1-4, 10-20]")
+        );
+    }
+}
