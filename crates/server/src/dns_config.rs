@@ -87,6 +87,11 @@ pub struct DnsConfig {
     /// `AllowRecursion`: the clients whose out-of-domain queries are
     /// forwarded; others get REFUSED.
     pub allow_recursion: Vec<Cidr>,
+    /// The upstreams that have counters in the stats, in counter order:
+    /// those configured at startup. Empty means [`DnsConfig::upstreams`].
+    /// A reload keeps the startup list, so an upstream added by it is
+    /// counted in the totals only.
+    pub stats_upstreams: Vec<SocketAddr>,
 }
 
 impl Default for DnsConfig {
@@ -122,6 +127,7 @@ impl Default for DnsConfig {
                 .iter()
                 .filter_map(|t| Cidr::parse(t).ok())
                 .collect(),
+            stats_upstreams: Vec::new(),
         }
     }
 }
@@ -144,6 +150,15 @@ impl DnsConfig {
             v.extend(rs.iter().copied());
         }
         v
+    }
+
+    /// The upstreams with counters: [`DnsConfig::stats_upstreams`], or
+    /// when that is empty every upstream.
+    pub fn counted_upstreams(&self) -> Vec<SocketAddr> {
+        match self.stats_upstreams.is_empty() {
+            true => self.upstreams(),
+            false => self.stats_upstreams.clone(),
+        }
     }
 }
 

@@ -27,6 +27,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dns_wire::{parse_query, Header, Rcode, HEADER_LEN};
@@ -34,8 +35,9 @@ use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Poll, Token};
 
 use crate::answer::{error as error_response, size_limit};
-use crate::client::{self, Cidr};
+use crate::client;
 use crate::stats::{Transport, WorkerStats};
+use crate::upstreams::Upstreams;
 
 /// Tokens at or above this belong to the forwarder.
 pub(crate) const FIRST_TOKEN: usize = 1 << 30;
@@ -76,6 +78,9 @@ struct Pending {
     client: Client,
     query: Vec<u8>,
     transport: Transport,
+    /// The forwarding settings the forward started with (a reload does
+    /// not move it to other upstreams).
+    up: Arc<Upstreams>,
     group: usize,
     /// Index in the group's upstream list.
     attempt: usize,
@@ -89,18 +94,14 @@ struct Pending {
 
 /// The forwarder of one worker.
 pub(crate) struct Forwarder {
-    /// Upstreams per group, with their flat index (for the stats).
-    groups: Vec<Vec<(SocketAddr, usize)>>,
-    timeout: Duration,
     max_in_flight: usize,
     max_per_client: usize,
     /// Forwards in flight per client key (entries at 0 are removed).
     per_client: HashMap<IpAddr, usize>,
-    allow: Vec<Cidr>,
-    set_truncate_bit: bool,
     edns_max: u16,
     pending: HashMap<Token, Pending>,
-    /// Attempt deadlines in order (all attempts have the same timeout).
+    /// Attempt deadlines in order (kept sorted: a reload may change the
+    /// timeout).
     deadlines: VecDeque<(Instant, Token, u64)>,
     next_token: usize,
     next_serial: u64,
@@ -109,27 +110,10 @@ pub(crate) struct Forwarder {
 
 impl Forwarder {
     pub(crate) fn new(cfg: &crate::dns_config::DnsConfig) -> Self {
-        let mut flat = 0;
-        let mut group = |list: &[SocketAddr]| -> Vec<(SocketAddr, usize)> {
-            list.iter()
-                .map(|&a| {
-                    flat += 1;
-                    (a, flat - 1)
-                })
-                .collect()
-        };
-        let mut groups = vec![group(&cfg.resolvers)];
-        for (_, list) in &cfg.zone_resolvers {
-            groups.push(group(list));
-        }
         Forwarder {
-            groups,
-            timeout: cfg.timeout.max(Duration::from_millis(1)),
             max_in_flight: cfg.forward_max_in_flight.max(1),
             max_per_client: cfg.forward_max_per_client.max(1),
             per_client: HashMap::new(),
-            allow: cfg.allow_recursion.clone(),
-            set_truncate_bit: cfg.set_truncate_bit,
             edns_max: cfg.edns_max,
             pending: HashMap::new(),
             deadlines: VecDeque::new(),
@@ -144,7 +128,8 @@ impl Forwarder {
         self.deadlines.front().map(|d| d.0)
     }
 
-    /// Starts forwarding `query` for `client` at address `peer`. Returns a
+    /// Starts forwarding `query` for `client` at address `peer` to `group`
+    /// of the upstreams `up` (the served table's). Returns a
     /// response to send at once if it is not forwarded: REFUSED for a peer
     /// outside `AllowRecursion`, SERVFAIL when too many are in flight (in
     /// all or from this peer) or no upstream could be reached at all.
@@ -156,10 +141,11 @@ impl Forwarder {
         client: Client,
         peer: IpAddr,
         transport: Transport,
+        up: &Arc<Upstreams>,
         group: usize,
         stats: &WorkerStats,
     ) -> Option<Done> {
-        if !client::allowed(&self.allow, peer) {
+        if !client::allowed(&up.allow, peer) {
             stats.forward_denied();
             return self.respond(query, client, Rcode::REFUSED);
         }
@@ -177,21 +163,19 @@ impl Forwarder {
         };
         let now = Instant::now();
         let mut attempt = 0;
-        while let Some(&(addr, flat)) =
-            self.groups.get(group).and_then(|g| g.get(attempt))
-        {
+        while let Some((addr, flat)) = up.get(group, attempt) {
             match connect(poll, token, addr, transport, query) {
                 Ok(socket) => {
                     self.next_serial += 1;
                     let serial = self.next_serial;
-                    self.deadlines
-                        .push_back((now + self.timeout, token, serial));
+                    self.deadline(now + up.timeout, token, serial);
                     self.pending.insert(
                         token,
                         Pending {
                             client,
                             query: query.to_vec(),
                             transport,
+                            up: Arc::clone(up),
                             group,
                             attempt,
                             serial,
@@ -221,7 +205,7 @@ impl Forwarder {
         stats: &WorkerStats,
     ) -> Option<Done> {
         let p = self.pending.get_mut(&token)?;
-        let (group, attempt, started) = (p.group, p.attempt, p.started);
+        let (flat, started) = (p.flat(), p.started);
         let outcome = match &mut p.socket {
             Upstream::Udp(sock) => read_udp(sock, &p.query, &mut self.buf),
             Upstream::Tcp {
@@ -242,12 +226,11 @@ impl Forwarder {
                 };
                 let p = self.finish(poll, token)?;
                 self.release(p.key);
-                let flat = self.flat(p.group, p.attempt);
+                let flat = p.flat();
                 stats.forward_attempt(flat, 0, p.started.elapsed());
                 Some(self.relay(&p, reply))
             }
             Step::Failed => {
-                let flat = self.flat(group, attempt);
                 stats.forward_attempt(flat, 2, started.elapsed());
                 self.next_attempt(poll, token, stats)
             }
@@ -274,7 +257,7 @@ impl Forwarder {
             if p.serial != serial {
                 continue;
             }
-            let flat = self.flat(p.group, p.attempt);
+            let flat = p.flat();
             stats.forward_attempt(flat, 1, p.started.elapsed());
             if let Some(d) = self.next_attempt(poll, token, stats) {
                 done.push(d);
@@ -303,11 +286,12 @@ impl Forwarder {
         }
     }
 
-    fn flat(&self, group: usize, attempt: usize) -> usize {
-        self.groups
-            .get(group)
-            .and_then(|g| g.get(attempt))
-            .map_or(usize::MAX, |&(_, f)| f)
+    /// Queues an attempt deadline in order.
+    fn deadline(&mut self, at: Instant, token: Token, serial: u64) {
+        // Almost always the last (one timeout for all); after a reload
+        // changed it, in its place.
+        let i = self.deadlines.partition_point(|d| d.0 <= at);
+        self.deadlines.insert(i, (at, token, serial));
     }
 
     /// Drops the attempt's socket and removes the pending query.
@@ -334,9 +318,7 @@ impl Forwarder {
         let mut p = self.finish(poll, token)?;
         loop {
             p.attempt += 1;
-            let Some(&(addr, flat)) =
-                self.groups.get(p.group).and_then(|g| g.get(p.attempt))
-            else {
+            let Some((addr, flat)) = p.up.get(p.group, p.attempt) else {
                 self.release(p.key);
                 stats.forward_failed();
                 return self.servfail(&p.query, p.client);
@@ -347,8 +329,7 @@ impl Forwarder {
                     p.serial = self.next_serial;
                     p.socket = socket;
                     p.started = Instant::now();
-                    self.deadlines
-                        .push_back((p.started + self.timeout, token, p.serial));
+                    self.deadline(p.started + p.up.timeout, token, p.serial);
                     self.pending.insert(token, p);
                     return None;
                 }
@@ -375,7 +356,7 @@ impl Forwarder {
         }
         if let Some(b) = reply.get_mut(2) {
             truncated |= *b & 0x02 != 0;
-            if !self.set_truncate_bit {
+            if !p.up.set_truncate_bit {
                 *b &= !0x02;
             }
         }
@@ -424,6 +405,15 @@ impl Forwarder {
             rcode: usize::from(rcode.0),
             truncated: false,
         })
+    }
+}
+
+impl Pending {
+    /// The counter slot of the current attempt's upstream.
+    fn flat(&self) -> usize {
+        self.up
+            .get(self.group, self.attempt)
+            .map_or(usize::MAX, |(_, f)| f)
     }
 }
 

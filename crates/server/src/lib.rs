@@ -50,6 +50,7 @@ pub mod table;
 pub mod tcp;
 mod template;
 mod udp_batch;
+pub mod upstreams;
 mod worker;
 
 // The HTTP API and metrics.

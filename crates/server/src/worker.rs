@@ -192,6 +192,7 @@ impl Worker {
                         Client::Udp(peer),
                         peer.ip(),
                         Transport::Udp,
+                        &table.routes.upstreams,
                         group,
                         &self.stats,
                     ) {
@@ -230,10 +231,13 @@ impl Worker {
         conns.on_event(poll, token, limits, |msg, conn, token| {
             let t = table.swap().load();
             let action = answer_counted(&t, msg, tx, Transport::Tcp, stats);
+            let up = matches!(action, Answer::Forward { .. })
+                .then(|| std::sync::Arc::clone(&t.routes.upstreams));
             drop(t);
             match action {
                 Answer::Reply(len) => conn.queue(tx.get(..len).unwrap_or_default()),
                 Answer::Forward { group } => {
+                    let Some(up) = up else { return };
                     let client = Client::Tcp {
                         token,
                         generation: conn.generation(),
@@ -246,6 +250,7 @@ impl Worker {
                         client,
                         peer,
                         Transport::Tcp,
+                        &up,
                         group,
                         stats,
                     ) {

@@ -95,6 +95,9 @@ pub(crate) struct Routes {
     pub zones: Vec<(Box<[u8]>, usize)>,
     /// Whether each group (0 = default resolvers) has any upstream.
     pub has_upstreams: Vec<bool>,
+    /// The groups' upstreams and the other forwarding settings, swapped
+    /// with the routes (a reload may change both).
+    pub upstreams: Arc<crate::upstreams::Upstreams>,
 }
 
 /// One immutable generation of everything the server answers from.
@@ -268,6 +271,7 @@ impl Table {
             routes: Routes {
                 zones,
                 has_upstreams,
+                upstreams: Arc::new(crate::upstreams::Upstreams::new(cfg)),
             },
             compiled,
         }
