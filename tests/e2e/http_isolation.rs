@@ -97,7 +97,8 @@ fn hostile_http_clients_do_not_disturb_dns() {
             version: "test".into(),
             enumeration_on: true,
             ..ApiSettings::default()
-        },
+        }
+        .into(),
         poller: Arc::new(PollerStatus::default()),
         dns: Some(stats),
     };

@@ -16,5 +16,6 @@ mod names_served;
 mod poller;
 mod process;
 mod readme;
+mod reload;
 mod state_fetch;
 mod zookeeper;

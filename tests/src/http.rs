@@ -142,7 +142,8 @@ pub fn start_records(
             state_timeout_seconds: 300,
             soa_mname: "ns1.mesos.".into(),
             soa_rname: "root.ns1.mesos.".into(),
-        },
+        }
+        .into(),
         poller: Arc::clone(&poller),
         dns: Some(dns),
     };

@@ -37,6 +37,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod logger;
+pub mod reload;
 pub mod run;
 
 // DNS serving: the answer table and the workers around it.

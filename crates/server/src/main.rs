@@ -28,10 +28,10 @@ fn main() -> ExitCode {
         }
     };
     mesos_dns::logger::init(args.verbosity);
-    let started = mesos_dns::run::install_signals().and_then(|stop| {
-        mesos_dns::run::load_config(&args.config).map(|config| (config, stop))
+    let started = mesos_dns::run::install_signals().and_then(|signals| {
+        mesos_dns::run::load_config(&args.config).map(|config| (config, signals))
     });
-    match started.and_then(|(config, stop)| mesos_dns::run::run(config, stop)) {
+    match started.and_then(|(config, signals)| mesos_dns::run::run(config, signals)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit(e),
     }

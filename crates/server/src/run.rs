@@ -7,7 +7,8 @@
 //! until that first load the DNS side answers SERVFAIL for names in the
 //! domain ([`Table::empty`]) and the HTTP data endpoints answer 503.
 //! SIGINT and SIGTERM stop the process cleanly with exit 0 (mesos-dns dies
-//! of the signal); a second signal ends it at once.
+//! of the signal); a second signal ends it at once. SIGHUP reloads
+//! `config.json` ([`crate::reload`]; mesos-dns dies of it).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,8 +25,9 @@ use mesos_sources::{EventSource, PollerConfig, Source};
 use crate::config::{self, render::render, Config, ConfigError};
 use crate::dns_config::DnsConfig;
 use crate::error::{ExitError, Failed};
-use crate::http::{self, ApiContext, ApiSettings, HttpLimits};
+use crate::http::{self, ApiContext, ApiSettings, HttpLimits, LiveSettings};
 use crate::logger::STARTUP;
+use crate::reload::Reloader;
 use crate::serve;
 use crate::stats::Stats;
 use crate::table::{Publisher, SharedTable, Table};
@@ -236,31 +238,45 @@ fn failed(message: String) -> Failed {
     Failed
 }
 
-/// Installs the SIGINT and SIGTERM handlers and returns the flag they set.
-/// `main` calls it before anything else, so a signal that arrives while the
-/// config is still being read stops the server cleanly instead of killing
-/// it. A second signal while shutting down exits at once.
+/// The flags the signal handlers set.
+#[derive(Clone, Debug, Default)]
+pub struct Signals {
+    /// SIGINT or SIGTERM: stop.
+    pub stop: Arc<AtomicBool>,
+    /// SIGHUP: reload `config.json` (cleared by the main loop).
+    pub reload: Arc<AtomicBool>,
+}
+
+/// Installs the SIGINT, SIGTERM and SIGHUP handlers and returns the flags
+/// they set. `main` calls it before anything else, so a signal that
+/// arrives while the config is still being read stops the server cleanly
+/// (or is a reload once it serves) instead of killing it. A second stop
+/// signal while shutting down exits at once.
 ///
 /// # Errors
 ///
 /// The handlers cannot be installed (logged; exit 1).
-pub fn install_signals() -> Result<Arc<AtomicBool>, ExitError> {
-    let stop = Arc::new(AtomicBool::new(false));
+pub fn install_signals() -> Result<Signals, ExitError> {
+    let signals = Signals::default();
+    let stop = &signals.stop;
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&stop))
-            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(stop)))
             .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
     }
-    Ok(stop)
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&signals.reload))
+        .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
+    Ok(signals)
 }
 
-/// Serves until SIGINT or SIGTERM.
+/// Serves until SIGINT or SIGTERM, reloading the config on SIGHUP.
 ///
 /// # Errors
 ///
 /// A socket that cannot be bound, a thread that cannot start, or (as in
 /// mesos-dns) no leader found within `ZkDetectionTimeout`: logged, exit 1.
-pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
+pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
+    let stop = signals.stop;
     let dns = dns_config(&config);
     check_open_files(&config, &dns);
     let poller_cfg = poller_config(&config).map_err(|e| failed(e.to_string()))?;
@@ -285,8 +301,9 @@ pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
         false => None,
     };
 
+    let publisher = Arc::new(Publisher::new(Arc::clone(&table), dns.clone()));
     let publish = {
-        let publisher = Publisher::new(Arc::clone(&table), dns.clone());
+        let publisher = Arc::clone(&publisher);
         let stats = Arc::clone(&stats);
         let domain = dns.domain.clone();
         move |set: RecordSet| {
@@ -310,11 +327,12 @@ pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
     };
     let poller = poller::spawn(poller_cfg, publish)
         .map_err(|e| failed(format!("cannot start the state poller: {e}")))?;
+    let api_settings = Arc::new(LiveSettings::from(ApiSettings::from_config(&config)));
     let http_server = match http_listener {
         Some(listener) => {
             let ctx = ApiContext {
                 table: Arc::clone(&table),
-                settings: ApiSettings::from_config(&config),
+                settings: Arc::clone(&api_settings),
                 poller: Arc::clone(poller.status()),
                 dns: dns_server.as_ref().map(|_| Arc::clone(&stats)),
             };
@@ -331,10 +349,21 @@ pub fn run(config: Config, stop: Arc<AtomicBool>) -> Result<(), ExitError> {
         http_server.as_ref().map(http::HttpHandle::local_addr),
     );
 
+    let zk_detection_timeout = config.zk_detection_timeout;
+    let mut reloader = Reloader::new(
+        config.file.file.clone(),
+        config,
+        dns,
+        publisher,
+        api_settings,
+    );
     let mut result = Ok(());
     while !stop.load(Ordering::Relaxed) {
+        if signals.reload.swap(false, Ordering::Relaxed) {
+            reloader.reload();
+        }
         if poller.status().detection_timed_out.load(Ordering::Relaxed) {
-            let after = config.zk_detection_timeout.unwrap_or_default();
+            let after = zk_detection_timeout.unwrap_or_default();
             log::error!("master detection timed out after {}s", after.as_secs());
             result = Err(ExitError::Failed);
             break;

@@ -126,7 +126,8 @@ pub fn serve(mut stream: TcpStream, id: u64, shared: &Shared) {
         }
         // Probes have a reserve of connections: other requests are answered
         // by at most `busy_cap` connections at once.
-        let endpoint = route::find(&req.path, shared.ctx.settings.enumeration_on).0;
+        let endpoint =
+            route::find(&req.path, shared.ctx.settings.load().enumeration_on).0;
         let probe = matches!(
             endpoint,
             Endpoint::Health | Endpoint::Ready | Endpoint::Metrics

@@ -177,8 +177,20 @@ pub fn render(ctx: &ApiContext, stats: &HttpStats, table: &Table) -> String {
     );
     e.sample(
         "mesosdns_build_info",
-        &[("version", &ctx.settings.version)],
+        &[("version", &ctx.settings.load().version)],
         1,
+    );
+    let (ok, error) = ctx.settings.reloads();
+    e.family(
+        "mesosdns_config_reloads_total",
+        Kind::Counter,
+        "Config reloads on SIGHUP, by result: ok (applied) or error (rejected whole).",
+    );
+    e.sample("mesosdns_config_reloads_total", &[("result", "ok")], ok);
+    e.sample(
+        "mesosdns_config_reloads_total",
+        &[("result", "error")],
+        error,
     );
     table_families(&mut e, table);
     poller_families(&mut e, &ctx.poller);

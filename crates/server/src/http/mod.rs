@@ -135,8 +135,9 @@ impl ApiSettings {
 pub struct ApiContext {
     /// The answer table the DNS workers serve.
     pub table: Arc<SharedTable>,
-    /// Config values shown by the API.
-    pub settings: ApiSettings,
+    /// Config values shown by the API (a reload replaces them), and the
+    /// reload counters.
+    pub settings: Arc<LiveSettings>,
     /// The state poller's status: `/ready` reads its last success time,
     /// `/metrics` its counters.
     pub poller: Arc<PollerStatus>,
@@ -159,10 +160,64 @@ impl ApiContext {
     /// How old, in seconds, the last successful state load may be for
     /// `/ready` to say 200: `3 x RefreshSeconds + StateTimeoutSeconds`.
     pub fn ready_window_secs(&self) -> u64 {
-        let s = &self.settings;
+        let s = self.settings.load();
         let refresh = u64::try_from(s.refresh_seconds).unwrap_or(0);
         let timeout = u64::try_from(s.state_timeout_seconds).unwrap_or(0);
         refresh.saturating_mul(3).saturating_add(timeout)
+    }
+}
+
+/// The [`ApiSettings`] in force, swapped whole by a config reload, and the
+/// reloads counted for `/metrics`.
+#[derive(Debug, Default)]
+pub struct LiveSettings {
+    current: arc_swap::ArcSwap<ApiSettings>,
+    reloads_ok: AtomicU64,
+    reloads_error: AtomicU64,
+}
+
+impl From<ApiSettings> for LiveSettings {
+    fn from(settings: ApiSettings) -> Self {
+        LiveSettings {
+            current: arc_swap::ArcSwap::from_pointee(settings),
+            ..LiveSettings::default()
+        }
+    }
+}
+
+impl From<ApiSettings> for Arc<LiveSettings> {
+    fn from(settings: ApiSettings) -> Self {
+        Arc::new(LiveSettings::from(settings))
+    }
+}
+
+impl LiveSettings {
+    /// The settings in force.
+    pub fn load(&self) -> Arc<ApiSettings> {
+        self.current.load_full()
+    }
+
+    /// Puts the settings of a reloaded config in force.
+    pub fn store(&self, settings: ApiSettings) {
+        self.current.store(Arc::new(settings));
+    }
+
+    /// Counts a reload: applied (`ok`) or rejected.
+    pub fn count_reload(&self, ok: bool) {
+        let counter = if ok {
+            &self.reloads_ok
+        } else {
+            &self.reloads_error
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Reloads so far: (applied, rejected).
+    pub fn reloads(&self) -> (u64, u64) {
+        (
+            self.reloads_ok.load(Ordering::Relaxed),
+            self.reloads_error.load(Ordering::Relaxed),
+        )
     }
 }
 

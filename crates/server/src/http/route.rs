@@ -72,7 +72,7 @@ pub fn find(path: &str, enumeration_on: bool) -> (Endpoint, Option<&str>) {
 /// Answers one parsed request.
 pub fn handle(shared: &Shared, req: &Request) -> (Endpoint, Response) {
     let ctx = &shared.ctx;
-    let (endpoint, param) = find(&req.path, ctx.settings.enumeration_on);
+    let (endpoint, param) = find(&req.path, ctx.settings.load().enumeration_on);
     if endpoint == Endpoint::Other {
         return (endpoint, Response::error(404));
     }
@@ -103,8 +103,10 @@ pub fn handle(shared: &Shared, req: &Request) -> (Endpoint, Response) {
         return (endpoint, Response::error(503));
     }
     let response = match endpoint {
-        Endpoint::Version => Response::json(version(&ctx.settings.version)),
-        Endpoint::Config => Response::json(config(&ctx.settings.config, table.serial())),
+        Endpoint::Version => Response::json(version(&ctx.settings.load().version)),
+        Endpoint::Config => {
+            Response::json(config(&ctx.settings.load().config, table.serial()))
+        }
         Endpoint::Hosts => Response::json(hosts(table.records(), param)),
         Endpoint::HostPorts => Response::text(501, PORTS_BODY),
         Endpoint::Services => Response::json(services(table.records(), param)),
@@ -366,7 +368,7 @@ fn enumerate(records: &RecordSet) -> String {
 }
 
 fn axfr(ctx: &ApiContext, records: &RecordSet, serial: u32) -> String {
-    let s = &ctx.settings;
+    let s = ctx.settings.load();
     let mut j = GoJson::new();
     j.begin_object();
     j.key("TTL");

@@ -8,7 +8,7 @@
 //! freeing a table of a million names takes a while, and must not stall
 //! the poller or a DNS worker.
 
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mesos_records::RecordSet;
@@ -25,7 +25,9 @@ const RETIRE_WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Publisher {
     shared: Arc<SharedTable>,
-    cfg: DnsConfig,
+    /// The settings tables are compiled under; held for a whole publish,
+    /// so a reload and a state load never interleave.
+    cfg: Mutex<DnsConfig>,
     /// Replaced tables, to the freeing thread (inline frees if it could not
     /// start).
     retired: Option<mpsc::Sender<Arc<Table>>>,
@@ -65,7 +67,7 @@ impl Publisher {
             .map(|_| tx);
         Publisher {
             shared,
-            cfg,
+            cfg: Mutex::new(cfg),
             retired,
         }
     }
@@ -73,6 +75,7 @@ impl Publisher {
     /// Compiles `set` (unless its DNS records are those served now) and
     /// swaps it in; `now_unix` is the time for a new serial.
     pub fn publish(&self, set: RecordSet, now_unix: u32) -> Published {
+        let cfg = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
         let t0 = Instant::now();
         let old = self.shared.load();
         let loaded = old.is_loaded();
@@ -81,20 +84,14 @@ impl Publisher {
             dns_config::serial_for(loaded.then(|| (old.serial(), same)), now_unix);
         let set = Arc::new(set);
         let (table, patched) = if same {
-            (old.with_same_answers(set, &self.cfg), false)
+            (old.with_same_answers(set, &cfg), false)
         } else {
-            old.recompile(set, &self.cfg, serial)
+            old.recompile(set, &cfg, serial)
         };
         let t1 = Instant::now();
         self.shared.publish(table);
         let t2 = Instant::now();
-        match &self.retired {
-            Some(tx) => {
-                // On a send error the thread is gone: `old` is freed here.
-                let _ = tx.send(old);
-            }
-            None => drop(old),
-        }
+        self.retire(old);
         Published {
             serial,
             first_load: !loaded,
@@ -102,6 +99,42 @@ impl Publisher {
             patched,
             compile: t1 - t0,
             swap: t2 - t1,
+        }
+    }
+}
+
+impl Publisher {
+    /// Serves the current records under new settings `cfg` (a reload):
+    /// compiled again in full when `answers` (a key the answers depend on
+    /// changed: TTL, SOA, SRV weight, flags), with a new serial from
+    /// `now_unix`; otherwise the compiled answers are kept and only the
+    /// routes and forwarding settings change. Before the first state load
+    /// the empty table is replaced by the new settings' empty table.
+    /// Queries in progress finish on the old table.
+    pub fn reconfigure(&self, cfg: DnsConfig, answers: bool, now_unix: u32) {
+        let mut current = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        let old = self.shared.load();
+        let table = if !old.is_loaded() {
+            Table::empty(&cfg)
+        } else if answers {
+            let serial = dns_config::serial_for(Some((old.serial(), false)), now_unix);
+            Table::compile(Arc::clone(&old.records), &cfg, serial)
+        } else {
+            old.with_same_answers(Arc::clone(&old.records), &cfg)
+        };
+        self.shared.publish(table);
+        *current = cfg;
+        self.retire(old);
+    }
+
+    /// Hands a replaced table to the freeing thread.
+    fn retire(&self, old: Arc<Table>) {
+        match &self.retired {
+            Some(tx) => {
+                // On a send error the thread is gone: `old` is freed here.
+                let _ = tx.send(old);
+            }
+            None => drop(old),
         }
     }
 }
@@ -159,6 +192,42 @@ mod tests {
         let web = key("web.marathon.mesos.");
         assert!(t3.lookup(&web, Some(Kind::A)).is_ok());
         assert!(!Arc::ptr_eq(&t2, &t3));
+    }
+
+    #[test]
+    fn reconfigure_recompiles_only_for_answer_keys() {
+        let cfg = DnsConfig::default();
+        let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+        let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+        p.publish(set(1), 1000);
+        let t1 = shared.load();
+        // Forwarding only: the same answers and serial, new upstreams.
+        let upstream: std::net::SocketAddr = "127.0.0.1:5353".parse().unwrap();
+        let fwd = DnsConfig {
+            resolvers: vec![upstream],
+            ..cfg.clone()
+        };
+        p.reconfigure(fwd.clone(), false, 2000);
+        let t2 = shared.load();
+        assert!(Arc::ptr_eq(&t1.compiled, &t2.compiled));
+        assert_eq!(t2.serial(), 1000);
+        assert_eq!(t2.routes.upstreams.get(0, 0).map(|u| u.0), Some(upstream));
+        // TTL: compiled again from the same records, with a new serial.
+        let ttl = DnsConfig { ttl: 5, ..fwd };
+        p.reconfigure(ttl, true, 2000);
+        let t3 = shared.load();
+        assert!(!Arc::ptr_eq(&t2.compiled, &t3.compiled));
+        assert_eq!(t3.serial(), 2000);
+        assert!(Arc::ptr_eq(&t2.records, &t3.records));
+        assert!(t3
+            .lookup(&key("web.marathon.mesos."), Some(Kind::A))
+            .is_ok());
+        // The next state load compiles under the new settings.
+        assert_eq!(p.publish(set(2), 3000).serial, 3000);
+        assert_eq!(
+            shared.load().routes.upstreams.get(0, 0).map(|u| u.0),
+            Some(upstream)
+        );
     }
 
     #[test]

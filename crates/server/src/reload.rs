@@ -1,0 +1,367 @@
+//! SIGHUP: `config.json` read again and applied while serving.
+//!
+//! The file is decoded and validated exactly as at startup. An invalid
+//! file is rejected whole: the config in force stays, and the same one-line
+//! error naming the key is logged. A valid one is compared with the config
+//! in force key by key ([`plan`]):
+//!
+//! - keys the compiled answers depend on (`TTL`, the `SOA*` fields but
+//!   `SOAMname`, `SRVRecordDefaultWeight`): the records of the last state
+//!   load are compiled again under the new values and the table swapped,
+//!   with a new SOA serial;
+//! - keys the table carries beside its answers (`Resolvers`,
+//!   `ZoneResolvers`, `Timeout`, `ExternalOn`, `AllowRecursion`,
+//!   `RecurseOn`, `SetTruncateBit`): a table with the same answers and the
+//!   new routes and upstreams is swapped in, nothing compiled;
+//! - every other key needs a restart (the listeners, the state source and
+//!   its credentials, the worker and connection limits, and the keys that
+//!   change the generated records: `Domain`, `IPSources`, `EnforceRFC952`,
+//!   `SOAMname`, `Listener`, `EnumerationOn`): a warning names each one,
+//!   its old value stays in force, and the rest of the reload is applied.
+//!
+//! A swap never fails a query: a query in progress finishes on the table it
+//! started with, a forward in flight on its upstreams. `/v1/config` shows
+//! the config in force afterwards (the restart keys with their old values);
+//! `/metrics` counts the reloads by result.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::config::{self, render::render, Config, ConfigError};
+use crate::dns_config::DnsConfig;
+use crate::http::{ApiSettings, LiveSettings};
+use crate::logger::STARTUP;
+use crate::table::Publisher;
+
+/// How a changed key is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Apply {
+    /// The answers are compiled again from the last state.
+    Answers,
+    /// The table is swapped with the same answers (routes, upstreams,
+    /// flags).
+    Table,
+    /// Not applied: the old value stays until a restart.
+    Restart,
+}
+
+/// One key of `config.json`: how a change is applied, how to tell a
+/// change, and how to keep the old value (file and derived fields).
+struct Key {
+    name: &'static str,
+    apply: Apply,
+    differs: fn(&Config, &Config) -> bool,
+    keep_old: fn(&mut Config, &Config),
+}
+
+/// `key!("Name", Apply, file fields; derived fields)`.
+macro_rules! key {
+    ($name:literal, $apply:ident, $($f:ident),+ $(; $($d:ident),+)?) => {
+        Key {
+            name: $name,
+            apply: Apply::$apply,
+            differs: |a, b| false $(|| a.file.$f != b.file.$f)+,
+            keep_old: |new, old| {
+                $(new.file.$f = old.file.$f.clone();)+
+                $($(new.$d = old.$d.clone();)+)?
+            },
+        }
+    };
+}
+
+/// Every key of `config.json` but `File` and `SOASerial` (not settings).
+fn keys() -> Vec<Key> {
+    vec![
+        key!("TTL", Answers, ttl),
+        key!("SOARname", Answers, soa_rname),
+        key!("SOARefresh", Answers, soa_refresh),
+        key!("SOARetry", Answers, soa_retry),
+        key!("SOAExpire", Answers, soa_expire),
+        key!("SOAMinttl", Answers, soa_minttl),
+        key!("SRVRecordDefaultWeight", Answers, srv_record_default_weight),
+        // `ExternalOn` false empties the resolvers in validation: the
+        // derived lists follow whichever of the three changed.
+        key!("Resolvers", Table, resolvers; resolvers, zone_resolvers),
+        key!("ZoneResolvers", Table, zone_resolvers; resolvers, zone_resolvers),
+        key!("ExternalOn", Table, external_on; resolvers, zone_resolvers),
+        key!("Timeout", Table, timeout; upstream_timeout),
+        key!("AllowRecursion", Table, allow_recursion; allow_recursion),
+        key!("RecurseOn", Table, recurse_on),
+        key!("SetTruncateBit", Table, set_truncate_bit),
+        key!("Listener", Restart, listener; dns_addr),
+        key!("Port", Restart, port; dns_addr),
+        key!("HTTPListener", Restart, http_listener; http_addr),
+        key!("HttpPort", Restart, http_port; http_addr),
+        key!("DnsOn", Restart, dns_on),
+        key!("HttpOn", Restart, http_on),
+        key!("Domain", Restart, domain),
+        key!("SOAMname", Restart, soa_mname),
+        key!("IPSources", Restart, ip_sources; ip_sources),
+        key!("EnforceRFC952", Restart, enforce_rfc952),
+        key!("EnumerationOn", Restart, enumeration_on),
+        key!("Masters", Restart, masters),
+        key!("Zk", Restart, zk),
+        key!("StateFile", Restart, state_file),
+        key!("StateSource", Restart, state_source),
+        key!("RefreshSeconds", Restart, refresh_seconds; refresh),
+        key!("StateTimeoutSeconds", Restart, state_timeout_seconds; state_timeout),
+        key!("ZkDetectionTimeout", Restart, zk_detection_timeout; zk_detection_timeout),
+        key!("StateMaxBytes", Restart, state_max_bytes),
+        key!("MesosHTTPSOn", Restart, mesos_https_on),
+        key!("CACertFile", Restart, ca_cert_file; tls),
+        key!("CertFile", Restart, cert_file; tls),
+        key!("KeyFile", Restart, key_file; tls),
+        key!("MesosCredentials", Restart, mesos_credentials; auth),
+        key!("IAMConfigFile", Restart, iam_config_file; auth),
+        key!("MesosAuthentication", Restart, mesos_authentication; auth),
+        key!("DnsWorkers", Restart, dns_workers; dns_workers),
+        key!("EDNSMaxPayload", Restart, edns_max_payload),
+        key!("TCPMaxConnections", Restart, tcp_max_connections),
+        key!(
+            "TCPMaxConnectionsPerClient",
+            Restart,
+            tcp_max_connections_per_client
+        ),
+        key!("TCPIdleSeconds", Restart, tcp_idle_seconds),
+    ]
+}
+
+/// What a valid reloaded config changes.
+#[derive(Debug)]
+pub struct Plan {
+    /// The config to put in force: the new one with every restart key at
+    /// its old value.
+    pub config: Config,
+    /// Changed keys applied now.
+    pub applied: Vec<&'static str>,
+    /// Changed keys that need a restart (kept at their old values).
+    pub restart: Vec<&'static str>,
+    /// Whether the answers must be compiled again.
+    pub answers: bool,
+}
+
+/// Compares `new` with the config in force, `old`.
+pub fn plan(old: &Config, mut new: Config) -> Plan {
+    let (mut applied, mut restart, mut answers) = (Vec::new(), Vec::new(), false);
+    // The keys that are not settings: the path stays; the serial is the
+    // table's anyway.
+    new.file.file.clone_from(&old.file.file);
+    new.file.soa_serial = old.file.soa_serial;
+    let keys = keys();
+    // Changes are found first, then the restart keys put back, so a
+    // derived field shared by two keys is compared before either moves.
+    let changed: Vec<&Key> = keys.iter().filter(|k| (k.differs)(old, &new)).collect();
+    for k in &changed {
+        match k.apply {
+            Apply::Restart => {
+                (k.keep_old)(&mut new, old);
+                restart.push(k.name);
+            }
+            Apply::Answers => {
+                answers = true;
+                applied.push(k.name);
+            }
+            Apply::Table => applied.push(k.name),
+        }
+    }
+    Plan {
+        config: new,
+        applied,
+        restart,
+        answers,
+    }
+}
+
+/// The config in force and the parts a reload updates.
+pub struct Reloader {
+    path: String,
+    current: Config,
+    /// Where the table is compiled and swapped.
+    publisher: std::sync::Arc<Publisher>,
+    /// The DNS settings in force: kept for their startup-only parts.
+    dns: DnsConfig,
+    api: std::sync::Arc<LiveSettings>,
+}
+
+impl Reloader {
+    /// A reloader for the config read from `path` at startup.
+    pub fn new(
+        path: String,
+        current: Config,
+        dns: DnsConfig,
+        publisher: std::sync::Arc<Publisher>,
+        api: std::sync::Arc<LiveSettings>,
+    ) -> Self {
+        Reloader {
+            path,
+            current,
+            publisher,
+            dns,
+            api,
+        }
+    }
+
+    /// Reads the config file again and applies it (see the module doc);
+    /// logs and counts the outcome. Never fails the server.
+    pub fn reload(&mut self) {
+        log::info!(target: STARTUP, "SIGHUP: reloading config from {:?}", self.path);
+        let (new, unknown) = match config::load(&self.path) {
+            Ok(loaded) => loaded,
+            Err(e) => return self.reject(&e),
+        };
+        for key in unknown {
+            log::warn!("config file {:?}: unknown key {key:?} ignored", self.path);
+        }
+        for warning in &new.warnings {
+            log::warn!("{warning}");
+        }
+        let plan = plan(&self.current, new);
+        for key in &plan.restart {
+            log::warn!(
+                "config reload: {key} changed but needs a restart to take effect; \
+                 the old value stays in force"
+            );
+        }
+        if !plan.applied.is_empty() {
+            let dns = self.dns_settings(&plan.config);
+            self.publisher
+                .reconfigure(dns.clone(), plan.answers, now_unix());
+            self.dns = dns;
+        }
+        let keep = self.api.load();
+        let mut settings = ApiSettings::from_config(&plan.config);
+        settings.version.clone_from(&keep.version);
+        self.api.store(settings);
+        self.api.count_reload(true);
+        match plan.applied.is_empty() {
+            true => log::info!(target: STARTUP, "config reloaded: no change applied"),
+            false => log::info!(
+                target: STARTUP,
+                "config reloaded: applied {}",
+                plan.applied.join(", ")
+            ),
+        }
+        if log::log_enabled!(log::Level::Debug) {
+            if let serde_json::Value::Object(keys) = render(&plan.config.file, 0) {
+                for (key, value) in keys {
+                    log::debug!("   - {key}: {value}");
+                }
+            }
+        }
+        self.current = plan.config;
+    }
+
+    fn reject(&self, e: &ConfigError) {
+        log::error!("config reload rejected, the config in force stays: {e}");
+        self.api.count_reload(false);
+    }
+
+    /// The DNS settings of `c`, with the parts fixed at startup (workers,
+    /// sockets, limits, the upstreams with counters) kept.
+    fn dns_settings(&self, c: &Config) -> DnsConfig {
+        let new = crate::run::dns_config(c);
+        let counted = self.dns.counted_upstreams();
+        DnsConfig {
+            ttl: new.ttl,
+            soa_rname: new.soa_rname,
+            soa_refresh: new.soa_refresh,
+            soa_retry: new.soa_retry,
+            soa_expire: new.soa_expire,
+            soa_minttl: new.soa_minttl,
+            srv_weight: new.srv_weight,
+            recurse_on: new.recurse_on,
+            external_on: new.external_on,
+            set_truncate_bit: new.set_truncate_bit,
+            resolvers: new.resolvers,
+            zone_resolvers: new.zone_resolvers,
+            timeout: new.timeout,
+            allow_recursion: new.allow_recursion,
+            stats_upstreams: counted,
+            ..self.dns.clone()
+        }
+    }
+}
+
+fn now_unix() -> u32 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::validate::Env;
+    use std::path::Path;
+
+    fn config(text: &str) -> Config {
+        let env = Env {
+            resolv_conf: Path::new("/nonexistent"),
+            now: 1000,
+        };
+        config::load_text(text.as_bytes(), "/etc/mesos-dns/config.json", &env)
+            .unwrap()
+            .0
+    }
+
+    const BASE: &str = r#""masters":["10.0.0.1:5050"],"Port":8053"#;
+
+    #[test]
+    fn nothing_changed_applies_nothing() {
+        let p = plan(
+            &config(&format!("{{{BASE}}}")),
+            config(&format!("{{{BASE}}}")),
+        );
+        assert!(p.applied.is_empty() && p.restart.is_empty() && !p.answers);
+    }
+
+    #[test]
+    fn answer_keys_recompile_and_table_keys_do_not() {
+        let old = config(&format!("{{{BASE}}}"));
+        let p = plan(
+            &old,
+            config(&format!(r#"{{{BASE},"TTL":5,"SOARname":"x@y.z"}}"#)),
+        );
+        assert_eq!(p.applied, ["TTL", "SOARname"]);
+        assert!(p.answers && p.restart.is_empty());
+        assert_eq!(p.config.file.ttl, 5);
+        let p = plan(
+            &old,
+            config(&format!(
+                r#"{{{BASE},"Resolvers":["10.0.0.53"],"Timeout":2}}"#
+            )),
+        );
+        assert_eq!(p.applied, ["Resolvers", "Timeout"]);
+        assert!(!p.answers);
+        assert_eq!(p.config.resolvers, ["10.0.0.53:53".parse().unwrap()]);
+        assert_eq!(p.config.upstream_timeout, std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn restart_keys_keep_their_old_values_and_the_rest_applies() {
+        let old = config(&format!("{{{BASE}}}"));
+        let new = config(
+            r#"{"masters":["10.0.0.2:5050"],"Port":9053,"Domain":"corp","TTL":7}"#,
+        );
+        let p = plan(&old, new);
+        assert_eq!(p.restart, ["Port", "Domain", "Masters"]);
+        assert_eq!(p.applied, ["TTL"]);
+        assert_eq!(p.config.file.port, 8053);
+        assert_eq!(p.config.dns_addr, old.dns_addr);
+        assert_eq!(p.config.file.domain, "mesos");
+        assert_eq!(p.config.file.masters, old.file.masters);
+        assert_eq!(p.config.file.ttl, 7);
+    }
+
+    #[test]
+    fn external_off_empties_the_upstreams() {
+        let old = config(&format!(r#"{{{BASE},"Resolvers":["10.0.0.53"]}}"#));
+        let p = plan(
+            &old,
+            config(&format!(
+                r#"{{{BASE},"Resolvers":["10.0.0.53"],"ExternalOn":false}}"#
+            )),
+        );
+        assert_eq!(p.applied, ["ExternalOn"]);
+        assert!(p.config.resolvers.is_empty());
+    }
+}
