@@ -1,7 +1,7 @@
 //! `config.json` text through the decoder and the validation
 //! (`mesos_dns::config`): never a panic. A decoded file rendered as
-//! `/v1/config` decodes back to itself (with the secret redacted and the
-//! serial shown); a valid one gives a DNS config an empty table compiles
+//! `/v1/config` decodes back to itself (with the secret and the `Zk`
+//! password redacted, and the serial shown); a valid one gives a DNS config an empty table compiles
 //! with, and the API settings. Validation runs without touching the system: file keys and host
 //! names are cleared first (they are read or resolved), and resolv.conf is
 //! a fixed file.
@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use mesos_dns::config::decode::decode;
-use mesos_dns::config::render::{render, REDACTED};
+use mesos_dns::config::render::{redact_url, render, REDACTED};
 use mesos_dns::config::validate::{validate, Env};
 
 fn resolv_conf() -> &'static PathBuf {
@@ -40,6 +40,8 @@ fuzz_target!(|data: &[u8]| {
     if !expected.mesos_credentials.secret.is_empty() {
         expected.mesos_credentials.secret = REDACTED.to_owned();
     }
+    expected.zk = redact_url(&file.zk);
+    assert_eq!(redact_url(&expected.zk), expected.zk, "redacting twice");
     assert_eq!(back, expected);
 
     // Validation, kept off the file system and the resolver.
