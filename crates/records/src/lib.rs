@@ -49,7 +49,7 @@
 //! | slaves (4.5) | `slave.D.` A/AAAA, `_slave._tcp.D.` SRV | `tests/reference.rs` |
 //! | masters (4.6) | `leader.D.`, `master.D.`, `masterN.D.`, `_leader._tcp/_udp.D.` | `leader_records::tests::spec_4_6_master_record_cases` |
 //! | tasks (4.7) | see [`task_records`](crate#task-records) below | `tests/generation/reference.rs`, golden files |
-//! | task IPs (4.8) | first `IPSources` entry with any IP; latest `TASK_RUNNING` status | `task_ip::tests`, `state::tests::latest_running_status_wins` |
+//! | task IPs (4.8) | first `IPSources` entry with any IP; latest `TASK_RUNNING` status | `task_ip::tests`, `state::task::tests::latest_running_status_wins` |
 //! | nameserver (4.10) | `SOAMname` from `Listener` (`0.0.0.0`: `/proc` interface addresses) | `generate::tests::spec_4_10_*` |
 //! | enumeration (4.11) | state order, records in insertion order, duplicates credited once | `tests/generation/reference.rs::spec_4_11_enumeration_order` |
 //!

@@ -24,14 +24,16 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::hostport::{parse_port, pid_addr_text, split_host_port};
 use crate::lenient::{Check, Json, Text};
 use crate::skip::{Skip, SkipReason};
 
 mod fast;
+mod fields;
 mod raw;
 mod scan;
 mod task;
+pub(crate) use fields::parse_ip;
+pub use fields::{expand_ports, parse_pid};
 use raw::{PidText, RawFramework, RawSlave, RawState, TaskIssue};
 
 /// A parsed master state.
@@ -361,70 +363,144 @@ fn read_framework(i: usize, raw: RawFramework<'_>, skips: &mut Vec<Skip>) -> Fra
     fw
 }
 
-/// Go `net.ParseIP`: an IPv4 or IPv6 literal, nothing else.
-pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
-    s.parse().ok()
-}
-
-/// Parses `id@host:port` as mesos-dns's `upid.Parse` does: the raw token
-/// trimmed of `"` and spaces, exactly one `@`, then Go `net.SplitHostPort`
-/// ([`crate::hostport`]). The host is not resolved here (mesos-dns
-/// resolves it while parsing, and fails the whole state when that fails);
-/// a port must be a number 0..=65535.
-///
-/// # Errors
-/// A message saying what is wrong.
-pub fn parse_pid(text: &str) -> Result<Pid, String> {
-    let addr = pid_addr_text(text)?;
-    let (host, port) = split_host_port(addr)?;
-    let port = parse_port(port).ok_or_else(|| format!("invalid port {port:?}"))?;
-    Ok(Pid {
-        host: host.to_owned(),
-        port,
-    })
-}
-
-/// `Resources.Ports`: `""` and `"[]"` give none; otherwise the text between
-/// the first `[` and the next `]`, split on `,`, each range `lo-hi` expanded
-/// inclusive in order. A range that does not parse is reported through
-/// `bad` and skipped (mesos-dns logs a bad number and skips, but panics on a
-/// missing `[` or `-`). Ports above 65535 are reported and left out.
-pub fn expand_ports(text: &str, mut bad: impl FnMut(String)) -> Vec<u16> {
-    let mut out = Vec::new();
-    if text.is_empty() || text == "[]" {
-        return out;
-    }
-    let Some((_, rhs)) = text.split_once('[') else {
-        bad("no `[`".to_owned());
-        return out;
-    };
-    let inner = rhs.split(']').next().unwrap_or_default();
-    for range in inner.split(',') {
-        let range = range.trim();
-        let mut bounds = range.split('-');
-        let (Some(lo), Some(hi)) = (bounds.next(), bounds.next()) else {
-            bad(format!("range {range:?} has no `-`"));
-            continue;
-        };
-        // Go `strconv.Atoi`: optional sign, decimal digits.
-        let (Ok(lo), Ok(hi)) = (lo.parse::<i64>(), hi.parse::<i64>()) else {
-            bad(format!("range {range:?} is not numeric"));
-            continue;
-        };
-        if hi > i64::from(u16::MAX) {
-            bad(format!("range {range:?} goes above 65535"));
-        }
-        let lo = lo.max(0);
-        let hi = hi.min(i64::from(u16::MAX));
-        for p in lo..=hi {
-            if let Ok(p) = u16::try_from(p) {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
-#[path = "state_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bodies_without_leader_or_json() {
+        assert!(matches!(State::parse(b"{}"), Err(StateError::NoLeader)));
+        assert!(matches!(
+            State::parse(br#"{"leader":""}"#),
+            Err(StateError::NoLeader)
+        ));
+        assert!(matches!(
+            State::parse(br#"{"leader":null}"#),
+            Err(StateError::NoLeader)
+        ));
+        for bad in [
+            &b"<html>"[..],
+            b"",
+            b"[1]",
+            b"null",
+            br#"{"leader":"m@1.2.3.4:5050""#,
+        ] {
+            assert!(
+                matches!(State::parse(bad), Err(StateError::Json(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            State::parse(br#"{"leader":5}"#),
+            Err(StateError::Json(_))
+        ));
+        let e = State::parse(br#"{"leader":"m@1.2.3.4:1","slaves":{}}"#).unwrap_err();
+        assert!(e.to_string().contains("slaves"), "{e}");
+    }
+
+    #[test]
+    fn reads_a_minimal_state() {
+        let s =
+            State::parse(br#"{"leader":"master@1.2.3.4:5050","extra":[1,{"a":null}]}"#)
+                .unwrap();
+        assert_eq!(s.leader, "master@1.2.3.4:5050");
+        assert!(s.frameworks.is_empty() && s.slaves.is_empty() && s.skips.is_empty());
+    }
+
+    #[test]
+    fn keys_match_case_insensitively() {
+        let s = State::parse(
+            br#"{"LEADER":"m@1.2.3.4:1","Slaves":[{"ID":"s1","Pid":"x@1.1.1.1:1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.slaves[0].id, "s1");
+        // Go's fold also maps `ſ` to `s` and the Kelvin sign to `k`; both
+        // readers agree.
+        let body = "{\"leader\":\"m@1.2.3.4:1\",\"\u{17f}laves\":[{\"id\":\"s1\",\"pid\":\"x@1.1.1.1:1\"}]}";
+        for s in [
+            State::parse(body.as_bytes()).unwrap(),
+            State::parse_lenient(body.as_bytes()).unwrap(),
+        ] {
+            assert_eq!(s.slaves.len(), 1, "{body}");
+        }
+    }
+
+    #[test]
+    fn malformed_entities_are_skipped_with_reasons() {
+        let body = br#"{
+            "leader": "master@1.2.3.4:5050",
+            "slaves": [
+                {"id": "ok", "pid": "slave(1)@1.2.3.10:5051"},
+                {"id": "nopid"},
+                {"id": 7, "pid": "slave(1)@1.2.3.11:5051"},
+                {"id": "badpid", "pid": "nonsense"},
+                {"id": "nullpid", "pid": null},
+                "junk"
+            ],
+            "frameworks": [
+                {"name": "fw", "pid": "scheduler@1.2.3.4", "tasks": [
+                    {"id": "t1", "name": "a", "slave_id": "ok", "state": "TASK_RUNNING"},
+                    {"id": "t2", "statuses": [{"timestamp": "soon"}]},
+                    {"id": "t3", "resources": {"ports": [31000]}},
+                    42,
+                    {"id": "t4", "resources": {"ports": "[31000]"}}
+                ]},
+                {"name": ["not", "a", "string"]},
+                {"name": "tasks not array", "tasks": {}}
+            ]
+        }"#;
+        let s = State::parse(body).unwrap();
+        assert_eq!(s.slaves.len(), 1);
+        assert_eq!(s.frameworks.len(), 1);
+        let fw = &s.frameworks[0];
+        assert!(fw.bad_pid && fw.pid.is_none());
+        let ids: Vec<&str> = fw.tasks.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["t1", "t4"]);
+        let count = |r| s.skips.iter().filter(|k| k.reason == r).count();
+        assert_eq!(count(SkipReason::MalformedSlave), 5);
+        assert_eq!(count(SkipReason::MalformedFramework), 2);
+        assert_eq!(count(SkipReason::MalformedTask), 3);
+        assert_eq!(count(SkipReason::BadFrameworkPid), 1);
+        assert_eq!(count(SkipReason::BadPortRange), 1);
+        assert!(s
+            .skips
+            .iter()
+            .any(|k| k.detail.contains("statuses.0.`timestamp` is a string")));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_like_go() {
+        let mut body = br#"{"leader":"m@1.2.3.4:1","frameworks":[{"name":"a"#.to_vec();
+        body.push(0xff);
+        body.extend_from_slice(br#"b"}]}"#);
+        let s = State::parse(&body).unwrap();
+        assert_eq!(s.frameworks[0].name, "a\u{fffd}b");
+    }
+
+    #[test]
+    fn a_state_with_nothing_usable_fails_but_an_empty_cluster_loads() {
+        let leader = r#""leader":"master@1.2.3.4:5050""#;
+        let slave = r#"{"id":"s","pid":"slave(1)@1.2.3.5:5051"}"#;
+        let fw = r#"{"name":"f","tasks":[]}"#;
+        let parse = |rest: &str| State::parse(format!("{{{leader},{rest}}}").as_bytes());
+        for bad in [
+            r#""frameworks":[1,2,3]"#.to_owned(),
+            format!(r#""frameworks":[1,{{"name":5}}],"slaves":[{slave}]"#),
+            format!(r#""frameworks":[{fw}],"slaves":["x",{{"id":"nopid"}}]"#),
+        ] {
+            let e = parse(&bad).unwrap_err();
+            assert!(matches!(e, StateError::NothingUsable(_)), "{bad}: {e}");
+            assert!(e.to_string().contains("malformed"), "{e}");
+        }
+        // Empty or absent lists, or partly malformed ones, load.
+        for good in [
+            r#""frameworks":[],"slaves":[]"#.to_owned(),
+            r#""frameworks":null"#.to_owned(),
+            format!(r#""frameworks":[1,{fw}],"slaves":["x",{slave}]"#),
+            format!(r#""frameworks":[null],"slaves":[{slave}]"#),
+        ] {
+            assert!(parse(&good).is_ok(), "{good}");
+        }
+        assert!(State::parse(format!("{{{leader}}}").as_bytes()).is_ok());
+    }
+}

@@ -124,3 +124,111 @@ pub(crate) fn finish_task(p: TaskParts<'_>, skips: &mut Vec<Skip>) -> Task {
         id,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use crate::skip::{Skip, SkipReason};
+    use crate::state::{State, Task};
+
+    fn task_and_skips(json: &str) -> (Task, Vec<Skip>) {
+        let body =
+            format!(r#"{{"leader":"m@1.2.3.4:1","frameworks":[{{"tasks":[{json}]}}]}}"#);
+        let s = State::parse(body.as_bytes()).unwrap();
+        (s.frameworks[0].tasks[0].clone(), s.skips)
+    }
+
+    fn task_of(json: &str) -> Task {
+        let (t, skips) = task_and_skips(json);
+        assert!(skips.is_empty(), "{skips:?}");
+        t
+    }
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    // state_test.go TestTask_IPs, the status-selection half (spec 4.8).
+    #[test]
+    fn latest_running_status_wins() {
+        let t = task_of(
+            r#"{"statuses":[
+            {"state":"TASK_RUNNING","timestamp":1,"container_status":{"network_infos":[{"ip_addresses":[{"ip_address":"1.2.3.4"}]}]}},
+            {"state":"TASK_RUNNING","timestamp":4,"container_status":{"network_infos":[{"ip_addresses":[{"ip_address":"1.3.5.7"}]}]}},
+            {"state":"TASK_RUNNING","timestamp":3,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"2.3.4.5"}]},
+            {"state":"TASK_RUNNING","timestamp":5,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"2.4.6.8"}]},
+            {"state":"TASK_RUNNING","timestamp":2,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"2.5.8.1"}]},
+            {"state":"TASK_KILLED","timestamp":9,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"9.9.9.9"}]}
+        ]}"#,
+        );
+        let st = t.running_status.unwrap();
+        assert_eq!(st.docker, ips(&["2.4.6.8"]));
+        assert!(st.netinfo.is_empty());
+    }
+
+    #[test]
+    fn status_ties_and_negative_timestamps() {
+        let t = task_of(
+            r#"{"statuses":[
+            {"state":"TASK_RUNNING","timestamp":-1,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"1.1.1.1"}]}
+        ]}"#,
+        );
+        assert_eq!(t.running_status, None);
+        let t = task_of(
+            r#"{"statuses":[
+            {"state":"TASK_RUNNING","timestamp":2,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"1.1.1.1"}]},
+            {"state":"TASK_RUNNING","timestamp":2,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"2.2.2.2"}]}
+        ]}"#,
+        );
+        assert_eq!(t.running_status.unwrap().docker, ips(&["1.1.1.1"]));
+    }
+
+    #[test]
+    fn netinfo_forms() {
+        let t = task_of(
+            r#"{"statuses":[{"state":"TASK_RUNNING","container_status":{"network_infos":[
+            {"ip_address":""},
+            {"ip_addresses":[{"ip_address":"1.2.3.4"},{"ip_address":"fd01:b::1:8000:2"},{"ip_address":"junk"}]},
+            {"ip_address":"1.2.3.5"},
+            {"ip_address":"1.2.3.6","ip_addresses":[{"ip_address":"1.2.4.8"}]}
+        ]}}]}"#,
+        );
+        let st = t.running_status.unwrap();
+        assert_eq!(
+            st.netinfo,
+            ips(&["1.2.3.4", "fd01:b::1:8000:2", "1.2.3.5", "1.2.4.8"])
+        );
+    }
+
+    #[test]
+    fn labels_keep_order_and_both_keys() {
+        let t = task_of(
+            r#"{"statuses":[{"state":"TASK_RUNNING","labels":[
+            {"key":"Docker.NetworkSettings.IPAddress","value":"1.2.3.4"},
+            {"key":"MesosContainerizer.NetworkSettings.IPAddress","value":"10.3.0.3"},
+            {"key":"Docker.NetworkSettings.IPAddress","value":"2.3.4.5"},
+            {"key":"container-ip","value":"9.9.9.9"}
+        ]}]}"#,
+        );
+        let st = t.running_status.unwrap();
+        assert_eq!(st.docker, ips(&["1.2.3.4", "2.3.4.5"]));
+        assert_eq!(st.mesos, ips(&["10.3.0.3"]));
+    }
+
+    #[test]
+    fn discovery_info() {
+        let (t, skips) = task_and_skips(
+            r#"{"id":"x","discovery":{"name":"liquor.store","visibility":5,"ports":{"ports":[
+            {"number":80,"protocol":"tcp","name":"http"},{"number":70000},{"protocol":"udp"}]}}}"#,
+        );
+        assert_eq!(skips.len(), 1);
+        assert_eq!(skips[0].reason, SkipReason::BadDiscoveryPort);
+        let d = t.discovery.unwrap();
+        assert_eq!(d.name, "liquor.store");
+        assert_eq!(d.ports.len(), 2);
+        assert_eq!(d.ports[1].number, 0);
+        assert_eq!(d.ports[1].protocol, "udp");
+        assert_eq!(task_of(r#"{"discovery":{"name":""}}"#).discovery, None);
+    }
+}
