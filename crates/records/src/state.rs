@@ -19,7 +19,7 @@
 //! over `scan.rs`) reads a well-typed body straight from the text, about
 //! twice as fast on a large state; it hands any entity it cannot read
 //! exactly to the lenient one, and the whole body when that is needed for
-//! the same error. `fast_tests.rs` checks that they agree.
+//! the same error. The tests of `fast.rs` check that they agree.
 
 use std::fmt;
 use std::net::IpAddr;

@@ -1,0 +1,241 @@
+//! One task read by the fast reader into its [`TaskParts`]: the fields
+//! records need, its ports, its latest running status and its discovery
+//! info.
+
+use super::super::task::{label_ip, DiscoveryParts, Running, TaskParts};
+use super::super::{parse_ip, StatusIps};
+use super::{is, text_or_empty};
+use super::{Fast, Scan};
+use crate::lenient::Text;
+
+pub(super) fn task<'a>(s: &mut Scan<'a>) -> Fast<TaskParts<'a>> {
+    let mut t = TaskParts::default();
+    s.object(|s, key| {
+        if is(key, "id") {
+            t.id = text_or_empty(s)?;
+        } else if is(key, "name") {
+            t.name = text_or_empty(s)?;
+        } else if is(key, "slave_id") {
+            t.slave_id = text_or_empty(s)?;
+        } else if is(key, "state") {
+            t.state = text_or_empty(s)?;
+        } else if is(key, "resources") {
+            t.ports = resources(s)?;
+        } else if is(key, "statuses") {
+            t.running = statuses(s)?;
+        } else if is(key, "discovery") {
+            t.discovery = discovery(s)?;
+        } else {
+            s.skip()?;
+        }
+        Ok(())
+    })?;
+    Ok(t)
+}
+
+/// `resources.ports`, or `""`.
+fn resources<'a>(s: &mut Scan<'a>) -> Fast<Text<'a>> {
+    let mut ports = Text::default();
+    if s.null()? {
+        return Ok(ports);
+    }
+    s.object(|s, key| {
+        if is(key, "ports") {
+            ports = text_or_empty(s)?;
+        } else {
+            s.skip()?;
+        }
+        Ok(())
+    })?;
+    Ok(ports)
+}
+
+/// The IPs of the latest running status, if any.
+fn statuses(s: &mut Scan<'_>) -> Fast<Option<StatusIps>> {
+    let mut running = Running::new();
+    if s.null()? {
+        return Ok(None);
+    }
+    s.array(|s| {
+        if !s.null()? {
+            status(s, &mut running)?;
+        }
+        Ok(())
+    })?;
+    Ok(running.into_ips())
+}
+
+fn status<'a>(s: &mut Scan<'a>, running: &mut Running) -> Fast<()> {
+    let mut state: Option<Text<'a>> = None;
+    let mut timestamp = None;
+    let mut ips = StatusIps::default();
+    s.object(|s, key| {
+        if is(key, "state") {
+            state = s.text()?;
+        } else if is(key, "timestamp") {
+            timestamp = s.f64()?;
+        } else if is(key, "labels") {
+            ips.mesos.clear();
+            ips.docker.clear();
+            labels(s, &mut ips)?;
+        } else if is(key, "container_status") {
+            ips.netinfo.clear();
+            container_status(s, &mut ips)?;
+        } else {
+            s.skip()?;
+        }
+        Ok(())
+    })?;
+    running.offer(state.as_deref(), timestamp.unwrap_or(0.0), ips);
+    Ok(())
+}
+
+/// `labels[]`: IP label values into `ips`.
+fn labels(s: &mut Scan<'_>, ips: &mut StatusIps) -> Fast<()> {
+    if s.null()? {
+        return Ok(());
+    }
+    s.array(|s| {
+        if s.null()? {
+            return Ok(());
+        }
+        let (mut k, mut v) = (None, None);
+        s.object(|s, key| {
+            if is(key, "key") {
+                k = s.text()?;
+            } else if is(key, "value") {
+                v = s.text()?;
+            } else {
+                s.skip()?;
+            }
+            Ok(())
+        })?;
+        if let (Some(k), Some(v)) = (k, v) {
+            label_ip(ips, &k, &v);
+        }
+        Ok(())
+    })
+}
+
+/// `container_status.network_infos[]`: addresses into `ips.netinfo`.
+fn container_status(s: &mut Scan<'_>, ips: &mut StatusIps) -> Fast<()> {
+    if s.null()? {
+        return Ok(());
+    }
+    s.object(|s, key| {
+        if is(key, "network_infos") {
+            ips.netinfo.clear();
+            if !s.null()? {
+                s.array(|s| {
+                    if s.null()? {
+                        return Ok(());
+                    }
+                    network_info(s, ips)
+                })?;
+            }
+        } else {
+            s.skip()?;
+        }
+        Ok(())
+    })
+}
+
+/// One NetworkInfo: `ip_addresses[].ip_address`, or the Mesos 0.25
+/// `ip_address` only when `ip_addresses` is absent or empty.
+fn network_info(s: &mut Scan<'_>, ips: &mut StatusIps) -> Fast<()> {
+    let mark = ips.netinfo.len();
+    let mut addresses = 0;
+    let mut legacy = None;
+    s.object(|s, key| {
+        if is(key, "ip_addresses") {
+            ips.netinfo.truncate(mark);
+            addresses = 0;
+            if !s.null()? {
+                s.array(|s| {
+                    addresses += 1;
+                    if s.null()? {
+                        return Ok(());
+                    }
+                    let mut ip = None;
+                    s.object(|s, key| {
+                        if is(key, "ip_address") {
+                            ip = s.text()?;
+                        } else {
+                            s.skip()?;
+                        }
+                        Ok(())
+                    })?;
+                    if let Some(ip) = ip {
+                        ips.netinfo.extend(parse_ip(&ip));
+                    }
+                    Ok(())
+                })?;
+            }
+        } else if is(key, "ip_address") {
+            legacy = s.text()?;
+        } else {
+            s.skip()?;
+        }
+        Ok(())
+    })?;
+    if addresses == 0 {
+        if let Some(ip) = legacy {
+            ips.netinfo.extend(parse_ip(&ip));
+        }
+    }
+    Ok(())
+}
+
+fn discovery<'a>(s: &mut Scan<'a>) -> Fast<Option<DiscoveryParts<'a>>> {
+    if s.null()? {
+        return Ok(None);
+    }
+    let mut d = DiscoveryParts::default();
+    s.object(|s, key| {
+        if is(key, "name") {
+            d.name = text_or_empty(s)?;
+        } else if is(key, "ports") {
+            d.ports.clear();
+            if !s.null()? {
+                s.object(|s, key| {
+                    if is(key, "ports") {
+                        d.ports.clear();
+                        if !s.null()? {
+                            s.array(|s| {
+                                d.ports.push(discovery_port(s)?);
+                                Ok(())
+                            })?;
+                        }
+                    } else {
+                        s.skip()?;
+                    }
+                    Ok(())
+                })?;
+            }
+        } else {
+            s.skip()?;
+        }
+        Ok(())
+    })?;
+    Ok(Some(d))
+}
+
+/// One `ports.ports[]`: number (0 when absent), protocol, name.
+fn discovery_port<'a>(s: &mut Scan<'a>) -> Fast<(i64, Text<'a>, Text<'a>)> {
+    let (mut number, mut protocol, mut name) = (None, Text::default(), Text::default());
+    if !s.null()? {
+        s.object(|s, key| {
+            if is(key, "number") {
+                number = s.i64()?;
+            } else if is(key, "protocol") {
+                protocol = text_or_empty(s)?;
+            } else if is(key, "name") {
+                name = text_or_empty(s)?;
+            } else {
+                s.skip()?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok((number.unwrap_or(0), protocol, name))
+}
