@@ -23,7 +23,8 @@
 //! - [`run`] binds every socket first (a busy port fails at once), starts the
 //!   DNS workers on an empty table (SERVFAIL in the domain until the first
 //!   state load), starts the poller whose callback compiles and swaps the
-//!   [`table`], starts the HTTP API, and waits for SIGINT or SIGTERM.
+//!   [`table`], starts the HTTP API, and waits for SIGINT or SIGTERM,
+//!   reloading `config.json` on SIGHUP ([`reload`]).
 //! - The answer path is sans-IO: [`answer`] is a pure function of the table
 //!   and the query bytes, so it is unit-tested and fuzzed without sockets.
 //!
