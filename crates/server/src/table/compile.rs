@@ -18,69 +18,14 @@ use std::collections::HashMap;
 use dns_wire::{Rtype, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
-use super::index::NameIndex;
+use super::compiled::{Basis, Compiled, RecordCounts};
+use super::index::{hash, Kind, NONE};
+use super::key::{in_zone, lookup_key};
 use super::names::{Names, Pending};
-use super::render::{lookup_key, Renderer};
-use super::source::Glue;
-use super::{hash, in_zone, source, Kind, RecordCounts, NONE};
+use super::render::Renderer;
+use super::source::{self, Glue};
 use crate::dns_config::DnsConfig;
 use crate::template::Templates;
-
-/// What a compile produces.
-#[derive(Debug, Default)]
-pub(super) struct Compiled {
-    pub names: NameIndex,
-    pub templates: Templates,
-    /// The negative template (apex SOA in the authority section).
-    pub negative: u32,
-    pub counts: RecordCounts,
-    /// What the templates were rendered with.
-    pub basis: Basis,
-    /// Arena octets right after the last full compile (patches add to
-    /// them; see [`Compiled::arena_len`]).
-    pub full_len: usize,
-    /// The keys of names spelled with capitals, kept or shadowed, sorted:
-    /// a patch touching one of them is left to a full compile.
-    pub case_keys: Vec<Box<[u8]>>,
-}
-
-impl Compiled {
-    /// Octets used in the name and template arenas.
-    pub fn arena_len(&self) -> usize {
-        self.names.arena_len() + self.templates.arena_len()
-    }
-}
-
-/// The settings a template depends on: a table compiled under other ones
-/// cannot be patched.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Basis {
-    apex: Box<[u8]>,
-    ttl: u32,
-    soa: [u32; 5],
-    soa_mname: String,
-    soa_rname: String,
-    srv_weight: u16,
-}
-
-impl Basis {
-    pub fn new(cfg: &DnsConfig, apex: &[u8]) -> Self {
-        Basis {
-            apex: apex.into(),
-            ttl: cfg.ttl,
-            soa: [
-                0,
-                cfg.soa_refresh,
-                cfg.soa_retry,
-                cfg.soa_expire,
-                cfg.soa_minttl,
-            ],
-            soa_mname: cfg.soa_mname.clone(),
-            soa_rname: cfg.soa_rname.clone(),
-            srv_weight: cfg.srv_weight,
-        }
-    }
-}
 
 /// A compiled SRV value list: where it is in `Compiler::lists`, its
 /// template and its counts.

@@ -22,7 +22,19 @@
 
 use std::sync::OnceLock;
 
-use super::Kind;
+/// Kinds of precompiled answers per name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    A = 0,
+    Aaaa = 1,
+    Srv = 2,
+    Any = 3,
+    Soa = 4,
+    Ns = 5,
+}
+
+/// No template (an index into a table's templates).
+pub(super) const NONE: u32 = u32::MAX;
 
 /// Kinds bit of a name that is known (as an SRV target's glue) but not
 /// served: not in the domain, or not servable. Lookups do not find it.
@@ -39,7 +51,7 @@ const KIND_BITS: u8 = 0x3F;
 pub(super) struct Record {
     /// Known (as an SRV target's glue) but not served.
     pub hidden: bool,
-    /// Template index per [`Kind`], or [`NONE`](super::NONE).
+    /// Template index per [`Kind`], or [`NONE`].
     pub kinds: [u32; 6],
     /// Names one label below this one (served or empty non-terminals).
     pub children: u32,
@@ -49,7 +61,7 @@ impl Record {
     /// A name with no templates and no children.
     pub const EMPTY: Record = Record {
         hidden: false,
-        kinds: [super::NONE; 6],
+        kinds: [NONE; 6],
         children: 0,
     };
 
@@ -58,14 +70,14 @@ impl Record {
         self.kinds
             .iter()
             .enumerate()
-            .filter(|(_, &t)| t != super::NONE)
+            .filter(|(_, &t)| t != NONE)
             .fold(0, |m, (k, _)| m | 1 << k)
     }
 
     /// True if the name has a template of its own (not an empty
     /// non-terminal).
     pub fn has_data(&self) -> bool {
-        self.kinds.iter().any(|&t| t != super::NONE)
+        self.kinds.iter().any(|&t| t != NONE)
     }
 
     /// Octets of this record with a key of `key_len` octets.
@@ -82,7 +94,7 @@ impl Record {
         arena.push(key.len() as u8);
         arena.extend_from_slice(key);
         arena.push(kinds | flags);
-        for &t in self.kinds.iter().filter(|&&t| t != super::NONE) {
+        for &t in self.kinds.iter().filter(|&&t| t != NONE) {
             arena.extend_from_slice(&t.to_le_bytes());
         }
         if self.children > 0 {
@@ -489,9 +501,8 @@ impl NameIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::NONE;
 
-    use crate::table::test_wire as wire;
+    use crate::table::key::test_wire as wire;
 
     #[test]
     fn patched_index_finds_exactly_the_names_put_and_not_removed() {

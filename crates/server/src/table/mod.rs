@@ -23,9 +23,26 @@
 //! Negative answers (NXDOMAIN and NODATA) share two templates carrying the
 //! apex SOA in the authority section, MINIMUM = `SOAMinttl`, TTL =
 //! min(`TTL`, `SOAMinttl`) (RFC 2308 §3 and §5).
+//!
+//! # Layout
+//!
+//! The data goes one way, and no module imports one above it:
+//!
+//! - `key` (a record set's text names as the table's wire keys) and
+//!   `source` (every read of a record set) at the bottom;
+//! - `render`, the templates of a name, from `source` and `key`;
+//! - `index`, the name index a lookup reads (and the answer [`Kind`]s),
+//!   and `names`, which collects a compile's names into one;
+//! - `compiled`, what a table is built into: index, templates, counts;
+//! - the two drivers, `compile` (every answer of a record set) and `patch`
+//!   (only those that changed from the table before), which share the
+//!   modules below and not each other;
+//! - [`Table`] here, which picks the driver, and `publish` on top.
 
 mod compile;
+mod compiled;
 mod index;
+mod key;
 mod names;
 mod patch;
 mod publish;
@@ -35,49 +52,17 @@ mod source;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use dns_wire::MAX_NAME_LEN;
 use mesos_records::RecordSet;
 
 use crate::dns_config::DnsConfig;
 use crate::template::Template;
-use compile::Compiled;
-pub(crate) use index::hash;
+use compiled::Compiled;
+pub use compiled::RecordCounts;
+pub(crate) use index::{hash, Kind};
+#[cfg(test)]
+pub(crate) use key::test_wire;
+use key::wire_name;
 pub use publish::{Published, Publisher};
-
-/// Record counts of a table, for `/metrics`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RecordCounts {
-    /// A records served.
-    pub a: u64,
-    /// AAAA records served.
-    pub aaaa: u64,
-    /// SRV records served.
-    pub srv: u64,
-    /// Owner names with data.
-    pub names: u64,
-    /// Names or values not served, per record type: outside the domain,
-    /// not encodable, or a spelling with capitals of a key another
-    /// spelling holds.
-    pub skipped: u64,
-    /// Of those, the names the wire format cannot carry (an empty label, a
-    /// label over 63 octets, a name over 255 octets), owners per record
-    /// type and SRV targets per value.
-    pub unencodable: u64,
-}
-
-/// Kinds of precompiled answers per name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    A = 0,
-    Aaaa = 1,
-    Srv = 2,
-    Any = 3,
-    Soa = 4,
-    Ns = 5,
-}
-
-/// No template (an index into a table's templates).
-const NONE: u32 = u32::MAX;
 
 /// Per-table settings the answer function reads.
 #[derive(Clone, Debug, Default)]
@@ -143,25 +128,6 @@ impl SharedTable {
     pub fn swap(&self) -> &ArcSwap<Table> {
         &self.current
     }
-}
-
-/// Lowercase wire form of a dotted name, if it is a valid DNS name.
-pub(crate) fn wire_name(text: &str) -> Option<Box<[u8]>> {
-    let mut buf = [0u8; MAX_NAME_LEN];
-    dns_wire::name::from_dotted(text, &mut buf)
-        .ok()
-        .map(Into::into)
-}
-
-/// The wire form of a name the tests know to be valid.
-#[cfg(test)]
-pub(crate) fn test_wire(text: &str) -> Vec<u8> {
-    wire_name(text).expect("a valid test name").into_vec()
-}
-
-/// Whether `name` equals `zone` or lies below it (both lowercase wire).
-pub(crate) fn in_zone(name: &[u8], zone: &[u8]) -> bool {
-    dns_wire::name::is_subdomain(name, zone)
 }
 
 impl Table {

@@ -1,8 +1,8 @@
 //! Collecting the names of a table being compiled, then laying them out as
 //! a [`NameIndex`].
 
-use super::index::{hash, NameIndex, Record, Slots};
-use super::NONE;
+use super::index::{hash, NameIndex, Record, Slots, NONE};
+use super::key::parent;
 
 /// A name being collected by [`Names`].
 #[derive(Clone, Copy, Debug)]
@@ -45,12 +45,6 @@ fn key_of<'k>(keys: &'k [u8], names: &[Pending], id: u32) -> &'k [u8] {
     let at = p.key as usize;
     keys.get(at..at + usize::from(p.key_len))
         .unwrap_or_default()
-}
-
-/// The parent of wire name `key` (empty for the root).
-pub(super) fn parent(key: &[u8]) -> &[u8] {
-    let skip = 1 + usize::from(key.first().copied().unwrap_or(0));
-    key.get(skip..).unwrap_or_default()
 }
 
 impl Names {
@@ -205,9 +199,9 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::Kind;
+    use crate::table::index::Kind;
 
-    use crate::table::test_wire as wire;
+    use crate::table::key::test_wire as wire;
 
     #[test]
     fn finds_every_name_added_through_growth_and_no_other() {

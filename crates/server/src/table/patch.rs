@@ -30,12 +30,11 @@
 use dns_wire::{Rtype, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
-use super::compile::{Basis, Compiled};
-use super::index::{NameIndex, Record};
-use super::names::parent;
-use super::render::{lookup_key, wire_key, Renderer};
+use super::compiled::{Basis, Compiled, RecordCounts};
+use super::index::{hash, Kind, NameIndex, Record, NONE};
+use super::key::{in_zone, lookup_key, parent, wire_key};
+use super::render::Renderer;
 use super::source::{self, Values};
-use super::{hash, in_zone, Kind, RecordCounts, NONE};
 use crate::dns_config::DnsConfig;
 
 /// A patch is given up when more owners changed than this share of the
