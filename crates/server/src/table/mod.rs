@@ -31,7 +31,7 @@
 //! - `key` (a record set's text names as the table's wire keys) and
 //!   `source` (every read of a record set) at the bottom;
 //! - `render`, the templates of a name, from `source` and `key`;
-//! - `index`, the name index a lookup reads (and the answer [`Kind`]s),
+//! - `index`, the name index a lookup reads (and the answer `Kind`s),
 //!   and `names`, which collects a compile's names into one;
 //! - `compiled`, what a table is built into: index, templates, counts;
 //! - the two drivers, `compile` (every answer of a record set) and `patch`
