@@ -62,7 +62,7 @@ def record(out, r, phase, rnd=0):
 
 
 def check_records(a, mk, out):
-    """Our /v1/axfr against the records the spec rules give for the synthetic state.
+    """Our /v1/axfr against the records the naming rules of BEHAVIOUR.md give for the synthetic state.
 
     On a difference the zone is rewritten from our /v1/axfr, so NSD, Knot and the
     responder still serve exactly what our server serves; the report shows it."""
@@ -72,7 +72,7 @@ def check_records(a, mk, out):
         with urllib.request.urlopen(url, timeout=30) as r:
             body = r.read()
     except OSError as e:
-        log("check: no /v1/axfr from our server (%s); the zone stays as the spec rules give it" % e)
+        log("check: no /v1/axfr from our server (%s); the zone stays as the naming rules of BEHAVIOUR.md give it" % e)
         return
     finally:
         s.stop()
@@ -87,11 +87,11 @@ def check_records(a, mk, out):
     with open(out, "a") as f:
         f.write(json.dumps(rec) + "\n")
     if diff:
-        log("check: %d names differ between our /v1/axfr and the spec rules, e.g.\n  %s\n"
+        log("check: %d names differ between our /v1/axfr and the naming rules of BEHAVIOUR.md, e.g.\n  %s\n"
             "rewriting the zone from our /v1/axfr" % (len(diff), "\n  ".join(diff[:5])))
         synth.write_zone(actual, os.path.join(a.work, "mesos.zone"))
     else:
-        log("check: our /v1/axfr matches the spec rules (%d A, %d SRV names)" % (
+        log("check: our /v1/axfr matches the naming rules of BEHAVIOUR.md (%d A, %d SRV names)" % (
             len(expected["As"]), len(expected["SRVs"])))
 
 

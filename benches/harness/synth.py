@@ -6,7 +6,7 @@ Subcommands (all deterministic for a given --seed):
   state OUTDIR [--tasks N] [--frameworks F] [--agents A] [--master-port P]
       Writes OUTDIR/master/state (the JSON a Mesos master serves at /master/state)
       and OUTDIR/records.json: every A and SRV record mesos-dns generates from that
-      state (spec section 4), in the shape of /v1/axfr's "Records" object.
+      state (BEHAVIOUR.md section 4), in the shape of /v1/axfr's "Records" object.
   zone RECORDS.json OUTFILE
       An RFC 1035 master file for `mesos.` with those records plus SOA and NS,
       for NSD and Knot. RECORDS.json may also be a whole /v1/axfr body.
@@ -35,7 +35,7 @@ FRAMEWORKS = ["marathon", "chronos", "spark", "kafka", "cassandra", "jenkins", "
 
 
 def task_hash(task_id):
-    """First 5 z-base-32 characters of SHA-1(task id) (spec 4.2)."""
+    """First 5 z-base-32 characters of SHA-1(task id) (BEHAVIOUR.md 4.2)."""
     top = int.from_bytes(hashlib.sha1(task_id.encode()).digest()[:4], "big") >> 7
     return "".join(ZBASE32[(top >> (5 * (4 - i))) & 31] for i in range(5))
 
@@ -102,7 +102,7 @@ def make_state(a, rng):
 
 
 def records_of(state, master_port):
-    """The A and SRV records mesos-dns generates (spec 4.4-4.10) for this synthetic
+    """The A and SRV records mesos-dns generates (BEHAVIOUR.md 4.4-4.10) for this synthetic
     state. Names here are already valid labels, so sanitizing is the identity."""
     As, SRVs = {}, {}
 

@@ -1,4 +1,4 @@
-"""Unit tests of synth.py: the record rules must match spec section 4, or the zone NSD
+"""Unit tests of synth.py: the record rules must match BEHAVIOUR.md section 4, or the zone NSD
 and Knot serve would not be equivalent to ours.
 
     python3 -m unittest discover benches/harness

@@ -1,4 +1,4 @@
-//! Forwarding (spec 5.4) against stub upstreams on loopback.
+//! Forwarding (BEHAVIOUR.md 5.4) against stub upstreams on loopback.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! DNS over UDP with real clients (`dig`, `kdig`) and raw packets decoded by
-//! hickory-proto. Expectations follow spec 5.3 and 8.4 with the fixes of
-//! spec section 0.
+//! hickory-proto. Expectations follow BEHAVIOUR.md 5.3 and 8.4 with the fixes
+//! of BEHAVIOUR.md section 0.
 
 use std::net::Ipv4Addr;
 
@@ -82,7 +82,7 @@ fn rfc1034_4_3_2_kdig_apex_soa_and_ns_in_answer() {
     );
     let out = run_client("kdig", s.addr(), &["+short", "mesos", "NS"]);
     assert_eq!(short(&out), ["ns1.mesos."]);
-    // The nameserver name resolves (spec section 0).
+    // The nameserver name resolves (BEHAVIOUR.md section 0).
     let out = run_client("kdig", s.addr(), &["+short", "ns1.mesos", "A"]);
     assert_eq!(short(&out), ["127.0.0.1"]);
 }

@@ -1,5 +1,5 @@
 //! The HTTP API end to end: every `/v1` endpoint and error status through
-//! curl and ureq, bodies compared with the shapes of spec section 6
+//! curl and ureq, bodies compared with the shapes of BEHAVIOUR.md section 6
 //! (structurally, and byte for byte where the Go indentation is the
 //! point), plus `/health` and `/ready`.
 
@@ -78,7 +78,7 @@ fn hosts_lists_a_then_aaaa_under_the_normalized_name() {
         assert_eq!(reply.status, 200, "{path}");
         assert_eq!(reply.json(), want, "{path}");
     }
-    // Names outside the domain are served too (spec 11).
+    // Names outside the domain are served too (BEHAVIOUR.md 11).
     let ns = curl(&[&s.url("/v1/hosts/ns1.mesos")]);
     assert_eq!(
         ns.json(),

@@ -150,7 +150,8 @@ fn rfc2181_11_names_with_any_octet_are_served() {
 }
 
 // A stored name may hold `*` labels (a raw DiscoveryInfo name): it is
-// served as it is; other questions still lose their `*` labels (spec 5.3).
+// served as it is; other questions still lose their `*` labels
+// (BEHAVIOUR.md 5.3).
 #[test]
 fn names_with_star_labels_are_served_as_they_are() {
     let mut rs = RecordSet::default();

@@ -161,7 +161,7 @@ pub fn config() -> impl Strategy<Value = GenConfig> {
             ],
             0..=4,
         ),
-        // The config makes SOAMname absolute (spec 2.3).
+        // The config makes SOAMname absolute (BEHAVIOUR.md 2.3).
         prop_oneof![
             Just("ns1.mesos.".to_owned()),
             text().prop_map(|t| format!("{t}.")),

@@ -1,5 +1,5 @@
-//! Building a [`RecordSet`] (spec 4.1): inserts that deduplicate and credit
-//! new task records to the enumeration (spec 4.11).
+//! Building a [`RecordSet`] (BEHAVIOUR.md 4.1): inserts that deduplicate and
+//! credit new task records to the enumeration (BEHAVIOUR.md 4.11).
 //!
 //! Building is cheap per record: each insert appends a few bytes to a log,
 //! and names are numbers. Generation appends each task name without
@@ -19,7 +19,7 @@ use crate::record::{EnumData, EnumEntry, FwEntry, Kind, RecordSet, SrvVal, TaskE
 
 /// Builds a [`RecordSet`]: inserts deduplicate, and with the enumeration on,
 /// a record inserted for the first time while a task is open is credited to
-/// that task (spec 4.11). Names are not checked: mesos-dns stores every
+/// that task (BEHAVIOUR.md 4.11). Names are not checked: mesos-dns stores every
 /// name its rules give.
 ///
 /// ```
@@ -473,7 +473,7 @@ mod tests {
         assert_eq!(got, want);
     }
 
-    // Spec 4.11: a name pushed again (not looked up) is one name once
+    // BEHAVIOUR.md 4.11: a name pushed again (not looked up) is one name once
     // finished, and its records are deduplicated and credited once.
     #[test]
     fn pushed_names_merge_with_equal_names() {

@@ -1,4 +1,4 @@
-//! Canonical task labels: `<task>-<hash>-<slave tail>` (spec 4.2).
+//! Canonical task labels: `<task>-<hash>-<slave tail>` (BEHAVIOUR.md 4.2).
 //!
 //! - `hash(id)`: the first 5 characters of the z-base-32 encoding of
 //!   SHA-1(id), that is the top 25 bits of the digest in five 5-bit groups,
@@ -6,9 +6,9 @@
 //! - `slave_tail(id)`: the last `-`-separated field of the slave id, lowercased
 //!   (Go `strings.ToLower`, Unicode simple case mapping), not sanitized.
 //!
-//! Fix (spec 0): mesos-dns builds the canonical label without a length check,
-//! so a task name of 50-62 characters gives a label over 63 octets that it
-//! cannot put on the wire. [`canonical_stem`] shortens the task part so
+//! Fix (BEHAVIOUR.md 0): mesos-dns builds the canonical label without a length
+//! check, so a task name of 50-62 characters gives a label over 63 octets that
+//! it cannot put on the wire. [`canonical_stem`] shortens the task part so
 //! that the label holding the hash is exactly 63 octets when, and only
 //! when, it would be longer, keeping `-<hash>-<tail>` intact. That label
 //! runs from the task part's last `.` to the tail's first `.`: a slave id
@@ -91,7 +91,8 @@ mod tests {
         hash(id).iter().map(|&b| char::from(b)).collect()
     }
 
-    // Spec 4.2 vectors (generator_test.go TestHashString and fake.json names).
+    // BEHAVIOUR.md 4.2 vectors (generator_test.go TestHashString and fake.json
+    // names).
     #[test]
     fn hash_vectors() {
         assert_eq!(hash_str("test"), "iffe9");
@@ -129,7 +130,8 @@ mod tests {
         );
     }
 
-    // Spec 0: a 50-62 character task name must not give a label over 63 octets.
+    // BEHAVIOUR.md 0: a 50-62 character task name must not give a label over 63
+    // octets.
     #[test]
     fn rfc1035_2_3_4_long_task_name_is_shortened() {
         for n in 50..=63 {

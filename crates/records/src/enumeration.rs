@@ -1,5 +1,5 @@
-//! The data behind `/v1/enumerate` (spec 4.11): frameworks in state order,
-//! their running tasks on known slaves in state order, and per task the
+//! The data behind `/v1/enumerate` (BEHAVIOUR.md 4.11): frameworks in state
+//! order, their running tasks on known slaves in state order, and per task the
 //! records it inserted first, in insertion order (a record already there is
 //! credited to nobody again).
 //!
@@ -25,8 +25,8 @@ fn slice_of(i: usize, end: impl Fn(usize) -> Option<u32>) -> Range<usize> {
     start..stop.max(start)
 }
 
-/// `/v1/enumerate` data: frameworks in state order (spec 4.11). Empty when
-/// `EnumerationOn` is false.
+/// `/v1/enumerate` data: frameworks in state order (BEHAVIOUR.md 4.11). Empty
+/// when `EnumerationOn` is false.
 #[derive(Clone, Copy)]
 pub struct Enumeration<'a> {
     rs: &'a RecordSet,

@@ -1,10 +1,10 @@
 //! Record generation: a pure function from state and config to a record set.
 //!
-//! Order, as in mesos-dns (spec 4.1): frameworks, slaves, the nameserver
-//! record, masters, tasks. The order matters only for the enumeration and
-//! for which task a duplicate record is credited to. Host names are resolved
-//! through [`GenConfig::resolver`], so the output depends only on the input
-//! and that resolver.
+//! Order, as in mesos-dns (BEHAVIOUR.md 4.1): frameworks, slaves, the
+//! nameserver record, masters, tasks. The order matters only for the
+//! enumeration and for which task a duplicate record is credited to. Host names
+//! are resolved through [`GenConfig::resolver`], so the output depends only on
+//! the input and that resolver.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -108,7 +108,8 @@ impl Generated {
 }
 
 /// Generates the records for `state`. `masters` is the current master list
-/// (spec 3.2), leader first when known (an empty first entry means unknown).
+/// (BEHAVIOUR.md 3.2), leader first when known (an empty first entry means
+/// unknown).
 pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated {
     let mut g = Gen {
         store: Store::new(cfg.enumeration),
@@ -174,7 +175,8 @@ impl Gen<'_> {
         })
     }
 
-    /// Spec 4.4: `<fname>.D.` A/AAAA and `_framework._tcp.<fname>.D.` SRV.
+    /// BEHAVIOUR.md 4.4: `<fname>.D.` A/AAAA and `_framework._tcp.<fname>.D.`
+    /// SRV.
     fn framework_records(&mut self, state: &State) {
         for fw in &state.frameworks {
             if fw.bad_pid {
@@ -199,9 +201,9 @@ impl Gen<'_> {
         }
     }
 
-    /// Spec 4.5: `slave.D.` A/AAAA and `_slave._tcp.D.` SRV. Returns each
-    /// slave's IPs and [`slave_tail`] by id (later duplicates win). A slave
-    /// whose host does not resolve is still known, with no IPs (mesos-dns
+    /// BEHAVIOUR.md 4.5: `slave.D.` A/AAAA and `_slave._tcp.D.` SRV. Returns
+    /// each slave's IPs and [`slave_tail`] by id (later duplicates win). A
+    /// slave whose host does not resolve is still known, with no IPs (mesos-dns
     /// stores a non-IP placeholder there, issue #509, which never makes a
     /// valid record).
     fn slave_records(&mut self, state: &State) -> HashMap<String, (Vec<IpAddr>, String)> {
@@ -221,7 +223,7 @@ impl Gen<'_> {
         out
     }
 
-    /// Spec 4.10: the `SOAMname` record from `Listener`.
+    /// BEHAVIOUR.md 4.10: the `SOAMname` record from `Listener`.
     fn listener_record(&mut self) {
         let name = self.cfg.soa_mname.clone();
         let ips: Vec<IpAddr> = match self.cfg.listener.as_str() {
@@ -287,7 +289,7 @@ mod tests {
         )
     }
 
-    // generator_test.go TestParseState_SOAMname (spec 4.10).
+    // generator_test.go TestParseState_SOAMname (BEHAVIOUR.md 4.10).
     #[test]
     fn spec_4_10_nameserver_record_from_soamname() {
         let mut c = cfg();
@@ -327,7 +329,8 @@ mod tests {
         let g = run(&c);
         assert!(!g.records.has_name("ns1.mesos."));
         assert_eq!(reasons(&g), [SkipReason::BadListener]);
-        // SOAMname is kept as configured, upper case included (spec 11).
+        // SOAMname is kept as configured, upper case included
+        // (BEHAVIOUR.md 11).
         c.listener = "127.0.0.1".to_owned();
         c.soa_mname = "NS1.Example.".to_owned();
         assert!(run(&c).records.a("NS1.Example.").is_some());
@@ -365,7 +368,8 @@ mod tests {
             .contains(&Ipv4Addr::LOCALHOST));
         assert!(rs.srv("_framework._tcp.hosted.mesos.").is_none());
         assert!(!rs.has_name("lost.mesos.") && !rs.has_name("broken.mesos."));
-        // `...` sanitizes to empty: mesos-dns stores `.mesos.` (spec 4.3).
+        // `...` sanitizes to empty: mesos-dns stores `.mesos.`
+        // (BEHAVIOUR.md 4.3).
         assert!(rs.a(".mesos.").is_some());
         assert!(rs.srv("_framework._tcp..mesos.").is_some());
         assert_eq!(
@@ -423,7 +427,8 @@ mod tests {
         assert_eq!(reasons(&g), [SkipReason::Unresolved]);
     }
 
-    // Spec 0: a long task name never gives a canonical label over 63 octets.
+    // BEHAVIOUR.md 0: a long task name never gives a canonical label over 63
+    // octets.
     #[test]
     fn rfc1035_2_3_4_long_task_names_stay_valid() {
         let name = "x".repeat(60);
@@ -519,7 +524,7 @@ mod tests {
             &cfg(),
         );
         assert!(g.records.a("-iffe9-0.fw.slave.mesos.").is_some());
-        // mesos-dns keeps the name with an empty label (spec 4.3).
+        // mesos-dns keeps the name with an empty label (BEHAVIOUR.md 4.3).
         assert!(g.records.a(".fw.slave.mesos.").is_some());
         assert!(g.skips.is_empty());
     }

@@ -1,14 +1,14 @@
 //! Host names to addresses, and the machine's own interface addresses.
 //!
 //! mesos-dns resolves framework, slave, leader and master host names with the
-//! system resolver, without a time limit, and crashes on some of them (spec
-//! 4.9). Generation calls a [`Resolver`] instead: the default asks the system
-//! resolver (`getaddrinfo`, so `/etc/hosts` is honoured) on a helper thread
-//! and gives up after a bounded time; tests inject a fixed table.
+//! system resolver, without a time limit, and crashes on some of them
+//! (BEHAVIOUR.md 4.9). Generation calls a [`Resolver`] instead: the default
+//! asks the system resolver (`getaddrinfo`, so `/etc/hosts` is honoured) on a
+//! helper thread and gives up after a bounded time; tests inject a fixed table.
 //!
 //! [`interface_addrs`] lists the non-loopback addresses of every interface
-//! for the nameserver record when `Listener` is `0.0.0.0` (spec 4.10). The
-//! standard library cannot list interfaces and `unsafe` is forbidden, so it
+//! for the nameserver record when `Listener` is `0.0.0.0` (BEHAVIOUR.md 4.10).
+//! The standard library cannot list interfaces and `unsafe` is forbidden, so it
 //! reads Linux's `/proc/net/fib_trie` (IPv4: the `/32 host LOCAL` entries)
 //! and `/proc/net/if_inet6` (IPv6, link-local included). Elsewhere it finds
 //! nothing, and the nameserver name gets no record.

@@ -1,4 +1,4 @@
-//! Label sanitizing: mesos-dns `records/labels` bit for bit (spec 4.3).
+//! Label sanitizing: mesos-dns `records/labels` bit for bit (BEHAVIOUR.md 4.3).
 //!
 //! A label function maps each character (`A-Z` to lowercase; `a-z`, `0-9`
 //! kept; `-`, `.`, `_` to `-`; everything else dropped, non-ASCII included),
@@ -98,7 +98,7 @@ fn trim_right<'a>(s: &'a [u8], set: &[u8]) -> &'a [u8] {
 mod tests {
     use super::LabelSpec::{Rfc1123, Rfc952};
 
-    // Vectors of mesos-dns labels_test.go (spec 4.3).
+    // Vectors of mesos-dns labels_test.go (BEHAVIOUR.md 4.3).
     #[test]
     fn rfc952_vectors() {
         let dashes = "-".repeat(57);
@@ -129,7 +129,7 @@ mod tests {
         }
     }
 
-    // Spec 4.3 step 5: the cut can end in `-` (observed in mesos-dns).
+    // BEHAVIOUR.md 4.3 step 5: the cut can end in `-` (observed in mesos-dns).
     #[test]
     fn rfc1123_trim_cut_keeps_trailing_dash() {
         let input = format!("{}---b-c", "a".repeat(61));

@@ -1,4 +1,4 @@
-//! `leader`, `master`, `masterN` and `_leader._tcp/_udp` (spec 4.6).
+//! `leader`, `master`, `masterN` and `_leader._tcp/_udp` (BEHAVIOUR.md 4.6).
 //!
 //! - The state `leader` is split on `@`; the second field must be
 //!   `host:port` (Go `net.SplitHostPort`), otherwise no master record at all.
@@ -10,9 +10,9 @@
 //!   numbered entry gets `master<idx>.D.`. A leader never numbered gets
 //!   `master<idx>.D.` after the walk.
 //!
-//! Fix (spec 0, 4.9): mesos-dns panics when a leader or master host is not
-//! an IP literal. We resolve it with the bounded [`Resolver`]; if that fails
-//! the entry (or, for the leader, every master record) is skipped with a
+//! Fix (BEHAVIOUR.md 0, 4.9): mesos-dns panics when a leader or master host is
+//! not an IP literal. We resolve it with the bounded [`Resolver`]; if that
+//! fails the entry (or, for the leader, every master record) is skipped with a
 //! reason.
 
 use std::net::IpAddr;
@@ -78,7 +78,8 @@ pub(crate) fn master_records(
         let (mhost, _) = match split_host_port(master) {
             Ok(hp) => hp,
             Err(e) => {
-                // The empty first slot means "leader unknown" (spec 3.2).
+                // The empty first slot means "leader unknown"
+                // (BEHAVIOUR.md 3.2).
                 if !master.is_empty() {
                     store.skip(SkipReason::BadMaster, format!("master {master:?}: {e}"));
                 }
@@ -172,7 +173,7 @@ mod tests {
         "_leader._udp.foo.com. SRV leader.foo.com.:7",
     ];
 
-    // generator_test.go TestMasterRecord, all 14 cases (spec 4.6).
+    // generator_test.go TestMasterRecord, all 14 cases (BEHAVIOUR.md 4.6).
     #[test]
     fn spec_4_6_master_record_cases() {
         let r = Resolver::fixed(&[]);
@@ -266,7 +267,8 @@ mod tests {
         assert!(skips.is_empty(), "{skips:?}");
     }
 
-    // Spec 0 / 4.9: mesos-dns panics on host names here; we resolve them.
+    // BEHAVIOUR.md 0 / 4.9: mesos-dns panics on host names here; we resolve
+    // them.
     #[test]
     fn host_names_are_resolved_not_fatal() {
         let six: &[IpAddr] = &["0.0.0.6".parse().unwrap()];

@@ -5,7 +5,7 @@
 //! same names with the same values, except where mesos-dns crashes, fails
 //! the whole state or emits a name no DNS message can carry (listed below).
 //! Non-goals: PTR, CNAME, TXT, per-agent host names, health filtering,
-//! records for non-running tasks (spec 4.12).
+//! records for non-running tasks (BEHAVIOUR.md 4.12).
 //!
 //! It is pure: bytes in ([`State::parse`]), records out ([`generate()`]).
 //! It opens no socket and starts no thread; finding the leader, fetching
@@ -41,7 +41,7 @@
 //! `D` is the domain. Labels come from [`LabelSpec`] (RFC 1123 by default,
 //! RFC 952 with `EnforceRFC952`); `fw` is `DomainFrag` of the framework name.
 //!
-//! | rule (spec) | names | test |
+//! | rule (BEHAVIOUR.md) | names | test |
 //! |---|---|---|
 //! | labels (4.3) | mapping, left cut, `trimCut` with its trailing-`-` quirk | `label::tests::*` (every labels_test.go vector) |
 //! | hash, tail (4.2) | `task-<zbase32(sha1(id))[..5]>-<slave id tail>` | `canonical::tests::hash_vectors` |
@@ -92,7 +92,7 @@
 //!   placeholder as an "A" value there (issue #509), which we leave out.
 //! - A `Listener` that is not an IP gets no nameserver record (mesos-dns
 //!   panics).
-//! - The canonical label is shortened to 63 octets (spec 0): see
+//! - The canonical label is shortened to 63 octets (BEHAVIOUR.md 0): see
 //!   [`canonical::canonical_stem`].
 //! - Every name the rules give is kept, as mesos-dns keeps it: empty labels
 //!   (`store..mesos.` for a framework named `@@@`), labels over 63 octets

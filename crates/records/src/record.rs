@@ -2,9 +2,10 @@
 //! enumeration data behind `/v1/enumerate`.
 //!
 //! Names are absolute, with a trailing dot (`leader.mesos.`). Names under the
-//! Mesos domain are lowercase; a few legacy names (spec 4.7, the unsanitized
-//! DiscoveryInfo pass, and an `SOAMname` with upper case) may not be, exactly
-//! as mesos-dns stores them. The server decides which names it can serve.
+//! Mesos domain are lowercase; a few legacy names (BEHAVIOUR.md 4.7, the
+//! unsanitized DiscoveryInfo pass, and an `SOAMname` with upper case) may not
+//! be, exactly as mesos-dns stores them. The server decides which names it can
+//! serve.
 //!
 //! A [`RecordSet`] is read-only once built: [`RecordSet::a`],
 //! [`RecordSet::aaaa`] and [`RecordSet::srv`] look a name up, and

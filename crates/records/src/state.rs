@@ -1,5 +1,5 @@
-//! The subset of the Mesos `/master/state` JSON that mesos-dns reads (spec 3.3),
-//! validated once here.
+//! The subset of the Mesos `/master/state` JSON that mesos-dns reads
+//! (BEHAVIOUR.md 3.3), validated once here.
 //!
 //! Read: `leader`; `slaves[]` `id`, `pid`; `frameworks[]` `name`, `hostname`,
 //! `pid`, `tasks[]`; per task `id`, `name`, `slave_id`, `state`,
@@ -97,7 +97,7 @@ pub struct Task {
     /// `resources.ports` expanded, in order.
     pub ports: Vec<u16>,
     /// The IP data of the latest `TASK_RUNNING` status (largest timestamp,
-    /// the earliest on a tie), if any (spec 4.8).
+    /// the earliest on a tie), if any (BEHAVIOUR.md 4.8).
     pub running_status: Option<StatusIps>,
     /// `discovery`, when its `name` is non-empty (a "DI task").
     pub discovery: Option<Discovery>,

@@ -145,7 +145,7 @@ mod tests {
         assert!(rs.aaaa("x.mesos.").is_none());
     }
 
-    // spec 4.11: a duplicate is not credited again.
+    // BEHAVIOUR.md 4.11: a duplicate is not credited again.
     #[test]
     fn only_new_records_are_credited() {
         let mut s = Store::new(true);

@@ -1,4 +1,4 @@
-//! Task IPs from the configured `IPSources` (spec 4.8, HEAD semantics):
+//! Task IPs from the configured `IPSources` (BEHAVIOUR.md 4.8, HEAD semantics):
 //! the sources are tried in order and the result is every valid IP of the
 //! first source that yields at least one. `mesos`, `docker` and `netinfo`
 //! read only the latest `TASK_RUNNING` status ([`crate::state::Task::running_status`]);
@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use crate::state::StatusIps;
 
-/// Where task IPs come from (config `IPSources`, spec 4.8).
+/// Where task IPs come from (config `IPSources`, BEHAVIOUR.md 4.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IpSource {
     /// The slave's IPs.

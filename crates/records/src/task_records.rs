@@ -1,4 +1,5 @@
-//! Task records (spec 4.7) and the enumeration data (spec 4.11).
+//! Task records (BEHAVIOUR.md 4.7) and the enumeration data
+//! (BEHAVIOUR.md 4.11).
 //!
 //! Only `TASK_RUNNING` tasks whose `slave_id` names a known slave are
 //! generated. Per task, with `fname` = DomainFrag(framework name),

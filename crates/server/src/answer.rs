@@ -2,8 +2,8 @@
 //!
 //! [`answer`] is a pure function of the table and the packet (plus the
 //! random shuffle), so it is unit-tested, benched and fuzzed without a
-//! socket. The request policy, in order (spec 5.2 with the fixes of spec
-//! section 0):
+//! socket. The request policy, in order (BEHAVIOUR.md 5.2 with the fixes of
+//! BEHAVIOUR.md section 0):
 //!
 //! 1. shorter than a header, or QR set: dropped;
 //! 2. OPCODE other than QUERY: NOTIMP (RFC 1035 §4.1.1);

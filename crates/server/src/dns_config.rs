@@ -1,8 +1,8 @@
 //! The settings the DNS side needs, already validated.
 //!
-//! The config loader builds a [`DnsConfig`] from `config.json` (spec 2.2);
-//! everything here is a plain, checked value, so the table compiler and the
-//! workers never fail on configuration.
+//! The config loader builds a [`DnsConfig`] from `config.json`
+//! (BEHAVIOUR.md 2.2); everything here is a plain, checked value, so the table
+//! compiler and the workers never fail on configuration.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -95,7 +95,7 @@ pub struct DnsConfig {
 }
 
 impl Default for DnsConfig {
-    /// The mesos-dns defaults (spec 2.2), plus ours for the new limits.
+    /// The mesos-dns defaults (BEHAVIOUR.md 2.2), plus ours for the new limits.
     fn default() -> Self {
         DnsConfig {
             listener: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -162,8 +162,8 @@ impl DnsConfig {
     }
 }
 
-/// The SOA serial for a new record set (spec section 0): unchanged when the
-/// DNS-visible records are the same as the previous table's, otherwise the
+/// The SOA serial for a new record set (BEHAVIOUR.md section 0): unchanged when
+/// the DNS-visible records are the same as the previous table's, otherwise the
 /// current Unix time, but always at least one above the previous serial so
 /// it never goes backwards (RFC 1982 arithmetic is not needed for that:
 /// this is a plain increment that wraps only after 2^32 changes).

@@ -1,5 +1,5 @@
 //! Forwarding names outside the domain to upstream resolvers, without
-//! blocking the worker (spec 5.4).
+//! blocking the worker (BEHAVIOUR.md 5.4).
 //!
 //! The client's query goes unchanged to each upstream of its group in
 //! turn, over the transport the client used, each attempt bounded by

@@ -161,7 +161,8 @@ mod tests {
 
     #[test]
     fn formats_lines_like_go_log() {
-        // 2026-11-22 08:45:46 UTC, the time of the spec's observed line.
+        // 2026-11-22 08:45:46 UTC, the time of the observed line in
+        // BEHAVIOUR.md 2.3.
         let secs = 1_795_337_146;
         assert_eq!(
             line(Level::Error, "mesos_dns::config", secs),

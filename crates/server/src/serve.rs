@@ -1,9 +1,9 @@
 //! Starting and stopping the DNS workers.
 //!
 //! [`start`] binds every socket before any thread starts, so a busy port
-//! fails at once with a clear error (spec section 0), then runs one worker
-//! per socket pair. The returned [`DnsServer`] stops them promptly: a flag
-//! plus a `Waker` per worker, then a join.
+//! fails at once with a clear error (BEHAVIOUR.md section 0), then runs one
+//! worker per socket pair. The returned [`DnsServer`] stops them promptly: a
+//! flag plus a `Waker` per worker, then a join.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, UdpSocket};

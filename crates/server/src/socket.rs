@@ -3,8 +3,8 @@
 //! Every worker gets its own UDP socket and its own TCP listener on the same
 //! address, with `SO_REUSEPORT`, so the kernel spreads packets and
 //! connections over the workers. mesos-dns's `0.0.0.0` listener is a
-//! dual-stack `[::]` socket in Go (spec 5.1), so `0.0.0.0` and `::` bind
-//! `[::]` with `IPV6_V6ONLY` off; any other address binds exactly that
+//! dual-stack `[::]` socket in Go (BEHAVIOUR.md 5.1), so `0.0.0.0` and `::`
+//! bind `[::]` with `IPV6_V6ONLY` off; any other address binds exactly that
 //! address.
 
 use std::io;

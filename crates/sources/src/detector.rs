@@ -1,5 +1,6 @@
 //! The ZooKeeper leader detector: a thread that watches the Mesos znode and
-//! keeps the shared master list `[leader, others...]` current (spec 3.2).
+//! keeps the shared master list `[leader, others...]` current
+//! (BEHAVIOUR.md 3.2).
 //!
 //! It lists the children with a watch and re-lists on every watch event (and
 //! every few seconds anyway), so a leader change reaches the poller at once.

@@ -1,5 +1,5 @@
-//! Fetching `/master/state` over HTTP(S) (spec 3.1) and choosing which
-//! master to ask (spec 3.2 load algorithm).
+//! Fetching `/master/state` over HTTP(S) (BEHAVIOUR.md 3.1) and choosing which
+//! master to ask (BEHAVIOUR.md 3.2 load algorithm).
 //!
 //! One [`StateClient`] holds a `ureq` agent built once from the TLS and auth
 //! settings. Each state request is bounded by the state timeout as a total
@@ -57,7 +57,8 @@ impl Tls {
     /// Loads the PEM files named in the config; empty names are unset.
     ///
     /// # Errors
-    /// [`FetchError::Config`] with mesos-dns' messages (spec 2.3 step 9).
+    /// [`FetchError::Config`] with mesos-dns' messages (BEHAVIOUR.md 2.3
+    /// step 9).
     pub fn load(
         ca_file: &str,
         cert_file: &str,
@@ -196,7 +197,7 @@ impl StateClient {
         format!("{scheme}://{master}/master/state")
     }
 
-    /// The load algorithm of spec 3.2: `masters` is `[leader-or-"",
+    /// The load algorithm of BEHAVIOUR.md 3.2: `masters` is `[leader-or-"",
     /// others...]`. Tries the leader, then each other master in order; the
     /// first state that loads wins. A state whose `leader` is another
     /// master is followed once, to the leader's own `host:port`.
@@ -218,7 +219,7 @@ impl StateClient {
         Err(last)
     }
 
-    /// Fetches from one master and follows its `leader` once (spec 3.2
+    /// Fetches from one master and follows its `leader` once (BEHAVIOUR.md 3.2
     /// step 4). `known` are the configured or detected masters: the
     /// leader gets credentials only when it is one of them.
     ///

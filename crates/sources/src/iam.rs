@@ -1,7 +1,7 @@
-//! DC/OS IAM authentication (`MesosAuthentication: "iam"`, spec 3.1): before
-//! every state request, POST `{"uid","token"}` to the login endpoint, where
-//! `token` is an RS256 JWT with claims `uid` and `exp` = now + 1 h signed by
-//! the service account's key; the reply's `token` goes into
+//! DC/OS IAM authentication (`MesosAuthentication: "iam"`, BEHAVIOUR.md 3.1):
+//! before every state request, POST `{"uid","token"}` to the login endpoint,
+//! where `token` is an RS256 JWT with claims `uid` and `exp` = now + 1 h signed
+//! by the service account's key; the reply's `token` goes into
 //! `Authorization: token=<token>`. Tokens are not cached, as in mesos-dns.
 
 use std::fmt;

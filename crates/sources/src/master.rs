@@ -1,5 +1,5 @@
-//! Which master to ask: the master specs mesos-dns accepts (spec 3.2) and
-//! the ZooKeeper `MasterInfo` nodes Mesos writes.
+//! Which master to ask: the master specs mesos-dns accepts (BEHAVIOUR.md 3.2)
+//! and the ZooKeeper `MasterInfo` nodes Mesos writes.
 //!
 //! - `Masters`: a static `host:port` list; hostnames are resolved when a
 //!   fetch connects (mesos-dns crashes on them).

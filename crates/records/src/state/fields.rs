@@ -94,7 +94,8 @@ mod tests {
         assert_eq!(ports("[9-7]"), (vec![], 0));
     }
 
-    // Spec 0: mesos-dns panics on these; we skip the range with a reason.
+    // BEHAVIOUR.md 0: mesos-dns panics on these; we skip the range with a
+    // reason.
     #[test]
     fn bad_port_ranges_are_skipped_not_fatal() {
         assert_eq!(ports("[31000]"), (vec![], 1));

@@ -149,7 +149,7 @@ mod tests {
         list.iter().map(|s| s.parse().unwrap()).collect()
     }
 
-    // state_test.go TestTask_IPs, the status-selection half (spec 4.8).
+    // state_test.go TestTask_IPs, the status-selection half (BEHAVIOUR.md 4.8).
     #[test]
     fn latest_running_status_wins() {
         let t = task_of(

@@ -1,6 +1,7 @@
 //! Record generation from state files, through the crate's public API:
 //! golden files for every case in `tests/data`, and the reference state's
-//! records (spec 8.3). One binary; its modules share the fixtures below.
+//! records (BEHAVIOUR.md 8.3). One binary; its modules share the fixtures
+//! below.
 
 mod golden;
 mod reference;
@@ -42,7 +43,7 @@ pub fn resolver() -> Resolver {
     })
 }
 
-/// The config of mesos-dns's records tests (spec 8.3): domain `mesos`,
+/// The config of mesos-dns's records tests (BEHAVIOUR.md 8.3): domain `mesos`,
 /// listener 127.0.0.1, and the given label mode and IP sources.
 pub fn config(rfc952: bool, sources: &[IpSource], soa_mname: &str) -> GenConfig {
     GenConfig {

@@ -1,7 +1,7 @@
-//! Spec 8.3: every record expectation of mesos-dns's TestInsertState and
-//! the observed full dump, over `tests/data/state/reference.json`, a state
+//! BEHAVIOUR.md 8.3: every record expectation of mesos-dns's TestInsertState
+//! and the observed full dump, over `tests/data/state/reference.json`, a state
 //! written for this project from the description of mesos-dns's fixture
-//! (spec 8.1).
+//! (BEHAVIOUR.md 8.1).
 
 use std::collections::BTreeSet;
 
@@ -326,7 +326,7 @@ fn spec_8_3_rfc952_changes_only_the_chronos_fragment() {
     assert_ne!(rfc1123, rfc952);
 }
 
-// Spec 4.11: frameworks and tasks in state order, records in insertion
+// BEHAVIOUR.md 4.11: frameworks and tasks in state order, records in insertion
 // order, a duplicate credited to the first task only.
 #[test]
 fn spec_4_11_enumeration_order() {

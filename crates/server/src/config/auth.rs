@@ -1,4 +1,4 @@
-//! Steps 9 and 10 of the validation (spec 2.3): the TLS files and the
+//! Steps 9 and 10 of the validation (BEHAVIOUR.md 2.3): the TLS files and the
 //! Mesos authentication mechanism, loaded into the records crate's
 //! [`Tls`](mesos_sources::fetch::Tls) and [`Auth`] so that a bad
 //! certificate, key or IAM file fails at startup, not at the first fetch.

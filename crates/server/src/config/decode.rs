@@ -1,5 +1,5 @@
 //! Decoding `config.json` on top of the defaults with Go `encoding/json`
-//! semantics (spec 2.1).
+//! semantics (BEHAVIOUR.md 2.1).
 //!
 //! - Keys match the Go field names case-insensitively; Go's fold also maps
 //!   `ſ` (U+017F) to `s` and the Kelvin sign (U+212A) to `k`.
@@ -386,7 +386,8 @@ mod tests {
         assert_eq!(ok(r#"{"ttl":2,"TTL":1}"#).ttl, 1);
     }
 
-    /// Every key of spec 2.2 (and our extensions) decodes into its field.
+    /// Every key of BEHAVIOUR.md 2.2 (and our extensions) decodes into its
+    /// field.
     #[test]
     fn every_key_decodes() {
         let f = ok(r#"{

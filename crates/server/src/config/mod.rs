@@ -1,12 +1,12 @@
 //! `config.json`: every mesos-dns key with its default, matched
 //! case-insensitively, and its validation.
 //!
-//! Loading follows mesos-dns (spec section 2): the path's first `~/` is
+//! Loading follows mesos-dns (BEHAVIOUR.md section 2): the path's first `~/` is
 //! expanded and the path made absolute ([`path`]); the file is decoded on
 //! top of the defaults with Go's `encoding/json` semantics ([`decode`]):
 //! keys match case-insensitively, the last duplicate wins, `null` empties a
 //! list, a wrong type is a one-line error naming the key; unknown keys are
-//! logged as warnings, not fatal. Then the checks of spec 2.3 run in
+//! logged as warnings, not fatal. Then the checks of BEHAVIOUR.md 2.3 run in
 //! mesos-dns's order ([`validate`]), each failing with one line that names
 //! the key, and the result is a typed [`Config`]. [`render`] gives the
 //! `/v1/config` view in Go field order with the secret redacted.
@@ -286,7 +286,7 @@ pub enum ConfigError {
         /// serde_json's syntax error or Go's `json: cannot unmarshal ...`.
         reason: String,
     },
-    /// A check of spec 2.3 (or one of ours) failed.
+    /// A check of BEHAVIOUR.md 2.3 (or one of ours) failed.
     Invalid {
         /// The key at fault (or two, `DnsOn/HttpOn`).
         key: &'static str,

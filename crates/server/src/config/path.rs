@@ -1,4 +1,4 @@
-//! The config path as mesos-dns resolves it (spec 2.1): the first `~/`
+//! The config path as mesos-dns resolves it (BEHAVIOUR.md 2.1): the first `~/`
 //! becomes the home directory (`$USERPROFILE` wins over `$HOME` when both
 //! are set, a quirk of the Go code kept here), then the path is made
 //! absolute and cleaned lexically, like Go's `filepath.Abs`.

@@ -1,6 +1,6 @@
 //! The system resolvers, used when `ExternalOn` is set and `Resolvers` is
-//! empty (spec 2.3 step 4): the `nameserver` lines of resolv.conf, minus
-//! the addresses of this host's interfaces (read from `/proc` by
+//! empty (BEHAVIOUR.md 2.3 step 4): the `nameserver` lines of resolv.conf,
+//! minus the addresses of this host's interfaces (read from `/proc` by
 //! [`mesos_records::host::interface_addrs`]): forwarding to ourselves
 //! would loop.
 

@@ -1,4 +1,5 @@
-//! Validation tests: every check of spec 2.3 in order, with its message.
+//! Validation tests: every check of BEHAVIOUR.md 2.3 in order, with its
+//! message.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,5 +1,5 @@
-//! The checks of spec 2.3, in mesos-dns's order, and the typed [`Config`]
-//! they produce.
+//! The checks of BEHAVIOUR.md 2.3, in mesos-dns's order, and the typed
+//! [`Config`] they produce.
 //!
 //! 1. `DnsOn`/`HttpOn`; 2. `Masters`/`Zk` (or our `StateFile`);
 //! 3. `Masters` syntax and duplicates (hostnames accepted: we resolve

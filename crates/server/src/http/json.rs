@@ -221,7 +221,7 @@ pub fn write_string(out: &mut String, s: &str) {
 mod tests {
     use super::*;
 
-    /// The `/v1/version` body observed from mesos-dns (spec section 6).
+    /// The `/v1/version` body observed from mesos-dns (BEHAVIOUR.md section 6).
     #[test]
     fn matches_observed_version_body() {
         let mut j = GoJson::new();

@@ -197,7 +197,7 @@ fn media_type(element: &str) -> &str {
 }
 
 /// The lookup key mesos-dns builds from a path parameter: lowercased, every
-/// `.*` removed, and a trailing dot (spec 5.3).
+/// `.*` removed, and a trailing dot (BEHAVIOUR.md 5.3).
 pub fn lookup_key(name: &str) -> String {
     let mut key = name.to_lowercase().replace(".*", "");
     if !key.ends_with('.') {
@@ -483,7 +483,7 @@ mod tests {
         assert!(!consumes_json("text/plain"));
     }
 
-    /// Spec 5.3: lowercase, `.*` removed, trailing dot added.
+    /// BEHAVIOUR.md 5.3: lowercase, `.*` removed, trailing dot added.
     #[test]
     fn lookup_key_normalizes_like_mesos_dns() {
         assert_eq!(lookup_key("Bob.*.Mesos"), "bob.mesos.");

@@ -22,8 +22,9 @@ use serde_json::{json, Value};
 
 pub const SERIAL: u32 = 1_700_000_000;
 
-/// A small record set in the shape of spec 4 (marathon tasks, SRV targets
-/// with and without addresses, an enumeration with a nil and an empty list).
+/// A small record set in the shape of BEHAVIOUR.md 4 (marathon tasks, SRV
+/// targets with and without addresses, an enumeration with a nil and an empty
+/// list).
 pub fn records() -> RecordSet {
     let mut rs = RecordSetBuilder::new(true);
     let ls = "liquor-store.marathon.mesos.";
