@@ -200,3 +200,27 @@ fn sighup_moves_forwarding_to_the_new_resolvers() {
     assert_eq!(new.received.load(Ordering::Acquire), 5);
     assert_eq!(config(http)["Resolvers"], json!([new.addr.to_string()]));
 }
+
+#[test]
+fn sighup_generates_the_records_again_for_a_generation_key() {
+    let (mut server, dir, state, _dns, http) = start(&json!({"EnumerationOn": false}));
+    let enumerate = format!("http://{http}/v1/enumerate");
+    assert_eq!(get(&enumerate).status, 404);
+
+    reload(&server, &dir, &state, &json!({"EnumerationOn": true}));
+    let line = server.wait_stdout("config reloaded");
+    assert!(line.contains("applied EnumerationOn"), "{line}");
+    // The endpoint is on at once; the enumeration arrives with the load
+    // the reload started (the state file is read again).
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let reply = get(&enumerate);
+        assert_eq!(reply.status, 200, "{reply:?}");
+        if reply.body.contains("marathon") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no enumeration: {reply:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(config(http)["EnumerationOn"], json!(true));
+}

@@ -13,11 +13,17 @@
 //!   `ZoneResolvers`, `Timeout`, `ExternalOn`, `AllowRecursion`,
 //!   `RecurseOn`, `SetTruncateBit`): a table with the same answers and the
 //!   new routes and upstreams is swapped in, nothing compiled;
+//! - keys of record generation that the table does not depend on
+//!   (`IPSources`, `EnforceRFC952`, `EnumerationOn`): the poller generates
+//!   with them from its next load, started at once (a state file is read
+//!   again, a master asked again; until that load succeeds the records in
+//!   force stay). The event-stream source builds its records from events
+//!   as they come: there they need a restart;
 //! - every other key needs a restart (the listeners, the state source and
-//!   its credentials, the worker and connection limits, and the keys that
-//!   change the generated records: `Domain`, `IPSources`, `EnforceRFC952`,
-//!   `SOAMname`, `Listener`, `EnumerationOn`): a warning names each one,
-//!   its old value stays in force, and the rest of the reload is applied.
+//!   its credentials, the worker and connection limits, `Domain` and
+//!   `SOAMname`, which both the records and the table depend on): a
+//!   warning names each one, its old value stays in force, and the rest of
+//!   the reload is applied.
 //!
 //! A swap never fails a query: a query in progress finishes on the table it
 //! started with, a forward in flight on its upstreams. `/v1/config` shows
@@ -31,6 +37,7 @@ use crate::dns_config::DnsConfig;
 use crate::http::{ApiSettings, LiveSettings};
 use crate::logger::STARTUP;
 use crate::table::Publisher;
+use mesos_sources::poller::Poller;
 
 /// How a changed key is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +47,8 @@ pub enum Apply {
     /// The table is swapped with the same answers (routes, upstreams,
     /// flags).
     Table,
+    /// The records are generated again, from the next state load.
+    Records,
     /// Not applied: the old value stays until a restart.
     Restart,
 }
@@ -95,9 +104,9 @@ fn keys() -> Vec<Key> {
         key!("HttpOn", Restart, http_on),
         key!("Domain", Restart, domain),
         key!("SOAMname", Restart, soa_mname),
-        key!("IPSources", Restart, ip_sources; ip_sources),
-        key!("EnforceRFC952", Restart, enforce_rfc952),
-        key!("EnumerationOn", Restart, enumeration_on),
+        key!("IPSources", Records, ip_sources; ip_sources),
+        key!("EnforceRFC952", Records, enforce_rfc952),
+        key!("EnumerationOn", Records, enumeration_on),
         key!("Masters", Restart, masters),
         key!("Zk", Restart, zk),
         key!("StateFile", Restart, state_file),
@@ -137,11 +146,16 @@ pub struct Plan {
     pub restart: Vec<&'static str>,
     /// Whether the answers must be compiled again.
     pub answers: bool,
+    /// Whether the records must be generated again.
+    pub records: bool,
 }
 
-/// Compares `new` with the config in force, `old`.
-pub fn plan(old: &Config, mut new: Config) -> Plan {
-    let (mut applied, mut restart, mut answers) = (Vec::new(), Vec::new(), false);
+/// Compares `new` with the config in force, `old`; `regenerate` says
+/// whether the state source can generate its records again (else the
+/// [`Apply::Records`] keys need a restart).
+pub fn plan(old: &Config, mut new: Config, regenerate: bool) -> Plan {
+    let (mut applied, mut restart) = (Vec::new(), Vec::new());
+    let (mut answers, mut records) = (false, false);
     // The keys that are not settings: the path stays; the serial is the
     // table's anyway.
     new.file.file.clone_from(&old.file.file);
@@ -151,13 +165,21 @@ pub fn plan(old: &Config, mut new: Config) -> Plan {
     // derived field shared by two keys is compared before either moves.
     let changed: Vec<&Key> = keys.iter().filter(|k| (k.differs)(old, &new)).collect();
     for k in &changed {
-        match k.apply {
+        let apply = match (k.apply, regenerate) {
+            (Apply::Records, false) => Apply::Restart,
+            (apply, _) => apply,
+        };
+        match apply {
             Apply::Restart => {
                 (k.keep_old)(&mut new, old);
                 restart.push(k.name);
             }
             Apply::Answers => {
                 answers = true;
+                applied.push(k.name);
+            }
+            Apply::Records => {
+                records = true;
                 applied.push(k.name);
             }
             Apply::Table => applied.push(k.name),
@@ -168,6 +190,7 @@ pub fn plan(old: &Config, mut new: Config) -> Plan {
         applied,
         restart,
         answers,
+        records,
     }
 }
 
@@ -200,9 +223,10 @@ impl Reloader {
         }
     }
 
-    /// Reads the config file again and applies it (see the module doc);
-    /// logs and counts the outcome. Never fails the server.
-    pub fn reload(&mut self) {
+    /// Reads the config file again and applies it (see the module doc),
+    /// `poller` generating the records; logs and counts the outcome. Never
+    /// fails the server.
+    pub fn reload(&mut self, poller: &Poller) {
         log::info!(target: STARTUP, "SIGHUP: reloading config from {:?}", self.path);
         let (new, unknown) = match config::load(&self.path) {
             Ok(loaded) => loaded,
@@ -214,7 +238,9 @@ impl Reloader {
         for warning in &new.warnings {
             log::warn!("{warning}");
         }
-        let plan = plan(&self.current, new);
+        let f = &self.current.file;
+        let events = f.state_source == "events" && f.state_file.is_empty();
+        let plan = plan(&self.current, new, !events);
         for key in &plan.restart {
             log::warn!(
                 "config reload: {key} changed but needs a restart to take effect; \
@@ -226,6 +252,14 @@ impl Reloader {
             self.publisher
                 .reconfigure(dns.clone(), plan.answers, now_unix());
             self.dns = dns;
+        }
+        if plan.records {
+            // The source and Zk are those in force: both always work here.
+            let regenerated = crate::run::poller_config(&plan.config)
+                .is_ok_and(|p| poller.regenerate(p.gen));
+            if !regenerated {
+                log::warn!("config reload: the records are not generated again");
+            }
         }
         let keep = self.api.load();
         let mut settings = ApiSettings::from_config(&plan.config);
@@ -310,6 +344,7 @@ mod tests {
         let p = plan(
             &config(&format!("{{{BASE}}}")),
             config(&format!("{{{BASE}}}")),
+            true,
         );
         assert!(p.applied.is_empty() && p.restart.is_empty() && !p.answers);
     }
@@ -320,6 +355,7 @@ mod tests {
         let p = plan(
             &old,
             config(&format!(r#"{{{BASE},"TTL":5,"SOARname":"x@y.z"}}"#)),
+            true,
         );
         assert_eq!(p.applied, ["TTL", "SOARname"]);
         assert!(p.answers && p.restart.is_empty());
@@ -329,6 +365,7 @@ mod tests {
             config(&format!(
                 r#"{{{BASE},"Resolvers":["10.0.0.53"],"Timeout":2}}"#
             )),
+            true,
         );
         assert_eq!(p.applied, ["Resolvers", "Timeout"]);
         assert!(!p.answers);
@@ -342,7 +379,7 @@ mod tests {
         let new = config(
             r#"{"masters":["10.0.0.2:5050"],"Port":9053,"Domain":"corp","TTL":7}"#,
         );
-        let p = plan(&old, new);
+        let p = plan(&old, new, true);
         assert_eq!(p.restart, ["Port", "Domain", "Masters"]);
         assert_eq!(p.applied, ["TTL"]);
         assert_eq!(p.config.file.port, 8053);
@@ -360,8 +397,28 @@ mod tests {
             config(&format!(
                 r#"{{{BASE},"Resolvers":["10.0.0.53"],"ExternalOn":false}}"#
             )),
+            true,
         );
         assert_eq!(p.applied, ["ExternalOn"]);
         assert!(p.config.resolvers.is_empty());
+    }
+
+    #[test]
+    fn generation_keys_regenerate_unless_the_source_cannot() {
+        let old = config(&format!("{{{BASE}}}"));
+        let new = || {
+            config(&format!(
+                r#"{{{BASE},"IPSources":["host"],"EnumerationOn":false}}"#
+            ))
+        };
+        let p = plan(&old, new(), true);
+        assert_eq!(p.applied, ["IPSources", "EnumerationOn"]);
+        assert!(p.records && !p.answers && p.restart.is_empty());
+        assert!(!p.config.file.enumeration_on);
+        let p = plan(&old, new(), false);
+        assert_eq!(p.restart, ["IPSources", "EnumerationOn"]);
+        assert!(!p.records && p.applied.is_empty());
+        assert_eq!(p.config.ip_sources, old.ip_sources);
+        assert!(p.config.file.enumeration_on);
     }
 }

@@ -360,7 +360,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
     let mut result = Ok(());
     while !stop.load(Ordering::Relaxed) {
         if signals.reload.swap(false, Ordering::Relaxed) {
-            reloader.reload();
+            reloader.reload(&poller);
         }
         if poller.status().detection_timed_out.load(Ordering::Relaxed) {
             let after = zk_detection_timeout.unwrap_or_default();

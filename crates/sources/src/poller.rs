@@ -39,6 +39,9 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 pub struct Poller {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
+    /// The source is the event stream, whose records are built from
+    /// events as they come: new generation settings need a restart.
+    events: bool,
 }
 
 impl Poller {
@@ -50,6 +53,18 @@ impl Poller {
     /// Asks for a load now instead of at the next tick.
     pub fn reload_now(&self) {
         self.shared.request_reload();
+    }
+
+    /// Generates with `gen` from the next load on, and loads at once (a
+    /// config reload changed `IPSources`, `EnforceRFC952` or
+    /// `EnumerationOn`). False, and nothing changes, for the event-stream
+    /// source.
+    pub fn regenerate(&self, gen: mesos_records::GenConfig) -> bool {
+        if self.events {
+            return false;
+        }
+        self.shared.set_gen(gen);
+        true
     }
 
     /// Stops the threads and waits for them (at most one in-flight fetch,
@@ -106,6 +121,7 @@ pub fn spawn(
     let mut poller = Poller {
         shared: Arc::clone(&shared),
         threads: Vec::new(),
+        events: matches!(cfg.source, Source::Events(_)),
     };
     if let Some(url) = zk {
         let s = Arc::clone(&shared);
@@ -259,6 +275,9 @@ impl Loop {
     fn load_once(
         &mut self,
     ) -> Result<(RecordSet, Duration, Duration, usize), FetchError> {
+        if let Some(gen) = self.shared.take_gen() {
+            self.cfg.gen = gen;
+        }
         let t0 = Instant::now();
         let (state, masters, bytes) = match &self.cfg.source {
             Source::StateFile(path) => {

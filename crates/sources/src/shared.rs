@@ -7,6 +7,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mesos_records::GenConfig;
+
 use crate::source::Source;
 use crate::status::PollerStatus;
 
@@ -22,6 +24,8 @@ pub(crate) struct Shared {
     cv: Condvar,
     /// `[leader-or-"", others...]`; `None` until the detector reports.
     masters: Mutex<Option<Vec<String>>>,
+    /// New generation settings from a config reload, for the next load.
+    gen: Mutex<Option<GenConfig>>,
     pub(crate) status: Arc<PollerStatus>,
 }
 
@@ -32,6 +36,7 @@ impl Shared {
             wake: Mutex::new(Wake::default()),
             cv: Condvar::new(),
             masters: Mutex::new(masters),
+            gen: Mutex::new(None),
             status: Arc::new(PollerStatus::default()),
         }
     }
@@ -80,6 +85,21 @@ impl Shared {
     /// Wakes the loop for a load now.
     pub(crate) fn request_reload(&self) {
         self.notify(|w| w.reload = true);
+    }
+
+    /// New generation settings (a config reload): the next load generates
+    /// with them, and starts at once.
+    pub(crate) fn set_gen(&self, gen: GenConfig) {
+        *self.gen.lock().unwrap_or_else(PoisonError::into_inner) = Some(gen);
+        self.request_reload();
+    }
+
+    /// The generation settings set since the last call, if any.
+    pub(crate) fn take_gen(&self) -> Option<GenConfig> {
+        self.gen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Tells every thread to stop, waking the ones that sleep.
