@@ -44,7 +44,7 @@ fn shared(enumeration_on: bool) -> Shared {
     };
     let ctx = ApiContext {
         table,
-        settings,
+        settings: settings.into(),
         poller: Arc::new(PollerStatus::default()),
         dns: None,
     };
