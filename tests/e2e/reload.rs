@@ -224,3 +224,54 @@ fn sighup_generates_the_records_again_for_a_generation_key() {
     }
     assert_eq!(config(http)["EnumerationOn"], json!(true));
 }
+
+/// A loopback port free for both UDP and TCP now.
+fn free_port() -> u16 {
+    loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+#[test]
+fn sighup_moves_the_listeners_and_keeps_a_busy_one() {
+    let (mut server, dir, state, dns, http) = start(&json!({}));
+    assert_eq!(leader_ttl(dns, 1), Some(60));
+    let (dns_port, http_port) = (free_port(), free_port());
+    reload(
+        &server,
+        &dir,
+        &state,
+        &json!({"Port": dns_port, "HttpPort": http_port}),
+    );
+    let moved_dns: SocketAddr = format!("127.0.0.1:{dns_port}").parse().unwrap();
+    let moved_http: SocketAddr = format!("127.0.0.1:{http_port}").parse().unwrap();
+    server.wait_stdout(&format!("DNS on {moved_dns}"));
+    server.wait_stdout(&format!("HTTP API on http://{moved_http}/"));
+    let line = server.wait_stdout("config reloaded");
+    assert!(line.contains("Port") && line.contains("HttpPort"), "{line}");
+    assert_eq!(leader_ttl(moved_dns, 2), Some(60));
+    assert_eq!(config(moved_http)["Port"], json!(dns_port));
+    // The old sockets are closed.
+    assert!(std::net::TcpStream::connect(http).is_err());
+    assert!(std::net::TcpStream::connect(dns).is_err());
+
+    // A busy port: the listener stays, the rest applies.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port();
+    reload(
+        &server,
+        &dir,
+        &state,
+        &json!({"Port": dns_port, "HttpPort": busy_port, "TTL": 9}),
+    );
+    let line = server.wait_stderr("cannot move the HTTP listener");
+    assert!(line.starts_with("WARNING: "), "{line}");
+    server.wait_stderr("HttpPort changed but needs a restart");
+    server.wait_stdout("applied TTL");
+    assert_eq!(leader_ttl(moved_dns, 3), Some(9));
+    assert_eq!(config(moved_http)["HttpPort"], json!(http_port));
+}

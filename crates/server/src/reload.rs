@@ -19,7 +19,13 @@
 //!   again, a master asked again; until that load succeeds the records in
 //!   force stay). The event-stream source builds its records from events
 //!   as they come: there they need a restart;
-//! - every other key needs a restart (the listeners, the state source and
+//! - `Listener` and `Port`, `HTTPListener` and `HttpPort`: the DNS
+//!   workers (or the HTTP server) are started on the new address first,
+//!   then the old ones stopped; if the new address cannot be bound, a
+//!   warning says why and the old listener stays (a restart is needed).
+//!   Queries already received by the old DNS workers but not yet answered
+//!   when they stop (a forward in flight) are dropped: clients retry;
+//! - every other key needs a restart (`DnsOn`, `HttpOn`, the state source and
 //!   its credentials, the worker and connection limits, `Domain` and
 //!   `SOAMname`, which both the records and the table depend on): a
 //!   warning names each one, its old value stays in force, and the rest of
@@ -34,9 +40,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::{self, render::render, Config, ConfigError};
 use crate::dns_config::DnsConfig;
-use crate::http::{ApiSettings, LiveSettings};
+use std::sync::Arc;
+
+use crate::http::{ApiContext, ApiSettings, HttpHandle, HttpLimits, LiveSettings};
 use crate::logger::STARTUP;
+use crate::serve::{self, DnsServer};
+use crate::stats::Stats;
 use crate::table::Publisher;
+use crate::table::SharedTable;
 use mesos_sources::poller::Poller;
 
 /// How a changed key is applied.
@@ -49,6 +60,10 @@ pub enum Apply {
     Table,
     /// The records are generated again, from the next state load.
     Records,
+    /// The DNS listener is moved.
+    ListenDns,
+    /// The HTTP listener is moved.
+    ListenHttp,
     /// Not applied: the old value stays until a restart.
     Restart,
 }
@@ -96,10 +111,10 @@ fn keys() -> Vec<Key> {
         key!("AllowRecursion", Table, allow_recursion; allow_recursion),
         key!("RecurseOn", Table, recurse_on),
         key!("SetTruncateBit", Table, set_truncate_bit),
-        key!("Listener", Restart, listener; dns_addr),
-        key!("Port", Restart, port; dns_addr),
-        key!("HTTPListener", Restart, http_listener; http_addr),
-        key!("HttpPort", Restart, http_port; http_addr),
+        key!("Listener", ListenDns, listener; dns_addr),
+        key!("Port", ListenDns, port; dns_addr),
+        key!("HTTPListener", ListenHttp, http_listener; http_addr),
+        key!("HttpPort", ListenHttp, http_port; http_addr),
         key!("DnsOn", Restart, dns_on),
         key!("HttpOn", Restart, http_on),
         key!("Domain", Restart, domain),
@@ -148,6 +163,9 @@ pub struct Plan {
     pub answers: bool,
     /// Whether the records must be generated again.
     pub records: bool,
+    /// Changed listener keys (DNS or HTTP), applied if the new address
+    /// can be bound.
+    pub listen: Vec<(&'static str, bool)>,
 }
 
 /// Compares `new` with the config in force, `old`; `regenerate` says
@@ -155,7 +173,7 @@ pub struct Plan {
 /// [`Apply::Records`] keys need a restart).
 pub fn plan(old: &Config, mut new: Config, regenerate: bool) -> Plan {
     let (mut applied, mut restart) = (Vec::new(), Vec::new());
-    let (mut answers, mut records) = (false, false);
+    let (mut answers, mut records, mut listen) = (false, false, Vec::new());
     // The keys that are not settings: the path stays; the serial is the
     // table's anyway.
     new.file.file.clone_from(&old.file.file);
@@ -183,6 +201,8 @@ pub fn plan(old: &Config, mut new: Config, regenerate: bool) -> Plan {
                 applied.push(k.name);
             }
             Apply::Table => applied.push(k.name),
+            Apply::ListenDns => listen.push((k.name, true)),
+            Apply::ListenHttp => listen.push((k.name, false)),
         }
     }
     Plan {
@@ -191,11 +211,21 @@ pub fn plan(old: &Config, mut new: Config, regenerate: bool) -> Plan {
         restart,
         answers,
         records,
+        listen,
     }
+}
+
+/// The running servers a reload may move to new addresses.
+pub struct Servers {
+    /// The DNS workers, with the table and counters they are started with.
+    pub dns: Option<(DnsServer, Arc<SharedTable>, Arc<Stats>)>,
+    /// The HTTP server and its context.
+    pub http: Option<(HttpHandle, Arc<ApiContext>)>,
 }
 
 /// The config in force and the parts a reload updates.
 pub struct Reloader {
+    servers: Servers,
     path: String,
     current: Config,
     /// Where the table is compiled and swapped.
@@ -213,8 +243,10 @@ impl Reloader {
         dns: DnsConfig,
         publisher: std::sync::Arc<Publisher>,
         api: std::sync::Arc<LiveSettings>,
+        servers: Servers,
     ) -> Self {
         Reloader {
+            servers,
             path,
             current,
             publisher,
@@ -240,7 +272,11 @@ impl Reloader {
         }
         let f = &self.current.file;
         let events = f.state_source == "events" && f.state_file.is_empty();
-        let plan = plan(&self.current, new, !events);
+        let mut plan = plan(&self.current, new, !events);
+        self.move_listeners(&mut plan);
+        // `Listener` is also the address of the nameserver's A record
+        // (the event stream keeps the old one until a restart).
+        plan.records |= !events && plan.applied.contains(&"Listener");
         for key in &plan.restart {
             log::warn!(
                 "config reload: {key} changed but needs a restart to take effect; \
@@ -282,6 +318,97 @@ impl Reloader {
             }
         }
         self.current = plan.config;
+    }
+
+    /// The servers, to stop them.
+    pub fn into_servers(self) -> Servers {
+        self.servers
+    }
+
+    /// Moves the listeners whose address changed in `plan`: new sockets
+    /// first, then the old server stopped. A listener that cannot move
+    /// keeps its old address (its keys become restart keys in `plan`).
+    fn move_listeners(&mut self, plan: &mut Plan) {
+        for dns in [true, false] {
+            let names: Vec<&'static str> = plan
+                .listen
+                .iter()
+                .filter(|(_, d)| *d == dns)
+                .map(|(n, _)| *n)
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let moved = match dns {
+                true => self.move_dns(&plan.config),
+                false => self.move_http(&plan.config),
+            };
+            match moved {
+                Ok(()) => plan.applied.extend(&names),
+                Err(e) => {
+                    log::warn!(
+                        "config reload: cannot move the {} listener ({e}); it stays \
+                         where it is until a restart",
+                        if dns { "DNS" } else { "HTTP" }
+                    );
+                    for k in keys().iter().filter(|k| names.contains(&k.name)) {
+                        (k.keep_old)(&mut plan.config, &self.current);
+                    }
+                    plan.restart.extend(&names);
+                }
+            }
+        }
+    }
+
+    fn move_dns(&mut self, c: &Config) -> Result<(), String> {
+        let Some((old, table, stats)) = self.servers.dns.take() else {
+            return Err("DnsOn is false".into());
+        };
+        let cfg = DnsConfig {
+            listener: c.dns_addr.ip(),
+            port: c.dns_addr.port(),
+            ..self.dns.clone()
+        };
+        match serve::start(&cfg, Arc::clone(&table), Arc::clone(&stats)) {
+            Ok(new) => {
+                let addr = new.local_addr();
+                self.servers.dns = Some((new, table, stats));
+                old.stop();
+                self.dns.listener = cfg.listener;
+                self.dns.port = cfg.port;
+                log::info!(target: STARTUP, "DNS on {addr} (UDP and TCP, {} workers)", cfg.worker_count());
+                Ok(())
+            }
+            Err(e) => {
+                self.servers.dns = Some((old, table, stats));
+                Err(e.to_string())
+            }
+        }
+    }
+
+    fn move_http(&mut self, c: &Config) -> Result<(), String> {
+        let Some((old, ctx)) = self.servers.http.take() else {
+            return Err("HttpOn is false".into());
+        };
+        let started = crate::run::bind_http(c.http_addr)
+            .map_err(|e| format!("{}: {e}", c.http_addr))
+            .and_then(|l| {
+                crate::http::start(l, Arc::clone(&ctx), HttpLimits::default())
+                    .map_err(|e| e.to_string())
+            });
+        match started {
+            Ok(new) => {
+                let addr = new.local_addr();
+                self.servers.http = Some((new, ctx));
+                old.stop();
+                log::info!(target: STARTUP, "HTTP API on http://{addr}/v1/version");
+                Ok(())
+            }
+            Err(e) => {
+                self.servers.http = Some((old, ctx));
+                Err(e)
+            }
+        }
     }
 
     fn reject(&self, e: &ConfigError) {
@@ -380,10 +507,11 @@ mod tests {
             r#"{"masters":["10.0.0.2:5050"],"Port":9053,"Domain":"corp","TTL":7}"#,
         );
         let p = plan(&old, new, true);
-        assert_eq!(p.restart, ["Port", "Domain", "Masters"]);
+        assert_eq!(p.restart, ["Domain", "Masters"]);
         assert_eq!(p.applied, ["TTL"]);
-        assert_eq!(p.config.file.port, 8053);
-        assert_eq!(p.config.dns_addr, old.dns_addr);
+        // A listener moves only if the new address can be bound.
+        assert_eq!(p.listen, [("Port", true)]);
+        assert_eq!(p.config.dns_addr.port(), 9053);
         assert_eq!(p.config.file.domain, "mesos");
         assert_eq!(p.config.file.masters, old.file.masters);
         assert_eq!(p.config.file.ttl, 7);

@@ -27,7 +27,7 @@ use crate::dns_config::DnsConfig;
 use crate::error::{ExitError, Failed};
 use crate::http::{self, ApiContext, ApiSettings, HttpLimits, LiveSettings};
 use crate::logger::STARTUP;
-use crate::reload::Reloader;
+use crate::reload::{Reloader, Servers};
 use crate::serve;
 use crate::stats::Stats;
 use crate::table::{Publisher, SharedTable, Table};
@@ -330,32 +330,37 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
     let api_settings = Arc::new(LiveSettings::from(ApiSettings::from_config(&config)));
     let http_server = match http_listener {
         Some(listener) => {
-            let ctx = ApiContext {
+            let ctx = Arc::new(ApiContext {
                 table: Arc::clone(&table),
                 settings: Arc::clone(&api_settings),
                 poller: Arc::clone(poller.status()),
                 dns: dns_server.as_ref().map(|_| Arc::clone(&stats)),
-            };
-            Some(
-                http::start(listener, Arc::new(ctx), HttpLimits::default())
-                    .map_err(|e| failed(format!("failed to setup http server: {e}")))?,
-            )
+            });
+            let handle =
+                http::start(listener, Arc::clone(&ctx), HttpLimits::default())
+                    .map_err(|e| failed(format!("failed to setup http server: {e}")))?;
+            Some((handle, ctx))
         }
         None => None,
     };
     log_startup(
         &config,
         dns_server.as_ref().map(serve::DnsServer::local_addr),
-        http_server.as_ref().map(http::HttpHandle::local_addr),
+        http_server.as_ref().map(|(h, _)| h.local_addr()),
     );
 
     let zk_detection_timeout = config.zk_detection_timeout;
+    let servers = Servers {
+        dns: dns_server.map(|d| (d, table, stats)),
+        http: http_server,
+    };
     let mut reloader = Reloader::new(
         config.file.file.clone(),
         config,
         dns,
         publisher,
         api_settings,
+        servers,
     );
     let mut result = Ok(());
     while !stop.load(Ordering::Relaxed) {
@@ -373,10 +378,11 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
     if result.is_ok() {
         log::info!(target: STARTUP, "shutting down");
     }
-    if let Some(h) = http_server {
+    let servers = reloader.into_servers();
+    if let Some((h, _)) = servers.http {
         h.stop();
     }
-    if let Some(d) = dns_server {
+    if let Some((d, _, _)) = servers.dns {
         d.stop();
     }
     stop_poller(poller);
@@ -385,7 +391,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
 
 /// Binds the HTTP listener. Go listens on `0.0.0.0` as a dual-stack `[::]`
 /// socket, so we do too, falling back to IPv4 when the host has no IPv6.
-fn bind_http(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+pub(crate) fn bind_http(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     if addr.ip() == std::net::IpAddr::from([0, 0, 0, 0]) {
         let dual = crate::socket::bind_addr(addr.ip(), addr.port());
         match http::bind(dual) {
