@@ -136,9 +136,9 @@ pub(crate) fn answer_meta(
         key = normalize(key, &mut norm);
     }
     let apex: &[u8] = &table.apex;
-    let parent_side = q.qtype == Rtype(43) && key == apex; // DS
-                                                           // In the domain: the question itself must end with the apex (not only
-                                                           // once its `*` labels are gone), since templates may point into it.
+    let parent_side = q.qtype == Rtype::DS && key == apex;
+    // In the domain: the question itself must end with the apex (not only
+    // once its `*` labels are gone), since templates may point into it.
     let in_domain =
         is_subdomain_exact(key, apex) && (!star || is_subdomain_exact(raw, apex));
     if !in_domain || parent_side {

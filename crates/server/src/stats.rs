@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dns_wire::Rtype;
+
 use crate::table::RecordCounts;
 
 /// Names of the rcode slots: index = rcode value (0..=15), then BADVERS.
@@ -50,16 +52,16 @@ pub enum Transport {
 
 /// Maps a qtype value to its counter slot.
 pub fn qtype_slot(qtype: u16) -> usize {
-    match qtype {
-        1 => 0,
-        28 => 1,
-        33 => 2,
-        6 => 3,
-        2 => 4,
-        255 => 5,
-        12 => 6,
-        16 => 7,
-        43 => 8,
+    match Rtype(qtype) {
+        Rtype::A => 0,
+        Rtype::AAAA => 1,
+        Rtype::SRV => 2,
+        Rtype::SOA => 3,
+        Rtype::NS => 4,
+        Rtype::ANY => 5,
+        Rtype::PTR => 6,
+        Rtype::TXT => 7,
+        Rtype::DS => 8,
         _ => 9,
     }
 }

@@ -30,6 +30,8 @@ impl Rtype {
     pub const SRV: Self = Self(33);
     /// The EDNS pseudo-record (RFC 6891).
     pub const OPT: Self = Self(41);
+    /// Delegation signer (RFC 4034); it lives on the parent side of a zone cut.
+    pub const DS: Self = Self(43);
     /// Zone transfer (QTYPE only, RFC 1035).
     pub const AXFR: Self = Self(252);
     /// All records (QTYPE only, RFC 1035; RFC 8482).
@@ -48,6 +50,7 @@ impl Rtype {
             28 => "AAAA",
             33 => "SRV",
             41 => "OPT",
+            43 => "DS",
             252 => "AXFR",
             255 => "ANY",
             _ => return None,
