@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dns_wire::{write_query, Edns, Rtype};
-use mesos_dns::answer::{answer, Answer};
+use mesos_dns::answer::{answer, Answer, Transport};
 use mesos_dns::dns_config::DnsConfig;
-use mesos_dns::stats::Transport;
 use mesos_dns::table::Table;
 use mesos_records::RecordSet;
 

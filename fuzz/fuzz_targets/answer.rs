@@ -9,9 +9,8 @@ use std::sync::{Arc, OnceLock};
 
 use dns_wire::{parse_query, Message, Opcode};
 use libfuzzer_sys::fuzz_target;
-use mesos_dns::answer::{answer, Answer};
+use mesos_dns::answer::{answer, Answer, Transport};
 use mesos_dns::dns_config::DnsConfig;
-use mesos_dns::stats::Transport;
 use mesos_dns::table::Table;
 use mesos_records::RecordSet;
 

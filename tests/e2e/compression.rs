@@ -11,9 +11,8 @@ use std::sync::Arc;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RData;
-use mesos_dns::answer::{answer, Answer};
+use mesos_dns::answer::{answer, Answer, Transport};
 use mesos_dns::dns_config::DnsConfig;
-use mesos_dns::stats::Transport;
 use mesos_dns::table::Table;
 use mesos_records::RecordSet;
 

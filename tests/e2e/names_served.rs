@@ -13,9 +13,8 @@ use std::sync::Arc;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
-use mesos_dns::answer::{answer, Answer};
+use mesos_dns::answer::{answer, Answer, Transport};
 use mesos_dns::dns_config::DnsConfig;
-use mesos_dns::stats::Transport;
 use mesos_dns::table::Table;
 use mesos_dns_tests::dns::query;
 use mesos_records::state::Discovery;

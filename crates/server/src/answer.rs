@@ -28,11 +28,19 @@ use dns_wire::{
     Rcode, Rtype, Writer, HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
 };
 
-use crate::stats::{Transport, RCODE_BADVERS};
 use crate::table::{Kind, Table};
 
 /// Largest DNS message over TCP (RFC 1035 §4.2.2).
 pub const MAX_TCP_MESSAGE: usize = 65_535;
+
+/// The transport a query arrived on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP: answers are limited to 512 octets or the client's EDNS size.
+    Udp,
+    /// TCP (RFC 7766): answers are limited to 65535 octets.
+    Tcp,
+}
 
 /// What to do with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,15 +58,26 @@ pub enum Answer {
 }
 
 /// What the stats need to know about an answer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Meta {
     pub qtype: u16,
-    /// Rcode slot (0..=15, or [`RCODE_BADVERS`]).
-    pub rcode: usize,
+    /// The response code sent.
+    pub rcode: Rcode,
     /// TC set, or answers trimmed to fit.
     pub truncated: bool,
     /// REFUSED because forwarding is off (or has no upstream).
     pub refused_external: bool,
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Meta {
+            qtype: 0,
+            rcode: Rcode::NOERROR,
+            truncated: false,
+            refused_external: false,
+        }
+    }
 }
 
 /// Answers `packet`, received over `transport`, into `out` (which should
@@ -100,7 +119,7 @@ pub(crate) fn answer_meta(
     let settings = &table.settings;
     let parsed = parse_query(packet);
     if flags.opcode() != Opcode::QUERY {
-        meta.rcode = usize::from(Rcode::NOTIMP.0);
+        meta.rcode = Rcode::NOTIMP;
         let n = match &parsed {
             Ok(q) => error(q, Rcode::NOTIMP, settings.edns_max, out),
             Err(_) => header_only(packet, Rcode::NOTIMP, out),
@@ -108,17 +127,13 @@ pub(crate) fn answer_meta(
         return (n.map_or(Answer::Drop, Answer::Reply), meta);
     }
     let Ok(q) = parsed else {
-        meta.rcode = usize::from(Rcode::FORMERR.0);
+        meta.rcode = Rcode::FORMERR;
         let n = header_only(packet, Rcode::FORMERR, out);
         return (n.map_or(Answer::Drop, Answer::Reply), meta);
     };
     meta.qtype = q.qtype.0;
     let reply = |rcode: Rcode, out: &mut [u8], meta: &mut Meta| {
-        meta.rcode = if rcode == Rcode::BADVERS {
-            RCODE_BADVERS
-        } else {
-            usize::from(rcode.0 & 0xF)
-        };
+        meta.rcode = rcode;
         error(&q, rcode, settings.edns_max, out).map_or(Answer::Drop, Answer::Reply)
     };
     if q.edns.is_some_and(|e| e.version > 0) {
@@ -196,7 +211,7 @@ pub(crate) fn answer_meta(
     let r = template.render(out, body_start, body_limit);
     let tc = r.answers_cut && transport == Transport::Udp && settings.set_truncate_bit;
     meta.truncated = r.answers_cut;
-    meta.rcode = usize::from(rcode.0);
+    meta.rcode = rcode;
     let h = Header {
         id: q.header.id,
         flags: Flags(0)

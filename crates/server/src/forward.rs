@@ -34,9 +34,9 @@ use dns_wire::{parse_query, Header, Rcode, HEADER_LEN};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Poll, Token};
 
-use crate::answer::{error as error_response, size_limit};
+use crate::answer::{error as error_response, size_limit, Transport};
 use crate::client;
-use crate::stats::{Transport, WorkerStats};
+use crate::stats::WorkerStats;
 use crate::upstreams::Upstreams;
 
 /// Tokens at or above this belong to the forwarder.

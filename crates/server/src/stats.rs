@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dns_wire::Rtype;
+use dns_wire::{Rcode, Rtype};
 
+use crate::answer::Transport;
 use crate::table::RecordCounts;
 
 /// Names of the rcode slots: index = rcode value (0..=15), then BADVERS.
@@ -22,6 +23,15 @@ pub const RCODE_NAMES: [&str; 17] = [
 ];
 /// Slot of BADVERS in the rcode counters.
 pub const RCODE_BADVERS: usize = 16;
+
+/// Maps a response code to its counter slot (see [`RCODE_NAMES`]).
+pub fn rcode_slot(rcode: Rcode) -> usize {
+    if rcode == Rcode::BADVERS {
+        RCODE_BADVERS
+    } else {
+        usize::from(rcode.0 & 0xF)
+    }
+}
 
 /// Names of the qtype slots; the last one counts every other type.
 pub const QTYPE_NAMES: [&str; 10] = [
@@ -40,15 +50,6 @@ pub const FORWARD_OUTCOMES: [&str; 3] = ["ok", "timeout", "error"];
 /// Upper bounds (milliseconds, inclusive) of the forward latency buckets;
 /// a last, implicit bucket counts everything slower.
 pub const LATENCY_BUCKETS_MS: [u64; 9] = [1, 2, 5, 10, 25, 50, 100, 500, 1000];
-
-/// The transport a query arrived on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    /// UDP: answers are limited to 512 octets or the client's EDNS size.
-    Udp,
-    /// TCP (RFC 7766): answers are limited to 65535 octets.
-    Tcp,
-}
 
 /// Maps a qtype value to its counter slot.
 pub fn qtype_slot(qtype: u16) -> usize {

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::answer::{answer_meta, Answer};
+use crate::answer::{answer_meta, Answer, Transport};
 use crate::dns_config::DnsConfig;
 use crate::forward::{self, Client, Done, Forwarder};
-use crate::stats::{Transport, WorkerStats};
+use crate::stats::{rcode_slot, WorkerStats};
 use crate::table::{SharedTable, Table};
 use crate::tcp::{self, Conns, TcpLimits};
 use crate::udp_batch::{Batch, BATCH};
@@ -332,7 +332,13 @@ fn answer_counted(
     }
     match action {
         Answer::Reply(len) => {
-            stats.query(transport, meta.qtype, meta.rcode, len, meta.truncated);
+            stats.query(
+                transport,
+                meta.qtype,
+                rcode_slot(meta.rcode),
+                len,
+                meta.truncated,
+            );
         }
         Answer::Drop => stats.dropped(),
         Answer::Forward { .. } => {}

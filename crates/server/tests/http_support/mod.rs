@@ -12,9 +12,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use mesos_dns::answer::Transport;
 use mesos_dns::dns_config::DnsConfig;
 use mesos_dns::http::{self, ApiContext, ApiSettings, HttpHandle, HttpLimits};
-use mesos_dns::stats::{Stats, Transport};
+use mesos_dns::stats::Stats;
 use mesos_dns::table::{SharedTable, Table};
 use mesos_records::{RecordSet, RecordSetBuilder};
 use mesos_sources::PollerStatus;
