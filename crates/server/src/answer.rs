@@ -28,7 +28,7 @@ use dns_wire::{
     Rcode, Rtype, Writer, HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
 };
 
-use crate::table::{Kind, Table};
+use crate::table::{Kind, Lookup, Table};
 
 /// Largest DNS message over TCP (RFC 1035 §4.2.2).
 pub const MAX_TCP_MESSAGE: usize = 65_535;
@@ -146,7 +146,7 @@ pub(crate) fn answer_meta(
     let raw = key;
     // A stored name may hold `*` labels (a raw DiscoveryInfo name): it is
     // served as it is; other names lose their `*` labels.
-    if star && matches!(table.lookup(key, None), Err(false)) {
+    if star && matches!(table.lookup(key, None), Lookup::NxDomain) {
         norm = [0u8; MAX_NAME_LEN];
         key = normalize(key, &mut norm);
     }
@@ -191,9 +191,9 @@ pub(crate) fn answer_meta(
         _ => None,
     };
     let (template, rcode) = match table.lookup(key, kind) {
-        Ok(t) if t.ancount() > 0 => (Some(t), Rcode::NOERROR),
-        Ok(_) | Err(true) => (table.negative(true), Rcode::NOERROR),
-        Err(false) => (table.negative(false), Rcode::NXDOMAIN),
+        Lookup::Found(t) if t.ancount() > 0 => (Some(t), Rcode::NOERROR),
+        Lookup::Found(_) | Lookup::NoData => (table.negative(true), Rcode::NOERROR),
+        Lookup::NxDomain => (table.negative(false), Rcode::NXDOMAIN),
     };
     let Some(template) = template else {
         return (reply(Rcode::SERVFAIL, out, &mut meta), meta);

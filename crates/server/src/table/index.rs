@@ -33,6 +33,29 @@ pub(crate) enum Kind {
     Ns = 5,
 }
 
+/// What a lookup of a name for one [`Kind`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lookup<T> {
+    /// The name has an answer of that kind (a template, or its index).
+    Found(T),
+    /// The name exists without records of that kind: NODATA.
+    NoData,
+    /// The name does not exist: NXDOMAIN.
+    NxDomain,
+}
+
+#[cfg(test)]
+impl<T> Lookup<T> {
+    /// The same outcome with `f` applied to a found answer.
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Lookup<U> {
+        match self {
+            Lookup::Found(t) => Lookup::Found(f(t)),
+            Lookup::NoData => Lookup::NoData,
+            Lookup::NxDomain => Lookup::NxDomain,
+        }
+    }
+}
+
 /// No template (an index into a table's templates).
 pub(super) const NONE: u32 = u32::MAX;
 
@@ -366,14 +389,10 @@ pub(super) struct NameIndex {
     arena: Vec<u8>,
 }
 
-/// What a lookup found: `Ok(template index)`, or `Err(true)` when the name
-/// exists without that kind (NODATA), `Err(false)` when it does not.
-pub(super) type Found = Result<u32, bool>;
-
 impl NameIndex {
-    /// The template of `key` for `kind` (see [`Found`]).
+    /// The template index of `key` for `kind`.
     #[inline]
-    pub fn lookup(&self, key: &[u8], kind: Option<Kind>) -> Found {
+    pub fn lookup(&self, key: &[u8], kind: Option<Kind>) -> Lookup<u32> {
         let arena = &self.arena;
         let record = |off: u32| arena.get(off as usize..).unwrap_or_default();
         let found = self.slots.find(hash(key), |off| {
@@ -382,25 +401,25 @@ impl NameIndex {
                 && r.get(1..=key.len()).is_some_and(|k| same(k, key))
         });
         let Some(off) = found else {
-            return Err(false);
+            return Lookup::NxDomain;
         };
         let r = record(off).get(1 + key.len()..).unwrap_or_default();
         let kinds = r.first().copied().unwrap_or(HIDDEN);
         if kinds & HIDDEN != 0 {
-            return Err(false);
+            return Lookup::NxDomain;
         }
         let Some(kind) = kind else {
-            return Err(true);
+            return Lookup::NoData;
         };
         let bit = 1u8 << kind as u8;
         if kinds & bit == 0 {
-            return Err(true);
+            return Lookup::NoData;
         }
         let below = ONES.get(usize::from(kinds & (bit - 1))).copied();
         let at = 1 + 4 * usize::from(below.unwrap_or(0));
         match r.get(at..at + 4) {
-            Some(&[a, b, c, d]) => Ok(u32::from_le_bytes([a, b, c, d])),
-            _ => Err(true),
+            Some(&[a, b, c, d]) => Lookup::Found(u32::from_le_bytes([a, b, c, d])),
+            _ => Lookup::NoData,
         }
     }
 
@@ -542,7 +561,10 @@ mod tests {
             }
             for i in 0..60 {
                 let k = wire(&format!("n{i}.mesos."));
-                let want = model.get(&k).copied().ok_or(false);
+                let want = model
+                    .get(&k)
+                    .copied()
+                    .map_or(Lookup::NxDomain, Lookup::Found);
                 assert_eq!(index.lookup(&k, Some(Kind::A)), want, "step {step} n{i}");
             }
         }

@@ -58,7 +58,7 @@ use crate::dns_config::DnsConfig;
 use crate::template::Template;
 use compiled::Compiled;
 pub use compiled::RecordCounts;
-pub(crate) use index::{hash, Kind};
+pub(crate) use index::{hash, Kind, Lookup};
 #[cfg(test)]
 pub(crate) use key::test_wire;
 use key::wire_name;
@@ -243,16 +243,19 @@ impl Table {
         }
     }
 
-    /// The template for `key` (lowercase wire) and `kind`, `Err(true)` for
-    /// NODATA (the name exists), `Err(false)` for NXDOMAIN.
+    /// The template for `key` (lowercase wire) and `kind` (`None`: a type
+    /// the zone never holds, so at most NODATA).
     #[inline]
-    pub(crate) fn lookup(
-        &self,
-        key: &[u8],
-        kind: Option<Kind>,
-    ) -> Result<Template<'_>, bool> {
-        let i = self.compiled.names.lookup(key, kind)?;
-        self.compiled.templates.get(i).ok_or(true)
+    pub(crate) fn lookup(&self, key: &[u8], kind: Option<Kind>) -> Lookup<Template<'_>> {
+        match self.compiled.names.lookup(key, kind) {
+            Lookup::Found(i) => self
+                .compiled
+                .templates
+                .get(i)
+                .map_or(Lookup::NoData, Lookup::Found),
+            Lookup::NoData => Lookup::NoData,
+            Lookup::NxDomain => Lookup::NxDomain,
+        }
     }
 
     /// The shared negative template (the same for NXDOMAIN and NODATA).
@@ -305,23 +308,29 @@ mod tests {
             "bang!.marathon.mesos.",
             "queue-svc\u{e9}.marathon.mesos.",
         ] {
-            assert!(t.lookup(&key(name), Some(Kind::A)).is_ok(), "{name}");
+            assert!(
+                matches!(t.lookup(&key(name), Some(Kind::A)), Lookup::Found(_)),
+                "{name}"
+            );
         }
         // ASCII only: `É` is not `é`.
         assert!(matches!(
             t.lookup(&key("queue-svc\u{c9}.marathon.mesos."), Some(Kind::A)),
-            Err(false)
+            Lookup::NxDomain
         ));
         // Empty non-terminal: NODATA.
         assert!(matches!(
             t.lookup(&key("marathon.mesos."), Some(Kind::A)),
-            Err(true)
+            Lookup::NoData
         ));
         assert!(matches!(
             t.lookup(&key("x.mesos."), Some(Kind::A)),
-            Err(false)
+            Lookup::NxDomain
         ));
-        assert!(t.lookup(&key("mesos."), Some(Kind::Soa)).is_ok());
+        assert!(matches!(
+            t.lookup(&key("mesos."), Some(Kind::Soa)),
+            Lookup::Found(_)
+        ));
         assert!(t.is_loaded());
         assert_eq!(t.serial(), 7);
         assert!(!Table::empty(&DnsConfig::default()).is_loaded());

@@ -200,6 +200,7 @@ impl Names {
 mod tests {
     use super::*;
     use crate::table::index::Kind;
+    use crate::table::Lookup;
 
     use crate::table::key::test_wire as wire;
 
@@ -216,15 +217,18 @@ mod tests {
         assert_eq!(names.add(&keys[7], false), (7, false));
         let index = names.finish(NONE, [NONE; 2]);
         for (i, k) in keys.iter().enumerate() {
-            assert_eq!(index.lookup(k, Some(Kind::A)), Ok(i as u32));
-            assert_eq!(index.lookup(k, Some(Kind::Srv)), Err(true));
-            assert_eq!(index.lookup(k, None), Err(true));
+            assert_eq!(index.lookup(k, Some(Kind::A)), Lookup::Found(i as u32));
+            assert_eq!(index.lookup(k, Some(Kind::Srv)), Lookup::NoData);
+            assert_eq!(index.lookup(k, None), Lookup::NoData);
         }
         assert_eq!(
             index.lookup(&wire("t5000.x.mesos."), Some(Kind::A)),
-            Err(false)
+            Lookup::NxDomain
         );
-        assert_eq!(index.lookup(&wire("x.mesos."), Some(Kind::A)), Err(false));
+        assert_eq!(
+            index.lookup(&wire("x.mesos."), Some(Kind::A)),
+            Lookup::NxDomain
+        );
     }
 
     #[test]
@@ -242,19 +246,29 @@ mod tests {
         names.get_mut(hidden).unwrap().kinds[Kind::A as usize] = 5;
         assert_eq!(names.names.len(), 7);
         let index = names.finish(0, [7, 8]);
-        assert_eq!(index.lookup(&wire("a.b.c.mesos."), Some(Kind::A)), Ok(4));
-        assert_eq!(index.lookup(&wire("a.b.c.mesos."), Some(Kind::Srv)), Ok(9));
+        assert_eq!(
+            index.lookup(&wire("a.b.c.mesos."), Some(Kind::A)),
+            Lookup::Found(4)
+        );
+        assert_eq!(
+            index.lookup(&wire("a.b.c.mesos."), Some(Kind::Srv)),
+            Lookup::Found(9)
+        );
         assert_eq!(
             index.lookup(&wire("a.b.c.mesos."), Some(Kind::Aaaa)),
-            Err(true)
+            Lookup::NoData
         );
-        assert_eq!(index.lookup(&apex, Some(Kind::Ns)), Ok(8));
+        assert_eq!(index.lookup(&apex, Some(Kind::Ns)), Lookup::Found(8));
         for ent in ["b.c.mesos.", "c.mesos.", "mesos."] {
-            assert_eq!(index.lookup(&wire(ent), Some(Kind::A)), Err(true), "{ent}");
+            assert_eq!(
+                index.lookup(&wire(ent), Some(Kind::A)),
+                Lookup::NoData,
+                "{ent}"
+            );
         }
         assert_eq!(
             index.lookup(&wire("Upper.mesos."), Some(Kind::A)),
-            Err(false)
+            Lookup::NxDomain
         );
         let children = |s: &str| index.get(&wire(s)).unwrap().children;
         assert_eq!(children("b.c.mesos."), 2);
