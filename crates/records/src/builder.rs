@@ -15,7 +15,9 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::names::{idx, NameIndex, NameText};
-use crate::record::{EnumData, EnumEntry, FwEntry, Kind, RecordSet, SrvVal, TaskEntry};
+use crate::record::{
+    EnumData, EnumEntry, FwEntry, RecordKind, RecordSet, SrvVal, TaskEntry,
+};
 
 /// Builds a [`RecordSet`]: inserts deduplicate, and with the enumeration on,
 /// a record inserted for the first time while a task is open is credited to
@@ -47,7 +49,7 @@ pub struct RecordSetBuilder {
     in_task: bool,
     /// Inserts made while a task was open: kind and place in its log.
     /// [`EnumData::tasks`] `records_end` index this list until `finish`.
-    credits: Vec<(Kind, u32)>,
+    credits: Vec<(RecordKind, u32)>,
     enumeration: EnumData,
 }
 
@@ -152,7 +154,7 @@ impl RecordSetBuilder {
         self.names.get(n)
     }
 
-    fn credit(&mut self, kind: Kind, at: usize) {
+    fn credit(&mut self, kind: RecordKind, at: usize) {
         if self.in_task {
             self.credits.push((kind, idx(at)));
             if let Some(t) = self.enumeration.tasks.last_mut() {
@@ -162,17 +164,17 @@ impl RecordSetBuilder {
     }
 
     pub(crate) fn add_a(&mut self, name: u32, ip: Ipv4Addr) {
-        self.credit(Kind::A, self.a.len());
+        self.credit(RecordKind::A, self.a.len());
         self.a.push((name, ip));
     }
 
     pub(crate) fn add_aaaa(&mut self, name: u32, ip: Ipv6Addr) {
-        self.credit(Kind::Aaaa, self.aaaa.len());
+        self.credit(RecordKind::Aaaa, self.aaaa.len());
         self.aaaa.push((name, ip));
     }
 
     pub(crate) fn add_srv(&mut self, name: u32, target: u32, port: u16) {
-        self.credit(Kind::Srv, self.srv.len());
+        self.credit(RecordKind::Srv, self.srv.len());
         self.srv.push((name, SrvVal { target, port }));
     }
 
@@ -202,14 +204,14 @@ impl RecordSetBuilder {
         let mut ends = vec![[0u32; 3]; n];
         let a = group(
             &self.a,
-            (&mut ends, Kind::A),
+            (&mut ends, RecordKind::A),
             |e| rank_of(e.0),
             |e, i| (u64::from(u32::from(e.1)) << 32) | u64::from(i),
             |k| (Ipv4Addr::from((k >> 32) as u32), k as u32),
         );
         let aaaa = group(
             &self.aaaa,
-            (&mut ends, Kind::Aaaa),
+            (&mut ends, RecordKind::Aaaa),
             |e| rank_of(e.0),
             |e, i| (e.1, i),
             |k| k,
@@ -229,9 +231,11 @@ impl RecordSetBuilder {
             for &(kind, at) in self.credits.get(start..end).unwrap_or_default() {
                 let at = at as usize;
                 let (first, name) = match kind {
-                    Kind::A => (a.first.get(at), self.a.get(at).map(|e| e.0)),
-                    Kind::Aaaa => (aaaa.first.get(at), self.aaaa.get(at).map(|e| e.0)),
-                    Kind::Srv => (srv.first.get(at), self.srv.get(at).map(|e| e.0)),
+                    RecordKind::A => (a.first.get(at), self.a.get(at).map(|e| e.0)),
+                    RecordKind::Aaaa => {
+                        (aaaa.first.get(at), self.aaaa.get(at).map(|e| e.0))
+                    }
+                    RecordKind::Srv => (srv.first.get(at), self.srv.get(at).map(|e| e.0)),
                 };
                 if let (Some(&first), Some(name)) = (first, name) {
                     if first != NOT_FIRST {
@@ -324,7 +328,7 @@ fn group_srv(
     if narrow {
         group(
             log,
-            (ends, Kind::Srv),
+            (ends, RecordKind::Srv),
             name_of,
             |e, i| {
                 (u64::from(rank_of(e.1.target)) << 40)
@@ -342,7 +346,7 @@ fn group_srv(
     } else {
         group(
             log,
-            (ends, Kind::Srv),
+            (ends, RecordKind::Srv),
             name_of,
             |e, i| {
                 (u128::from(rank_of(e.1.target)) << 64)
@@ -377,7 +381,7 @@ struct Grouped<V> {
 /// where each name's values end to its `kind` column of `ends`.
 fn group<E, V: PartialEq + Copy, K: Ord + Copy>(
     log: &[E],
-    (ends, kind): (&mut [[u32; 3]], Kind),
+    (ends, kind): (&mut [[u32; 3]], RecordKind),
     name_of: impl Fn(&E) -> u32,
     key_of: impl Fn(&E, u32) -> K,
     split: impl Fn(K) -> (V, u32),

@@ -9,7 +9,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use crate::record::{EnumEntry, Kind, RecordSet, Srv};
+use crate::record::{EnumEntry, RecordKind, RecordSet, Srv};
 
 impl RecordSet {
     /// The data behind `/v1/enumerate`.
@@ -135,19 +135,19 @@ impl<'a> EnumTask<'a> {
 fn record<'a>(rs: &'a RecordSet, e: &EnumEntry) -> EnumRecord<'a> {
     let at = e.at as usize;
     let (rtype, host) = match e.kind {
-        Kind::A => (
+        RecordKind::A => (
             "A",
             Host::Ip(IpAddr::V4(
                 rs.a.get(at).copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
             )),
         ),
-        Kind::Aaaa => (
+        RecordKind::Aaaa => (
             "AAAA",
             Host::Ip(IpAddr::V6(
                 rs.aaaa.get(at).copied().unwrap_or(Ipv6Addr::UNSPECIFIED),
             )),
         ),
-        Kind::Srv => (
+        RecordKind::Srv => (
             "SRV",
             Host::Srv(rs.srv_value(rs.srv.get(at).copied().unwrap_or_default())),
         ),

@@ -49,7 +49,7 @@ pub struct Srv<'a> {
 
 /// The three record types, as indexes into per-name value ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum RecordKind {
     A = 0,
     Aaaa = 1,
     Srv = 2,
@@ -194,7 +194,7 @@ pub(crate) struct TaskEntry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EnumEntry {
     pub(crate) name: u32,
-    pub(crate) kind: Kind,
+    pub(crate) kind: RecordKind,
     pub(crate) at: u32,
 }
 
@@ -254,7 +254,7 @@ impl RecordSet {
     }
 
     /// The values of name `i` of `kind`, as a range of its array.
-    fn range(&self, i: usize, kind: Kind) -> Range<usize> {
+    fn range(&self, i: usize, kind: RecordKind) -> Range<usize> {
         let k = kind as usize;
         let end = self.ends.get(i).map_or(0, |e| e[k] as usize);
         let start = match i.checked_sub(1) {
@@ -265,17 +265,22 @@ impl RecordSet {
     }
 
     fn a_at(&self, i: usize) -> &[Ipv4Addr] {
-        self.a.get(self.range(i, Kind::A)).unwrap_or_default()
+        self.a.get(self.range(i, RecordKind::A)).unwrap_or_default()
     }
 
     fn aaaa_at(&self, i: usize) -> &[Ipv6Addr] {
-        self.aaaa.get(self.range(i, Kind::Aaaa)).unwrap_or_default()
+        self.aaaa
+            .get(self.range(i, RecordKind::Aaaa))
+            .unwrap_or_default()
     }
 
     fn srv_at(&self, i: usize) -> SrvSet<'_> {
         SrvSet {
             rs: self,
-            values: self.srv.get(self.range(i, Kind::Srv)).unwrap_or_default(),
+            values: self
+                .srv
+                .get(self.range(i, RecordKind::Srv))
+                .unwrap_or_default(),
         }
     }
 

@@ -28,7 +28,7 @@ use dns_wire::{
     Rcode, Rtype, Writer, HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
 };
 
-use crate::table::{Kind, Lookup, Table};
+use crate::table::{AnswerKind, Lookup, Table};
 
 /// Largest DNS message over TCP (RFC 1035 §4.2.2).
 pub const MAX_TCP_MESSAGE: usize = 65_535;
@@ -182,12 +182,12 @@ pub(crate) fn answer_meta(
         return (reply(Rcode::SERVFAIL, out, &mut meta), meta);
     }
     let kind = match q.qtype {
-        Rtype::A => Some(Kind::A),
-        Rtype::AAAA => Some(Kind::Aaaa),
-        Rtype::SRV => Some(Kind::Srv),
-        Rtype::ANY => Some(Kind::Any),
-        Rtype::SOA => Some(Kind::Soa),
-        Rtype::NS => Some(Kind::Ns),
+        Rtype::A => Some(AnswerKind::A),
+        Rtype::AAAA => Some(AnswerKind::Aaaa),
+        Rtype::SRV => Some(AnswerKind::Srv),
+        Rtype::ANY => Some(AnswerKind::Any),
+        Rtype::SOA => Some(AnswerKind::Soa),
+        Rtype::NS => Some(AnswerKind::Ns),
         _ => None,
     };
     let (template, rcode) = match table.lookup(key, kind) {

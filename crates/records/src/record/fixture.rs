@@ -7,7 +7,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use super::{Kind, RecordSet, SrvVal};
+use super::{RecordKind, RecordSet, SrvVal};
 use crate::names::idx;
 
 impl RecordSet {
@@ -15,17 +15,17 @@ impl RecordSet {
     /// insert may move every later value: for fixtures, not for bulk use.
     pub fn insert_a(&mut self, name: &str, ip: Ipv4Addr) -> bool {
         let i = self.add_name(name);
-        let r = self.range(i, Kind::A);
+        let r = self.range(i, RecordKind::A);
         let added = insert_in(&mut self.a, r, ip);
-        self.grew(i, Kind::A, added)
+        self.grew(i, RecordKind::A, added)
     }
 
     /// Inserts an AAAA record; returns true if it was not there before.
     pub fn insert_aaaa(&mut self, name: &str, ip: Ipv6Addr) -> bool {
         let i = self.add_name(name);
-        let r = self.range(i, Kind::Aaaa);
+        let r = self.range(i, RecordKind::Aaaa);
         let added = insert_in(&mut self.aaaa, r, ip);
-        self.grew(i, Kind::Aaaa, added)
+        self.grew(i, RecordKind::Aaaa, added)
     }
 
     /// Inserts an SRV record; returns true if it was not there before.
@@ -33,9 +33,9 @@ impl RecordSet {
         self.add_name(target);
         let i = self.add_name(name);
         let target = idx(self.find(target).unwrap_or_default());
-        let r = self.range(i, Kind::Srv);
+        let r = self.range(i, RecordKind::Srv);
         let added = insert_in(&mut self.srv, r, SrvVal { target, port });
-        self.grew(i, Kind::Srv, added)
+        self.grew(i, RecordKind::Srv, added)
     }
 
     /// The number of `name`, inserting it in order if it is new.
@@ -77,7 +77,7 @@ impl RecordSet {
 
     /// After a value was inserted at `added` for name `i`: moves the ends
     /// of `i` and later names, and enumeration entries past it.
-    fn grew(&mut self, i: usize, kind: Kind, added: Option<usize>) -> bool {
+    fn grew(&mut self, i: usize, kind: RecordKind, added: Option<usize>) -> bool {
         let Some(at) = added else { return false };
         for e in self.ends.get_mut(i..).unwrap_or_default() {
             e[kind as usize] = e[kind as usize].saturating_add(1);

@@ -27,7 +27,7 @@ use crate::table::Table;
 
 /// The type of a metric family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum MetricType {
     /// A monotonically increasing count; the name ends in `_total`.
     Counter,
     /// A value that goes up and down.
@@ -36,12 +36,12 @@ pub enum Kind {
     Histogram,
 }
 
-impl Kind {
+impl MetricType {
     fn as_str(self) -> &'static str {
         match self {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::Histogram => "histogram",
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Histogram => "histogram",
         }
     }
 }
@@ -65,7 +65,7 @@ impl Exposition {
 
     /// Starts a family: its `# HELP` and `# TYPE` lines. Every sample of
     /// the family must follow before the next family starts.
-    pub fn family(&mut self, name: &str, kind: Kind, help: &str) {
+    pub fn family(&mut self, name: &str, kind: MetricType, help: &str) {
         self.out.push_str("# HELP ");
         self.out.push_str(name);
         self.out.push(' ');
@@ -172,7 +172,7 @@ pub fn render(ctx: &ApiContext, stats: &HttpStats, table: &Table) -> String {
     let mut e = Exposition::new();
     e.family(
         "mesosdns_build_info",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Always 1; the version label says which mesos-dns-rs runs.",
     );
     e.sample(
@@ -183,7 +183,7 @@ pub fn render(ctx: &ApiContext, stats: &HttpStats, table: &Table) -> String {
     let (ok, error) = ctx.settings.reloads();
     e.family(
         "mesosdns_config_reloads_total",
-        Kind::Counter,
+        MetricType::Counter,
         "Config reloads on SIGHUP, by result: ok (applied) or error (rejected whole).",
     );
     e.sample("mesosdns_config_reloads_total", &[("result", "ok")], ok);
@@ -202,7 +202,7 @@ pub fn render(ctx: &ApiContext, stats: &HttpStats, table: &Table) -> String {
 }
 
 /// One family with one unlabelled sample.
-fn single(e: &mut Exposition, name: &str, kind: Kind, help: &str, value: u64) {
+fn single(e: &mut Exposition, name: &str, kind: MetricType, help: &str, value: u64) {
     e.family(name, kind, help);
     e.sample(name, &[], value);
 }
@@ -211,7 +211,7 @@ fn table_families(e: &mut Exposition, table: &Table) {
     let counts = table.counts();
     e.family(
         "mesosdns_records",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Records served from the current table, by type.",
     );
     for (rtype, n) in [("A", counts.a), ("AAAA", counts.aaaa), ("SRV", counts.srv)] {
@@ -220,35 +220,35 @@ fn table_families(e: &mut Exposition, table: &Table) {
     single(
         e,
         "mesosdns_record_names",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Owner names with data in the current table.",
         counts.names,
     );
     single(
         e,
         "mesosdns_records_skipped",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Generated names or values the current table does not serve (outside the domain, not encodable, or a spelling with capitals of a name another spelling holds).",
         counts.skipped,
     );
     single(
         e,
         "mesosdns_records_unencodable",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Generated names the DNS wire format cannot carry (an empty label, a label over 63 octets, a name over 255 octets), per record type or SRV value.",
         counts.unencodable,
     );
     single(
         e,
         "mesosdns_table_loaded",
-        Kind::Gauge,
+        MetricType::Gauge,
         "1 once the first Mesos state load produced a table, else 0.",
         u64::from(table.is_loaded()),
     );
     single(
         e,
         "mesosdns_soa_serial",
-        Kind::Gauge,
+        MetricType::Gauge,
         "The SOA serial of the current table.",
         u64::from(table.serial()),
     );
@@ -258,7 +258,7 @@ fn poller_families(e: &mut Exposition, p: &PollerStatus) {
     let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     e.family(
         "mesosdns_state_last_success_timestamp_seconds",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Unix time of the last successful Mesos state load (0: never).",
     );
     e.sample_f64(
@@ -269,21 +269,21 @@ fn poller_families(e: &mut Exposition, p: &PollerStatus) {
     single(
         e,
         "mesosdns_state_loads_total",
-        Kind::Counter,
+        MetricType::Counter,
         "Successful Mesos state loads.",
         get(&p.loads),
     );
     single(
         e,
         "mesosdns_state_failures_total",
-        Kind::Counter,
+        MetricType::Counter,
         "Failed Mesos state loads.",
         get(&p.failures),
     );
     single(
         e,
         "mesosdns_state_consecutive_failures",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Failed Mesos state loads since the last success.",
         get(&p.consecutive_failures),
     );
@@ -299,41 +299,41 @@ fn poller_families(e: &mut Exposition, p: &PollerStatus) {
             &p.generate_micros,
         ),
     ] {
-        e.family(name, Kind::Gauge, help);
+        e.family(name, MetricType::Gauge, help);
         e.sample_f64(name, &[], get(micros) as f64 / 1e6);
     }
     single(
         e,
         "mesosdns_state_bytes",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Size of the last Mesos state body.",
         get(&p.state_bytes),
     );
     single(
         e,
         "mesosdns_state_publishes_total",
-        Kind::Counter,
+        MetricType::Counter,
         "Record sets published to the DNS table.",
         get(&p.publishes),
     );
     single(
         e,
         "mesosdns_leader_changes_total",
-        Kind::Counter,
+        MetricType::Counter,
         "Mesos leader changes seen.",
         get(&p.leader_changes),
     );
     single(
         e,
         "mesosdns_zookeeper_connected",
-        Kind::Gauge,
+        MetricType::Gauge,
         "1 while a ZooKeeper session is open.",
         u64::from(p.zk_connected.load(Ordering::Relaxed)),
     );
     let leader = p.leader();
     e.family(
         "mesosdns_leader_info",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Always 1; the leader label is the current Mesos leader (empty: unknown).",
     );
     e.sample("mesosdns_leader_info", &[("leader", &leader)], 1);
@@ -346,7 +346,7 @@ fn event_families(e: &mut Exposition, ev: &EventStatus) {
     single(
         e,
         "mesosdns_events_subscribed",
-        Kind::Gauge,
+        MetricType::Gauge,
         "1 while subscribed to the Mesos operator API event stream.",
         u64::from(ev.subscribed.load(Ordering::Relaxed)),
     );
@@ -377,12 +377,12 @@ fn event_families(e: &mut Exposition, ev: &EventStatus) {
             &ev.reconcile_differences,
         ),
     ] {
-        single(e, name, Kind::Counter, help, get(value));
+        single(e, name, MetricType::Counter, help, get(value));
     }
     let name = "mesosdns_events_publish_latency_seconds";
     e.family(
         name,
-        Kind::Histogram,
+        MetricType::Histogram,
         "From a change event's arrival to its records being published.",
     );
     let (counts, sum) = ev.latency.snapshot();
@@ -396,7 +396,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
                     label: &str,
                     names: &[&str],
                     values: &[u64]| {
-        e.family(name, Kind::Counter, help);
+        e.family(name, MetricType::Counter, help);
         for (v, n) in names.iter().zip(values) {
             e.sample(name, &[(label, v)], *n);
         }
@@ -427,7 +427,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
     );
     e.family(
         "mesosdns_dns_response_size_bytes",
-        Kind::Histogram,
+        MetricType::Histogram,
         "Sizes of DNS responses sent.",
     );
     let bounds = SIZE_BUCKETS.map(|b| b as f64);
@@ -485,11 +485,11 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
             s.table_compiles,
         ),
     ] {
-        single(e, name, Kind::Counter, help, value);
+        single(e, name, MetricType::Counter, help, value);
     }
     e.family(
         "mesosdns_table_compile_duration_seconds",
-        Kind::Gauge,
+        MetricType::Gauge,
         "Duration of the last table compile, full or patch (comparing with the served records included).",
     );
     e.sample_f64(
@@ -499,7 +499,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
     );
     e.family(
         "mesosdns_dns_tcp_connections_total",
-        Kind::Counter,
+        MetricType::Counter,
         "DNS TCP connections, accepted or rejected by the connection caps.",
     );
     e.sample(
@@ -514,7 +514,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
     );
     e.family(
         "mesosdns_dns_forwarded_total",
-        Kind::Counter,
+        MetricType::Counter,
         "Forwarding attempts, by upstream and outcome.",
     );
     for u in &s.upstreams {
@@ -528,7 +528,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
     }
     e.family(
         "mesosdns_dns_forward_duration_seconds",
-        Kind::Histogram,
+        MetricType::Histogram,
         "Latency of forwarding attempts, by upstream.",
     );
     let bounds = LATENCY_BUCKETS_MS.map(|ms| ms as f64 / 1000.0);
@@ -546,7 +546,7 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
 fn http_families(e: &mut Exposition, stats: &HttpStats) {
     e.family(
         "mesosdns_http_requests_total",
-        Kind::Counter,
+        MetricType::Counter,
         "HTTP requests answered, by endpoint and status code.",
     );
     for endpoint in Endpoint::ALL {
@@ -565,31 +565,31 @@ fn http_families(e: &mut Exposition, stats: &HttpStats) {
     let gauges = [
         (
             "mesosdns_http_connections_open",
-            Kind::Gauge,
+            MetricType::Gauge,
             "HTTP connections open now.",
             stats.open.load(Ordering::Relaxed) as u64,
         ),
         (
             "mesosdns_http_connections_total",
-            Kind::Counter,
+            MetricType::Counter,
             "HTTP connections accepted and served.",
             stats.accepted.load(Ordering::Relaxed),
         ),
         (
             "mesosdns_http_connections_rejected_total",
-            Kind::Counter,
+            MetricType::Counter,
             "HTTP connections refused with 503 at a connection cap (total or per client) with every connection busy.",
             stats.rejected.load(Ordering::Relaxed),
         ),
         (
             "mesosdns_http_connections_evicted_total",
-            Kind::Counter,
+            MetricType::Counter,
             "HTTP connections waiting for a request closed to make room at a connection cap.",
             stats.evicted.load(Ordering::Relaxed),
         ),
         (
             "mesosdns_http_timeouts_total",
-            Kind::Counter,
+            MetricType::Counter,
             "HTTP connections closed for a header, body, idle or write timeout.",
             stats.timeouts.load(Ordering::Relaxed),
         ),
@@ -607,7 +607,7 @@ mod tests {
     #[test]
     fn escapes_labels_and_help() {
         let mut e = Exposition::new();
-        e.family("x_total", Kind::Counter, "a \\ b\nc");
+        e.family("x_total", MetricType::Counter, "a \\ b\nc");
         e.sample("x_total", &[("l", "q\"\\\n")], 3);
         e.sample("x_total", &[], 4);
         assert_eq!(
@@ -620,7 +620,7 @@ mod tests {
     #[test]
     fn histogram_buckets_are_cumulative() {
         let mut e = Exposition::new();
-        e.family("h_seconds", Kind::Histogram, "h");
+        e.family("h_seconds", MetricType::Histogram, "h");
         e.histogram("h_seconds", &[("a", "b")], &[0.5, 1.0], &[1, 2, 3], 4.25);
         let text = e.finish();
         assert!(text.contains("h_seconds_bucket{a=\"b\",le=\"0.5\"} 1\n"));

@@ -19,7 +19,7 @@ use dns_wire::{Rtype, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
 use super::compiled::{Basis, Compiled, RecordCounts};
-use super::index::{hash, Kind, NONE};
+use super::index::{hash, AnswerKind, NONE};
 use super::key::{in_zone, lookup_key};
 use super::names::{Names, Pending};
 use super::render::Renderer;
@@ -53,7 +53,7 @@ struct Compiler<'r> {
     /// with more than one kind (with the name's text key).
     any: Vec<(u32, &'r str)>,
     /// Names spelled with capitals, by kind, compiled after the others.
-    capitals: Vec<(&'r str, Kind)>,
+    capitals: Vec<(&'r str, AnswerKind)>,
     case_keys: Vec<Box<[u8]>>,
 }
 
@@ -89,21 +89,23 @@ pub(super) fn compile(
     let mut buf = [0u8; MAX_NAME_LEN];
     for (name, ips) in source::a(records) {
         let ips = ips.map(|ip| ip.octets());
-        c.addresses(name, ips, Kind::A, apex_id, &mut buf, |p| &mut p.glue_a);
+        c.addresses(name, ips, AnswerKind::A, apex_id, &mut buf, |p| {
+            &mut p.glue_a
+        });
     }
     for (name, ips) in source::aaaa(records) {
         let ips = ips.map(|ip| ip.octets());
-        c.addresses(name, ips, Kind::Aaaa, apex_id, &mut buf, |p| {
+        c.addresses(name, ips, AnswerKind::Aaaa, apex_id, &mut buf, |p| {
             &mut p.glue_aaaa
         });
     }
     for (name, srvs) in source::srv(records) {
         // An SRV owner that is not served is no glue: only counted.
-        match c.key(name, Kind::Srv, &mut buf) {
+        match c.key(name, AnswerKind::Srv, &mut buf) {
             Some((wire, Owner::Served)) => {
                 let id = c.names.add_served(wire, apex);
                 let t = c.srv(srvs);
-                c.set(id, Kind::Srv, t, name, apex_id);
+                c.set(id, AnswerKind::Srv, t, name, apex_id);
             }
             Some((_, Owner::Elsewhere)) | None => {}
         }
@@ -152,7 +154,7 @@ impl<'r> Compiler<'r> {
         &mut self,
         name: &'r str,
         ips: impl Iterator<Item = [u8; N]>,
-        kind: Kind,
+        kind: AnswerKind,
         apex_id: u32,
         buf: &mut [u8; MAX_NAME_LEN],
         glue: fn(&mut Pending) -> &mut Option<[u8; N]>,
@@ -180,17 +182,17 @@ impl<'r> Compiler<'r> {
     /// The A or AAAA template of `ips`, counted.
     fn render_addresses<const N: usize>(
         &mut self,
-        kind: Kind,
+        kind: AnswerKind,
         ips: impl Iterator<Item = [u8; N]>,
     ) -> u32 {
-        let rtype = if kind == Kind::A {
+        let rtype = if kind == AnswerKind::A {
             Rtype::A
         } else {
             Rtype::AAAA
         };
         let (t, n) = self.r.addresses(rtype, ips);
         match kind {
-            Kind::A => self.counts.a += n,
+            AnswerKind::A => self.counts.a += n,
             _ => self.counts.aaaa += n,
         }
         t
@@ -204,7 +206,7 @@ impl<'r> Compiler<'r> {
     fn key<'b>(
         &mut self,
         name: &'r str,
-        kind: Kind,
+        kind: AnswerKind,
         buf: &'b mut [u8; MAX_NAME_LEN],
     ) -> Option<(&'b [u8], Owner)> {
         let Some((wire, upper)) = lookup_key(name, buf) else {
@@ -254,11 +256,11 @@ impl<'r> Compiler<'r> {
             holder = Some(name);
             let id = self.names.add_served(key, self.r.apex);
             let t = match kind {
-                Kind::A => {
+                AnswerKind::A => {
                     let ips = source::a_of(records, name).map(|ip| ip.octets());
                     self.render_addresses(kind, ips)
                 }
-                Kind::Aaaa => {
+                AnswerKind::Aaaa => {
                     let ips = source::aaaa_of(records, name).map(|ip| ip.octets());
                     self.render_addresses(kind, ips)
                 }
@@ -270,7 +272,7 @@ impl<'r> Compiler<'r> {
 
     /// Records template `t` as name `id`'s answer for `kind`, and notes
     /// when the name needs an ANY template of its own.
-    fn set(&mut self, id: u32, kind: Kind, t: u32, name: &'r str, apex_id: u32) {
+    fn set(&mut self, id: u32, kind: AnswerKind, t: u32, name: &'r str, apex_id: u32) {
         let Some(p) = self.names.get_mut(id) else {
             return;
         };
@@ -299,13 +301,13 @@ impl<'r> Compiler<'r> {
         }
         for (id, t) in done {
             if let Some(p) = self.names.get_mut(id) {
-                p.kinds[Kind::Any as usize] = t;
+                p.kinds[AnswerKind::Any as usize] = t;
             }
         }
         for p in self.names.names.iter_mut() {
-            if p.kinds[Kind::Any as usize] == NONE {
+            if p.kinds[AnswerKind::Any as usize] == NONE {
                 if let Some(&t) = p.kinds[..3].iter().find(|&&t| t != NONE) {
-                    p.kinds[Kind::Any as usize] = t;
+                    p.kinds[AnswerKind::Any as usize] = t;
                 }
             }
         }

@@ -5,7 +5,7 @@
 //! form) followed by the templates it has:
 //!
 //! ```text
-//! [key length] [key octets] [kinds: one bit per Kind, PARENT, HIDDEN]
+//! [key length] [key octets] [kinds: one bit per AnswerKind, PARENT, HIDDEN]
 //!     [template index, u32 LE]... [children, u32 LE, if PARENT]
 //! ```
 //!
@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 
 /// Kinds of precompiled answers per name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum AnswerKind {
     A = 0,
     Aaaa = 1,
     Srv = 2,
@@ -33,7 +33,7 @@ pub(crate) enum Kind {
     Ns = 5,
 }
 
-/// What a lookup of a name for one [`Kind`] found.
+/// What a lookup of a name for one [`AnswerKind`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Lookup<T> {
     /// The name has an answer of that kind (a template, or its index).
@@ -74,7 +74,7 @@ const KIND_BITS: u8 = 0x3F;
 pub(super) struct Record {
     /// Known (as an SRV target's glue) but not served.
     pub hidden: bool,
-    /// Template index per [`Kind`], or [`NONE`].
+    /// Template index per [`AnswerKind`], or [`NONE`].
     pub kinds: [u32; 6],
     /// Names one label below this one (served or empty non-terminals).
     pub children: u32,
@@ -392,7 +392,7 @@ pub(super) struct NameIndex {
 impl NameIndex {
     /// The template index of `key` for `kind`.
     #[inline]
-    pub fn lookup(&self, key: &[u8], kind: Option<Kind>) -> Lookup<u32> {
+    pub fn lookup(&self, key: &[u8], kind: Option<AnswerKind>) -> Lookup<u32> {
         let arena = &self.arena;
         let record = |off: u32| arena.get(off as usize..).unwrap_or_default();
         let found = self.slots.find(hash(key), |off| {
@@ -532,7 +532,7 @@ mod tests {
         for i in 0..30u32 {
             let k = wire(&format!("n{i}.mesos."));
             let id = names.add(&k, false).0;
-            names.get_mut(id).unwrap().kinds[Kind::A as usize] = i;
+            names.get_mut(id).unwrap().kinds[AnswerKind::A as usize] = i;
             model.insert(k, i);
         }
         let mut index = names.finish(NONE, [NONE; 2]).copy_with_room(0);
@@ -547,7 +547,7 @@ mod tests {
                         rec.kinds[kind] = step;
                     }
                 }
-                rec.kinds[Kind::A as usize] = step;
+                rec.kinds[AnswerKind::A as usize] = step;
                 rec.children = rng.u32(0..2);
                 if index.put(&k, &rec) {
                     model.insert(k.clone(), step);
@@ -565,7 +565,11 @@ mod tests {
                     .get(&k)
                     .copied()
                     .map_or(Lookup::NxDomain, Lookup::Found);
-                assert_eq!(index.lookup(&k, Some(Kind::A)), want, "step {step} n{i}");
+                assert_eq!(
+                    index.lookup(&k, Some(AnswerKind::A)),
+                    want,
+                    "step {step} n{i}"
+                );
             }
         }
     }

@@ -31,7 +31,7 @@
 //! - `key` (a record set's text names as the table's wire keys) and
 //!   `source` (every read of a record set) at the bottom;
 //! - `render`, the templates of a name, from `source` and `key`;
-//! - `index`, the name index a lookup reads (and the answer `Kind`s),
+//! - `index`, the name index a lookup reads (and the answer `AnswerKind`s),
 //!   and `names`, which collects a compile's names into one;
 //! - `compiled`, what a table is built into: index, templates, counts;
 //! - the two drivers, `compile` (every answer of a record set) and `patch`
@@ -58,7 +58,7 @@ use crate::dns_config::DnsConfig;
 use crate::template::Template;
 use compiled::Compiled;
 pub use compiled::RecordCounts;
-pub(crate) use index::{hash, Kind, Lookup};
+pub(crate) use index::{hash, AnswerKind, Lookup};
 #[cfg(test)]
 pub(crate) use key::test_wire;
 use key::wire_name;
@@ -246,7 +246,11 @@ impl Table {
     /// The template for `key` (lowercase wire) and `kind` (`None`: a type
     /// the zone never holds, so at most NODATA).
     #[inline]
-    pub(crate) fn lookup(&self, key: &[u8], kind: Option<Kind>) -> Lookup<Template<'_>> {
+    pub(crate) fn lookup(
+        &self,
+        key: &[u8],
+        kind: Option<AnswerKind>,
+    ) -> Lookup<Template<'_>> {
         match self.compiled.names.lookup(key, kind) {
             Lookup::Found(i) => self
                 .compiled
@@ -309,26 +313,26 @@ mod tests {
             "queue-svc\u{e9}.marathon.mesos.",
         ] {
             assert!(
-                matches!(t.lookup(&key(name), Some(Kind::A)), Lookup::Found(_)),
+                matches!(t.lookup(&key(name), Some(AnswerKind::A)), Lookup::Found(_)),
                 "{name}"
             );
         }
         // ASCII only: `É` is not `é`.
         assert!(matches!(
-            t.lookup(&key("queue-svc\u{c9}.marathon.mesos."), Some(Kind::A)),
+            t.lookup(&key("queue-svc\u{c9}.marathon.mesos."), Some(AnswerKind::A)),
             Lookup::NxDomain
         ));
         // Empty non-terminal: NODATA.
         assert!(matches!(
-            t.lookup(&key("marathon.mesos."), Some(Kind::A)),
+            t.lookup(&key("marathon.mesos."), Some(AnswerKind::A)),
             Lookup::NoData
         ));
         assert!(matches!(
-            t.lookup(&key("x.mesos."), Some(Kind::A)),
+            t.lookup(&key("x.mesos."), Some(AnswerKind::A)),
             Lookup::NxDomain
         ));
         assert!(matches!(
-            t.lookup(&key("mesos."), Some(Kind::Soa)),
+            t.lookup(&key("mesos."), Some(AnswerKind::Soa)),
             Lookup::Found(_)
         ));
         assert!(t.is_loaded());

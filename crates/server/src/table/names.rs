@@ -11,7 +11,7 @@ pub(super) struct Pending {
     key: u32,
     key_len: u8,
     pub hidden: bool,
-    /// Template index per [`Kind`](super::Kind) up to ANY, or [`NONE`]
+    /// Template index per [`AnswerKind`](super::AnswerKind) up to ANY, or [`NONE`]
     /// (SOA and NS are the apex's only, given to [`Names::finish`]: this
     /// keeps a `Pending` at 48 octets, and the vector of them, for a
     /// 100,000-task cluster, under the size above which the allocator
@@ -199,7 +199,7 @@ impl Names {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::index::Kind;
+    use crate::table::index::AnswerKind;
     use crate::table::Lookup;
 
     use crate::table::key::test_wire as wire;
@@ -212,21 +212,24 @@ mod tests {
         for (i, k) in keys.iter().enumerate() {
             let (id, added) = names.add(k, false);
             assert!(added);
-            names.get_mut(id).unwrap().kinds[Kind::A as usize] = i as u32;
+            names.get_mut(id).unwrap().kinds[AnswerKind::A as usize] = i as u32;
         }
         assert_eq!(names.add(&keys[7], false), (7, false));
         let index = names.finish(NONE, [NONE; 2]);
         for (i, k) in keys.iter().enumerate() {
-            assert_eq!(index.lookup(k, Some(Kind::A)), Lookup::Found(i as u32));
-            assert_eq!(index.lookup(k, Some(Kind::Srv)), Lookup::NoData);
+            assert_eq!(
+                index.lookup(k, Some(AnswerKind::A)),
+                Lookup::Found(i as u32)
+            );
+            assert_eq!(index.lookup(k, Some(AnswerKind::Srv)), Lookup::NoData);
             assert_eq!(index.lookup(k, None), Lookup::NoData);
         }
         assert_eq!(
-            index.lookup(&wire("t5000.x.mesos."), Some(Kind::A)),
+            index.lookup(&wire("t5000.x.mesos."), Some(AnswerKind::A)),
             Lookup::NxDomain
         );
         assert_eq!(
-            index.lookup(&wire("x.mesos."), Some(Kind::A)),
+            index.lookup(&wire("x.mesos."), Some(AnswerKind::A)),
             Lookup::NxDomain
         );
     }
@@ -238,36 +241,36 @@ mod tests {
         names.add_served(&apex, &apex);
         let id = names.add_served(&wire("a.b.c.mesos."), &apex);
         let p = names.get_mut(id).unwrap();
-        p.kinds[Kind::Srv as usize] = 9;
-        p.kinds[Kind::A as usize] = 4;
+        p.kinds[AnswerKind::Srv as usize] = 9;
+        p.kinds[AnswerKind::A as usize] = 4;
         names.add_served(&wire("d.b.c.mesos."), &apex);
         names.add_served(&wire("e.c.mesos."), &apex);
         let hidden = names.add(&wire("Upper.mesos."), true).0;
-        names.get_mut(hidden).unwrap().kinds[Kind::A as usize] = 5;
+        names.get_mut(hidden).unwrap().kinds[AnswerKind::A as usize] = 5;
         assert_eq!(names.names.len(), 7);
         let index = names.finish(0, [7, 8]);
         assert_eq!(
-            index.lookup(&wire("a.b.c.mesos."), Some(Kind::A)),
+            index.lookup(&wire("a.b.c.mesos."), Some(AnswerKind::A)),
             Lookup::Found(4)
         );
         assert_eq!(
-            index.lookup(&wire("a.b.c.mesos."), Some(Kind::Srv)),
+            index.lookup(&wire("a.b.c.mesos."), Some(AnswerKind::Srv)),
             Lookup::Found(9)
         );
         assert_eq!(
-            index.lookup(&wire("a.b.c.mesos."), Some(Kind::Aaaa)),
+            index.lookup(&wire("a.b.c.mesos."), Some(AnswerKind::Aaaa)),
             Lookup::NoData
         );
-        assert_eq!(index.lookup(&apex, Some(Kind::Ns)), Lookup::Found(8));
+        assert_eq!(index.lookup(&apex, Some(AnswerKind::Ns)), Lookup::Found(8));
         for ent in ["b.c.mesos.", "c.mesos.", "mesos."] {
             assert_eq!(
-                index.lookup(&wire(ent), Some(Kind::A)),
+                index.lookup(&wire(ent), Some(AnswerKind::A)),
                 Lookup::NoData,
                 "{ent}"
             );
         }
         assert_eq!(
-            index.lookup(&wire("Upper.mesos."), Some(Kind::A)),
+            index.lookup(&wire("Upper.mesos."), Some(AnswerKind::A)),
             Lookup::NxDomain
         );
         let children = |s: &str| index.get(&wire(s)).unwrap().children;

@@ -31,7 +31,7 @@ use dns_wire::{Rtype, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
 use super::compiled::{Basis, Compiled, RecordCounts};
-use super::index::{hash, Kind, NameIndex, Record, NONE};
+use super::index::{hash, AnswerKind, NameIndex, Record, NONE};
 use super::key::{in_zone, lookup_key, parent, wire_key};
 use super::render::Renderer;
 use super::source::{self, Values};
@@ -375,17 +375,17 @@ impl<'r> Patch<'r> {
         let mut kinds = [NONE; 6];
         if !o.a.is_empty() {
             let ips = o.a.iter().map(|ip| ip.octets());
-            kinds[Kind::A as usize] = self.r.addresses(Rtype::A, ips).0;
+            kinds[AnswerKind::A as usize] = self.r.addresses(Rtype::A, ips).0;
         }
         if !o.aaaa.is_empty() {
             let ips = o.aaaa.iter().map(|ip| ip.octets());
-            kinds[Kind::Aaaa as usize] = self.r.addresses(Rtype::AAAA, ips).0;
+            kinds[AnswerKind::Aaaa as usize] = self.r.addresses(Rtype::AAAA, ips).0;
         }
         if o.srv_len() > 0 {
-            kinds[Kind::Srv as usize] = self.r.srv(o.srv(), &glue).0;
+            kinds[AnswerKind::Srv as usize] = self.r.srv(o.srv(), &glue).0;
         }
         let mut own = kinds[..3].iter().filter(|&&t| t != NONE);
-        kinds[Kind::Any as usize] = match (own.next(), own.next()) {
+        kinds[AnswerKind::Any as usize] = match (own.next(), own.next()) {
             (Some(&t), None) if !apex => t,
             (None, _) if !apex => NONE,
             _ => self.r.any(apex, Some(o.name), &glue),
@@ -398,8 +398,8 @@ impl<'r> Patch<'r> {
         let owner = source::values_of(self.r.records, text);
         let mut rec = self.names.get(self.apex).unwrap_or(Record::EMPTY);
         rec.kinds = self.templates_of(&owner, true);
-        rec.kinds[Kind::Soa as usize] = self.r.apex_soa();
-        rec.kinds[Kind::Ns as usize] = self.r.apex_ns();
+        rec.kinds[AnswerKind::Soa as usize] = self.r.apex_soa();
+        rec.kinds[AnswerKind::Ns as usize] = self.r.apex_ns();
         let apex = self.apex;
         self.put(apex, &rec)
     }

@@ -16,19 +16,19 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::*;
-use crate::table::{Kind, Table};
+use crate::table::{AnswerKind, Table};
 
 /// One record: (name in the pool, 0 = A / 1 = AAAA / 2 = SRV, value).
 type Entry = (u16, u8, u8);
 
-const KINDS: [Option<Kind>; 7] = [
+const KINDS: [Option<AnswerKind>; 7] = [
     None,
-    Some(Kind::A),
-    Some(Kind::Aaaa),
-    Some(Kind::Srv),
-    Some(Kind::Any),
-    Some(Kind::Soa),
-    Some(Kind::Ns),
+    Some(AnswerKind::A),
+    Some(AnswerKind::Aaaa),
+    Some(AnswerKind::Srv),
+    Some(AnswerKind::Any),
+    Some(AnswerKind::Soa),
+    Some(AnswerKind::Ns),
 ];
 
 /// A pool of names: `extra` numbered ones, then a fixed set of awkward

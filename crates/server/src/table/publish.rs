@@ -157,7 +157,7 @@ fn free(mut table: Arc<Table>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::{Kind, Lookup};
+    use crate::table::{AnswerKind, Lookup};
     use std::net::Ipv4Addr;
 
     fn set(ip: u8) -> RecordSet {
@@ -190,7 +190,10 @@ mod tests {
         assert_eq!(changed.serial, 2000);
         let t3 = shared.load();
         let web = key("web.marathon.mesos.");
-        assert!(matches!(t3.lookup(&web, Some(Kind::A)), Lookup::Found(_)));
+        assert!(matches!(
+            t3.lookup(&web, Some(AnswerKind::A)),
+            Lookup::Found(_)
+        ));
         assert!(!Arc::ptr_eq(&t2, &t3));
     }
 
@@ -220,7 +223,7 @@ mod tests {
         assert_eq!(t3.serial(), 2000);
         assert!(Arc::ptr_eq(&t2.records, &t3.records));
         assert!(matches!(
-            t3.lookup(&key("web.marathon.mesos."), Some(Kind::A)),
+            t3.lookup(&key("web.marathon.mesos."), Some(AnswerKind::A)),
             Lookup::Found(_)
         ));
         // The next state load compiles under the new settings.
