@@ -14,7 +14,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::names::{idx, NameIndex, NameText};
+use crate::name_text::{idx, NameText, TextIndex};
 use crate::record::{
     EnumData, EnumEntry, FwEntry, RecordKind, RecordSet, SrvVal, TaskEntry,
 };
@@ -39,7 +39,7 @@ use crate::record::{
 #[derive(Debug, Default)]
 pub struct RecordSetBuilder {
     pub(crate) names: NameText,
-    pub(crate) index: NameIndex,
+    pub(crate) index: TextIndex,
     /// Every insert, in order: name number and value.
     a: Vec<(u32, Ipv4Addr)>,
     aaaa: Vec<(u32, Ipv6Addr)>,
@@ -197,7 +197,7 @@ impl RecordSetBuilder {
         let (rank, n) = ranked_names(&self.names);
         let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or_default();
         let names = self.names.renumbered(&rank, n);
-        let index = NameIndex::build(&names);
+        let index = TextIndex::build(&names);
 
         // Each value is packed with its log position into one integer, so
         // the per-name sorts compare integers.

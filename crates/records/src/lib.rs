@@ -116,7 +116,7 @@ pub mod hostport;
 pub mod label;
 mod leader_records;
 mod lenient;
-mod names;
+mod name_text;
 pub mod record;
 pub mod skip;
 pub mod state;

@@ -30,7 +30,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use crate::names::{idx, NameIndex, NameText};
+use crate::name_text::{idx, NameText, TextIndex};
 
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixture;
@@ -149,7 +149,7 @@ pub struct Owner<'a> {
 pub struct RecordSet {
     /// Owner names and SRV targets, in byte order.
     pub(crate) names: NameText,
-    pub(crate) index: NameIndex,
+    pub(crate) index: TextIndex,
     /// Per name: where its A, AAAA and SRV values end.
     pub(crate) ends: Vec<[u32; 3]>,
     pub(crate) a: Vec<Ipv4Addr>,

@@ -122,7 +122,7 @@ fn reserve(store: &mut Store, state: &State) {
 struct SharedNames {
     /// By pass name: `[0]` for tasks with a DiscoveryInfo, `[1]` without.
     /// Task names come from the cluster: the seed is random (see
-    /// [`crate::names`]).
+    /// [`crate::name_text`]).
     by_name: [HashMap<String, Shared, RandomState>; 2],
 }
 

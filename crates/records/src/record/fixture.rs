@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
 use super::{RecordKind, RecordSet, SrvVal};
-use crate::names::idx;
+use crate::name_text::idx;
 
 impl RecordSet {
     /// Inserts an A record; returns true if it was not there before. Each

@@ -133,18 +133,18 @@ impl NameText {
 
 /// A hash index from name text to name number.
 #[derive(Clone, Default)]
-pub(crate) struct NameIndex {
+pub(crate) struct TextIndex {
     table: HashTable<u32>,
     hasher: RandomState,
 }
 
-impl std::fmt::Debug for NameIndex {
+impl std::fmt::Debug for TextIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NameIndex({} names)", self.table.len())
+        write!(f, "TextIndex({} names)", self.table.len())
     }
 }
 
-impl NameIndex {
+impl TextIndex {
     /// Heap bytes held.
     pub(crate) fn heap_size(&self) -> usize {
         self.table.allocation_size()
@@ -160,7 +160,7 @@ impl NameIndex {
         self.find_hashed(names, name, self.hash(name))
     }
 
-    /// [`NameIndex::find`] with the name's [`NameIndex::hash`].
+    /// [`TextIndex::find`] with the name's [`TextIndex::hash`].
     pub(crate) fn find_hashed(
         &self,
         names: &NameText,
@@ -189,14 +189,14 @@ impl NameIndex {
     }
 
     /// An index of every name of `names` (which must be distinct).
-    pub(crate) fn build(names: &NameText) -> NameIndex {
+    pub(crate) fn build(names: &NameText) -> TextIndex {
         let hasher = RandomState::default();
         let mut table = HashTable::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
             let h = hasher.hash_one(name);
             table.insert_unique(h, idx(i), |&j| hasher.hash_one(names.get(j)));
         }
-        NameIndex { table, hasher }
+        TextIndex { table, hasher }
     }
 
     #[cfg(any(test, feature = "fixtures"))]
@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn interning_gives_one_number_per_name() {
         let mut text = NameText::default();
-        let mut index = NameIndex::default();
+        let mut index = TextIndex::default();
         let a = index.intern(&mut text, "a.mesos.");
         let b = index.intern(&mut text, "b.mesos.");
         assert_eq!(index.intern(&mut text, "a.mesos."), a);
@@ -258,7 +258,7 @@ mod tests {
         }
         let merged = text.renumbered(&[2, 0, 2, 1], 3);
         assert_eq!(merged.iter().collect::<Vec<_>>(), ["a.", "bb.", "c."]);
-        let index = NameIndex::build(&merged);
+        let index = TextIndex::build(&merged);
         assert_eq!(index.find(&merged, "bb."), Some(1));
         assert_eq!(index.find(&merged, "c."), Some(2));
         assert_eq!(index.find(&merged, "d."), None);
