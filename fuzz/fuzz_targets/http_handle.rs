@@ -15,12 +15,12 @@ use mesos_dns::dns_config::DnsConfig;
 use mesos_dns::http::request::parse;
 use mesos_dns::http::response::JSON;
 use mesos_dns::http::route::{find, handle};
-use mesos_dns::http::{ApiContext, ApiSettings, HttpLimits, Shared, STATUS_CODES};
+use mesos_dns::http::{ApiContext, ApiSettings, HttpLimits, HttpState, STATUS_CODES};
 use mesos_dns::table::{SharedTable, Table};
 use mesos_records::RecordSet;
 use mesos_sources::PollerStatus;
 
-fn shared(enumeration_on: bool) -> Shared {
+fn shared(enumeration_on: bool) -> HttpState {
     let mut rs = RecordSet::default();
     rs.insert_a("leader.mesos.", Ipv4Addr::new(10, 0, 0, 1));
     rs.insert_a("web.marathon.mesos.", Ipv4Addr::new(10, 0, 0, 2));
@@ -48,11 +48,11 @@ fn shared(enumeration_on: bool) -> Shared {
         poller: Arc::new(PollerStatus::default()),
         dns: None,
     };
-    Shared::new(Arc::new(ctx), HttpLimits::default())
+    HttpState::new(Arc::new(ctx), HttpLimits::default())
 }
 
-fn servers() -> &'static [Shared; 2] {
-    static S: OnceLock<[Shared; 2]> = OnceLock::new();
+fn servers() -> &'static [HttpState; 2] {
+    static S: OnceLock<[HttpState; 2]> = OnceLock::new();
     S.get_or_init(|| [shared(true), shared(false)])
 }
 

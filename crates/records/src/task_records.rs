@@ -123,10 +123,10 @@ struct SharedNames {
     /// By pass name: `[0]` for tasks with a DiscoveryInfo, `[1]` without.
     /// Task names come from the cluster: the seed is random (see
     /// [`crate::name_text`]).
-    by_name: [HashMap<String, Shared, RandomState>; 2],
+    by_name: [HashMap<String, PassNames, RandomState>; 2],
 }
 
-struct Shared {
+struct PassNames {
     arec_t: u32,
     arec_s: u32,
     /// The resource-port SRV names (2 or 4 of them), once computed.
@@ -134,11 +134,11 @@ struct Shared {
 }
 
 impl SharedNames {
-    fn get(&mut self, name: &str, plain: bool) -> Option<&mut Shared> {
+    fn get(&mut self, name: &str, plain: bool) -> Option<&mut PassNames> {
         self.by_name.get_mut(usize::from(plain))?.get_mut(name)
     }
 
-    fn put(&mut self, name: &str, plain: bool, s: Shared) -> Option<&mut Shared> {
+    fn put(&mut self, name: &str, plain: bool, s: PassNames) -> Option<&mut PassNames> {
         let map = self.by_name.get_mut(usize::from(plain))?;
         Some(map.entry(name.to_owned()).or_insert(s))
     }
@@ -167,7 +167,7 @@ impl Ctx<'_> {
                 known = shared.put(
                     name,
                     di.is_none(),
-                    Shared {
+                    PassNames {
                         arec_t,
                         arec_s,
                         srv: None,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::master::{is_master_node, leader_node, MasterInfo, ZkUrl};
-use crate::shared::Shared;
+use crate::shared::SourceShared;
 use crate::zookeeper::{Session, ZkError};
 
 /// Session timeout we ask ZooKeeper for.
@@ -37,7 +37,7 @@ struct Seen {
 }
 
 /// Runs until the shared stop flag is set.
-pub(crate) fn run(url: &ZkUrl, shared: &Arc<Shared>) {
+pub(crate) fn run(url: &ZkUrl, shared: &Arc<SourceShared>) {
     let mut seen = Seen::default();
     let mut member = 0usize;
     let mut last_problem = String::new();
@@ -75,7 +75,7 @@ pub(crate) fn run(url: &ZkUrl, shared: &Arc<Shared>) {
 fn watch(
     session: &mut Session,
     url: &ZkUrl,
-    shared: &Arc<Shared>,
+    shared: &Arc<SourceShared>,
     seen: &mut Seen,
 ) -> Result<(), ZkError> {
     let ping_every = session.session_timeout() / 3;
@@ -106,7 +106,7 @@ fn watch(
 fn update(
     session: &mut Session,
     url: &ZkUrl,
-    shared: &Arc<Shared>,
+    shared: &Arc<SourceShared>,
     seen: &mut Seen,
     children: &[String],
 ) -> Result<(), ZkError> {

@@ -24,7 +24,7 @@ use mesos_records::state::State;
 use crate::error::FetchError;
 use crate::fetch::StateClient;
 use crate::master::{DetectorSpec, ZkUrl};
-use crate::shared::{micros, unix_ms, Shared};
+use crate::shared::{micros, unix_ms, SourceShared};
 use crate::source::{PollerConfig, Source};
 use crate::status::PollerStatus;
 
@@ -37,7 +37,7 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 
 /// A running poller. Dropping it stops the threads too.
 pub struct Poller {
-    shared: Arc<Shared>,
+    shared: Arc<SourceShared>,
     threads: Vec<JoinHandle<()>>,
     /// The source is the event stream, whose records are built from
     /// events as they come: new generation settings need a restart.
@@ -99,7 +99,7 @@ pub fn spawn(
         Source::Masters(list) => Some(list.clone()),
         _ => None,
     };
-    let shared = Arc::new(Shared::new(preset));
+    let shared = Arc::new(SourceShared::new(preset));
     let mut threads = Vec::new();
     let mut zk: Option<ZkUrl> = None;
     match cfg.source.detection() {
@@ -154,7 +154,7 @@ pub fn spawn(
 
 struct Loop {
     cfg: PollerConfig,
-    shared: Arc<Shared>,
+    shared: Arc<SourceShared>,
     client: StateClient,
     started: Instant,
     last_problem: Option<String>,
@@ -166,7 +166,7 @@ struct Loop {
 }
 
 impl Loop {
-    fn new(cfg: PollerConfig, shared: Arc<Shared>) -> Loop {
+    fn new(cfg: PollerConfig, shared: Arc<SourceShared>) -> Loop {
         Loop {
             client: StateClient::new(cfg.http.clone()),
             cfg,

@@ -19,7 +19,7 @@ struct Wake {
 }
 
 /// State shared by the loop, the detector and the [`Poller`](crate::poller::Poller) handle.
-pub(crate) struct Shared {
+pub(crate) struct SourceShared {
     wake: Mutex<Wake>,
     cv: Condvar,
     /// `[leader-or-"", others...]`; `None` until the detector reports.
@@ -29,10 +29,10 @@ pub(crate) struct Shared {
     pub(crate) status: Arc<PollerStatus>,
 }
 
-impl Shared {
+impl SourceShared {
     /// Nothing detected yet; `masters` preset for static masters.
-    pub(crate) fn new(masters: Option<Vec<String>>) -> Shared {
-        Shared {
+    pub(crate) fn new(masters: Option<Vec<String>>) -> SourceShared {
+        SourceShared {
             wake: Mutex::new(Wake::default()),
             cv: Condvar::new(),
             masters: Mutex::new(masters),
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn masters_fall_back_until_the_detector_reports() {
-        let s = Shared::new(None);
+        let s = SourceShared::new(None);
         let fallback = vec![String::new(), "10.0.0.9:5050".to_owned()];
         assert_eq!(s.masters(&zk()), fallback);
         // An event source finds its masters as its inner source says.
@@ -226,10 +226,11 @@ mod tests {
     fn detection_times_out_once_only_for_zookeeper_before_any_leader_or_load() {
         let past = Instant::now();
         let limit = Some(Duration::ZERO);
-        let timed_out = |s: &Shared| s.status.detection_timed_out.load(Ordering::Relaxed);
+        let timed_out =
+            |s: &SourceShared| s.status.detection_timed_out.load(Ordering::Relaxed);
 
         // Static masters never time out, nor does an unset limit.
-        let s = Shared::new(None);
+        let s = SourceShared::new(None);
         let fixed = Source::Masters(vec!["10.0.0.1:5050".to_owned()]);
         assert!(!s.check_detection_timeout(&fixed, limit, past));
         assert!(!s.check_detection_timeout(&zk(), None, past));
@@ -241,15 +242,15 @@ mod tests {
         assert!(s.check_detection_timeout(&zk(), limit, past));
         assert!(timed_out(&s));
         assert!(!s.check_detection_timeout(&zk(), limit, past));
-        let s = Shared::new(None);
+        let s = SourceShared::new(None);
         let events = Source::Events(Box::new(EventSource::new(zk())));
         assert!(s.check_detection_timeout(&events, limit, past));
 
         // A known leader, or a state loaded before, keeps it quiet.
-        let s = Shared::new(None);
+        let s = SourceShared::new(None);
         s.set_leader("10.0.0.1:5050");
         assert!(!s.check_detection_timeout(&zk(), limit, past));
-        let s = Shared::new(None);
+        let s = SourceShared::new(None);
         s.status.last_success_ms.store(1, Ordering::Relaxed);
         assert!(!s.check_detection_timeout(&zk(), limit, past));
         assert!(!timed_out(&s));

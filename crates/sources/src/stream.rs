@@ -40,7 +40,7 @@ use ureq::tls::{RootCerts, TlsConfig};
 use crate::event::{Cluster, Event};
 use crate::fetch::{basic_header, same_address, Auth, StateClient};
 use crate::recordio::RecordReader;
-use crate::shared::{micros, unix_ms, Shared};
+use crate::shared::{micros, unix_ms, SourceShared};
 use crate::source::{EventSource, PollerConfig, Source};
 use crate::status::EventStatus;
 
@@ -77,7 +77,7 @@ enum Msg {
 /// Runs the subscriber until stop. Called on the poller's thread.
 pub(crate) fn run(
     cfg: PollerConfig,
-    shared: Arc<Shared>,
+    shared: Arc<SourceShared>,
     publish: impl FnMut(RecordSet),
 ) {
     let ev = match &cfg.source {
@@ -101,7 +101,7 @@ pub(crate) fn run(
 struct Subscriber<P> {
     cfg: PollerConfig,
     ev: EventSource,
-    shared: Arc<Shared>,
+    shared: Arc<SourceShared>,
     client: StateClient,
     agent: ureq::Agent,
     cluster: Cluster,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll};
 
-use super::{connection, response, Shared};
+use super::{connection, response, HttpState};
 
 /// Stack size of a connection thread, in bytes.
 const CONNECTION_STACK: usize = 256 * 1024;
@@ -33,7 +33,7 @@ pub(super) struct OpenConn {
 pub(super) fn accept_loop(
     mut poll: Poll,
     listener: mio::net::TcpListener,
-    shared: &Arc<Shared>,
+    shared: &Arc<HttpState>,
 ) {
     let mut events = Events::with_capacity(8);
     let mut next_id: u64 = 0;
@@ -79,7 +79,7 @@ pub(super) fn accept_loop(
 /// closing the connection that has waited longest for a request, or
 /// refuses it with 503 when every connection at the cap is busy. Never
 /// blocks.
-fn admit(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) {
+fn admit(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<HttpState>) {
     let client = crate::client::key(peer.ip());
     let limits = &shared.limits;
     {
@@ -134,7 +134,7 @@ fn admit(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) {
 fn evict_longest_waiting(
     open: &mut HashMap<u64, OpenConn>,
     client: Option<IpAddr>,
-    shared: &Shared,
+    shared: &HttpState,
 ) -> bool {
     let victim = open
         .iter()
@@ -161,7 +161,7 @@ fn refuse(mut stream: TcpStream) {
 /// Releases a connection slot when its thread ends (or never starts).
 struct OpenGuard {
     id: u64,
-    shared: Arc<Shared>,
+    shared: Arc<HttpState>,
 }
 
 impl Drop for OpenGuard {

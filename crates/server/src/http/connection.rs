@@ -22,7 +22,7 @@ use super::endpoint::Endpoint;
 use super::request::{self, Body, HeadError, Method};
 use super::response::Response;
 use super::route;
-use super::Shared;
+use super::HttpState;
 
 /// How a read or write ended early.
 enum Stop {
@@ -34,7 +34,7 @@ enum Stop {
 
 /// Serves requests on `stream` until the client closes, a deadline passes,
 /// an error response closes the connection, or the server stops.
-pub fn serve(mut stream: TcpStream, id: u64, shared: &Shared) {
+pub fn serve(mut stream: TcpStream, id: u64, shared: &HttpState) {
     let limits = &shared.limits;
     let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
@@ -203,7 +203,7 @@ fn write_response(
 ///
 /// A connection being failed has nothing more to answer: it may be closed
 /// at once to make room for a new one.
-fn fail(stream: &mut TcpStream, id: u64, shared: &Shared, status: u16) {
+fn fail(stream: &mut TcpStream, id: u64, shared: &HttpState, status: u16) {
     shared.set_waiting(id, Some(Instant::now()));
     shared.stats.count(Endpoint::Other, status);
     let out = Response::error(status).to_bytes(false, true);

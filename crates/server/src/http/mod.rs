@@ -325,7 +325,7 @@ impl HttpStats {
 }
 
 /// State shared by the acceptor and the connection threads.
-pub struct Shared {
+pub struct HttpState {
     ctx: Arc<ApiContext>,
     limits: HttpLimits,
     stats: HttpStats,
@@ -342,12 +342,12 @@ pub struct Shared {
     bodies: route::BodyCache,
 }
 
-impl Shared {
+impl HttpState {
     /// The state of a server that has not accepted anything yet: what
     /// [`start`] serves from, and what [`route::handle`] needs to answer a
     /// request without a socket (the fuzz target does that).
-    pub fn new(ctx: Arc<ApiContext>, limits: HttpLimits) -> Shared {
-        Shared {
+    pub fn new(ctx: Arc<ApiContext>, limits: HttpLimits) -> HttpState {
+        HttpState {
             ctx,
             limits: HttpLimits {
                 max_connections: limits.max_connections.max(1),
@@ -393,7 +393,7 @@ impl Shared {
     }
 }
 
-/// A request slot from [`Shared::busy_slot`], given back on drop.
+/// A request slot from [`HttpState::busy_slot`], given back on drop.
 struct BusySlot<'a>(&'a AtomicUsize);
 
 impl Drop for BusySlot<'_> {
@@ -404,7 +404,7 @@ impl Drop for BusySlot<'_> {
 
 /// A running HTTP server. Dropping it stops the server.
 pub struct HttpHandle {
-    shared: Arc<Shared>,
+    shared: Arc<HttpState>,
     waker: Arc<Waker>,
     acceptor: Option<JoinHandle<()>>,
     local_addr: SocketAddr,
@@ -477,7 +477,7 @@ pub fn start(
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
-    let shared = Arc::new(Shared::new(ctx, limits));
+    let shared = Arc::new(HttpState::new(ctx, limits));
     let acceptor_shared = Arc::clone(&shared);
     let acceptor = thread::Builder::new()
         .name("http-accept".into())

@@ -21,7 +21,7 @@ pub struct Response {
     pub status: u16,
     /// The `Content-Type` header.
     pub content_type: &'static str,
-    /// The body; not sent for HEAD requests, though its length is. Shared
+    /// The body; not sent for HEAD requests, though its length is. HttpState
     /// and reference-counted: the cached `/v1/enumerate` and `/v1/axfr`
     /// bodies are handed to every connection without a copy.
     pub body: Bytes,

@@ -29,7 +29,7 @@ use super::json::GoJson;
 use super::metrics;
 use super::request::{Method, Request};
 use super::response::Response;
-use super::{ApiContext, Shared};
+use super::{ApiContext, HttpState};
 use crate::table::Table;
 
 /// mesos-dns's `/v1/version` `Service` field.
@@ -70,7 +70,7 @@ pub fn find(path: &str, enumeration_on: bool) -> (Endpoint, Option<&str>) {
 }
 
 /// Answers one parsed request.
-pub fn handle(shared: &Shared, req: &Request) -> (Endpoint, Response) {
+pub fn handle(shared: &HttpState, req: &Request) -> (Endpoint, Response) {
     let ctx = &shared.ctx;
     let (endpoint, param) = find(&req.path, ctx.settings.load().enumeration_on);
     if endpoint == Endpoint::Other {
