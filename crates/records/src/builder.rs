@@ -16,7 +16,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::name_text::{idx, NameText, TextIndex};
 use crate::record::{
-    EnumData, EnumEntry, FwEntry, RecordKind, RecordSet, SrvVal, TaskEntry,
+    EnumData, EnumEntry, FwEntry, PackedSrv, RecordKind, RecordSet, TaskEntry,
 };
 
 /// Builds a [`RecordSet`]: inserts deduplicate, and with the enumeration on,
@@ -43,7 +43,7 @@ pub struct RecordSetBuilder {
     /// Every insert, in order: name number and value.
     a: Vec<(u32, Ipv4Addr)>,
     aaaa: Vec<(u32, Ipv6Addr)>,
-    srv: Vec<(u32, SrvVal)>,
+    srv: Vec<(u32, PackedSrv)>,
     enumerate: bool,
     /// True while a task is open.
     in_task: bool,
@@ -175,7 +175,7 @@ impl RecordSetBuilder {
 
     pub(crate) fn add_srv(&mut self, name: u32, target: u32, port: u16) {
         self.credit(RecordKind::Srv, self.srv.len());
-        self.srv.push((name, SrvVal { target, port }));
+        self.srv.push((name, PackedSrv { target, port }));
     }
 
     /// True if `name` has the A record `ip` already. Linear in the inserts
@@ -319,12 +319,12 @@ fn ranked_names(names: &NameText) -> (Vec<u32>, usize) {
 /// and the log position: 64-bit if `narrow` (ranks and positions below
 /// 2^24), else 128-bit.
 fn group_srv(
-    log: &[(u32, SrvVal)],
+    log: &[(u32, PackedSrv)],
     ends: &mut [[u32; 3]],
     rank_of: impl Fn(u32) -> u32,
     narrow: bool,
-) -> Grouped<SrvVal> {
-    let name_of = |e: &(u32, SrvVal)| rank_of(e.0);
+) -> Grouped<PackedSrv> {
+    let name_of = |e: &(u32, PackedSrv)| rank_of(e.0);
     if narrow {
         group(
             log,
@@ -336,7 +336,7 @@ fn group_srv(
                     | u64::from(i)
             },
             |k| {
-                let v = SrvVal {
+                let v = PackedSrv {
                     target: (k >> 40) as u32,
                     port: (k >> 24) as u16,
                 };
@@ -354,7 +354,7 @@ fn group_srv(
                     | u128::from(i)
             },
             |k| {
-                let v = SrvVal {
+                let v = PackedSrv {
                     target: (k >> 64) as u32,
                     port: (k >> 32) as u16,
                 };
@@ -523,7 +523,7 @@ mod tests {
 
     #[test]
     fn srv_keys_of_both_widths_group_alike() {
-        let srv = |target, port| SrvVal { target, port };
+        let srv = |target, port| PackedSrv { target, port };
         let log = [
             (2, srv(1, 80)),
             (0, srv(2, 443)),

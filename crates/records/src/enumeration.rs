@@ -9,7 +9,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use crate::record::{EnumEntry, RecordKind, RecordSet, Srv};
+use crate::record::{EnumEntry, RecordKind, RecordSet, SrvValue};
 
 impl RecordSet {
     /// The data behind `/v1/enumerate`.
@@ -176,7 +176,7 @@ pub enum Host<'a> {
     /// An A or AAAA value.
     Ip(IpAddr),
     /// An SRV value.
-    Srv(Srv<'a>),
+    Srv(SrvValue<'a>),
 }
 
 impl fmt::Display for Host<'_> {

@@ -129,6 +129,6 @@ pub use enumeration::{EnumFramework, EnumRecord, EnumTask, Enumeration, Host};
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use host::{LocalAddrs, Resolver};
 pub use label::LabelSpec;
-pub use record::{Owner, RecordSet, Srv, SrvIter, SrvSet};
+pub use record::{Owner, RecordSet, SrvIter, SrvSet, SrvValue};
 pub use skip::{Skip, SkipReason};
 pub use state::{State, StateError};

@@ -40,7 +40,7 @@ pub mod fixture;
 /// Priority is always 0 and the weight is the configured
 /// `SRVRecordDefaultWeight`, so neither is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Srv<'a> {
+pub struct SrvValue<'a> {
     /// Target host name, absolute with a trailing dot.
     pub target: &'a str,
     /// Target port.
@@ -59,7 +59,7 @@ pub(crate) enum RecordKind {
 /// target then port, which is the byte order of targets once names are
 /// numbered in byte order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct SrvVal {
+pub(crate) struct PackedSrv {
     pub(crate) target: u32,
     pub(crate) port: u16,
 }
@@ -68,7 +68,7 @@ pub(crate) struct SrvVal {
 #[derive(Clone, Copy)]
 pub struct SrvSet<'a> {
     rs: &'a RecordSet,
-    values: &'a [SrvVal],
+    values: &'a [PackedSrv],
 }
 
 impl<'a> SrvSet<'a> {
@@ -91,7 +91,7 @@ impl<'a> SrvSet<'a> {
     }
 
     /// The first (lowest) value.
-    pub fn first(&self) -> Option<Srv<'a>> {
+    pub fn first(&self) -> Option<SrvValue<'a>> {
         self.iter().next()
     }
 }
@@ -103,7 +103,7 @@ impl fmt::Debug for SrvSet<'_> {
 }
 
 impl<'a> IntoIterator for SrvSet<'a> {
-    type Item = Srv<'a>;
+    type Item = SrvValue<'a>;
     type IntoIter = SrvIter<'a>;
     fn into_iter(self) -> SrvIter<'a> {
         self.iter()
@@ -114,12 +114,12 @@ impl<'a> IntoIterator for SrvSet<'a> {
 #[derive(Clone)]
 pub struct SrvIter<'a> {
     rs: &'a RecordSet,
-    values: std::slice::Iter<'a, SrvVal>,
+    values: std::slice::Iter<'a, PackedSrv>,
 }
 
 impl<'a> Iterator for SrvIter<'a> {
-    type Item = Srv<'a>;
-    fn next(&mut self) -> Option<Srv<'a>> {
+    type Item = SrvValue<'a>;
+    fn next(&mut self) -> Option<SrvValue<'a>> {
         let v = self.values.next()?;
         Some(self.rs.srv_value(*v))
     }
@@ -154,7 +154,7 @@ pub struct RecordSet {
     pub(crate) ends: Vec<[u32; 3]>,
     pub(crate) a: Vec<Ipv4Addr>,
     pub(crate) aaaa: Vec<Ipv6Addr>,
-    pub(crate) srv: Vec<SrvVal>,
+    pub(crate) srv: Vec<PackedSrv>,
     pub(crate) enumeration: EnumData,
 }
 
@@ -246,8 +246,8 @@ impl RecordSet {
         self.names.get(i)
     }
 
-    pub(crate) fn srv_value(&self, v: SrvVal) -> Srv<'_> {
-        Srv {
+    pub(crate) fn srv_value(&self, v: PackedSrv) -> SrvValue<'_> {
+        SrvValue {
             target: self.names.get(v.target),
             port: v.port,
         }
@@ -366,7 +366,7 @@ impl RecordSet {
             + self.ends.capacity() * size_of::<[u32; 3]>()
             + self.a.capacity() * size_of::<Ipv4Addr>()
             + self.aaaa.capacity() * size_of::<Ipv6Addr>()
-            + self.srv.capacity() * size_of::<SrvVal>()
+            + self.srv.capacity() * size_of::<PackedSrv>()
             + self.enumeration.heap_size()
     }
 

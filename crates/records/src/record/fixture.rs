@@ -7,7 +7,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use super::{RecordKind, RecordSet, SrvVal};
+use super::{PackedSrv, RecordKind, RecordSet};
 use crate::name_text::idx;
 
 impl RecordSet {
@@ -34,7 +34,7 @@ impl RecordSet {
         let i = self.add_name(name);
         let target = idx(self.find(target).unwrap_or_default());
         let r = self.range(i, RecordKind::Srv);
-        let added = insert_in(&mut self.srv, r, SrvVal { target, port });
+        let added = insert_in(&mut self.srv, r, PackedSrv { target, port });
         self.grew(i, RecordKind::Srv, added)
     }
 
@@ -137,7 +137,7 @@ pub fn dns_examples() -> RecordSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Srv;
+    use crate::record::SrvValue;
 
     #[test]
     fn dns_examples_hold_the_example_records() {
@@ -225,15 +225,15 @@ mod tests {
         assert_eq!(rs.a("b.m."), Some(&[Ipv4Addr::new(10, 0, 0, 1)][..]));
         assert_eq!(rs.aaaa("b.m."), Some(&[Ipv6Addr::LOCALHOST][..]));
         assert_eq!(rs.aaaa("m."), None);
-        let srv: Vec<Srv<'_>> = rs.srv("_s._tcp.m.").unwrap().iter().collect();
+        let srv: Vec<SrvValue<'_>> = rs.srv("_s._tcp.m.").unwrap().iter().collect();
         assert_eq!(
             srv,
             [
-                Srv {
+                SrvValue {
                     target: "a.m.",
                     port: 2
                 },
-                Srv {
+                SrvValue {
                     target: "z.m.",
                     port: 1
                 }
