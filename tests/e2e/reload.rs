@@ -154,15 +154,15 @@ fn sighup_with_an_invalid_key_keeps_the_config_in_force() {
     assert_eq!(leader_ttl(dns, 3), Some(60));
 
     // A key that needs a restart is named; the rest is applied.
-    reload(&server, &dir, &state, &json!({"TTL": 7, "Domain": "corp"}));
-    let line = server.wait_stderr("Domain changed but needs a restart");
+    reload(&server, &dir, &state, &json!({"TTL": 7, "DnsWorkers": 3}));
+    let line = server.wait_stderr("DnsWorkers changed but needs a restart");
     assert!(line.starts_with("WARNING: "), "{line}");
     server.wait_stdout("applied TTL");
     assert_eq!(leader_ttl(dns, 4), Some(7));
     let c = config(http);
     assert_eq!(
-        (c["TTL"].clone(), c["Domain"].clone()),
-        (json!(7), json!("mesos"))
+        (c["TTL"].clone(), c["DnsWorkers"].clone()),
+        (json!(7), json!(2))
     );
 }
 
@@ -274,4 +274,33 @@ fn sighup_moves_the_listeners_and_keeps_a_busy_one() {
     server.wait_stdout("applied TTL");
     assert_eq!(leader_ttl(moved_dns, 3), Some(9));
     assert_eq!(config(moved_http)["HttpPort"], json!(http_port));
+}
+
+#[test]
+fn sighup_moves_the_domain_with_its_records() {
+    let (mut server, dir, state, dns, http) = start(&json!({}));
+    assert_eq!(leader_ttl(dns, 1), Some(60));
+    reload(&server, &dir, &state, &json!({"Domain": "corp", "TTL": 8}));
+    let line = server.wait_stdout("config reloaded");
+    assert!(line.contains("Domain"), "{line}");
+    // The new zone arrives with the load the reload started, all at once:
+    // leader.corp answers with the new TTL, and the SOA is corp's.
+    let deadline = Instant::now() + WAIT;
+    let ask = |id: u16, name: &str, qtype: u16| {
+        let reply = udp_exchange(dns, &query(id, name, qtype, None)).expect("a reply");
+        Message::from_vec(&reply).unwrap()
+    };
+    loop {
+        let m = ask(2, "leader.corp.", A);
+        if m.metadata.response_code == ResponseCode::NoError && !m.answers.is_empty() {
+            assert_eq!(m.answers[0].ttl, 8, "{m:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "leader.corp never served: {m:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let soa = ask(3, "corp.", 6);
+    assert_eq!(soa.metadata.response_code, ResponseCode::NoError, "{soa:?}");
+    assert_eq!(soa.answers.len(), 1, "{soa:?}");
+    assert_eq!(config(http)["Domain"], json!("corp"));
 }

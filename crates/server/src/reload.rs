@@ -13,12 +13,16 @@
 //!   `ZoneResolvers`, `Timeout`, `ExternalOn`, `AllowRecursion`,
 //!   `RecurseOn`, `SetTruncateBit`): a table with the same answers and the
 //!   new routes and upstreams is swapped in, nothing compiled;
-//! - keys of record generation that the table does not depend on
-//!   (`IPSources`, `EnforceRFC952`, `EnumerationOn`): the poller generates
-//!   with them from its next load, started at once (a state file is read
+//! - keys of record generation (`IPSources`, `EnforceRFC952`,
+//!   `EnumerationOn`, `Domain`, `SOAMname`): the poller generates with
+//!   them from its next load, started at once (a state file is read
 //!   again, a master asked again; until that load succeeds the records in
-//!   force stay). The event-stream source builds its records from events
-//!   as they come: there they need a restart;
+//!   force stay). `Domain` and `SOAMname` shape the table too: the new
+//!   table settings are staged in the [`Publisher`] and applied with the
+//!   first records generated for them, so the zone moves in one swap (a
+//!   later reload before that load updates the staged settings). The
+//!   event-stream source builds its records from events as they come:
+//!   there these keys need a restart;
 //! - `Listener` and `Port`, `HTTPListener` and `HttpPort`: the DNS
 //!   workers (or the HTTP server) are started on the new address first,
 //!   then the old ones stopped; if the new address cannot be bound, a
@@ -26,10 +30,9 @@
 //!   Queries already received by the old DNS workers but not yet answered
 //!   when they stop (a forward in flight) are dropped: clients retry;
 //! - every other key needs a restart (`DnsOn`, `HttpOn`, the state source and
-//!   its credentials, the worker and connection limits, `Domain` and
-//!   `SOAMname`, which both the records and the table depend on): a
-//!   warning names each one, its old value stays in force, and the rest of
-//!   the reload is applied.
+//!   its credentials, the worker and connection limits): a warning names
+//!   each one, its old value stays in force, and the rest of the reload is
+//!   applied.
 //!
 //! A swap never fails a query: a query in progress finishes on the table it
 //! started with, a forward in flight on its upstreams. `/v1/config` shows
@@ -60,6 +63,9 @@ pub enum Apply {
     Table,
     /// The records are generated again, from the next state load.
     Records,
+    /// The records are generated again, and the table settings change
+    /// with the first load generated for them.
+    Zone,
     /// The DNS listener is moved.
     ListenDns,
     /// The HTTP listener is moved.
@@ -117,8 +123,8 @@ fn keys() -> Vec<Key> {
         key!("HttpPort", ListenHttp, http_port; http_addr),
         key!("DnsOn", Restart, dns_on),
         key!("HttpOn", Restart, http_on),
-        key!("Domain", Restart, domain),
-        key!("SOAMname", Restart, soa_mname),
+        key!("Domain", Zone, domain),
+        key!("SOAMname", Zone, soa_mname),
         key!("IPSources", Records, ip_sources; ip_sources),
         key!("EnforceRFC952", Records, enforce_rfc952),
         key!("EnumerationOn", Records, enumeration_on),
@@ -163,6 +169,9 @@ pub struct Plan {
     pub answers: bool,
     /// Whether the records must be generated again.
     pub records: bool,
+    /// Whether the table settings must wait for those records (`Domain`,
+    /// `SOAMname`).
+    pub zone: bool,
     /// Changed listener keys (DNS or HTTP), applied if the new address
     /// can be bound.
     pub listen: Vec<(&'static str, bool)>,
@@ -173,7 +182,8 @@ pub struct Plan {
 /// [`Apply::Records`] keys need a restart).
 pub fn plan(old: &Config, mut new: Config, regenerate: bool) -> Plan {
     let (mut applied, mut restart) = (Vec::new(), Vec::new());
-    let (mut answers, mut records, mut listen) = (false, false, Vec::new());
+    let (mut answers, mut records, mut zone, mut listen) =
+        (false, false, false, Vec::new());
     // The keys that are not settings: the path stays; the serial is the
     // table's anyway.
     new.file.file.clone_from(&old.file.file);
@@ -184,7 +194,7 @@ pub fn plan(old: &Config, mut new: Config, regenerate: bool) -> Plan {
     let changed: Vec<&Key> = keys.iter().filter(|k| (k.differs)(old, &new)).collect();
     for k in &changed {
         let apply = match (k.apply, regenerate) {
-            (Apply::Records, false) => Apply::Restart,
+            (Apply::Records | Apply::Zone, false) => Apply::Restart,
             (apply, _) => apply,
         };
         match apply {
@@ -200,6 +210,10 @@ pub fn plan(old: &Config, mut new: Config, regenerate: bool) -> Plan {
                 records = true;
                 applied.push(k.name);
             }
+            Apply::Zone => {
+                (records, zone) = (true, true);
+                applied.push(k.name);
+            }
             Apply::Table => applied.push(k.name),
             Apply::ListenDns => listen.push((k.name, true)),
             Apply::ListenHttp => listen.push((k.name, false)),
@@ -211,6 +225,7 @@ pub fn plan(old: &Config, mut new: Config, regenerate: bool) -> Plan {
         restart,
         answers,
         records,
+        zone,
         listen,
     }
 }
@@ -226,6 +241,8 @@ pub struct Servers {
 /// The config in force and the parts a reload updates.
 pub struct Reloader {
     servers: Servers,
+    /// The number of the last generation settings given to the poller.
+    gen_epoch: u64,
     path: String,
     current: Config,
     /// Where the table is compiled and swapped.
@@ -247,6 +264,7 @@ impl Reloader {
     ) -> Self {
         Reloader {
             servers,
+            gen_epoch: 0,
             path,
             current,
             publisher,
@@ -283,20 +301,25 @@ impl Reloader {
                  the old value stays in force"
             );
         }
-        if !plan.applied.is_empty() {
-            let dns = self.dns_settings(&plan.config);
-            self.publisher
-                .reconfigure(dns.clone(), plan.answers, now_unix());
-            self.dns = dns;
-        }
+        let dns = self.dns_settings(&plan.config);
         if plan.records {
+            self.gen_epoch += 1;
+            if plan.zone {
+                // Staged before the poller can generate for it.
+                self.publisher.stage(dns.clone(), self.gen_epoch);
+            }
             // The source and Zk are those in force: both always work here.
             let regenerated = crate::run::poller_config(&plan.config)
-                .is_ok_and(|p| poller.regenerate(p.gen));
+                .is_ok_and(|p| poller.regenerate(p.gen, self.gen_epoch));
             if !regenerated {
                 log::warn!("config reload: the records are not generated again");
             }
         }
+        if !plan.applied.is_empty() && !plan.zone {
+            self.publisher
+                .reconfigure(dns.clone(), plan.answers, now_unix());
+        }
+        self.dns = dns;
         let keep = self.api.load();
         let mut settings = ApiSettings::from_config(&plan.config);
         settings.version.clone_from(&keep.version);
@@ -422,6 +445,8 @@ impl Reloader {
         let new = crate::run::dns_config(c);
         let counted = self.dns.counted_upstreams();
         DnsConfig {
+            domain: new.domain,
+            soa_mname: new.soa_mname,
             ttl: new.ttl,
             soa_rname: new.soa_rname,
             soa_refresh: new.soa_refresh,
@@ -507,14 +532,21 @@ mod tests {
             r#"{"masters":["10.0.0.2:5050"],"Port":9053,"Domain":"corp","TTL":7}"#,
         );
         let p = plan(&old, new, true);
-        assert_eq!(p.restart, ["Domain", "Masters"]);
-        assert_eq!(p.applied, ["TTL"]);
+        assert_eq!(p.restart, ["Masters"]);
+        assert_eq!(p.applied, ["TTL", "Domain"]);
+        assert!(p.zone && p.records);
         // A listener moves only if the new address can be bound.
         assert_eq!(p.listen, [("Port", true)]);
         assert_eq!(p.config.dns_addr.port(), 9053);
-        assert_eq!(p.config.file.domain, "mesos");
+        assert_eq!(p.config.file.domain, "corp");
         assert_eq!(p.config.file.masters, old.file.masters);
         assert_eq!(p.config.file.ttl, 7);
+        // A source that cannot generate again keeps the Domain.
+        let new = config(r#"{"masters":["10.0.0.1:5050"],"Port":8053,"Domain":"corp"}"#);
+        let p = plan(&old, new, false);
+        assert_eq!(p.restart, ["Domain"]);
+        assert!(!p.zone && !p.records);
+        assert_eq!(p.config.file.domain, "mesos");
     }
 
     #[test]

@@ -13,14 +13,14 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mesos_records::{GenConfig, RecordSet};
 use mesos_sources::fetch::HttpConfig;
 use mesos_sources::master::DetectorSpec;
 use mesos_sources::poller;
-use mesos_sources::{EventSource, PollerConfig, Source};
+use mesos_sources::{EventSource, PollerConfig, PollerStatus, Source};
 
 use crate::config::{self, render::render, Config, ConfigError};
 use crate::dns_config::DnsConfig;
@@ -302,12 +302,19 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
     };
 
     let publisher = Arc::new(Publisher::new(Arc::clone(&table), dns.clone()));
+    // The poller's status, for the generation number of each record set
+    // (set once the poller runs; a set published before is of number 0).
+    let poller_status: Arc<OnceLock<Arc<PollerStatus>>> = Arc::default();
     let publish = {
+        let poller_status = Arc::clone(&poller_status);
         let publisher = Arc::clone(&publisher);
         let stats = Arc::clone(&stats);
         let domain = dns.domain.clone();
         move |set: RecordSet| {
-            let p = publisher.publish(set, now_unix());
+            let epoch = poller_status
+                .get()
+                .map_or(0, |s| s.gen_epoch.load(Ordering::Acquire));
+            let p = publisher.publish_generated(set, now_unix(), epoch);
             if p.first_load {
                 log::info!(target: STARTUP, "first state load: serving {domain} (serial {})", p.serial);
             }
@@ -327,6 +334,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
     };
     let poller = poller::spawn(poller_cfg, publish)
         .map_err(|e| failed(format!("cannot start the state poller: {e}")))?;
+    let _ = poller_status.set(Arc::clone(poller.status()));
     let api_settings = Arc::new(LiveSettings::from(ApiSettings::from_config(&config)));
     let http_server = match http_listener {
         Some(listener) => {

@@ -56,14 +56,15 @@ impl Poller {
     }
 
     /// Generates with `gen` from the next load on, and loads at once (a
-    /// config reload changed `IPSources`, `EnforceRFC952` or
-    /// `EnumerationOn`). False, and nothing changes, for the event-stream
-    /// source.
-    pub fn regenerate(&self, gen: mesos_records::GenConfig) -> bool {
+    /// config reload changed a generation key); the records generated
+    /// with it are published with [`PollerStatus::gen_epoch`] set to
+    /// `epoch` (give each call a larger one). False, and nothing changes,
+    /// for the event-stream source.
+    pub fn regenerate(&self, gen: mesos_records::GenConfig, epoch: u64) -> bool {
         if self.events {
             return false;
         }
-        self.shared.set_gen(gen);
+        self.shared.set_gen(gen, epoch);
         true
     }
 
@@ -163,6 +164,8 @@ struct Loop {
     /// from it on, so a dead first master costs nothing).
     last_served: Option<String>,
     file_stamp: Option<(SystemTime, u64)>,
+    /// The number of the generation settings in `cfg.gen`.
+    gen_epoch: u64,
 }
 
 impl Loop {
@@ -176,6 +179,7 @@ impl Loop {
             last_skips: None,
             last_served: None,
             file_stamp: None,
+            gen_epoch: 0,
         }
     }
 
@@ -223,6 +227,7 @@ impl Loop {
                             "state loaded again after {failures} failed attempt(s)"
                         );
                     }
+                    status.gen_epoch.store(self.gen_epoch, Ordering::Release);
                     publish(records);
                     status.publishes.fetch_add(1, Ordering::Relaxed);
                     next = Instant::now() + refresh;
@@ -275,8 +280,9 @@ impl Loop {
     fn load_once(
         &mut self,
     ) -> Result<(RecordSet, Duration, Duration, usize), FetchError> {
-        if let Some(gen) = self.shared.take_gen() {
+        if let Some((gen, epoch)) = self.shared.take_gen() {
             self.cfg.gen = gen;
+            self.gen_epoch = epoch;
         }
         let t0 = Instant::now();
         let (state, masters, bytes) = match &self.cfg.source {

@@ -24,8 +24,9 @@ pub(crate) struct SourceShared {
     cv: Condvar,
     /// `[leader-or-"", others...]`; `None` until the detector reports.
     masters: Mutex<Option<Vec<String>>>,
-    /// New generation settings from a config reload, for the next load.
-    gen: Mutex<Option<GenConfig>>,
+    /// New generation settings from a config reload, for the next load,
+    /// with their number.
+    gen: Mutex<Option<(GenConfig, u64)>>,
     pub(crate) status: Arc<PollerStatus>,
 }
 
@@ -89,13 +90,13 @@ impl SourceShared {
 
     /// New generation settings (a config reload): the next load generates
     /// with them, and starts at once.
-    pub(crate) fn set_gen(&self, gen: GenConfig) {
-        *self.gen.lock().unwrap_or_else(PoisonError::into_inner) = Some(gen);
+    pub(crate) fn set_gen(&self, gen: GenConfig, epoch: u64) {
+        *self.gen.lock().unwrap_or_else(PoisonError::into_inner) = Some((gen, epoch));
         self.request_reload();
     }
 
     /// The generation settings set since the last call, if any.
-    pub(crate) fn take_gen(&self) -> Option<GenConfig> {
+    pub(crate) fn take_gen(&self) -> Option<(GenConfig, u64)> {
         self.gen
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

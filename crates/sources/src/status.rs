@@ -11,6 +11,10 @@ use mesos_records::SkipReason;
 /// Counters and state for metrics and readiness. All loads are relaxed.
 #[derive(Debug, Default)]
 pub struct PollerStatus {
+    /// The number of the generation settings the last published records
+    /// were generated with: 0 for those of the start, else the `epoch`
+    /// given to [`Poller::regenerate`](crate::poller::Poller::regenerate).
+    pub gen_epoch: AtomicU64,
     /// Unix time in ms of the last successful load; 0 = never.
     pub last_success_ms: AtomicU64,
     /// Failures since the last success.

@@ -27,10 +27,20 @@ pub struct Publisher {
     shared: Arc<SharedTable>,
     /// The settings tables are compiled under; held for a whole publish,
     /// so a reload and a state load never interleave.
-    cfg: Mutex<DnsConfig>,
+    cfg: Mutex<Settings>,
     /// Replaced tables, to the freeing thread (inline frees if it could not
     /// start).
     retired: Option<mpsc::Sender<Arc<Table>>>,
+}
+
+/// The settings in force, and those staged for records generated later.
+#[derive(Debug)]
+struct Settings {
+    cfg: DnsConfig,
+    /// Settings to apply with the first records generated with generation
+    /// settings number `.1` or later (a reload changed `Domain` or
+    /// `SOAMname`, which the records and the table must change together).
+    staged: Option<(DnsConfig, u64)>,
 }
 
 /// What one publish did.
@@ -67,7 +77,7 @@ impl Publisher {
             .map(|_| tx);
         Publisher {
             shared,
-            cfg: Mutex::new(cfg),
+            cfg: Mutex::new(Settings { cfg, staged: None }),
             retired,
         }
     }
@@ -75,18 +85,40 @@ impl Publisher {
     /// Compiles `set` (unless its DNS records are those served now) and
     /// swaps it in; `now_unix` is the time for a new serial.
     pub fn publish(&self, set: RecordSet, now_unix: u32) -> Published {
-        let cfg = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        self.publish_generated(set, now_unix, 0)
+    }
+
+    /// [`Publisher::publish`] for records generated with generation
+    /// settings number `epoch` (see [`Publisher::stage`]).
+    pub fn publish_generated(
+        &self,
+        set: RecordSet,
+        now_unix: u32,
+        epoch: u64,
+    ) -> Published {
+        let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
         let t0 = Instant::now();
+        // Staged settings apply with the records generated for them: in
+        // full, since the apex or the nameserver may have changed.
+        let restage = matches!(settings.staged, Some((_, n)) if epoch >= n);
+        if restage {
+            if let Some((cfg, _)) = settings.staged.take() {
+                settings.cfg = cfg;
+            }
+        }
+        let cfg = &settings.cfg;
         let old = self.shared.load();
         let loaded = old.is_loaded();
-        let same = loaded && old.records().same_records(&set);
+        let same = !restage && loaded && old.records().same_records(&set);
         let serial =
             dns_config::serial_for(loaded.then(|| (old.serial(), same)), now_unix);
         let set = Arc::new(set);
         let (table, patched) = if same {
-            (old.with_same_answers(set, &cfg), false)
+            (old.with_same_answers(set, cfg), false)
+        } else if restage {
+            (Table::compile(set, cfg, serial), false)
         } else {
-            old.recompile(set, &cfg, serial)
+            old.recompile(set, cfg, serial)
         };
         let t1 = Instant::now();
         self.shared.publish(table);
@@ -111,8 +143,15 @@ impl Publisher {
     /// routes and forwarding settings change. Before the first state load
     /// the empty table is replaced by the new settings' empty table.
     /// Queries in progress finish on the old table.
+    ///
+    /// With settings staged (see [`Publisher::stage`]), `cfg` replaces
+    /// them instead, and applies with the records they wait for.
     pub fn reconfigure(&self, cfg: DnsConfig, answers: bool, now_unix: u32) {
         let mut current = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((staged, _)) = &mut current.staged {
+            *staged = cfg;
+            return;
+        }
         let old = self.shared.load();
         let table = if !old.is_loaded() {
             Table::empty(&cfg)
@@ -123,8 +162,18 @@ impl Publisher {
             old.with_same_answers(Arc::clone(&old.records), &cfg)
         };
         self.shared.publish(table);
-        *current = cfg;
+        current.cfg = cfg;
         self.retire(old);
+    }
+
+    /// Keeps `cfg` for the first records published with
+    /// [`Publisher::publish_generated`] for generation settings number
+    /// `epoch` or later: a table and the records it is compiled from must
+    /// agree on the `Domain` and `SOAMname`. Until then the table in force
+    /// stays.
+    pub fn stage(&self, cfg: DnsConfig, epoch: u64) {
+        let mut current = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        current.staged = Some((cfg, epoch));
     }
 
     /// Hands a replaced table to the freeing thread.
@@ -232,6 +281,31 @@ mod tests {
             shared.load().routes.upstreams.get(0, 0).map(|u| u.0),
             Some(upstream)
         );
+    }
+
+    #[test]
+    fn staged_settings_wait_for_the_records_generated_for_them() {
+        let cfg = DnsConfig::default();
+        let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+        let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+        p.publish(set(1), 1000);
+        let corp = DnsConfig {
+            domain: "corp".into(),
+            ..cfg
+        };
+        p.stage(corp, 1);
+        // Records of the old generation settings: the old domain stays.
+        p.publish_generated(set(1), 2000, 0);
+        assert_eq!(shared.load().apex, key("mesos."));
+        let mut rs = RecordSet::default();
+        rs.insert_a("web.marathon.corp.", Ipv4Addr::new(10, 0, 0, 1));
+        let done = p.publish_generated(rs.clone(), 3000, 1);
+        assert!(done.compiled && done.serial == 3000);
+        let t = shared.load();
+        assert_eq!(t.apex, key("corp."));
+        assert!(t.lookup(&key("web.marathon.corp."), Some(Kind::A)).is_ok());
+        // Applied once: later sets compare as usual.
+        assert!(!p.publish_generated(rs, 4000, 1).compiled);
     }
 
     #[test]
