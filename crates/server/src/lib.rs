@@ -24,7 +24,8 @@
 //!   DNS workers on an empty table (SERVFAIL in the domain until the first
 //!   state load), starts the poller whose callback compiles and swaps the
 //!   [`table`], starts the HTTP API, and waits for SIGINT or SIGTERM,
-//!   reloading `config.json` on SIGHUP ([`reload`]).
+//!   reloading `config.json` on SIGHUP ([`reload`]); both take each part's
+//!   settings from the config through [`parts`].
 //! - The answer path is sans-IO: [`answer`] is a pure function of the table
 //!   and the query bytes, so it is unit-tested and fuzzed without sockets.
 //!
@@ -38,6 +39,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod logger;
+pub mod parts;
 pub mod reload;
 pub mod run;
 

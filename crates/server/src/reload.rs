@@ -309,7 +309,7 @@ impl Reloader {
                 self.publisher.stage(dns.clone(), self.gen_epoch);
             }
             // The source and Zk are those in force: both always work here.
-            let regenerated = crate::run::poller_config(&plan.config)
+            let regenerated = crate::parts::poller_config(&plan.config)
                 .is_ok_and(|p| poller.regenerate(p.gen, self.gen_epoch));
             if !regenerated {
                 log::warn!("config reload: the records are not generated again");
@@ -413,7 +413,7 @@ impl Reloader {
         let Some((old, ctx)) = self.servers.http.take() else {
             return Err("HttpOn is false".into());
         };
-        let started = crate::run::bind_http(c.http_addr)
+        let started = crate::parts::bind_http(c.http_addr)
             .map_err(|e| format!("{}: {e}", c.http_addr))
             .and_then(|l| {
                 crate::http::start(l, Arc::clone(&ctx), HttpLimits::default())
@@ -442,7 +442,7 @@ impl Reloader {
     /// The DNS settings of `c`, with the parts fixed at startup (workers,
     /// sockets, limits, the upstreams with counters) kept.
     fn dns_settings(&self, c: &Config) -> DnsConfig {
-        let new = crate::run::dns_config(c);
+        let new = crate::parts::dns_config(c);
         let counted = self.dns.counted_upstreams();
         DnsConfig {
             domain: new.domain,
