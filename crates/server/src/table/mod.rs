@@ -31,8 +31,9 @@
 //! - `key` (a record set's text names as the table's wire keys) and
 //!   `source` (every read of a record set) at the bottom;
 //! - `render`, the templates of a name, from `source` and `key`;
-//! - `index`, the name index a lookup reads (and the answer `AnswerKind`s),
-//!   and `names`, which collects a compile's names into one;
+//! - `index`, the name index a lookup reads, with what a lookup asks
+//!   (`AnswerKind`) and finds (`Lookup`); `names` collects a compile's
+//!   names into one;
 //! - `compiled`, what a table is built into: index, templates, counts;
 //! - the two drivers, `compile` (every answer of a record set) and `patch`
 //!   (only those that changed from the table before), which share the
