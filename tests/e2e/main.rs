@@ -9,6 +9,7 @@ mod dns_udp;
 mod events;
 mod http_api;
 mod http_isolation;
+mod http_limits;
 mod http_metrics;
 mod http_process;
 mod names_generated;

@@ -1,9 +1,7 @@
 //! Hostile and unusual HTTP clients: keep-alive and pipelining, oversized
 //! heads and bodies, slowloris, the connection cap, and shutdown.
 
-mod http_support;
-
-use http_support::*;
+use mesos_dns_tests::http::*;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
