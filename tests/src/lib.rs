@@ -2,6 +2,7 @@
 //! Mesos master and ZooKeeper on loopback.
 
 pub mod dns;
+pub mod fake_cluster;
 pub mod fake_master;
 pub mod fake_operator;
 pub mod http;
