@@ -369,5 +369,4 @@ mod key_tests {
 }
 
 #[cfg(test)]
-#[path = "answer_tests.rs"]
 mod tests;
