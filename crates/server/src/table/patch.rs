@@ -462,5 +462,4 @@ impl<'r> Patch<'r> {
 }
 
 #[cfg(test)]
-#[path = "patch_tests.rs"]
 mod tests;
