@@ -129,16 +129,10 @@ pub(crate) fn bind_http(addr: SocketAddr) -> std::io::Result<std::net::TcpListen
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{self, validate::Env};
+    use crate::config;
 
     fn config(text: &str) -> Config {
-        let env = Env {
-            resolv_conf: Path::new("/nonexistent"),
-            now: 1000,
-        };
-        config::load_text(text.as_bytes(), "/etc/mesos-dns/config.json", &env)
-            .unwrap()
-            .0
+        config::for_test(text)
     }
 
     #[test]

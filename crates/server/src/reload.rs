@@ -476,17 +476,9 @@ fn now_unix() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::validate::Env;
-    use std::path::Path;
 
     fn config(text: &str) -> Config {
-        let env = Env {
-            resolv_conf: Path::new("/nonexistent"),
-            now: 1000,
-        };
-        config::load_text(text.as_bytes(), "/etc/mesos-dns/config.json", &env)
-            .unwrap()
-            .0
+        config::for_test(text)
     }
 
     const BASE: &str = r#""masters":["10.0.0.1:5050"],"Port":8053"#;

@@ -355,5 +355,18 @@ pub fn load_text(
     Ok((validate::validate(file, env)?, unknown))
 }
 
+/// A valid config from `config.json` text, for unit tests: no resolv.conf,
+/// the clock at 1000. Panics on an invalid text.
+#[cfg(test)]
+pub(crate) fn for_test(text: &str) -> Config {
+    let env = validate::Env {
+        resolv_conf: std::path::Path::new("/nonexistent"),
+        now: 1000,
+    };
+    load_text(text.as_bytes(), "/etc/mesos-dns/config.json", &env)
+        .expect("test config is valid")
+        .0
+}
+
 #[cfg(test)]
 mod tests;
