@@ -108,6 +108,7 @@
 
 mod builder;
 pub mod canonical;
+pub mod delta;
 pub mod enumeration;
 pub mod fold;
 pub mod generate;
@@ -125,6 +126,7 @@ pub mod task_ip;
 mod task_records;
 
 pub use builder::RecordSetBuilder;
+pub use delta::Delta;
 pub use enumeration::{EnumFramework, EnumRecord, EnumTask, Enumeration, Host};
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use host::{LocalAddrs, Resolver};
