@@ -129,6 +129,48 @@ impl Delta {
     }
 }
 
+/// The current values of names, as a consumer of a [`Delta`] reads them
+/// after the change (the answer table renders each changed name from it).
+/// Values come sorted and unique, as in a [`RecordSet`].
+pub trait Lookup {
+    /// The A values of `name` (empty if none).
+    fn a(&self, name: &str) -> &[Ipv4Addr];
+    /// The AAAA values of `name` (empty if none).
+    fn aaaa(&self, name: &str) -> &[Ipv6Addr];
+    /// The SRV values of `name` as (target, port), by target then port.
+    fn srv(&self, name: &str) -> Vec<(&str, u16)>;
+    /// Every owner name with an SRV value whose target is `target`, sorted:
+    /// the names whose SRV answers carry `target`'s first addresses as
+    /// glue.
+    fn srv_owners(&self, target: &str) -> Vec<&str>;
+}
+
+/// The reference lookup. `srv_owners` walks every SRV record: O(size).
+impl Lookup for RecordSet {
+    fn a(&self, name: &str) -> &[Ipv4Addr] {
+        RecordSet::a(self, name).unwrap_or_default()
+    }
+
+    fn aaaa(&self, name: &str) -> &[Ipv6Addr] {
+        RecordSet::aaaa(self, name).unwrap_or_default()
+    }
+
+    fn srv(&self, name: &str) -> Vec<(&str, u16)> {
+        RecordSet::srv(self, name)
+            .into_iter()
+            .flatten()
+            .map(|s| (s.target, s.port))
+            .collect()
+    }
+
+    fn srv_owners(&self, target: &str) -> Vec<&str> {
+        self.srv_records()
+            .filter(|(_, set)| set.iter().any(|s| s.target == target))
+            .map(|(n, _)| n)
+            .collect()
+    }
+}
+
 impl RecordSet {
     /// The records to remove from `self` and add to it to get `new`: every
     /// value of an owner name present in one and not the other.
@@ -232,6 +274,9 @@ mod tests {
         );
         assert!(old.diff(&old).is_empty());
         assert_eq!(new.diff(&old).removed, d.added);
+        assert_eq!(Lookup::srv_owners(&new, "c.mesos."), ["_x._tcp.mesos."]);
+        assert_eq!(Lookup::srv(&new, "_x._tcp.mesos."), [("c.mesos.", 80)]);
+        assert!(Lookup::a(&new, "a.mesos.").is_empty());
     }
 
     #[test]
