@@ -145,6 +145,34 @@ pub trait Lookup {
     fn srv_owners(&self, target: &str) -> Vec<&str>;
 }
 
+/// What a publisher of deltas hands the answer table with each change: the
+/// values after the change ([`Lookup`], read while the delta is applied),
+/// and the whole record set on demand for what needs every record (the
+/// HTTP API's bodies, a full compile after a settings change). A view is
+/// immutable once handed over: the table keeps it for the HTTP API of
+/// that generation.
+pub trait View: Lookup + Send + Sync + std::fmt::Debug {
+    /// The whole record set, DNS records and enumeration. May cost
+    /// O(size): the table asks at most once per generation, and only when
+    /// an HTTP body or a full compile needs it.
+    fn record_set(&self) -> RecordSet;
+
+    /// The view itself when it is a [`RecordSet`] (nothing to build).
+    fn as_record_set(&self) -> Option<&RecordSet> {
+        None
+    }
+}
+
+impl View for RecordSet {
+    fn record_set(&self) -> RecordSet {
+        self.clone()
+    }
+
+    fn as_record_set(&self) -> Option<&RecordSet> {
+        Some(self)
+    }
+}
+
 /// The reference lookup. `srv_owners` walks every SRV record: O(size).
 impl Lookup for RecordSet {
     fn a(&self, name: &str) -> &[Ipv4Addr] {

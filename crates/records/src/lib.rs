@@ -126,7 +126,7 @@ pub mod task_ip;
 mod task_records;
 
 pub use builder::RecordSetBuilder;
-pub use delta::Delta;
+pub use delta::{Delta, View};
 pub use enumeration::{EnumFramework, EnumRecord, EnumTask, Enumeration, Host};
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use host::{LocalAddrs, Resolver};
