@@ -40,6 +40,7 @@
 //!   modules below and not each other;
 //! - [`Table`] here, which picks the driver, and `publish` on top.
 
+mod apply;
 mod compile;
 mod compiled;
 mod index;
@@ -50,10 +51,10 @@ mod publish;
 mod render;
 mod source;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
-use mesos_records::RecordSet;
+use mesos_records::{RecordSet, View};
 
 use crate::dns_config::DnsConfig;
 use crate::template::Template;
@@ -86,10 +87,43 @@ pub(crate) struct Routes {
     pub upstreams: Arc<crate::upstreams::Upstreams>,
 }
 
+/// What a table was built from: a record set, or the view a delta
+/// publisher handed over, whose whole record set is built on the first
+/// request that needs it (an HTTP body, a full compile) and kept for the
+/// generation.
+#[derive(Debug)]
+struct Records {
+    view: Arc<dyn View>,
+    built: OnceLock<RecordSet>,
+}
+
+impl Records {
+    fn new(view: Arc<dyn View>) -> Self {
+        Records {
+            view,
+            built: OnceLock::new(),
+        }
+    }
+
+    /// The whole record set.
+    fn set(&self) -> &RecordSet {
+        match self.view.as_record_set() {
+            Some(set) => set,
+            None => self.built.get_or_init(|| self.view.record_set()),
+        }
+    }
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records::new(Arc::new(RecordSet::default()))
+    }
+}
+
 /// One immutable generation of everything the server answers from.
 #[derive(Debug, Default)]
 pub struct Table {
-    records: Arc<RecordSet>,
+    records: Records,
     serial: u32,
     loaded: bool,
     pub(crate) apex: Box<[u8]>,
@@ -132,9 +166,17 @@ impl SharedTable {
 }
 
 impl Table {
-    /// The record set this table was compiled from (the HTTP API reads it).
+    /// The record set this table was compiled from (the HTTP API reads
+    /// it). For a table built from a delta publisher's view, built from
+    /// the view on the first call: O(size), once per generation.
     pub fn records(&self) -> &RecordSet {
-        &self.records
+        self.records.set()
+    }
+
+    /// The view this table was built from (its current values; see
+    /// [`View`]).
+    pub fn view(&self) -> &Arc<dyn View> {
+        &self.records.view
     }
 
     /// The SOA serial of this generation.
@@ -163,8 +205,15 @@ impl Table {
     /// Compiles every answer for `records` under `cfg`, with SOA `serial`
     /// (see [`crate::dns_config::next_serial`]).
     pub fn compile(records: Arc<RecordSet>, cfg: &DnsConfig, serial: u32) -> Self {
+        Table::compile_view(records, cfg, serial)
+    }
+
+    /// [`Table::compile`] of the whole record set of `view` (built from it
+    /// if it is not one).
+    pub fn compile_view(view: Arc<dyn View>, cfg: &DnsConfig, serial: u32) -> Self {
         let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
-        let compiled = compile::compile(&records, cfg, &apex, serial);
+        let records = Records::new(view);
+        let compiled = compile::compile(records.set(), cfg, &apex, serial);
         Table::with_compiled(records, cfg, serial, apex, Arc::new(compiled))
     }
 
@@ -181,15 +230,16 @@ impl Table {
         let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
         let patched = match self.loaded {
             true => {
-                patch::patch(&self.compiled, &self.records, &records, cfg, &apex, serial)
+                patch::patch(&self.compiled, self.records(), &records, cfg, &apex, serial)
             }
             false => None,
         };
         match patched {
-            Some(c) => (
-                Table::with_compiled(records, cfg, serial, apex, Arc::new(c)),
-                true,
-            ),
+            Some(c) => {
+                let records = Records::new(records);
+                let c = Arc::new(c);
+                (Table::with_compiled(records, cfg, serial, apex, c), true)
+            }
             None => (Table::compile(records, cfg, serial), false),
         }
     }
@@ -198,15 +248,16 @@ impl Table {
     /// are the same (`RecordSet::same_records`): nothing is compiled.
     pub(crate) fn with_same_answers(
         &self,
-        records: Arc<RecordSet>,
+        records: Arc<dyn View>,
         cfg: &DnsConfig,
     ) -> Self {
         let compiled = Arc::clone(&self.compiled);
+        let records = Records::new(records);
         Table::with_compiled(records, cfg, self.serial, self.apex.clone(), compiled)
     }
 
     fn with_compiled(
-        records: Arc<RecordSet>,
+        records: Records,
         cfg: &DnsConfig,
         serial: u32,
         apex: Box<[u8]>,

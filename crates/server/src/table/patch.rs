@@ -40,7 +40,7 @@ use crate::dns_config::DnsConfig;
 /// A patch is given up when more owners changed than this share of the
 /// record values (1/16, about 1/8 of the owners): rendering them costs
 /// about as much as a full compile.
-const MAX_CHANGED_SHIFT: u32 = 4;
+pub(super) const MAX_CHANGED_SHIFT: u32 = 4;
 
 /// Names (without the trailing dot) whose glue changed, to check every SRV
 /// target against: a filter on the length stops most targets, then the
@@ -187,7 +187,7 @@ fn glue_dependents<'r>(
 }
 
 /// What one owner adds to the record counts (as the full compile counts).
-fn counts_of(o: &Values<'_>, apex: &[u8]) -> RecordCounts {
+pub(super) fn counts_of(o: &Values<'_>, apex: &[u8]) -> RecordCounts {
     let mut c = RecordCounts::default();
     let mut buf = [0u8; MAX_NAME_LEN];
     let kinds = [!o.a.is_empty(), !o.aaaa.is_empty(), o.srv_len() > 0];
@@ -218,7 +218,11 @@ fn counts_of(o: &Values<'_>, apex: &[u8]) -> RecordCounts {
 }
 
 /// `counts` plus `add` minus `sub`.
-fn adjust(counts: RecordCounts, add: RecordCounts, sub: RecordCounts) -> RecordCounts {
+pub(super) fn adjust(
+    counts: RecordCounts,
+    add: RecordCounts,
+    sub: RecordCounts,
+) -> RecordCounts {
     let f = |c: u64, a: u64, s: u64| c.wrapping_add(a).wrapping_sub(s);
     RecordCounts {
         a: f(counts.a, add.a, sub.a),
@@ -232,7 +236,7 @@ fn adjust(counts: RecordCounts, add: RecordCounts, sub: RecordCounts) -> RecordC
 
 /// The text of the apex as a record set owner name: lowercase, with a
 /// trailing dot.
-fn apex_text(cfg: &DnsConfig, apex: &[u8]) -> Option<String> {
+pub(super) fn apex_text(cfg: &DnsConfig, apex: &[u8]) -> Option<String> {
     let text = format!("{}.", cfg.domain.trim_end_matches('.').to_ascii_lowercase());
     let mut buf = [0u8; MAX_NAME_LEN];
     let (wire, _) = wire_key(&text, &mut buf)?;
@@ -299,7 +303,7 @@ pub(super) fn patch(
             p.remove(c.name())?;
         }
     }
-    p.render_apex(&apex_text)?;
+    p.render_apex(&source::values_of(rs, &apex_text))?;
     let negative = p.r.negative();
     let (mut add, mut sub) = (RecordCounts::default(), RecordCounts::default());
     for c in &changes {
@@ -322,15 +326,15 @@ pub(super) fn patch(
 }
 
 /// True if `name` holds an ASCII capital letter.
-fn has_capitals(name: &str) -> bool {
+pub(super) fn has_capitals(name: &str) -> bool {
     name.bytes().any(|c| c.is_ascii_uppercase())
 }
 
-/// A patch in progress.
-struct Patch<'r> {
-    r: Renderer<'r>,
-    names: NameIndex,
-    apex: &'r [u8],
+/// A patch in progress (also of a table taking a delta: `apply`).
+pub(super) struct Patch<'r> {
+    pub r: Renderer<'r>,
+    pub names: NameIndex,
+    pub apex: &'r [u8],
 }
 
 impl<'r> Patch<'r> {
@@ -349,7 +353,7 @@ impl<'r> Patch<'r> {
 
     /// Renders every template of owner `o` (of the new record set) and
     /// puts its record, adding its ancestors if the name is new.
-    fn render(&mut self, o: &Values<'r>) -> Option<()> {
+    pub fn render(&mut self, o: &Values<'r>) -> Option<()> {
         let mut buf = [0u8; MAX_NAME_LEN];
         let Some(wire) = self.served(o.name, &mut buf) else {
             return Some(());
@@ -393,11 +397,11 @@ impl<'r> Patch<'r> {
         kinds
     }
 
-    /// The apex: its own records (if it owns any), SOA, NS and ANY.
-    fn render_apex(&mut self, text: &'r str) -> Option<()> {
-        let owner = source::values_of(self.r.records, text);
+    /// The apex: its own records `owner` (if it owns any), SOA, NS and
+    /// ANY.
+    pub fn render_apex(&mut self, owner: &Values<'r>) -> Option<()> {
         let mut rec = self.names.get(self.apex).unwrap_or(Record::EMPTY);
-        rec.kinds = self.templates_of(&owner, true);
+        rec.kinds = self.templates_of(owner, true);
         rec.kinds[AnswerKind::Soa as usize] = self.r.apex_soa();
         rec.kinds[AnswerKind::Ns as usize] = self.r.apex_ns();
         let apex = self.apex;
@@ -435,7 +439,7 @@ impl<'r> Patch<'r> {
     /// Takes away the templates of `name`, which owns nothing now: it
     /// stays as an empty non-terminal if it has children, else it goes,
     /// and so do the ancestors it leaves without any.
-    fn remove(&mut self, name: &str) -> Option<()> {
+    pub fn remove(&mut self, name: &str) -> Option<()> {
         let mut buf = [0u8; MAX_NAME_LEN];
         let Some(wire) = self.served(name, &mut buf) else {
             return Some(());
@@ -462,4 +466,4 @@ impl<'r> Patch<'r> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -11,8 +11,9 @@
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use mesos_records::RecordSet;
+use mesos_records::{Delta, RecordSet, View};
 
+use super::apply::Spare;
 use super::{SharedTable, Table};
 use crate::dns_config::{self, DnsConfig};
 
@@ -41,6 +42,9 @@ struct Settings {
     /// settings number `.1` or later (a reload changed `Domain` or
     /// `SOAMname`, which the records and the table must change together).
     staged: Option<(DnsConfig, u64)>,
+    /// The table the last delta replaced, to patch in place with the next
+    /// one (see the `apply` module); dropped by every other publish.
+    spare: Option<Spare>,
 }
 
 /// What one publish did.
@@ -56,6 +60,9 @@ pub struct Published {
     /// The table was compiled by patching the served one (only the
     /// changed answers rendered), not in full.
     pub patched: bool,
+    /// Of a patch from a delta: the served table was copied to patch it
+    /// (there was no spare free; see the `apply` module).
+    pub copied: bool,
     /// Time spent comparing with the old records and compiling.
     pub compile: Duration,
     /// Time spent swapping the new table in.
@@ -77,7 +84,11 @@ impl Publisher {
             .map(|_| tx);
         Publisher {
             shared,
-            cfg: Mutex::new(Settings { cfg, staged: None }),
+            cfg: Mutex::new(Settings {
+                cfg,
+                staged: None,
+                spare: None,
+            }),
             retired,
         }
     }
@@ -98,6 +109,7 @@ impl Publisher {
     ) -> Published {
         let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
         let t0 = Instant::now();
+        settings.spare = None;
         // Staged settings apply with the records generated for them: in
         // full, since the apex or the nameserver may have changed.
         let restage = matches!(settings.staged, Some((_, n)) if epoch >= n);
@@ -113,6 +125,7 @@ impl Publisher {
         let serial =
             dns_config::serial_for(loaded.then(|| (old.serial(), same)), now_unix);
         let set = Arc::new(set);
+        let copied = false;
         let (table, patched) = if same {
             (old.with_same_answers(set, cfg), false)
         } else if restage {
@@ -129,6 +142,77 @@ impl Publisher {
             first_load: !loaded,
             compiled: !same,
             patched,
+            copied,
+            compile: t1 - t0,
+            swap: t2 - t1,
+        }
+    }
+}
+
+impl Publisher {
+    /// Applies `delta`, the change that leads to the values `view` holds,
+    /// to the served table and swaps the result in, in time proportional
+    /// to the change (see the `apply` module): the entry point of a
+    /// publisher of deltas. `view` must not change after this call (the
+    /// table keeps it for the HTTP API of its generation); `delta` must be
+    /// the difference between the last view (or record set) published and
+    /// `view`. An empty delta keeps the answers and the serial. `epoch`
+    /// is as for [`Publisher::publish_generated`]. The first load, staged
+    /// settings and whatever a delta cannot patch are compiled in full.
+    pub fn publish_delta(
+        &self,
+        delta: &Delta,
+        view: Arc<dyn View>,
+        now_unix: u32,
+        epoch: u64,
+    ) -> Published {
+        let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        let t0 = Instant::now();
+        let restage = matches!(settings.staged, Some((_, n)) if epoch >= n);
+        if restage {
+            if let Some((cfg, _)) = settings.staged.take() {
+                settings.cfg = cfg;
+            }
+        }
+        let old = self.shared.load();
+        let loaded = old.is_loaded();
+        let same = !restage && loaded && delta.is_empty();
+        let serial =
+            dns_config::serial_for(loaded.then(|| (old.serial(), same)), now_unix);
+        let spare = settings.spare.take();
+        let cfg = &settings.cfg;
+        // The spare after this publish: the one before if the answers are
+        // the same, the replaced table after a patch, else none.
+        let mut copied = false;
+        let (table, patched, pending, kept) = if same {
+            (old.with_same_answers(view, cfg), false, None, spare)
+        } else if restage || !loaded {
+            (Table::compile_view(view, cfg, serial), false, None, None)
+        } else {
+            match old.apply(delta, Arc::clone(&view), cfg, serial, spare) {
+                Some(a) => {
+                    copied = a.copied;
+                    (a.table, true, Some(a.names), None)
+                }
+                None => (Table::compile_view(view, cfg, serial), false, None, None),
+            }
+        };
+        let t1 = Instant::now();
+        self.shared.publish(table);
+        let t2 = Instant::now();
+        settings.spare = match pending {
+            Some(pending) => Some(old.into_spare(pending)),
+            None => {
+                self.retire(old);
+                kept
+            }
+        };
+        Published {
+            serial,
+            first_load: !loaded,
+            compiled: !same,
+            patched,
+            copied,
             compile: t1 - t0,
             swap: t2 - t1,
         }
@@ -148,6 +232,7 @@ impl Publisher {
     /// them instead, and applies with the records they wait for.
     pub fn reconfigure(&self, cfg: DnsConfig, answers: bool, now_unix: u32) {
         let mut current = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        current.spare = None;
         if let Some((staged, _)) = &mut current.staged {
             *staged = cfg;
             return;
@@ -157,9 +242,9 @@ impl Publisher {
             Table::empty(&cfg)
         } else if answers {
             let serial = dns_config::serial_for(Some((old.serial(), false)), now_unix);
-            Table::compile(Arc::clone(&old.records), &cfg, serial)
+            Table::compile_view(Arc::clone(old.view()), &cfg, serial)
         } else {
-            old.with_same_answers(Arc::clone(&old.records), &cfg)
+            old.with_same_answers(Arc::clone(old.view()), &cfg)
         };
         self.shared.publish(table);
         current.cfg = cfg;
@@ -270,7 +355,7 @@ mod tests {
         let t3 = shared.load();
         assert!(!Arc::ptr_eq(&t2.compiled, &t3.compiled));
         assert_eq!(t3.serial(), 2000);
-        assert!(Arc::ptr_eq(&t2.records, &t3.records));
+        assert!(Arc::ptr_eq(t2.view(), t3.view()));
         assert!(matches!(
             t3.lookup(&key("web.marathon.mesos."), Some(AnswerKind::A)),
             Lookup::Found(_)

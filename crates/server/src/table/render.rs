@@ -5,7 +5,7 @@
 //! whichever built it.
 
 use dns_wire::{Rtype, MAX_NAME_LEN};
-use mesos_records::RecordSet;
+use mesos_records::delta::Lookup;
 
 use super::key::{in_zone, wire_key, wire_name};
 use super::source::{self, Glue};
@@ -19,7 +19,7 @@ pub(super) type GlueOf<'g> = dyn Fn(&[u8], &str) -> Glue + 'g;
 /// Renders templates into one [`Templates`] arena.
 pub(super) struct Renderer<'r> {
     pub cfg: &'r DnsConfig,
-    pub records: &'r RecordSet,
+    pub records: &'r dyn Lookup,
     pub apex: &'r [u8],
     pub serial: u32,
     pub templates: Templates,
@@ -32,7 +32,7 @@ impl<'r> Renderer<'r> {
     /// A renderer adding to `templates`.
     pub fn new(
         cfg: &'r DnsConfig,
-        records: &'r RecordSet,
+        records: &'r dyn Lookup,
         apex: &'r [u8],
         serial: u32,
         templates: Templates,
@@ -206,7 +206,7 @@ fn write_srv<'r>(
 fn write_glue(
     b: &mut Builder<'_>,
     cfg: &DnsConfig,
-    records: &RecordSet,
+    records: &dyn Lookup,
     glue: &GlueOf<'_>,
     targets: &mut Vec<&str>,
 ) {

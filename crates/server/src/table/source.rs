@@ -1,5 +1,6 @@
-//! Every read the table compiler makes of a [`RecordSet`], in one place,
-//! so a change of the record set's representation touches only this file.
+//! Every read the table compiler makes of a [`RecordSet`], or of the
+//! [`Lookup`] a delta comes with, in one place, so a change of their
+//! representation touches only this file.
 //!
 //! Names are the record set's text keys (absolute, with a trailing dot);
 //! values come in the record set's order (sorted), so the first is the
@@ -7,6 +8,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use mesos_records::delta::Lookup;
 use mesos_records::{RecordSet, SrvSet};
 
 /// The first A and AAAA values of a name, written after SRV answers that
@@ -43,29 +45,26 @@ pub(super) fn srv(
 
 /// The A addresses of `name`.
 pub(super) fn a_of<'r>(
-    rs: &'r RecordSet,
+    rs: &'r dyn Lookup,
     name: &str,
 ) -> impl Iterator<Item = Ipv4Addr> + 'r {
-    rs.a(name).into_iter().flatten().copied()
+    rs.a(name).iter().copied()
 }
 
 /// The AAAA addresses of `name`.
 pub(super) fn aaaa_of<'r>(
-    rs: &'r RecordSet,
+    rs: &'r dyn Lookup,
     name: &str,
 ) -> impl Iterator<Item = Ipv6Addr> + 'r {
-    rs.aaaa(name).into_iter().flatten().copied()
+    rs.aaaa(name).iter().copied()
 }
 
 /// The SRV values of `name`, ordered by target.
 pub(super) fn srv_of<'r>(
-    rs: &'r RecordSet,
+    rs: &'r dyn Lookup,
     name: &str,
 ) -> impl Iterator<Item = (&'r str, u16)> + 'r {
-    rs.srv(name)
-        .into_iter()
-        .flatten()
-        .map(|s| (s.target, s.port))
+    rs.srv(name).into_iter()
 }
 
 /// One owner name and all its values (any of them may be empty).
@@ -74,27 +73,56 @@ pub(super) struct Values<'r> {
     pub name: &'r str,
     pub a: &'r [Ipv4Addr],
     pub aaaa: &'r [Ipv6Addr],
-    srv: Option<SrvSet<'r>>,
+    srv: Srv<'r>,
+}
+
+/// Where the SRV values of a [`Values`] are: in a record set, or a list
+/// read from a [`Lookup`].
+#[derive(Clone, Copy, Debug)]
+enum Srv<'r> {
+    Set(Option<SrvSet<'r>>),
+    List(&'r [(&'r str, u16)]),
 }
 
 impl<'r> Values<'r> {
     /// The SRV (target, port) values, ordered by target.
     pub fn srv(&self) -> impl Iterator<Item = (&'r str, u16)> + 'r {
-        self.srv.into_iter().flatten().map(|s| (s.target, s.port))
+        let (set, list) = match self.srv {
+            Srv::Set(set) => (set, &[][..]),
+            Srv::List(list) => (None, list),
+        };
+        let set = set.into_iter().flatten().map(|s| (s.target, s.port));
+        set.chain(list.iter().copied())
     }
 
     pub fn srv_len(&self) -> usize {
-        self.srv.map_or(0, |s| s.len())
+        match self.srv {
+            Srv::Set(set) => set.map_or(0, |s| s.len()),
+            Srv::List(list) => list.len(),
+        }
     }
 
-    /// True if both have the same values (of two record sets).
+    /// True if both have the same values.
     pub fn same_values(&self, other: &Values<'_>) -> bool {
         self.a == other.a
             && self.aaaa == other.aaaa
-            && match (self.srv, other.srv) {
-                (Some(x), Some(y)) => x.len() == y.len() && x.iter().eq(y.iter()),
-                (x, y) => x.is_none() && y.is_none(),
-            }
+            && self.srv_len() == other.srv_len()
+            && self.srv().eq(other.srv())
+    }
+
+    /// The values of `name` given as lists (`srv` by target, then port).
+    pub fn of_lists(
+        name: &'r str,
+        a: &'r [Ipv4Addr],
+        aaaa: &'r [Ipv6Addr],
+        srv: &'r [(&'r str, u16)],
+    ) -> Self {
+        Values {
+            name,
+            a,
+            aaaa,
+            srv: Srv::List(srv),
+        }
     }
 
     /// The first A and AAAA values.
@@ -112,7 +140,7 @@ pub(super) fn owners(rs: &RecordSet) -> impl Iterator<Item = Values<'_>> {
         name: o.name,
         a: o.a,
         aaaa: o.aaaa,
-        srv: (!o.srv.is_empty()).then_some(o.srv),
+        srv: Srv::Set((!o.srv.is_empty()).then_some(o.srv)),
     })
 }
 
@@ -122,12 +150,12 @@ pub(super) fn values_of<'r>(rs: &'r RecordSet, name: &'r str) -> Values<'r> {
         name,
         a: rs.a(name).unwrap_or_default(),
         aaaa: rs.aaaa(name).unwrap_or_default(),
-        srv: rs.srv(name),
+        srv: Srv::Set(rs.srv(name)),
     }
 }
 
 /// The first A and AAAA values of `name`.
-pub(super) fn first_addresses_of(rs: &RecordSet, name: &str) -> Glue {
+pub(super) fn first_addresses_of(rs: &dyn Lookup, name: &str) -> Glue {
     (
         a_of(rs, name).next().map(|ip| ip.octets()),
         aaaa_of(rs, name).next().map(|ip| ip.octets()),

@@ -19,7 +19,7 @@ use super::*;
 use crate::table::{AnswerKind, Table};
 
 /// One record: (name in the pool, 0 = A / 1 = AAAA / 2 = SRV, value).
-type Entry = (u16, u8, u8);
+pub(in crate::table) type Entry = (u16, u8, u8);
 
 const KINDS: [Option<AnswerKind>; 7] = [
     None,
@@ -33,7 +33,7 @@ const KINDS: [Option<AnswerKind>; 7] = [
 
 /// A pool of names: `extra` numbered ones, then a fixed set of awkward
 /// ones.
-fn pool(extra: usize) -> Vec<String> {
+pub(in crate::table) fn pool(extra: usize) -> Vec<String> {
     let mut names: Vec<String> = [
         "mesos.",
         "ns1.mesos.",
@@ -68,7 +68,7 @@ fn pool(extra: usize) -> Vec<String> {
 /// SRV targets besides the pool's names.
 const UNDOTTED: [&str; 3] = ["ns1.mesos", "web.marathon.mesos", "mesos"];
 
-fn build(pool: &[String], entries: &[Entry]) -> RecordSet {
+pub(in crate::table) fn build(pool: &[String], entries: &[Entry]) -> RecordSet {
     let mut rs = RecordSet::default();
     for &(n, kind, v) in entries {
         let name = &pool[usize::from(n) % pool.len()];
@@ -95,7 +95,7 @@ fn build(pool: &[String], entries: &[Entry]) -> RecordSet {
 
 /// Lowercase wire keys to look up: every name of the pool (as is and
 /// lowercased), their ancestors, and absent names.
-fn keys(pool: &[String]) -> Vec<Vec<u8>> {
+pub(in crate::table) fn keys(pool: &[String]) -> Vec<Vec<u8>> {
     let mut keys = Vec::new();
     let mut buf = [0u8; MAX_NAME_LEN];
     for name in pool
@@ -122,7 +122,7 @@ fn keys(pool: &[String]) -> Vec<Vec<u8>> {
 }
 
 /// Asserts that `x` and `y` answer every lookup of `keys` alike.
-fn assert_same_answers(x: &Table, y: &Table, keys: &[Vec<u8>]) {
+pub(in crate::table) fn assert_same_answers(x: &Table, y: &Table, keys: &[Vec<u8>]) {
     assert_eq!(x.counts(), y.counts());
     assert_eq!(
         x.negative(true).map(|t| t.content()),
@@ -157,7 +157,7 @@ fn check_chain(cfg: &DnsConfig, pool: &[String], sets: &[RecordSet]) -> usize {
 /// `entries` changed by `ops`: (0, e) adds e; (1, e) removes every record
 /// of e's name; (2, e) removes e's name's records of e's kind.
 /// The record sets of `start`, then `first` applied, then `second` too.
-fn chain(
+pub(in crate::table) fn chain(
     pool: &[String],
     start: Vec<Entry>,
     first: &[(u8, Entry)],
@@ -168,7 +168,7 @@ fn chain(
     [&start, &b, &c].map(|e| build(pool, e))
 }
 
-fn apply(entries: &[Entry], ops: &[(u8, Entry)]) -> Vec<Entry> {
+pub(in crate::table) fn apply(entries: &[Entry], ops: &[(u8, Entry)]) -> Vec<Entry> {
     let mut out = entries.to_vec();
     for &(op, e) in ops {
         match op % 3 {
@@ -180,23 +180,29 @@ fn apply(entries: &[Entry], ops: &[(u8, Entry)]) -> Vec<Entry> {
     out
 }
 
-fn entry(pool: usize) -> impl Strategy<Value = Entry> {
+pub(in crate::table) fn entry(pool: usize) -> impl Strategy<Value = Entry> {
     (0..pool as u16, 0u8..3, any::<u8>())
 }
 
-fn entries(n: usize, pool: usize) -> impl Strategy<Value = Vec<Entry>> {
+pub(in crate::table) fn entries(
+    n: usize,
+    pool: usize,
+) -> impl Strategy<Value = Vec<Entry>> {
     proptest::collection::vec(entry(pool), 0..n)
 }
 
-fn ops(n: usize, pool: usize) -> impl Strategy<Value = Vec<(u8, Entry)>> {
+pub(in crate::table) fn ops(
+    n: usize,
+    pool: usize,
+) -> impl Strategy<Value = Vec<(u8, Entry)>> {
     proptest::collection::vec((0u8..3, entry(pool)), 0..n)
 }
 
 /// The sizes of the pools (see [`pool`]).
-const SMALL: usize = 21;
-const MID: usize = 21 + 300;
+pub(in crate::table) const SMALL: usize = 21;
+pub(in crate::table) const MID: usize = 21 + 300;
 
-fn cfgs() -> [DnsConfig; 2] {
+pub(in crate::table) fn cfgs() -> [DnsConfig; 2] {
     let sub = DnsConfig {
         domain: "marathon.mesos".into(),
         soa_mname: "web.marathon.mesos.".into(),

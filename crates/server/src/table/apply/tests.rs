@@ -1,0 +1,169 @@
+//! A table that took deltas one after the other must answer exactly as a
+//! full compile of the last record set: every kind of lookup of every name
+//! of the pool (see the `patch` tests), their ancestors and absent names,
+//! template octet for octet, the negative answer and the counts, after
+//! every step. The steps go through the publisher, so the spare, the copy
+//! and the fallbacks to a full compile all take their turn.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use mesos_records::delta::Lookup;
+use mesos_records::{RecordSet, View};
+use proptest::prelude::*;
+
+use crate::dns_config::DnsConfig;
+use crate::table::patch::tests::{
+    apply, assert_same_answers, build, cfgs, entries, keys, ops, pool, Entry, MID, SMALL,
+};
+use crate::table::{Publisher, SharedTable, Table};
+
+/// A view that is not a record set, as a delta publisher's store: the
+/// table must build the record set from it when it needs one.
+#[derive(Debug)]
+struct Store(RecordSet);
+
+impl Lookup for Store {
+    fn a(&self, name: &str) -> &[Ipv4Addr] {
+        Lookup::a(&self.0, name)
+    }
+    fn aaaa(&self, name: &str) -> &[std::net::Ipv6Addr] {
+        Lookup::aaaa(&self.0, name)
+    }
+    fn srv(&self, name: &str) -> Vec<(&str, u16)> {
+        Lookup::srv(&self.0, name)
+    }
+    fn srv_owners(&self, target: &str) -> Vec<&str> {
+        Lookup::srv_owners(&self.0, target)
+    }
+}
+
+impl View for Store {
+    fn record_set(&self) -> RecordSet {
+        self.0.clone()
+    }
+}
+
+/// What a chain of deltas did.
+#[derive(Debug, Default)]
+struct Steps {
+    patched: usize,
+    copied: usize,
+}
+
+/// Publishes `sets` as deltas, each from the one before, and checks the
+/// served table against a full compile after every step.
+fn check_deltas(cfg: &DnsConfig, pool: &[String], sets: &[RecordSet]) -> Steps {
+    let keys = keys(pool);
+    let shared = Arc::new(SharedTable::new(Table::empty(cfg)));
+    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let mut prev = RecordSet::default();
+    let mut steps = Steps::default();
+    for (i, rs) in sets.iter().enumerate() {
+        let delta = prev.diff(rs);
+        let view: Arc<dyn View> = match i % 2 {
+            0 => Arc::new(rs.clone()),
+            _ => Arc::new(Store(rs.clone())),
+        };
+        let now = 1000 + i as u32;
+        let done = p.publish_delta(&delta, view, now, 0);
+        assert_eq!(done.compiled, i == 0 || !delta.is_empty());
+        steps.patched += usize::from(done.patched);
+        steps.copied += usize::from(done.copied);
+        let served = shared.load();
+        let full = Table::compile(Arc::new(rs.clone()), cfg, served.serial());
+        assert_same_answers(&served, &full, &keys);
+        assert!(served.records().same_records(rs));
+        prev = rs.clone();
+    }
+    steps
+}
+
+/// The record sets of `start` changed by each list of `steps` in turn.
+fn sets(
+    pool: &[String],
+    start: Vec<Entry>,
+    steps: &[Vec<(u8, Entry)>],
+) -> Vec<RecordSet> {
+    let mut e = start;
+    let mut out = vec![build(pool, &e)];
+    for ops in steps {
+        e = apply(&e, ops);
+        out.push(build(pool, &e));
+    }
+    out
+}
+
+proptest! {
+    #[test]
+    fn small_deltas_answer_as_full_compiles(
+        start in entries(40, SMALL),
+        steps in proptest::collection::vec(ops(4, SMALL), 1..6),
+    ) {
+        let pool = pool(0);
+        let sets = sets(&pool, start, &steps);
+        for cfg in cfgs() {
+            check_deltas(&cfg, &pool, &sets);
+        }
+    }
+
+    #[test]
+    fn mid_size_deltas_answer_as_full_compiles(
+        start in entries(1500, MID),
+        steps in proptest::collection::vec(ops(6, MID), 1..5),
+    ) {
+        let pool = pool(300);
+        let sets = sets(&pool, start, &steps);
+        check_deltas(&DnsConfig::default(), &pool, &sets);
+    }
+}
+
+#[test]
+fn long_chains_of_deltas_patch_the_spare_in_place() {
+    // Names with dots and without capitals only, so every step can patch.
+    let pool: Vec<String> = pool(100)
+        .into_iter()
+        .filter(|n| {
+            n.ends_with('.') && !n.bytes().any(|c| c.is_ascii_uppercase()) && n.len() < 60
+        })
+        .collect();
+    let n = pool.len() as u16;
+    let mut rng = fastrand::Rng::with_seed(5);
+    let start: Vec<Entry> = (0..600)
+        .map(|_| (rng.u16(..n), rng.u8(0..3), rng.u8(..)))
+        .collect();
+    let steps: Vec<Vec<(u8, Entry)>> = (0..60)
+        .map(|_| {
+            (0..rng.usize(1..4))
+                .map(|_| (rng.u8(0..3), (rng.u16(..n), rng.u8(0..3), rng.u8(..))))
+                .collect()
+        })
+        .collect();
+    let sets = sets(&pool, start, &steps);
+    let steps = check_deltas(&DnsConfig::default(), &pool, &sets);
+    // Some steps remove nothing that is there (no change), and the arenas
+    // are compiled again as they grow; the rest patch, in place after the
+    // first copy of each full compile.
+    assert!(steps.patched > 30, "{steps:?}");
+    assert!(steps.copied * 4 < steps.patched, "{steps:?}");
+}
+
+#[test]
+fn a_delta_moves_srv_glue_and_empty_non_terminals() {
+    let cfg = DnsConfig::default();
+    let pool = ["mesos.", "a.b.c.mesos.", "_s._tcp.mesos.", "t.mesos."].map(String::from);
+    let mut s0 = RecordSet::default();
+    // Enough names that the arenas have room for two patches.
+    for i in 0..50 {
+        s0.insert_a(&format!("f{i}.mesos."), Ipv4Addr::new(10, 1, 0, i));
+    }
+    s0.insert_a("t.mesos.", Ipv4Addr::new(10, 0, 0, 2));
+    s0.insert_srv("_s._tcp.mesos.", "t.mesos.", 80);
+    let mut s1 = s0.clone();
+    // A lower address is the new glue; a deep name brings two ancestors.
+    s1.insert_a("t.mesos.", Ipv4Addr::new(10, 0, 0, 1));
+    s1.insert_a("a.b.c.mesos.", Ipv4Addr::new(10, 0, 0, 3));
+    let s2 = s0.clone();
+    let steps = check_deltas(&cfg, &pool, &[s0, s1, s2]);
+    assert_eq!(steps.patched, 2);
+}
