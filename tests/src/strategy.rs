@@ -61,6 +61,7 @@ pub fn task() -> impl Strategy<Value = Task> {
             mesos,
             docker,
             netinfo,
+            healthy: None,
         });
     let di_port = (any::<u16>(), text(), text()).prop_map(|(number, protocol, name)| {
         DiscoveryPort {
@@ -89,6 +90,7 @@ pub fn task() -> impl Strategy<Value = Task> {
                 ports,
                 running_status,
                 discovery,
+                labels: Vec::new(),
             },
         )
 }
@@ -190,6 +192,7 @@ pub fn config() -> impl Strategy<Value = GenConfig> {
                     _ => Err(format!("{h}: no such host")),
                 }),
                 local_addrs: LocalAddrs::fixed(&["192.0.2.1".parse().unwrap()]),
+                ..GenConfig::default()
             },
         )
 }

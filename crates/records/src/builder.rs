@@ -260,6 +260,7 @@ impl RecordSetBuilder {
             aaaa: aaaa.values,
             srv: srv.values,
             enumeration,
+            ..RecordSet::default()
         }
     }
 }

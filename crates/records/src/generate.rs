@@ -10,15 +10,18 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::canonical::slave_tail;
+use crate::explain::Explain;
+use crate::health;
 use crate::host::{LocalAddrs, Resolver};
 use crate::label::LabelSpec;
 use crate::leader_records::master_records;
+use crate::record::Overrides;
 use crate::record::RecordSet;
 use crate::skip::{count_by_reason, Skip, SkipReason};
 use crate::state::State;
 use crate::store::Store;
 pub use crate::task_ip::IpSource;
-use crate::task_records::task_records;
+use crate::task_records::{task_records, TaskOpts};
 
 /// The config keys generation depends on, plus the host lookups.
 #[derive(Clone, Debug)]
@@ -41,6 +44,15 @@ pub struct GenConfig {
     /// The machine's addresses, for the nameserver record when `listener`
     /// is `0.0.0.0`.
     pub local_addrs: LocalAddrs,
+    /// `HealthFilter`: `Some(HealthFilterMinFraction)` to leave unhealthy
+    /// tasks out of the names they share (see the `health` module);
+    /// `None` (the default) serves them, as mesos-dns does.
+    pub health_filter: Option<f64>,
+    /// `TaskLabelPolicy`: read the `DNS_` task labels ([`crate::policy`]).
+    pub label_policy: bool,
+    /// Keep the explain data ([`crate::explain`]) in the record set: a
+    /// copy of every task, so off by default.
+    pub explain: bool,
 }
 
 impl Default for GenConfig {
@@ -57,6 +69,9 @@ impl Default for GenConfig {
             enumeration: true,
             resolver: Resolver::default(),
             local_addrs: LocalAddrs::default(),
+            health_filter: None,
+            label_policy: false,
+            explain: false,
         }
     }
 }
@@ -123,20 +138,55 @@ pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated
     let slave_ips = g.slave_records(state);
     g.listener_record();
     master_records(&mut g.store, &g.tail, masters, &state.leader, &cfg.resolver);
-    task_records(
-        &mut g.store,
-        state,
-        &cfg.ip_sources,
-        g.spec,
-        &g.tail,
-        &slave_ips,
-    );
-    let (records, skips) = g.store.finish();
+    let opts = TaskOpts {
+        ip_sources: &cfg.ip_sources,
+        spec: g.spec,
+        label_policy: cfg.label_policy,
+        health_filter: cfg.health_filter.is_some(),
+        explain: cfg.explain,
+    };
+    let extras = task_records(&mut g.store, state, &opts, &g.tail, &slave_ips);
+    let unhealthy = match cfg.health_filter {
+        Some(min) => health::settle(&mut g.store, extras.health, min),
+        None => health::LeftOut::new(),
+    };
+    let overrides = overrides(&g.store, &extras.ttl, &extras.weight);
+    let explain = cfg.explain.then(|| Explain {
+        tail: g.tail.clone(),
+        spec: g.spec,
+        notes: extras.notes,
+        agents: slave_ips
+            .iter()
+            .map(|(id, (ips, _))| (id.clone(), ips.clone()))
+            .collect(),
+        unhealthy,
+    });
+    let (mut records, skips) = g.store.finish();
+    records.overrides = overrides;
+    records.explain = explain.map(std::sync::Arc::new);
     let out = Generated { records, skips };
     if let Some(s) = out.skip_summary() {
         log::debug!("records: {s}");
     }
     out
+}
+
+/// The label TTLs (smallest per name) and SRV weights (smallest per
+/// target) by name text.
+fn overrides(store: &Store, ttl: &[(u32, u32)], weight: &[(u32, u16)]) -> Overrides {
+    let mut o = Overrides::default();
+    for &(n, t) in ttl {
+        let e = o.ttl.entry(store.records.name(n).to_owned()).or_insert(t);
+        *e = (*e).min(t);
+    }
+    for &(n, w) in weight {
+        let e = o
+            .srv_weight
+            .entry(store.records.name(n).to_owned())
+            .or_insert(w);
+        *e = (*e).min(w);
+    }
+    o
 }
 
 /// Generation context.

@@ -130,6 +130,9 @@ pub(crate) trait Shape<'de>: Sized {
     fn from_u64(_: u64) -> Option<Self> {
         None
     }
+    fn from_bool(_: bool) -> Option<Self> {
+        None
+    }
     fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(None)
@@ -152,6 +155,12 @@ impl<'de> Shape<'de> for Text<'de> {
     }
     fn from_borrowed_str(v: &'de str) -> Option<Self> {
         Some(Cow::Borrowed(v))
+    }
+}
+
+impl Shape<'_> for bool {
+    fn from_bool(v: bool) -> Option<Self> {
+        Some(v)
     }
 }
 
@@ -213,8 +222,8 @@ impl<'de, T: Shape<'de>> Visitor<'de> for JsonVisitor<T> {
     fn visit_none<E: de::Error>(self) -> Result<Json<T>, E> {
         Ok(T::from_null())
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Json<T>, E> {
-        Ok(Json::Wrong("a boolean"))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json<T>, E> {
+        Ok(or_wrong(T::from_bool(v), "a boolean"))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Json<T>, E> {
         Ok(or_wrong(T::from_str(v), "a string"))

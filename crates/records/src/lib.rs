@@ -4,8 +4,11 @@
 //! `e888ef4`): for the same `/master/state` body and config it produces the
 //! same names with the same values, except where mesos-dns crashes, fails
 //! the whole state or emits a name no DNS message can carry (listed below).
-//! Non-goals: PTR, CNAME, TXT, per-agent host names, health filtering,
-//! records for non-running tasks (BEHAVIOUR.md 4.12).
+//! Non-goals: PTR, CNAME, TXT, per-agent host names, records for
+//! non-running tasks (BEHAVIOUR.md 4.12). Health filtering
+//! ([`health`](GenConfig::health_filter)), per-task label policy
+//! ([`policy`]) and the explain data ([`explain`]) are opt-in extensions:
+//! with them off, the output is mesos-dns's.
 //!
 //! It is pure: bytes in ([`State::parse`]), records out ([`generate()`]).
 //! It opens no socket and starts no thread; finding the leader, fetching
@@ -110,14 +113,17 @@ mod builder;
 pub mod canonical;
 pub mod delta;
 pub mod enumeration;
+pub mod explain;
 pub mod fold;
 pub mod generate;
+mod health;
 pub mod host;
 pub mod hostport;
 pub mod label;
 mod leader_records;
 mod lenient;
 mod name_text;
+pub mod policy;
 pub mod record;
 pub mod skip;
 pub mod state;
@@ -128,6 +134,7 @@ mod task_records;
 pub use builder::RecordSetBuilder;
 pub use delta::{Delta, View};
 pub use enumeration::{EnumFramework, EnumRecord, EnumTask, Enumeration, Host};
+pub use explain::{Explain, Explanation, TaskNote, TaskPart};
 pub use generate::{generate, GenConfig, Generated, IpSource};
 pub use host::{LocalAddrs, Resolver};
 pub use label::LabelSpec;

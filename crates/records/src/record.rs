@@ -26,9 +26,13 @@
 //! a name to its number. The enumeration refers to the same names and
 //! values ([`crate::enumeration`]).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
+use std::sync::Arc;
+
+use crate::explain::Explain;
 
 use crate::name_text::{idx, NameText, TextIndex};
 
@@ -156,6 +160,22 @@ pub struct RecordSet {
     pub(crate) aaaa: Vec<Ipv6Addr>,
     pub(crate) srv: Vec<PackedSrv>,
     pub(crate) enumeration: EnumData,
+    /// Per-name TTLs and per-target SRV weights (`TaskLabelPolicy`).
+    pub(crate) overrides: Overrides,
+    /// The explain data, when generation kept it.
+    pub(crate) explain: Option<Arc<Explain>>,
+}
+
+/// What task labels change in how a record set is served
+/// (`TaskLabelPolicy`): empty unless a task sets `DNS_TTL` or
+/// `DNS_SRV_WEIGHT`. Part of the DNS records: a change compiles again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Overrides {
+    /// `DNS_TTL`: the TTL of a name's records, by name.
+    pub(crate) ttl: HashMap<String, u32>,
+    /// `DNS_SRV_WEIGHT`: the weight of SRV values pointing at a target, by
+    /// target name.
+    pub(crate) srv_weight: HashMap<String, u16>,
 }
 
 /// Stored enumeration data: names and ids in one buffer, records as
@@ -390,6 +410,30 @@ impl RecordSet {
             && self.a == other.a
             && self.aaaa == other.aaaa
             && self.srv == other.srv
+            && self.overrides == other.overrides
+    }
+
+    /// The TTL a task label set for `name`'s records (`DNS_TTL`), if any;
+    /// otherwise the configured `TTL` applies.
+    pub fn ttl_of(&self, name: &str) -> Option<u32> {
+        self.overrides.ttl.get(name).copied()
+    }
+
+    /// The weight a task label set for SRV values pointing at `target`
+    /// (`DNS_SRV_WEIGHT`), if any; otherwise `SRVRecordDefaultWeight`.
+    pub fn srv_weight_of(&self, target: &str) -> Option<u16> {
+        self.overrides.srv_weight.get(target).copied()
+    }
+
+    /// True when some name has a label TTL or some target a label weight.
+    pub fn has_overrides(&self) -> bool {
+        !self.overrides.ttl.is_empty() || !self.overrides.srv_weight.is_empty()
+    }
+
+    /// The explain data, when generation kept it
+    /// ([`GenConfig::explain`](crate::GenConfig::explain)).
+    pub fn explain_data(&self) -> Option<&Explain> {
+        self.explain.as_deref()
     }
 
     /// A sorted zone-style dump, one record per line: `name A ip`,

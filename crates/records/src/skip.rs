@@ -39,11 +39,23 @@ pub enum SkipReason {
     BadMaster,
     /// A `Listener` that is not an IP address: no nameserver record.
     BadListener,
+    /// `TaskLabelPolicy`: a task left out by its `DNS_EXCLUDE=true` label.
+    ExcludedByLabel,
+    /// `TaskLabelPolicy`: a `DNS_` task label whose value does not parse;
+    /// ignored for that task.
+    BadTaskLabel,
+    /// `HealthFilter`: a task whose latest status reports `healthy: false`,
+    /// left out of the names it shares with other tasks.
+    Unhealthy,
+    /// `HealthFilter`: a name that would have kept fewer than
+    /// `HealthFilterMinFraction` of its tasks, served with all of them
+    /// (fail open).
+    HealthFailOpen,
 }
 
 impl SkipReason {
     /// Every reason, in declaration order.
-    pub const ALL: [SkipReason; 10] = [
+    pub const ALL: [SkipReason; 14] = [
         SkipReason::MalformedFramework,
         SkipReason::MalformedSlave,
         SkipReason::MalformedTask,
@@ -54,6 +66,10 @@ impl SkipReason {
         SkipReason::BadLeader,
         SkipReason::BadMaster,
         SkipReason::BadListener,
+        SkipReason::ExcludedByLabel,
+        SkipReason::BadTaskLabel,
+        SkipReason::Unhealthy,
+        SkipReason::HealthFailOpen,
     ];
 
     /// A short snake_case name, for metric labels.
@@ -69,6 +85,10 @@ impl SkipReason {
             SkipReason::BadLeader => "bad_leader",
             SkipReason::BadMaster => "bad_master",
             SkipReason::BadListener => "bad_listener",
+            SkipReason::ExcludedByLabel => "excluded_by_label",
+            SkipReason::BadTaskLabel => "bad_task_label",
+            SkipReason::Unhealthy => "unhealthy",
+            SkipReason::HealthFailOpen => "health_fail_open",
         }
     }
 }

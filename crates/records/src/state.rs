@@ -4,8 +4,10 @@
 //! Read: `leader`; `slaves[]` `id`, `pid`; `frameworks[]` `name`, `hostname`,
 //! `pid`, `tasks[]`; per task `id`, `name`, `slave_id`, `state`,
 //! `resources.ports`, `statuses[]` (`state`, `timestamp`, `labels[]`,
-//! `container_status.network_infos[]`) and `discovery` (`name`,
-//! `ports.ports[]`). Everything else is ignored, including the types of fields
+//! `container_status.network_infos[]`, and for our extensions `healthy`)
+//! `discovery` (`name`, `ports.ports[]`) and, for our extensions, the
+//! task's `DNS_` `labels[]`. The extension fields are never type-checked: a
+//! value of another type is ignored, as mesos-dns ignores the field. Everything else is ignored, including the types of fields
 //! mesos-dns decodes but never uses (`slaves[].hostname`, `framework_id`,
 //! `discovery.labels`...).
 //!
@@ -101,6 +103,10 @@ pub struct Task {
     pub running_status: Option<StatusIps>,
     /// `discovery`, when its `name` is non-empty (a "DI task").
     pub discovery: Option<Discovery>,
+    /// Task-level `labels[]` whose key starts with `DNS_` (the per-task
+    /// policy, [`crate::policy`]), in state order; entries whose key or
+    /// value is not a string are ignored. mesos-dns reads no task label.
+    pub labels: Vec<(String, String)>,
 }
 
 /// The IPs one task status offers to each IP source, unparsable ones
@@ -113,6 +119,9 @@ pub struct StatusIps {
     pub docker: Vec<IpAddr>,
     /// `container_status.network_infos[]` addresses.
     pub netinfo: Vec<IpAddr>,
+    /// The status's `healthy`, when it is a boolean (a task with a health
+    /// check); mesos-dns does not read it.
+    pub healthy: Option<bool>,
 }
 
 /// A task's DiscoveryInfo.

@@ -36,6 +36,16 @@ impl IpSource {
             _ => None,
         }
     }
+
+    /// The config name.
+    pub fn name(self) -> &'static str {
+        match self {
+            IpSource::Host => "host",
+            IpSource::Mesos => "mesos",
+            IpSource::Docker => "docker",
+            IpSource::Netinfo => "netinfo",
+        }
+    }
 }
 
 /// `Task.IPs`: the IPs of the first source in `sources` that has any.
@@ -44,7 +54,16 @@ pub fn task_ips<'a>(
     status: Option<&'a StatusIps>,
     slave_ips: &'a [IpAddr],
 ) -> &'a [IpAddr] {
-    for src in sources {
+    task_ip_source(sources, status, slave_ips).1
+}
+
+/// [`task_ips`] and the source that gave them (`None` when none did).
+pub fn task_ip_source<'a>(
+    sources: &[IpSource],
+    status: Option<&'a StatusIps>,
+    slave_ips: &'a [IpAddr],
+) -> (Option<IpSource>, &'a [IpAddr]) {
+    for &src in sources {
         let ips: &[IpAddr] = match (src, status) {
             (IpSource::Host, _) => slave_ips,
             (IpSource::Mesos, Some(s)) => &s.mesos,
@@ -53,10 +72,10 @@ pub fn task_ips<'a>(
             (_, None) => &[],
         };
         if !ips.is_empty() {
-            return ips;
+            return (Some(src), ips);
         }
     }
-    &[]
+    (None, &[])
 }
 
 #[cfg(test)]
@@ -73,6 +92,7 @@ mod tests {
             netinfo: ips(netinfo),
             docker: ips(docker),
             mesos: ips(mesos),
+            healthy: None,
         }
     }
 

@@ -25,10 +25,39 @@ use std::net::IpAddr;
 use foldhash::fast::RandomState;
 
 use crate::canonical::{canonical_stem, hash};
+use crate::explain::TaskNote;
+use crate::health::{HealthLedger, Held};
 use crate::label::LabelSpec;
+use crate::policy::TaskPolicy;
+use crate::skip::SkipReason;
 use crate::state::{State, Task};
 use crate::store::{Store, Suffix};
-use crate::task_ip::{task_ips, IpSource};
+use crate::task_ip::{task_ip_source, IpSource};
+
+/// The settings of task generation.
+pub(crate) struct TaskOpts<'a> {
+    pub(crate) ip_sources: &'a [IpSource],
+    pub(crate) spec: LabelSpec,
+    /// `TaskLabelPolicy`.
+    pub(crate) label_policy: bool,
+    /// `HealthFilter` on.
+    pub(crate) health_filter: bool,
+    /// Keep the explain notes.
+    pub(crate) explain: bool,
+}
+
+/// What task generation hands to the steps after it, besides the store.
+#[derive(Debug, Default)]
+pub(crate) struct TaskExtras {
+    /// `HealthFilter`: the held values and who touched which shared name.
+    pub(crate) health: HealthLedger,
+    /// `DNS_TTL`: name number and TTL.
+    pub(crate) ttl: Vec<(u32, u32)>,
+    /// `DNS_SRV_WEIGHT`: SRV target name number and weight.
+    pub(crate) weight: Vec<(u32, u16)>,
+    /// The explain notes, when kept.
+    pub(crate) notes: Vec<TaskNote>,
+}
 
 /// The per-task values shared by both passes of a DI task.
 struct Ctx<'a> {
@@ -42,16 +71,28 @@ struct Ctx<'a> {
     /// `.fname.slave.D.`
     slave: &'a Suffix,
     spec: LabelSpec,
+    /// The task's number in this generation.
+    number: u32,
+    /// `HealthFilter` on and the task reports `healthy: false`: its values
+    /// of shared names are held back (see [`crate::health`]).
+    hold: bool,
+    /// `HealthFilter` on: note who touches shared names.
+    note_health: bool,
+    /// `DNS_TTL` and `DNS_SRV_WEIGHT`.
+    ttl: Option<u32>,
+    weight: Option<u16>,
 }
 
 pub(crate) fn task_records(
     store: &mut Store,
     state: &State,
-    ip_sources: &[IpSource],
-    spec: LabelSpec,
+    opts: &TaskOpts<'_>,
     tail: &str,
     slaves: &HashMap<String, (Vec<IpAddr>, String)>,
-) {
+) -> TaskExtras {
+    let spec = opts.spec;
+    let mut extras = TaskExtras::default();
+    let mut number = 0u32;
     reserve(store, state);
     for fw in &state.frameworks {
         let fname = spec.domain_frag(&fw.name);
@@ -60,39 +101,89 @@ pub(crate) fn task_records(
         store.records.framework(&fw.name);
         let mut shared = SharedNames::default();
         for task in &fw.tasks {
-            let Some((sips, slave_tail)) = slaves.get(&task.slave_id) else {
+            number = number.wrapping_add(1);
+            let policy = match opts.label_policy {
+                true => TaskPolicy::of(task, &mut store.skips),
+                false => TaskPolicy::default(),
+            };
+            let left_out = match slaves.get(&task.slave_id) {
+                _ if task.state != "TASK_RUNNING" => {
+                    Some(format!("not running ({})", task.state))
+                }
+                None => Some(format!("unknown agent {:?}", task.slave_id)),
+                Some(_) if policy.exclude => {
+                    store.skip(
+                        SkipReason::ExcludedByLabel,
+                        format!("task {:?}: DNS_EXCLUDE=true", task.id),
+                    );
+                    Some("excluded by label DNS_EXCLUDE=true".to_owned())
+                }
+                Some(_) => None,
+            };
+            let Some((sips, slave_tail)) =
+                slaves.get(&task.slave_id).filter(|_| left_out.is_none())
+            else {
+                if opts.explain {
+                    extras.notes.push(TaskNote::new(
+                        &fw.name,
+                        task,
+                        policy,
+                        None,
+                        &[],
+                        left_out,
+                    ));
+                }
                 continue;
             };
-            if task.state != "TASK_RUNNING" {
-                continue;
-            }
+            let sources = policy.ip_sources.as_deref().unwrap_or(opts.ip_sources);
+            let status = task.running_status.as_ref();
+            let (source, task_ips) = task_ip_source(sources, status, sips);
+            let unhealthy = status.and_then(|s| s.healthy) == Some(false);
             let ctx = Ctx {
                 task,
                 hash: hash(&task.id),
                 tail_id: slave_tail,
-                task_ips: task_ips(ip_sources, task.running_status.as_ref(), sips),
+                task_ips,
                 slave_ips: sips,
                 fw: &fw_suffix,
                 slave: &slave_suffix,
                 spec,
+                number,
+                hold: opts.health_filter && unhealthy,
+                note_health: opts.health_filter,
+                ttl: policy.ttl,
+                weight: policy.srv_weight,
             };
+            if opts.explain {
+                extras.notes.push(TaskNote::new(
+                    &fw.name,
+                    task,
+                    policy.clone(),
+                    source,
+                    task_ips,
+                    None,
+                ));
+            }
             store.records.task(&task.name, &task.id);
             match &task.discovery {
                 Some(di) => {
                     // LEGACY pass with the raw name, kept by mesos-dns.
-                    ctx.pass(store, &mut shared, &di.name);
+                    ctx.pass(store, &mut shared, &mut extras, &di.name);
                     let label = spec.label(&di.name);
                     // When the name is already a label, the second pass
                     // would only insert duplicates: skip it.
                     if label != di.name {
-                        ctx.pass(store, &mut shared, &label);
+                        ctx.pass(store, &mut shared, &mut extras, &label);
                     }
                 }
-                None => ctx.pass(store, &mut shared, &spec.label(&task.name)),
+                None => {
+                    ctx.pass(store, &mut shared, &mut extras, &spec.label(&task.name))
+                }
             }
         }
     }
     store.records.end_task();
+    extras
 }
 
 /// Makes room in `store` for the usual records of `state`'s tasks (up to
@@ -146,7 +237,13 @@ impl SharedNames {
 
 impl Ctx<'_> {
     /// One `taskContextRecord` pass for `name`.
-    fn pass(&self, store: &mut Store, shared: &mut SharedNames, name: &str) {
+    fn pass(
+        &self,
+        store: &mut Store,
+        shared: &mut SharedNames,
+        x: &mut TaskExtras,
+        name: &str,
+    ) {
         let (fw, slave) = (self.fw, self.slave);
         let stem = canonical_stem(name, &self.hash, self.tail_id);
         let di = self.task.discovery.as_ref();
@@ -177,12 +274,12 @@ impl Ctx<'_> {
         }
 
         for &ip in self.task_ips {
-            store.ip_at(arec_t, ip);
-            store.ip_at(canon_t, ip);
+            self.shared_ip(store, x, arec_t, ip);
+            self.own_ip(store, x, canon_t, ip);
         }
         for &ip in self.slave_ips {
-            store.ip_at(arec_s, ip);
-            store.ip_at(canon_s, ip);
+            self.shared_ip(store, x, arec_s, ip);
+            self.own_ip(store, x, canon_s, ip);
         }
 
         // Resource ports: `withProtocol(none)` then `withSubdomains`, giving
@@ -219,7 +316,7 @@ impl Ctx<'_> {
             };
             for &port in &self.task.ports {
                 for &n in names.get(..len).unwrap_or_default() {
-                    store.srv_at(n, target, port);
+                    self.shared_srv(store, x, n, target, port);
                 }
             }
         }
@@ -249,9 +346,61 @@ impl Ctx<'_> {
                 for pr in protos {
                     let parts = [under, prefix, dot, "_", name, "._", pr];
                     let n = store.name(&parts, fw);
-                    store.srv_at(n, target, p.number);
+                    self.shared_srv(store, x, n, target, p.number);
                 }
             }
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// A value of one of the task's own names.
+    fn own_ip(&self, store: &mut Store, x: &mut TaskExtras, n: u32, ip: IpAddr) {
+        store.ip_at(n, ip);
+        if let Some(ttl) = self.ttl {
+            x.ttl.push((n, ttl));
+        }
+    }
+
+    /// A value of a name other tasks may share: held back when the task
+    /// is unhealthy and `HealthFilter` is on.
+    fn shared_ip(&self, store: &mut Store, x: &mut TaskExtras, n: u32, ip: IpAddr) {
+        if self.hold {
+            x.health.hold(n, self.number, &self.task.id, Held::Ip(ip));
+        } else {
+            if self.note_health {
+                x.health.saw(n, self.number, true);
+            }
+            store.ip_at(n, ip);
+        }
+        if let Some(ttl) = self.ttl {
+            x.ttl.push((n, ttl));
+        }
+    }
+
+    /// An SRV value (SRV names are shared), pointing at the task.
+    fn shared_srv(
+        &self,
+        store: &mut Store,
+        x: &mut TaskExtras,
+        n: u32,
+        target: u32,
+        port: u16,
+    ) {
+        if self.hold {
+            x.health
+                .hold(n, self.number, &self.task.id, Held::Srv(target, port));
+        } else {
+            if self.note_health {
+                x.health.saw(n, self.number, true);
+            }
+            store.srv_at(n, target, port);
+        }
+        if let Some(ttl) = self.ttl {
+            x.ttl.push((n, ttl));
+        }
+        if let Some(w) = self.weight {
+            x.weight.push((target, w));
         }
     }
 }

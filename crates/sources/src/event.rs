@@ -21,8 +21,9 @@
 //!   `/master/state` body (the reconcile) so framework records match;
 //! - task: `task_id.value` to `id`, `agent_id.value` to `slave_id`, `name`,
 //!   `state`, `discovery` as is, non-revocable `ports` resources merged into
-//!   Mesos' range text (`[31000-31001, 31005-31005]`), and each status with
-//!   `labels.labels[]` flattened to `labels[]`.
+//!   Mesos' range text (`[31000-31001, 31005-31005]`), the task's
+//!   `labels.labels[]` flattened to `labels[]`, and each status with
+//!   `labels.labels[]` flattened to `labels[]` (`healthy` kept).
 //!
 //! Tasks leave on a terminal `TASK_UPDATED`, with their framework
 //! (`FRAMEWORK_REMOVED`) or their agent (`AGENT_REMOVED`); a non-running
@@ -319,6 +320,10 @@ fn read_task(task: &Value) -> Result<TaskEntry, EventError> {
             json.insert(key.to_owned(), v.clone());
         }
     }
+    if let Some(labels) = task.get("labels") {
+        let flat = labels.get("labels").cloned().unwrap_or(Value::Null);
+        json.insert("labels".to_owned(), flat);
+    }
     let mut resources = Map::new();
     if let Some(ports) = ports_text(list(task, &["resources"])) {
         resources.insert("ports".to_owned(), json!(ports));
@@ -338,10 +343,11 @@ fn read_task(task: &Value) -> Result<TaskEntry, EventError> {
 }
 
 /// A v1 `TaskStatus` to a `/master/state` status: `labels.labels[]`
-/// flattened; `state`, `timestamp` and `container_status` as they are.
+/// flattened; `state`, `timestamp`, `healthy` and `container_status` as
+/// they are.
 fn status_v0(status: &Value) -> Value {
     let mut out = Map::new();
-    for key in ["state", "timestamp", "container_status"] {
+    for key in ["state", "timestamp", "healthy", "container_status"] {
         if let Some(v) = status.get(key) {
             out.insert(key.to_owned(), v.clone());
         }

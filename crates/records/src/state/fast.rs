@@ -239,6 +239,10 @@ mod tests {
             {"state":"TASK_RUNNING","timestamp":1.8446744073709552e19,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"7.7.7.7"}]}]}"#,
         "{ \"id\" :\t\"w\" ,\r\n \"statuses\" : [ { \"state\" : \"TASK_RUNNING\" , \"timestamp\" : 1 } ] }",
         r#"{"id":"p","resources":{"ports":"[1-2, x-3, 70000-70001, 9]"}}"#,
+        r#"{"labels":[5,null,{"key":"DNS_TTL","value":"7"},{"key":"DNS_X","value":1},{"key":"DNS_Y","key":2,"value":"v"},{"key":"other","value":"o"},[]],
+            "statuses":[{"state":"TASK_RUNNING","healthy":false,"healthy":"yes"},{"state":"TASK_RUNNING","timestamp":2,"healthy":false}]}"#,
+        r#"{"labels":[{"key":"DNS_EXCLUDE","value":"true"}],"labels":"x","statuses":[{"state":"TASK_RUNNING","healthy":null}]}"#,
+        r#"{"Labels":[{"Key":"DNS_EXCLUDE","VALUE":"true"}],"statuses":[{"state":"TASK_RUNNING","Healthy":true,"healthy":1}]}"#,
     ];
 
     /// Tasks with a field of the wrong type (or not objects): handed to the

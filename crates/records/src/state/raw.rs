@@ -3,7 +3,9 @@
 //! that reads each task as soon as it is parsed, and the translation of a
 //! lenient task into the [`TaskParts`] both readers hand to `task.rs`.
 
-use super::task::{finish_task, label_ip, DiscoveryParts, Running, TaskParts};
+use super::task::{
+    finish_task, label_ip, policy_label, DiscoveryParts, Running, TaskParts,
+};
 use super::{owned, parse_ip, StatusIps, Task};
 use crate::lenient::{json_object, Check, Json, Shape, Text};
 use crate::skip::Skip;
@@ -121,7 +123,7 @@ json_object!(RawTask {
         "statuses" => statuses: Vec<Json<RawStatus<'de>>>,
         "discovery" => discovery: RawDiscovery<'de>,
     }
-    unchecked {}
+    unchecked { "labels" => labels: Vec<Json<RawLabel<'de>>> }
 });
 
 json_object!(RawResources {
@@ -136,7 +138,7 @@ json_object!(RawStatus {
         "labels" => labels: Vec<Json<RawLabel<'de>>>,
         "container_status" => container_status: RawContainerStatus<'de>,
     }
-    unchecked {}
+    unchecked { "healthy" => healthy: bool }
 });
 
 json_object!(RawLabel {
@@ -213,7 +215,19 @@ pub(crate) fn task_parts(raw: RawTask<'_>) -> TaskParts<'_> {
             })
             .collect(),
     });
+    let mut labels = Vec::new();
+    for l in raw.labels.value().unwrap_or_default() {
+        if let Json::Value(RawLabel {
+            key: Json::Value(k),
+            value: Json::Value(v),
+            ..
+        }) = l
+        {
+            policy_label(&mut labels, k, v);
+        }
+    }
     TaskParts {
+        labels,
         id: text(raw.id),
         name: text(raw.name),
         slave_id: text(raw.slave_id),
@@ -229,7 +243,10 @@ pub(crate) fn task_parts(raw: RawTask<'_>) -> TaskParts<'_> {
 }
 
 fn status_ips(s: &RawStatus<'_>) -> StatusIps {
-    let mut out = StatusIps::default();
+    let mut out = StatusIps {
+        healthy: s.healthy.clone().value(),
+        ..StatusIps::default()
+    };
     if let Json::Value(labels) = &s.labels {
         for l in labels {
             if let Json::Value(l) = l {

@@ -24,6 +24,22 @@ pub(crate) struct TaskParts<'de> {
     pub(crate) running: Option<StatusIps>,
     /// `discovery`, if present (its name may be empty).
     pub(crate) discovery: Option<DiscoveryParts<'de>>,
+    /// Task `labels[]` whose key starts with [`POLICY_LABEL_PREFIX`].
+    pub(crate) labels: Vec<(Text<'de>, Text<'de>)>,
+}
+
+/// Task labels kept for the per-task policy start with this.
+pub(crate) const POLICY_LABEL_PREFIX: &str = "DNS_";
+
+/// Adds a task label if it is one the policy reads.
+pub(crate) fn policy_label<'de>(
+    labels: &mut Vec<(Text<'de>, Text<'de>)>,
+    key: Text<'de>,
+    value: Text<'de>,
+) {
+    if key.starts_with(POLICY_LABEL_PREFIX) {
+        labels.push((key, value));
+    }
 }
 
 /// A task's `discovery` as found.
@@ -121,6 +137,11 @@ pub(crate) fn finish_task(p: TaskParts<'_>, skips: &mut Vec<Skip>) -> Task {
         ports,
         running_status: p.running,
         discovery,
+        labels: p
+            .labels
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
         id,
     }
 }
@@ -182,6 +203,23 @@ mod tests {
         ]}"#,
         );
         assert_eq!(t.running_status.unwrap().docker, ips(&["1.1.1.1"]));
+    }
+
+    #[test]
+    fn policy_labels_and_health_of_the_latest_running_status() {
+        let t = task_of(
+            r#"{"labels":[{"key":"DNS_TTL","value":"5"},{"key":"app","value":"x"},{"key":"DNS_EXCLUDE","value":7}],
+            "statuses":[{"state":"TASK_RUNNING","timestamp":1,"healthy":true},
+            {"state":"TASK_RUNNING","timestamp":2,"healthy":false},
+            {"state":"TASK_KILLING","timestamp":3,"healthy":true}]}"#,
+        );
+        assert_eq!(t.labels, [("DNS_TTL".to_owned(), "5".to_owned())]);
+        assert_eq!(t.running_status.unwrap().healthy, Some(false));
+        let t = task_of(
+            r#"{"labels":{},"statuses":[{"state":"TASK_RUNNING","healthy":"no"}]}"#,
+        );
+        assert!(t.labels.is_empty());
+        assert_eq!(t.running_status.unwrap().healthy, None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! below.
 
 mod golden;
+mod policy;
 mod reference;
 
 use std::net::IpAddr;
@@ -55,5 +56,6 @@ pub fn config(rfc952: bool, sources: &[IpSource], soa_mname: &str) -> GenConfig 
         enumeration: true,
         resolver: resolver(),
         local_addrs: LocalAddrs::fixed(&[ip("192.0.2.53"), ip("fe80::53")]),
+        ..GenConfig::default()
     }
 }

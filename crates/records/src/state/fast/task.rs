@@ -2,7 +2,7 @@
 //! records need, its ports, its latest running status and its discovery
 //! info.
 
-use super::super::task::{label_ip, DiscoveryParts, Running, TaskParts};
+use super::super::task::{label_ip, policy_label, DiscoveryParts, Running, TaskParts};
 use super::super::{parse_ip, StatusIps};
 use super::{is, text_or_empty};
 use super::{Fast, Scan};
@@ -25,6 +25,9 @@ pub(super) fn task<'a>(s: &mut Scan<'a>) -> Fast<TaskParts<'a>> {
             t.running = statuses(s)?;
         } else if is(key, "discovery") {
             t.discovery = discovery(s)?;
+        } else if is(key, "labels") {
+            t.labels.clear();
+            task_labels(s, &mut t.labels)?;
         } else {
             s.skip()?;
         }
@@ -81,6 +84,8 @@ fn status<'a>(s: &mut Scan<'a>, running: &mut Running) -> Fast<()> {
         } else if is(key, "container_status") {
             ips.netinfo.clear();
             container_status(s, &mut ips)?;
+        } else if is(key, "healthy") {
+            ips.healthy = boolean(s)?;
         } else {
             s.skip()?;
         }
@@ -112,6 +117,57 @@ fn labels(s: &mut Scan<'_>, ips: &mut StatusIps) -> Fast<()> {
         })?;
         if let (Some(k), Some(v)) = (k, v) {
             label_ip(ips, &k, &v);
+        }
+        Ok(())
+    })
+}
+
+/// A boolean, or `None` for any other value (skipped): the extension
+/// fields are never type-checked.
+fn boolean(s: &mut Scan<'_>) -> Fast<Option<bool>> {
+    let start = s.start();
+    s.skip()?;
+    Ok(match s.since(start)? {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    })
+}
+
+/// A string, or `None` for any other value (skipped).
+fn loose_text<'a>(s: &mut Scan<'a>) -> Fast<Option<Text<'a>>> {
+    if s.peek() == Some(b'"') {
+        s.text()
+    } else {
+        s.skip()?;
+        Ok(None)
+    }
+}
+
+/// Task `labels[]`: the policy labels into `out`. Not type-checked: what
+/// is not an array of `{key, value}` strings is skipped, as the lenient
+/// reader ignores it.
+fn task_labels<'a>(s: &mut Scan<'a>, out: &mut Vec<(Text<'a>, Text<'a>)>) -> Fast<()> {
+    if s.peek() != Some(b'[') {
+        return s.skip();
+    }
+    s.array(|s| {
+        if s.peek() != Some(b'{') {
+            return s.skip();
+        }
+        let (mut k, mut v) = (None, None);
+        s.object(|s, key| {
+            if is(key, "key") {
+                k = loose_text(s)?;
+            } else if is(key, "value") {
+                v = loose_text(s)?;
+            } else {
+                s.skip()?;
+            }
+            Ok(())
+        })?;
+        if let (Some(k), Some(v)) = (k, v) {
+            policy_label(out, k, v);
         }
         Ok(())
     })
