@@ -15,14 +15,11 @@ use mesos_dns::config::decode::decode;
 use mesos_dns::config::render::{redact_url, render, REDACTED};
 use mesos_dns::config::validate::{validate, Env};
 
+/// A fixed resolv.conf kept beside the targets (none is written at run
+/// time, so no run leaves a file behind).
 fn resolv_conf() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let p = std::env::temp_dir().join(format!("fuzz-resolv-{}", std::process::id()));
-        std::fs::write(&p, "nameserver 192.0.2.53\nnameserver ::1\n")
-            .expect("resolv.conf");
-        p
-    })
+    PATH.get_or_init(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/resolv.conf")))
 }
 
 fuzz_target!(|data: &[u8]| {
