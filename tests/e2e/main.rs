@@ -7,6 +7,7 @@ mod dns_swap;
 mod dns_tcp;
 mod dns_udp;
 mod events;
+mod forward_cache;
 mod http_api;
 mod http_isolation;
 mod http_limits;

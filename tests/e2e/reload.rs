@@ -170,8 +170,8 @@ fn sighup_with_an_invalid_key_keeps_the_config_in_force() {
 fn sighup_moves_forwarding_to_the_new_resolvers() {
     let old = StubUpstream::start(StubMode::Answer);
     let new = StubUpstream::start(StubMode::Answer);
-    let upstream =
-        |u: &StubUpstream| json!({"Resolvers": [u.addr.to_string()], "Timeout": 2});
+    // No forward cache: every query is to reach an upstream.
+    let upstream = |u: &StubUpstream| json!({"Resolvers": [u.addr.to_string()], "Timeout": 2, "ForwardCacheSize": 0});
     let (mut server, dir, state, dns, http) = start(&upstream(&old));
 
     let forward = |id: u16| {

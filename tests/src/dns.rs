@@ -199,6 +199,11 @@ pub enum StubMode {
     NxDomain,
     /// Answers with 100 A records (about 1.6 KB).
     Large,
+    /// Answers NXDOMAIN with an SOA in the authority section (TTL 600,
+    /// MINIMUM 45), so resolvers may cache it (RFC 2308).
+    NxDomainSoa,
+    /// Answers SERVFAIL.
+    ServFail,
 }
 
 /// A stub upstream resolver on 127.0.0.1, UDP and TCP on one port.
@@ -311,6 +316,18 @@ fn stub_reply(q: &[u8], mode: StubMode) -> Option<Vec<u8>> {
         }
         StubMode::Truncated => r[2] |= 0x02,
         StubMode::NxDomain => r[3] |= 3,
+        StubMode::NxDomainSoa => {
+            r[3] |= 3;
+            r[9] = 1;
+            // example. SOA . . 1 2 3 4 45, TTL 600.
+            r.extend_from_slice(
+                b"\x07example\x00\x00\x06\x00\x01\x00\x00\x02\x58\x00\x16\x00\x00",
+            );
+            for v in [1u32, 2, 3, 4, 45] {
+                r.extend_from_slice(&v.to_be_bytes());
+            }
+        }
+        StubMode::ServFail => r[3] |= 2,
         StubMode::Large => {
             r[7] = 100;
             for i in 0..100u8 {

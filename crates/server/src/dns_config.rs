@@ -30,6 +30,10 @@ pub const DEFAULT_FORWARD_MAX_IN_FLIGHT: usize = 512;
 /// client cannot take them all.
 pub const DEFAULT_FORWARD_MAX_PER_CLIENT: usize = DEFAULT_FORWARD_MAX_IN_FLIGHT / 8;
 
+/// Default `ForwardCacheSize`: forwarded answers kept, all workers
+/// together. At a few hundred octets each, about 5 MB when full.
+pub const DEFAULT_FORWARD_CACHE_SIZE: usize = 10_000;
+
 /// Everything the DNS server reads from the configuration.
 #[derive(Clone, Debug)]
 pub struct DnsConfig {
@@ -82,6 +86,9 @@ pub struct DnsConfig {
     pub tcp_max_queries: usize,
     /// Cap on forwarded queries in flight, per worker.
     pub forward_max_in_flight: usize,
+    /// `ForwardCacheSize`: forwarded answers kept, all workers together
+    /// (each worker keeps its share); 0 turns the cache off.
+    pub forward_cache_size: usize,
     /// Cap on forwarded queries in flight per worker from one client.
     pub forward_max_per_client: usize,
     /// `AllowRecursion`: the clients whose out-of-domain queries are
@@ -122,6 +129,7 @@ impl Default for DnsConfig {
             tcp_max_per_client: DEFAULT_TCP_MAX_PER_CLIENT,
             tcp_max_queries: DEFAULT_TCP_MAX_QUERIES,
             forward_max_in_flight: DEFAULT_FORWARD_MAX_IN_FLIGHT,
+            forward_cache_size: DEFAULT_FORWARD_CACHE_SIZE,
             forward_max_per_client: DEFAULT_FORWARD_MAX_PER_CLIENT,
             allow_recursion: PRIVATE_NETWORKS
                 .iter()

@@ -23,6 +23,12 @@
 //! `EDNSMaxPayload`; a larger one is cut to header, question and OPT with
 //! TC set, as a resolver does (RFC 1035 section 4.2.1, RFC 6891 section
 //! 7), and the client retries over TCP.
+//!
+//! Answers that come back are kept in the worker's cache
+//! (`forward/cache.rs`), positive and negative, by their TTLs; a query it
+//! holds is answered at once.
+
+mod cache;
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
@@ -34,6 +40,8 @@ use dns_wire::{parse_query, Header, Rcode, HEADER_LEN};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Poll, Token};
 
+pub(crate) use self::cache::Counts as CacheCounts;
+use self::cache::{Cache, Hit};
 use crate::answer::{error as error_response, size_limit, Transport};
 use crate::client;
 use crate::stats::WorkerStats;
@@ -106,6 +114,16 @@ pub(crate) struct Forwarder {
     next_token: usize,
     next_serial: u64,
     buf: Vec<u8>,
+    cache: Cache,
+}
+
+/// An answer from the forward cache, written into the caller's buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Cached {
+    pub len: usize,
+    pub qtype: u16,
+    pub rcode: usize,
+    pub truncated: bool,
 }
 
 impl Forwarder {
@@ -120,6 +138,52 @@ impl Forwarder {
             next_token: FIRST_TOKEN,
             next_serial: 0,
             buf: vec![0u8; 65_535],
+            cache: Cache::new(
+                cfg.forward_cache_size.div_ceil(cfg.worker_count().max(1)),
+                cfg.edns_max,
+            ),
+        }
+    }
+
+    /// Answers `query` from the cache into `out` when it holds the answer
+    /// and `peer` may use forwarding (else the forward path refuses it).
+    /// Counts the hit or miss in `stats`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn cached(
+        &mut self,
+        query: &[u8],
+        peer: IpAddr,
+        transport: Transport,
+        up: &Upstreams,
+        group: usize,
+        now: Instant,
+        out: &mut [u8],
+        stats: &WorkerStats,
+    ) -> Option<Cached> {
+        if !self.cache.enabled() || !client::allowed(&up.allow, peer) {
+            return None;
+        }
+        let q = parse_query(query).ok()?;
+        self.cache.follow(up);
+        let limit = size_limit(&q, self.edns_max, transport);
+        let hit = self.cache.lookup(query, &q, group, now, out, limit);
+        stats.forward_cache(std::mem::take(&mut self.cache.counts));
+        match hit {
+            Hit::Miss => None,
+            Hit::Reply { len, rcode, cut } => {
+                // As for a relayed reply: no TC when `SetTruncateBit` is off.
+                if cut && !up.set_truncate_bit {
+                    if let Some(b) = out.get_mut(2) {
+                        *b &= !0x02;
+                    }
+                }
+                Some(Cached {
+                    len,
+                    qtype: q.qtype.0,
+                    rcode: usize::from(rcode),
+                    truncated: cut,
+                })
+            }
         }
     }
 
@@ -228,6 +292,8 @@ impl Forwarder {
                 self.release(p.key);
                 let flat = p.flat();
                 stats.forward_attempt(flat, 0, p.started.elapsed());
+                self.cache.store(&p.query, &reply, p.group, Instant::now());
+                stats.forward_cache(std::mem::take(&mut self.cache.counts));
                 Some(self.relay(&p, reply))
             }
             Step::Failed => {

@@ -43,6 +43,7 @@ pub fn dns_config(c: &Config) -> DnsConfig {
         tcp_idle: Duration::from_secs(u64::try_from(f.tcp_idle_seconds).unwrap_or(1)),
         tcp_max_connections: count(f.tcp_max_connections),
         tcp_max_per_client: count(f.tcp_max_connections_per_client),
+        forward_cache_size: usize::try_from(f.forward_cache_size).unwrap_or(0),
         allow_recursion: c.allow_recursion.clone(),
         ..DnsConfig::default()
     }

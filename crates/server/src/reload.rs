@@ -152,6 +152,7 @@ fn keys() -> Vec<Key> {
             tcp_max_connections_per_client
         ),
         key!("TCPIdleSeconds", Restart, tcp_idle_seconds),
+        key!("ForwardCacheSize", Restart, forward_cache_size),
     ]
 }
 

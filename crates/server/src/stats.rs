@@ -117,6 +117,9 @@ pub struct WorkerStats {
     forward_failed: Counter,
     forward_overload: Counter,
     forward_denied: Counter,
+    cache_hits: Counter,
+    cache_misses: Counter,
+    cache_evictions: Counter,
     tcp_accepted: Counter,
     tcp_rejected: Counter,
     upstreams: Box<[UpstreamCounters]>,
@@ -137,6 +140,9 @@ impl WorkerStats {
             forward_failed: Counter::default(),
             forward_overload: Counter::default(),
             forward_denied: Counter::default(),
+            cache_hits: Counter::default(),
+            cache_misses: Counter::default(),
+            cache_evictions: Counter::default(),
             tcp_accepted: Counter::default(),
             tcp_rejected: Counter::default(),
             upstreams: (0..upstreams)
@@ -199,6 +205,19 @@ impl WorkerStats {
     /// `AllowRecursion` (answered REFUSED).
     pub fn forward_denied(&self) {
         self.forward_denied.add(1);
+    }
+
+    /// Adds what the worker's forward cache did.
+    pub(crate) fn forward_cache(&self, c: crate::forward::CacheCounts) {
+        if c.hits > 0 {
+            self.cache_hits.add(c.hits);
+        }
+        if c.misses > 0 {
+            self.cache_misses.add(c.misses);
+        }
+        if c.evictions > 0 {
+            self.cache_evictions.add(c.evictions);
+        }
     }
 
     /// Counts one attempt to upstream number `upstream`: outcome slot
@@ -275,6 +294,12 @@ pub struct StatsSnapshot {
     /// Out-of-domain queries refused because the client is outside
     /// `AllowRecursion`.
     pub forward_denied: u64,
+    /// Forwarded queries answered from the forward cache.
+    pub cache_hits: u64,
+    /// Forwarded queries the forward cache did not hold (or held expired).
+    pub cache_misses: u64,
+    /// Forward cache entries evicted to make room.
+    pub cache_evictions: u64,
     /// TCP connections accepted.
     pub tcp_accepted: u64,
     /// TCP connections closed at once because of the connection caps.
@@ -373,6 +398,9 @@ impl Stats {
             s.forward_failed += w.forward_failed.get();
             s.forward_overload += w.forward_overload.get();
             s.forward_denied += w.forward_denied.get();
+            s.cache_hits += w.cache_hits.get();
+            s.cache_misses += w.cache_misses.get();
+            s.cache_evictions += w.cache_evictions.get();
             s.tcp_accepted += w.tcp_accepted.get();
             s.tcp_rejected += w.tcp_rejected.get();
             for (u, c) in s.upstreams.iter_mut().zip(w.upstreams.iter()) {

@@ -173,6 +173,8 @@ impl Worker {
     fn answer_batch(&mut self, n: usize) {
         let table = self.table.swap().load();
         let mut immediate: Vec<Done> = Vec::new();
+        // Read once per batch, and only when a query goes to the forwarder.
+        let mut now: Option<Instant> = None;
         for i in 0..n {
             let peer = self.batch.peer(i);
             let Some((packet, out)) = self.batch.slot(i) else {
@@ -186,6 +188,27 @@ impl Worker {
                         self.stats.dropped();
                         continue;
                     };
+                    let now = *now.get_or_insert_with(Instant::now);
+                    if let Some(c) = self.forwarder.cached(
+                        packet,
+                        peer.ip(),
+                        Transport::Udp,
+                        &table.routes.upstreams,
+                        group,
+                        now,
+                        out,
+                        &self.stats,
+                    ) {
+                        self.stats.query(
+                            Transport::Udp,
+                            c.qtype,
+                            c.rcode,
+                            c.len,
+                            c.truncated,
+                        );
+                        self.batch.reply(i, c.len);
+                        continue;
+                    }
                     if let Some(done) = self.forwarder.start(
                         &self.poll,
                         packet,
@@ -238,12 +261,26 @@ impl Worker {
                 Answer::Reply(len) => conn.queue(tx.get(..len).unwrap_or_default()),
                 Answer::Forward { group } => {
                     let Some(up) = up else { return };
+                    let peer = conn.peer().ip();
+                    if let Some(c) = forwarder.cached(
+                        msg,
+                        peer,
+                        Transport::Tcp,
+                        &up,
+                        group,
+                        Instant::now(),
+                        tx,
+                        stats,
+                    ) {
+                        stats.query(Transport::Tcp, c.qtype, c.rcode, c.len, c.truncated);
+                        conn.queue(tx.get(..c.len).unwrap_or_default());
+                        return;
+                    }
                     let client = Client::Tcp {
                         token,
                         generation: conn.generation(),
                     };
                     conn.waiting += 1;
-                    let peer = conn.peer().ip();
                     if let Some(d) = forwarder.start(
                         poll,
                         msg,

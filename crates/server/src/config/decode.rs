@@ -21,7 +21,7 @@ use super::{ConfigError, ConfigFile, Credentials};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 47] = [
+pub const KEYS: [&str; 48] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -68,6 +68,7 @@ pub const KEYS: [&str; 47] = [
     "TCPIdleSeconds",
     "StateMaxBytes",
     "StateSource",
+    "ForwardCacheSize",
     "AllowRecursion",
 ];
 
@@ -199,6 +200,7 @@ fn apply(
         "TCPIdleSeconds" => set_int(&mut f.tcp_idle_seconds, v, "int").map_err(plain),
         "StateMaxBytes" => set_int(&mut f.state_max_bytes, v, "int").map_err(plain),
         "StateSource" => set_string(&mut f.state_source, v).map_err(plain),
+        "ForwardCacheSize" => set_int(&mut f.forward_cache_size, v, "int").map_err(plain),
         "AllowRecursion" => set_strings(&mut f.allow_recursion, v).map_err(plain),
         _ => Ok(()),
     }

@@ -14,7 +14,7 @@
 //! Our extension keys (defaults keep mesos-dns behaviour): `StateFile`,
 //! `DnsWorkers`, `EDNSMaxPayload`, `TCPMaxConnections`,
 //! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`,
-//! `StateSource`, and `AllowRecursion`, whose default departs from
+//! `StateSource`, `ForwardCacheSize`, and `AllowRecursion`, whose default departs from
 //! mesos-dns on purpose (see [`DEFAULT_ALLOW_RECURSION`]).
 
 use std::collections::BTreeMap;
@@ -86,6 +86,11 @@ pub const DEFAULT_TCP_IDLE_SECONDS: i64 =
 pub const DEFAULT_STATE_SOURCE: &str = "poll";
 /// `StateMaxBytes` (extension): octets, the largest state body accepted.
 pub const DEFAULT_STATE_MAX_BYTES: i64 = mesos_sources::fetch::DEFAULT_MAX_BODY as i64;
+
+/// `ForwardCacheSize` (extension): forwarded answers kept, all DNS workers
+/// together; 0 turns the forward cache off.
+pub const DEFAULT_FORWARD_CACHE_SIZE: i64 =
+    crate::dns_config::DEFAULT_FORWARD_CACHE_SIZE as i64;
 
 /// `AllowRecursion` (extension): the clients whose queries for names
 /// outside the domain are forwarded; everyone else gets REFUSED. The
@@ -208,6 +213,8 @@ pub struct ConfigFile {
     /// `/master/state` every `RefreshSeconds`) or `events` (follow the v1
     /// operator API event stream, Mesos 1.0 or later).
     pub state_source: String,
+    /// `ForwardCacheSize` (extension), ≥ 0.
+    pub forward_cache_size: i64,
     /// `AllowRecursion` (extension): address prefixes (`10.0.0.0/8`, a
     /// bare address) of the clients whose out-of-domain queries are
     /// forwarded; `null` or `[]` forwards for nobody.
@@ -264,6 +271,7 @@ impl Default for ConfigFile {
             tcp_idle_seconds: DEFAULT_TCP_IDLE_SECONDS,
             state_max_bytes: DEFAULT_STATE_MAX_BYTES,
             state_source: DEFAULT_STATE_SOURCE.to_string(),
+            forward_cache_size: DEFAULT_FORWARD_CACHE_SIZE,
             allow_recursion: strings(&DEFAULT_ALLOW_RECURSION),
         }
     }

@@ -109,6 +109,7 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
     put("TCPIdleSeconds", json!(f.tcp_idle_seconds));
     put("StateMaxBytes", json!(f.state_max_bytes));
     put("StateSource", json!(f.state_source));
+    put("ForwardCacheSize", json!(f.forward_cache_size));
     put("AllowRecursion", json!(f.allow_recursion));
     Value::Object(m)
 }

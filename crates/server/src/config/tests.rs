@@ -457,6 +457,11 @@ fn step11_ports_listeners_and_extensions() {
         );
     }
     assert_error(
+        &with(r#""ForwardCacheSize":-1"#),
+        "ForwardCacheSize",
+        "ForwardCacheSize must not be negative, not -1",
+    );
+    assert_error(
         &with(r#""StateSource":"push""#),
         "StateSource",
         r#"StateSource must be "poll" or "events", not "push""#,

@@ -486,6 +486,15 @@ fn validate_extensions(f: &ConfigFile) -> Checked<()> {
             return Err(invalid(key, format!("{key} must be positive, not {n}")));
         }
     }
+    if f.forward_cache_size < 0 {
+        return Err(invalid(
+            "ForwardCacheSize",
+            format!(
+                "ForwardCacheSize must not be negative, not {}",
+                f.forward_cache_size
+            ),
+        ));
+    }
     if !matches!(f.state_source.as_str(), "poll" | "events") {
         return Err(invalid(
             "StateSource",

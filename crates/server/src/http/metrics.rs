@@ -331,6 +331,21 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
             s.forward_denied,
         ),
         (
+            "mesosdns_dns_forward_cache_hits_total",
+            "Forwarded queries answered from the forward cache.",
+            s.cache_hits,
+        ),
+        (
+            "mesosdns_dns_forward_cache_misses_total",
+            "Forwarded queries the forward cache did not hold (or held expired), so they went upstream.",
+            s.cache_misses,
+        ),
+        (
+            "mesosdns_dns_forward_cache_evictions_total",
+            "Forward cache entries evicted to make room before their TTL ran out (or expired ones met while making room).",
+            s.cache_evictions,
+        ),
+        (
             "mesosdns_table_swaps_total",
             "Answer tables published to the DNS workers.",
             s.table_swaps,

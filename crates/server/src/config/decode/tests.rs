@@ -63,7 +63,7 @@ fn every_key_decodes() {
         "StateFile": "s.json", "DnsWorkers": 3, "EDNSMaxPayload": 4096,
         "TCPMaxConnections": 5, "TCPMaxConnectionsPerClient": 6,
         "TCPIdleSeconds": 7, "StateMaxBytes": 8, "StateSource": "events",
-        "AllowRecursion": ["10.0.0.0/8"]
+        "ForwardCacheSize": 9, "AllowRecursion": ["10.0.0.0/8"]
     }"#);
     let zones = BTreeMap::from([("z".to_string(), Some(vec!["1.1.1.1".to_string()]))]);
     let expected = ConfigFile {
@@ -116,6 +116,7 @@ fn every_key_decodes() {
         tcp_idle_seconds: 7,
         state_max_bytes: 8,
         state_source: "events".into(),
+        forward_cache_size: 9,
         allow_recursion: Some(vec!["10.0.0.0/8".into()]),
     };
     assert_eq!(f, expected);
