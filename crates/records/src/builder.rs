@@ -194,7 +194,22 @@ impl RecordSetBuilder {
     /// numbered in byte order, values grouped, sorted and deduplicated,
     /// and only the first insert of each record credited.
     pub fn finish(self) -> RecordSet {
-        let (rank, n) = ranked_names(&self.names);
+        // A name with no value that is no SRV target (a task's names when
+        // it has no address) is left out: mesos-dns stores names only with
+        // a value, so such a name does not exist.
+        let mut used = vec![false; self.names.len()];
+        let mut mark = |n: u32| {
+            if let Some(u) = used.get_mut(n as usize) {
+                *u = true;
+            }
+        };
+        self.a.iter().for_each(|e| mark(e.0));
+        self.aaaa.iter().for_each(|e| mark(e.0));
+        for (n, v) in &self.srv {
+            mark(*n);
+            mark(v.target);
+        }
+        let (rank, n) = ranked_names(&self.names, &used);
         let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or_default();
         let names = self.names.renumbered(&rank, n);
         let index = TextIndex::build(&names);
@@ -267,13 +282,15 @@ impl RecordSetBuilder {
 
 /// Each name's number in byte order of the distinct names (equal names
 /// get the same number), and the number of distinct names.
-fn ranked_names(names: &NameText) -> (Vec<u32>, usize) {
+/// Unused names (`used[i]` false) get no number (`u32::MAX`).
+fn ranked_names(names: &NameText, used: &[bool]) -> (Vec<u32>, usize) {
     // Sort plain integers: the first 12 bytes of the name (zero-padded,
     // which keeps byte order: a shorter name equal so far is a prefix, so
     // it sorts first) above the name's number. Then sort the runs that
     // share those 12 bytes by whole name; equal names can only be in such
     // a run.
     let mut keys: Vec<u128> = (0..idx(names.len()))
+        .filter(|&i| used.get(i as usize).copied().unwrap_or(false))
         .map(|i| {
             let mut k = [0u8; 16];
             for (d, s) in k.iter_mut().zip(names.get(i).as_bytes().iter().take(12)) {
@@ -284,7 +301,7 @@ fn ranked_names(names: &NameText) -> (Vec<u32>, usize) {
         .collect();
     keys.sort_unstable();
     let mut run: Vec<u32> = Vec::new();
-    let mut rank = vec![0u32; names.len()];
+    let mut rank = vec![u32::MAX; names.len()];
     let mut count = 0u32;
     let mut start = 0;
     while start < keys.len() {
@@ -519,6 +536,25 @@ mod tests {
                 vec!["b.m. A 10.0.0.1".to_owned(), "a.m. SRV b.m.:80".to_owned()],
                 vec!["b.m. A 10.0.0.2".to_owned()],
             ]
+        );
+    }
+
+    // mesos-dns stores a name only with a value: a name pushed with none
+    // (a task with no address) does not exist, unless it is an SRV target.
+    #[test]
+    fn names_without_values_are_left_out() {
+        let mut b = RecordSetBuilder::new(true);
+        b.push_name(["gone.m."]);
+        let t = b.push_name(["target.m."]);
+        let n = b.push_name(["_s._tcp.m."]);
+        b.add_srv(n, t, 80);
+        b.push_name(["also-gone.m."]);
+        let rs = b.finish();
+        assert_eq!(rs.names().collect::<Vec<_>>(), ["_s._tcp.m.", "target.m."]);
+        assert!(!rs.has_name("gone.m."));
+        assert_eq!(
+            rs.srv("_s._tcp.m.").unwrap().first().unwrap().target,
+            "target.m."
         );
     }
 

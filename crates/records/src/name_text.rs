@@ -79,7 +79,7 @@ impl NameText {
     }
 
     /// The names renumbered: name `i` becomes number `to[i]`, below
-    /// `count`. Names sent to the same number must be equal (they become
+    /// `count` (a name numbered `count` or above is dropped). Names sent to the same number must be equal (they become
     /// one); every number below `count` must get a name. Reads this buffer
     /// in order and writes the new one out of order, which is cheaper than
     /// the reverse for a large buffer.
@@ -98,6 +98,9 @@ impl NameText {
         }
         let mut bytes = vec![0u8; end as usize];
         for (i, &t) in to.iter().enumerate() {
+            if t as usize >= count {
+                continue;
+            }
             let start = match (t as usize).checked_sub(1) {
                 Some(p) => ends.get(p).map_or(0, |&e| e as usize),
                 None => 0,
