@@ -18,10 +18,10 @@ use crate::leader_records::master_records;
 use crate::record::Overrides;
 use crate::record::RecordSet;
 use crate::skip::{count_by_reason, Skip, SkipReason};
-use crate::state::State;
-use crate::store::Store;
+use crate::state::{Framework, Slave, State};
+use crate::store::{Sink, Store};
 pub use crate::task_ip::IpSource;
-use crate::task_records::{task_records, TaskOpts};
+use crate::task_records::{task_records, SlaveInfo, TaskOpts};
 
 /// The config keys generation depends on, plus the host lookups.
 #[derive(Clone, Debug)]
@@ -126,34 +126,37 @@ impl Generated {
 /// (BEHAVIOUR.md 3.2), leader first when known (an empty first entry means
 /// unknown).
 pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated {
-    let mut g = Gen {
-        store: Store::new(cfg.enumeration),
-        cfg,
-        spec: cfg.label_spec(),
-        tail: format!(".{}.", cfg.domain),
-        resolved: HashMap::new(),
-    };
-    g.store.skips.extend(state.skips.iter().cloned());
-    g.framework_records(state);
-    let slave_ips = g.slave_records(state);
-    g.listener_record();
-    master_records(&mut g.store, &g.tail, masters, &state.leader, &cfg.resolver);
+    let mut store = Store::new(cfg.enumeration);
+    let spec = cfg.label_spec();
+    let tail = cfg.tail();
+    let mut res = Resolving::new(&cfg.resolver);
+    store.skips.extend(state.skips.iter().cloned());
+    for fw in &state.frameworks {
+        framework_records(&mut store, &mut res, fw, spec, &tail);
+    }
+    let mut slave_ips = HashMap::with_capacity(state.slaves.len());
+    for slave in &state.slaves {
+        let info = slave_records(&mut store, &mut res, slave, &tail);
+        slave_ips.insert(slave.id.clone(), info);
+    }
+    listener_record(&mut store, cfg);
+    master_records(&mut store, &tail, masters, &state.leader, &cfg.resolver);
     let opts = TaskOpts {
         ip_sources: &cfg.ip_sources,
-        spec: g.spec,
+        spec,
         label_policy: cfg.label_policy,
         health_filter: cfg.health_filter.is_some(),
         explain: cfg.explain,
     };
-    let extras = task_records(&mut g.store, state, &opts, &g.tail, &slave_ips);
+    let extras = task_records(&mut store, state, &opts, &tail, &slave_ips);
     let unhealthy = match cfg.health_filter {
-        Some(min) => health::settle(&mut g.store, extras.health, min),
+        Some(min) => health::settle(&mut store, extras.health, min),
         None => health::LeftOut::new(),
     };
-    let overrides = overrides(&g.store, &extras.ttl, &extras.weight);
+    let overrides = overrides(&store, &extras.ttl, &extras.weight);
     let explain = cfg.explain.then(|| Explain {
-        tail: g.tail.clone(),
-        spec: g.spec,
+        tail: tail.clone(),
+        spec,
         notes: extras.notes,
         agents: slave_ips
             .iter()
@@ -161,7 +164,7 @@ pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated
             .collect(),
         unhealthy,
     });
-    let (mut records, skips) = g.store.finish();
+    let (mut records, skips) = store.finish();
     records.overrides = overrides;
     records.explain = explain.map(std::sync::Arc::new);
     let out = Generated { records, skips };
@@ -189,29 +192,45 @@ fn overrides(store: &Store, ttl: &[(u32, u32)], weight: &[(u32, u16)]) -> Overri
     o
 }
 
-/// Generation context.
-struct Gen<'a> {
-    store: Store,
-    cfg: &'a GenConfig,
-    spec: LabelSpec,
-    /// `.D.`
-    tail: String,
-    /// Lookups already made in this generation.
+impl GenConfig {
+    /// `.D.`, the end of every name under the domain.
+    pub(crate) fn tail(&self) -> String {
+        format!(".{}.", self.domain)
+    }
+}
+
+/// Host lookups through the resolver, once per host name.
+pub(crate) struct Resolving<'a> {
+    resolver: &'a Resolver,
+    /// Lookups already made.
     resolved: HashMap<String, Result<Vec<IpAddr>, String>>,
 }
 
-impl Gen<'_> {
-    /// `hostToIPs` through the resolver, once per host per generation.
-    /// An empty host (a framework with neither `pid` nor `hostname`) gets
-    /// no records and no skip.
-    fn resolve(&mut self, what: &str, host: &str) -> Vec<IpAddr> {
+impl<'a> Resolving<'a> {
+    /// Lookups through `resolver`, none made yet.
+    pub(crate) fn new(resolver: &'a Resolver) -> Self {
+        Resolving {
+            resolver,
+            resolved: HashMap::new(),
+        }
+    }
+
+    /// `hostToIPs` through the resolver, once per host. An empty host (a
+    /// framework with neither `pid` nor `hostname`) gets no records and no
+    /// skip; one that does not resolve is skipped into `sink`.
+    pub(crate) fn resolve<S: Sink>(
+        &mut self,
+        sink: &mut S,
+        what: &str,
+        host: &str,
+    ) -> Vec<IpAddr> {
         if host.is_empty() {
             return Vec::new();
         }
         let r = match self.resolved.get(host) {
             Some(r) => r.clone(),
             None => {
-                let r = self.cfg.resolver.resolve(host);
+                let r = self.resolver.resolve(host);
                 if host.parse::<IpAddr>().is_err() {
                     self.resolved.insert(host.to_owned(), r.clone());
                 }
@@ -219,83 +238,85 @@ impl Gen<'_> {
             }
         };
         r.unwrap_or_else(|e| {
-            self.store
-                .skip(SkipReason::Unresolved, format!("{what}: {e}"));
+            sink.skip(SkipReason::Unresolved, format!("{what}: {e}"));
             Vec::new()
         })
     }
+}
 
-    /// BEHAVIOUR.md 4.4: `<fname>.D.` A/AAAA and `_framework._tcp.<fname>.D.`
-    /// SRV.
-    fn framework_records(&mut self, state: &State) {
-        for fw in &state.frameworks {
-            if fw.bad_pid {
-                continue;
-            }
-            let (host, port) = match &fw.pid {
-                Some(pid) => (pid.host.as_str(), Some(pid.port)),
-                None => (fw.hostname.as_str(), None),
-            };
-            let ips = self.resolve(&format!("framework {:?}", fw.name), host);
-            if ips.is_empty() {
-                continue;
-            }
-            let name = format!("{}{}", self.spec.domain_frag(&fw.name), self.tail);
-            for ip in ips {
-                self.store.ip(&name, ip);
-            }
-            let srv = format!("_framework._tcp.{name}");
-            if let Some(port) = port {
-                self.store.srv(&srv, &name, port);
-            }
-        }
+/// BEHAVIOUR.md 4.4: `<fname>.D.` A/AAAA and `_framework._tcp.<fname>.D.`
+/// SRV of one framework.
+pub(crate) fn framework_records<S: Sink>(
+    sink: &mut S,
+    res: &mut Resolving<'_>,
+    fw: &Framework,
+    spec: LabelSpec,
+    tail: &str,
+) {
+    if fw.bad_pid {
+        return;
     }
-
-    /// BEHAVIOUR.md 4.5: `slave.D.` A/AAAA and `_slave._tcp.D.` SRV. Returns
-    /// each slave's IPs and [`slave_tail`] by id (later duplicates win). A
-    /// slave whose host does not resolve is still known, with no IPs (mesos-dns
-    /// stores a non-IP placeholder there, issue #509, which never makes a
-    /// valid record).
-    fn slave_records(&mut self, state: &State) -> HashMap<String, (Vec<IpAddr>, String)> {
-        let name = format!("slave{}", self.tail);
-        let srv = format!("_slave._tcp{}", self.tail);
-        let mut out = HashMap::with_capacity(state.slaves.len());
-        for slave in &state.slaves {
-            let ips = self.resolve(&format!("slave {:?}", slave.id), &slave.pid.host);
-            for &ip in &ips {
-                self.store.ip(&name, ip);
-            }
-            if !ips.is_empty() {
-                self.store.srv(&srv, &name, slave.pid.port);
-            }
-            out.insert(slave.id.clone(), (ips, slave_tail(&slave.id)));
-        }
-        out
+    let (host, port) = match &fw.pid {
+        Some(pid) => (pid.host.as_str(), Some(pid.port)),
+        None => (fw.hostname.as_str(), None),
+    };
+    let ips = res.resolve(sink, &format!("framework {:?}", fw.name), host);
+    if ips.is_empty() {
+        return;
     }
+    let name = format!("{}{}", spec.domain_frag(&fw.name), tail);
+    for ip in ips {
+        sink.ip(&name, ip);
+    }
+    let srv = format!("_framework._tcp.{name}");
+    if let Some(port) = port {
+        sink.srv(&srv, &name, port);
+    }
+}
 
-    /// BEHAVIOUR.md 4.10: the `SOAMname` record from `Listener`.
-    fn listener_record(&mut self) {
-        let name = self.cfg.soa_mname.clone();
-        let ips: Vec<IpAddr> = match self.cfg.listener.as_str() {
-            "0.0.0.0" => self.cfg.local_addrs.get(),
-            "127.0.0.1" => vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
-            other => match other.parse() {
+/// BEHAVIOUR.md 4.5: `slave.D.` A/AAAA and `_slave._tcp.D.` SRV of one
+/// slave. Returns its IPs and [`slave_tail`] (by id, later duplicates win).
+/// A slave whose host does not resolve is still known, with no IPs
+/// (mesos-dns stores a non-IP placeholder there, issue #509, which never
+/// makes a valid record).
+pub(crate) fn slave_records<S: Sink>(
+    sink: &mut S,
+    res: &mut Resolving<'_>,
+    slave: &Slave,
+    tail: &str,
+) -> SlaveInfo {
+    let name = format!("slave{tail}");
+    let ips = res.resolve(sink, &format!("slave {:?}", slave.id), &slave.pid.host);
+    for &ip in &ips {
+        sink.ip(&name, ip);
+    }
+    if !ips.is_empty() {
+        sink.srv(&format!("_slave._tcp{tail}"), &name, slave.pid.port);
+    }
+    (ips, slave_tail(&slave.id))
+}
+
+/// BEHAVIOUR.md 4.10: the `SOAMname` record from `Listener`.
+pub(crate) fn listener_record<S: Sink>(sink: &mut S, cfg: &GenConfig) {
+    let name = &cfg.soa_mname;
+    let ips: Vec<IpAddr> = match cfg.listener.as_str() {
+        "0.0.0.0" => cfg.local_addrs.get(),
+        "127.0.0.1" => vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+        other => {
+            match other.parse() {
                 Ok(ip) => vec![ip],
                 Err(_) => {
-                    self.store.skip(
-                        SkipReason::BadListener,
-                        format!("listener {other:?} is not an IP address; no record for {name:?}"),
-                    );
+                    sink.skip(
+                    SkipReason::BadListener,
+                    format!("listener {other:?} is not an IP address; no record for {name:?}"),
+                );
                     return;
                 }
-            },
-        };
-        if ips.is_empty() {
-            return;
+            }
         }
-        for ip in ips {
-            self.store.ip(&name, ip);
-        }
+    };
+    for ip in ips {
+        sink.ip(name, ip);
     }
 }
 

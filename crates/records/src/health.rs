@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::skip::SkipReason;
-use crate::store::Store;
+use crate::store::{Sink, Store};
 
 /// A value held back from a shared name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,11 +20,11 @@ use std::net::IpAddr;
 use crate::host::Resolver;
 use crate::hostport::{parse_port, split_host_port};
 use crate::skip::SkipReason;
-use crate::store::Store;
+use crate::store::Sink;
 
 /// Adds the master records for `leader` and `masters` under `tail` (`.D.`).
-pub(crate) fn master_records(
-    store: &mut Store,
+pub(crate) fn master_records<S: Sink>(
+    store: &mut S,
     tail: &str,
     masters: &[String],
     leader: &str,
@@ -129,6 +129,7 @@ pub(crate) fn master_records(
 mod tests {
     use super::*;
     use crate::record::RecordSet;
+    use crate::store::Store;
 
     /// Runs the master walk for domain `foo.com` and returns the records as
     /// sorted `name type value` lines.

@@ -6,7 +6,7 @@
 //! all in its HTTP API, and serves those it can. So do we; which of them
 //! can go on the wire is the DNS server's business.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::builder::RecordSetBuilder;
 use crate::record::RecordSet;
@@ -15,7 +15,7 @@ use crate::skip::{Skip, SkipReason};
 /// The end of many names, e.g. `.marathon.mesos.`, built once.
 #[derive(Clone, Debug)]
 pub(crate) struct Suffix {
-    text: String,
+    pub(crate) text: String,
 }
 
 impl Suffix {
@@ -44,49 +44,61 @@ impl Store {
     pub(crate) fn finish(self) -> (RecordSet, Vec<Skip>) {
         (self.records.finish(), self.skips)
     }
+}
+
+/// Where the generation rules write records: the [`Store`] of a full
+/// generation, or the contribution of one producer in the live store
+/// ([`crate::live`]). One copy of each rule writes to either.
+pub(crate) trait Sink {
+    /// The number of the name `parts` and `suffix` concatenate to. The
+    /// name need not be looked up: an equal name may get another number
+    /// (the [`Store`] merges them in [`RecordSetBuilder::finish`]).
+    fn name(&mut self, parts: &[&str], suffix: &Suffix) -> u32;
+    /// The number of `name`, looked up.
+    fn intern(&mut self, name: &str) -> u32;
+    /// Name number `n`.
+    fn text(&self, n: u32) -> &str;
+    /// Adds an A record.
+    fn add_a(&mut self, n: u32, ip: Ipv4Addr);
+    /// Adds an AAAA record.
+    fn add_aaaa(&mut self, n: u32, ip: Ipv6Addr);
+    /// Adds an SRV record.
+    fn add_srv(&mut self, n: u32, target: u32, port: u16);
+    /// True if name `n` has the (unmapped) address `ip` already.
+    fn has_ip(&self, n: u32, ip: IpAddr) -> bool;
+    /// The skips so far.
+    fn skips(&mut self) -> &mut Vec<Skip>;
 
     /// Records a skip (logged at debug level).
-    pub(crate) fn skip(&mut self, reason: SkipReason, detail: String) {
+    fn skip(&mut self, reason: SkipReason, detail: String) {
         log::debug!("records: skipping {reason}: {detail}");
-        self.skips.push(Skip { reason, detail });
-    }
-
-    /// The number of the name `parts` and `suffix` concatenate to. The
-    /// name is not looked up: an equal name gets another number until
-    /// [`RecordSetBuilder::finish`] merges them.
-    pub(crate) fn name(&mut self, parts: &[&str], suffix: &Suffix) -> u32 {
-        let all = parts.iter().copied().chain([suffix.text.as_str()]);
-        self.records.push_name(all)
+        self.skips().push(Skip { reason, detail });
     }
 
     /// Inserts an A or AAAA record; an IPv4-mapped IPv6 address becomes an
     /// A record, as Go's `To4` makes it in mesos-dns.
-    pub(crate) fn ip(&mut self, name: &str, ip: IpAddr) {
-        let n = self.records.intern(name);
+    fn ip(&mut self, name: &str, ip: IpAddr) {
+        let n = self.intern(name);
         self.ip_at(n, ip);
     }
 
-    /// [`Store::ip`] for name number `n`.
-    pub(crate) fn ip_at(&mut self, n: u32, ip: IpAddr) {
+    /// [`Sink::ip`] for name number `n`.
+    fn ip_at(&mut self, n: u32, ip: IpAddr) {
         match unmap(ip) {
-            IpAddr::V4(v4) => self.records.add_a(n, v4),
-            IpAddr::V6(v6) => self.records.add_aaaa(n, v6),
+            IpAddr::V4(v4) => self.add_a(n, v4),
+            IpAddr::V6(v6) => self.add_aaaa(n, v6),
         }
         if log::log_enabled!(log::Level::Trace) {
             let rtype = if unmap(ip).is_ipv4() { "A" } else { "AAAA" };
-            let name = self.records.name(n);
+            let name = self.text(n);
             log::trace!("[{rtype}]\t{name}: {}", crate::Host::Ip(ip));
         }
     }
 
-    /// [`Store::ip`], returning true if the record is new. Linear in the
-    /// records so far (see [`RecordSetBuilder::has_a`]).
-    pub(crate) fn ip_if_new(&mut self, name: &str, ip: IpAddr) -> bool {
-        let n = self.records.intern(name);
-        let known = match unmap(ip) {
-            IpAddr::V4(v4) => self.records.has_a(n, v4),
-            IpAddr::V6(v6) => self.records.has_aaaa(n, v6),
-        };
+    /// [`Sink::ip`], returning true if the record is new.
+    fn ip_if_new(&mut self, name: &str, ip: IpAddr) -> bool {
+        let n = self.intern(name);
+        let known = self.has_ip(n, unmap(ip));
         if !known {
             self.ip_at(n, ip);
         }
@@ -94,24 +106,63 @@ impl Store {
     }
 
     /// Inserts an SRV record.
-    pub(crate) fn srv(&mut self, name: &str, target: &str, port: u16) {
-        let n = self.records.intern(name);
-        let t = self.records.intern(target);
+    fn srv(&mut self, name: &str, target: &str, port: u16) {
+        let n = self.intern(name);
+        let t = self.intern(target);
         self.srv_at(n, t, port);
     }
 
-    /// [`Store::srv`] for name numbers.
-    pub(crate) fn srv_at(&mut self, name: u32, target: u32, port: u16) {
-        self.records.add_srv(name, target, port);
+    /// [`Sink::srv`] for name numbers.
+    fn srv_at(&mut self, name: u32, target: u32, port: u16) {
+        self.add_srv(name, target, port);
         if log::log_enabled!(log::Level::Trace) {
-            let (n, t) = (self.records.name(name), self.records.name(target));
+            let (n, t) = (self.text(name), self.text(target));
             log::trace!("[SRV]\t{n}: {t}:{port}");
         }
     }
 }
 
+impl Sink for Store {
+    fn name(&mut self, parts: &[&str], suffix: &Suffix) -> u32 {
+        let all = parts.iter().copied().chain([suffix.text.as_str()]);
+        self.records.push_name(all)
+    }
+
+    fn intern(&mut self, name: &str) -> u32 {
+        self.records.intern(name)
+    }
+
+    fn text(&self, n: u32) -> &str {
+        self.records.name(n)
+    }
+
+    fn add_a(&mut self, n: u32, ip: Ipv4Addr) {
+        self.records.add_a(n, ip);
+    }
+
+    fn add_aaaa(&mut self, n: u32, ip: Ipv6Addr) {
+        self.records.add_aaaa(n, ip);
+    }
+
+    fn add_srv(&mut self, n: u32, target: u32, port: u16) {
+        self.records.add_srv(n, target, port);
+    }
+
+    /// Linear in the records so far (see [`RecordSetBuilder::has_a`]).
+    fn has_ip(&self, n: u32, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(v4) => self.records.has_a(n, v4),
+            IpAddr::V6(v6) => self.records.has_aaaa(n, v6),
+        }
+    }
+
+    fn skips(&mut self) -> &mut Vec<Skip> {
+        &mut self.skips
+    }
+}
+
 /// An IPv4-mapped IPv6 address as IPv4 (Go's `To4`).
-fn unmap(ip: IpAddr) -> IpAddr {
+pub(crate) fn unmap(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,

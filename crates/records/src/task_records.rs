@@ -31,7 +31,7 @@ use crate::label::LabelSpec;
 use crate::policy::TaskPolicy;
 use crate::skip::SkipReason;
 use crate::state::{State, Task};
-use crate::store::{Store, Suffix};
+use crate::store::{Sink, Store, Suffix};
 use crate::task_ip::{task_ip_source, IpSource};
 
 /// The settings of task generation.
@@ -83,103 +83,145 @@ struct Ctx<'a> {
     weight: Option<u16>,
 }
 
+/// A slave as tasks see it: its IPs and [`slave_tail`](crate::canonical::slave_tail).
+pub(crate) type SlaveInfo = (Vec<IpAddr>, String);
+
+/// The name ends of one framework's tasks: `.fname.D.` and
+/// `.fname.slave.D.`.
+#[derive(Debug)]
+pub(crate) struct FwSuffixes {
+    fw: Suffix,
+    slave: Suffix,
+}
+
+impl FwSuffixes {
+    /// The suffixes of framework `name` under `tail` (`.D.`).
+    pub(crate) fn new(spec: LabelSpec, name: &str, tail: &str) -> FwSuffixes {
+        let fname = spec.domain_frag(name);
+        FwSuffixes {
+            fw: Suffix::new(format!(".{fname}{tail}")),
+            slave: Suffix::new(format!(".{fname}.slave{tail}")),
+        }
+    }
+}
+
+/// One task of framework `fw_name` (the `number`th of the generation):
+/// its records into `sink` when it makes any (`TASK_RUNNING` on a known
+/// slave, not excluded), after `listed` is called; returns whether it
+/// made them. `shared` carries names between the instances of one app in
+/// one framework (a fresh one gives the same records).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn one_task<S: Sink>(
+    sink: &mut S,
+    shared: &mut SharedNames,
+    extras: &mut TaskExtras,
+    opts: &TaskOpts<'_>,
+    (fw_name, sfx): (&str, &FwSuffixes),
+    (task, number): (&Task, u32),
+    slaves: &HashMap<String, SlaveInfo>,
+    listed: impl FnOnce(&mut S),
+) -> bool {
+    let spec = opts.spec;
+    let policy = match opts.label_policy {
+        true => TaskPolicy::of(task, sink.skips()),
+        false => TaskPolicy::default(),
+    };
+    let left_out = match slaves.get(&task.slave_id) {
+        _ if task.state != "TASK_RUNNING" => {
+            Some(format!("not running ({})", task.state))
+        }
+        None => Some(format!("unknown agent {:?}", task.slave_id)),
+        Some(_) if policy.exclude => {
+            sink.skip(
+                SkipReason::ExcludedByLabel,
+                format!("task {:?}: DNS_EXCLUDE=true", task.id),
+            );
+            Some("excluded by label DNS_EXCLUDE=true".to_owned())
+        }
+        Some(_) => None,
+    };
+    let Some((sips, slave_tail)) =
+        slaves.get(&task.slave_id).filter(|_| left_out.is_none())
+    else {
+        if opts.explain {
+            extras
+                .notes
+                .push(TaskNote::new(fw_name, task, policy, None, &[], left_out));
+        }
+        return false;
+    };
+    let sources = policy.ip_sources.as_deref().unwrap_or(opts.ip_sources);
+    let status = task.running_status.as_ref();
+    let (source, task_ips) = task_ip_source(sources, status, sips);
+    let unhealthy = status.and_then(|s| s.healthy) == Some(false);
+    let ctx = Ctx {
+        task,
+        hash: hash(&task.id),
+        tail_id: slave_tail,
+        task_ips,
+        slave_ips: sips,
+        fw: &sfx.fw,
+        slave: &sfx.slave,
+        spec,
+        number,
+        hold: opts.health_filter && unhealthy,
+        note_health: opts.health_filter,
+        ttl: policy.ttl,
+        weight: policy.srv_weight,
+    };
+    if opts.explain {
+        extras.notes.push(TaskNote::new(
+            fw_name,
+            task,
+            policy.clone(),
+            source,
+            task_ips,
+            None,
+        ));
+    }
+    listed(sink);
+    match &task.discovery {
+        Some(di) => {
+            // LEGACY pass with the raw name, kept by mesos-dns.
+            ctx.pass(sink, shared, extras, &di.name);
+            let label = spec.label(&di.name);
+            // When the name is already a label, the second pass
+            // would only insert duplicates: skip it.
+            if label != di.name {
+                ctx.pass(sink, shared, extras, &label);
+            }
+        }
+        None => ctx.pass(sink, shared, extras, &spec.label(&task.name)),
+    }
+    true
+}
+
 pub(crate) fn task_records(
     store: &mut Store,
     state: &State,
     opts: &TaskOpts<'_>,
     tail: &str,
-    slaves: &HashMap<String, (Vec<IpAddr>, String)>,
+    slaves: &HashMap<String, SlaveInfo>,
 ) -> TaskExtras {
-    let spec = opts.spec;
     let mut extras = TaskExtras::default();
     let mut number = 0u32;
     reserve(store, state);
     for fw in &state.frameworks {
-        let fname = spec.domain_frag(&fw.name);
-        let fw_suffix = Suffix::new(format!(".{fname}{tail}"));
-        let slave_suffix = Suffix::new(format!(".{fname}.slave{tail}"));
+        let sfx = FwSuffixes::new(opts.spec, &fw.name, tail);
         store.records.framework(&fw.name);
         let mut shared = SharedNames::default();
         for task in &fw.tasks {
             number = number.wrapping_add(1);
-            let policy = match opts.label_policy {
-                true => TaskPolicy::of(task, &mut store.skips),
-                false => TaskPolicy::default(),
-            };
-            let left_out = match slaves.get(&task.slave_id) {
-                _ if task.state != "TASK_RUNNING" => {
-                    Some(format!("not running ({})", task.state))
-                }
-                None => Some(format!("unknown agent {:?}", task.slave_id)),
-                Some(_) if policy.exclude => {
-                    store.skip(
-                        SkipReason::ExcludedByLabel,
-                        format!("task {:?}: DNS_EXCLUDE=true", task.id),
-                    );
-                    Some("excluded by label DNS_EXCLUDE=true".to_owned())
-                }
-                Some(_) => None,
-            };
-            let Some((sips, slave_tail)) =
-                slaves.get(&task.slave_id).filter(|_| left_out.is_none())
-            else {
-                if opts.explain {
-                    extras.notes.push(TaskNote::new(
-                        &fw.name,
-                        task,
-                        policy,
-                        None,
-                        &[],
-                        left_out,
-                    ));
-                }
-                continue;
-            };
-            let sources = policy.ip_sources.as_deref().unwrap_or(opts.ip_sources);
-            let status = task.running_status.as_ref();
-            let (source, task_ips) = task_ip_source(sources, status, sips);
-            let unhealthy = status.and_then(|s| s.healthy) == Some(false);
-            let ctx = Ctx {
-                task,
-                hash: hash(&task.id),
-                tail_id: slave_tail,
-                task_ips,
-                slave_ips: sips,
-                fw: &fw_suffix,
-                slave: &slave_suffix,
-                spec,
-                number,
-                hold: opts.health_filter && unhealthy,
-                note_health: opts.health_filter,
-                ttl: policy.ttl,
-                weight: policy.srv_weight,
-            };
-            if opts.explain {
-                extras.notes.push(TaskNote::new(
-                    &fw.name,
-                    task,
-                    policy.clone(),
-                    source,
-                    task_ips,
-                    None,
-                ));
-            }
-            store.records.task(&task.name, &task.id);
-            match &task.discovery {
-                Some(di) => {
-                    // LEGACY pass with the raw name, kept by mesos-dns.
-                    ctx.pass(store, &mut shared, &mut extras, &di.name);
-                    let label = spec.label(&di.name);
-                    // When the name is already a label, the second pass
-                    // would only insert duplicates: skip it.
-                    if label != di.name {
-                        ctx.pass(store, &mut shared, &mut extras, &label);
-                    }
-                }
-                None => {
-                    ctx.pass(store, &mut shared, &mut extras, &spec.label(&task.name))
-                }
-            }
+            one_task(
+                store,
+                &mut shared,
+                &mut extras,
+                opts,
+                (&fw.name, &sfx),
+                (task, number),
+                slaves,
+                |store| store.records.task(&task.name, &task.id),
+            );
         }
     }
     store.records.end_task();
@@ -210,7 +252,7 @@ fn reserve(store: &mut Store, state: &State) {
 /// name per task saves storing its shared names again, and sorting them
 /// again in finish.
 #[derive(Default)]
-struct SharedNames {
+pub(crate) struct SharedNames {
     /// By pass name: `[0]` for tasks with a DiscoveryInfo, `[1]` without.
     /// Task names come from the cluster: the seed is random (see
     /// [`crate::name_text`]).
@@ -237,9 +279,9 @@ impl SharedNames {
 
 impl Ctx<'_> {
     /// One `taskContextRecord` pass for `name`.
-    fn pass(
+    fn pass<S: Sink>(
         &self,
-        store: &mut Store,
+        store: &mut S,
         shared: &mut SharedNames,
         x: &mut TaskExtras,
         name: &str,
@@ -355,7 +397,7 @@ impl Ctx<'_> {
 
 impl Ctx<'_> {
     /// A value of one of the task's own names.
-    fn own_ip(&self, store: &mut Store, x: &mut TaskExtras, n: u32, ip: IpAddr) {
+    fn own_ip<S: Sink>(&self, store: &mut S, x: &mut TaskExtras, n: u32, ip: IpAddr) {
         store.ip_at(n, ip);
         if let Some(ttl) = self.ttl {
             x.ttl.push((n, ttl));
@@ -364,7 +406,7 @@ impl Ctx<'_> {
 
     /// A value of a name other tasks may share: held back when the task
     /// is unhealthy and `HealthFilter` is on.
-    fn shared_ip(&self, store: &mut Store, x: &mut TaskExtras, n: u32, ip: IpAddr) {
+    fn shared_ip<S: Sink>(&self, store: &mut S, x: &mut TaskExtras, n: u32, ip: IpAddr) {
         if self.hold {
             x.health.hold(n, self.number, &self.task.id, Held::Ip(ip));
         } else {
@@ -379,9 +421,9 @@ impl Ctx<'_> {
     }
 
     /// An SRV value (SRV names are shared), pointing at the task.
-    fn shared_srv(
+    fn shared_srv<S: Sink>(
         &self,
-        store: &mut Store,
+        store: &mut S,
         x: &mut TaskExtras,
         n: u32,
         target: u32,
