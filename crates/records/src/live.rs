@@ -1,0 +1,556 @@
+//! The live record store: records kept per producer, changed by deltas.
+//!
+//! Records are a function of their producers: each framework, slave and
+//! task, the listener and the masters. The store keeps every producer's
+//! contribution (its records in insertion order, and for a task its
+//! `/v1/enumerate` entry) and, per name, each value with the number of
+//! producers that give it. A producer added, changed or removed changes
+//! only its own records; a value enters the [`Delta`] only when its count
+//! goes from 0 to 1 (added) or 1 to 0 (removed), so the many instances of
+//! `app.marathon.mesos` share one name without being regenerated.
+//!
+//! The rules are those of [`generate()`](crate::generate()), called one
+//! producer at a time; what depends on what:
+//!
+//! | change | regenerates |
+//! |---|---|
+//! | a task | that task |
+//! | the slave list | every slave record; the tasks of slaves whose IPs or tail changed; the masters |
+//! | the framework list | every framework record; the tasks of frameworks whose name changed; the masters |
+//! | leader or master list | the masters |
+//!
+//! (The master walk asks whether an earlier producer already gave
+//! `master.D.` an address, so it follows framework and slave changes.)
+//!
+//! The store hands out [`LiveView`]s: immutable snapshots, made in O(1)
+//! (persistent maps), that answer [`Lookup`] and build the whole
+//! [`RecordSet`] on demand, enumeration included, equal to what
+//! [`generate()`](crate::generate()) gives for the same state (the
+//! property test `tests/live.rs` holds them to it).
+//!
+//! Frameworks are known by a key the caller gives (the framework id for
+//! events; for a polled state, which has none, the name and its
+//! occurrence), tasks by their framework's key and a task key, and keep
+//! an order key: the enumeration lists frameworks in list order and each
+//! framework's tasks in order-key order.
+
+mod collect;
+mod poll;
+mod values;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use collect::Collect;
+use values::{Rec, Text, Touched, Val, Values};
+
+use crate::builder::RecordSetBuilder;
+use crate::delta::{Delta, Lookup, View};
+use crate::generate::{
+    framework_records, listener_record, slave_records, GenConfig, Resolving,
+};
+use crate::label::LabelSpec;
+use crate::leader_records::master_records;
+use crate::record::RecordSet;
+use crate::skip::Skip;
+use crate::state::{Framework, Slave, Task};
+use crate::task_records::{
+    one_task, FwSuffixes, SharedNames, SlaveInfo, TaskExtras, TaskOpts,
+};
+
+/// Room between two order keys given in sequence.
+const ORDER_STEP: u64 = 1 << 20;
+
+/// A framework as the store knows it.
+#[derive(Clone, Debug)]
+struct FwHead {
+    key: Text,
+    name: String,
+}
+
+/// The producers that are lists replaced whole: frameworks, slaves, the
+/// listener and the masters, with their records and skips.
+#[derive(Clone, Debug, Default)]
+struct Head {
+    frameworks: Vec<FwHead>,
+    framework_recs: Vec<Rec>,
+    slave_recs: Vec<Rec>,
+    listener_recs: Vec<Rec>,
+    master_recs: Vec<Rec>,
+    /// State reading, framework, slave, listener and master skips.
+    skips: [Vec<Skip>; 5],
+}
+
+/// One task: its input and, when it makes records, its records.
+#[derive(Debug)]
+struct TaskProd {
+    key: String,
+    task: Task,
+    recs: Option<Vec<Rec>>,
+}
+
+/// An immutable snapshot of the live store (see the [module docs](self)).
+#[derive(Clone, Debug)]
+pub struct LiveView {
+    values: Values,
+    enumerate: bool,
+    head: Arc<Head>,
+    /// By (framework key, order key).
+    tasks: imbl::OrdMap<(Text, u64), Arc<TaskProd>>,
+}
+
+impl Lookup for LiveView {
+    fn a(&self, name: &str) -> &[std::net::Ipv4Addr] {
+        self.values.a(name)
+    }
+
+    fn aaaa(&self, name: &str) -> &[std::net::Ipv6Addr] {
+        self.values.aaaa(name)
+    }
+
+    fn srv(&self, name: &str) -> Vec<(&str, u16)> {
+        self.values.srv(name)
+    }
+
+    fn srv_owners(&self, target: &str) -> Vec<&str> {
+        self.values.srv_owners(target)
+    }
+}
+
+impl View for LiveView {
+    fn record_set(&self) -> RecordSet {
+        LiveView::record_set(self)
+    }
+}
+
+impl LiveView {
+    /// The whole record set, as [`generate()`](crate::generate()) builds
+    /// it: every producer's records replayed in generation order. O(size).
+    pub fn record_set(&self) -> RecordSet {
+        let mut b = RecordSetBuilder::new(self.enumerate);
+        // Names by the address of their shared text; equal texts held
+        // twice are merged by `finish`.
+        let mut ids: HashMap<*const u8, u32> = HashMap::new();
+        let mut id = |b: &mut RecordSetBuilder, t: &Text| -> u32 {
+            *ids.entry(t.as_ptr())
+                .or_insert_with(|| b.push_name([t.as_ref()]))
+        };
+        let mut replay = |b: &mut RecordSetBuilder, recs: &[Rec]| {
+            for (name, v) in recs {
+                let n = id(b, name);
+                match v {
+                    Val::A(ip) => b.add_a(n, *ip),
+                    Val::Aaaa(ip) => b.add_aaaa(n, *ip),
+                    Val::Srv(t, port) => {
+                        let t = id(b, t);
+                        b.add_srv(n, t, *port);
+                    }
+                }
+            }
+        };
+        let h = &self.head;
+        for recs in [
+            &h.framework_recs,
+            &h.slave_recs,
+            &h.listener_recs,
+            &h.master_recs,
+        ] {
+            replay(&mut b, recs);
+        }
+        for fw in &h.frameworks {
+            b.framework(&fw.name);
+            for (_, t) in self
+                .tasks
+                .range((fw.key.clone(), 0)..=(fw.key.clone(), u64::MAX))
+            {
+                if let Some(recs) = &t.recs {
+                    b.task(&t.task.name, &t.task.id);
+                    replay(&mut b, recs);
+                }
+            }
+        }
+        b.end_task();
+        b.finish()
+    }
+
+    /// Everything left out, in generation order (state reading, then
+    /// frameworks, slaves, listener, masters).
+    pub fn skips(&self) -> Vec<Skip> {
+        self.head.skips.iter().flatten().cloned().collect()
+    }
+
+    /// Number of tasks held (making records or not).
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+}
+
+/// The live store (see the [module docs](self)).
+#[derive(Debug)]
+pub struct Live {
+    cfg: GenConfig,
+    spec: LabelSpec,
+    tail: String,
+    view: LiveView,
+    /// Order key by framework key and task key.
+    orders: HashMap<Text, HashMap<String, u64>>,
+    /// (framework key, task key) of the tasks naming each slave id.
+    by_slave: HashMap<String, HashSet<(Text, String)>>,
+    /// Slaves by id (later duplicates win).
+    slaves: HashMap<String, SlaveInfo>,
+    /// Name and name ends by framework key.
+    suffixes: HashMap<Text, (String, FwSuffixes)>,
+    leader: String,
+    masters: Vec<String>,
+    touched: Touched,
+    /// The inputs last loaded, for [`Live::load`].
+    last: poll::Last,
+}
+
+impl Live {
+    /// True when the store gives what [`generate()`](crate::generate())
+    /// gives for `cfg`: not with `HealthFilter`, `TaskLabelPolicy` or the
+    /// explain data, whose rules look at several tasks at once or keep
+    /// data besides the records (use the full generation then).
+    pub fn supports(cfg: &GenConfig) -> bool {
+        cfg.health_filter.is_none() && !cfg.label_policy && !cfg.explain
+    }
+
+    /// An empty store (no frameworks, slaves, tasks or leader) for `cfg`;
+    /// the listener record is in from the start.
+    pub fn new(cfg: &GenConfig) -> Live {
+        let mut live = Live {
+            cfg: cfg.clone(),
+            spec: cfg.label_spec(),
+            tail: cfg.tail(),
+            view: LiveView {
+                values: Values::default(),
+                enumerate: cfg.enumeration,
+                head: Arc::default(),
+                tasks: imbl::OrdMap::new(),
+            },
+            orders: HashMap::new(),
+            by_slave: HashMap::new(),
+            slaves: HashMap::new(),
+            suffixes: HashMap::new(),
+            leader: String::new(),
+            masters: Vec::new(),
+            touched: Touched::new(),
+            last: poll::Last::default(),
+        };
+        let mut c = Collect::new(&live.view.values, false);
+        listener_record(&mut c, cfg);
+        let (recs, skips) = (c.recs, c.skips);
+        live.swap_head(|h| (&mut h.listener_recs, &mut h.skips[3]), recs, skips);
+        live.regen_masters();
+        live
+    }
+
+    /// A snapshot of the store now.
+    pub fn view(&self) -> LiveView {
+        self.view.clone()
+    }
+
+    /// The change since the last call (or since the store was made):
+    /// normalised, equal to the [`RecordSet::diff`] of the two record sets.
+    pub fn take_delta(&mut self) -> Delta {
+        self.view.values.delta(std::mem::take(&mut self.touched))
+    }
+
+    /// Sets the skips from reading the state.
+    pub fn set_state_skips(&mut self, skips: Vec<Skip>) {
+        Arc::make_mut(&mut self.view.head).skips[0] = skips;
+    }
+
+    /// Sets the leader (`/master/state` `leader`) and master list.
+    pub fn set_masters(&mut self, leader: &str, masters: &[String]) {
+        if leader == self.leader && masters == self.masters.as_slice() {
+            return;
+        }
+        self.leader = leader.to_owned();
+        self.masters = masters.to_vec();
+        self.regen_masters();
+    }
+
+    /// Replaces the slave list (in state order).
+    pub fn set_slaves(&mut self, slaves: &[Slave]) {
+        let mut c = Collect::new(&self.view.values, false);
+        let mut res = Resolving::new(&self.cfg.resolver);
+        let mut map = HashMap::with_capacity(slaves.len());
+        for s in slaves {
+            let info = slave_records(&mut c, &mut res, s, &self.tail);
+            map.insert(s.id.clone(), info);
+        }
+        let (recs, skips) = (c.recs, c.skips);
+        self.swap_head(|h| (&mut h.slave_recs, &mut h.skips[2]), recs, skips);
+        let old = std::mem::replace(&mut self.slaves, map);
+        let mut changed: Vec<&String> = old
+            .iter()
+            .filter(|(id, info)| self.slaves.get(*id) != Some(info))
+            .map(|(id, _)| id)
+            .collect();
+        changed.extend(self.slaves.keys().filter(|id| !old.contains_key(*id)));
+        let tasks: Vec<(Text, String)> = changed
+            .into_iter()
+            .filter_map(|id| self.by_slave.get(id))
+            .flatten()
+            .cloned()
+            .collect();
+        for (fw, key) in tasks {
+            self.regen_task(&fw, &key);
+        }
+        self.regen_masters();
+    }
+
+    /// Replaces the framework list (in state order): each framework's key
+    /// and head (its `tasks` are not read).
+    pub fn set_frameworks(&mut self, frameworks: &[(String, Framework)]) {
+        let mut c = Collect::new(&self.view.values, false);
+        let mut res = Resolving::new(&self.cfg.resolver);
+        let mut heads = Vec::with_capacity(frameworks.len());
+        for (key, fw) in frameworks {
+            framework_records(&mut c, &mut res, fw, self.spec, &self.tail);
+            let key = self
+                .suffixes
+                .get_key_value(key.as_str())
+                .map_or_else(|| Arc::from(key.as_str()), |(k, _)| k.clone());
+            heads.push(FwHead {
+                key,
+                name: fw.name.clone(),
+            });
+        }
+        let (recs, skips) = (c.recs, c.skips);
+        self.swap_head(|h| (&mut h.framework_recs, &mut h.skips[1]), recs, skips);
+        let old = std::mem::replace(
+            &mut Arc::make_mut(&mut self.view.head).frameworks,
+            heads.clone(),
+        );
+        let old: HashMap<Text, String> =
+            old.into_iter().map(|f| (f.key, f.name)).collect();
+        let new: HashMap<Text, String> =
+            heads.into_iter().map(|f| (f.key, f.name)).collect();
+        let mut changed: Vec<Text> = Vec::new();
+        for (k, name) in &new {
+            if old.get(k) != Some(name) {
+                changed.push(k.clone());
+            }
+        }
+        changed.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
+        for k in changed {
+            match new.get(&k) {
+                Some(name) => {
+                    let sfx = FwSuffixes::new(self.spec, name, &self.tail);
+                    self.suffixes.insert(k.clone(), (name.clone(), sfx));
+                }
+                None => {
+                    self.suffixes.remove(&k);
+                }
+            }
+            let keys: Vec<String> = self.task_range(&k).map(|t| t.key.clone()).collect();
+            for key in keys {
+                self.regen_task(&k, &key);
+            }
+        }
+        self.regen_masters();
+    }
+
+    /// Adds task `key` of framework `fw`, or replaces it in place. A new
+    /// task goes after the framework's others.
+    pub fn upsert_task(&mut self, fw: &str, key: &str, task: Task) {
+        let fw = self.fw_text(fw);
+        let order = match self.orders.get(&fw).and_then(|m| m.get(key)) {
+            Some(&o) => o,
+            None => {
+                let last = self.task_range_keys(&fw).next_back().map_or(0, |(_, o)| o);
+                last + ORDER_STEP
+            }
+        };
+        self.put_task(&fw, key, order, task);
+    }
+
+    /// Removes task `key` of framework `fw` (nothing if unknown).
+    pub fn remove_task(&mut self, fw: &str, key: &str) {
+        let fw = self.fw_text(fw);
+        let Some(order) = self.orders.get_mut(&fw).and_then(|m| m.remove(key)) else {
+            return;
+        };
+        if self.orders.get(&fw).is_some_and(HashMap::is_empty) {
+            self.orders.remove(&fw);
+        }
+        if let Some(old) = self.view.tasks.remove(&(fw.clone(), order)) {
+            self.unindex(&fw, &old);
+            if let Some(recs) = &old.recs {
+                self.apply(recs, false);
+            }
+        }
+    }
+
+    /// Removes every task of framework `fw`.
+    pub fn remove_tasks_of(&mut self, fw: &str) {
+        let fw = self.fw_text(fw);
+        let keys: Vec<String> = self.task_range(&fw).map(|t| t.key.clone()).collect();
+        for k in keys {
+            self.remove_task(&fw, &k);
+        }
+    }
+
+    /// Task `key` of `fw` at `order`, regenerated.
+    fn put_task(&mut self, fw: &Text, key: &str, order: u64, task: Task) {
+        let old_order = self.orders.get(fw).and_then(|m| m.get(key)).copied();
+        if let Some(o) = old_order {
+            if let Some(old) = self.view.tasks.remove(&(fw.clone(), o)) {
+                self.unindex(fw, &old);
+                if let Some(recs) = &old.recs {
+                    self.apply(recs, false);
+                }
+            }
+        }
+        let recs = self.gen_task(fw, &task);
+        if let Some(recs) = &recs {
+            self.apply(recs, true);
+        }
+        self.by_slave
+            .entry(task.slave_id.clone())
+            .or_default()
+            .insert((fw.clone(), key.to_owned()));
+        self.orders
+            .entry(fw.clone())
+            .or_default()
+            .insert(key.to_owned(), order);
+        let prod = TaskProd {
+            key: key.to_owned(),
+            task,
+            recs,
+        };
+        self.view.tasks.insert((fw.clone(), order), Arc::new(prod));
+    }
+
+    /// Regenerates task `key` of `fw` (after its slave or framework
+    /// changed).
+    fn regen_task(&mut self, fw: &Text, key: &str) {
+        let Some(&order) = self.orders.get(fw).and_then(|m| m.get(key)) else {
+            return;
+        };
+        let Some(t) = self.view.tasks.get(&(fw.clone(), order)).cloned() else {
+            return;
+        };
+        if let Some(recs) = &t.recs {
+            self.apply(recs, false);
+        }
+        let recs = self.gen_task(fw, &t.task);
+        if let Some(recs) = &recs {
+            self.apply(recs, true);
+        }
+        let prod = TaskProd {
+            key: t.key.clone(),
+            task: t.task.clone(),
+            recs,
+        };
+        self.view.tasks.insert((fw.clone(), order), Arc::new(prod));
+    }
+
+    /// The records of `task` under framework `fw`, or `None` when it makes
+    /// none (framework or slave unknown, not running).
+    fn gen_task(&self, fw: &Text, task: &Task) -> Option<Vec<Rec>> {
+        let (name, sfx) = self.suffixes.get(fw)?;
+        let mut c = Collect::new(&self.view.values, false);
+        let opts = TaskOpts {
+            ip_sources: &self.cfg.ip_sources,
+            spec: self.spec,
+            label_policy: false,
+            health_filter: false,
+            explain: false,
+        };
+        let listed = one_task(
+            &mut c,
+            &mut SharedNames::default(),
+            &mut TaskExtras::default(),
+            &opts,
+            (name, sfx),
+            (task, 0),
+            &self.slaves,
+            |_| {},
+        );
+        listed.then_some(c.recs)
+    }
+
+    /// The master records again, after the leader, the master list or an
+    /// earlier producer changed.
+    fn regen_masters(&mut self) {
+        let old = std::mem::take(&mut Arc::make_mut(&mut self.view.head).master_recs);
+        self.apply(&old, false);
+        let mut c = Collect::new(&self.view.values, true);
+        master_records(
+            &mut c,
+            &self.tail,
+            &self.masters,
+            &self.leader,
+            &self.cfg.resolver,
+        );
+        let (recs, skips) = (c.recs, c.skips);
+        self.apply(&recs, true);
+        let h = Arc::make_mut(&mut self.view.head);
+        h.master_recs = recs;
+        h.skips[4] = skips;
+    }
+
+    /// Replaces the records and skips of one head list.
+    fn swap_head(
+        &mut self,
+        field: impl Fn(&mut Head) -> (&mut Vec<Rec>, &mut Vec<Skip>),
+        recs: Vec<Rec>,
+        skips: Vec<Skip>,
+    ) {
+        let old = {
+            let (r, s) = field(Arc::make_mut(&mut self.view.head));
+            *s = skips;
+            std::mem::replace(r, recs)
+        };
+        self.apply(&old, false);
+        let new = field(Arc::make_mut(&mut self.view.head)).0.clone();
+        self.apply(&new, true);
+    }
+
+    fn apply(&mut self, recs: &[Rec], up: bool) {
+        for r in recs {
+            self.view.values.change(r, up, &mut self.touched);
+        }
+    }
+
+    fn unindex(&mut self, fw: &Text, t: &TaskProd) {
+        if let Some(set) = self.by_slave.get_mut(&t.task.slave_id) {
+            set.remove(&(fw.clone(), t.key.clone()));
+            if set.is_empty() {
+                self.by_slave.remove(&t.task.slave_id);
+            }
+        }
+    }
+
+    fn fw_text(&self, fw: &str) -> Text {
+        self.suffixes
+            .get_key_value(fw)
+            .map(|(k, _)| k.clone())
+            .or_else(|| self.orders.get_key_value(fw).map(|(k, _)| k.clone()))
+            .unwrap_or_else(|| Arc::from(fw))
+    }
+
+    fn task_range(
+        &self,
+        fw: &Text,
+    ) -> impl DoubleEndedIterator<Item = &Arc<TaskProd>> + '_ {
+        self.view
+            .tasks
+            .range((fw.clone(), 0)..=(fw.clone(), u64::MAX))
+            .map(|(_, t)| t)
+    }
+
+    fn task_range_keys(
+        &self,
+        fw: &Text,
+    ) -> impl DoubleEndedIterator<Item = (String, u64)> + '_ {
+        self.view
+            .tasks
+            .range((fw.clone(), 0)..=(fw.clone(), u64::MAX))
+            .map(|((_, o), t)| (t.key.clone(), *o))
+    }
+}

@@ -1,0 +1,178 @@
+//! A polled state into the live store: the difference from the last one,
+//! by task id (and slave list, framework list, leader), as producer
+//! changes.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Live, ORDER_STEP};
+use crate::state::{Framework, Slave, State, Task};
+
+/// The lists last loaded.
+#[derive(Debug, Default)]
+pub(crate) struct Last {
+    slaves: Vec<Slave>,
+    frameworks: Vec<(String, Framework)>,
+}
+
+/// Keys for `items` by their text: the text and its occurrence, so
+/// duplicates (which a state may hold) stay apart.
+fn occurrence_keys<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    texts
+        .map(|t| {
+            let n = seen.entry(t).or_default();
+            let key = format!("{n}/{t}");
+            *n += 1;
+            key
+        })
+        .collect()
+}
+
+impl Live {
+    /// Brings the store to `state` and `masters` (the master list, leader
+    /// first when known), changing only what differs from the last state
+    /// loaded: tasks by framework and task id, the slave list, the
+    /// framework list (a polled state has no framework ids: frameworks
+    /// are known by name and occurrence) and the leader.
+    pub fn load(&mut self, state: &State, masters: &[String]) {
+        self.set_state_skips(state.skips.clone());
+        if state.slaves != self.last.slaves {
+            self.set_slaves(&state.slaves);
+            self.last.slaves = state.slaves.clone();
+        }
+        let keys = occurrence_keys(state.frameworks.iter().map(|f| f.name.as_str()));
+        let heads: Vec<(String, Framework)> = keys
+            .iter()
+            .zip(&state.frameworks)
+            .map(|(k, f)| {
+                let head = Framework {
+                    name: f.name.clone(),
+                    hostname: f.hostname.clone(),
+                    pid: f.pid.clone(),
+                    bad_pid: f.bad_pid,
+                    tasks: Vec::new(),
+                };
+                (k.clone(), head)
+            })
+            .collect();
+        if heads != self.last.frameworks {
+            let now: HashSet<&String> = keys.iter().collect();
+            let gone: Vec<String> = self
+                .last
+                .frameworks
+                .iter()
+                .filter(|(k, _)| !now.contains(k))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                self.remove_tasks_of(&k);
+            }
+            self.set_frameworks(&heads);
+            self.last.frameworks = heads;
+        }
+        for (key, fw) in keys.iter().zip(&state.frameworks) {
+            self.load_tasks(key, &fw.tasks);
+        }
+        self.set_masters(&state.leader, masters);
+    }
+
+    /// Brings framework `fw`'s tasks to `tasks`, in that order.
+    fn load_tasks(&mut self, fw: &str, tasks: &[Task]) {
+        let fwt = self.fw_text(fw);
+        let keys = occurrence_keys(tasks.iter().map(|t| t.id.as_str()));
+        let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let gone: Vec<String> = self.orders.get(&fwt).map_or_else(Vec::new, |m| {
+            m.keys()
+                .filter(|k| !wanted.contains(k.as_str()))
+                .cloned()
+                .collect()
+        });
+        for k in gone {
+            self.remove_task(fw, &k);
+        }
+        let olds: Vec<Option<u64>> = keys
+            .iter()
+            .map(|k| self.orders.get(&fwt).and_then(|m| m.get(k)).copied())
+            .collect();
+        let orders = plan(&olds);
+        // Moves first, all out then all in: a new order key may be one
+        // another task is leaving.
+        let mut moving = Vec::new();
+        for ((key, old), &order) in keys.iter().zip(&olds).zip(&orders) {
+            if let Some(o) = *old {
+                if o != order {
+                    if let Some(t) = self.view.tasks.remove(&(fwt.clone(), o)) {
+                        moving.push((order, t));
+                    }
+                    if let Some(m) = self.orders.get_mut(&fwt) {
+                        m.insert(key.clone(), order);
+                    }
+                }
+            }
+        }
+        for (order, t) in moving {
+            self.view.tasks.insert((fwt.clone(), order), t);
+        }
+        for ((key, task), &order) in keys.iter().zip(tasks).zip(&orders) {
+            let same = self
+                .view
+                .tasks
+                .get(&(fwt.clone(), order))
+                .is_some_and(|t| t.key == *key && t.task == *task);
+            if !same {
+                self.put_task(&fwt, key, order, task.clone());
+            }
+        }
+    }
+}
+
+/// Order keys for a list given each entry's old key (`None`: new): the
+/// old keys where they are still in order, new keys between them, or all
+/// renumbered when they are not in order or there is no room.
+fn plan(olds: &[Option<u64>]) -> Vec<u64> {
+    let renumber = || (1..=olds.len() as u64).map(|i| i * ORDER_STEP).collect();
+    let mut prev = 0;
+    for &o in olds.iter().flatten() {
+        if o <= prev {
+            return renumber();
+        }
+        prev = o;
+    }
+    // The next old key after each entry.
+    let mut next = vec![None; olds.len()];
+    let mut n = None;
+    for (slot, old) in next.iter_mut().zip(olds).rev() {
+        *slot = n;
+        if old.is_some() {
+            n = *old;
+        }
+    }
+    let mut out = Vec::with_capacity(olds.len());
+    let mut lo = 0u64;
+    for (old, hi) in olds.iter().zip(next) {
+        let v = match (*old, hi) {
+            (Some(o), _) => o,
+            (None, Some(hi)) if hi - lo >= 2 => lo + (hi - lo) / 2,
+            (None, Some(_)) => return renumber(),
+            (None, None) => lo + ORDER_STEP,
+        };
+        out.push(v);
+        lo = v;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_keeps_orders_and_fits_new_entries_between() {
+        let s = ORDER_STEP;
+        assert_eq!(plan(&[Some(s), None, Some(2 * s)]), [s, s + s / 2, 2 * s]);
+        assert_eq!(plan(&[None, Some(s)]), [s / 2, s]);
+        assert_eq!(plan(&[Some(s), None]), [s, 2 * s]);
+        assert_eq!(plan(&[Some(2 * s), Some(s)]), [s, 2 * s]);
+        assert_eq!(plan(&[Some(1), None, Some(2)]), [s, 2 * s, 3 * s]);
+    }
+}
