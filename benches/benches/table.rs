@@ -8,9 +8,15 @@
 //! does not count): parse, generate, publish (comparing with the served
 //! records, compiling, swapping); a publish of unchanged records; freeing a
 //! replaced table and its record set (which the publisher leaves to a
-//! thread of its own); and the memory the new table adds.
+//! thread of its own); and the memory the new table adds. Then one task
+//! added and removed 2,000 times: today's publish of the whole record set
+//! beside `Publisher::publish_delta` (the CPU per change, and the full
+//! compiles it falls back to as the arenas grow); `-- --delta-only` prints
+//! only that.
 
+use std::collections::HashMap;
 use std::hint::black_box;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use criterion::{criterion_group, Criterion};
@@ -19,7 +25,8 @@ use mesos_dns::table::{Publisher, SharedTable, Table};
 use mesos_dns_benches::cluster::{
     cpu_ns, gen_config, masters, records, rss, synthetic_state,
 };
-use mesos_records::{generate, State};
+use mesos_records::delta::Lookup;
+use mesos_records::{generate, RecordSet, State, View};
 
 fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
@@ -81,6 +88,128 @@ fn report(tasks: usize) {
     );
 }
 
+/// A record set with the reverse index of SRV targets a delta publisher's
+/// store keeps (`RecordSet`'s own `srv_owners` walks every SRV record).
+#[derive(Debug)]
+struct Indexed {
+    set: RecordSet,
+    owners: HashMap<String, Vec<String>>,
+}
+
+impl Indexed {
+    fn new(set: RecordSet) -> Self {
+        let mut owners: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, srvs) in set.srv_records() {
+            for s in srvs {
+                owners
+                    .entry(s.target.to_owned())
+                    .or_default()
+                    .push(name.to_owned());
+            }
+        }
+        Indexed { set, owners }
+    }
+}
+
+impl Lookup for Indexed {
+    fn a(&self, name: &str) -> &[Ipv4Addr] {
+        Lookup::a(&self.set, name)
+    }
+    fn aaaa(&self, name: &str) -> &[Ipv6Addr] {
+        Lookup::aaaa(&self.set, name)
+    }
+    fn srv(&self, name: &str) -> Vec<(&str, u16)> {
+        Lookup::srv(&self.set, name)
+    }
+    fn srv_owners(&self, target: &str) -> Vec<&str> {
+        let owners = self.owners.get(target).into_iter().flatten();
+        owners.map(String::as_str).collect()
+    }
+}
+
+impl View for Indexed {
+    fn record_set(&self) -> RecordSet {
+        self.set.clone()
+    }
+    fn as_record_set(&self) -> Option<&RecordSet> {
+        Some(&self.set)
+    }
+}
+
+/// One task added and removed, over and over, at `tasks` tasks: today's
+/// publish of the whole record set (compare, copy and patch) beside a
+/// publish of the delta, in CPU time per change.
+fn delta_report(tasks: usize, changes: usize) {
+    let cfg = DnsConfig::default();
+    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+    let publisher = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let (a, b) = (records(tasks - 1), records(tasks));
+    let (ab, ba) = (a.diff(&b), b.diff(&a));
+    publisher.publish(a.clone(), 1);
+    let rss0 = rss();
+    // Today: the whole record set, compared and patched from a copy.
+    let mut full = Vec::new();
+    for i in 0..20u32 {
+        let set = if i % 2 == 0 { b.clone() } else { a.clone() };
+        let c0 = cpu_ns();
+        let p = publisher.publish(set, 2 + i);
+        full.push(cpu_ns() - c0);
+        assert!(p.patched);
+    }
+    let rss1 = rss();
+    let va: Arc<dyn View> = Arc::new(Indexed::new(a.clone()));
+    let vb: Arc<dyn View> = Arc::new(Indexed::new(b.clone()));
+    let (mut per, mut compiled, mut copied) = (Vec::new(), 0, 0);
+    // The served table is `a` (20 publishes: even). Per change, wall time
+    // (the thread's CPU time moves in scheduler ticks); in all, CPU time.
+    let cpu0 = cpu_ns();
+    for i in 0..changes {
+        let (d, v) = match i % 2 {
+            0 => (&ab, &vb),
+            _ => (&ba, &va),
+        };
+        let v = Arc::clone(v);
+        let t0 = std::time::Instant::now();
+        let p = publisher.publish_delta(d, v, 100 + i as u32, 0);
+        per.push(t0.elapsed().as_nanos() as u64);
+        compiled += usize::from(!p.patched);
+        copied += usize::from(p.copied);
+    }
+    let cpu = (cpu_ns() - cpu0) as f64 / changes as f64 / 1e3;
+    let rss2 = rss();
+    let table_bytes = shared.load().compiled_bytes();
+    let stats = |v: &mut Vec<u64>| {
+        v.sort_unstable();
+        let mean = v.iter().sum::<u64>() as f64 / v.len() as f64;
+        let at = |q: f64| v[((v.len() - 1) as f64 * q) as usize] as f64 / 1e3;
+        (mean / 1e3, at(0.5), at(0.99), at(1.0))
+    };
+    let f = stats(&mut full);
+    let d = stats(&mut per);
+    println!(
+        "delta/{tasks}: one task change ({} records removed, {} added) in CPU us, \
+         mean/p50/p99/max: today's publish of the record set {:.0}/{:.0}/{:.0}/{:.0}; \
+         publish_delta CPU mean {cpu:.1}, wall mean/p50/p99/max {:.1}/{:.1}/{:.1}/{:.0} \
+         over {changes} changes ({compiled} full compiles, {copied} copies); compiled \
+         table {:.0} MB (held twice: served and spare); RSS {:.0} MB after the \
+         record-set publishes, {:.0} MB after the deltas (with the bench's two views)",
+        ab.removed.len(),
+        ab.added.len(),
+        f.0,
+        f.1,
+        f.2,
+        f.3,
+        d.0,
+        d.1,
+        d.2,
+        d.3,
+        table_bytes as f64 / 1e6,
+        rss1 as f64 / 1e6,
+        rss2 as f64 / 1e6,
+    );
+    let _ = rss0;
+}
+
 fn bench(c: &mut Criterion) {
     let cfg = DnsConfig::default();
     for tasks in [10_000, 100_000] {
@@ -105,10 +234,14 @@ fn bench(c: &mut Criterion) {
 criterion_group!(benches, bench);
 
 fn main() {
+    let only_delta = std::env::args().any(|a| a == "--delta-only");
     for tasks in [10_000, 100_000] {
-        report(tasks);
+        if !only_delta {
+            report(tasks);
+        }
+        delta_report(tasks, 2000);
     }
-    if std::env::args().any(|a| a == "--report-only") {
+    if only_delta || std::env::args().any(|a| a == "--report-only") {
         return;
     }
     benches();
