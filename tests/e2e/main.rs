@@ -20,4 +20,5 @@ mod process;
 mod readme;
 mod reload;
 mod state_fetch;
+mod xfr;
 mod zookeeper;

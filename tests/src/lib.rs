@@ -7,5 +7,6 @@ pub mod fake_master;
 pub mod fake_operator;
 pub mod http;
 pub mod process;
+pub mod secondary;
 pub mod strategy;
 pub mod zookeeper;

@@ -343,6 +343,18 @@ impl RecordSet {
             .filter(|o| !o.a.is_empty() || !o.aaaa.is_empty() || !o.srv.is_empty())
     }
 
+    /// [`RecordSet::owners`] from name slot `from` on, each with its slot:
+    /// a walk that can stop and resume at the slot after the last one seen
+    /// (a zone transfer streamed over many messages).
+    pub fn owners_from(
+        &self,
+        from: usize,
+    ) -> impl Iterator<Item = (usize, Owner<'_>)> + '_ {
+        (from..self.names.len())
+            .map(|i| (i, self.owner_at(i)))
+            .filter(|(_, o)| !o.a.is_empty() || !o.aaaa.is_empty() || !o.srv.is_empty())
+    }
+
     /// Every name with an A record and its values, in byte order of names.
     pub fn a_records(&self) -> impl Iterator<Item = (&str, &[Ipv4Addr])> + '_ {
         (0..self.names.len())

@@ -11,7 +11,8 @@
 //! 4. EDNS version above 0: BADVERS (RFC 6891 §6.1.3);
 //! 5. a name under the domain: class other than IN is REFUSED; before the
 //!    first state load, SERVFAIL; otherwise the precompiled answer, or
-//!    NXDOMAIN/NODATA with the apex SOA (RFC 2308);
+//!    NXDOMAIN/NODATA with the apex SOA (RFC 2308); IXFR of the apex, its
+//!    SOA (RFC 1995 section 2; zone transfers over TCP are `xfr`'s);
 //! 6. any other name (and DS at the apex, which belongs to the parent
 //!    zone): forwarded to the zone's or the default upstreams, or REFUSED
 //!    when `ExternalOn` is false or there is no upstream.
@@ -188,6 +189,9 @@ pub(crate) fn answer_meta(
         Rtype::ANY => Some(AnswerKind::Any),
         Rtype::SOA => Some(AnswerKind::Soa),
         Rtype::NS => Some(AnswerKind::Ns),
+        // IXFR over UDP: the SOA tells the client whether it is up to date
+        // (RFC 1995 section 2); over TCP `xfr` answers before this.
+        Rtype::IXFR if key == apex => Some(AnswerKind::Soa),
         _ => None,
     };
     let (template, rcode) = match table.lookup(key, kind) {

@@ -56,6 +56,7 @@ mod template;
 mod udp_batch;
 pub mod upstreams;
 mod worker;
+pub mod xfr;
 
 // The HTTP API and metrics.
 pub mod http;

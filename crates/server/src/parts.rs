@@ -49,6 +49,23 @@ pub fn dns_config(c: &Config) -> DnsConfig {
     }
 }
 
+/// The zone-transfer settings: `TransferAllow` and the IXFR journal's
+/// bounds.
+pub fn transfers(
+    c: &Config,
+    counters: std::sync::Arc<crate::xfr::Counters>,
+) -> crate::xfr::Transfers {
+    let f = &c.file;
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    crate::xfr::Transfers::new(
+        c.transfer_allow.clone(),
+        count(f.ixfr_journal_versions),
+        count(f.ixfr_journal_bytes),
+        counters,
+    )
+    .with_notify(c.notify_secondaries.clone())
+}
+
 /// A `StateFile` path: relative paths are relative to the config file's
 /// directory, so `-config deploy/demo/config.json` works from anywhere.
 pub(crate) fn state_file_path(c: &Config) -> PathBuf {

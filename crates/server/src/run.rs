@@ -195,16 +195,26 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         false => None,
     };
     let table = Arc::new(SharedTable::new(Table::empty(&dns)));
+
     let stats = Arc::new(Stats::for_config(&dns));
+    let transfers = Arc::new(crate::parts::transfers(&config, stats.transfer_counters()));
     let dns_server = match config.file.dns_on {
         true => Some(
-            serve::start(&dns, Arc::clone(&table), Arc::clone(&stats))
-                .map_err(|e| failed(format!("failed to setup DNS server: {e}")))?,
+            serve::start_with(
+                &dns,
+                Arc::clone(&table),
+                Arc::clone(&stats),
+                Arc::clone(&transfers),
+            )
+            .map_err(|e| failed(format!("failed to setup DNS server: {e}")))?,
         ),
         false => None,
     };
 
-    let publisher = Arc::new(Publisher::new(Arc::clone(&table), dns.clone()));
+    let publisher = Arc::new(
+        Publisher::new(Arc::clone(&table), dns.clone())
+            .with_transfers(Arc::clone(&transfers)),
+    );
     // The poller's status, for the generation number of each record set
     // (set once the poller runs; a set published before is of number 0).
     let poller_status: Arc<OnceLock<Arc<PollerStatus>>> = Arc::default();

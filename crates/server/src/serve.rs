@@ -19,6 +19,7 @@ use crate::stats::Stats;
 use crate::table::SharedTable;
 use crate::tcp::TcpLimits;
 use crate::worker::Worker;
+use crate::xfr::Transfers;
 
 /// Running DNS workers. Dropping it stops them too.
 #[derive(Debug)]
@@ -50,6 +51,23 @@ pub fn start(
     cfg: &DnsConfig,
     table: Arc<SharedTable>,
     stats: Arc<Stats>,
+) -> io::Result<DnsServer> {
+    let transfers = Transfers::none(stats.transfer_counters());
+    start_with(cfg, table, stats, Arc::new(transfers))
+}
+
+/// [`start`], with zone transfers decided and journaled by `transfers`
+/// (shared with the [`Publisher`](crate::table::Publisher) that feeds its
+/// journal).
+///
+/// # Errors
+///
+/// As [`start`].
+pub fn start_with(
+    cfg: &DnsConfig,
+    table: Arc<SharedTable>,
+    stats: Arc<Stats>,
+    transfers: Arc<Transfers>,
 ) -> io::Result<DnsServer> {
     let want = socket::bind_addr(cfg.listener, cfg.port);
     let with_addr = |e: io::Error, what: &str| {
@@ -85,6 +103,7 @@ pub fn start(
             stats.worker(),
             Arc::clone(&limits),
             Arc::clone(&stop),
+            Arc::clone(&transfers),
         )?);
     }
     let mut server = DnsServer {

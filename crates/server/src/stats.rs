@@ -314,6 +314,10 @@ pub struct StatsSnapshot {
     pub table_compile_micros: u64,
     /// Records in the current table, by type.
     pub records: RecordCounts,
+    /// Zone transfers: AXFR (whole zone), IXFR (difference), up to date
+    /// (single SOA), refused, records sent; NOTIFY sent, acknowledged,
+    /// given up on.
+    pub xfr: [u64; 8],
 }
 
 /// Every worker's counters, plus the table swap counter.
@@ -324,6 +328,7 @@ pub struct Stats {
     table_swaps: AtomicU64,
     table_compiles: AtomicU64,
     table_compile_micros: AtomicU64,
+    xfr: Arc<crate::xfr::Counters>,
 }
 
 impl Stats {
@@ -336,7 +341,13 @@ impl Stats {
             table_swaps: AtomicU64::new(0),
             table_compiles: AtomicU64::new(0),
             table_compile_micros: AtomicU64::new(0),
+            xfr: Arc::default(),
         }
+    }
+
+    /// The zone-transfer counters, shared with [`crate::xfr::Transfers`].
+    pub fn transfer_counters(&self) -> Arc<crate::xfr::Counters> {
+        Arc::clone(&self.xfr)
     }
 
     /// Creates and registers the counters of one more worker.
@@ -374,6 +385,7 @@ impl Stats {
             table_compiles: self.table_compiles.load(Relaxed),
             table_compile_micros: self.table_compile_micros.load(Relaxed),
             records,
+            xfr: self.xfr.snapshot(),
             ..Default::default()
         };
         let workers = match self.workers.lock() {

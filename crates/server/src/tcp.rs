@@ -19,6 +19,11 @@
 //! most 16 KiB plus one answer of output and one message of input,
 //! whatever it sends; the rest waits in the kernel's socket buffers, and
 //! the client's own window stops it.
+//!
+//! A zone transfer ([`crate::xfr`]) is a stream the connection holds: its
+//! next message is written only once the previous output is taken, at
+//! most [`STREAM_BUDGET`] messages per turn before the worker serves its
+//! other sockets, and the connection's later queries wait until it ends.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -32,6 +37,7 @@ use mio::{Interest, Poll, Token};
 
 use crate::client;
 use crate::stats::WorkerStats;
+use crate::xfr::Outgoing;
 
 /// Tokens of connections start here (below the forwarder's).
 pub(crate) const FIRST_TOKEN: usize = 16;
@@ -50,6 +56,10 @@ pub(crate) const MAX_QUEUED: usize = 16 * 1024;
 /// stop being answered and read: each forward's reply is queued whatever
 /// its size (up to [`MAX_FRAME`]), so this bounds that output too.
 pub(crate) const MAX_WAITING: usize = 16;
+
+/// Messages of a zone transfer written in one turn before the worker goes
+/// on with its other sockets (and comes back to the transfer).
+pub(crate) const STREAM_BUDGET: usize = 16;
 
 /// Connection caps shared by every worker.
 #[derive(Debug, Default)]
@@ -127,6 +137,8 @@ pub(crate) struct Conn {
     /// No more queries are read (cap reached or the client closed).
     draining: bool,
     writable_interest: bool,
+    /// A zone transfer in progress.
+    transfer: Option<Box<Outgoing>>,
 }
 
 impl Conn {
@@ -148,10 +160,18 @@ impl Conn {
         }
     }
 
-    /// Whether more answers may be queued: earlier ones are (mostly) sent
-    /// and few forwards are still to come back.
+    /// Starts a zone transfer: its messages are written as the client
+    /// takes them, before any later query is answered.
+    pub(crate) fn start_transfer(&mut self, t: Box<Outgoing>) {
+        self.transfer = Some(t);
+    }
+
+    /// Whether more answers may be queued: earlier ones are (mostly) sent,
+    /// few forwards are still to come back, no transfer is under way.
     fn has_room(&self) -> bool {
-        self.outbuf.len() < MAX_QUEUED && self.waiting < MAX_WAITING
+        self.outbuf.len() < MAX_QUEUED
+            && self.waiting < MAX_WAITING
+            && self.transfer.is_none()
     }
 }
 
@@ -162,6 +182,9 @@ pub(crate) struct Conns {
     next_generation: u64,
     idle: Duration,
     max_queries: usize,
+    /// Connections whose transfer stopped at its budget, or ended with
+    /// queries behind it: the worker comes back to them.
+    pending: Vec<Token>,
 }
 
 impl Conns {
@@ -172,6 +195,7 @@ impl Conns {
             next_generation: 0,
             idle,
             max_queries: max_queries.max(1),
+            pending: Vec::new(),
         }
     }
 
@@ -220,6 +244,7 @@ impl Conns {
                             waiting: 0,
                             draining: false,
                             writable_interest: false,
+                            transfer: None,
                         },
                     );
                 }
@@ -278,25 +303,64 @@ impl Conns {
         }
     }
 
-    /// Writes queued output; returns false if the connection should close.
+    /// The connections to come back to (see [`Conns::pending`]), taken.
+    pub(crate) fn take_pending(&mut self) -> Vec<Token> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Whether some connection waits for the worker to come back.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Writes queued output, and the next messages of a transfer as the
+    /// client takes them; returns false if the connection should close.
     pub(crate) fn flush(&mut self, poll: &Poll, token: Token) -> bool {
         let Some(c) = self.conns.get_mut(&token) else {
             return false;
         };
-        while !c.outbuf.is_empty() {
-            match c.stream.write(&c.outbuf) {
-                Ok(0) => return false,
-                Ok(n) => {
-                    c.outbuf.drain(..n);
-                    c.last_active = Instant::now();
+        let mut budget = STREAM_BUDGET;
+        loop {
+            let mut blocked = false;
+            while !c.outbuf.is_empty() {
+                match c.stream.write(&c.outbuf) {
+                    Ok(0) => return false,
+                    Ok(n) => {
+                        c.outbuf.drain(..n);
+                        c.last_active = Instant::now();
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        blocked = true;
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => return false,
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
+            }
+            if blocked {
+                break;
+            }
+            let Some(t) = c.transfer.as_mut() else { break };
+            if budget == 0 {
+                self.pending.push(token);
+                break;
+            }
+            budget -= 1;
+            if !t.next_message(&mut c.outbuf) {
+                c.transfer = None;
+                // Queries that waited behind the transfer are answered
+                // on the worker's next turn.
+                self.pending.push(token);
             }
         }
         let unanswered = frame(&c.inbuf).is_some();
-        if c.draining && c.outbuf.is_empty() && c.waiting == 0 && !unanswered {
+        let streaming = c.transfer.is_some();
+        if c.draining
+            && c.outbuf.is_empty()
+            && c.waiting == 0
+            && !unanswered
+            && !streaming
+        {
             return false;
         }
         let want_write = !c.outbuf.is_empty();

@@ -22,6 +22,7 @@ use crate::stats::{rcode_slot, WorkerStats};
 use crate::table::{SharedTable, Table};
 use crate::tcp::{self, Conns, TcpLimits};
 use crate::udp_batch::{Batch, BATCH};
+use crate::xfr::{Start, Transfers};
 
 pub(crate) const UDP: Token = Token(0);
 pub(crate) const LISTENER: Token = Token(1);
@@ -39,6 +40,7 @@ pub(crate) struct Worker {
     stats: Arc<WorkerStats>,
     limits: Arc<TcpLimits>,
     stop: Arc<AtomicBool>,
+    transfers: Arc<Transfers>,
     conns: Conns,
     forwarder: Forwarder,
     batch: Batch,
@@ -62,6 +64,7 @@ impl Worker {
         stats: Arc<WorkerStats>,
         limits: Arc<TcpLimits>,
         stop: Arc<AtomicBool>,
+        transfers: Arc<Transfers>,
     ) -> io::Result<Started> {
         let poll = Poll::new()?;
         poll.registry()
@@ -78,6 +81,7 @@ impl Worker {
                 stats,
                 limits,
                 stop,
+                transfers,
                 conns: Conns::new(cfg.tcp_idle, cfg.tcp_max_queries),
                 forwarder: Forwarder::new(cfg),
                 batch: Batch::new(usize::from(cfg.edns_max)),
@@ -95,6 +99,10 @@ impl Worker {
             // The clock is read for the timeout only while forwards are
             // pending: most wakes answer from the table and need no deadline.
             let mut timeout = SWEEP_EVERY;
+            // Transfers stopped at their budget go on at once.
+            if self.conns.has_pending() {
+                timeout = Duration::ZERO;
+            }
             if let Some(d) = self.forwarder.next_deadline() {
                 timeout = timeout.min(d.saturating_duration_since(Instant::now()));
             }
@@ -127,6 +135,9 @@ impl Worker {
                     }
                     t => self.on_tcp(t),
                 }
+            }
+            for t in self.conns.take_pending() {
+                self.on_tcp(t);
             }
             let now = Instant::now();
             for done in self.forwarder.expire(&self.poll, now, &self.stats) {
@@ -248,11 +259,20 @@ impl Worker {
             conns,
             forwarder,
             tx,
+            transfers,
             ..
         } = self;
         let mut immediate: Vec<Done> = Vec::new();
         conns.on_event(poll, token, limits, |msg, conn, token| {
             let t = table.swap().load();
+            match transfers.start(&t, msg, conn.peer().ip(), tx) {
+                Some(Start::Stream(s)) => return conn.start_transfer(s),
+                Some(Start::Reply { len, rcode, qtype }) => {
+                    stats.query(Transport::Tcp, qtype, rcode_slot(rcode), len, false);
+                    return conn.queue(tx.get(..len).unwrap_or_default());
+                }
+                None => {}
+            }
             let action = answer_counted(&t, msg, tx, Transport::Tcp, stats);
             let up = matches!(action, Answer::Forward { .. })
                 .then(|| std::sync::Arc::clone(&t.routes.upstreams));

@@ -254,6 +254,9 @@ impl Rcode {
     pub const NOTIMP: Self = Self(4);
     /// The server refuses to answer.
     pub const REFUSED: Self = Self(5);
+    /// Not authoritative for the zone (RFC 2136 section 2.2; RFC 5936
+    /// section 2.2.1 for a transfer of a zone not served).
+    pub const NOTAUTH: Self = Self(9);
     /// The EDNS version is not supported (RFC 6891 §6.1.3). Needs OPT.
     pub const BADVERS: Self = Self(16);
 

@@ -32,6 +32,8 @@ impl Rtype {
     pub const OPT: Self = Self(41);
     /// Delegation signer (RFC 4034); it lives on the parent side of a zone cut.
     pub const DS: Self = Self(43);
+    /// Incremental zone transfer (QTYPE only, RFC 1995).
+    pub const IXFR: Self = Self(251);
     /// Zone transfer (QTYPE only, RFC 1035).
     pub const AXFR: Self = Self(252);
     /// All records (QTYPE only, RFC 1035; RFC 8482).
@@ -51,6 +53,7 @@ impl Rtype {
             33 => "SRV",
             41 => "OPT",
             43 => "DS",
+            251 => "IXFR",
             252 => "AXFR",
             255 => "ANY",
             _ => return None,

@@ -21,7 +21,7 @@ use super::{ConfigError, ConfigFile, Credentials};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 48] = [
+pub const KEYS: [&str; 52] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -70,6 +70,10 @@ pub const KEYS: [&str; 48] = [
     "StateSource",
     "ForwardCacheSize",
     "AllowRecursion",
+    "TransferAllow",
+    "NotifySecondaries",
+    "IXFRJournalVersions",
+    "IXFRJournalBytes",
 ];
 
 /// A value of the wrong JSON type for its field.
@@ -202,6 +206,12 @@ fn apply(
         "StateSource" => set_string(&mut f.state_source, v).map_err(plain),
         "ForwardCacheSize" => set_int(&mut f.forward_cache_size, v, "int").map_err(plain),
         "AllowRecursion" => set_strings(&mut f.allow_recursion, v).map_err(plain),
+        "TransferAllow" => set_strings(&mut f.transfer_allow, v).map_err(plain),
+        "NotifySecondaries" => set_strings(&mut f.notify_secondaries, v).map_err(plain),
+        "IXFRJournalVersions" => {
+            set_int(&mut f.ixfr_journal_versions, v, "int").map_err(plain)
+        }
+        "IXFRJournalBytes" => set_int(&mut f.ixfr_journal_bytes, v, "int").map_err(plain),
         _ => Ok(()),
     }
 }

@@ -14,7 +14,8 @@
 //! Our extension keys (defaults keep mesos-dns behaviour): `StateFile`,
 //! `DnsWorkers`, `EDNSMaxPayload`, `TCPMaxConnections`,
 //! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`,
-//! `StateSource`, `ForwardCacheSize`, and `AllowRecursion`, whose default departs from
+//! `StateSource`, `ForwardCacheSize`, `TransferAllow`, `NotifySecondaries`,
+//! `IXFRJournalVersions`, `IXFRJournalBytes`, and `AllowRecursion`, whose default departs from
 //! mesos-dns on purpose (see [`DEFAULT_ALLOW_RECURSION`]).
 
 use std::collections::BTreeMap;
@@ -102,6 +103,13 @@ pub const DEFAULT_FORWARD_CACHE_SIZE: i64 =
 /// clusters on public addresses list their prefixes, and
 /// `["0.0.0.0/0", "::/0"]` restores mesos-dns's behaviour.
 pub const DEFAULT_ALLOW_RECURSION: [&str; 8] = crate::client::PRIVATE_NETWORKS;
+
+/// `IXFRJournalVersions` (extension): differences between serials kept
+/// for IXFR (RFC 1995); a client further behind gets the whole zone.
+pub const DEFAULT_IXFR_JOURNAL_VERSIONS: i64 = crate::xfr::DEFAULT_VERSIONS as i64;
+/// `IXFRJournalBytes` (extension): octets of those differences kept at
+/// most (an estimate of their memory).
+pub const DEFAULT_IXFR_JOURNAL_BYTES: i64 = crate::xfr::DEFAULT_BYTES as i64;
 
 /// `MesosCredentials`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -219,6 +227,17 @@ pub struct ConfigFile {
     /// bare address) of the clients whose out-of-domain queries are
     /// forwarded; `null` or `[]` forwards for nobody.
     pub allow_recursion: Option<Vec<String>>,
+    /// `TransferAllow` (extension): address prefixes of the clients
+    /// allowed zone transfers (AXFR, IXFR); `null` or `[]` (the default)
+    /// refuses every transfer.
+    pub transfer_allow: Option<Vec<String>>,
+    /// `NotifySecondaries` (extension): `ip:port` of the secondaries sent
+    /// a NOTIFY (RFC 1996) when the serial changes.
+    pub notify_secondaries: Option<Vec<String>>,
+    /// `IXFRJournalVersions` (extension), ≥ 0.
+    pub ixfr_journal_versions: i64,
+    /// `IXFRJournalBytes` (extension), ≥ 0.
+    pub ixfr_journal_bytes: i64,
 }
 
 impl Default for ConfigFile {
@@ -273,6 +292,10 @@ impl Default for ConfigFile {
             state_source: DEFAULT_STATE_SOURCE.to_string(),
             forward_cache_size: DEFAULT_FORWARD_CACHE_SIZE,
             allow_recursion: strings(&DEFAULT_ALLOW_RECURSION),
+            transfer_allow: Some(Vec::new()),
+            notify_secondaries: Some(Vec::new()),
+            ixfr_journal_versions: DEFAULT_IXFR_JOURNAL_VERSIONS,
+            ixfr_journal_bytes: DEFAULT_IXFR_JOURNAL_BYTES,
         }
     }
 }

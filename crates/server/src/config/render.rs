@@ -111,6 +111,10 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
     put("StateSource", json!(f.state_source));
     put("ForwardCacheSize", json!(f.forward_cache_size));
     put("AllowRecursion", json!(f.allow_recursion));
+    put("TransferAllow", json!(f.transfer_allow));
+    put("NotifySecondaries", json!(f.notify_secondaries));
+    put("IXFRJournalVersions", json!(f.ixfr_journal_versions));
+    put("IXFRJournalBytes", json!(f.ixfr_journal_bytes));
     Value::Object(m)
 }
 

@@ -76,6 +76,10 @@ pub struct Config {
     pub zk_detection_timeout: Option<Duration>,
     /// `AllowRecursion`, parsed.
     pub allow_recursion: Vec<Cidr>,
+    /// `TransferAllow`, parsed.
+    pub transfer_allow: Vec<Cidr>,
+    /// `NotifySecondaries`, parsed.
+    pub notify_secondaries: Vec<SocketAddr>,
     /// `DnsWorkers`, with 0 resolved to the number of CPUs.
     pub dns_workers: usize,
     /// `CACertFile`, `CertFile` and `KeyFile`, loaded and parsed.
@@ -201,6 +205,9 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
     );
     validate_extensions(&f)?;
     let allow_recursion = validate_allow_recursion(&f, dns_addr, &mut warnings)?;
+    let transfer_allow = cidrs(f.transfer_allow.as_deref(), "TransferAllow")?;
+    let notify_secondaries =
+        addresses(f.notify_secondaries.as_deref(), "NotifySecondaries")?;
     let seconds = |s: i64| Duration::from_secs(u64::try_from(s).unwrap_or(0));
     let dns_workers = match usize::try_from(f.dns_workers) {
         Ok(0) | Err(_) => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -218,6 +225,8 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
         zk_detection_timeout: (f.zk_detection_timeout > 0)
             .then(|| seconds(f.zk_detection_timeout)),
         allow_recursion,
+        transfer_allow,
+        notify_secondaries,
         dns_workers,
         tls,
         auth,
@@ -445,12 +454,35 @@ fn validate_allow_recursion(
     Ok(list)
 }
 
+/// A list of address prefixes (`TransferAllow`).
+fn cidrs(list: Option<&[String]>, key: &'static str) -> Checked<Vec<Cidr>> {
+    list.unwrap_or_default()
+        .iter()
+        .map(|t| Cidr::parse(t))
+        .collect::<Result<Vec<Cidr>, String>>()
+        .map_err(|e| invalid(key, format!("{key}: {e}")))
+}
+
+/// A list of `ip:port` (`NotifySecondaries`); `[v6]:port` for IPv6.
+fn addresses(list: Option<&[String]>, key: &'static str) -> Checked<Vec<SocketAddr>> {
+    list.unwrap_or_default()
+        .iter()
+        .map(|t| {
+            t.parse::<SocketAddr>().map_err(|_| {
+                invalid(key, format!("{key}: {t:?} is not an ip:port address"))
+            })
+        })
+        .collect()
+}
+
 /// Step 11: our keys, and the signed values mesos-dns mishandles.
 fn validate_extensions(f: &ConfigFile) -> Checked<()> {
     let non_negative = [
         ("Timeout", f.timeout),
         ("TTL", i64::from(f.ttl)),
         ("DnsWorkers", f.dns_workers),
+        ("IXFRJournalVersions", f.ixfr_journal_versions),
+        ("IXFRJournalBytes", f.ixfr_journal_bytes),
     ];
     for (key, n) in non_negative {
         if n < 0 {

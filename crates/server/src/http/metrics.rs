@@ -346,6 +346,46 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
             s.cache_evictions,
         ),
         (
+            "mesosdns_xfr_axfr_total",
+            "Zone transfers sent as the whole zone (AXFR, and IXFR from a serial the journal does not hold).",
+            s.xfr[0],
+        ),
+        (
+            "mesosdns_xfr_ixfr_total",
+            "Zone transfers sent as a difference (IXFR from a serial in the journal).",
+            s.xfr[1],
+        ),
+        (
+            "mesosdns_xfr_up_to_date_total",
+            "IXFR queries answered with the single current SOA (the client is up to date or ahead).",
+            s.xfr[2],
+        ),
+        (
+            "mesosdns_xfr_refused_total",
+            "Zone transfer queries refused because the client is outside TransferAllow.",
+            s.xfr[3],
+        ),
+        (
+            "mesosdns_xfr_records_total",
+            "Records sent in zone transfers.",
+            s.xfr[4],
+        ),
+        (
+            "mesosdns_xfr_notify_sent_total",
+            "NOTIFY messages sent to NotifySecondaries, retries included.",
+            s.xfr[5],
+        ),
+        (
+            "mesosdns_xfr_notify_acked_total",
+            "NOTIFY messages acknowledged by a secondary.",
+            s.xfr[6],
+        ),
+        (
+            "mesosdns_xfr_notify_failed_total",
+            "NOTIFYs given up on after the last retry.",
+            s.xfr[7],
+        ),
+        (
             "mesosdns_table_swaps_total",
             "Answer tables published to the DNS workers.",
             s.table_swaps,

@@ -63,7 +63,35 @@ pub(super) struct Basis {
     srv_weight: u16,
 }
 
+/// The zone settings a table was compiled under, as zone transfers write
+/// them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ZoneSettings<'a> {
+    /// `TTL` of every record.
+    pub ttl: u32,
+    /// `SOARefresh`, `SOARetry`, `SOAExpire`, `SOAMinttl`.
+    pub soa: [u32; 4],
+    /// `SOAMname`, absolute.
+    pub soa_mname: &'a str,
+    /// `SOARname`, absolute.
+    pub soa_rname: &'a str,
+    /// `SRVRecordDefaultWeight`.
+    pub srv_weight: u16,
+}
+
 impl Basis {
+    /// The settings, for zone transfers.
+    pub fn zone(&self) -> ZoneSettings<'_> {
+        let [_, refresh, retry, expire, minimum] = self.soa;
+        ZoneSettings {
+            ttl: self.ttl,
+            soa: [refresh, retry, expire, minimum],
+            soa_mname: &self.soa_mname,
+            soa_rname: &self.soa_rname,
+            srv_weight: self.srv_weight,
+        }
+    }
+
     pub fn new(cfg: &DnsConfig, apex: &[u8]) -> Self {
         Basis {
             apex: apex.into(),

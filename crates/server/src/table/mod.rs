@@ -60,6 +60,7 @@ use crate::dns_config::DnsConfig;
 use crate::template::Template;
 use compiled::Compiled;
 pub use compiled::RecordCounts;
+pub(crate) use compiled::ZoneSettings;
 pub(crate) use index::{hash, AnswerKind, Lookup};
 #[cfg(test)]
 pub(crate) use key::test_wire;
@@ -187,6 +188,12 @@ impl Table {
     /// False for the empty table served before the first state load.
     pub fn is_loaded(&self) -> bool {
         self.loaded
+    }
+
+    /// The settings this table's answers were compiled under (zone
+    /// transfers write the same SOA, NS, TTL and SRV weight).
+    pub(crate) fn zone(&self) -> ZoneSettings<'_> {
+        self.compiled.basis.zone()
     }
 
     /// Record counts, for `/metrics`.

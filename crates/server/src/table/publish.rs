@@ -16,6 +16,7 @@ use mesos_records::{Delta, RecordSet, View};
 use super::apply::Spare;
 use super::{SharedTable, Table};
 use crate::dns_config::{self, DnsConfig};
+use crate::xfr::Transfers;
 
 /// How long the freeing thread waits for the last reader of a replaced
 /// table before leaving the free to that reader (an HTTP response being
@@ -32,6 +33,8 @@ pub struct Publisher {
     /// Replaced tables, to the freeing thread (inline frees if it could not
     /// start).
     retired: Option<mpsc::Sender<Arc<Table>>>,
+    /// The zone-transfer journal, told of every new serial.
+    transfers: Option<Arc<Transfers>>,
 }
 
 /// The settings in force, and those staged for records generated later.
@@ -90,7 +93,14 @@ impl Publisher {
                 spare: None,
             }),
             retired,
+            transfers: None,
         }
+    }
+
+    /// Tells `transfers` of every change published (its IXFR journal).
+    pub fn with_transfers(mut self, transfers: Arc<Transfers>) -> Self {
+        self.transfers = Some(transfers);
+        self
     }
 
     /// Compiles `set` (unless its DNS records are those served now) and
@@ -136,6 +146,13 @@ impl Publisher {
         let t1 = Instant::now();
         self.shared.publish(table);
         let t2 = Instant::now();
+        if let Some(x) = &self.transfers {
+            let new = self.shared.load();
+            match restage || !loaded {
+                true => x.reset(&new),
+                false => x.published(&old, &new),
+            }
+        }
         self.retire(old);
         Published {
             serial,
@@ -247,6 +264,9 @@ impl Publisher {
             old.with_same_answers(Arc::clone(old.view()), &cfg)
         };
         self.shared.publish(table);
+        if let (Some(x), true) = (&self.transfers, answers) {
+            x.reset(&self.shared.load());
+        }
         current.cfg = cfg;
         self.retire(old);
     }
