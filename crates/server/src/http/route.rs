@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use mesos_records::delta::Lookup;
 use mesos_records::RecordSet;
 
 pub use super::endpoint::Endpoint;
@@ -107,21 +108,30 @@ pub fn handle(shared: &HttpState, req: &Request) -> (Endpoint, Response) {
         Endpoint::Config => {
             Response::json(config(&ctx.settings.load().config, table.serial()))
         }
-        Endpoint::Hosts => Response::json(hosts(table.records(), param)),
+        Endpoint::Hosts => Response::json(hosts(&**table.view(), param)),
         Endpoint::HostPorts => Response::text(501, PORTS_BODY),
-        Endpoint::Services => Response::json(services(table.records(), param)),
-        Endpoint::Enumerate => Response {
-            body: shared
-                .bodies
-                .get_or_render(0, &table, || enumerate(table.records())),
-            ..Response::json(String::new())
-        },
-        Endpoint::Axfr => Response {
-            body: shared
-                .bodies
-                .get_or_render(1, &table, || axfr(ctx, table.records(), table.serial())),
-            ..Response::json(String::new())
-        },
+        Endpoint::Services => Response::json(services(&**table.view(), param)),
+        // Rendered without holding the table (see `Records`), and cached
+        // for its generation.
+        Endpoint::Enumerate => {
+            let (key, records) = (Arc::downgrade(&table), table.shared_records());
+            drop(table);
+            let render = || enumerate(records.set());
+            Response {
+                body: shared.bodies.get_or_render(0, &key, render),
+                ..Response::json(String::new())
+            }
+        }
+        Endpoint::Axfr => {
+            let (key, records) = (Arc::downgrade(&table), table.shared_records());
+            let serial = table.serial();
+            drop(table);
+            let render = || axfr(ctx, records.set(), serial);
+            Response {
+                body: shared.bodies.get_or_render(1, &key, render),
+                ..Response::json(String::new())
+            }
+        }
         Endpoint::Metrics => Response {
             status: 200,
             content_type: super::response::PROMETHEUS,
@@ -150,7 +160,7 @@ impl BodyCache {
     fn get_or_render(
         &self,
         slot: usize,
-        table: &Arc<Table>,
+        table: &Weak<Table>,
         render: impl FnOnce() -> String,
     ) -> Bytes {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
@@ -160,12 +170,12 @@ impl BodyCache {
         // The Weak keeps the old allocation's address from being reused, so
         // pointer equality means the same generation.
         if let Some((seen, body)) = entry {
-            if std::ptr::eq(seen.as_ptr(), Arc::as_ptr(table)) {
+            if seen.ptr_eq(table) {
                 return body.clone();
             }
         }
         let body = Bytes::from(render());
-        *entry = Some((Arc::downgrade(table), body.clone()));
+        *entry = Some((table.clone(), body.clone()));
         body
     }
 }
@@ -241,21 +251,15 @@ fn config(config: &serde_json::Value, serial: u32) -> String {
     j.finish()
 }
 
-fn hosts(records: &RecordSet, host: &str) -> String {
+/// `/v1/hosts/{host}`: read through [`Lookup`], so a table built from a
+/// delta publisher's view answers it without building its record set.
+fn hosts(records: &dyn Lookup, host: &str) -> String {
     let key = lookup_key(host);
     let mut j = GoJson::new();
     j.begin_array();
     let mut any = false;
-    let v4 = records
-        .a(&key)
-        .into_iter()
-        .flatten()
-        .map(|ip| ip.to_string());
-    let v6 = records
-        .aaaa(&key)
-        .into_iter()
-        .flatten()
-        .map(|ip| ip.to_string());
+    let v4 = records.a(&key).iter().map(|ip| ip.to_string());
+    let v6 = records.aaaa(&key).iter().map(|ip| ip.to_string());
     for ip in v4.chain(v6) {
         any = true;
         j.begin_object();
@@ -277,7 +281,8 @@ fn hosts(records: &RecordSet, host: &str) -> String {
     j.finish()
 }
 
-fn services(records: &RecordSet, service: &str) -> String {
+/// `/v1/services/{service}`, read through [`Lookup`] as [`hosts`].
+fn services(records: &dyn Lookup, service: &str) -> String {
     let key = lookup_key(service);
     let mut j = GoJson::new();
     j.begin_array();
@@ -295,14 +300,14 @@ fn services(records: &RecordSet, service: &str) -> String {
         }
         j.end_object();
     };
-    for srv in records.srv(&key).into_iter().flatten() {
-        let port = srv.port.to_string();
-        if let Some(ip) = records.a(srv.target).and_then(|s| s.first()) {
-            entry(&mut j, service, srv.target, &ip.to_string(), &port);
+    for (target, port) in records.srv(&key) {
+        let port = port.to_string();
+        if let Some(ip) = records.a(target).first() {
+            entry(&mut j, service, target, &ip.to_string(), &port);
             any = true;
         }
-        if let Some(ip) = records.aaaa(srv.target).and_then(|s| s.first()) {
-            entry(&mut j, service, srv.target, &ip.to_string(), &port);
+        if let Some(ip) = records.aaaa(target).first() {
+            entry(&mut j, service, target, &ip.to_string(), &port);
             any = true;
         }
     }

@@ -92,22 +92,26 @@ pub(crate) struct Routes {
 /// publisher handed over, whose whole record set is built on the first
 /// request that needs it (an HTTP body, a full compile) and kept for the
 /// generation.
-#[derive(Debug)]
-struct Records {
+///
+/// A clone shares the built record set: the HTTP API renders its bodies
+/// from a clone, without holding the table (a table held is a spare that
+/// cannot be patched; see the `apply` module).
+#[derive(Clone, Debug)]
+pub struct Records {
     view: Arc<dyn View>,
-    built: OnceLock<RecordSet>,
+    built: Arc<OnceLock<RecordSet>>,
 }
 
 impl Records {
     fn new(view: Arc<dyn View>) -> Self {
         Records {
             view,
-            built: OnceLock::new(),
+            built: Arc::new(OnceLock::new()),
         }
     }
 
-    /// The whole record set.
-    fn set(&self) -> &RecordSet {
+    /// The whole record set (built from the view on the first call).
+    pub fn set(&self) -> &RecordSet {
         match self.view.as_record_set() {
             Some(set) => set,
             None => self.built.get_or_init(|| self.view.record_set()),
@@ -172,6 +176,11 @@ impl Table {
     /// the view on the first call: O(size), once per generation.
     pub fn records(&self) -> &RecordSet {
         self.records.set()
+    }
+
+    /// What this table was built from, to read after the table is let go.
+    pub fn shared_records(&self) -> Records {
+        self.records.clone()
     }
 
     /// The view this table was built from (its current values; see
