@@ -19,6 +19,7 @@ mod poller;
 mod process;
 mod readme;
 mod reload;
+mod reverse;
 mod state_fetch;
 mod xfr;
 mod zookeeper;

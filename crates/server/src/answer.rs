@@ -13,7 +13,9 @@
 //!    first state load, SERVFAIL; otherwise the precompiled answer, or
 //!    NXDOMAIN/NODATA with the apex SOA (RFC 2308); IXFR of the apex, its
 //!    SOA (RFC 1995 section 2; zone transfers over TCP are `xfr`'s);
-//! 6. any other name (and DS at the apex, which belongs to the parent
+//! 6. a reverse name with derived PTR records, or in a `ReverseZones`
+//!    zone: answered from the table ([`crate::reverse`]);
+//! 7. any other name (and DS at the apex, which belongs to the parent
 //!    zone): forwarded to the zone's or the default upstreams, or REFUSED
 //!    when `ExternalOn` is false or there is no upstream.
 //!
@@ -29,6 +31,7 @@ use dns_wire::{
     Rcode, Rtype, Writer, HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
 };
 
+use crate::reverse::Reverse;
 use crate::table::{AnswerKind, Lookup, Table};
 
 /// Largest DNS message over TCP (RFC 1035 §4.2.2).
@@ -157,6 +160,13 @@ pub(crate) fn answer_meta(
     // once its `*` labels are gone), since templates may point into it.
     let in_domain =
         is_subdomain_exact(key, apex) && (!star || is_subdomain_exact(raw, apex));
+    if !in_domain && table.is_loaded() && Reverse::covers(key) {
+        let ptrs = table.ptrs();
+        let r = &table.reverse;
+        if let Some(a) = r.answer(ptrs, &q, key, out, transport, settings, &mut meta) {
+            return (a, meta);
+        }
+    }
     if !in_domain || parent_side {
         let group = table
             .routes

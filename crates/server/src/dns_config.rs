@@ -89,6 +89,9 @@ pub struct DnsConfig {
     /// `ForwardCacheSize`: forwarded answers kept, all workers together
     /// (each worker keeps its share); 0 turns the cache off.
     pub forward_cache_size: usize,
+    /// `ReverseZones`: reverse zones (`10.in-addr.arpa`, no trailing dot,
+    /// any case) we are authoritative for.
+    pub reverse_zones: Vec<String>,
     /// Cap on forwarded queries in flight per worker from one client.
     pub forward_max_per_client: usize,
     /// `AllowRecursion`: the clients whose out-of-domain queries are
@@ -130,6 +133,7 @@ impl Default for DnsConfig {
             tcp_max_queries: DEFAULT_TCP_MAX_QUERIES,
             forward_max_in_flight: DEFAULT_FORWARD_MAX_IN_FLIGHT,
             forward_cache_size: DEFAULT_FORWARD_CACHE_SIZE,
+            reverse_zones: Vec::new(),
             forward_max_per_client: DEFAULT_FORWARD_MAX_PER_CLIENT,
             allow_recursion: PRIVATE_NETWORKS
                 .iter()

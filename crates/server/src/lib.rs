@@ -47,6 +47,7 @@ pub mod run;
 pub mod answer;
 pub mod dns_config;
 pub mod forward;
+pub mod reverse;
 pub mod serve;
 pub mod socket;
 pub mod stats;

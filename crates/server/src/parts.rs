@@ -44,6 +44,12 @@ pub fn dns_config(c: &Config) -> DnsConfig {
         tcp_max_connections: count(f.tcp_max_connections),
         tcp_max_per_client: count(f.tcp_max_connections_per_client),
         forward_cache_size: usize::try_from(f.forward_cache_size).unwrap_or(0),
+        reverse_zones: f
+            .reverse_zones
+            .iter()
+            .flatten()
+            .map(|z| z.strip_suffix('.').unwrap_or(z).to_ascii_lowercase())
+            .collect(),
         allow_recursion: c.allow_recursion.clone(),
         ..DnsConfig::default()
     }

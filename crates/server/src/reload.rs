@@ -153,6 +153,7 @@ fn keys() -> Vec<Key> {
         ),
         key!("TCPIdleSeconds", Restart, tcp_idle_seconds),
         key!("ForwardCacheSize", Restart, forward_cache_size),
+        key!("ReverseZones", Restart, reverse_zones),
     ]
 }
 

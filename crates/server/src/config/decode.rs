@@ -21,7 +21,7 @@ use super::{ConfigError, ConfigFile, Credentials};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 52] = [
+pub const KEYS: [&str; 53] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -69,6 +69,7 @@ pub const KEYS: [&str; 52] = [
     "StateMaxBytes",
     "StateSource",
     "ForwardCacheSize",
+    "ReverseZones",
     "AllowRecursion",
     "TransferAllow",
     "NotifySecondaries",
@@ -205,6 +206,7 @@ fn apply(
         "StateMaxBytes" => set_int(&mut f.state_max_bytes, v, "int").map_err(plain),
         "StateSource" => set_string(&mut f.state_source, v).map_err(plain),
         "ForwardCacheSize" => set_int(&mut f.forward_cache_size, v, "int").map_err(plain),
+        "ReverseZones" => set_strings(&mut f.reverse_zones, v).map_err(plain),
         "AllowRecursion" => set_strings(&mut f.allow_recursion, v).map_err(plain),
         "TransferAllow" => set_strings(&mut f.transfer_allow, v).map_err(plain),
         "NotifySecondaries" => set_strings(&mut f.notify_secondaries, v).map_err(plain),

@@ -14,8 +14,9 @@
 //! Our extension keys (defaults keep mesos-dns behaviour): `StateFile`,
 //! `DnsWorkers`, `EDNSMaxPayload`, `TCPMaxConnections`,
 //! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`,
-//! `StateSource`, `ForwardCacheSize`, `TransferAllow`, `NotifySecondaries`,
-//! `IXFRJournalVersions`, `IXFRJournalBytes`, and `AllowRecursion`, whose default departs from
+//! `StateSource`, `ForwardCacheSize`, `ReverseZones`, `TransferAllow`,
+//! `NotifySecondaries`, `IXFRJournalVersions`, `IXFRJournalBytes`, and
+//! `AllowRecursion`, whose default departs from
 //! mesos-dns on purpose (see [`DEFAULT_ALLOW_RECURSION`]).
 
 use std::collections::BTreeMap;
@@ -223,6 +224,9 @@ pub struct ConfigFile {
     pub state_source: String,
     /// `ForwardCacheSize` (extension), ≥ 0.
     pub forward_cache_size: i64,
+    /// `ReverseZones` (extension): reverse zones under `in-addr.arpa` or
+    /// `ip6.arpa` answered authoritatively; `null` or `[]`: none.
+    pub reverse_zones: Option<Vec<String>>,
     /// `AllowRecursion` (extension): address prefixes (`10.0.0.0/8`, a
     /// bare address) of the clients whose out-of-domain queries are
     /// forwarded; `null` or `[]` forwards for nobody.
@@ -291,6 +295,7 @@ impl Default for ConfigFile {
             state_max_bytes: DEFAULT_STATE_MAX_BYTES,
             state_source: DEFAULT_STATE_SOURCE.to_string(),
             forward_cache_size: DEFAULT_FORWARD_CACHE_SIZE,
+            reverse_zones: Some(Vec::new()),
             allow_recursion: strings(&DEFAULT_ALLOW_RECURSION),
             transfer_allow: Some(Vec::new()),
             notify_secondaries: Some(Vec::new()),

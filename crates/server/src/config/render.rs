@@ -110,6 +110,7 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
     put("StateMaxBytes", json!(f.state_max_bytes));
     put("StateSource", json!(f.state_source));
     put("ForwardCacheSize", json!(f.forward_cache_size));
+    put("ReverseZones", json!(f.reverse_zones));
     put("AllowRecursion", json!(f.allow_recursion));
     put("TransferAllow", json!(f.transfer_allow));
     put("NotifySecondaries", json!(f.notify_secondaries));

@@ -457,6 +457,15 @@ fn step11_ports_listeners_and_extensions() {
         );
     }
     assert_error(
+        &with(r#""ReverseZones":["10.in-addr.arpa","corp.example"]"#),
+        "ReverseZones",
+        r#"ReverseZones entry "corp.example" is not a zone under in-addr.arpa or ip6.arpa"#,
+    );
+    assert!(load(&with(
+        r#""ReverseZones":["10.IN-ADDR.arpa.","8.b.d.0.1.0.0.2.ip6.arpa"]"#
+    ))
+    .is_ok());
+    assert_error(
         &with(r#""ForwardCacheSize":-1"#),
         "ForwardCacheSize",
         "ForwardCacheSize must not be negative, not -1",

@@ -527,6 +527,22 @@ fn validate_extensions(f: &ConfigFile) -> Checked<()> {
             ),
         ));
     }
+    for z in f.reverse_zones.iter().flatten() {
+        let lower = z.to_ascii_lowercase();
+        let name = lower.strip_suffix('.').unwrap_or(&lower);
+        let mut buf = [0u8; dns_wire::MAX_NAME_LEN];
+        let valid =
+            dns_wire::name::from_dotted(name, &mut buf).is_ok() && !name.is_empty();
+        let reverse = ["in-addr.arpa", "ip6.arpa"]
+            .iter()
+            .any(|r| name == *r || name.ends_with(&format!(".{r}")));
+        if !valid || !reverse {
+            return Err(invalid(
+                "ReverseZones",
+                format!("ReverseZones entry {z:?} is not a zone under in-addr.arpa or ip6.arpa"),
+            ));
+        }
+    }
     if !matches!(f.state_source.as_str(), "poll" | "events") {
         return Err(invalid(
             "StateSource",

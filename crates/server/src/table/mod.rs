@@ -137,6 +137,8 @@ pub struct Table {
     /// The names and templates, shared with the next table when its DNS
     /// records are the same.
     compiled: Arc<Compiled>,
+    /// PTR records and reverse zones (see [`crate::reverse`]).
+    pub(crate) reverse: crate::reverse::Reverse,
 }
 
 /// The table the workers read, swapped whole on every publish.
@@ -230,7 +232,21 @@ impl Table {
         let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
         let records = Records::new(view);
         let compiled = compile::compile(records.set(), cfg, &apex, serial);
-        Table::with_compiled(records, cfg, serial, apex, Arc::new(compiled))
+        let t = Table::with_compiled(records, cfg, serial, apex, Arc::new(compiled));
+        t.derive_reverse();
+        t
+    }
+
+    /// Derives the PTR records now (see [`crate::reverse`]), where the
+    /// record set is at hand; a table built from a delta derives them on
+    /// the first reverse query instead.
+    fn derive_reverse(&self) {
+        self.reverse.ptrs(|| self.records());
+    }
+
+    /// The PTR records of this table's records.
+    pub fn ptrs(&self) -> &Arc<crate::reverse::Ptrs> {
+        self.reverse.ptrs(|| self.records())
     }
 
     /// The table for `records`, with SOA `serial`, patched from `self`
@@ -254,7 +270,9 @@ impl Table {
             Some(c) => {
                 let records = Records::new(records);
                 let c = Arc::new(c);
-                (Table::with_compiled(records, cfg, serial, apex, c), true)
+                let t = Table::with_compiled(records, cfg, serial, apex, c);
+                t.derive_reverse();
+                (t, true)
             }
             None => (Table::compile(records, cfg, serial), false),
         }
@@ -269,7 +287,10 @@ impl Table {
     ) -> Self {
         let compiled = Arc::clone(&self.compiled);
         let records = Records::new(records);
-        Table::with_compiled(records, cfg, self.serial, self.apex.clone(), compiled)
+        let t =
+            Table::with_compiled(records, cfg, self.serial, self.apex.clone(), compiled);
+        t.reverse.share(&self.reverse);
+        t
     }
 
     fn with_compiled(
@@ -296,6 +317,7 @@ impl Table {
         zones.sort_by_key(|(z, _)| std::cmp::Reverse(z.len()));
         let mut has_upstreams = vec![!cfg.resolvers.is_empty()];
         has_upstreams.extend(cfg.zone_resolvers.iter().map(|(_, r)| !r.is_empty()));
+        let reverse = crate::reverse::Reverse::new(cfg, &apex, serial);
         Table {
             records,
             serial,
@@ -308,6 +330,7 @@ impl Table {
                 upstreams: Arc::new(crate::upstreams::Upstreams::new(cfg)),
             },
             compiled,
+            reverse,
         }
     }
 

@@ -63,7 +63,8 @@ fn every_key_decodes() {
         "StateFile": "s.json", "DnsWorkers": 3, "EDNSMaxPayload": 4096,
         "TCPMaxConnections": 5, "TCPMaxConnectionsPerClient": 6,
         "TCPIdleSeconds": 7, "StateMaxBytes": 8, "StateSource": "events",
-        "ForwardCacheSize": 9, "AllowRecursion": ["10.0.0.0/8"],
+        "ForwardCacheSize": 9, "ReverseZones": ["10.in-addr.arpa"],
+        "AllowRecursion": ["10.0.0.0/8"],
         "TransferAllow": ["10.0.0.1"], "NotifySecondaries": ["10.0.0.2:53"],
         "IXFRJournalVersions": 9, "IXFRJournalBytes": 10
     }"#);
@@ -119,6 +120,7 @@ fn every_key_decodes() {
         state_max_bytes: 8,
         state_source: "events".into(),
         forward_cache_size: 9,
+        reverse_zones: Some(vec!["10.in-addr.arpa".into()]),
         allow_recursion: Some(vec!["10.0.0.0/8".into()]),
         transfer_allow: Some(vec!["10.0.0.1".to_string()]),
         notify_secondaries: Some(vec!["10.0.0.2:53".to_string()]),

@@ -1,0 +1,464 @@
+//! Reverse lookups: PTR records derived from the A and AAAA records of the
+//! domain, and the reverse zones we are authoritative for (issue 20).
+//!
+//! # Which names an address gets
+//!
+//! Every address an A or AAAA record in the domain points to gets PTR
+//! records under `in-addr.arpa` or `ip6.arpa`, naming the owners of those
+//! records, so each PTR name resolves forward to that same address
+//! (forward-confirmed reverse DNS, which Kerberos, HDFS and Java's TLS
+//! hostname checks rely on). The owners are ranked, and the first
+//! [`PTR_MAX`] kept:
+//!
+//! 1. names with fewer addresses first: a name that points at this address
+//!    alone (a task's canonical `t-h-s.fw.D.`, `masterN.D.`) names it
+//!    better than a name shared by every instance (`t.fw.D.`) or every
+//!    agent (`slave.D.`), and its forward answer always holds the address,
+//!    where a long shared list may be cut to fit a UDP answer;
+//! 2. then shorter names, then byte order: the same state gives the same
+//!    PTR answer, in the same order, on every server and every reload.
+//!
+//! The cap keeps the answer of an agent's address (shared by every
+//! host-networked task on it, hundreds of names) within 512 octets;
+//! resolvers use the first name anyway (glibc's `gethostbyaddr` takes it
+//! as the host name and the rest as aliases). Owner names spelled with
+//! capitals (raw DiscoveryInfo names) are left out: another spelling may
+//! hold the key they are served under, and the forward lookup would not
+//! confirm.
+//!
+//! # Where the answers come from
+//!
+//! A PTR (or ANY) query for a derived name is answered authoritatively.
+//! Under a zone listed in `ReverseZones` we are authoritative for
+//! everything: another type at a derived name, or a name with derived
+//! names below it, is NODATA; any other name NXDOMAIN; both with that
+//! zone's SOA (RFC 2308), whose fields are the domain's (`SOAMname`,
+//! `SOARname`, the serial and timers). The zone's apex answers SOA and NS.
+//! Any other reverse name is forwarded like every name outside the domain.
+//!
+//! The PTR data is derived from the table's record set the first time a
+//! reverse name is asked for after a change (full compiles derive it at
+//! once), and kept until the records change.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use dns_wire::name::{from_dotted, is_subdomain_exact};
+use dns_wire::{
+    write_opt, Class, Edns, Flags, Header, Query, Rcode, Rtype, Writer, HEADER_LEN,
+    MAX_NAME_LEN, OPT_LEN,
+};
+use mesos_records::RecordSet;
+
+use crate::answer::{size_limit, Answer, Meta, Transport};
+use crate::dns_config::DnsConfig;
+
+/// PTR records per address at most.
+pub const PTR_MAX: usize = 4;
+
+const IN_ADDR: &[u8] = b"\x07in-addr\x04arpa\x00";
+const IP6: &[u8] = b"\x03ip6\x04arpa\x00";
+
+/// The PTR records of one address, each ready to send.
+type Records = Box<[Box<[u8]>]>;
+
+/// The PTR records of every address, derived from one record set.
+#[derive(Debug, Default)]
+pub struct Ptrs {
+    /// Reverse name (lowercase wire) → its PTR records, ready to send
+    /// (owner compressed to the question).
+    names: HashMap<Box<[u8]>, Records>,
+    /// Ancestors of those names inside a `ReverseZones` zone (empty
+    /// non-terminals: NODATA, not NXDOMAIN, RFC 8020).
+    above: HashSet<Box<[u8]>>,
+}
+
+impl Ptrs {
+    /// Derives the PTR records of `records` (see the module docs): owner
+    /// names under `apex`, TTL `ttl`; `zones` are the reverse zones whose
+    /// empty non-terminals are kept.
+    pub fn derive(
+        records: &RecordSet,
+        apex: &[u8],
+        ttl: u32,
+        zones: &[Box<[u8]>],
+    ) -> Self {
+        let mut owners: Vec<Box<[u8]>> = Vec::new();
+        // Address → (address count of the owner, owner index).
+        let mut by_addr: HashMap<IpAddr, Vec<(usize, usize)>> = HashMap::new();
+        let mut buf = [0u8; MAX_NAME_LEN];
+        let mut add = |name: &str, addrs: &mut dyn ExactSizeIterator<Item = IpAddr>| {
+            if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                return;
+            }
+            let Ok(wire) = from_dotted(name, &mut buf) else {
+                return;
+            };
+            if !is_subdomain_exact(wire, apex) {
+                return;
+            }
+            let n = addrs.len();
+            owners.push(wire.into());
+            let id = owners.len() - 1;
+            for ip in addrs {
+                by_addr.entry(ip).or_default().push((n, id));
+            }
+        };
+        for (name, ips) in records.a_records() {
+            add(name, &mut ips.iter().map(|ip| IpAddr::V4(*ip)));
+        }
+        for (name, ips) in records.aaaa_records() {
+            add(name, &mut ips.iter().map(|ip| IpAddr::V6(*ip)));
+        }
+        let mut ptrs = Ptrs::default();
+        for (ip, mut list) in by_addr {
+            let name_of = |id: usize| owners.get(id).map_or(&[][..], |w| &w[..]);
+            list.sort_by(|a, b| {
+                let (x, y) = (name_of(a.1), name_of(b.1));
+                (a.0, x.len(), x).cmp(&(b.0, y.len(), y))
+            });
+            list.dedup_by_key(|e| e.1);
+            let rrs: Records = list
+                .iter()
+                .take(PTR_MAX)
+                .map(|&(_, id)| ptr_record(name_of(id), ttl))
+                .collect();
+            let key = reverse_name(ip);
+            if let Some(z) = zones.iter().find(|z| is_subdomain_exact(&key, z)) {
+                let mut at = 0;
+                while let Some(&len) = key.get(at) {
+                    at += 1 + usize::from(len);
+                    let Some(up) = key.get(at..) else { break };
+                    if up.len() < z.len() {
+                        break;
+                    }
+                    ptrs.above.insert(up.into());
+                }
+            }
+            ptrs.names.insert(key, rrs);
+        }
+        ptrs
+    }
+
+    /// Addresses with PTR records.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether no address has PTR records.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The targets of the PTR records of `ip`, in order (for tests and
+    /// the HTTP API).
+    pub fn targets(&self, ip: IpAddr) -> Vec<Box<[u8]>> {
+        self.names
+            .get(&reverse_name(ip))
+            .map(|rrs| {
+                rrs.iter()
+                    .filter_map(|r| r.get(12..).map(Into::into))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// One PTR record: owner pointing at the question (offset 12), IN, `ttl`,
+/// the target uncompressed.
+fn ptr_record(target: &[u8], ttl: u32) -> Box<[u8]> {
+    let mut r = Vec::with_capacity(12 + target.len());
+    r.extend_from_slice(&[0xC0, 0x0C]);
+    r.extend_from_slice(&Rtype::PTR.0.to_be_bytes());
+    r.extend_from_slice(&Class::IN.0.to_be_bytes());
+    r.extend_from_slice(&ttl.to_be_bytes());
+    r.extend_from_slice(&u16::try_from(target.len()).unwrap_or(0).to_be_bytes());
+    r.extend_from_slice(target);
+    r.into()
+}
+
+/// The reverse name of `ip` in lowercase wire form
+/// (`4.3.2.1.in-addr.arpa.`, or 32 nibbles under `ip6.arpa.`).
+pub fn reverse_name(ip: IpAddr) -> Box<[u8]> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut w = Vec::with_capacity(72);
+    match ip {
+        IpAddr::V4(v4) => {
+            for o in v4.octets().iter().rev() {
+                let s = o.to_string();
+                w.push(s.len() as u8);
+                w.extend_from_slice(s.as_bytes());
+            }
+            w.extend_from_slice(IN_ADDR);
+        }
+        IpAddr::V6(v6) => {
+            for o in v6.octets().iter().rev() {
+                for nibble in [o & 0x0F, o >> 4] {
+                    w.push(1);
+                    w.push(HEX[usize::from(nibble)]);
+                }
+            }
+            w.extend_from_slice(IP6);
+        }
+    }
+    w.into()
+}
+
+/// The reverse side of one table: the configured zones, and the PTR data
+/// derived once from its records.
+#[derive(Debug, Default)]
+pub struct Reverse {
+    /// `ReverseZones`, lowercase wire, longest first.
+    zones: Arc<[Box<[u8]>]>,
+    /// The zones' SOA RDATA (`SOAMname`, `SOARname`, serial, timers).
+    soa: Box<[u8]>,
+    /// `SOAMname` in wire form (the NS of each zone).
+    mname: Box<[u8]>,
+    ttl: u32,
+    /// TTL of the SOA in negative answers: min(`TTL`, `SOAMinttl`).
+    negative_ttl: u32,
+    apex: Box<[u8]>,
+    ptrs: OnceLock<Arc<Ptrs>>,
+}
+
+impl Reverse {
+    /// The reverse side of a table with SOA `serial` under `cfg`; the PTR
+    /// data comes later ([`Reverse::ptrs`], [`Reverse::share`]).
+    pub fn new(cfg: &DnsConfig, apex: &[u8], serial: u32) -> Self {
+        let mut buf = [0u8; MAX_NAME_LEN];
+        let mut zones: Vec<Box<[u8]>> = cfg
+            .reverse_zones
+            .iter()
+            .filter_map(|z| {
+                from_dotted(&z.to_ascii_lowercase(), &mut buf)
+                    .ok()
+                    .map(Into::into)
+            })
+            .collect();
+        zones.sort_by_key(|z| std::cmp::Reverse(z.len()));
+        let mname: Box<[u8]> = from_dotted(&cfg.soa_mname, &mut buf)
+            .map_or_else(|_| Box::new([0u8]) as Box<[u8]>, Into::into);
+        let mut soa = mname.to_vec();
+        soa.extend_from_slice(from_dotted(&cfg.soa_rname, &mut buf).unwrap_or(&[0]));
+        for v in [
+            serial,
+            cfg.soa_refresh,
+            cfg.soa_retry,
+            cfg.soa_expire,
+            cfg.soa_minttl,
+        ] {
+            soa.extend_from_slice(&v.to_be_bytes());
+        }
+        Reverse {
+            zones: zones.into(),
+            soa: soa.into(),
+            mname,
+            ttl: cfg.ttl,
+            negative_ttl: cfg.ttl.min(cfg.soa_minttl),
+            apex: apex.into(),
+            ptrs: OnceLock::new(),
+        }
+    }
+
+    /// The PTR data, derived from `records` on the first call.
+    pub fn ptrs<'r>(&self, records: impl FnOnce() -> &'r RecordSet) -> &Arc<Ptrs> {
+        self.ptrs.get_or_init(|| {
+            Arc::new(Ptrs::derive(records(), &self.apex, self.ttl, &self.zones))
+        })
+    }
+
+    /// Takes `other`'s PTR data if it has derived it and was derived under
+    /// the same settings (a table whose records did not change).
+    pub fn share(&self, other: &Reverse) {
+        if self.ttl == other.ttl && self.zones == other.zones && self.apex == other.apex {
+            if let Some(p) = other.ptrs.get() {
+                let _ = self.ptrs.set(Arc::clone(p));
+            }
+        }
+    }
+
+    /// Whether `key` (a lowercase wire name outside the domain) is a name
+    /// this side may answer: a reverse name.
+    #[inline]
+    pub(crate) fn covers(key: &[u8]) -> bool {
+        (key.ends_with(IN_ADDR) && is_subdomain_exact(key, IN_ADDR))
+            || (key.ends_with(IP6) && is_subdomain_exact(key, IP6))
+    }
+
+    /// Answers `q` (lowercase name `key`, a reverse name) into `out`, or
+    /// `None` when it is to be forwarded.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn answer(
+        &self,
+        ptrs: &Ptrs,
+        q: &Query<'_>,
+        key: &[u8],
+        out: &mut [u8],
+        transport: Transport,
+        settings: &crate::table::Settings,
+        meta: &mut Meta,
+    ) -> Option<Answer> {
+        let zone = self.zones.iter().find(|z| is_subdomain_exact(key, z));
+        let found = ptrs.names.get(key);
+        let ours = zone.is_some() || found.is_some();
+        if !ours {
+            return None;
+        }
+        let wants_ptr = matches!(q.qtype, Rtype::PTR | Rtype::ANY);
+        if found.is_some() && !wants_ptr && zone.is_none() {
+            return None;
+        }
+        if q.qclass != Class::IN {
+            return Some(self.write(
+                q,
+                Rcode::REFUSED,
+                &[],
+                None,
+                out,
+                transport,
+                settings,
+                meta,
+            ));
+        }
+        if let (Some(rrs), true) = (found, wants_ptr) {
+            return Some(self.write(
+                q,
+                Rcode::NOERROR,
+                rrs,
+                None,
+                out,
+                transport,
+                settings,
+                meta,
+            ));
+        }
+        let z = zone?;
+        if key == &z[..] {
+            let rr = match q.qtype {
+                Rtype::SOA | Rtype::ANY => Some(self.soa_record(z, self.ttl)),
+                Rtype::NS => Some(self.ns_record(z)),
+                _ => None,
+            };
+            if let Some(rr) = rr {
+                return Some(self.write(
+                    q,
+                    Rcode::NOERROR,
+                    &[rr],
+                    None,
+                    out,
+                    transport,
+                    settings,
+                    meta,
+                ));
+            }
+        }
+        let exists = found.is_some() || key == &z[..] || ptrs.above.contains(key);
+        let rcode = if exists {
+            Rcode::NOERROR
+        } else {
+            Rcode::NXDOMAIN
+        };
+        let soa = self.soa_record(z, self.negative_ttl);
+        Some(self.write(q, rcode, &[], Some(&soa), out, transport, settings, meta))
+    }
+
+    fn soa_record(&self, zone: &[u8], ttl: u32) -> Box<[u8]> {
+        record(zone, Rtype::SOA, ttl, &self.soa)
+    }
+
+    fn ns_record(&self, zone: &[u8]) -> Box<[u8]> {
+        record(zone, Rtype::NS, self.ttl, &self.mname)
+    }
+
+    /// Writes the response: `answers` as many as fit, `authority` (an SOA)
+    /// if given, our OPT if the query had one.
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &self,
+        q: &Query<'_>,
+        rcode: Rcode,
+        answers: &[Box<[u8]>],
+        authority: Option<&[u8]>,
+        out: &mut [u8],
+        transport: Transport,
+        settings: &crate::table::Settings,
+        meta: &mut Meta,
+    ) -> Answer {
+        meta.rcode = rcode;
+        let limit = size_limit(q, settings.edns_max, transport).min(out.len());
+        let opt = if q.edns.is_some() { OPT_LEN } else { 0 };
+        let Some(room) = limit.checked_sub(opt) else {
+            return Answer::Drop;
+        };
+        let mut w = Writer::new(out.get_mut(..room).unwrap_or_default());
+        if w.bytes(&[0; HEADER_LEN]).is_err() || w.bytes(q.question).is_err() {
+            return Answer::Drop;
+        }
+        let mut ancount = 0u16;
+        let mut cut = false;
+        for rr in answers {
+            if w.bytes(rr).is_err() {
+                cut = true;
+                break;
+            }
+            ancount += 1;
+        }
+        let mut nscount = 0;
+        if let Some(soa) = authority {
+            if w.bytes(soa).is_ok() {
+                nscount = 1;
+            }
+        }
+        let mut end = w.written().len();
+        meta.truncated = cut;
+        let h = Header {
+            id: q.header.id,
+            flags: Flags(0)
+                .with_qr(true)
+                .with_aa(rcode != Rcode::REFUSED)
+                .with_tc(cut && transport == Transport::Udp && settings.set_truncate_bit)
+                .with_rd(q.header.flags.rd())
+                .with_cd(q.header.flags.cd())
+                .with_ra(settings.recurse_on)
+                .with_rcode(rcode),
+            qdcount: 1,
+            ancount,
+            nscount,
+            arcount: u16::from(q.edns.is_some()),
+        };
+        if let Some(dst) = out.first_chunk_mut::<HEADER_LEN>() {
+            *dst = h.to_bytes();
+        }
+        if let Some(e) = q.edns {
+            let ours = Edns {
+                udp_payload: settings.edns_max.max(512),
+                ext_rcode: 0,
+                version: 0,
+                dnssec_ok: e.dnssec_ok,
+            };
+            let Some(tail) = out.get_mut(end..) else {
+                return Answer::Drop;
+            };
+            if write_opt(&mut Writer::new(tail), &ours).is_err() {
+                return Answer::Drop;
+            }
+            end += OPT_LEN;
+        }
+        Answer::Reply(end)
+    }
+}
+
+/// A record with an uncompressed owner.
+fn record(owner: &[u8], rtype: Rtype, ttl: u32, rdata: &[u8]) -> Box<[u8]> {
+    let mut r = owner.to_vec();
+    r.extend_from_slice(&rtype.0.to_be_bytes());
+    r.extend_from_slice(&Class::IN.0.to_be_bytes());
+    r.extend_from_slice(&ttl.to_be_bytes());
+    r.extend_from_slice(&u16::try_from(rdata.len()).unwrap_or(0).to_be_bytes());
+    r.extend_from_slice(rdata);
+    r.into()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+//! PTR derivation and reverse-zone answers, decoded with hickory-proto.
+
+use super::*;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{RData, RecordType};
+
+use crate::answer::{answer, Answer, Transport};
+use crate::table::Table;
+
+fn records() -> RecordSet {
+    let mut rs = RecordSet::default();
+    // Three instances of one app on container IPs.
+    for (i, h) in [(1u8, "aaa"), (2, "bbb"), (3, "ccc")] {
+        let ip = Ipv4Addr::new(10, 1, 0, i);
+        rs.insert_a("web.marathon.mesos.", ip);
+        rs.insert_a(&format!("web-{h}-s1.marathon.mesos."), ip);
+    }
+    // Ten host-networked tasks on one agent.
+    let agent = Ipv4Addr::new(10, 0, 0, 5);
+    rs.insert_a("slave.mesos.", agent);
+    rs.insert_a("slave.mesos.", Ipv4Addr::new(10, 0, 0, 6));
+    for i in 0..10 {
+        rs.insert_a(&format!("task{i}.marathon.slave.mesos."), agent);
+        rs.insert_a(&format!("task{i}-h{i}-s1.marathon.slave.mesos."), agent);
+    }
+    rs.insert_aaaa("v6.marathon.mesos.", "2001:db8::1".parse().unwrap());
+    rs.insert_a("Raw.Name.mesos.", Ipv4Addr::new(10, 1, 0, 9));
+    rs.insert_a("outside.example.", Ipv4Addr::new(10, 1, 0, 10));
+    rs
+}
+
+fn cfg(zones: &[&str]) -> DnsConfig {
+    DnsConfig {
+        reverse_zones: zones.iter().map(|z| z.to_string()).collect(),
+        resolvers: vec!["127.0.0.1:5353".parse().unwrap()],
+        soa_minttl: 30,
+        ..DnsConfig::default()
+    }
+}
+
+fn ask(t: &Table, name: &str, qtype: RecordType) -> Option<Message> {
+    let mut q = [0u8; 512];
+    let n = dns_wire::write_query(&mut q, 7, name, Rtype(qtype.into()), None).unwrap();
+    let mut out = [0u8; 4096];
+    match answer(t, &q[..n], &mut out, Transport::Udp) {
+        Answer::Reply(len) => Some(Message::from_vec(&out[..len]).unwrap()),
+        Answer::Forward { .. } => None,
+        Answer::Drop => panic!("dropped"),
+    }
+}
+
+fn ptr_names(m: &Message) -> Vec<String> {
+    m.answers
+        .iter()
+        .map(|r| match &r.data {
+            RData::PTR(p) => p.0.to_string(),
+            other => panic!("not PTR: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn reverse_names_follow_rfc1035_3_5_and_rfc3596_2_5() {
+    assert_eq!(
+        &*reverse_name(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 2))),
+        b"\x012\x010\x011\x0210\x07in-addr\x04arpa\x00"
+    );
+    let v6 = reverse_name(IpAddr::V6("2001:db8::1".parse::<Ipv6Addr>().unwrap()));
+    assert!(v6.starts_with(b"\x011\x010\x010"));
+    assert!(v6.ends_with(b"\x018\x01b\x01d\x010\x011\x010\x010\x012\x03ip6\x04arpa\x00"));
+    assert_eq!(v6.len(), 32 * 2 + 10);
+}
+
+#[test]
+fn the_most_specific_names_come_first_and_resolve_forward() {
+    let t = Table::compile(Arc::new(records()), &cfg(&[]), 1);
+    let m = ask(&t, "2.0.1.10.in-addr.arpa", RecordType::PTR).expect("answered");
+    assert!(m.metadata.authoritative);
+    assert_eq!(
+        ptr_names(&m),
+        ["web-bbb-s1.marathon.mesos.", "web.marathon.mesos."]
+    );
+    // Forward confirmation: each name's A answer holds the address.
+    for name in ptr_names(&m) {
+        let a = ask(&t, &name, RecordType::A).unwrap();
+        assert!(
+            a.answers
+                .iter()
+                .any(|r| r.data == RData::A(Ipv4Addr::new(10, 1, 0, 2).into())),
+            "{name}"
+        );
+    }
+    let m = ask(
+        &t,
+        "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+        RecordType::PTR,
+    )
+    .unwrap();
+    assert_eq!(ptr_names(&m), ["v6.marathon.mesos."]);
+}
+
+#[test]
+fn an_agent_address_shared_by_many_tasks_gets_ptr_max_names_in_a_fixed_order() {
+    let t = Table::compile(Arc::new(records()), &cfg(&[]), 1);
+    let m = ask(&t, "5.0.0.10.in-addr.arpa", RecordType::PTR).unwrap();
+    assert_eq!(
+        ptr_names(&m),
+        [
+            "task0.marathon.slave.mesos.",
+            "task1.marathon.slave.mesos.",
+            "task2.marathon.slave.mesos.",
+            "task3.marathon.slave.mesos.",
+        ]
+    );
+    assert_eq!(m.answers.len(), PTR_MAX);
+    // `slave.mesos.` points at two agents: ranked after every name that
+    // points here alone, so it is cut.
+    assert!(!ptr_names(&m).contains(&"slave.mesos.".to_string()));
+    let m = ask(&t, "6.0.0.10.in-addr.arpa", RecordType::PTR).unwrap();
+    assert_eq!(ptr_names(&m), ["slave.mesos."]);
+}
+
+#[test]
+fn names_with_capitals_or_outside_the_domain_get_no_ptr() {
+    let t = Table::compile(Arc::new(records()), &cfg(&[]), 1);
+    assert!(
+        ask(&t, "9.0.1.10.in-addr.arpa", RecordType::PTR).is_none(),
+        "forwarded"
+    );
+    assert!(ask(&t, "10.0.1.10.in-addr.arpa", RecordType::PTR).is_none());
+}
+
+#[test]
+fn outside_reverse_zones_unknown_names_and_other_types_are_forwarded() {
+    let t = Table::compile(Arc::new(records()), &cfg(&[]), 1);
+    assert!(ask(&t, "99.0.1.10.in-addr.arpa", RecordType::PTR).is_none());
+    assert!(ask(&t, "2.0.1.10.in-addr.arpa", RecordType::TXT).is_none());
+    let m = ask(&t, "2.0.1.10.In-Addr.ARPA", RecordType::ANY).unwrap();
+    assert_eq!(m.answers.len(), 2, "ANY is PTR here; any case");
+}
+
+#[test]
+fn rfc2308_reverse_zones_answer_nxdomain_and_nodata_with_their_soa() {
+    let t = Table::compile(Arc::new(records()), &cfg(&["10.IN-ADDR.arpa"]), 9);
+    let m = ask(&t, "99.0.1.10.in-addr.arpa", RecordType::PTR).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert!(m.metadata.authoritative);
+    let soa = &m.authorities[0];
+    assert_eq!(soa.name.to_string(), "10.in-addr.arpa.");
+    assert_eq!(soa.ttl, 30);
+    let RData::SOA(s) = &soa.data else {
+        panic!("not SOA")
+    };
+    assert_eq!((s.serial, s.minimum), (9, 30));
+    assert_eq!(s.mname.to_string(), "ns1.mesos.");
+
+    let m = ask(&t, "2.0.1.10.in-addr.arpa", RecordType::TXT).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert!(m.answers.is_empty() && m.authorities.len() == 1, "NODATA");
+    // RFC 8020: an empty non-terminal is NODATA, not NXDOMAIN.
+    let m = ask(&t, "0.1.10.in-addr.arpa", RecordType::PTR).unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    let m = ask(&t, "10.in-addr.arpa", RecordType::SOA).unwrap();
+    assert_eq!(m.answers.len(), 1);
+    let m = ask(&t, "10.in-addr.arpa", RecordType::NS).unwrap();
+    assert_eq!(
+        m.answers[0].data,
+        RData::NS(hickory_proto::rr::rdata::NS("ns1.mesos.".parse().unwrap()))
+    );
+    // Outside the zone: forwarded as before.
+    assert!(ask(&t, "1.0.168.192.in-addr.arpa", RecordType::PTR).is_none());
+}
+
+#[test]
+fn tables_with_the_same_records_share_their_ptr_data() {
+    let c = cfg(&[]);
+    let t = Table::compile(Arc::new(records()), &c, 1);
+    assert_eq!(t.ptrs().len(), 6, "capitals and outside names left out");
+    let same = t.with_same_answers(Arc::new(records()), &c);
+    assert!(Arc::ptr_eq(t.ptrs(), same.ptrs()));
+    let patched = t.recompile(Arc::new(records()), &c, 2).0;
+    let ip = IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1));
+    assert_eq!(patched.ptrs().targets(ip), t.ptrs().targets(ip));
+}
