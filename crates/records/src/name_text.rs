@@ -117,6 +117,27 @@ impl NameText {
         NameText { text, ends }
     }
 
+    /// The buffer and where each name ends in it (for the snapshot
+    /// encoder).
+    pub(crate) fn parts(&self) -> (&str, &[u32]) {
+        (&self.text, &self.ends)
+    }
+
+    /// Names from a buffer and their ends, or `None` unless the ends rise
+    /// (never fall), fall on character boundaries and the last one is the
+    /// buffer's end.
+    pub(crate) fn from_parts(text: String, ends: Vec<u32>) -> Option<NameText> {
+        let mut start = 0usize;
+        for &e in &ends {
+            let e = e as usize;
+            if e < start || !text.is_char_boundary(e) {
+                return None;
+            }
+            start = e;
+        }
+        (start == text.len()).then_some(NameText { text, ends })
+    }
+
     /// Heap bytes held.
     pub(crate) fn heap_size(&self) -> usize {
         self.text.capacity() + self.ends.capacity() * 4

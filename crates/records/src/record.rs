@@ -38,6 +38,7 @@ use crate::name_text::{idx, NameText, TextIndex};
 
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixture;
+pub mod snapshot;
 
 /// One SRV value: the target name (absolute, trailing dot) and the port.
 ///
