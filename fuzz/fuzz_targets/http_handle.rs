@@ -47,6 +47,7 @@ fn shared(enumeration_on: bool) -> HttpState {
         settings: settings.into(),
         poller: Arc::new(PollerStatus::default()),
         dns: None,
+        snapshot: Arc::default(),
     };
     HttpState::new(Arc::new(ctx), HttpLimits::default())
 }

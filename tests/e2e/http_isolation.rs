@@ -101,6 +101,7 @@ fn hostile_http_clients_do_not_disturb_dns() {
         .into(),
         poller: Arc::new(PollerStatus::default()),
         dns: Some(stats),
+        snapshot: Arc::default(),
     };
     let limits = HttpLimits {
         max_connections: 32,

@@ -20,6 +20,7 @@ mod process;
 mod readme;
 mod reload;
 mod reverse;
+mod snapshot;
 mod state_fetch;
 mod xfr;
 mod zookeeper;

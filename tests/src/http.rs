@@ -148,6 +148,7 @@ pub fn start_records(
         .into(),
         poller: Arc::clone(&poller),
         dns: Some(dns),
+        snapshot: Arc::default(),
     };
     let listener = http::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let handle = http::start(listener, Arc::new(ctx), limits).unwrap();

@@ -75,7 +75,13 @@ pub fn transfers(
 /// A `StateFile` path: relative paths are relative to the config file's
 /// directory, so `-config deploy/demo/config.json` works from anywhere.
 pub(crate) fn state_file_path(c: &Config) -> PathBuf {
-    let state = Path::new(&c.file.state_file);
+    beside_config(c, &c.file.state_file)
+}
+
+/// A file named in the config: a relative path is relative to the
+/// config file's directory.
+pub(crate) fn beside_config(c: &Config, file: &str) -> PathBuf {
+    let state = Path::new(file);
     match Path::new(&c.file.file).parent() {
         Some(dir) if state.is_relative() => dir.join(state),
         _ => state.to_path_buf(),

@@ -154,6 +154,12 @@ fn keys() -> Vec<Key> {
         key!("TCPIdleSeconds", Restart, tcp_idle_seconds),
         key!("ForwardCacheSize", Restart, forward_cache_size),
         key!("ReverseZones", Restart, reverse_zones),
+        key!("StateSnapshotFile", Restart, state_snapshot_file),
+        key!(
+            "StateSnapshotMaxAgeSeconds",
+            Restart,
+            state_snapshot_max_age_seconds
+        ),
     ]
 }
 

@@ -24,10 +24,11 @@ use crate::dns_config::DnsConfig;
 use crate::error::{ExitError, Failed};
 use crate::http::{self, ApiContext, ApiSettings, HttpLimits, LiveSettings};
 use crate::logger::STARTUP;
-use crate::parts::{bind_http, state_file_path};
+use crate::parts::{beside_config, bind_http, state_file_path};
 pub use crate::parts::{dns_config, poller_config};
 use crate::reload::{Reloader, Servers};
 use crate::serve;
+use crate::snapshot::{self, SnapshotStatus};
 use crate::stats::Stats;
 use crate::table::{Publisher, SharedTable, Table};
 
@@ -195,9 +196,20 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         false => None,
     };
     let table = Arc::new(SharedTable::new(Table::empty(&dns)));
-
     let stats = Arc::new(Stats::for_config(&dns));
     let transfers = Arc::new(crate::parts::transfers(&config, stats.transfer_counters()));
+    let publisher = Arc::new(
+        Publisher::new(Arc::clone(&table), dns.clone())
+            .with_transfers(Arc::clone(&transfers)),
+    );
+    let snapshot_status = Arc::new(SnapshotStatus::default());
+    let snapshot_writer = start_snapshot(
+        &config,
+        &poller_cfg.gen,
+        &publisher,
+        &table,
+        &snapshot_status,
+    )?;
     let dns_server = match config.file.dns_on {
         true => Some(
             serve::start_with(
@@ -211,10 +223,6 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         false => None,
     };
 
-    let publisher = Arc::new(
-        Publisher::new(Arc::clone(&table), dns.clone())
-            .with_transfers(Arc::clone(&transfers)),
-    );
     // The poller's status, for the generation number of each record set
     // (set once the poller runs; a set published before is of number 0).
     let poller_status: Arc<OnceLock<Arc<PollerStatus>>> = Arc::default();
@@ -223,13 +231,20 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         let publisher = Arc::clone(&publisher);
         let stats = Arc::clone(&stats);
         let domain = dns.domain.clone();
+        let snapshot_status = Arc::clone(&snapshot_status);
+        let snapshot_writer = snapshot_writer.as_ref().map(snapshot::Writer::notifier);
         move |set: RecordSet| {
             let epoch = poller_status
                 .get()
                 .map_or(0, |s| s.gen_epoch.load(Ordering::Acquire));
             let p = publisher.publish_generated(set, now_unix(), epoch);
-            if p.first_load {
+            if snapshot_status.live_load() {
+                log::info!(target: STARTUP, "first state load: serving {domain} (serial {}), replacing the snapshot", p.serial);
+            } else if p.first_load {
                 log::info!(target: STARTUP, "first state load: serving {domain} (serial {})", p.serial);
+            }
+            if let Some(w) = &snapshot_writer {
+                w.notify();
             }
             log::debug!(
                 "table published: serial {}, {} in {} us, swapped in {} us",
@@ -256,6 +271,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
                 settings: Arc::clone(&api_settings),
                 poller: Arc::clone(poller.status()),
                 dns: dns_server.as_ref().map(|_| Arc::clone(&stats)),
+                snapshot: Arc::clone(&snapshot_status),
             });
             let handle =
                 http::start(listener, Arc::clone(&ctx), HttpLimits::default())
@@ -307,7 +323,50 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         d.stop();
     }
     stop_poller(poller);
+    if let Some(w) = snapshot_writer {
+        w.stop();
+    }
     result
+}
+
+/// With `StateSnapshotFile` set: serves the snapshot if one can be
+/// ([`snapshot::load`]), before the DNS workers start, and starts the
+/// writer.
+///
+/// # Errors
+///
+/// The writer's thread cannot start.
+fn start_snapshot(
+    config: &Config,
+    gen: &mesos_records::GenConfig,
+    publisher: &Publisher,
+    table: &Arc<SharedTable>,
+    status: &Arc<SnapshotStatus>,
+) -> Result<Option<snapshot::Writer>, ExitError> {
+    let f = &config.file;
+    if f.state_snapshot_file.is_empty() {
+        return Ok(None);
+    }
+    let path = beside_config(config, &f.state_snapshot_file);
+    let settings = snapshot::settings_text(gen);
+    let max_age =
+        Duration::from_secs(u64::try_from(f.state_snapshot_max_age_seconds).unwrap_or(0));
+    let t0 = std::time::Instant::now();
+    if let Some((set, made)) = snapshot::load(&path, max_age, &settings) {
+        let p = publisher.publish(set, now_unix());
+        status.set_serving(made);
+        log::info!(
+            target: STARTUP,
+            "serving the state snapshot {} ({} s old, serial {}, loaded in {} ms) until the first state load",
+            path.display(),
+            u64::from(now_unix()).saturating_sub(made),
+            p.serial,
+            t0.elapsed().as_millis()
+        );
+    }
+    snapshot::Writer::start(path, settings, Arc::clone(table), Arc::clone(status))
+        .map(Some)
+        .map_err(|e| failed(format!("cannot start the snapshot writer: {e}")).into())
 }
 
 /// Stops the poller, waiting at most [`POLLER_STOP_WAIT`] for a fetch in

@@ -21,7 +21,7 @@ use super::{ConfigError, ConfigFile, Credentials};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 53] = [
+pub const KEYS: [&str; 55] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -75,6 +75,8 @@ pub const KEYS: [&str; 53] = [
     "NotifySecondaries",
     "IXFRJournalVersions",
     "IXFRJournalBytes",
+    "StateSnapshotFile",
+    "StateSnapshotMaxAgeSeconds",
 ];
 
 /// A value of the wrong JSON type for its field.
@@ -214,6 +216,10 @@ fn apply(
             set_int(&mut f.ixfr_journal_versions, v, "int").map_err(plain)
         }
         "IXFRJournalBytes" => set_int(&mut f.ixfr_journal_bytes, v, "int").map_err(plain),
+        "StateSnapshotFile" => set_string(&mut f.state_snapshot_file, v).map_err(plain),
+        "StateSnapshotMaxAgeSeconds" => {
+            set_int(&mut f.state_snapshot_max_age_seconds, v, "int").map_err(plain)
+        }
         _ => Ok(()),
     }
 }

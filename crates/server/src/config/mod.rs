@@ -15,7 +15,8 @@
 //! `DnsWorkers`, `EDNSMaxPayload`, `TCPMaxConnections`,
 //! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`,
 //! `StateSource`, `ForwardCacheSize`, `ReverseZones`, `TransferAllow`,
-//! `NotifySecondaries`, `IXFRJournalVersions`, `IXFRJournalBytes`, and
+//! `NotifySecondaries`, `IXFRJournalVersions`, `IXFRJournalBytes`,
+//! `StateSnapshotFile`, `StateSnapshotMaxAgeSeconds`, and
 //! `AllowRecursion`, whose default departs from
 //! mesos-dns on purpose (see [`DEFAULT_ALLOW_RECURSION`]).
 
@@ -93,6 +94,17 @@ pub const DEFAULT_STATE_MAX_BYTES: i64 = mesos_sources::fetch::DEFAULT_MAX_BODY 
 /// together; 0 turns the forward cache off.
 pub const DEFAULT_FORWARD_CACHE_SIZE: i64 =
     crate::dns_config::DEFAULT_FORWARD_CACHE_SIZE as i64;
+
+/// `StateSnapshotMaxAgeSeconds` (extension): the oldest state snapshot
+/// served at startup, one hour. A running server keeps serving its last
+/// records however long the master is unreachable, so a snapshot taken a
+/// moment before a restart is no worse than what the server would have
+/// served without the restart; an hour covers a restart, a binary upgrade
+/// or a host reboot with a wide margin, while records older than that
+/// (a host that was down for a day) are more likely to send clients to
+/// tasks that have moved than to help. Until the first live load replaces
+/// them, `/ready` and `/metrics` say the answers come from a snapshot.
+pub const DEFAULT_STATE_SNAPSHOT_MAX_AGE_SECONDS: i64 = 3600;
 
 /// `AllowRecursion` (extension): the clients whose queries for names
 /// outside the domain are forwarded; everyone else gets REFUSED. The
@@ -242,6 +254,13 @@ pub struct ConfigFile {
     pub ixfr_journal_versions: i64,
     /// `IXFRJournalBytes` (extension), ≥ 0.
     pub ixfr_journal_bytes: i64,
+    /// `StateSnapshotFile` (extension): where the served records are
+    /// saved after each state load, and read back at startup; empty (the
+    /// default) for no snapshot.
+    pub state_snapshot_file: String,
+    /// `StateSnapshotMaxAgeSeconds` (extension), > 0: the oldest snapshot
+    /// served at startup.
+    pub state_snapshot_max_age_seconds: i64,
 }
 
 impl Default for ConfigFile {
@@ -301,6 +320,8 @@ impl Default for ConfigFile {
             notify_secondaries: Some(Vec::new()),
             ixfr_journal_versions: DEFAULT_IXFR_JOURNAL_VERSIONS,
             ixfr_journal_bytes: DEFAULT_IXFR_JOURNAL_BYTES,
+            state_snapshot_file: String::new(),
+            state_snapshot_max_age_seconds: DEFAULT_STATE_SNAPSHOT_MAX_AGE_SECONDS,
         }
     }
 }

@@ -116,6 +116,11 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
     put("NotifySecondaries", json!(f.notify_secondaries));
     put("IXFRJournalVersions", json!(f.ixfr_journal_versions));
     put("IXFRJournalBytes", json!(f.ixfr_journal_bytes));
+    put("StateSnapshotFile", json!(f.state_snapshot_file));
+    put(
+        "StateSnapshotMaxAgeSeconds",
+        json!(f.state_snapshot_max_age_seconds),
+    );
     Value::Object(m)
 }
 

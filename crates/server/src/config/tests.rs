@@ -449,6 +449,7 @@ fn step11_ports_listeners_and_extensions() {
         "TCPMaxConnectionsPerClient",
         "TCPIdleSeconds",
         "StateMaxBytes",
+        "StateSnapshotMaxAgeSeconds",
     ] {
         assert_error(
             &with(&format!(r#""{key}":0"#)),

@@ -512,6 +512,10 @@ fn validate_extensions(f: &ConfigFile) -> Checked<()> {
         ),
         ("TCPIdleSeconds", f.tcp_idle_seconds),
         ("StateMaxBytes", f.state_max_bytes),
+        (
+            "StateSnapshotMaxAgeSeconds",
+            f.state_snapshot_max_age_seconds,
+        ),
     ];
     for (key, n) in positive {
         if n <= 0 {

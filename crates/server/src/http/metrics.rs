@@ -49,12 +49,47 @@ pub fn render(ctx: &ApiContext, stats: &HttpStats, table: &Table) -> String {
         error,
     );
     table_families(&mut e, table);
+    snapshot_families(&mut e, &ctx.snapshot);
     poller_families(&mut e, &ctx.poller);
     if let Some(dns) = &ctx.dns {
         dns_families(&mut e, &dns.snapshot(table.counts()));
     }
     http_families(&mut e, stats);
     e.finish()
+}
+
+fn snapshot_families(e: &mut Exposition, s: &crate::snapshot::SnapshotStatus) {
+    let serving = s.serving();
+    single(
+        e,
+        "mesosdns_snapshot_serving",
+        MetricType::Gauge,
+        "1 while the answers come from the state snapshot read at startup (StateSnapshotFile), \
+         0 once a live state load replaced it.",
+        u64::from(serving.is_some()),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    single(
+        e,
+        "mesosdns_snapshot_age_seconds",
+        MetricType::Gauge,
+        "Age of the state snapshot served now (0 when none is).",
+        serving.map_or(0, |made| now.saturating_sub(made)),
+    );
+    let (ok, error) = s.writes();
+    e.family(
+        "mesosdns_snapshot_writes_total",
+        MetricType::Counter,
+        "State snapshots written (records unchanged only refresh the file's time), by result.",
+    );
+    e.sample("mesosdns_snapshot_writes_total", &[("result", "ok")], ok);
+    e.sample(
+        "mesosdns_snapshot_writes_total",
+        &[("result", "error")],
+        error,
+    );
 }
 
 /// One family with one unlabelled sample.

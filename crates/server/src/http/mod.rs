@@ -144,6 +144,9 @@ pub struct ApiContext {
     /// The DNS workers' counters, for `/metrics` (`None` when `DnsOn` is
     /// false).
     pub dns: Option<Arc<Stats>>,
+    /// Whether the answers come from a state snapshot
+    /// (`StateSnapshotFile`), and its writes.
+    pub snapshot: Arc<crate::snapshot::SnapshotStatus>,
 }
 
 impl std::fmt::Debug for ApiContext {

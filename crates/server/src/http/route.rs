@@ -423,16 +423,31 @@ fn string_map<'a, V: IntoIterator>(
 }
 
 /// `/ready`: 200 once a state load succeeded and the last success is no
-/// older than [`ApiContext::ready_window_secs`].
+/// older than [`ApiContext::ready_window_secs`]. A state snapshot served
+/// at startup counts as a load made when the snapshot was, and the body
+/// says the answers come from it.
 fn ready(ctx: &ApiContext, loaded: bool) -> Response {
-    let last = ctx.poller.last_success_ms.load(Ordering::Relaxed) / 1000;
-    if !loaded || last == 0 {
-        return Response::text(503, "not ready: no Mesos state loaded yet\n");
-    }
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    if let Some(made) = ctx.snapshot.serving().filter(|_| loaded) {
+        let age = now.saturating_sub(made);
+        let window = ctx.ready_window_secs();
+        let (code, verdict) = match age > window {
+            true => (503, "not ready"),
+            false => (200, "ready"),
+        };
+        let body = format!(
+            "{verdict}: answers from a state snapshot {age} s old (limit {window} s), \
+             no Mesos state loaded yet\n"
+        );
+        return Response::text(code, &body);
+    }
+    let last = ctx.poller.last_success_ms.load(Ordering::Relaxed) / 1000;
+    if !loaded || last == 0 {
+        return Response::text(503, "not ready: no Mesos state loaded yet\n");
+    }
     let age = now.saturating_sub(last);
     let window = ctx.ready_window_secs();
     if age > window {

@@ -51,7 +51,8 @@ fn typed(i: usize, seed: u64) -> serde_json::Value {
         | "IAMConfigFile"
         | "MesosAuthentication"
         | "StateFile"
-        | "StateSource" => json!(text),
+        | "StateSource"
+        | "StateSnapshotFile" => json!(text),
         _ => json!(seed as i64),
     }
 }

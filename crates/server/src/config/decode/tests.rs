@@ -66,7 +66,8 @@ fn every_key_decodes() {
         "ForwardCacheSize": 9, "ReverseZones": ["10.in-addr.arpa"],
         "AllowRecursion": ["10.0.0.0/8"],
         "TransferAllow": ["10.0.0.1"], "NotifySecondaries": ["10.0.0.2:53"],
-        "IXFRJournalVersions": 9, "IXFRJournalBytes": 10
+        "IXFRJournalVersions": 9, "IXFRJournalBytes": 10,
+        "StateSnapshotFile": "snap", "StateSnapshotMaxAgeSeconds": 9
     }"#);
     let zones = BTreeMap::from([("z".to_string(), Some(vec!["1.1.1.1".to_string()]))]);
     let expected = ConfigFile {
@@ -126,6 +127,8 @@ fn every_key_decodes() {
         notify_secondaries: Some(vec!["10.0.0.2:53".to_string()]),
         ixfr_journal_versions: 9,
         ixfr_journal_bytes: 10,
+        state_snapshot_file: "snap".into(),
+        state_snapshot_max_age_seconds: 9,
     };
     assert_eq!(f, expected);
 }
