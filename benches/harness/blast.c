@@ -8,7 +8,7 @@
  *
  *   blast -p PORT -d QUERYFILE [-l SECONDS] [-k SOCKETS] [-w WINDOW] [-b BATCH] [-Q QPS]
  *
- * QUERYFILE holds "name TYPE" lines (dnsperf's format; A, AAAA, SRV, NS, SOA, TXT, ANY),
+ * QUERYFILE holds "name TYPE" lines (dnsperf's format; A, AAAA, SRV, NS, SOA, PTR, TXT, ANY),
  * optionally followed by the expected outcome, NOERROR (an answer) or NXDOMAIN; replies
  * that differ are counted as "Unexpected answers".
  * A query unanswered after 1 s counts as lost. -Q caps the sending rate. SIGINT or
@@ -62,7 +62,7 @@ static uint64_t now_ns(void)
 static int qtype_of(const char *t)
 {
 	static const struct { const char *name; int code; } types[] = {
-		{ "A", 1 }, { "NS", 2 }, { "SOA", 6 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "ANY", 255 },
+		{ "A", 1 }, { "NS", 2 }, { "SOA", 6 }, { "PTR", 12 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "ANY", 255 },
 	};
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (!strcasecmp(t, types[i].name))
