@@ -12,7 +12,16 @@
 //! added and removed 2,000 times: today's publish of the whole record set
 //! beside `Publisher::publish_delta` (the CPU per change, and the full
 //! compiles it falls back to as the arenas grow); `-- --delta-only` prints
-//! only that.
+//! only that, `--tasks N --changes M` for one size. Instructions per
+//! change, apart from the rest of the run:
+//!
+//! ```text
+//! valgrind --tool=callgrind --collect-atstart=no \
+//!   --toggle-collect='*Publisher::publish_delta*' \
+//!   --toggle-collect='*Publisher::publish_generated*' \
+//!   target/release/deps/table-* --delta-only --tasks 100000 --changes 200
+//! callgrind_annotate --inclusive=yes callgrind.out.* | grep Publisher::
+//! ```
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -235,11 +244,18 @@ criterion_group!(benches, bench);
 
 fn main() {
     let only_delta = std::env::args().any(|a| a == "--delta-only");
-    for tasks in [10_000, 100_000] {
+    // `--tasks N --changes M`: one size (for callgrind, which counts the
+    // instructions of `publish_delta` and `publish_generated` apart).
+    let arg = |flag: &str| {
+        let mut args = std::env::args().skip_while(|a| a != flag).skip(1);
+        args.next().and_then(|n| n.parse::<usize>().ok())
+    };
+    let sizes = arg("--tasks").map_or(vec![10_000, 100_000], |n| vec![n]);
+    for tasks in sizes {
         if !only_delta {
             report(tasks);
         }
-        delta_report(tasks, 2000);
+        delta_report(tasks, arg("--changes").unwrap_or(2000));
     }
     if only_delta || std::env::args().any(|a| a == "--report-only") {
         return;
