@@ -167,3 +167,47 @@ fn a_delta_moves_srv_glue_and_empty_non_terminals() {
     let steps = check_deltas(&cfg, &pool, &[s0, s1, s2]);
     assert_eq!(steps.patched, 2);
 }
+
+#[test]
+fn a_spare_still_read_is_not_patched_the_served_table_is_copied() {
+    let cfg = DnsConfig::default();
+    let pool = ["mesos.", "t.mesos.", "u.mesos."].map(String::from);
+    let keys = keys(&pool);
+    let mut sets = vec![RecordSet::default()];
+    for i in 0..50 {
+        let mut s = sets[0].clone();
+        s.insert_a(&format!("f{i}.mesos."), Ipv4Addr::new(10, 1, 0, i));
+        sets[0] = s;
+    }
+    for i in 1..5u8 {
+        let mut s = sets[0].clone();
+        s.insert_a("t.mesos.", Ipv4Addr::new(10, 0, 0, i));
+        sets.push(s);
+    }
+    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let mut prev = RecordSet::default();
+    let mut held = Vec::new();
+    let mut copied = Vec::new();
+    for (i, rs) in sets.iter().enumerate() {
+        // From the second delta on, a reader holds every replaced table:
+        // the spare is never free.
+        if i >= 2 {
+            held.push(shared.load());
+        }
+        let done = p.publish_delta(&prev.diff(rs), Arc::new(rs.clone()), i as u32, 0);
+        copied.push(done.copied);
+        let served = shared.load();
+        let full = Table::compile(Arc::new(rs.clone()), &cfg, served.serial());
+        assert_same_answers(&served, &full, &keys);
+        prev = rs.clone();
+    }
+    // The first load compiles, the first delta copies, the second patches
+    // the spare in place; held spares are copied around after that.
+    assert_eq!(copied, [false, true, false, true, true]);
+    // And the tables still read answer as they did.
+    for (t, rs) in held.iter().zip(&sets[1..]) {
+        let full = Table::compile(Arc::new(rs.clone()), &cfg, t.serial());
+        assert_same_answers(t, &full, &keys);
+    }
+}
