@@ -179,6 +179,16 @@ impl LiveView {
         self.head.skips.iter().flatten().cloned().collect()
     }
 
+    /// Number of records (name and value pairs).
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True when there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Number of tasks held (making records or not).
     pub fn task_count(&self) -> usize {
         self.tasks.len()
@@ -366,6 +376,11 @@ impl Live {
             }
         };
         self.put_task(&fw, key, order, task);
+    }
+
+    /// True when the store holds task `key` of framework `fw`.
+    pub fn contains_task(&self, fw: &str, key: &str) -> bool {
+        self.orders.get(fw).is_some_and(|m| m.contains_key(key))
     }
 
     /// Removes task `key` of framework `fw` (nothing if unknown).

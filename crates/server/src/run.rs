@@ -15,9 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mesos_records::RecordSet;
 use mesos_sources::poller;
-use mesos_sources::PollerStatus;
+use mesos_sources::{PollerStatus, Update};
 
 use crate::config::{self, render::render, Config};
 use crate::dns_config::DnsConfig;
@@ -233,11 +232,16 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         let domain = dns.domain.clone();
         let snapshot_status = Arc::clone(&snapshot_status);
         let snapshot_writer = snapshot_writer.as_ref().map(snapshot::Writer::notifier);
-        move |set: RecordSet| {
+        move |update: Update| {
             let epoch = poller_status
                 .get()
                 .map_or(0, |s| s.gen_epoch.load(Ordering::Acquire));
-            let p = publisher.publish_generated(set, now_unix(), epoch);
+            let p = match update {
+                Update::Full(set) => publisher.publish_generated(set, now_unix(), epoch),
+                Update::Delta { delta, view } => {
+                    publisher.publish_delta(&delta, view, now_unix(), epoch)
+                }
+            };
             if snapshot_status.live_load() {
                 log::info!(target: STARTUP, "first state load: serving {domain} (serial {}), replacing the snapshot", p.serial);
             } else if p.first_load {
@@ -260,7 +264,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
             stats.table_swapped(p.compiled.then_some(p.compile));
         }
     };
-    let poller = poller::spawn(poller_cfg, publish)
+    let poller = poller::spawn_updates(poller_cfg, publish)
         .map_err(|e| failed(format!("cannot start the state poller: {e}")))?;
     let _ = poller_status.set(Arc::clone(poller.status()));
     let api_settings = Arc::new(LiveSettings::from(ApiSettings::from_config(&config)));

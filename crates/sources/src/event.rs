@@ -35,7 +35,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 mod cluster;
-pub use cluster::Cluster;
+pub use cluster::{Changes, Cluster};
 
 /// Mesos' default agent port, used when an agent has no `pid`.
 const DEFAULT_AGENT_PORT: u16 = 5051;

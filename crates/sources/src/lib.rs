@@ -48,7 +48,9 @@ pub mod iam;
 pub mod poller;
 pub mod recordio;
 pub mod stream;
+pub mod update;
 
 pub use error::FetchError;
 pub use source::{EventSource, PollerConfig, Source};
 pub use status::{EventStatus, PollerStatus};
+pub use update::Update;

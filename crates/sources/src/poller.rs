@@ -27,6 +27,7 @@ use crate::master::{DetectorSpec, ZkUrl};
 use crate::shared::{micros, unix_ms, SourceShared};
 use crate::source::{PollerConfig, Source};
 use crate::status::PollerStatus;
+use crate::update::Update;
 
 /// Default `RefreshSeconds`, in seconds.
 pub const DEFAULT_REFRESH_SECS: u64 = 60;
@@ -88,13 +89,26 @@ impl Drop for Poller {
     }
 }
 
-/// Starts the poller (and, for `zk://`, the detector) threads.
+/// Starts the poller (and, for `zk://`, the detector) threads, publishing
+/// whole record sets.
 ///
 /// # Errors
 /// Thread creation failure.
 pub fn spawn(
     cfg: PollerConfig,
-    publish: impl FnMut(RecordSet) + Send + 'static,
+    mut publish: impl FnMut(RecordSet) + Send + 'static,
+) -> io::Result<Poller> {
+    spawn_updates(cfg, move |u: Update| publish(u.into_record_set()))
+}
+
+/// [`spawn`], publishing [`Update`]s: changes as deltas where the source
+/// keeps records incrementally.
+///
+/// # Errors
+/// Thread creation failure.
+pub fn spawn_updates(
+    cfg: PollerConfig,
+    publish: impl FnMut(Update) + Send + 'static,
 ) -> io::Result<Poller> {
     let preset = match cfg.source.detection() {
         Source::Masters(list) => Some(list.clone()),
@@ -183,7 +197,7 @@ impl Loop {
         }
     }
 
-    fn run(mut self, mut publish: impl FnMut(RecordSet)) {
+    fn run(mut self, mut publish: impl FnMut(Update)) {
         let status = Arc::clone(&self.shared.status);
         let refresh = self.cfg.refresh.max(Duration::from_millis(100));
         let mut next = Instant::now();
@@ -228,7 +242,7 @@ impl Loop {
                         );
                     }
                     status.gen_epoch.store(self.gen_epoch, Ordering::Release);
-                    publish(records);
+                    publish(Update::Full(records));
                     status.publishes.fetch_add(1, Ordering::Relaxed);
                     next = Instant::now() + refresh;
                 }

@@ -33,6 +33,9 @@ pub struct PollerStatus {
     pub records: AtomicU64,
     /// Record sets published since start.
     pub publishes: AtomicU64,
+    /// Consistency checks in which the live record store differed from a
+    /// full generation (the full result was published).
+    pub live_differences: AtomicU64,
     /// Leader changes seen (by ZooKeeper or by the state's `leader`).
     pub leader_changes: AtomicU64,
     /// True while a ZooKeeper session is open.

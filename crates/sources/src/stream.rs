@@ -35,6 +35,7 @@ use mesos_records::generate::generate;
 use mesos_records::hostport::host_port;
 use mesos_records::record::RecordSet;
 use mesos_records::state::State;
+use mesos_records::Live;
 use ureq::tls::{RootCerts, TlsConfig};
 
 use crate::event::{Cluster, Event};
@@ -43,7 +44,9 @@ use crate::recordio::RecordReader;
 use crate::shared::{micros, unix_ms, SourceShared};
 use crate::source::{EventSource, PollerConfig, Source};
 use crate::status::EventStatus;
+use crate::update::Update;
 
+mod live;
 mod reconcile;
 
 use reconcile::Reconciled;
@@ -78,7 +81,7 @@ enum Msg {
 pub(crate) fn run(
     cfg: PollerConfig,
     shared: Arc<SourceShared>,
-    publish: impl FnMut(RecordSet),
+    publish: impl FnMut(Update),
 ) {
     let ev = match &cfg.source {
         Source::Events(ev) => ev.as_ref().clone(),
@@ -90,6 +93,8 @@ pub(crate) fn run(
         cluster: Cluster::default(),
         leader_pid: None,
         last_problem: None,
+        live: None,
+        next_check: Instant::now(),
         publish,
         ev,
         cfg,
@@ -108,6 +113,11 @@ struct Subscriber<P> {
     /// The leader's pid as `/master/state` gives it, once reconciled.
     leader_pid: Option<(String, String)>,
     last_problem: Option<String>,
+    /// The live record store, when the generation settings allow it
+    /// ([`Live::supports`]); built at the first publish after a subscribe.
+    live: Option<Live>,
+    /// When the live store is next checked against a full generation.
+    next_check: Instant,
     publish: P,
 }
 
@@ -135,7 +145,7 @@ fn stream_agent(cfg: &PollerConfig) -> ureq::Agent {
         .new_agent()
 }
 
-impl<P: FnMut(RecordSet)> Subscriber<P> {
+impl<P: FnMut(Update)> Subscriber<P> {
     fn status(&self) -> &EventStatus {
         &self.shared.status.events
     }
@@ -456,21 +466,88 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
 
     fn publish_events(&mut self, master: &str) {
         let t0 = Instant::now();
-        let Some((records, bytes)) = self.event_records(master) else {
-            return;
+        let changes = self.cluster.take_changes();
+        let (update, records, bytes) = match Live::supports(&self.cfg.gen) {
+            true => {
+                let u = self.live_update(master, &changes);
+                let n = self.live.as_ref().map_or(0, |l| l.view().len());
+                (u, n, 0)
+            }
+            false => {
+                let Some((records, bytes)) = self.event_records(master) else {
+                    return;
+                };
+                let n = records.len();
+                (Update::Full(records), n, bytes)
+            }
         };
         let status = Arc::clone(&self.shared.status);
         status
             .generate_micros
             .store(micros(t0.elapsed()), Ordering::Relaxed);
-        status.state_bytes.store(bytes as u64, Ordering::Relaxed);
-        status
-            .records
-            .store(records.len() as u64, Ordering::Relaxed);
+        if bytes > 0 {
+            status.state_bytes.store(bytes as u64, Ordering::Relaxed);
+        }
+        status.records.store(records as u64, Ordering::Relaxed);
         status.consecutive_failures.store(0, Ordering::Relaxed);
         status.loads.fetch_add(1, Ordering::Relaxed);
         status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
-        (self.publish)(records);
+        (self.publish)(update);
+        status.publishes.fetch_add(1, Ordering::Relaxed);
+        if self.live.is_some() && Instant::now() >= self.next_check {
+            self.check_live(master);
+        }
+    }
+
+    /// The change to publish from the live store: `changes` fed to it, or
+    /// after a resync the whole record set of a store built anew.
+    fn live_update(&mut self, master: &str, changes: &crate::event::Changes) -> Update {
+        let leader = self.leader_text(master);
+        let masters = self.masters();
+        match self.live.as_mut() {
+            Some(l) if !changes.reset => {
+                live::sync(l, &self.cluster, changes, &leader, &masters);
+                let delta = l.take_delta();
+                Update::Delta {
+                    delta,
+                    view: Arc::new(l.view()),
+                }
+            }
+            _ => {
+                let mut l = live::build(&self.cluster, &self.cfg.gen, &leader, &masters);
+                let _ = l.take_delta();
+                let set = l.view().record_set();
+                self.live = Some(l);
+                self.next_check = Instant::now() + self.cfg.refresh;
+                Update::Full(set)
+            }
+        }
+    }
+
+    /// The consistency check: the live store against a full generation
+    /// from the same cluster. A difference is counted and logged, the full
+    /// result is published and the store is built anew.
+    fn check_live(&mut self, master: &str) {
+        self.next_check = Instant::now() + self.cfg.refresh;
+        let Some(live) = &self.live else { return };
+        let Some((full, _)) = self.event_records(master) else {
+            return;
+        };
+        let ours = live.view().record_set();
+        if ours == full {
+            return;
+        }
+        let status = Arc::clone(&self.shared.status);
+        status.live_differences.fetch_add(1, Ordering::Relaxed);
+        log::warn!(
+            "event stream: the live records differ from a full generation: {}; publishing the full result",
+            reconcile::describe_difference(&ours, &full)
+        );
+        let leader = self.leader_text(master);
+        let mut l = live::build(&self.cluster, &self.cfg.gen, &leader, &self.masters());
+        let _ = l.take_delta();
+        self.live = Some(l);
+        (self.publish)(Update::Full(full));
         status.publishes.fetch_add(1, Ordering::Relaxed);
     }
 }

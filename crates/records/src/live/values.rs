@@ -109,9 +109,16 @@ pub(crate) struct Values {
     /// Target to the owner names with an SRV value of it (and how many
     /// values), by owner text.
     owners: imbl::HashMap<Text, Arc<Vec<(Text, u32)>>>,
+    /// Number of (name, value) records.
+    len: usize,
 }
 
 impl Values {
+    /// Number of (name, value) records.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// The shared text of `name`, if some record has it.
     pub(crate) fn text(&self, name: &str) -> Option<Text> {
         self.names.get_key_value(name).map(|(k, _)| k.clone())
@@ -130,6 +137,7 @@ impl Values {
                 let mut nv = NameVals::default();
                 nv.bump(v, true);
                 self.names.insert(name.clone(), Arc::new(nv));
+                self.len += 1;
                 touched.entry((name.clone(), v.clone())).or_insert(false);
                 self.owner(name, v, true);
             }
@@ -145,8 +153,14 @@ impl Values {
             .entry((name.clone(), v.clone()))
             .or_insert(before > 0);
         match (up, before) {
-            (true, 0) => self.owner(name, v, true),
-            (false, 1) => self.owner(name, v, false),
+            (true, 0) => {
+                self.len += 1;
+                self.owner(name, v, true);
+            }
+            (false, 1) => {
+                self.len -= 1;
+                self.owner(name, v, false);
+            }
             _ => {}
         }
     }

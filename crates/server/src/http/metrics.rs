@@ -209,6 +209,13 @@ fn poller_families(e: &mut Exposition, p: &PollerStatus) {
     );
     single(
         e,
+        "mesosdns_live_differences_total",
+        MetricType::Counter,
+        "Consistency checks in which the live record store differed from a full generation (the full result was published).",
+        get(&p.live_differences),
+    );
+    single(
+        e,
         "mesosdns_leader_changes_total",
         MetricType::Counter,
         "Mesos leader changes seen.",

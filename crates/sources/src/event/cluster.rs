@@ -3,9 +3,50 @@
 
 use std::collections::HashMap;
 
+use mesos_records::state::{Framework, Slave, State, Task};
 use serde_json::{json, Value};
 
 use super::{list, AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TERMINAL};
+
+/// What changed in a [`Cluster`] since [`Cluster::take_changes`] was last
+/// called: what the live record store must be told.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Changes {
+    /// Everything was replaced (`SUBSCRIBED`).
+    pub reset: bool,
+    /// The agent list changed.
+    pub agents: bool,
+    /// The framework list (or a framework's pid) changed.
+    pub frameworks: bool,
+    /// Tasks added, changed or removed, as (framework id, task id), each
+    /// once, with whether it was removed at some point (a task removed and
+    /// added again moves to the end of its framework's list).
+    pub tasks: Vec<(String, String, bool)>,
+    /// Index into `tasks`.
+    at: HashMap<(String, String), usize>,
+}
+
+impl Changes {
+    fn task(&mut self, fw: &str, id: &str, removed: bool) {
+        let key = (fw.to_owned(), id.to_owned());
+        match self.at.get(&key) {
+            Some(&i) => {
+                if let Some(t) = self.tasks.get_mut(i) {
+                    t.2 |= removed;
+                }
+            }
+            None => {
+                self.at.insert(key, self.tasks.len());
+                self.tasks.push((fw.to_owned(), id.to_owned(), removed));
+            }
+        }
+    }
+
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        !self.reset && !self.agents && !self.frameworks && self.tasks.is_empty()
+    }
+}
 
 /// The cluster as the events describe it, in `/master/state` form.
 #[derive(Clone, Debug, Default)]
@@ -16,6 +57,8 @@ pub struct Cluster {
     tasks: HashMap<String, Vec<TaskEntry>>,
     /// Framework pids learned from `/master/state`.
     pids: HashMap<String, Value>,
+    /// Changes since the last [`Cluster::take_changes`].
+    changes: Changes,
 }
 
 impl Cluster {
@@ -34,6 +77,15 @@ impl Cluster {
         for t in snapshot.tasks {
             self.upsert_task(t);
         }
+        self.changes = Changes {
+            reset: true,
+            ..Changes::default()
+        };
+    }
+
+    /// What changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
     }
 
     /// Applies one event. Returns true when the state changed.
@@ -60,7 +112,11 @@ impl Cluster {
             Event::AgentRemoved(id) => {
                 let before = self.agents.len();
                 self.agents.retain(|a| a.id != id);
+                self.changes.agents = true;
                 for tasks in self.tasks.values_mut() {
+                    for t in tasks.iter().filter(|t| t.agent_id == id) {
+                        self.changes.task(&t.framework_id, &t.id, true);
+                    }
                     tasks.retain(|t| t.agent_id != id);
                 }
                 self.agents.len() != before
@@ -72,7 +128,10 @@ impl Cluster {
             Event::FrameworkRemoved(id) => {
                 let before = self.frameworks.len();
                 self.frameworks.retain(|f| f.id != id);
-                self.tasks.remove(&id);
+                self.changes.frameworks = true;
+                for t in self.tasks.remove(&id).into_iter().flatten() {
+                    self.changes.task(&t.framework_id, &t.id, true);
+                }
                 self.frameworks.len() != before
             }
             Event::Heartbeat | Event::Other(_) => false,
@@ -80,6 +139,7 @@ impl Cluster {
     }
 
     fn upsert_agent(&mut self, a: AgentEntry) {
+        self.changes.agents = true;
         match self.agents.iter_mut().find(|x| x.id == a.id) {
             Some(x) => *x = a,
             None => self.agents.push(a),
@@ -87,6 +147,7 @@ impl Cluster {
     }
 
     fn upsert_framework(&mut self, f: FrameworkEntry) {
+        self.changes.frameworks = true;
         match self.frameworks.iter_mut().find(|x| x.id == f.id) {
             Some(x) => *x = f,
             None => self.frameworks.push(f),
@@ -94,6 +155,7 @@ impl Cluster {
     }
 
     fn upsert_task(&mut self, t: TaskEntry) {
+        self.changes.task(&t.framework_id, &t.id, false);
         let tasks = self.tasks.entry(t.framework_id.clone()).or_default();
         match tasks.iter_mut().find(|x| x.id == t.id) {
             Some(x) => *x = t,
@@ -112,8 +174,10 @@ impl Cluster {
         };
         if state.as_str().is_some_and(|s| TERMINAL.contains(&s)) {
             tasks.remove(i);
+            self.changes.task(fw, id, true);
             return true;
         }
+        self.changes.task(fw, id, false);
         let Some(task) = tasks.get_mut(i) else {
             return false;
         };
@@ -147,12 +211,82 @@ impl Cluster {
         }
         changed |= self.pids.keys().any(|id| !seen.contains_key(id));
         self.pids = seen;
+        self.changes.frameworks |= changed;
         changed
     }
 
     /// Number of tasks held.
     pub fn task_count(&self) -> usize {
         self.tasks.values().map(Vec::len).sum()
+    }
+
+    /// Framework `f` in `/master/state` form with its learned pid, as an
+    /// object not yet closed (tasks follow).
+    fn framework_head(&self, f: &FrameworkEntry) -> String {
+        let mut head = f.json.clone();
+        if let Some(pid) = self.pids.get(&f.id) {
+            head.insert("pid".to_owned(), pid.clone());
+        }
+        // `{"id":...}` is never empty: reopen it for the tasks.
+        let head = Value::Object(head).to_string();
+        head.strip_suffix('}').unwrap_or(&head).to_owned()
+    }
+
+    /// The agents as the state reader reads them from
+    /// [`Cluster::state_json`] (malformed ones left out; none if all are).
+    pub fn slaves(&self) -> Vec<Slave> {
+        let mut body = String::from("{\"leader\":\"-\",\"slaves\":[");
+        for (i, a) in self.agents.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&a.json.to_string());
+        }
+        body.push_str("]}");
+        State::parse(body.as_bytes()).map_or_else(|_| Vec::new(), |s| s.slaves)
+    }
+
+    /// The frameworks, by id in list order, as the state reader reads them
+    /// (without tasks; a malformed one left out).
+    pub fn framework_heads(&self) -> Vec<(String, Framework)> {
+        self.frameworks
+            .iter()
+            .filter_map(|f| {
+                let body = format!(
+                    "{{\"leader\":\"-\",\"frameworks\":[{},\"tasks\":[]}}]}}",
+                    self.framework_head(f)
+                );
+                let state = State::parse(body.as_bytes()).ok()?;
+                let fw = state.frameworks.into_iter().next()?;
+                Some((f.id.clone(), fw))
+            })
+            .collect()
+    }
+
+    /// Task `id` of framework `fw` as the state reader reads it, or `None`
+    /// (unknown, or malformed).
+    pub fn task(&self, fw: &str, id: &str) -> Option<Task> {
+        let t = self.tasks.get(fw)?.iter().find(|t| t.id == id)?;
+        read_task(&t.text)
+    }
+
+    /// The position of task `id` in framework `fw`'s list.
+    pub fn task_position(&self, fw: &str, id: &str) -> Option<usize> {
+        self.tasks.get(fw)?.iter().position(|t| t.id == id)
+    }
+
+    /// Every task, by framework id and in each framework's order, as the
+    /// state reader reads it (malformed ones left out).
+    pub fn all_tasks(&self) -> Vec<(&str, &str, Task)> {
+        let mut out = Vec::with_capacity(self.task_count());
+        for (fw, tasks) in &self.tasks {
+            for t in tasks {
+                if let Some(task) = read_task(&t.text) {
+                    out.push((fw.as_str(), t.id.as_str(), task));
+                }
+            }
+        }
+        out
     }
 
     /// A `/master/state` body for [`State::parse`](mesos_records::State::parse):
@@ -182,13 +316,7 @@ impl Cluster {
             if i > 0 {
                 out.push(',');
             }
-            let mut head = f.json.clone();
-            if let Some(pid) = self.pids.get(&f.id) {
-                head.insert("pid".to_owned(), pid.clone());
-            }
-            // `{"id":...}` is never empty: reopen it for the tasks.
-            let head = Value::Object(head).to_string();
-            out.push_str(head.strip_suffix('}').unwrap_or(&head));
+            out.push_str(&self.framework_head(f));
             out.push_str(",\"tasks\":[");
             for (j, t) in self.tasks.get(&f.id).into_iter().flatten().enumerate() {
                 if j > 0 {
@@ -201,6 +329,19 @@ impl Cluster {
         out.push_str("]}");
         out.into_bytes()
     }
+}
+
+/// One task's `/master/state` text read by the state reader.
+fn read_task(text: &str) -> Option<Task> {
+    let body = format!("{{\"leader\":\"-\",\"frameworks\":[{{\"tasks\":[{text}]}}]}}");
+    let state = State::parse(body.as_bytes()).ok()?;
+    state
+        .frameworks
+        .into_iter()
+        .next()?
+        .tasks
+        .into_iter()
+        .next()
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@ use mesos_records::state::State;
 
 use super::Subscriber;
 use crate::shared::{micros, unix_ms};
+use crate::update::Update;
 
-impl<P: FnMut(RecordSet)> Subscriber<P> {
+impl<P: FnMut(Update)> Subscriber<P> {
     /// Fetches `/master/state` from the subscribed master and compares.
     pub(super) fn reconcile(&mut self, master: &str, suspect: bool) -> Reconciled {
         let t0 = Instant::now();
@@ -84,7 +85,9 @@ impl<P: FnMut(RecordSet)> Subscriber<P> {
         );
         status.records.store(polled.len() as u64, Ordering::Relaxed);
         status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
-        (self.publish)(polled);
+        (self.publish)(Update::Full(polled));
+        // The store is built anew from the new subscription.
+        self.live = None;
         status.publishes.fetch_add(1, Ordering::Relaxed);
         Reconciled::Resubscribe("reconcile found a difference".to_owned())
     }
@@ -99,7 +102,7 @@ pub(super) enum Reconciled {
 }
 
 /// A short account of which names differ (at most five of each side).
-fn describe_difference(ours: &RecordSet, polled: &RecordSet) -> String {
+pub(super) fn describe_difference(ours: &RecordSet, polled: &RecordSet) -> String {
     let names = |r: &RecordSet| -> std::collections::BTreeSet<String> {
         let mut s = std::collections::BTreeSet::new();
         s.extend(r.a_records().map(|(k, v)| format!("{k} A {v:?}")));
