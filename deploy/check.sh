@@ -18,7 +18,8 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   printf '#!/bin/sh\nexit 0\n' >"$tmp/mesos-dns"
   chmod +x "$tmp/mesos-dns"
   sed "s|/usr/local/bin/mesos-dns|$tmp/mesos-dns|" deploy/mesos-dns.service >"$tmp/mesos-dns.service"
-  out=$(systemd-analyze verify "$tmp/mesos-dns.service" 2>&1 || true)
+  cp deploy/mesos-dns.socket "$tmp/mesos-dns.socket"
+  out=$(systemd-analyze verify "$tmp/mesos-dns.service" "$tmp/mesos-dns.socket" 2>&1 || true)
   if [ -n "$out" ]; then
     echo "deploy/check.sh: systemd-analyze verify:" >&2
     echo "$out" >&2

@@ -19,6 +19,7 @@ mod poller;
 mod process;
 mod readme;
 mod reload;
+mod restart;
 mod reverse;
 mod snapshot;
 mod state_fetch;

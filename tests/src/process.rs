@@ -150,6 +150,11 @@ impl Server {
         )
     }
 
+    /// Starts `command` (stdout and stderr piped) as the server.
+    pub fn start_command(command: &mut Command) -> Server {
+        Server::spawn(command)
+    }
+
     fn spawn(command: &mut Command) -> Server {
         let mut child = command
             .stdin(Stdio::null())

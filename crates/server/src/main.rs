@@ -28,6 +28,13 @@ fn main() -> ExitCode {
         }
     };
     mesos_dns::logger::init(args.verbosity);
+    // Before any thread starts: it reads and clears LISTEN_FDS.
+    let (udp, tcp) = mesos_dns::socket::take_inherited();
+    if udp + tcp > 0 {
+        log::info!(
+            "socket activation: {udp} UDP socket(s), {tcp} TCP listener(s) passed"
+        );
+    }
     let started = mesos_dns::run::install_signals().and_then(|signals| {
         mesos_dns::run::load_config(&args.config).map(|config| (config, signals))
     });

@@ -289,6 +289,12 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         dns_server.as_ref().map(serve::DnsServer::local_addr),
         http_server.as_ref().map(|(h, _)| h.local_addr()),
     );
+    if dns_server
+        .as_ref()
+        .is_some_and(serve::DnsServer::from_manager)
+    {
+        log::info!(target: STARTUP, "DNS sockets from the service manager (socket activation): a restart loses no query");
+    }
 
     let zk_detection_timeout = config.zk_detection_timeout;
     let servers = Servers {
@@ -319,16 +325,18 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
     if result.is_ok() {
         log::info!(target: STARTUP, "shutting down");
     }
+    // DNS stops last, so it answers while the rest shuts down; its
+    // workers then drain (see `worker::Worker::run`).
     let servers = reloader.into_servers();
     if let Some((h, _)) = servers.http {
         h.stop();
     }
-    if let Some((d, _, _)) = servers.dns {
-        d.stop();
-    }
     stop_poller(poller);
     if let Some(w) = snapshot_writer {
         w.stop();
+    }
+    if let Some((d, _, _)) = servers.dns {
+        d.stop();
     }
     result
 }

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use mio::Waker;
 
 use crate::dns_config::DnsConfig;
-use crate::socket;
+use crate::socket::{self, WorkerSockets};
 use crate::stats::Stats;
 use crate::table::SharedTable;
 use crate::tcp::TcpLimits;
@@ -25,6 +25,8 @@ use crate::xfr::Transfers;
 #[derive(Debug)]
 pub struct DnsServer {
     addr: SocketAddr,
+    /// Serving on sockets from the service manager (socket activation).
+    from_manager: bool,
     stop: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
@@ -78,10 +80,15 @@ pub fn start_with(
     // may be taken (or the port may be grabbed between the probe and the
     // real binds): pick another. A fixed port fails at once.
     let attempts = if want.port() == 0 { 16 } else { 1 };
-    let mut bound = bind_sockets(want, n);
+    let inherited = socket::inherited_dns(want, n);
+    let from_manager = inherited.is_some();
+    let mut bound = match inherited {
+        Some(passed) => passed.map_err(|e| (e, "DNS socket from the service manager")),
+        None => bind_sockets(want, n),
+    };
     for _ in 1..attempts {
         match &bound {
-            Err((e, _)) if e.kind() == io::ErrorKind::AddrInUse => {
+            Err((e, _)) if !from_manager && e.kind() == io::ErrorKind::AddrInUse => {
                 bound = bind_sockets(want, n);
             }
             _ => break,
@@ -108,6 +115,7 @@ pub fn start_with(
     }
     let mut server = DnsServer {
         addr,
+        from_manager,
         stop,
         wakers: Vec::with_capacity(n),
         threads: Vec::with_capacity(n),
@@ -115,7 +123,8 @@ pub fn start_with(
     };
     for (i, started) in workers.into_iter().enumerate() {
         server.wakers.push(started.waker);
-        let worker = started.worker;
+        let mut worker = started.worker;
+        worker.inherited = from_manager;
         let thread = std::thread::Builder::new()
             .name(format!("dns-worker-{i}"))
             .spawn(move || worker.run());
@@ -124,7 +133,12 @@ pub fn start_with(
             Err(e) => return Err(e), // `server` drops: started workers stop.
         }
     }
-    log::info!("DNS server listening on {addr} (UDP and TCP, {n} workers)");
+    let from = if from_manager {
+        ", sockets from the service manager"
+    } else {
+        ""
+    };
+    log::info!("DNS server listening on {addr} (UDP and TCP, {n} workers{from})");
     Ok(server)
 }
 
@@ -132,6 +146,12 @@ impl DnsServer {
     /// The bound address (the real port when `Port` was 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// True when serving on sockets passed by the service manager
+    /// (systemd socket activation, [`socket::take_inherited`]).
+    pub fn from_manager(&self) -> bool {
+        self.from_manager
     }
 
     /// TCP connections open now.
@@ -161,9 +181,6 @@ impl Drop for DnsServer {
     }
 }
 
-/// Sockets for `n` workers on one address: a UDP socket and a TCP listener
-/// each, all with SO_REUSEPORT.
-type WorkerSockets = Vec<(mio::net::UdpSocket, mio::net::TcpListener)>;
 
 /// Binds every worker's sockets on `want`, after a probe without
 /// SO_REUSEPORT that fails if anything else holds the port (even another

@@ -31,6 +31,12 @@ pub(crate) const WAKER: Token = Token(2);
 /// How often idle TCP connections are looked for.
 const SWEEP_EVERY: Duration = Duration::from_millis(250);
 
+/// How long a stopping worker waits for its forwards in flight.
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
+
+/// The most batches a stopping worker reads from its own UDP socket.
+const FINAL_BATCHES: usize = 256;
+
 /// Everything one worker owns.
 pub(crate) struct Worker {
     poll: Poll,
@@ -45,6 +51,10 @@ pub(crate) struct Worker {
     forwarder: Forwarder,
     batch: Batch,
     tx: Vec<u8>,
+    /// The UDP socket and listener came from the service manager
+    /// (`LISTEN_FDS`), which keeps them open for the next process: when
+    /// stopping, leave what is queued on them to that process.
+    pub(crate) inherited: bool,
 }
 
 /// The parts of a worker the starting thread keeps.
@@ -86,15 +96,21 @@ impl Worker {
                 forwarder: Forwarder::new(cfg),
                 batch: Batch::new(usize::from(cfg.edns_max)),
                 tx: vec![0u8; 65_535],
+                inherited: false,
             },
             waker,
         })
     }
 
-    /// Runs until the stop flag is set and the waker fires.
+    /// Runs until the stop flag is set and the waker fires, then drains:
+    /// it stops reading its UDP socket and accepting connections (first
+    /// answering what its own UDP socket holds; a socket from the service
+    /// manager keeps it for the next process), waits up to [`DRAIN_WAIT`]
+    /// for its forwards in flight, and closes.
     pub(crate) fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let mut next_sweep = Instant::now() + SWEEP_EVERY;
+        let mut draining: Option<Instant> = None;
         loop {
             // The clock is read for the timeout only while forwards are
             // pending: most wakes answer from the table and need no deadline.
@@ -113,11 +129,18 @@ impl Worker {
                 }
                 continue;
             }
-            if self.stop.load(Ordering::Acquire) {
-                break;
+            if draining.is_none() && self.stop.load(Ordering::Acquire) {
+                self.stop_reading();
+                draining = Some(Instant::now() + DRAIN_WAIT);
+            }
+            if let Some(until) = draining {
+                if self.forwarder.next_deadline().is_none() || Instant::now() >= until {
+                    break;
+                }
             }
             for event in events.iter() {
                 match event.token() {
+                    UDP | LISTENER if draining.is_some() => {}
                     UDP => self.drain_udp(),
                     LISTENER => self.conns.accept(
                         &self.poll,
@@ -153,6 +176,27 @@ impl Worker {
         self.conns.close_all(&self.poll, &self.limits);
     }
 
+    /// Stops taking new work: answers what the worker's own UDP socket
+    /// holds (bounded), then no more UDP reads and no more accepts.
+    fn stop_reading(&mut self) {
+        if !self.inherited {
+            for _ in 0..FINAL_BATCHES {
+                match self.batch.recv(&self.udp) {
+                    Ok(n) => {
+                        self.answer_batch(n);
+                        for _ in 0..self.batch.send(&self.udp) {
+                            self.stats.send_error();
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        let _ = self.poll.registry().deregister(&mut self.udp);
+        let _ = self.poll.registry().deregister(&mut self.listener);
+    }
+
     /// The UDP drain loop: a batch at a time until the socket is empty.
     /// A short batch means the queue was empty when the kernel looked; a
     /// datagram arriving after that raises a new edge, so no extra
@@ -174,7 +218,9 @@ impl Worker {
             for _ in 0..self.batch.send(&self.udp) {
                 self.stats.send_error();
             }
-            if n < BATCH {
+            // A stopping worker leaves the rest to `stop_reading`, or,
+            // on a socket from the service manager, to the next process.
+            if n < BATCH || self.stop.load(Ordering::Relaxed) {
                 break;
             }
         }
