@@ -23,5 +23,6 @@ mod restart;
 mod reverse;
 mod snapshot;
 mod state_fetch;
+mod static_zone;
 mod xfr;
 mod zookeeper;

@@ -13,6 +13,8 @@
 //!    first state load, SERVFAIL; otherwise the precompiled answer, or
 //!    NXDOMAIN/NODATA with the apex SOA (RFC 2308); IXFR of the apex, its
 //!    SOA (RFC 1995 section 2; zone transfers over TCP are `xfr`'s);
+//!    A static name (`StaticZoneFile`) answers from its records instead
+//!    ([`crate::statics`]);
 //! 6. a reverse name with derived PTR records, or in a `ReverseZones`
 //!    zone: answered from the table ([`crate::reverse`]);
 //! 7. any other name (and DS at the apex, which belongs to the parent
@@ -192,6 +194,15 @@ pub(crate) fn answer_meta(
     if !table.is_loaded() {
         return (reply(Rcode::SERVFAIL, out, &mut meta), meta);
     }
+    // Static names hide the Mesos records of the same name (`statics`).
+    let statics = &table.statics;
+    let static_name = !statics.is_empty() && statics.has(key);
+    if static_name {
+        let limit = size_limit(&q, settings.edns_max, transport).min(out.len());
+        if let Some(a) = statics.answer(table, &q, key, out, limit, &mut meta) {
+            return (a, meta);
+        }
+    }
     let kind = match q.qtype {
         Rtype::A => Some(AnswerKind::A),
         Rtype::AAAA => Some(AnswerKind::Aaaa),
@@ -204,7 +215,14 @@ pub(crate) fn answer_meta(
         Rtype::IXFR if key == apex => Some(AnswerKind::Soa),
         _ => None,
     };
-    let (template, rcode) = match table.lookup(key, kind) {
+    let looked = match table.lookup(key, kind) {
+        _ if static_name => Lookup::NoData,
+        Lookup::NxDomain if !statics.is_empty() && statics.is_above(key) => {
+            Lookup::NoData
+        }
+        found => found,
+    };
+    let (template, rcode) = match looked {
         Lookup::Found(t) if t.ancount() > 0 => (Some(t), Rcode::NOERROR),
         Lookup::Found(_) | Lookup::NoData => (table.negative(true), Rcode::NOERROR),
         Lookup::NxDomain => (table.negative(false), Rcode::NXDOMAIN),

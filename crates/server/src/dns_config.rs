@@ -92,6 +92,9 @@ pub struct DnsConfig {
     /// `ReverseZones`: reverse zones (`10.in-addr.arpa`, no trailing dot,
     /// any case) we are authoritative for.
     pub reverse_zones: Vec<String>,
+    /// The static records in force (`StaticZoneFile`), shared by every
+    /// table built with these settings and the file's watcher.
+    pub statics: crate::statics::watch::StaticHandle,
     /// Cap on forwarded queries in flight per worker from one client.
     pub forward_max_per_client: usize,
     /// `AllowRecursion`: the clients whose out-of-domain queries are
@@ -134,6 +137,7 @@ impl Default for DnsConfig {
             forward_max_in_flight: DEFAULT_FORWARD_MAX_IN_FLIGHT,
             forward_cache_size: DEFAULT_FORWARD_CACHE_SIZE,
             reverse_zones: Vec::new(),
+            statics: Default::default(),
             forward_max_per_client: DEFAULT_FORWARD_MAX_PER_CLIENT,
             allow_recursion: PRIVATE_NETWORKS
                 .iter()

@@ -51,6 +51,7 @@ pub mod forward;
 pub mod reverse;
 pub mod serve;
 pub mod socket;
+pub mod statics;
 pub mod stats;
 pub mod table;
 pub mod tcp;

@@ -72,6 +72,19 @@ pub fn transfers(
     .with_notify(c.notify_secondaries.clone())
 }
 
+/// The `StaticZoneFile` path, relative to the config file's directory
+/// like `StateFile`'s; `None` when unset.
+pub(crate) fn static_zone_file_path(c: &Config) -> Option<PathBuf> {
+    let file = Path::new(&c.file.static_zone_file);
+    if c.file.static_zone_file.is_empty() {
+        return None;
+    }
+    Some(match Path::new(&c.file.file).parent() {
+        Some(dir) if file.is_relative() => dir.join(file),
+        _ => file.to_path_buf(),
+    })
+}
+
 /// A `StateFile` path: relative paths are relative to the config file's
 /// directory, so `-config deploy/demo/config.json` works from anywhere.
 pub(crate) fn state_file_path(c: &Config) -> PathBuf {

@@ -160,6 +160,7 @@ fn keys() -> Vec<Key> {
             Restart,
             state_snapshot_max_age_seconds
         ),
+        key!("StaticZoneFile", Restart, static_zone_file),
     ]
 }
 

@@ -222,6 +222,17 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         false => None,
     };
 
+    if let Some(path) = crate::parts::static_zone_file_path(&config) {
+        crate::statics::watch::start(
+            path,
+            dns.domain.clone(),
+            dns.ttl,
+            dns.statics.clone(),
+            Arc::clone(&table),
+            Arc::clone(&publisher),
+        )
+        .map_err(|e| failed(format!("cannot follow StaticZoneFile: {e}")))?;
+    }
     // The poller's status, for the generation number of each record set
     // (set once the poller runs; a set published before is of number 0).
     let poller_status: Arc<OnceLock<Arc<PollerStatus>>> = Arc::default();

@@ -21,7 +21,7 @@ use super::{ConfigError, ConfigFile, Credentials};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 55] = [
+pub const KEYS: [&str; 56] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -70,6 +70,7 @@ pub const KEYS: [&str; 55] = [
     "StateSource",
     "ForwardCacheSize",
     "ReverseZones",
+    "StaticZoneFile",
     "AllowRecursion",
     "TransferAllow",
     "NotifySecondaries",
@@ -209,6 +210,7 @@ fn apply(
         "StateSource" => set_string(&mut f.state_source, v).map_err(plain),
         "ForwardCacheSize" => set_int(&mut f.forward_cache_size, v, "int").map_err(plain),
         "ReverseZones" => set_strings(&mut f.reverse_zones, v).map_err(plain),
+        "StaticZoneFile" => set_string(&mut f.static_zone_file, v).map_err(plain),
         "AllowRecursion" => set_strings(&mut f.allow_recursion, v).map_err(plain),
         "TransferAllow" => set_strings(&mut f.transfer_allow, v).map_err(plain),
         "NotifySecondaries" => set_strings(&mut f.notify_secondaries, v).map_err(plain),

@@ -14,9 +14,9 @@
 //! Our extension keys (defaults keep mesos-dns behaviour): `StateFile`,
 //! `DnsWorkers`, `EDNSMaxPayload`, `TCPMaxConnections`,
 //! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`,
-//! `StateSource`, `ForwardCacheSize`, `ReverseZones`, `TransferAllow`,
-//! `NotifySecondaries`, `IXFRJournalVersions`, `IXFRJournalBytes`,
-//! `StateSnapshotFile`, `StateSnapshotMaxAgeSeconds`, and
+//! `StateSource`, `ForwardCacheSize`, `ReverseZones`, `StaticZoneFile`,
+//! `TransferAllow`, `NotifySecondaries`, `IXFRJournalVersions`,
+//! `IXFRJournalBytes`, `StateSnapshotFile`, `StateSnapshotMaxAgeSeconds`, and
 //! `AllowRecursion`, whose default departs from
 //! mesos-dns on purpose (see [`DEFAULT_ALLOW_RECURSION`]).
 
@@ -239,6 +239,9 @@ pub struct ConfigFile {
     /// `ReverseZones` (extension): reverse zones under `in-addr.arpa` or
     /// `ip6.arpa` answered authoritatively; `null` or `[]`: none.
     pub reverse_zones: Option<Vec<String>>,
+    /// `StaticZoneFile` (extension): an RFC 1035 master file of static
+    /// records; relative to the config file's directory; `""`: none.
+    pub static_zone_file: String,
     /// `AllowRecursion` (extension): address prefixes (`10.0.0.0/8`, a
     /// bare address) of the clients whose out-of-domain queries are
     /// forwarded; `null` or `[]` forwards for nobody.
@@ -315,6 +318,7 @@ impl Default for ConfigFile {
             state_source: DEFAULT_STATE_SOURCE.to_string(),
             forward_cache_size: DEFAULT_FORWARD_CACHE_SIZE,
             reverse_zones: Some(Vec::new()),
+            static_zone_file: String::new(),
             allow_recursion: strings(&DEFAULT_ALLOW_RECURSION),
             transfer_allow: Some(Vec::new()),
             notify_secondaries: Some(Vec::new()),

@@ -111,6 +111,7 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
     put("StateSource", json!(f.state_source));
     put("ForwardCacheSize", json!(f.forward_cache_size));
     put("ReverseZones", json!(f.reverse_zones));
+    put("StaticZoneFile", json!(f.static_zone_file));
     put("AllowRecursion", json!(f.allow_recursion));
     put("TransferAllow", json!(f.transfer_allow));
     put("NotifySecondaries", json!(f.notify_secondaries));

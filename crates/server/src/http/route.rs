@@ -125,8 +125,9 @@ pub fn handle(shared: &HttpState, req: &Request) -> (Endpoint, Response) {
         Endpoint::Axfr => {
             let (key, records) = (Arc::downgrade(&table), table.shared_records());
             let serial = table.serial();
+            let statics = Arc::clone(&table.statics);
             drop(table);
-            let render = || axfr(ctx, records.set(), serial);
+            let render = || axfr(ctx, records.set(), serial, &statics);
             Response {
                 body: shared.bodies.get_or_render(1, &key, render),
                 ..Response::json(String::new())
@@ -372,7 +373,12 @@ fn enumerate(records: &RecordSet) -> String {
     j.finish()
 }
 
-fn axfr(ctx: &ApiContext, records: &RecordSet, serial: u32) -> String {
+fn axfr(
+    ctx: &ApiContext,
+    records: &RecordSet,
+    serial: u32,
+    statics: &crate::statics::Statics,
+) -> String {
     let s = ctx.settings.load();
     let mut j = GoJson::new();
     j.begin_object();
@@ -399,6 +405,11 @@ fn axfr(ctx: &ApiContext, records: &RecordSet, serial: u32) -> String {
         format!("{}:{}", srv.target, srv.port)
     });
     j.end_object();
+    if !statics.records.is_empty() {
+        // Ours: the `StaticZoneFile` records, in file order.
+        j.key("StaticRecords");
+        crate::statics::axfr_json(&mut j, statics);
+    }
     j.end_object();
     j.finish()
 }

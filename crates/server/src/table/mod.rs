@@ -139,6 +139,8 @@ pub struct Table {
     compiled: Arc<Compiled>,
     /// PTR records and reverse zones (see [`crate::reverse`]).
     pub(crate) reverse: crate::reverse::Reverse,
+    /// The static records (see [`crate::statics`]).
+    pub(crate) statics: Arc<crate::statics::Statics>,
 }
 
 /// The table the workers read, swapped whole on every publish.
@@ -244,6 +246,11 @@ impl Table {
         self.reverse.ptrs(|| self.records());
     }
 
+    /// The static records this table serves.
+    pub fn statics(&self) -> &crate::statics::Statics {
+        &self.statics
+    }
+
     /// The PTR records of this table's records.
     pub fn ptrs(&self) -> &Arc<crate::reverse::Ptrs> {
         self.reverse.ptrs(|| self.records())
@@ -331,6 +338,7 @@ impl Table {
             },
             compiled,
             reverse,
+            statics: cfg.statics.load(),
         }
     }
 

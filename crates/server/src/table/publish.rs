@@ -271,6 +271,21 @@ impl Publisher {
         self.retire(old);
     }
 
+    /// Publishes the served table again, its answers kept, so that it
+    /// takes up what the settings share and may change on their own (the
+    /// static records, see [`crate::statics`]).
+    pub fn refresh(&self) {
+        let current = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        let old = self.shared.load();
+        if !old.is_loaded() {
+            return;
+        }
+        let cfg = &current.cfg;
+        self.shared
+            .publish(old.with_same_answers(Arc::clone(old.view()), cfg));
+        self.retire(old);
+    }
+
     /// Keeps `cfg` for the first records published with
     /// [`Publisher::publish_generated`] for generation settings number
     /// `epoch` or later: a table and the records it is compiled from must

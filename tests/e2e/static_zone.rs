@@ -1,0 +1,78 @@
+//! `StaticZoneFile` (issue 20), against the binary on loopback: static
+//! records served with `dig`, followed CNAMEs, `/v1/axfr`, and the file
+//! read again when it changes (a broken one keeping the last good records).
+
+use std::time::Duration;
+
+use mesos_dns_tests::http::get;
+use mesos_dns_tests::process::{demo_config, demo_dir, dig, Server, TempDir};
+use serde_json::json;
+
+const ZONE: &str = "\
+$TTL 90
+db        IN A     10.0.0.1
+db           TXT   \"role=primary\"
+alias        CNAME db
+_pg._tcp     SRV   0 5 5432 db
+";
+
+fn short(dns: std::net::SocketAddr, name: &str, rtype: &str) -> String {
+    dig(dns, &["+short", name, rtype]).trim().to_string()
+}
+
+#[test]
+fn rfc1035_5_static_records_are_served_and_follow_the_file() {
+    let dir = TempDir::new("static-zone");
+    let state = std::fs::read_to_string(demo_dir().join("state.json")).unwrap();
+    let state = dir.write("state.json", &state);
+    dir.write("static.zone", ZONE);
+    let config = dir.write(
+        "config.json",
+        &demo_config(&state, json!({"StaticZoneFile": "static.zone"})),
+    );
+    let mut server = Server::start(&["-config", &config]);
+    let (dns, http) = server.addresses();
+    server.wait_stdout("StaticZoneFile");
+    server.wait_stdout("first state load");
+
+    assert_eq!(short(dns, "db.mesos", "A"), "10.0.0.1");
+    assert_eq!(short(dns, "db.mesos", "TXT"), "\"role=primary\"");
+    assert_eq!(short(dns, "_pg._tcp.mesos", "SRV"), "0 5 5432 db.mesos.");
+    // RFC 1034 4.3.2: the CNAME, then the target's address.
+    assert_eq!(short(dns, "alias.mesos", "A"), "db.mesos.\n10.0.0.1");
+    let out = dig(dns, &["db.mesos", "A"]);
+    assert!(out.contains("db.mesos.\t\t90\tIN\tA\t10.0.0.1"), "{out}");
+    // The Mesos records are still there.
+    assert!(!short(dns, "leader.mesos", "A").is_empty());
+
+    let axfr = get(&format!("http://{http}/v1/axfr")).json();
+    let statics = axfr["StaticRecords"].as_array().expect("StaticRecords");
+    assert_eq!(statics.len(), 4);
+    assert_eq!(
+        statics[0],
+        json!({"Name": "db.mesos.", "Type": "A", "TTL": 90, "Value": "10.0.0.1"})
+    );
+
+    // A broken file: one error line, the last good records stay.
+    dir.write("static.zone", "db A 10.0.0.2\nbad A 300.0.0.1\n");
+    let line = server.wait_stderr("StaticZoneFile");
+    assert!(
+        line.contains("line 2") && line.contains("last good"),
+        "{line}"
+    );
+    assert_eq!(short(dns, "db.mesos", "A"), "10.0.0.1");
+
+    // A good one replaces them.
+    dir.write("static.zone", "db A 10.0.0.3\n");
+    server.wait_stdout("(changed)");
+    let mut got = String::new();
+    for _ in 0..50 {
+        got = short(dns, "db.mesos", "A");
+        if got == "10.0.0.3" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(got, "10.0.0.3");
+    assert_eq!(short(dns, "alias.mesos", "A"), "", "gone with the old file");
+}
