@@ -381,3 +381,42 @@ fn stop_returns_promptly_between_ticks() {
         t.elapsed()
     );
 }
+
+// Issue 18: a body equal to the last one is not parsed or published
+// again; a changed one is, as a change of the records.
+#[test]
+fn issue_18_an_unchanged_state_body_is_not_published_again() {
+    let m = FakeMaster::start(b"").unwrap();
+    m.set_state(&state_json(m.addr()));
+    let out = Published::default();
+    let p = out.spawn(poller_config(
+        Source::Masters(vec![m.host_port()]),
+        Duration::from_millis(150),
+    ));
+    out.wait_for(Duration::from_secs(10), |s| !s.is_empty());
+    let loads = || p.status().loads.load(std::sync::atomic::Ordering::Relaxed);
+    let (published, before) = (out.count(), loads());
+    wait_until(Duration::from_secs(10), "three more loads", || {
+        loads() >= before + 3
+    });
+    assert_eq!(
+        out.count(),
+        published,
+        "an unchanged body publishes nothing"
+    );
+    let changed = String::from_utf8(state_json(m.addr()))
+        .unwrap()
+        .replace("\"web\"", "\"api\"");
+    m.set_state(changed.as_bytes());
+    let set = out.wait_for(Duration::from_secs(10), |s| {
+        s.a("api.marathon.mesos.").is_some()
+    });
+    assert!(set.a("web.marathon.mesos.").is_none());
+    assert_eq!(
+        p.status()
+            .live_differences
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    p.stop();
+}

@@ -272,6 +272,11 @@ impl Live {
         Arc::make_mut(&mut self.view.head).skips[0] = skips;
     }
 
+    /// The leader last set.
+    pub fn leader(&self) -> &str {
+        &self.leader
+    }
+
     /// Sets the leader (`/master/state` `leader`) and master list.
     pub fn set_masters(&mut self, leader: &str, masters: &[String]) {
         if leader == self.leader && masters == self.masters.as_slice() {

@@ -151,6 +151,28 @@ pub struct Loaded {
     pub bytes: usize,
 }
 
+/// What [`StateClient::load_changed`] found.
+#[derive(Debug)]
+pub enum Fetched {
+    /// A new body, parsed, and its [`body_hash`].
+    Loaded(Loaded, u64),
+    /// The body last loaded again, from `master`: not parsed.
+    Unchanged {
+        /// The `host:port` that served it.
+        master: String,
+        /// Body size in bytes.
+        bytes: usize,
+    },
+}
+
+/// The hash that tells an unchanged state body (64 bits of SipHash).
+pub fn body_hash(body: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    h.finish()
+}
+
 /// Fetches master state over HTTP(S).
 #[derive(Debug)]
 pub struct StateClient {
@@ -205,18 +227,36 @@ impl StateClient {
     /// # Errors
     /// The last failure when every master failed.
     pub fn load(&self, masters: &[String]) -> Result<Loaded, FetchError> {
-        let mut last = FetchError::NoMasters;
+        match self.load_changed(masters, None)? {
+            Fetched::Loaded(l, _) => Ok(l),
+            // Not without a last body to compare with.
+            Fetched::Unchanged { .. } => Err(FetchError::NoMasters),
+        }
+    }
+
+    /// [`StateClient::load`], except that a body equal to `last` (the
+    /// master that served the last body and the body's [`body_hash`]) is
+    /// not parsed: [`Fetched::Unchanged`].
+    ///
+    /// # Errors
+    /// The last failure when every master failed.
+    pub fn load_changed(
+        &self,
+        masters: &[String],
+        last: Option<&(String, u64)>,
+    ) -> Result<Fetched, FetchError> {
+        let mut failed = FetchError::NoMasters;
         for m in masters.iter().filter(|m| !m.is_empty()) {
             if host_port(m).is_none() {
                 log::debug!("skipping unusable master address {m:?}");
                 continue;
             }
-            match self.load_from(m, masters) {
+            match self.load_from_changed(m, masters, last) {
                 Ok(l) => return Ok(l),
-                Err(e) => last = e,
+                Err(e) => failed = e,
             }
         }
-        Err(last)
+        Err(failed)
     }
 
     /// Fetches from one master and follows its `leader` once (BEHAVIOUR.md 3.2
@@ -230,30 +270,50 @@ impl StateClient {
         master: &str,
         known: &[String],
     ) -> Result<Loaded, FetchError> {
+        match self.load_from_changed(master, known, None)? {
+            Fetched::Loaded(l, _) => Ok(l),
+            Fetched::Unchanged { .. } => Err(FetchError::NoMasters),
+        }
+    }
+
+    fn load_from_changed(
+        &self,
+        master: &str,
+        known: &[String],
+        last: Option<&(String, u64)>,
+    ) -> Result<Fetched, FetchError> {
         let mut trusted = known.to_vec();
         if !known.iter().any(|k| k == master) {
             trusted.push(master.to_owned());
         }
-        let (state, bytes) = self.fetch_known(master, &trusted)?;
+        let (state, bytes, hash) = match self.fetch_changed(master, &trusted, last)? {
+            Ok(parsed) => parsed,
+            Err(unchanged) => return Ok(unchanged),
+        };
         let leader = pid_address(&state.leader).ok_or_else(|| FetchError::State {
             source: self.url(master),
             error: StateError::NoLeader,
         })?;
         if same_address(leader, master) {
-            return Ok(Loaded {
+            let l = Loaded {
                 state,
                 master: master.to_owned(),
                 bytes,
-            });
+            };
+            return Ok(Fetched::Loaded(l, hash));
         }
         log::debug!("{master} is not the leader; following to {leader}");
         let leader = leader.to_owned();
-        let (state, bytes) = self.fetch_known(&leader, &trusted)?;
-        Ok(Loaded {
+        let (state, bytes, hash) = match self.fetch_changed(&leader, &trusted, last)? {
+            Ok(parsed) => parsed,
+            Err(unchanged) => return Ok(unchanged),
+        };
+        let l = Loaded {
             state,
             master: leader,
             bytes,
-        })
+        };
+        Ok(Fetched::Loaded(l, hash))
     }
 
     /// GETs and parses one master's state (a master the caller trusts with
@@ -262,17 +322,32 @@ impl StateClient {
     /// # Errors
     /// Any fetch or parse failure.
     pub fn fetch(&self, master: &str) -> Result<(State, usize), FetchError> {
-        self.fetch_known(master, &[master.to_owned()])
+        match self.fetch_changed(master, &[master.to_owned()], None)? {
+            Ok((state, bytes, _)) => Ok((state, bytes)),
+            Err(_) => Err(FetchError::NoMasters),
+        }
     }
 
-    fn fetch_known(
+    /// GETs one master's state and parses it, unless it is the body `last`
+    /// names (then `Err` of [`Fetched::Unchanged`]).
+    #[allow(clippy::type_complexity)]
+    fn fetch_changed(
         &self,
         master: &str,
         known: &[String],
-    ) -> Result<(State, usize), FetchError> {
+        last: Option<&(String, u64)>,
+    ) -> Result<Result<(State, usize, u64), Fetched>, FetchError> {
         let url = self.url(master);
         let t0 = Instant::now();
         let body = self.get(&url, known)?;
+        let hash = body_hash(&body);
+        if last.is_some_and(|(m, h)| m == master && *h == hash) {
+            log::debug!("{url}: {} bytes read, unchanged", body.len());
+            return Ok(Err(Fetched::Unchanged {
+                master: master.to_owned(),
+                bytes: body.len(),
+            }));
+        }
         let t1 = Instant::now();
         let state = State::parse(&body).map_err(|error| FetchError::State {
             source: url.clone(),
@@ -284,7 +359,7 @@ impl StateClient {
             (t1 - t0).as_millis(),
             t1.elapsed().as_millis()
         );
-        Ok((state, body.len()))
+        Ok(Ok((state, body.len(), hash)))
     }
 
     /// GETs `url` with the deadline, the status check and the cap,

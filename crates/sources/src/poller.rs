@@ -19,10 +19,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use mesos_records::generate::generate;
 use mesos_records::record::RecordSet;
+use mesos_records::skip::{count_by_reason, Skip};
 use mesos_records::state::State;
+use mesos_records::Live;
 
 use crate::error::FetchError;
-use crate::fetch::StateClient;
+use crate::fetch::{body_hash, Fetched, StateClient};
 use crate::master::{DetectorSpec, ZkUrl};
 use crate::shared::{micros, unix_ms, SourceShared};
 use crate::source::{PollerConfig, Source};
@@ -180,6 +182,38 @@ struct Loop {
     file_stamp: Option<(SystemTime, u64)>,
     /// The number of the generation settings in `cfg.gen`.
     gen_epoch: u64,
+    /// The live record store (issue 18), once a state loaded with
+    /// settings it supports.
+    live: Option<Live>,
+    /// The master that served the last body loaded, and its hash.
+    last_body: Option<(String, u64)>,
+    /// When the live store is next checked against a full generation.
+    next_check: Instant,
+}
+
+/// What one load made.
+struct Load {
+    update: Update,
+    records: usize,
+    fetch: Duration,
+    gen: Duration,
+    bytes: usize,
+}
+
+/// Refreshes between two checks of the live store against a full
+/// generation.
+const CHECK_EVERY: u32 = 10;
+
+/// `2 skipped (unresolved: 1, ...)`, or `None` when nothing was.
+fn skip_summary(skips: &[Skip]) -> Option<String> {
+    if skips.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = count_by_reason(skips)
+        .iter()
+        .map(|(r, n)| format!("{r}: {n}"))
+        .collect();
+    Some(format!("{} skipped ({})", skips.len(), parts.join(", ")))
 }
 
 impl Loop {
@@ -194,6 +228,9 @@ impl Loop {
             last_served: None,
             file_stamp: None,
             gen_epoch: 0,
+            live: None,
+            last_body: None,
+            next_check: Instant::now(),
         }
     }
 
@@ -226,13 +263,17 @@ impl Loop {
                 continue;
             }
             match self.load_once() {
-                Ok((records, fetch, gen, bytes)) => {
-                    status.fetch_micros.store(micros(fetch), Ordering::Relaxed);
-                    status.generate_micros.store(micros(gen), Ordering::Relaxed);
-                    status.state_bytes.store(bytes as u64, Ordering::Relaxed);
-                    status
-                        .records
-                        .store(records.len() as u64, Ordering::Relaxed);
+                Ok(load) => {
+                    if let Some(l) = &load {
+                        status
+                            .fetch_micros
+                            .store(micros(l.fetch), Ordering::Relaxed);
+                        status
+                            .generate_micros
+                            .store(micros(l.gen), Ordering::Relaxed);
+                        status.state_bytes.store(l.bytes as u64, Ordering::Relaxed);
+                        status.records.store(l.records as u64, Ordering::Relaxed);
+                    }
                     let failures = status.consecutive_failures.swap(0, Ordering::Relaxed);
                     status.loads.fetch_add(1, Ordering::Relaxed);
                     status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
@@ -242,11 +283,16 @@ impl Loop {
                         );
                     }
                     status.gen_epoch.store(self.gen_epoch, Ordering::Release);
-                    publish(Update::Full(records));
-                    status.publishes.fetch_add(1, Ordering::Relaxed);
+                    if let Some(l) = load {
+                        publish(l.update);
+                        status.publishes.fetch_add(1, Ordering::Relaxed);
+                    }
                     next = Instant::now() + refresh;
                 }
                 Err(e) => {
+                    // The first load after a failure is read and published
+                    // even if its body did not change.
+                    self.last_body = None;
                     let n =
                         status.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
                     status.failures.fetch_add(1, Ordering::Relaxed);
@@ -291,13 +337,22 @@ impl Loop {
         file_stamp(path) != self.file_stamp
     }
 
-    fn load_once(
-        &mut self,
-    ) -> Result<(RecordSet, Duration, Duration, usize), FetchError> {
+    /// Loads the state and makes the records: `None` when the state
+    /// body is the one last loaded and nothing else changed (it is not
+    /// parsed then).
+    fn load_once(&mut self) -> Result<Option<Load>, FetchError> {
         if let Some((gen, epoch)) = self.shared.take_gen() {
             self.cfg.gen = gen;
             self.gen_epoch = epoch;
+            // New settings: everything is made again.
+            self.live = None;
+            self.last_body = None;
         }
+        let live_on = Live::supports(&self.cfg.gen);
+        let last = self
+            .last_body
+            .as_ref()
+            .filter(|_| live_on && self.live.is_some());
         let t0 = Instant::now();
         let (state, masters, bytes) = match &self.cfg.source {
             Source::StateFile(path) => {
@@ -306,15 +361,33 @@ impl Loop {
                     path: path.display().to_string(),
                     error: e.to_string(),
                 })?;
+                let hash = (path.display().to_string(), body_hash(&body));
+                if last == Some(&hash) {
+                    return Ok(self.unchanged(&[]));
+                }
                 let state = State::parse(&body).map_err(|error| FetchError::State {
                     source: path.display().to_string(),
                     error,
                 })?;
+                self.last_body = Some(hash);
                 (state, Vec::new(), body.len())
             }
             Source::Masters(_) | Source::Zk { .. } | Source::Events(_) => {
                 let masters = self.masters();
-                let loaded = self.client.load(&self.fetch_order(&masters))?;
+                let fetched = self
+                    .client
+                    .load_changed(&self.fetch_order(&masters), last)?;
+                let loaded = match fetched {
+                    Fetched::Unchanged { master, .. } => {
+                        self.shared.set_leader(&master);
+                        self.last_served = Some(master);
+                        return Ok(self.unchanged(&masters));
+                    }
+                    Fetched::Loaded(loaded, hash) => {
+                        self.last_body = Some((loaded.master.clone(), hash));
+                        loaded
+                    }
+                };
                 // The master that served the state is the leader now.
                 self.shared.set_leader(&loaded.master);
                 self.last_served = Some(loaded.master.clone());
@@ -323,28 +396,117 @@ impl Loop {
         };
         let fetch = t0.elapsed();
         let t1 = Instant::now();
-        let generated = generate(&state, &self.cfg.gen, &masters);
+        let (update, records, skips) = match live_on {
+            true => self.live_update(&state, &masters),
+            false => {
+                let g = generate(&state, &self.cfg.gen, &masters);
+                let n = g.records.len();
+                (Update::Full(g.records), n, g.skips)
+            }
+        };
         let gen = t1.elapsed();
-        log::debug!(
-            "{} records generated in {} ms",
-            generated.records.len(),
-            gen.as_millis()
-        );
+        log::debug!("{records} records generated in {} ms", gen.as_millis());
         let status = &self.shared.status;
-        status
-            .skipped
-            .store(generated.skips.len() as u64, Ordering::Relaxed);
-        status.set_skip_counts(generated.skip_counts());
+        status.skipped.store(skips.len() as u64, Ordering::Relaxed);
+        status.set_skip_counts(count_by_reason(&skips));
         // The per-item reasons are logged at debug by generation; the
         // summary goes out at warn once per change, not on every tick.
-        let summary = generated.skip_summary();
+        let summary = skip_summary(&skips);
         if summary != self.last_skips {
             if let Some(s) = &summary {
                 log::warn!("state loaded with {s}");
             }
             self.last_skips = summary;
         }
-        Ok((generated.records, fetch, gen, bytes))
+        Ok(Some(Load {
+            update,
+            records,
+            fetch,
+            gen,
+            bytes,
+        }))
+    }
+
+    /// The body last loaded came again: only the master list may have
+    /// changed the records.
+    fn unchanged(&mut self, masters: &[String]) -> Option<Load> {
+        let live = self.live.as_mut()?;
+        if !matches!(self.cfg.source, Source::StateFile(_)) {
+            let leader = live.leader().to_owned();
+            live.set_masters(&leader, masters);
+        }
+        let delta = live.take_delta();
+        if delta.is_empty() {
+            return None;
+        }
+        let view = live.view();
+        let records = view.len();
+        Some(Load {
+            update: Update::Delta {
+                delta,
+                view: Arc::new(view),
+            },
+            records,
+            fetch: Duration::ZERO,
+            gen: Duration::ZERO,
+            bytes: 0,
+        })
+    }
+
+    /// `state` into the live store: the change as a delta, or the whole
+    /// record set when the store is new. Every [`CHECK_EVERY`] refreshes
+    /// the store is checked against a full generation, which wins if they
+    /// differ.
+    fn live_update(
+        &mut self,
+        state: &State,
+        masters: &[String],
+    ) -> (Update, usize, Vec<Skip>) {
+        let update = match self.live.as_mut() {
+            Some(live) => {
+                live.load(state, masters);
+                let delta = live.take_delta();
+                Update::Delta {
+                    delta,
+                    view: Arc::new(live.view()),
+                }
+            }
+            None => {
+                let mut live = Live::new(&self.cfg.gen);
+                live.load(state, masters);
+                let _ = live.take_delta();
+                let set = live.view().record_set();
+                self.live = Some(live);
+                self.next_check = Instant::now() + self.cfg.refresh * CHECK_EVERY;
+                Update::Full(set)
+            }
+        };
+        let Some(live) = self.live.as_mut() else {
+            return (update, 0, Vec::new());
+        };
+        let view = live.view();
+        let (records, skips) = (view.len(), view.skips());
+        if Instant::now() < self.next_check {
+            return (update, records, skips);
+        }
+        self.next_check = Instant::now() + self.cfg.refresh * CHECK_EVERY;
+        let full = generate(state, &self.cfg.gen, masters);
+        if view.record_set() == full.records {
+            return (update, records, skips);
+        }
+        self.shared
+            .status
+            .live_differences
+            .fetch_add(1, Ordering::Relaxed);
+        log::warn!(
+            "the live records differ from a full generation; publishing the full result"
+        );
+        let mut fresh = Live::new(&self.cfg.gen);
+        fresh.load(state, masters);
+        let _ = fresh.take_delta();
+        self.live = Some(fresh);
+        let n = full.records.len();
+        (Update::Full(full.records), n, full.skips)
     }
 
     /// The order to ask masters in. With static masters, the one that last

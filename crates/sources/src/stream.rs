@@ -498,58 +498,6 @@ impl<P: FnMut(Update)> Subscriber<P> {
             self.check_live(master);
         }
     }
-
-    /// The change to publish from the live store: `changes` fed to it, or
-    /// after a resync the whole record set of a store built anew.
-    fn live_update(&mut self, master: &str, changes: &crate::event::Changes) -> Update {
-        let leader = self.leader_text(master);
-        let masters = self.masters();
-        match self.live.as_mut() {
-            Some(l) if !changes.reset => {
-                live::sync(l, &self.cluster, changes, &leader, &masters);
-                let delta = l.take_delta();
-                Update::Delta {
-                    delta,
-                    view: Arc::new(l.view()),
-                }
-            }
-            _ => {
-                let mut l = live::build(&self.cluster, &self.cfg.gen, &leader, &masters);
-                let _ = l.take_delta();
-                let set = l.view().record_set();
-                self.live = Some(l);
-                self.next_check = Instant::now() + self.cfg.refresh;
-                Update::Full(set)
-            }
-        }
-    }
-
-    /// The consistency check: the live store against a full generation
-    /// from the same cluster. A difference is counted and logged, the full
-    /// result is published and the store is built anew.
-    fn check_live(&mut self, master: &str) {
-        self.next_check = Instant::now() + self.cfg.refresh;
-        let Some(live) = &self.live else { return };
-        let Some((full, _)) = self.event_records(master) else {
-            return;
-        };
-        let ours = live.view().record_set();
-        if ours == full {
-            return;
-        }
-        let status = Arc::clone(&self.shared.status);
-        status.live_differences.fetch_add(1, Ordering::Relaxed);
-        log::warn!(
-            "event stream: the live records differ from a full generation: {}; publishing the full result",
-            reconcile::describe_difference(&ours, &full)
-        );
-        let leader = self.leader_text(master);
-        let mut l = live::build(&self.cluster, &self.cfg.gen, &leader, &self.masters());
-        let _ = l.take_delta();
-        self.live = Some(l);
-        (self.publish)(Update::Full(full));
-        status.publishes.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 /// The `host:port` of a redirect `Location`: `//host:port/api/v1` or
