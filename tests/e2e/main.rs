@@ -25,4 +25,5 @@ mod snapshot;
 mod state_fetch;
 mod static_zone;
 mod xfr;
+mod xfr_secondary;
 mod zookeeper;

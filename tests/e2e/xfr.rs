@@ -13,7 +13,7 @@ use mesos_dns_tests::secondary::{free_port, soa_serial, Kind, Secondary, FOLLOW_
 use serde_json::{json, Value};
 
 /// The binary on the demo state, transfers allowed to loopback.
-fn primary(dir: &TempDir, extra: Value) -> (Server, SocketAddr, SocketAddr) {
+pub(crate) fn primary(dir: &TempDir, extra: Value) -> (Server, SocketAddr, SocketAddr) {
     let state = std::fs::read_to_string(demo_dir().join("state.json")).unwrap();
     let state = dir.write("state.json", &state);
     let mut keys = json!({"TransferAllow": ["127.0.0.1"], "ExternalOn": false});
@@ -29,7 +29,7 @@ fn primary(dir: &TempDir, extra: Value) -> (Server, SocketAddr, SocketAddr) {
 
 /// The records of a `kdig`/`dig` zone listing as `name TYPE data` lines
 /// (A, AAAA and SRV only; SRV data as `target:port`).
-fn listed(text: &str) -> BTreeSet<String> {
+pub(crate) fn listed(text: &str) -> BTreeSet<String> {
     text.lines()
         .filter(|l| !l.starts_with(';'))
         .filter_map(|l| {
@@ -44,7 +44,7 @@ fn listed(text: &str) -> BTreeSet<String> {
 }
 
 /// `/v1/axfr`'s records in the same form.
-fn api_records(http: SocketAddr) -> BTreeSet<String> {
+pub(crate) fn api_records(http: SocketAddr) -> BTreeSet<String> {
     let v = get(&format!("http://{http}/v1/axfr")).json();
     let mut out = BTreeSet::new();
     for (key, t) in [("As", "A"), ("AAAAs", "AAAA"), ("SRVs", "SRV")] {
@@ -59,7 +59,7 @@ fn api_records(http: SocketAddr) -> BTreeSet<String> {
 
 /// The answer of `server` for `name` and `qtype`: rcode, then the answer
 /// records sorted, as text.
-fn answer(server: SocketAddr, name: &str, qtype: u16) -> Vec<String> {
+pub(crate) fn answer(server: SocketAddr, name: &str, qtype: u16) -> Vec<String> {
     let reply = udp_exchange(server, &query(9, name, qtype, Some((4096, 0))))
         .unwrap_or_else(|| panic!("{server} answers {name} {qtype}"));
     let m = Message::from_vec(&reply).unwrap();
@@ -126,7 +126,7 @@ fn rfc5936_nsd_and_knot_secondaries_answer_the_same_for_every_name() {
 }
 
 /// Waits until `server` serves a serial other than `old`; returns it.
-fn next_serial(server: SocketAddr, old: u32) -> u32 {
+pub(crate) fn next_serial(server: SocketAddr, old: u32) -> u32 {
     let start = std::time::Instant::now();
     while start.elapsed() < FOLLOW_WAIT {
         match soa_serial(server, "mesos.") {

@@ -179,3 +179,111 @@ fn knot_conf(dir: &Path, port: u16, zone: &str, primary: SocketAddr) -> String {
          journal-content: none\n"
     )
 }
+
+/// Knot as a primary: zone `zone` from a zone file holding `records`
+/// (master-file lines after the SOA and NS), transfers allowed to
+/// loopback, NOTIFY sent to `notify`.
+pub struct KnotPrimary {
+    /// Where it answers (UDP and TCP).
+    pub addr: SocketAddr,
+    dir: PathBuf,
+    zone: String,
+    child: Child,
+}
+
+impl KnotPrimary {
+    /// Starts Knot on a free loopback port with `records` at `serial`.
+    pub fn start(
+        zone: &str,
+        serial: u32,
+        records: &str,
+        notify: SocketAddr,
+    ) -> KnotPrimary {
+        let dir = temp_dir(Kind::Knot);
+        let port = free_port();
+        let d = dir.display();
+        let conf = format!(
+            "server:\n    listen: 127.0.0.1@{port}\n    rundir: \"{d}\"\n\
+             control:\n    listen: \"{d}/knot.sock\"\n\
+             database:\n    storage: \"{d}\"\n\
+             log:\n  - target: stderr\n    any: info\n\
+             remote:\n  - id: secondary\n    address: {}@{}\n\
+             acl:\n  - id: transfer\n    address: 127.0.0.1\n    action: transfer\n\
+             zone:\n  - domain: {zone}\n    storage: \"{d}\"\n    file: \"{zone}.zone\"\n    \
+             notify: secondary\n    acl: transfer\n    zonefile-load: difference\n    \
+             journal-content: changes\n",
+            notify.ip(),
+            notify.port()
+        );
+        std::fs::write(dir.join("server.conf"), conf).expect("the config is written");
+        write_zone_file(&dir, zone, serial, records);
+        let log = std::fs::File::create(dir.join("out.log")).expect("a log file");
+        let child = Command::new("/usr/sbin/knotd")
+            .arg("-c")
+            .arg(dir.join("server.conf"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("the log file"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("knotd runs: {e}"));
+        let k = KnotPrimary {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            dir,
+            zone: zone.to_string(),
+            child,
+        };
+        let start = Instant::now();
+        while soa_serial(k.addr, &format!("{zone}.")) != Some(serial) {
+            assert!(
+                start.elapsed() < FOLLOW_WAIT,
+                "knot did not load: {}",
+                k.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        k
+    }
+
+    /// Writes the zone file: SOA (refresh 1, retry 1, expire 3600), NS, and
+    /// `records`.
+    pub fn write_zone(&self, serial: u32, records: &str) {
+        write_zone_file(&self.dir, &self.zone, serial, records);
+    }
+
+    /// Reloads the zone file (Knot computes the difference and sends NOTIFY).
+    pub fn reload(&self) {
+        let out = Command::new("/usr/sbin/knotc")
+            .arg("-s")
+            .arg(self.dir.join("knot.sock"))
+            .args(["zone-reload", &self.zone])
+            .output()
+            .expect("knotc runs");
+        assert!(
+            out.status.success(),
+            "knotc: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("out.log")).unwrap_or_default()
+    }
+}
+
+fn write_zone_file(dir: &Path, z: &str, serial: u32, records: &str) {
+    let text = format!(
+        "$ORIGIN {z}.\n$TTL 60\n@ IN SOA ns1.{z}. root.ns1.{z}. {serial} 1 1 3600 60\n\
+         @ IN NS ns1.{z}.\nns1 IN A 127.0.0.1\n{records}\n"
+    );
+    std::fs::write(dir.join(format!("{z}.zone")), text)
+        .expect("the zone file is written");
+}
+
+impl Drop for KnotPrimary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -42,6 +42,7 @@ pub mod logger;
 pub mod parts;
 pub mod reload;
 pub mod run;
+pub mod run_secondary;
 pub mod snapshot;
 
 // DNS serving: the answer table and the workers around it.

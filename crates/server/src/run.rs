@@ -179,6 +179,9 @@ pub fn install_signals() -> Result<Signals, ExitError> {
 /// A socket that cannot be bound, a thread that cannot start, or (as in
 /// mesos-dns) no leader found within `ZkDetectionTimeout`: logged, exit 1.
 pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
+    if config.file.state_source == "secondary" {
+        return crate::run_secondary::run(config, signals);
+    }
     let stop = signals.stop;
     let dns = dns_config(&config);
     check_open_files(&config, &dns);
@@ -409,7 +412,7 @@ fn stop_poller(poller: poller::Poller) {
 
 /// The lines printed at every verbosity: where we listen, where the state
 /// comes from, and for the demo a `dig` line to try.
-fn log_startup(c: &Config, dns: Option<SocketAddr>, http: Option<SocketAddr>) {
+pub(crate) fn log_startup(c: &Config, dns: Option<SocketAddr>, http: Option<SocketAddr>) {
     let f = &c.file;
     log::info!(target: STARTUP, "mesos-dns {} for domain {:?}", crate::VERSION, f.domain);
     if let Some(addr) = dns {
@@ -418,7 +421,10 @@ fn log_startup(c: &Config, dns: Option<SocketAddr>, http: Option<SocketAddr>) {
     if let Some(addr) = http {
         log::info!(target: STARTUP, "HTTP API on http://{addr}/v1/version");
     }
-    if !f.state_file.is_empty() {
+    if f.state_source == "secondary" {
+        let primaries = f.primaries.as_deref().unwrap_or_default();
+        log::info!(target: STARTUP, "secondary of {primaries:?}");
+    } else if !f.state_file.is_empty() {
         log::info!(target: STARTUP, "state from file {} (re-read when it changes)", state_file_path(c).display());
         if let Some(addr) = dns {
             let ip = if addr.ip().is_unspecified() {

@@ -238,6 +238,16 @@ impl Worker {
                 self.stats.dropped();
                 continue;
             };
+            // OPCODE NOTIFY (RFC 1996): heard in secondary mode only.
+            if packet.get(2).is_some_and(|b| (b >> 3) & 0xf == 4) {
+                let ip = peer.map(|p| p.ip());
+                if let Some(len) =
+                    ip.and_then(|ip| self.transfers.notify_in(&table, packet, ip, out))
+                {
+                    self.batch.reply(i, len);
+                    continue;
+                }
+            }
             match answer_counted(&table, packet, out, Transport::Udp, &self.stats) {
                 Answer::Reply(len) => self.batch.reply(i, len),
                 Answer::Forward { group } => {

@@ -21,7 +21,7 @@ use super::{ConfigError, ConfigFile, Credentials};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 56] = [
+pub const KEYS: [&str; 57] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -78,6 +78,7 @@ pub const KEYS: [&str; 56] = [
     "IXFRJournalBytes",
     "StateSnapshotFile",
     "StateSnapshotMaxAgeSeconds",
+    "Primaries",
 ];
 
 /// A value of the wrong JSON type for its field.
@@ -222,6 +223,7 @@ fn apply(
         "StateSnapshotMaxAgeSeconds" => {
             set_int(&mut f.state_snapshot_max_age_seconds, v, "int").map_err(plain)
         }
+        "Primaries" => set_strings(&mut f.primaries, v).map_err(plain),
         _ => Ok(()),
     }
 }

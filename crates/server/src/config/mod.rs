@@ -16,7 +16,8 @@
 //! `TCPMaxConnectionsPerClient`, `TCPIdleSeconds`, `StateMaxBytes`,
 //! `StateSource`, `ForwardCacheSize`, `ReverseZones`, `StaticZoneFile`,
 //! `TransferAllow`, `NotifySecondaries`, `IXFRJournalVersions`,
-//! `IXFRJournalBytes`, `StateSnapshotFile`, `StateSnapshotMaxAgeSeconds`, and
+//! `IXFRJournalBytes`, `StateSnapshotFile`, `StateSnapshotMaxAgeSeconds`,
+//! `Primaries`, and
 //! `AllowRecursion`, whose default departs from
 //! mesos-dns on purpose (see [`DEFAULT_ALLOW_RECURSION`]).
 
@@ -264,6 +265,9 @@ pub struct ConfigFile {
     /// `StateSnapshotMaxAgeSeconds` (extension), > 0: the oldest snapshot
     /// served at startup.
     pub state_snapshot_max_age_seconds: i64,
+    /// `Primaries` (extension): `ip:port` of the primaries followed with
+    /// `StateSource: "secondary"`, in order of preference.
+    pub primaries: Option<Vec<String>>,
 }
 
 impl Default for ConfigFile {
@@ -326,6 +330,7 @@ impl Default for ConfigFile {
             ixfr_journal_bytes: DEFAULT_IXFR_JOURNAL_BYTES,
             state_snapshot_file: String::new(),
             state_snapshot_max_age_seconds: DEFAULT_STATE_SNAPSHOT_MAX_AGE_SECONDS,
+            primaries: Some(Vec::new()),
         }
     }
 }

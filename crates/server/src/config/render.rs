@@ -122,6 +122,7 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
         "StateSnapshotMaxAgeSeconds",
         json!(f.state_snapshot_max_age_seconds),
     );
+    put("Primaries", json!(f.primaries));
     Value::Object(m)
 }
 

@@ -474,7 +474,7 @@ fn step11_ports_listeners_and_extensions() {
     assert_error(
         &with(r#""StateSource":"push""#),
         "StateSource",
-        r#"StateSource must be "poll" or "events", not "push""#,
+        r#"StateSource must be "poll", "events" or "secondary", not "push""#,
     );
     assert_eq!(
         load(&format!("{{{MIN}}}")).unwrap().file.state_source,

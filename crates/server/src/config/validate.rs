@@ -80,6 +80,8 @@ pub struct Config {
     pub transfer_allow: Vec<Cidr>,
     /// `NotifySecondaries`, parsed.
     pub notify_secondaries: Vec<SocketAddr>,
+    /// `Primaries`, parsed (followed when `StateSource` is `secondary`).
+    pub primaries: Vec<SocketAddr>,
     /// `DnsWorkers`, with 0 resolved to the number of CPUs.
     pub dns_workers: usize,
     /// `CACertFile`, `CertFile` and `KeyFile`, loaded and parsed.
@@ -112,7 +114,15 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
     }
     // 2.
     let masters = f.masters.as_deref().unwrap_or_default();
-    if masters.is_empty() && f.zk.is_empty() && f.state_file.is_empty() {
+    let secondary = f.state_source == "secondary";
+    let primaries = addresses(f.primaries.as_deref(), "Primaries")?;
+    if secondary && primaries.is_empty() {
+        return Err(invalid(
+            "Primaries",
+            "StateSource \"secondary\" needs Primaries: the ip:port of the primaries to follow",
+        ));
+    }
+    if !secondary && masters.is_empty() && f.zk.is_empty() && f.state_file.is_empty() {
         return Err(invalid(
             "Masters/Zk",
             "service validation failed: specify Mesos masters or Zookeeper in config.json",
@@ -227,6 +237,7 @@ pub fn validate(mut f: ConfigFile, env: &Env<'_>) -> Checked<Config> {
         allow_recursion,
         transfer_allow,
         notify_secondaries,
+        primaries,
         dns_workers,
         tls,
         auth,
@@ -547,11 +558,11 @@ fn validate_extensions(f: &ConfigFile) -> Checked<()> {
             ));
         }
     }
-    if !matches!(f.state_source.as_str(), "poll" | "events") {
+    if !matches!(f.state_source.as_str(), "poll" | "events" | "secondary") {
         return Err(invalid(
             "StateSource",
             format!(
-                "StateSource must be \"poll\" or \"events\", not {:?}",
+                "StateSource must be \"poll\", \"events\" or \"secondary\", not {:?}",
                 f.state_source
             ),
         ));

@@ -21,6 +21,7 @@
 
 mod journal;
 mod notify;
+pub mod secondary;
 mod stream;
 mod zone;
 
@@ -89,6 +90,9 @@ pub struct Transfers {
     pub counters: Arc<Counters>,
     /// Sends NOTIFY to `NotifySecondaries` (none when the list is empty).
     notifier: Option<Notifier>,
+    /// In secondary mode: the primaries whose NOTIFY is heard, and the
+    /// follower it wakes.
+    follower: std::sync::OnceLock<(Vec<IpAddr>, secondary::Poker)>,
 }
 
 /// What a transfer query gets.
@@ -120,7 +124,43 @@ impl Transfers {
             journal: Mutex::new(Journal::new(versions, bytes)),
             counters,
             notifier: None,
+            follower: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Secondary mode: a NOTIFY for the zone from one of `primaries`
+    /// wakes `poker`'s follower (RFC 1996 section 3.11).
+    pub fn hear_notify(&self, primaries: Vec<IpAddr>, poker: secondary::Poker) {
+        let _ = self.follower.set((primaries, poker));
+    }
+
+    /// Answers a NOTIFY (`msg`, OPCODE 4) from `peer` in secondary mode
+    /// into `out`: NOERROR and a refresh from a primary for the apex,
+    /// REFUSED from anyone else. `None` outside secondary mode (the answer
+    /// function says NOTIMP) or for a message that is not a NOTIFY.
+    pub(crate) fn notify_in(
+        &self,
+        table: &Table,
+        msg: &[u8],
+        peer: IpAddr,
+        out: &mut [u8],
+    ) -> Option<usize> {
+        let (primaries, poker) = self.follower.get()?;
+        let q = parse_query(msg).ok()?;
+        if q.header.flags.qr() || q.header.flags.opcode() != Opcode::NOTIFY {
+            return None;
+        }
+        let mut lower = [0u8; MAX_NAME_LEN];
+        let ours = q.qname.to_lowercase(&mut lower) == &*table.apex;
+        let rcode = match (primaries.contains(&peer), ours) {
+            (true, true) => {
+                poker.poke();
+                Rcode::NOERROR
+            }
+            (true, false) => Rcode::NOTAUTH,
+            (false, _) => Rcode::REFUSED,
+        };
+        write_error(&q, rcode, out).ok()
     }
 
     /// Sends NOTIFY to `targets` on every serial change.

@@ -68,7 +68,8 @@ fn every_key_decodes() {
         "AllowRecursion": ["10.0.0.0/8"],
         "TransferAllow": ["10.0.0.1"], "NotifySecondaries": ["10.0.0.2:53"],
         "IXFRJournalVersions": 9, "IXFRJournalBytes": 10,
-        "StateSnapshotFile": "snap", "StateSnapshotMaxAgeSeconds": 9
+        "StateSnapshotFile": "snap", "StateSnapshotMaxAgeSeconds": 9,
+        "Primaries": ["10.0.0.3:53"]
     }"#);
     let zones = BTreeMap::from([("z".to_string(), Some(vec!["1.1.1.1".to_string()]))]);
     let expected = ConfigFile {
@@ -131,6 +132,7 @@ fn every_key_decodes() {
         ixfr_journal_bytes: 10,
         state_snapshot_file: "snap".into(),
         state_snapshot_max_age_seconds: 9,
+        primaries: Some(vec!["10.0.0.3:53".to_string()]),
     };
     assert_eq!(f, expected);
 }
