@@ -181,7 +181,6 @@ impl Drop for DnsServer {
     }
 }
 
-
 /// Binds every worker's sockets on `want`, after a probe without
 /// SO_REUSEPORT that fails if anything else holds the port (even another
 /// SO_REUSEPORT server of the same user) and resolves port 0 to a port free

@@ -217,6 +217,13 @@ impl Publisher {
         let t1 = Instant::now();
         self.shared.publish(table);
         let t2 = Instant::now();
+        if let Some(x) = &self.transfers {
+            let new = self.shared.load();
+            match restage || !loaded {
+                true => x.reset(&new),
+                false => x.published_delta(&old, &new, delta),
+            }
+        }
         settings.spare = match pending {
             Some(pending) => Some(old.into_spare(pending)),
             None => {

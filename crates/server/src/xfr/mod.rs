@@ -189,6 +189,17 @@ impl Transfers {
         self.notify(new);
     }
 
+    /// Records the change `delta` from table `old` to table `new` (a
+    /// publisher of deltas): no record set is compared.
+    pub fn published_delta(&self, old: &Table, new: &Table, delta: &Delta) {
+        let (from, to) = (old.serial(), new.serial());
+        if from == to {
+            return;
+        }
+        self.push(from, to, delta.clone());
+        self.notify(new);
+    }
+
     fn notify(&self, new: &Table) {
         if let Some(n) = &self.notifier {
             n.changed(&new.apex, new.serial());
