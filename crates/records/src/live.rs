@@ -213,6 +213,8 @@ pub struct Live {
     leader: String,
     masters: Vec<String>,
     touched: Touched,
+    /// Whether changes are noted for [`Live::take_delta`].
+    tracking: bool,
     /// The inputs last loaded, for [`Live::load`].
     last: poll::Last,
 }
@@ -246,6 +248,7 @@ impl Live {
             leader: String::new(),
             masters: Vec::new(),
             touched: Touched::new(),
+            tracking: true,
             last: poll::Last::default(),
         };
         let mut c = Collect::new(&live.view.values, false);
@@ -265,6 +268,16 @@ impl Live {
     /// normalised, equal to the [`RecordSet::diff`] of the two record sets.
     pub fn take_delta(&mut self) -> Delta {
         self.view.values.delta(std::mem::take(&mut self.touched))
+    }
+
+    /// Notes changes for [`Live::take_delta`] (on), or not: a store being
+    /// filled to be published whole need not note every record. Turning
+    /// it off forgets what was noted.
+    pub fn set_tracking(&mut self, on: bool) {
+        self.tracking = on;
+        if !on {
+            self.touched = Touched::new();
+        }
     }
 
     /// Sets the skips from reading the state.
@@ -533,7 +546,8 @@ impl Live {
 
     fn apply(&mut self, recs: &[Rec], up: bool) {
         for r in recs {
-            self.view.values.change(r, up, &mut self.touched);
+            let touched = self.tracking.then_some(&mut self.touched);
+            self.view.values.change(r, up, touched);
         }
     }
 

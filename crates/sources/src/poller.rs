@@ -473,7 +473,9 @@ impl Loop {
             }
             None => {
                 let mut live = Live::new(&self.cfg.gen);
+                live.set_tracking(false);
                 live.load(state, masters);
+                live.set_tracking(true);
                 let _ = live.take_delta();
                 let set = live.view().record_set();
                 self.live = Some(live);
@@ -502,7 +504,9 @@ impl Loop {
             "the live records differ from a full generation; publishing the full result"
         );
         let mut fresh = Live::new(&self.cfg.gen);
+        fresh.set_tracking(false);
         fresh.load(state, masters);
+        fresh.set_tracking(true);
         let _ = fresh.take_delta();
         self.live = Some(fresh);
         let n = full.records.len();

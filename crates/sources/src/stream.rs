@@ -95,6 +95,7 @@ pub(crate) fn run(
         last_problem: None,
         live: None,
         next_check: Instant::now(),
+        build_after: false,
         publish,
         ev,
         cfg,
@@ -118,6 +119,9 @@ struct Subscriber<P> {
     live: Option<Live>,
     /// When the live store is next checked against a full generation.
     next_check: Instant,
+    /// Build the live store after this publish (a resync's records go out
+    /// whole first).
+    build_after: bool,
     publish: P,
 }
 
@@ -469,8 +473,7 @@ impl<P: FnMut(Update)> Subscriber<P> {
         let changes = self.cluster.take_changes();
         let (update, records, bytes) = match Live::supports(&self.cfg.gen) {
             true => {
-                let u = self.live_update(master, &changes);
-                let n = self.live.as_ref().map_or(0, |l| l.view().len());
+                let (u, n) = self.live_update(master, &changes);
                 (u, n, 0)
             }
             false => {
@@ -494,6 +497,9 @@ impl<P: FnMut(Update)> Subscriber<P> {
         status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
         (self.publish)(update);
         status.publishes.fetch_add(1, Ordering::Relaxed);
+        if self.build_after {
+            self.build_live(master);
+        }
         if self.live.is_some() && Instant::now() >= self.next_check {
             self.check_live(master);
         }

@@ -131,14 +131,22 @@ impl Values {
 
     /// Adds (`up`) or removes one producer's record, noting in `touched`
     /// whether it was present before the batch.
-    pub(crate) fn change(&mut self, (name, v): &Rec, up: bool, touched: &mut Touched) {
+    /// `None`: not noted (a store being filled, published whole).
+    pub(crate) fn change(
+        &mut self,
+        (name, v): &Rec,
+        up: bool,
+        touched: Option<&mut Touched>,
+    ) {
         let Some(vals) = self.names.get_mut(name) else {
             if up {
                 let mut nv = NameVals::default();
                 nv.bump(v, true);
                 self.names.insert(name.clone(), Arc::new(nv));
                 self.len += 1;
-                touched.entry((name.clone(), v.clone())).or_insert(false);
+                if let Some(t) = touched {
+                    t.entry((name.clone(), v.clone())).or_insert(false);
+                }
                 self.owner(name, v, true);
             }
             return;
@@ -149,9 +157,9 @@ impl Values {
         if empty {
             self.names.remove(name);
         }
-        touched
-            .entry((name.clone(), v.clone()))
-            .or_insert(before > 0);
+        if let Some(t) = touched {
+            t.entry((name.clone(), v.clone())).or_insert(before > 0);
+        }
         match (up, before) {
             (true, 0) => {
                 self.len += 1;

@@ -13,33 +13,50 @@ use crate::event::{Changes, Cluster};
 use crate::update::Update;
 
 impl<P: FnMut(Update)> Subscriber<P> {
-    /// The change to publish from the live store: `changes` fed to it, or
-    /// after a resync the whole record set of a store built anew.
+    /// The change to publish from the live store (and the number of
+    /// records after it): `changes` fed to it, or after a resync a full
+    /// generation, published at once, the store being built after the
+    /// publish ([`Subscriber::build_live`]).
     pub(super) fn live_update(
         &mut self,
         master: &str,
         changes: &crate::event::Changes,
-    ) -> Update {
+    ) -> (Update, usize) {
         let leader = self.leader_text(master);
         let masters = self.masters();
         match self.live.as_mut() {
             Some(l) if !changes.reset => {
                 sync(l, &self.cluster, changes, &leader, &masters);
                 let delta = l.take_delta();
-                Update::Delta {
-                    delta,
-                    view: Arc::new(l.view()),
-                }
+                let view = l.view();
+                let n = view.len();
+                let view = Arc::new(view);
+                (Update::Delta { delta, view }, n)
             }
             _ => {
-                let mut l = build(&self.cluster, &self.cfg.gen, &leader, &masters);
-                let _ = l.take_delta();
-                let set = l.view().record_set();
-                self.live = Some(l);
-                self.next_check = Instant::now() + self.cfg.refresh;
-                Update::Full(set)
+                self.live = None;
+                if let Some((full, _)) = self.event_records(master) {
+                    self.build_after = true;
+                    let n = full.len();
+                    return (Update::Full(full), n);
+                }
+                self.build_live(master);
+                let set = self.live.as_ref().map(|l| l.view().record_set());
+                let set = set.unwrap_or_default();
+                let n = set.len();
+                (Update::Full(set), n)
             }
         }
+    }
+
+    /// Builds the live store from the cluster (after a resync's records
+    /// were published whole).
+    pub(super) fn build_live(&mut self, master: &str) {
+        self.build_after = false;
+        let leader = self.leader_text(master);
+        let l = build(&self.cluster, &self.cfg.gen, &leader, &self.masters());
+        self.live = Some(l);
+        self.next_check = Instant::now() + self.cfg.refresh;
     }
 
     /// The consistency check: the live store against a full generation
@@ -78,12 +95,15 @@ pub(super) fn build(
     masters: &[String],
 ) -> Live {
     let mut live = Live::new(cfg);
+    // Published whole: nothing to note.
+    live.set_tracking(false);
     live.set_slaves(&cluster.slaves());
     live.set_frameworks(&cluster.framework_heads());
     for (fw, id, task) in cluster.all_tasks() {
         live.upsert_task(fw, id, task);
     }
     live.set_masters(leader, masters);
+    live.set_tracking(true);
     live
 }
 
