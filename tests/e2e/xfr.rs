@@ -181,3 +181,123 @@ fn rfc1996_notify_brings_nsd_and_knot_to_a_change_by_ixfr() {
     let metrics = get(&format!("http://{http}/metrics")).body;
     assert!(metrics.contains("mesosdns_xfr_ixfr_total"), "{metrics}");
 }
+
+/// A 100,000-task zone: per task its own A name and its app's A and SRV
+/// names (two tasks an app), about 500,000 records.
+fn big_zone(tasks: u32) -> mesos_records::RecordSet {
+    let mut b = mesos_records::RecordSetBuilder::new(false);
+    for t in 0..tasks {
+        let ip = std::net::Ipv4Addr::from(0x0a00_0000 + t);
+        let app = t / 2;
+        let task = format!("app-{app}-t{t}.marathon.mesos.");
+        b.insert_a(&task, ip);
+        b.insert_a(&format!("app-{app}.marathon.mesos."), ip);
+        let port = 31_000 + (t % 1000) as u16;
+        b.insert_srv(&format!("_app-{app}._tcp.marathon.mesos."), &task, port);
+        b.insert_srv(&format!("_app-{app}._udp.marathon.mesos."), &task, port);
+    }
+    b.finish()
+}
+
+#[test]
+fn rfc5936_a_100000_task_zone_streams_whole_across_a_swap() {
+    use mesos_dns::client::Cidr;
+    use mesos_dns::stats::Stats;
+    use mesos_dns::table::{SharedTable, Table};
+    use mesos_dns::xfr::Transfers;
+    use mesos_dns_tests::dns::{read_framed, test_config};
+    use std::io::Write;
+    use std::sync::Arc;
+
+    let cfg = test_config();
+    let big = big_zone(100_000);
+    let records = big.len();
+    let table = Arc::new(SharedTable::new(Table::compile(Arc::new(big), &cfg, 7)));
+    let stats = Arc::new(Stats::for_config(&cfg));
+    let allow = vec![Cidr::parse("127.0.0.1").unwrap()];
+    let transfers = Transfers::new(allow, 8, 1 << 20, stats.transfer_counters());
+    let server = mesos_dns::serve::start_with(
+        &cfg,
+        Arc::clone(&table),
+        Arc::clone(&stats),
+        Arc::new(transfers),
+    )
+    .unwrap();
+    let mut s = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let q = query(0x77, "mesos.", 252, None);
+    s.write_all(&(q.len() as u16).to_be_bytes()).unwrap();
+    s.write_all(&q).unwrap();
+    let (mut msgs, mut answers, mut soas) = (0usize, 0usize, Vec::new());
+    loop {
+        let m =
+            Message::from_vec(&read_framed(&mut s).expect("the next message")).unwrap();
+        msgs += 1;
+        if msgs == 1 {
+            // A new version is published while the transfer is under way:
+            // it finishes on the version it started with.
+            table.publish(Table::compile(Arc::new(big_zone(10)), &cfg, 8));
+        }
+        for r in &m.answers {
+            answers += 1;
+            if let hickory_proto::rr::RData::SOA(soa) = &r.data {
+                soas.push(soa.serial);
+            }
+        }
+        if soas.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(soas, [7, 7]);
+    // SOA twice, NS, every record.
+    assert_eq!(answers, records + 3);
+    assert!(msgs > 100, "{msgs} messages");
+    assert_eq!(soa_serial(server.local_addr(), "mesos."), Some(8));
+}
+
+#[test]
+fn transfers_outside_transfer_allow_are_refused_and_counted() {
+    let dir = TempDir::new("xfr-refused");
+    let (_s, dns, http) = primary(&dir, json!({ "TransferAllow": ["10.0.0.0/8"] }));
+    // The client is 127.0.0.1, outside 10.0.0.0/8.
+    for qtype in [252, 251] {
+        let q = query(3, "mesos.", qtype, None);
+        let replies = mesos_dns_tests::dns::tcp_exchange(dns, &[q]).expect("an answer");
+        let m = Message::from_vec(&replies[0]).unwrap();
+        assert_eq!(
+            m.metadata.response_code,
+            hickory_proto::op::ResponseCode::Refused,
+            "{qtype}"
+        );
+    }
+    let metrics = get(&format!("http://{http}/metrics")).body;
+    assert!(
+        metrics.contains("mesosdns_xfr_refused_total 2"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn rfc1995_2_a_client_serial_ahead_gets_the_single_soa() {
+    let dir = TempDir::new("xfr-ahead");
+    let (_s, dns, _) = primary(&dir, json!({}));
+    let serial = soa_serial(dns, "mesos.").unwrap();
+    let ahead = serial.wrapping_add(1000);
+    let out = run_client("kdig", dns, &[&format!("IXFR={ahead}"), "mesos."]);
+    let records: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.is_empty())
+        .collect();
+    assert_eq!(records.len(), 1, "{out}");
+    assert!(
+        records[0].contains(&format!("SOA\tns1.mesos. root.ns1.mesos. {serial} ")),
+        "{out}"
+    );
+    // Over UDP, IXFR gets the SOA too (RFC 1995 section 2).
+    let udp = mesos_dns_tests::process::dig(
+        dns,
+        &[&format!("IXFR={ahead}"), "mesos.", "+notcp"],
+    );
+    assert!(udp.contains(&format!("{serial} 60 600 86400 60")), "{udp}");
+}
