@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mesos_dns::table::{SharedTable, Table};
+use mesos_dns::table::{Publisher, SharedTable, Table};
 use mesos_dns_tests::dns::{query, test_config, udp_exchange};
 use mesos_dns_tests::fake_operator::{
     Change, FakeAgent, FakeCluster, FakeFramework, FakeOperator, FakeStatus, FakeTask,
@@ -18,7 +18,7 @@ use mesos_records::{generate, RecordSet, State};
 use mesos_sources::fetch::Auth;
 use mesos_sources::master::DetectorSpec;
 use mesos_sources::poller::{self, Poller};
-use mesos_sources::{EventSource, Source};
+use mesos_sources::{EventSource, Source, Update};
 use proptest::prelude::*;
 
 use crate::poller::{gen_config, poller_config};
@@ -489,11 +489,15 @@ fn change_to_dns_latency_under_query_load() {
     let mut ev = EventSource::new(Source::Masters(vec![m.host_port()]));
     ev.heartbeat = Duration::from_secs(1);
     let cfg = poller_config(Source::Events(Box::new(ev)), Duration::from_secs(60));
-    let serial = AtomicU64::new(1);
-    let (t, c) = (Arc::clone(&table), dns_cfg.clone());
-    let poller = poller::spawn(cfg, move |set| {
-        let s = u32::try_from(serial.fetch_add(1, Ordering::Relaxed)).unwrap_or(0);
-        t.publish(Table::compile(Arc::new(set), &c, s));
+    // As the server publishes: deltas from the live record store.
+    let publisher = Publisher::new(Arc::clone(&table), dns_cfg.clone());
+    let now = AtomicU64::new(1);
+    let poller = poller::spawn_updates(cfg, move |u: Update| {
+        let s = u32::try_from(now.fetch_add(1, Ordering::Relaxed)).unwrap_or(0);
+        match u {
+            Update::Full(set) => publisher.publish_generated(set, s, 0),
+            Update::Delta { delta, view } => publisher.publish_delta(&delta, view, s, 0),
+        };
     })
     .unwrap();
     wait_until(Duration::from_secs(5), "the first records", || {
