@@ -214,7 +214,7 @@ impl Outgoing {
                             _ => &mut fresh,
                         };
                         let Some(owner) =
-                            zone::served(o.name, apex, records, seen, &mut buf)
+                            zone::served(o.name, apex, || records, seen, &mut buf)
                         else {
                             *value = 0;
                             continue;
@@ -239,7 +239,6 @@ impl Outgoing {
                     !full
                 }
                 Step::Records { list, at } => {
-                    let records = table.records();
                     let mut buf = [0u8; MAX_NAME_LEN];
                     let mut full = false;
                     while let Some(r) = list.get(*at) {
@@ -248,7 +247,7 @@ impl Outgoing {
                             break;
                         }
                         if let Some(owner) =
-                            zone::record_owner(r, apex, records, &mut buf)
+                            zone::record_owner(r, apex, || table.records(), &mut buf)
                         {
                             count += u16::from(zone::value(
                                 &mut w, &mut c, owner, &z, &r.value,

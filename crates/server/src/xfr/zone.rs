@@ -24,11 +24,13 @@ use crate::table::ZoneSettings;
 
 /// The uncompressed wire form of `name` if the table serves it (see the
 /// module docs). `seen` holds the lowercase keys of capital spellings
-/// already taken, for a walk in byte order.
-pub(super) fn served<'b>(
+/// already taken, for a walk in byte order; `records` is asked for only
+/// for a name with capitals (a delta-published table builds its whole
+/// record set on the first ask).
+pub(super) fn served<'r, 'b>(
     name: &str,
     apex: &[u8],
-    records: &RecordSet,
+    records: impl FnOnce() -> &'r RecordSet,
     seen: &mut HashSet<Box<[u8]>>,
     buf: &'b mut [u8; MAX_NAME_LEN],
 ) -> Option<&'b [u8]> {
@@ -43,7 +45,7 @@ pub(super) fn served<'b>(
     }
     let capitals = name.bytes().any(|c| c.is_ascii_uppercase());
     if capitals
-        && (records.has_name(&name.to_ascii_lowercase()) || !seen.insert(key.into()))
+        && (records().has_name(&name.to_ascii_lowercase()) || !seen.insert(key.into()))
     {
         return None;
     }
@@ -160,10 +162,10 @@ pub(super) fn owner_value(
 }
 
 /// The wire form of a delta record's owner if the table serves it.
-pub(super) fn record_owner<'b>(
+pub(super) fn record_owner<'r, 'b>(
     r: &Record,
     apex: &[u8],
-    records: &RecordSet,
+    records: impl FnOnce() -> &'r RecordSet,
     buf: &'b mut [u8; MAX_NAME_LEN],
 ) -> Option<&'b [u8]> {
     served(&r.name, apex, records, &mut HashSet::new(), buf)
