@@ -102,6 +102,7 @@ fn hostile_http_clients_do_not_disturb_dns() {
         poller: Arc::new(PollerStatus::default()),
         dns: Some(stats),
         snapshot: Arc::default(),
+        guard: Default::default(),
     };
     let limits = HttpLimits {
         max_connections: 32,

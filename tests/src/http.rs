@@ -149,6 +149,7 @@ pub fn start_records(
         poller: Arc::clone(&poller),
         dns: Some(dns),
         snapshot: Arc::default(),
+        guard: Default::default(),
     };
     let listener = http::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let handle = http::start(listener, Arc::new(ctx), limits).unwrap();

@@ -143,6 +143,15 @@ pub trait Lookup {
     /// the names whose SRV answers carry `target`'s first addresses as
     /// glue.
     fn srv_owners(&self, target: &str) -> Vec<&str>;
+    /// The TTL a task label set for `name` (`DNS_TTL`, issue 22), if any.
+    fn ttl_of(&self, _name: &str) -> Option<u32> {
+        None
+    }
+    /// The weight a task label set for SRV values to `target`
+    /// (`DNS_SRV_WEIGHT`, issue 22), if any.
+    fn srv_weight_of(&self, _target: &str) -> Option<u16> {
+        None
+    }
 }
 
 /// What a publisher of deltas hands the answer table with each change: the
@@ -196,6 +205,14 @@ impl Lookup for RecordSet {
             .filter(|(_, set)| set.iter().any(|s| s.target == target))
             .map(|(n, _)| n)
             .collect()
+    }
+
+    fn ttl_of(&self, name: &str) -> Option<u32> {
+        RecordSet::ttl_of(self, name)
+    }
+
+    fn srv_weight_of(&self, target: &str) -> Option<u16> {
+        RecordSet::srv_weight_of(self, target)
     }
 }
 

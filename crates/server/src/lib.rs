@@ -38,6 +38,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod logger;
 pub mod parts;
 pub mod reload;

@@ -150,6 +150,14 @@ pub fn poller_config(c: &Config) -> Result<PollerConfig, ConfigError> {
             soa_mname: f.soa_mname.clone(),
             listener: f.listener.clone(),
             enumeration: f.enumeration_on,
+            health_filter: f
+                .health_filter
+                .then_some(f.health_filter_min_fraction.get()),
+            label_policy: f.task_label_policy,
+            // The task notes cost a copy of every task, and the live
+            // (incremental) store does not keep them: only with a policy
+            // whose effect they explain.
+            explain: f.enumeration_on && (f.health_filter || f.task_label_policy),
             ..GenConfig::default()
         },
     })

@@ -128,6 +128,14 @@ fn keys() -> Vec<Key> {
         key!("IPSources", Records, ip_sources; ip_sources),
         key!("EnforceRFC952", Records, enforce_rfc952),
         key!("EnumerationOn", Records, enumeration_on),
+        key!("HealthFilter", Records, health_filter),
+        key!(
+            "HealthFilterMinFraction",
+            Records,
+            health_filter_min_fraction
+        ),
+        key!("TaskLabelPolicy", Records, task_label_policy),
+        key!("HoldDownFraction", Restart, hold_down_fraction),
         key!("Masters", Restart, masters),
         key!("Zk", Restart, zk),
         key!("StateFile", Restart, state_file),

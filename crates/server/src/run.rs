@@ -21,6 +21,7 @@ use mesos_sources::{PollerStatus, Update};
 use crate::config::{self, render::render, Config};
 use crate::dns_config::DnsConfig;
 use crate::error::{ExitError, Failed};
+use crate::guard::PublishGuard;
 use crate::http::{self, ApiContext, ApiSettings, HttpLimits, LiveSettings};
 use crate::logger::STARTUP;
 use crate::parts::{beside_config, bind_http, state_file_path};
@@ -236,6 +237,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         )
         .map_err(|e| failed(format!("cannot follow StaticZoneFile: {e}")))?;
     }
+    let guard = Arc::new(PublishGuard::default());
     // The poller's status, for the generation number of each record set
     // (set once the poller runs; a set published before is of number 0).
     let poller_status: Arc<OnceLock<Arc<PollerStatus>>> = Arc::default();
@@ -246,15 +248,24 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         let domain = dns.domain.clone();
         let snapshot_status = Arc::clone(&snapshot_status);
         let snapshot_writer = snapshot_writer.as_ref().map(snapshot::Writer::notifier);
+        let (guard, table) = (Arc::clone(&guard), Arc::clone(&table));
+        let hold_down = config.file.hold_down_fraction.get();
         move |update: Update| {
             let epoch = poller_status
                 .get()
                 .map_or(0, |s| s.gen_epoch.load(Ordering::Acquire));
-            let p = match update {
-                Update::Full(set) => publisher.publish_generated(set, now_unix(), epoch),
-                Update::Delta { delta, view } => {
-                    publisher.publish_delta(&delta, view, now_unix(), epoch)
-                }
+            // The hold-down and the history (issue 22) around the publish.
+            let published =
+                guard.guarded(hold_down, &table, update, |update| match update {
+                    Update::Full(set) => {
+                        publisher.publish_generated(set, now_unix(), epoch)
+                    }
+                    Update::Delta { delta, view } => {
+                        publisher.publish_delta(&delta, view, now_unix(), epoch)
+                    }
+                });
+            let Some(p) = published else {
+                return;
             };
             if snapshot_status.live_load() {
                 log::info!(target: STARTUP, "first state load: serving {domain} (serial {}), replacing the snapshot", p.serial);
@@ -290,6 +301,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
                 poller: Arc::clone(poller.status()),
                 dns: dns_server.as_ref().map(|_| Arc::clone(&stats)),
                 snapshot: Arc::clone(&snapshot_status),
+                guard: Arc::clone(&guard),
             });
             let handle =
                 http::start(listener, Arc::clone(&ctx), HttpLimits::default())

@@ -83,6 +83,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
                 settings: Arc::new(LiveSettings::from(ApiSettings::from_config(&config))),
                 poller: status,
                 snapshot: Arc::default(),
+                guard: Arc::default(),
                 dns: dns_server.as_ref().map(|_| Arc::clone(&stats)),
             });
             Some(

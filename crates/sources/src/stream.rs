@@ -456,10 +456,10 @@ impl<P: FnMut(Update)> Subscriber<P> {
         match State::parse(&body) {
             Ok(state) => {
                 let masters = self.masters();
-                Some((
-                    generate(&state, &self.cfg.gen, &masters).records,
-                    body.len(),
-                ))
+                let generated = generate(&state, &self.cfg.gen, &masters);
+                // Skips by reason, for `/metrics` (as the poll loop does).
+                self.shared.status.set_skip_counts(generated.skip_counts());
+                Some((generated.records, body.len()))
             }
             Err(e) => {
                 log::warn!("event stream: the event-built state does not parse: {e}");

@@ -17,11 +17,11 @@ use std::collections::BTreeMap;
 use mesos_records::fold::fold_eq;
 
 use super::json::{self, Json};
-use super::{ConfigError, ConfigFile, Credentials};
+use super::{ConfigError, ConfigFile, Credentials, Fraction};
 
 /// The Go field names in Go field order (the `/v1/config` order), then our
 /// extensions.
-pub const KEYS: [&str; 57] = [
+pub const KEYS: [&str; 61] = [
     "RefreshSeconds",
     "Port",
     "Timeout",
@@ -79,6 +79,10 @@ pub const KEYS: [&str; 57] = [
     "StateSnapshotFile",
     "StateSnapshotMaxAgeSeconds",
     "Primaries",
+    "HealthFilter",
+    "HealthFilterMinFraction",
+    "TaskLabelPolicy",
+    "HoldDownFraction",
 ];
 
 /// A value of the wrong JSON type for its field.
@@ -224,6 +228,12 @@ fn apply(
             set_int(&mut f.state_snapshot_max_age_seconds, v, "int").map_err(plain)
         }
         "Primaries" => set_strings(&mut f.primaries, v).map_err(plain),
+        "HealthFilter" => set_bool(&mut f.health_filter, v).map_err(plain),
+        "HealthFilterMinFraction" => {
+            set_float(&mut f.health_filter_min_fraction, v).map_err(plain)
+        }
+        "TaskLabelPolicy" => set_bool(&mut f.task_label_policy, v).map_err(plain),
+        "HoldDownFraction" => set_float(&mut f.hold_down_fraction, v).map_err(plain),
         _ => Ok(()),
     }
 }
@@ -261,6 +271,18 @@ where
             }
         }
         _ => Err(mismatch(&v, go_type)),
+    }
+}
+
+/// A JSON number into a Go `float64`.
+fn set_float(slot: &mut Fraction, v: Json) -> Decoded<()> {
+    match v {
+        Json::Null => Ok(()),
+        Json::Number(n) => {
+            *slot = Fraction(n);
+            Ok(())
+        }
+        other => Err(mismatch(&other, "float64")),
     }
 }
 

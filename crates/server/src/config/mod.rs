@@ -17,7 +17,8 @@
 //! `StateSource`, `ForwardCacheSize`, `ReverseZones`, `StaticZoneFile`,
 //! `TransferAllow`, `NotifySecondaries`, `IXFRJournalVersions`,
 //! `IXFRJournalBytes`, `StateSnapshotFile`, `StateSnapshotMaxAgeSeconds`,
-//! `Primaries`, and
+//! `Primaries`, `HealthFilter`,
+//! `HealthFilterMinFraction`, `TaskLabelPolicy`, `HoldDownFraction`, and
 //! `AllowRecursion`, whose default departs from
 //! mesos-dns on purpose (see [`DEFAULT_ALLOW_RECURSION`]).
 
@@ -88,6 +89,37 @@ pub const DEFAULT_TCP_IDLE_SECONDS: i64 =
     crate::dns_config::DEFAULT_TCP_IDLE.as_secs() as i64;
 /// `StateSource` (extension): how the Mesos state is followed.
 pub const DEFAULT_STATE_SOURCE: &str = "poll";
+/// `HealthFilterMinFraction` (extension): with `HealthFilter`, a name keeps
+/// only its healthy tasks while at least this fraction of them is healthy;
+/// below it, all are served (fail open).
+pub const DEFAULT_HEALTH_FILTER_MIN_FRACTION: f64 = 0.5;
+/// `HoldDownFraction` (extension): a state that would remove more than this
+/// fraction of the records is held back for one load; `0` (the default,
+/// mesos-dns's behaviour) never holds. 0.5 is a good value to turn it on.
+pub const DEFAULT_HOLD_DOWN_FRACTION: f64 = 0.0;
+
+/// A fraction in a config key (0..=1 once validated), kept as the JSON
+/// number written so `/v1/config` prints it back as it was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fraction(pub serde_json::Number);
+
+impl Fraction {
+    /// The fraction `x` (0 if `x` is not finite).
+    pub fn new(x: f64) -> Fraction {
+        // Whole numbers as integers, as a user would write them (`0`).
+        #[allow(clippy::cast_possible_truncation)]
+        if x.fract() == 0.0 && x.abs() < 1e15 {
+            return Fraction((x as i64).into());
+        }
+        Fraction(serde_json::Number::from_f64(x).unwrap_or_else(|| 0.into()))
+    }
+
+    /// Its value.
+    pub fn get(&self) -> f64 {
+        self.0.as_f64().unwrap_or(0.0)
+    }
+}
+
 /// `StateMaxBytes` (extension): octets, the largest state body accepted.
 pub const DEFAULT_STATE_MAX_BYTES: i64 = mesos_sources::fetch::DEFAULT_MAX_BODY as i64;
 
@@ -268,6 +300,16 @@ pub struct ConfigFile {
     /// `Primaries` (extension): `ip:port` of the primaries followed with
     /// `StateSource: "secondary"`, in order of preference.
     pub primaries: Option<Vec<String>>,
+    /// `HealthFilter` (extension): leave tasks whose latest status reports
+    /// `healthy: false` out of the names they share with other tasks.
+    pub health_filter: bool,
+    /// `HealthFilterMinFraction` (extension), 0..=1.
+    pub health_filter_min_fraction: Fraction,
+    /// `TaskLabelPolicy` (extension): read the `DNS_EXCLUDE`, `DNS_TTL`,
+    /// `DNS_IPSOURCES` and `DNS_SRV_WEIGHT` task labels.
+    pub task_label_policy: bool,
+    /// `HoldDownFraction` (extension), 0..=1; 0 is off.
+    pub hold_down_fraction: Fraction,
 }
 
 impl Default for ConfigFile {
@@ -331,6 +373,10 @@ impl Default for ConfigFile {
             state_snapshot_file: String::new(),
             state_snapshot_max_age_seconds: DEFAULT_STATE_SNAPSHOT_MAX_AGE_SECONDS,
             primaries: Some(Vec::new()),
+            health_filter: false,
+            health_filter_min_fraction: Fraction::new(DEFAULT_HEALTH_FILTER_MIN_FRACTION),
+            task_label_policy: false,
+            hold_down_fraction: Fraction::new(DEFAULT_HOLD_DOWN_FRACTION),
         }
     }
 }

@@ -123,6 +123,13 @@ pub fn render(f: &ConfigFile, serial: u32) -> Value {
         json!(f.state_snapshot_max_age_seconds),
     );
     put("Primaries", json!(f.primaries));
+    put("HealthFilter", json!(f.health_filter));
+    put(
+        "HealthFilterMinFraction",
+        json!(f.health_filter_min_fraction.0),
+    );
+    put("TaskLabelPolicy", json!(f.task_label_policy));
+    put("HoldDownFraction", json!(f.hold_down_fraction.0));
     Value::Object(m)
 }
 

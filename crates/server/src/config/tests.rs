@@ -457,6 +457,19 @@ fn step11_ports_listeners_and_extensions() {
             &format!("{key} must be positive, not 0"),
         );
     }
+    for key in ["HealthFilterMinFraction", "HoldDownFraction"] {
+        assert_error(
+            &with(&format!(r#""{key}":1.5"#)),
+            key,
+            &format!("{key} must be between 0 and 1, not 1.5"),
+        );
+        assert_error(
+            &with(&format!(r#""{key}":-0.1"#)),
+            key,
+            &format!("{key} must be between 0 and 1, not -0.1"),
+        );
+        assert!(load(&with(&format!(r#""{key}":1"#))).is_ok());
+    }
     assert_error(
         &with(r#""ReverseZones":["10.in-addr.arpa","corp.example"]"#),
         "ReverseZones",

@@ -558,6 +558,20 @@ fn validate_extensions(f: &ConfigFile) -> Checked<()> {
             ));
         }
     }
+    for (key, x) in [
+        (
+            "HealthFilterMinFraction",
+            f.health_filter_min_fraction.get(),
+        ),
+        ("HoldDownFraction", f.hold_down_fraction.get()),
+    ] {
+        if !(0.0..=1.0).contains(&x) {
+            return Err(invalid(
+                key,
+                format!("{key} must be between 0 and 1, not {x}"),
+            ));
+        }
+    }
     if !matches!(f.state_source.as_str(), "poll" | "events" | "secondary") {
         return Err(invalid(
             "StateSource",

@@ -18,6 +18,8 @@ pub enum Endpoint {
     Enumerate,
     /// `/v1/axfr`
     Axfr,
+    /// `/v1/explain/{name}` (ours, issue 22)
+    Explain,
     /// `/metrics`
     Metrics,
     /// `/health`
@@ -30,7 +32,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint, in metrics order.
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 12] = [
         Endpoint::Version,
         Endpoint::Config,
         Endpoint::Hosts,
@@ -38,6 +40,7 @@ impl Endpoint {
         Endpoint::Services,
         Endpoint::Enumerate,
         Endpoint::Axfr,
+        Endpoint::Explain,
         Endpoint::Metrics,
         Endpoint::Health,
         Endpoint::Ready,
@@ -54,6 +57,7 @@ impl Endpoint {
             Endpoint::Services => "/v1/services",
             Endpoint::Enumerate => "/v1/enumerate",
             Endpoint::Axfr => "/v1/axfr",
+            Endpoint::Explain => "/v1/explain",
             Endpoint::Metrics => "/metrics",
             Endpoint::Health => "/health",
             Endpoint::Ready => "/ready",

@@ -15,11 +15,13 @@ use mesos_sources::status::{EventStatus, PollerStatus, LATENCY_BOUNDS_SECONDS};
 
 use super::endpoint::Endpoint;
 use super::{ApiContext, HttpStats, STATUS_CODES};
+use crate::guard::PublishGuard;
 use crate::stats::{
     StatsSnapshot, FORWARD_OUTCOMES, LATENCY_BUCKETS_MS, QTYPE_NAMES, RCODE_NAMES,
     SIZE_BUCKETS, TRANSPORT_NAMES,
 };
 use crate::table::Table;
+use mesos_records::SkipReason;
 
 pub use exposition::{Exposition, MetricType};
 
@@ -50,6 +52,7 @@ pub fn render(ctx: &ApiContext, stats: &HttpStats, table: &Table) -> String {
     );
     table_families(&mut e, table);
     snapshot_families(&mut e, &ctx.snapshot);
+    guard_families(&mut e, &ctx.guard);
     poller_families(&mut e, &ctx.poller);
     if let Some(dns) = &ctx.dns {
         dns_families(&mut e, &dns.snapshot(table.counts()));
@@ -96,6 +99,24 @@ fn snapshot_families(e: &mut Exposition, s: &crate::snapshot::SnapshotStatus) {
 fn single(e: &mut Exposition, name: &str, kind: MetricType, help: &str, value: u64) {
     e.family(name, kind, help);
     e.sample(name, &[], value);
+}
+
+/// The hold-down counters (issue 22).
+fn guard_families(e: &mut Exposition, guard: &PublishGuard) {
+    single(
+        e,
+        "mesosdns_hold_down_held_total",
+        MetricType::Counter,
+        "State loads held back by HoldDownFraction (the served records kept).",
+        guard.holds.load(Ordering::Relaxed),
+    );
+    single(
+        e,
+        "mesosdns_hold_down_released_total",
+        MetricType::Counter,
+        "Held-back state loads published when the same shrink was seen again.",
+        guard.releases.load(Ordering::Relaxed),
+    );
 }
 
 fn table_families(e: &mut Exposition, table: &Table) {
@@ -178,6 +199,23 @@ fn poller_families(e: &mut Exposition, p: &PollerStatus) {
         "Failed Mesos state loads since the last success.",
         get(&p.consecutive_failures),
     );
+    e.family(
+        "mesosdns_state_skipped",
+        MetricType::Gauge,
+        "What the last state load left out or changed, by reason: malformed or unresolved parts, and with HealthFilter or TaskLabelPolicy the tasks left out (unhealthy, excluded_by_label), the names served whole (health_fail_open) and the bad labels (bad_task_label).",
+    );
+    let skips = p.skip_counts();
+    for reason in SkipReason::ALL {
+        let n = skips
+            .iter()
+            .find(|(r, _)| *r == reason)
+            .map_or(0, |(_, n)| *n);
+        e.sample(
+            "mesosdns_state_skipped",
+            &[("reason", reason.as_str())],
+            n as u64,
+        );
+    }
     for (name, help, micros) in [
         (
             "mesosdns_state_fetch_duration_seconds",

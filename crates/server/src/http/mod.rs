@@ -65,6 +65,7 @@
 mod accept;
 pub mod connection;
 pub mod endpoint;
+mod explain;
 pub mod json;
 pub mod metrics;
 pub mod request;
@@ -147,6 +148,9 @@ pub struct ApiContext {
     /// Whether the answers come from a state snapshot
     /// (`StateSnapshotFile`), and its writes.
     pub snapshot: Arc<crate::snapshot::SnapshotStatus>,
+    /// The hold-down and the change history of the publish point
+    /// (`/v1/explain`, `/metrics`).
+    pub guard: Arc<crate::guard::PublishGuard>,
 }
 
 impl std::fmt::Debug for ApiContext {

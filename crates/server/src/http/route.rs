@@ -63,6 +63,7 @@ pub fn find(path: &str, enumeration_on: bool) -> (Endpoint, Option<&str>) {
         ["v1", "services", s] if !s.is_empty() => (Endpoint::Services, Some(s)),
         ["v1", "enumerate"] if enumeration_on => (Endpoint::Enumerate, None),
         ["v1", "axfr"] if enumeration_on => (Endpoint::Axfr, None),
+        ["v1", "explain", name] if !name.is_empty() => (Endpoint::Explain, Some(name)),
         ["metrics"] => (Endpoint::Metrics, None),
         ["health"] => (Endpoint::Health, None),
         ["ready"] => (Endpoint::Ready, None),
@@ -96,7 +97,11 @@ pub fn handle(shared: &HttpState, req: &Request) -> (Endpoint, Response) {
     let table = ctx.table.load();
     let needs_data = matches!(
         endpoint,
-        Endpoint::Hosts | Endpoint::Services | Endpoint::Enumerate | Endpoint::Axfr
+        Endpoint::Hosts
+            | Endpoint::Services
+            | Endpoint::Enumerate
+            | Endpoint::Axfr
+            | Endpoint::Explain
     );
     if needs_data && !table.is_loaded() {
         // mesos-dns does not listen at all before its first load; we do, and
@@ -131,6 +136,14 @@ pub fn handle(shared: &HttpState, req: &Request) -> (Endpoint, Response) {
             Response {
                 body: shared.bodies.get_or_render(1, &key, render),
                 ..Response::json(String::new())
+            }
+        }
+        Endpoint::Explain => {
+            let domain = ctx.settings.load().domain.clone();
+            let (status, body) = super::explain::explain(ctx, &table, &domain, param);
+            Response {
+                status,
+                ..Response::json(body)
             }
         }
         Endpoint::Metrics => Response {

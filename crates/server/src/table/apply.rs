@@ -103,9 +103,15 @@ impl Table {
     ) -> Option<Applied> {
         let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
         let old = &self.compiled;
+        // Label TTLs and SRV weights (issue 22) are not in a delta: such
+        // record sets are compiled in full.
+        let overrides =
+            |v: &dyn View| v.as_record_set().is_some_and(|r| r.has_overrides());
         if !self.loaded
             || old.basis != Basis::new(cfg, &apex)
             || old.arena_len() > old.full_len + old.full_len / 2
+            || overrides(&*view)
+            || overrides(&*self.records.view)
         {
             return None;
         }

@@ -104,7 +104,7 @@ pub(super) fn compile(
         match c.key(name, AnswerKind::Srv, &mut buf) {
             Some((wire, Owner::Served)) => {
                 let id = c.names.add_served(wire, apex);
-                let t = c.srv(srvs);
+                let t = c.srv(name, srvs);
                 c.set(id, AnswerKind::Srv, t, name, apex_id);
             }
             Some((_, Owner::Elsewhere)) | None => {}
@@ -172,7 +172,7 @@ impl<'r> Compiler<'r> {
             return;
         }
         let id = self.names.add_served(wire, self.r.apex);
-        let t = self.render_addresses(kind, ips);
+        let t = self.render_addresses(kind, name, ips);
         self.set(id, kind, t, name, apex_id);
         if let Some(p) = self.names.get_mut(id) {
             *glue(p) = first;
@@ -183,6 +183,7 @@ impl<'r> Compiler<'r> {
     fn render_addresses<const N: usize>(
         &mut self,
         kind: AnswerKind,
+        owner: &str,
         ips: impl Iterator<Item = [u8; N]>,
     ) -> u32 {
         let rtype = if kind == AnswerKind::A {
@@ -190,7 +191,7 @@ impl<'r> Compiler<'r> {
         } else {
             Rtype::AAAA
         };
-        let (t, n) = self.r.addresses(rtype, ips);
+        let (t, n) = self.r.addresses(rtype, owner, ips);
         match kind {
             AnswerKind::A => self.counts.a += n,
             _ => self.counts.aaaa += n,
@@ -258,13 +259,13 @@ impl<'r> Compiler<'r> {
             let t = match kind {
                 AnswerKind::A => {
                     let ips = source::a_of(records, name).map(|ip| ip.octets());
-                    self.render_addresses(kind, ips)
+                    self.render_addresses(kind, name, ips)
                 }
                 AnswerKind::Aaaa => {
                     let ips = source::aaaa_of(records, name).map(|ip| ip.octets());
-                    self.render_addresses(kind, ips)
+                    self.render_addresses(kind, name, ips)
                 }
-                _ => self.srv(source::srv_of(records, name)),
+                _ => self.srv(name, source::srv_of(records, name)),
             };
             self.set(id, kind, t, name, apex_id);
         }
@@ -313,10 +314,21 @@ impl<'r> Compiler<'r> {
         }
     }
 
-    /// An SRV template (shared by owners with the same values).
-    fn srv(&mut self, srvs: impl Iterator<Item = (&'r str, u16)>) -> u32 {
+    /// An SRV template (shared by owners with the same values, unless a
+    /// task label set the owner's TTL).
+    fn srv(&mut self, owner: &str, srvs: impl Iterator<Item = (&'r str, u16)>) -> u32 {
         self.values.clear();
         self.values.extend(srvs);
+        if self.r.records.ttl_of(owner).is_some() {
+            let names = &self.names;
+            let glue = |key: &[u8], _: &str| glue(names, key);
+            let (template, written, skipped) =
+                self.r.srv(owner, self.values.iter().copied(), &glue);
+            self.counts.srv += written;
+            self.counts.skipped += skipped;
+            self.counts.unencodable += skipped;
+            return template;
+        }
         let h = self.values.iter().fold(0u64, |h, &(target, port)| {
             (h.rotate_left(7) ^ hash(target.as_bytes())).wrapping_add(u64::from(port))
         });
@@ -331,7 +343,8 @@ impl<'r> Compiler<'r> {
         }
         let names = &self.names;
         let glue = |key: &[u8], _: &str| glue(names, key);
-        let (template, written, skipped) = self.r.srv(self.values.iter().copied(), &glue);
+        let (template, written, skipped) =
+            self.r.srv(owner, self.values.iter().copied(), &glue);
         self.counts.srv += written;
         // The values skipped are those whose target cannot be encoded.
         self.counts.skipped += skipped;

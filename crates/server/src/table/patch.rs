@@ -253,8 +253,12 @@ pub(super) fn patch(
     apex: &[u8],
     serial: u32,
 ) -> Option<Compiled> {
+    // A label TTL or SRV weight (issue 22) can change with no value
+    // changing: such record sets are compiled in full.
     if old.basis != Basis::new(cfg, apex)
         || old.arena_len() > old.full_len + old.full_len / 2
+        || old_rs.has_overrides()
+        || rs.has_overrides()
     {
         return None;
     }
@@ -379,14 +383,15 @@ impl<'r> Patch<'r> {
         let mut kinds = [NONE; 6];
         if !o.a.is_empty() {
             let ips = o.a.iter().map(|ip| ip.octets());
-            kinds[AnswerKind::A as usize] = self.r.addresses(Rtype::A, ips).0;
+            kinds[AnswerKind::A as usize] = self.r.addresses(Rtype::A, o.name, ips).0;
         }
         if !o.aaaa.is_empty() {
             let ips = o.aaaa.iter().map(|ip| ip.octets());
-            kinds[AnswerKind::Aaaa as usize] = self.r.addresses(Rtype::AAAA, ips).0;
+            kinds[AnswerKind::Aaaa as usize] =
+                self.r.addresses(Rtype::AAAA, o.name, ips).0;
         }
         if o.srv_len() > 0 {
-            kinds[AnswerKind::Srv as usize] = self.r.srv(o.srv(), &glue).0;
+            kinds[AnswerKind::Srv as usize] = self.r.srv(o.name, o.srv(), &glue).0;
         }
         let mut own = kinds[..3].iter().filter(|&&t| t != NONE);
         kinds[AnswerKind::Any as usize] = match (own.next(), own.next()) {

@@ -48,13 +48,21 @@ impl<'r> Renderer<'r> {
         }
     }
 
-    /// An A or AAAA answer template of `ips`, and how many there were.
+    /// The TTL of `name`'s records: `TTL`, or the one a task label set
+    /// (`DNS_TTL`).
+    pub fn ttl_of(&self, name: &str) -> u32 {
+        self.records.ttl_of(name).unwrap_or(self.cfg.ttl)
+    }
+
+    /// An A or AAAA answer template of `owner`'s `ips`, and how many there
+    /// were.
     pub fn addresses<const N: usize>(
         &mut self,
         rtype: Rtype,
+        owner: &str,
         ips: impl Iterator<Item = [u8; N]>,
     ) -> (u32, u64) {
-        let (ttl, mut n) = (self.cfg.ttl, 0);
+        let (ttl, mut n) = (self.ttl_of(owner), 0);
         let mut b = Builder::new(&mut self.scratch);
         for ip in ips {
             b.record(Section::Answer, |b| {
@@ -71,11 +79,20 @@ impl<'r> Renderer<'r> {
     /// and skipped (a target the wire format cannot carry).
     pub fn srv(
         &mut self,
+        owner: &str,
         values: impl Iterator<Item = (&'r str, u16)>,
         glue: &GlueOf<'_>,
     ) -> (u32, u64, u64) {
+        let ttl = self.ttl_of(owner);
         let mut b = Builder::new(&mut self.scratch);
-        let (written, skipped) = write_srv(&mut b, self.cfg, values, &mut self.targets);
+        let (written, skipped) = write_srv(
+            &mut b,
+            self.cfg,
+            self.records,
+            ttl,
+            values,
+            &mut self.targets,
+        );
         write_glue(&mut b, self.cfg, self.records, glue, &mut self.targets);
         (b.finish(true, &mut self.templates), written, skipped)
     }
@@ -96,21 +113,24 @@ impl<'r> Renderer<'r> {
             });
         }
         if let Some(name) = name {
+            let ttl = records.ttl_of(name).unwrap_or(cfg.ttl);
             for ip in source::a_of(records, name) {
                 b.record(Section::Answer, |b| {
-                    b.question_owner(Rtype::A, cfg.ttl)?;
+                    b.question_owner(Rtype::A, ttl)?;
                     b.rdata(&ip.octets())
                 });
             }
             for ip in source::aaaa_of(records, name) {
                 b.record(Section::Answer, |b| {
-                    b.question_owner(Rtype::AAAA, cfg.ttl)?;
+                    b.question_owner(Rtype::AAAA, ttl)?;
                     b.rdata(&ip.octets())
                 });
             }
             write_srv(
                 &mut b,
                 cfg,
+                records,
+                ttl,
                 source::srv_of(records, name),
                 &mut self.targets,
             );
@@ -178,6 +198,8 @@ impl<'r> Renderer<'r> {
 fn write_srv<'r>(
     b: &mut Builder<'_>,
     cfg: &DnsConfig,
+    records: &dyn Lookup,
+    ttl: u32,
     srvs: impl Iterator<Item = (&'r str, u16)>,
     targets: &mut Vec<&'r str>,
 ) -> (u64, u64) {
@@ -189,9 +211,10 @@ fn write_srv<'r>(
             skipped += 1;
             continue;
         };
+        let weight = records.srv_weight_of(target).unwrap_or(cfg.srv_weight);
         b.record(Section::Answer, |b| {
-            b.question_owner(Rtype::SRV, cfg.ttl)?;
-            b.srv(cfg.srv_weight, port, wire)
+            b.question_owner(Rtype::SRV, ttl)?;
+            b.srv(weight, port, wire)
         });
         n += 1;
     }
@@ -221,15 +244,16 @@ fn write_glue(
             true => source::first_addresses_of(records, t),
             false => glue(wire, t),
         };
+        let ttl = records.ttl_of(t).unwrap_or(cfg.ttl);
         if let Some(ip) = a {
             b.record(Section::Additional, |b| {
-                b.owner(wire, Rtype::A, cfg.ttl)?;
+                b.owner(wire, Rtype::A, ttl)?;
                 b.rdata(&ip)
             });
         }
         if let Some(ip) = aaaa {
             b.record(Section::Additional, |b| {
-                b.owner(wire, Rtype::AAAA, cfg.ttl)?;
+                b.owner(wire, Rtype::AAAA, ttl)?;
                 b.rdata(&ip)
             });
         }

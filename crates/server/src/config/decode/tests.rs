@@ -69,7 +69,9 @@ fn every_key_decodes() {
         "TransferAllow": ["10.0.0.1"], "NotifySecondaries": ["10.0.0.2:53"],
         "IXFRJournalVersions": 9, "IXFRJournalBytes": 10,
         "StateSnapshotFile": "snap", "StateSnapshotMaxAgeSeconds": 9,
-        "Primaries": ["10.0.0.3:53"]
+        "Primaries": ["10.0.0.3:53"], "HealthFilter": true,
+        "HealthFilterMinFraction": 0.25, "TaskLabelPolicy": true,
+        "HoldDownFraction": 1
     }"#);
     let zones = BTreeMap::from([("z".to_string(), Some(vec!["1.1.1.1".to_string()]))]);
     let expected = ConfigFile {
@@ -133,6 +135,10 @@ fn every_key_decodes() {
         state_snapshot_file: "snap".into(),
         state_snapshot_max_age_seconds: 9,
         primaries: Some(vec!["10.0.0.3:53".to_string()]),
+        health_filter: true,
+        health_filter_min_fraction: crate::config::Fraction::new(0.25),
+        task_label_policy: true,
+        hold_down_fraction: crate::config::Fraction(1.into()),
     };
     assert_eq!(f, expected);
 }
