@@ -149,3 +149,113 @@ pub(super) fn sync(
     }
     live.set_masters(leader, masters);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use mesos_records::{generate, LocalAddrs, Resolver, State};
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::event::Event;
+
+    fn cfg() -> GenConfig {
+        GenConfig {
+            listener: "127.0.0.1".to_owned(),
+            resolver: Resolver::fixed(&[]),
+            local_addrs: LocalAddrs::fixed(&[IpAddr::V4(Ipv4Addr::LOCALHOST)]),
+            ..GenConfig::default()
+        }
+    }
+
+    fn task(id: &str, fw: &str, agent: &str, state: &str, ip: &str) -> Value {
+        json!({
+            "name": "web", "task_id": {"value": id}, "framework_id": {"value": fw},
+            "agent_id": {"value": agent}, "state": state,
+            "resources": [{"name": "ports", "type": "RANGES", "role": "*",
+                           "ranges": {"range": [{"begin": 31000, "end": 31000}]}}],
+            "statuses": [{"task_id": {"value": id}, "state": "TASK_RUNNING", "timestamp": 1.0,
+                "container_status": {"network_infos": [{"ip_addresses": [{"ip_address": ip}]}]}}]
+        })
+    }
+
+    fn agent(id: &str, ip: &str) -> Value {
+        json!({"agent_info": {"hostname": ip, "port": 5051, "id": {"value": id}},
+               "active": true, "pid": format!("slave(1)@{ip}:5051")})
+    }
+
+    fn framework(id: &str, name: &str) -> Value {
+        json!({"framework_info": {"name": name, "hostname": "10.0.0.9", "id": {"value": id}},
+               "active": true})
+    }
+
+    fn event(v: Value) -> Event {
+        Event::parse(&serde_json::to_vec(&v).unwrap_or_default()).expect("event")
+    }
+
+    // Issue 18: every kind of event, fed to the live store as changes,
+    // gives what a full generation from the same cluster gives, the
+    // enumeration's order included.
+    #[test]
+    fn issue_18_event_changes_give_the_records_of_a_full_generation() {
+        let leader = "master@127.0.0.1:5050";
+        let mut c = Cluster::default();
+        c.apply(event(json!({"type": "SUBSCRIBED", "subscribed": {"get_state": {
+            "get_agents": {"agents": [agent("S1", "10.0.0.1")]},
+            "get_frameworks": {"frameworks": [framework("F1", "marathon")]},
+            "get_tasks": {"tasks": [task("T1", "F1", "S1", "TASK_RUNNING", "172.17.0.1"),
+                                    task("T2", "F1", "S1", "TASK_RUNNING", "172.17.0.2")]}}}})));
+        let mut live = build(&c, &cfg(), leader, &[]);
+        let _ = c.take_changes();
+        let updated = |id: &str, state: &str, ip: &str| {
+            json!({"type": "TASK_UPDATED", "task_updated": {
+                "framework_id": {"value": "F1"}, "state": state,
+                "status": {"task_id": {"value": id}, "state": state, "timestamp": 2.0,
+                    "container_status": {"network_infos": [{"ip_addresses": [{"ip_address": ip}]}]}}}})
+        };
+        let steps = [
+            vec![json!({"type": "TASK_ADDED", "task_added": {"task":
+                task("T3", "F1", "S2", "TASK_RUNNING", "172.17.0.3")}})],
+            vec![
+                json!({"type": "AGENT_ADDED", "agent_added": {"agent": agent("S2", "10.0.0.2")}}),
+            ],
+            vec![updated("T1", "TASK_RUNNING", "172.17.0.9")],
+            // Killed and started again in one batch: it moves to the end.
+            vec![
+                updated("T1", "TASK_KILLED", "172.17.0.9"),
+                json!({"type": "TASK_ADDED", "task_added": {"task":
+                    task("T1", "F1", "S1", "TASK_RUNNING", "172.17.0.8")}}),
+                json!({"type": "TASK_ADDED", "task_added": {"task":
+                    task("T4", "F2", "S1", "TASK_RUNNING", "172.17.0.4")}}),
+            ],
+            vec![
+                json!({"type": "FRAMEWORK_ADDED", "framework_added": {"framework": framework("F2", "chronos")}}),
+            ],
+            vec![
+                json!({"type": "FRAMEWORK_UPDATED", "framework_updated": {"framework": framework("F1", "mara")}}),
+            ],
+            vec![
+                json!({"type": "AGENT_REMOVED", "agent_removed": {"agent_id": {"value": "S2"}}}),
+            ],
+            vec![
+                json!({"type": "FRAMEWORK_REMOVED", "framework_removed": {"framework_info":
+                {"name": "mara", "id": {"value": "F1"}}}}),
+            ],
+        ];
+        for (i, batch) in steps.into_iter().enumerate() {
+            let before = live.view().record_set();
+            for e in batch {
+                c.apply(event(e));
+            }
+            let changes = c.take_changes();
+            sync(&mut live, &c, &changes, leader, &[]);
+            let state = State::parse(&c.state_json(leader)).expect("state");
+            let want = generate(&state, &cfg(), &[]).records;
+            let got = live.view().record_set();
+            assert_eq!(got, want, "step {i}: {changes:?}");
+            assert_eq!(live.take_delta(), before.diff(&want), "step {i}");
+        }
+        assert!(live.view().record_set().a("slave.mesos.").is_some());
+    }
+}
