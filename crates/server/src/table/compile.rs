@@ -121,7 +121,7 @@ pub(super) fn compile(
         .filter(|p| !p.hidden && p.kinds[..3].iter().any(|&t| t != NONE))
         .count() as u64;
     let mut templates = c.r.templates;
-    templates.shrink_to_fit();
+    templates.freeze();
     let names = c.names.finish(apex_id, apex_soa_ns);
     let full_len = names.arena_len() + templates.arena_len();
     let mut case_keys = c.case_keys;

@@ -432,15 +432,16 @@ impl<'s> Builder<'s> {
                 return i;
             }
         }
-        let i = out.heads.len() as u32;
-        out.heads.push(Head {
-            body: out.bytes.len() as u32,
-            words: out.words.len() as u32,
+        let (arena, first) = out.adding();
+        let i = first + arena.heads.len() as u32;
+        arena.heads.push(Head {
+            body: arena.bytes.len() as u32,
+            words: arena.words.len() as u32,
             ..head
         });
-        out.bytes.extend_from_slice(body);
-        out.words.extend_from_slice(self.bounds);
-        out.words.extend_from_slice(self.fixups);
+        arena.bytes.extend_from_slice(body);
+        arena.words.extend_from_slice(self.bounds);
+        arena.words.extend_from_slice(self.fixups);
         if into_answers {
             // Per fixup, the answer record it points into (or NOT_MOVED),
             // so a shuffled response relocates it without a search.
@@ -454,7 +455,7 @@ impl<'s> Builder<'s> {
                     true => bounds.partition_point(|&b| b <= v).saturating_sub(1) as u16,
                     false => super::NOT_MOVED,
                 };
-                out.words.push(k);
+                arena.words.push(k);
             }
         }
         self.stored.entry(h).or_insert(i);

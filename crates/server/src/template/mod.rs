@@ -82,56 +82,89 @@ struct Head {
     into_answers: bool,
 }
 
-/// Every template of one table, in three arenas: a few large allocations
-/// instead of three per template, so building and freeing a table of a
-/// million names is cheap. Identical templates are stored once.
+/// Templates in three arenas: a few large allocations instead of three per
+/// template, so building and freeing a table of a million names is cheap.
 #[derive(Debug, Default)]
-pub(crate) struct Templates {
+pub(crate) struct Arena {
     heads: Vec<Head>,
     bytes: Vec<u8>,
     words: Vec<u16>,
+}
+
+impl Arena {
+    fn heap_bytes(&self) -> usize {
+        self.heads.capacity() * std::mem::size_of::<Head>()
+            + self.bytes.capacity()
+            + self.words.capacity() * 2
+    }
+
+    fn arena_len(&self) -> usize {
+        self.heads.len() * std::mem::size_of::<Head>()
+            + self.bytes.len()
+            + self.words.len() * 2
+    }
+}
+
+/// Every template of one table. Identical templates are stored once.
+///
+/// Templates are only ever added, so a full compile's arena is frozen into
+/// a shared `base` ([`Templates::freeze`]) and the tables patched from it
+/// add theirs to an arena of their own: a copy to patch
+/// ([`Templates::copy_with_room`]) shares the base and copies only what
+/// was added since, and the two tables of a left-right pair (see the
+/// table's `apply` module) hold the base once. Template `i` is in the base
+/// below the base's length, else in the own arena.
+#[derive(Debug, Default)]
+pub(crate) struct Templates {
+    base: std::sync::Arc<Arena>,
+    own: Arena,
 }
 
 impl Templates {
     /// Room for about `records` records in `templates` templates.
     pub(crate) fn with_capacity(templates: usize, records: usize) -> Self {
         Templates {
-            heads: Vec::with_capacity(templates),
-            bytes: Vec::with_capacity(records.saturating_mul(18)),
-            words: Vec::with_capacity(templates.saturating_mul(2) + records),
+            base: Default::default(),
+            own: Arena {
+                heads: Vec::with_capacity(templates),
+                bytes: Vec::with_capacity(records.saturating_mul(18)),
+                words: Vec::with_capacity(templates.saturating_mul(2) + records),
+            },
         }
     }
 
     /// Template `i`, if there is one.
     #[inline]
     pub(crate) fn get(&self, i: u32) -> Option<Template<'_>> {
+        let base = &*self.base;
+        let (all, i) = match (i as usize).checked_sub(base.heads.len()) {
+            None => (base, i as usize),
+            Some(j) => (&self.own, j),
+        };
         Some(Template {
-            head: self.heads.get(i as usize)?,
-            all: self,
+            head: all.heads.get(i)?,
+            all,
         })
     }
 
     /// Number of templates.
     pub(crate) fn len(&self) -> usize {
-        self.heads.len()
+        self.base.heads.len() + self.own.heads.len()
     }
 
-    /// Heap bytes held.
+    /// Heap bytes held (a shared base counted in full).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.heads.capacity() * std::mem::size_of::<Head>()
-            + self.bytes.capacity()
-            + self.words.capacity() * 2
+        self.base.heap_bytes() + self.own.heap_bytes()
     }
 
     /// Octets used in the arenas.
     pub(crate) fn arena_len(&self) -> usize {
-        self.heads.len() * std::mem::size_of::<Head>()
-            + self.bytes.len()
-            + self.words.len() * 2
+        self.base.arena_len() + self.own.arena_len()
     }
 
     /// A copy to add to, with room for about `templates` more templates
-    /// of `bytes` octets and `words` record bounds and fixups in all.
+    /// of `bytes` octets and `words` record bounds and fixups in all: the
+    /// base shared, the own arena copied.
     pub(crate) fn copy_with_room(
         &self,
         templates: usize,
@@ -144,17 +177,29 @@ impl Templates {
             out
         }
         Templates {
-            heads: copy(&self.heads, templates),
-            bytes: copy(&self.bytes, bytes),
-            words: copy(&self.words, words),
+            base: std::sync::Arc::clone(&self.base),
+            own: Arena {
+                heads: copy(&self.own.heads, templates),
+                bytes: copy(&self.own.bytes, bytes),
+                words: copy(&self.own.words, words),
+            },
         }
     }
 
-    /// Frees the unused capacity.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.heads.shrink_to_fit();
-        self.bytes.shrink_to_fit();
-        self.words.shrink_to_fit();
+    /// Frees the unused capacity, and makes the templates a shared base
+    /// if there is none yet (after a full compile).
+    pub(crate) fn freeze(&mut self) {
+        self.own.heads.shrink_to_fit();
+        self.own.bytes.shrink_to_fit();
+        self.own.words.shrink_to_fit();
+        if self.base.heads.is_empty() {
+            self.base = std::sync::Arc::new(std::mem::take(&mut self.own));
+        }
+    }
+
+    /// The arena templates are added to, and the index of its first.
+    fn adding(&mut self) -> (&mut Arena, u32) {
+        (&mut self.own, self.base.heads.len() as u32)
     }
 }
 
@@ -162,7 +207,7 @@ impl Templates {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Template<'t> {
     head: &'t Head,
-    all: &'t Templates,
+    all: &'t Arena,
 }
 
 impl<'t> Template<'t> {
