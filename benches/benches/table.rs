@@ -186,7 +186,10 @@ fn delta_report(tasks: usize, changes: usize) {
     }
     let cpu = (cpu_ns() - cpu0) as f64 / changes as f64 / 1e3;
     let rss2 = rss();
-    let table_bytes = shared.load().compiled_bytes();
+    let (table_bytes, shared_bytes) = {
+        let t = shared.load();
+        (t.compiled_bytes(), t.shared_bytes())
+    };
     let stats = |v: &mut Vec<u64>| {
         v.sort_unstable();
         let mean = v.iter().sum::<u64>() as f64 / v.len() as f64;
@@ -200,7 +203,7 @@ fn delta_report(tasks: usize, changes: usize) {
          mean/p50/p99/max: today's publish of the record set {:.0}/{:.0}/{:.0}/{:.0}; \
          publish_delta CPU mean {cpu:.1}, wall mean/p50/p99/max {:.1}/{:.1}/{:.1}/{:.0} \
          over {changes} changes ({compiled} full compiles, {copied} copies); compiled \
-         table {:.0} MB (held twice: served and spare); RSS {:.0} MB after the \
+         table {:.0} MB, of which {:.0} MB shared by the served table and the spare; RSS {:.0} MB after the \
          record-set publishes, {:.0} MB after the deltas (with the bench's two views)",
         ab.removed.len(),
         ab.added.len(),
@@ -213,6 +216,7 @@ fn delta_report(tasks: usize, changes: usize) {
         d.2,
         d.3,
         table_bytes as f64 / 1e6,
+        shared_bytes as f64 / 1e6,
         rss1 as f64 / 1e6,
         rss2 as f64 / 1e6,
     );

@@ -372,6 +372,12 @@ impl Table {
         self.compiled.templates.len()
     }
 
+    /// Of [`Table::compiled_bytes`], the templates shared with the tables
+    /// patched from the same full compile (held once by them all).
+    pub fn shared_bytes(&self) -> usize {
+        self.compiled.templates.base_heap_bytes()
+    }
+
     /// Heap bytes of the compiled names and templates.
     pub fn compiled_bytes(&self) -> usize {
         self.compiled.names.heap_bytes() + self.compiled.templates.heap_bytes()

@@ -157,6 +157,11 @@ impl Templates {
         self.base.heap_bytes() + self.own.heap_bytes()
     }
 
+    /// Heap bytes of the shared base (held once by the tables sharing it).
+    pub(crate) fn base_heap_bytes(&self) -> usize {
+        self.base.heap_bytes()
+    }
+
     /// Octets used in the arenas.
     pub(crate) fn arena_len(&self) -> usize {
         self.base.arena_len() + self.own.arena_len()
