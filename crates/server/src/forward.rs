@@ -154,7 +154,7 @@ impl Forwarder {
         query: &[u8],
         peer: IpAddr,
         transport: Transport,
-        up: &Upstreams,
+        up: &Arc<Upstreams>,
         group: usize,
         now: Instant,
         out: &mut [u8],

@@ -35,6 +35,7 @@
 //! sampled at random (expired ones first): O(1), no list to maintain.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dns_wire::{
@@ -98,7 +99,9 @@ pub(crate) struct Cache {
     /// The upstreams the entries came from: a reload that changes them
     /// empties the cache.
     upstreams: Vec<Vec<std::net::SocketAddr>>,
-    seen: usize,
+    /// The settings last looked at, held so that no later settings can
+    /// take their address (which would pass for them).
+    seen: Option<Arc<Upstreams>>,
     /// `EDNSMaxPayload`, the payload size in our OPT records.
     edns_max: u16,
     pub(crate) counts: Counts,
@@ -123,7 +126,7 @@ impl Cache {
             clock: 0,
             rng: fastrand::Rng::new(),
             upstreams: Vec::new(),
-            seen: 0,
+            seen: None,
             edns_max,
             counts: Counts::default(),
         }
@@ -142,12 +145,11 @@ impl Cache {
 
     /// Empties the cache when `up` holds other upstreams than the entries
     /// came from (a reload changed `Resolvers` or `ZoneResolvers`).
-    pub(crate) fn follow(&mut self, up: &Upstreams) {
-        let id = std::ptr::from_ref(up) as usize;
-        if id == self.seen {
+    pub(crate) fn follow(&mut self, up: &Arc<Upstreams>) {
+        if self.seen.as_ref().is_some_and(|s| Arc::ptr_eq(s, up)) {
             return;
         }
-        self.seen = id;
+        self.seen = Some(Arc::clone(up));
         let now: Vec<Vec<_>> = up
             .groups
             .iter()

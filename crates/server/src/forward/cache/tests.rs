@@ -283,3 +283,21 @@ fn groups_and_types_are_separate_entries() {
     let mut out = [0u8; 512];
     assert_eq!(c.lookup(&aaaa, &p, 1, t0, &mut out, 512), Hit::Miss);
 }
+
+#[test]
+fn a_reload_that_changes_the_upstreams_empties_the_cache() {
+    use crate::dns_config::DnsConfig;
+    let cfg = |port: u16| DnsConfig {
+        resolvers: vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))],
+        ..DnsConfig::default()
+    };
+    let mut c = Cache::new(10, 1232);
+    let t0 = Instant::now();
+    c.follow(&Arc::new(Upstreams::new(&cfg(53))));
+    let x = q(1, "x.example", Rtype::A, None);
+    c.store(&x, &reply(&x, 0, &[(1, 30, A1)], None), 0, t0);
+    c.follow(&Arc::new(Upstreams::new(&cfg(53))));
+    assert_eq!(c.len(), 1, "the same upstreams in a new table");
+    c.follow(&Arc::new(Upstreams::new(&cfg(5353))));
+    assert_eq!(c.len(), 0);
+}
