@@ -12,7 +12,7 @@
 //! Started by systemd with a `.socket` unit (or anything that speaks its
 //! protocol: `LISTEN_FDS`, `LISTEN_PID`), the DNS workers serve on the
 //! passed UDP socket and TCP listener instead of binding their own
-//! ([`take_inherited`], [`inherited_dns`]); every worker polls a duplicate
+//! (`take_inherited`, `inherited_dns`); every worker polls a duplicate
 //! of the same socket. The service manager keeps those sockets open
 //! between two processes, so a restart or a binary upgrade loses no
 //! query: what arrives meanwhile waits in the socket's queue for the next

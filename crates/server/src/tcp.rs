@@ -22,7 +22,7 @@
 //!
 //! A zone transfer ([`crate::xfr`]) is a stream the connection holds: its
 //! next message is written only once the previous output is taken, at
-//! most [`STREAM_BUDGET`] messages per turn before the worker serves its
+//! most `STREAM_BUDGET` messages per turn before the worker serves its
 //! other sockets, and the connection's later queries wait until it ends.
 
 use std::collections::HashMap;

@@ -30,7 +30,7 @@ struct Entry {
     bytes: usize,
 }
 
-/// Recent differences between serials (see the [module docs](self)).
+/// Recent differences between serials (see the `xfr::journal` module docs).
 #[derive(Debug)]
 pub struct Journal {
     entries: VecDeque<Entry>,
