@@ -54,8 +54,10 @@ fn task(id: &str, name: &str, fw: &str, agent: &str, ip: Option<&str>) -> FakeTa
             state: "TASK_RUNNING".to_owned(),
             timestamp: 1.0,
             ip: ip.map(str::to_owned),
+            healthy: None,
         }],
         discovery: None,
+        labels: Vec::new(),
     }
 }
 

@@ -24,6 +24,7 @@ mod reverse;
 mod snapshot;
 mod state_fetch;
 mod static_zone;
+mod task_policy;
 mod xfr;
 mod xfr_secondary;
 mod zookeeper;

@@ -39,6 +39,8 @@ pub struct FakeStatus {
     pub timestamp: f64,
     /// A container IP reported in `network_infos` and a Docker label.
     pub ip: Option<String>,
+    /// `healthy`, for a task with a health check.
+    pub healthy: Option<bool>,
 }
 
 /// One task.
@@ -60,6 +62,8 @@ pub struct FakeTask {
     pub statuses: Vec<FakeStatus>,
     /// DiscoveryInfo name, when any.
     pub discovery: Option<String>,
+    /// Task labels (key, value): Marathon copies an app's labels here.
+    pub labels: Vec<(String, String)>,
 }
 
 /// The cluster a fake master serves.
@@ -90,6 +94,9 @@ fn status_v1(task_id: &str, agent_id: &str, s: &FakeStatus) -> Value {
         "timestamp": s.timestamp,
         "uuid": "AAAAAAAAAAAAAAAAAAAAAA==",
     });
+    if let Some(h) = s.healthy {
+        v["healthy"] = json!(h);
+    }
     if let Some(ip) = &s.ip {
         v["labels"] =
             json!({"labels": [{"key": "Docker.NetworkSettings.IPAddress", "value": ip}]});
@@ -102,6 +109,9 @@ fn status_v1(task_id: &str, agent_id: &str, s: &FakeStatus) -> Value {
 
 fn status_v0(s: &FakeStatus) -> Value {
     let mut v = json!({"state": s.state, "timestamp": s.timestamp});
+    if let Some(h) = s.healthy {
+        v["healthy"] = json!(h);
+    }
     if let Some(ip) = &s.ip {
         v["labels"] = json!([{"key": "Docker.NetworkSettings.IPAddress", "value": ip}]);
         v["container_status"] = json!({"network_infos": [
@@ -109,6 +119,14 @@ fn status_v0(s: &FakeStatus) -> Value {
         ]});
     }
     v
+}
+
+/// Labels as Mesos renders them: `[{"key": k, "value": v}]`.
+fn labels_json(labels: &[(String, String)]) -> Value {
+    labels
+        .iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect()
 }
 
 /// Mesos' `stringify(Value::Ranges)` after coalescing.
@@ -153,6 +171,9 @@ impl FakeTask {
             "statuses": self.statuses.iter().map(|s| status_v1(&self.id, &self.agent_id, s)).collect::<Vec<_>>(),
             "user": "root",
         });
+        if !self.labels.is_empty() {
+            v["labels"] = json!({"labels": labels_json(&self.labels)});
+        }
         if let Some(d) = &self.discovery {
             v["discovery"] = json!({"visibility": "FRAMEWORK", "name": d,
                 "ports": {"ports": [{"number": 8080, "protocol": "tcp", "name": "http"}]}});
@@ -176,6 +197,9 @@ impl FakeTask {
             "resources": resources,
             "statuses": self.statuses.iter().map(status_v0).collect::<Vec<_>>(),
         });
+        if !self.labels.is_empty() {
+            v["labels"] = labels_json(&self.labels);
+        }
         if let Some(d) = &self.discovery {
             v["discovery"] = json!({"visibility": "FRAMEWORK", "name": d,
                 "ports": {"ports": [{"number": 8080, "protocol": "tcp", "name": "http"}]}});
@@ -262,6 +286,9 @@ pub enum Change {
     /// `TASK_UPDATED`: task id, new state, status timestamp and IP. A
     /// terminal state removes the task.
     UpdateTask(String, String, f64, Option<String>),
+    /// `TASK_UPDATED` of a health check: task id, status timestamp and
+    /// `healthy`; a `TASK_RUNNING` status with the task's last IP.
+    UpdateHealth(String, f64, bool),
 }
 
 impl FakeCluster {
@@ -317,6 +344,7 @@ impl FakeCluster {
                     state: state.clone(),
                     timestamp: *ts,
                     ip: ip.clone(),
+                    healthy: None,
                 };
                 t.state = state.clone();
                 t.statuses.push(status.clone());
@@ -329,6 +357,21 @@ impl FakeCluster {
                     self.tasks.remove(i);
                 }
                 ev
+            }
+            Change::UpdateHealth(id, ts, healthy) => {
+                let t = self.tasks.iter_mut().find(|t| &t.id == id)?;
+                let status = FakeStatus {
+                    state: "TASK_RUNNING".to_owned(),
+                    timestamp: *ts,
+                    ip: t.statuses.last().and_then(|s| s.ip.clone()),
+                    healthy: Some(*healthy),
+                };
+                t.statuses.push(status.clone());
+                json!({"type": "TASK_UPDATED", "task_updated": {
+                    "framework_id": {"value": t.framework_id},
+                    "status": status_v1(&t.id, &t.agent_id, &status),
+                    "state": "TASK_RUNNING",
+                }})
             }
         })
     }

@@ -94,6 +94,10 @@ struct State {
 #[derive(Debug, Default)]
 pub struct PublishGuard {
     state: Mutex<State>,
+    /// Held for a whole publish, so a release and a load never interleave.
+    publishing: Mutex<()>,
+    /// The update held back, and the source's load count when it was.
+    pending: Mutex<Option<(Update, u64)>>,
     /// Record sets held back.
     pub holds: AtomicU64,
     /// Held record sets published when the shrink was seen again.
@@ -153,16 +157,22 @@ impl PublishGuard {
     /// back (`None`), under `HoldDownFraction` `fraction`, against the
     /// table served from `table`; notes the changes it made.
     ///
-    /// Holding a delta would leave the source's next delta relative to
-    /// records never served: only whole record sets are held, and while
-    /// one is held a delta is published whole (the records of its view).
+    /// A delta is held like a whole set. While one is held, the source's
+    /// next delta is relative to records never served: it is published
+    /// whole (the records of its view), which is the next load.
+    /// `loads` is the source's count of loads, this one included.
     pub fn guarded(
         &self,
         fraction: f64,
         table: &SharedTable,
         update: Update,
+        loads: u64,
         publish: impl FnOnce(Update) -> Published,
     ) -> Option<Published> {
+        let _publishing = self
+            .publishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let now = u64::from(now_unix());
         let old = table.load();
         let served = match old.is_loaded() {
@@ -178,21 +188,88 @@ impl PublishGuard {
             }
             other => other,
         };
-        let (verdict, delta) = match &update {
-            Update::Full(set) => (self.check(fraction, served, set.len(), now), None),
-            Update::Delta { delta, .. } => (Verdict::Publish, Some(delta.clone())),
+        let (new_len, delta) = match &update {
+            Update::Full(set) => (set.len(), None),
+            Update::Delta { delta, .. } => (
+                (served + delta.added.len()).saturating_sub(delta.removed.len()),
+                Some(delta.clone()),
+            ),
         };
+        let verdict = self.check(fraction, served, new_len, now);
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         if verdict == Verdict::Hold {
+            *pending = Some((update, loads));
             return None;
         }
+        *pending = None;
+        drop(pending);
+        let released = verdict == Verdict::Release;
+        Some(self.publish_noting(table, update, delta, released, publish))
+    }
+
+    /// Publishes the update held back once the source loaded again and
+    /// still sent nothing else (it skips a state that did not change: the
+    /// same shrink), or [`HOLD_DOWN_MAX`] after the hold began. `loads` is
+    /// the source's count of loads. Called on the main loop's tick.
+    pub fn release_due(
+        &self,
+        table: &SharedTable,
+        loads: u64,
+        publish: impl FnOnce(Update) -> Published,
+    ) -> Option<Published> {
+        let _publishing = self
+            .publishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let too_long = {
+            let st = self.lock();
+            st.held
+                .as_ref()
+                .is_some_and(|(_, at)| at.elapsed() >= HOLD_DOWN_MAX)
+        };
+        match &*pending {
+            Some((_, at)) if loads > *at || too_long => {}
+            _ => return None,
+        }
+        let (update, _) = pending.take()?;
+        drop(pending);
+        if let Some((hold, _)) = self.lock().held.take() {
+            log::warn!(
+                "state still holds {} records where {} are served on the next load:                  published (held since {})",
+                hold.held,
+                hold.served,
+                hold.since
+            );
+        }
+        self.releases.fetch_add(1, Ordering::Relaxed);
+        let delta = match &update {
+            Update::Delta { delta, .. } => Some(delta.clone()),
+            Update::Full(_) => None,
+        };
+        Some(self.publish_noting(table, update, delta, true, publish))
+    }
+
+    /// Publishes `update` and notes its changes (`delta`, or the
+    /// difference with the served set).
+    fn publish_noting(
+        &self,
+        table: &SharedTable,
+        update: Update,
+        delta: Option<Delta>,
+        released: bool,
+        publish: impl FnOnce(Update) -> Published,
+    ) -> Published {
+        let now = u64::from(now_unix());
+        let old = table.load();
         let p = publish(update);
         if old.is_loaded() && p.compiled {
             let new = table.load();
             let delta = delta.unwrap_or_else(|| old.records().diff(new.records()));
             let explain = new.view().as_record_set();
-            self.note(&delta, explain, p.serial, now, verdict == Verdict::Release);
+            self.note(&delta, explain, p.serial, now, released);
         }
-        Some(p)
+        p
     }
 
     /// The record set held back now, if any.

@@ -30,7 +30,7 @@ use crate::reload::{Reloader, Servers};
 use crate::serve;
 use crate::snapshot::{self, SnapshotStatus};
 use crate::stats::Stats;
-use crate::table::{Publisher, SharedTable, Table};
+use crate::table::{Published, Publisher, SharedTable, Table};
 
 /// How often the main thread checks for a signal or a fatal condition.
 const TICK: Duration = Duration::from_millis(50);
@@ -238,6 +238,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         .map_err(|e| failed(format!("cannot follow StaticZoneFile: {e}")))?;
     }
     let guard = Arc::new(PublishGuard::default());
+    let table_for_release = Arc::clone(&table);
     // The poller's status, for the generation number of each record set
     // (set once the poller runs; a set published before is of number 0).
     let poller_status: Arc<OnceLock<Arc<PollerStatus>>> = Arc::default();
@@ -255,15 +256,12 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
                 .get()
                 .map_or(0, |s| s.gen_epoch.load(Ordering::Acquire));
             // The hold-down and the history (issue 22) around the publish.
-            let published =
-                guard.guarded(hold_down, &table, update, |update| match update {
-                    Update::Full(set) => {
-                        publisher.publish_generated(set, now_unix(), epoch)
-                    }
-                    Update::Delta { delta, view } => {
-                        publisher.publish_delta(&delta, view, now_unix(), epoch)
-                    }
-                });
+            let loads = poller_status
+                .get()
+                .map_or(0, |s| s.loads.load(Ordering::Relaxed));
+            let published = guard.guarded(hold_down, &table, update, loads, |u| {
+                publish_update(&publisher, u, epoch)
+            });
             let Some(p) = published else {
                 return;
             };
@@ -327,6 +325,20 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         dns: dns_server.map(|d| (d, table, stats)),
         http: http_server,
     };
+    // A state held back by HoldDownFraction is published on a later tick.
+    let release = {
+        let (guard, table, publisher) = (
+            guard,
+            Arc::clone(&table_for_release),
+            Arc::clone(&publisher),
+        );
+        let status = Arc::clone(poller.status());
+        move || {
+            let loads = status.loads.load(Ordering::Relaxed);
+            let epoch = status.gen_epoch.load(Ordering::Acquire);
+            guard.release_due(&table, loads, |u| publish_update(&publisher, u, epoch));
+        }
+    };
     let mut reloader = Reloader::new(
         config.file.file.clone(),
         config,
@@ -340,6 +352,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         if signals.reload.swap(false, Ordering::Relaxed) {
             reloader.reload(&poller);
         }
+        release();
         if poller.status().detection_timed_out.load(Ordering::Relaxed) {
             let after = zk_detection_timeout.unwrap_or_default();
             log::error!("master detection timed out after {}s", after.as_secs());
@@ -405,6 +418,16 @@ fn start_snapshot(
     snapshot::Writer::start(path, settings, Arc::clone(table), Arc::clone(status))
         .map(Some)
         .map_err(|e| failed(format!("cannot start the snapshot writer: {e}")).into())
+}
+
+/// Publishes one update of the state source.
+fn publish_update(publisher: &Publisher, update: Update, epoch: u64) -> Published {
+    match update {
+        Update::Full(set) => publisher.publish_generated(set, now_unix(), epoch),
+        Update::Delta { delta, view } => {
+            publisher.publish_delta(&delta, view, now_unix(), epoch)
+        }
+    }
 }
 
 /// Stops the poller, waiting at most [`POLLER_STOP_WAIT`] for a fetch in
