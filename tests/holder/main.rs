@@ -26,6 +26,10 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+/// The UDP receive buffer asked for: what arrives while no server runs
+/// waits there.
+const RECV_BUFFER: usize = 16 << 20;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(addr), Some(cmd)) = (
@@ -59,7 +63,10 @@ fn main() -> ExitCode {
         .ok()
         .and_then(|a| a.as_socket())
         .unwrap_or(addr);
-    println!("holder: listening on {local}");
+    println!(
+        "holder: listening on {local} (UDP receive buffer {} bytes)",
+        udp.recv_buffer_size().unwrap_or(0)
+    );
     let restart = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let _ =
@@ -102,7 +109,12 @@ fn main() -> ExitCode {
 /// The UDP socket and TCP listener, kept open across `exec`.
 fn bind(addr: SocketAddr) -> std::io::Result<(Socket, Socket)> {
     let udp = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    let _ = udp.set_recv_buffer_size(8 << 20);
+    // As systemd's ReceiveBuffer=16M (deploy/mesos-dns.socket): forced
+    // past net.core.rmem_max when privileged, else up to it.
+    if rustix::net::sockopt::set_socket_recv_buffer_size_force(&udp, RECV_BUFFER).is_err()
+    {
+        let _ = udp.set_recv_buffer_size(RECV_BUFFER);
+    }
     udp.bind(&addr.into())?;
     let port = udp.local_addr()?.as_socket().map_or(0, |a| a.port());
     let tcp = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
