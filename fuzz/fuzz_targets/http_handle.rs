@@ -48,6 +48,7 @@ fn shared(enumeration_on: bool) -> HttpState {
         poller: Arc::new(PollerStatus::default()),
         dns: None,
         snapshot: Arc::default(),
+        guard: Arc::default(),
     };
     HttpState::new(Arc::new(ctx), HttpLimits::default())
 }
