@@ -38,10 +38,12 @@
 //!
 //! If the spare is still read after a short wait, or there is none (after a
 //! full compile), the served table is copied instead, as `patch` does. The
-//! price of the pair is memory: two compiled tables live, not one (a
-//! replaced table otherwise lives only until its readers are done). Both
-//! arenas keep what a change replaced, unused, until a full compile: the
-//! same bound as `patch` (half of a full compile's size).
+//! price of the pair is memory, kept down by what never changes being
+//! shared: the name records and the templates of the last full compile are
+//! held once by both tables (and by any copy); each holds its own index
+//! slots and what was put since the full compile. Both keep what a change
+//! replaced, unused, until a full compile: the same bound as `patch` (half
+//! of a full compile's size).
 //!
 //! The checks of `patch` apply: a full compile is done instead when the
 //! settings differ, when the change touches many names, when a name has

@@ -17,8 +17,9 @@
 //! is for patching a copy of the index ([`NameIndex::put`],
 //! [`NameIndex::remove`]): it tells when an empty non-terminal loses its
 //! last descendant. Lookups never read it. A patched record that no longer
-//! fits where it was goes to the end of the arena, leaving its old place
-//! unused.
+//! fits where it was, or was in the part of the arena shared with other
+//! tables ([`NameIndex`]), goes to the end of the arena, leaving its old
+//! place unused.
 
 use std::sync::OnceLock;
 
@@ -382,28 +383,40 @@ impl ValueMut<'_> {
     }
 }
 
-/// The finished, read-only name index of a table.
+/// The name index of a table.
+///
+/// Its arena is in two parts: the records of the full compile, shared by
+/// every index patched from it (`base`, never changed), and the records a
+/// patch put since (`own`): an offset below the base's length is in the
+/// base, the others in `own`. A copy to patch copies the slots and `own`
+/// only; a record of the base that changes is put anew in `own`.
 #[derive(Debug, Default)]
 pub(super) struct NameIndex {
     slots: Slots,
-    arena: Vec<u8>,
+    base: std::sync::Arc<Vec<u8>>,
+    own: Vec<u8>,
 }
 
 impl NameIndex {
     /// The template index of `key` for `kind`.
     #[inline]
     pub fn lookup(&self, key: &[u8], kind: Option<AnswerKind>) -> Lookup<u32> {
-        let arena = &self.arena;
-        let record = |off: u32| arena.get(off as usize..).unwrap_or_default();
+        // The record found, kept from the probe (reading it is a choice
+        // between the arena's two parts).
+        let mut hit: &[u8] = &[];
         let found = self.slots.find(hash(key), |off| {
-            let r = record(off);
-            r.first().map(|&n| usize::from(n)) == Some(key.len())
-                && r.get(1..=key.len()).is_some_and(|k| same(k, key))
+            let r = self.record(off);
+            let is = r.first().map(|&n| usize::from(n)) == Some(key.len())
+                && r.get(1..=key.len()).is_some_and(|k| same(k, key));
+            if is {
+                hit = r;
+            }
+            is
         });
-        let Some(off) = found else {
+        if found.is_none() {
             return Lookup::NxDomain;
-        };
-        let r = record(off).get(1 + key.len()..).unwrap_or_default();
+        }
+        let r = hit.get(1 + key.len()..).unwrap_or_default();
         let kinds = r.first().copied().unwrap_or(HIDDEN);
         if kinds & HIDDEN != 0 {
             return Lookup::NxDomain;
@@ -425,34 +438,54 @@ impl NameIndex {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.slots.capacity() * 8 + self.arena.capacity()
+        self.slots.slots.capacity() * 8 + self.base.capacity() + self.own.capacity()
     }
 
     /// An index of `slots` (whose values are offsets in `arena`).
     pub fn from_parts(slots: Slots, arena: Vec<u8>) -> Self {
-        NameIndex { slots, arena }
+        NameIndex {
+            slots,
+            base: std::sync::Arc::new(arena),
+            own: Vec::new(),
+        }
+    }
+
+    /// The arena from offset `off` (of a record) to the end of its part.
+    #[inline]
+    fn record(&self, off: u32) -> &[u8] {
+        let off = off as usize;
+        let part = match off.checked_sub(self.base.len()) {
+            None => self.base.get(off..),
+            Some(o) => self.own.get(o..),
+        };
+        part.unwrap_or_default()
+    }
+
+    /// Heap bytes of the shared base.
+    pub fn base_heap_bytes(&self) -> usize {
+        self.base.capacity()
     }
 
     /// Octets of the arena in use.
     pub fn arena_len(&self) -> usize {
-        self.arena.len()
+        self.base.len() + self.own.len()
     }
 
     /// A copy to patch, with room for `extra` more arena octets.
     pub fn copy_with_room(&self, extra: usize) -> Self {
-        let mut arena = Vec::with_capacity(self.arena.len() + extra);
-        arena.extend_from_slice(&self.arena);
+        let mut own = Vec::with_capacity(self.own.len() + extra);
+        own.extend_from_slice(&self.own);
         NameIndex {
             slots: self.slots.clone(),
-            arena,
+            base: std::sync::Arc::clone(&self.base),
+            own,
         }
     }
 
     /// The slot of `key`, or the empty slot where it goes.
     fn position(&self, key: &[u8]) -> Result<usize, usize> {
-        let arena = &self.arena;
         self.slots.position(hash(key), |off| {
-            let r = arena.get(off as usize..).unwrap_or_default();
+            let r = self.record(off);
             r.first().map(|&n| usize::from(n)) == Some(key.len())
                 && r.get(1..=key.len()) == Some(key)
         })
@@ -462,7 +495,7 @@ impl NameIndex {
     /// octets it takes.
     fn record_at(&self, at: usize) -> Option<(u32, Record, usize)> {
         let off = (*self.slots.slots.get(at)? as u32).wrapping_sub(1);
-        let r = self.arena.get(off as usize..)?;
+        let r = self.record(off);
         let (key, rec) = Record::decode(r)?;
         Some((off, rec, rec.encoded_len(key.len())))
     }
@@ -477,26 +510,29 @@ impl NameIndex {
     /// when the new record fits there, else at the end of the arena.
     /// False if the name is new and the slots are full (nothing changed).
     pub fn put(&mut self, key: &[u8], rec: &Record) -> bool {
-        let end = self.arena.len();
+        let (base, end) = (self.base.len(), self.own.len());
         match self.position(key) {
             Ok(at) => {
                 let Some((off, _, old_len)) = self.record_at(at) else {
                     return false;
                 };
-                rec.encode(key, &mut self.arena);
-                let off = off as usize;
-                if self.arena.len() - end <= old_len {
-                    self.arena.copy_within(end.., off);
-                    self.arena.truncate(end);
-                } else {
-                    self.slots.set(at, end as u32);
+                rec.encode(key, &mut self.own);
+                // In place if it fits and is not in the shared base.
+                match (off as usize).checked_sub(base) {
+                    Some(off) if self.own.len() - end <= old_len => {
+                        self.own.copy_within(end.., off);
+                        self.own.truncate(end);
+                    }
+                    _ => self.slots.set(at, (base + end) as u32),
                 }
                 true
             }
-            Err(_) if self.slots.needs_room() || end > u32::MAX as usize / 2 => false,
+            Err(_) if self.slots.needs_room() || base + end > u32::MAX as usize / 2 => {
+                false
+            }
             Err(at) => {
-                rec.encode(key, &mut self.arena);
-                self.slots.fill(at, hash(key), end as u32);
+                rec.encode(key, &mut self.own);
+                self.slots.fill(at, hash(key), (base + end) as u32);
                 true
             }
         }
@@ -508,9 +544,14 @@ impl NameIndex {
         let Ok(at) = self.position(key) else {
             return;
         };
-        let arena = &self.arena;
+        let (base, own) = (&self.base, &self.own);
         self.slots.remove(at, |off| {
-            let r = arena.get(off as usize..).unwrap_or_default();
+            let off = off as usize;
+            let r = match off.checked_sub(base.len()) {
+                None => base.get(off..),
+                Some(o) => own.get(o..),
+            };
+            let r = r.unwrap_or_default();
             let len = usize::from(r.first().copied().unwrap_or(0));
             hash(r.get(1..=len).unwrap_or_default())
         });

@@ -372,10 +372,11 @@ impl Table {
         self.compiled.templates.len()
     }
 
-    /// Of [`Table::compiled_bytes`], the templates shared with the tables
-    /// patched from the same full compile (held once by them all).
+    /// Of [`Table::compiled_bytes`], the name records and templates shared
+    /// with the tables patched from the same full compile (held once by
+    /// them all).
     pub fn shared_bytes(&self) -> usize {
-        self.compiled.templates.base_heap_bytes()
+        self.compiled.names.base_heap_bytes() + self.compiled.templates.base_heap_bytes()
     }
 
     /// Heap bytes of the compiled names and templates.
