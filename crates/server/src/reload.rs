@@ -30,7 +30,8 @@
 //!   Queries already received by the old DNS workers but not yet answered
 //!   when they stop (a forward in flight) are dropped: clients retry;
 //! - every other key needs a restart (`DnsOn`, `HttpOn`, the state source and
-//!   its credentials, the worker and connection limits): a warning names
+//!   its credentials, the worker and connection limits, the zone-transfer
+//!   keys): a warning names
 //!   each one, its old value stays in force, and the rest of the reload is
 //!   applied.
 //!
@@ -169,6 +170,11 @@ fn keys() -> Vec<Key> {
             state_snapshot_max_age_seconds
         ),
         key!("StaticZoneFile", Restart, static_zone_file),
+        key!("TransferAllow", Restart, transfer_allow; transfer_allow),
+        key!("NotifySecondaries", Restart, notify_secondaries; notify_secondaries),
+        key!("IXFRJournalVersions", Restart, ixfr_journal_versions),
+        key!("IXFRJournalBytes", Restart, ixfr_journal_bytes),
+        key!("Primaries", Restart, primaries; primaries),
     ]
 }
 
