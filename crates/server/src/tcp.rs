@@ -37,7 +37,7 @@ use mio::{Interest, Poll, Token};
 
 use crate::client;
 use crate::stats::WorkerStats;
-use crate::xfr::Outgoing;
+use crate::xfr::{Next, Outgoing};
 
 /// Tokens of connections start here (below the forwarder's).
 pub(crate) const FIRST_TOKEN: usize = 16;
@@ -185,7 +185,13 @@ pub(crate) struct Conns {
     /// Connections whose transfer stopped at its budget, or ended with
     /// queries behind it: the worker comes back to them.
     pending: Vec<Token>,
+    /// Connections whose transfer waits for its record set to be built:
+    /// the worker comes back to them after [`WAIT_TICK`].
+    later: Vec<Token>,
 }
+
+/// How soon a transfer waiting for its record set is looked at again.
+pub(crate) const WAIT_TICK: Duration = Duration::from_millis(10);
 
 impl Conns {
     pub(crate) fn new(idle: Duration, max_queries: usize) -> Self {
@@ -196,6 +202,7 @@ impl Conns {
             idle,
             max_queries: max_queries.max(1),
             pending: Vec::new(),
+            later: Vec::new(),
         }
     }
 
@@ -313,6 +320,16 @@ impl Conns {
         !self.pending.is_empty()
     }
 
+    /// Whether some transfer waits for its record set ([`WAIT_TICK`]).
+    pub(crate) fn has_later(&self) -> bool {
+        !self.later.is_empty()
+    }
+
+    /// The transfers waiting for their record set, taken (to try again).
+    pub(crate) fn take_later(&mut self) -> Vec<Token> {
+        std::mem::take(&mut self.later)
+    }
+
     /// Writes queued output, and the next messages of a transfer as the
     /// client takes them; returns false if the connection should close.
     pub(crate) fn flush(&mut self, poll: &Poll, token: Token) -> bool {
@@ -346,11 +363,18 @@ impl Conns {
                 break;
             }
             budget -= 1;
-            if !t.next_message(&mut c.outbuf) {
-                c.transfer = None;
-                // Queries that waited behind the transfer are answered
-                // on the worker's next turn.
-                self.pending.push(token);
+            match t.next(&mut c.outbuf) {
+                Next::More => {}
+                Next::Done => {
+                    c.transfer = None;
+                    // Queries that waited behind the transfer are
+                    // answered on the worker's next turn.
+                    self.pending.push(token);
+                }
+                Next::Wait => {
+                    self.later.push(token);
+                    break;
+                }
             }
         }
         let unanswered = frame(&c.inbuf).is_some();

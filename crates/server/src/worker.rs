@@ -118,6 +118,8 @@ impl Worker {
             // Transfers stopped at their budget go on at once.
             if self.conns.has_pending() {
                 timeout = Duration::ZERO;
+            } else if self.conns.has_later() {
+                timeout = timeout.min(tcp::WAIT_TICK);
             }
             if let Some(d) = self.forwarder.next_deadline() {
                 timeout = timeout.min(d.saturating_duration_since(Instant::now()));
@@ -160,6 +162,9 @@ impl Worker {
                 }
             }
             for t in self.conns.take_pending() {
+                self.on_tcp(t);
+            }
+            for t in self.conns.take_later() {
                 self.on_tcp(t);
             }
             let now = Instant::now();

@@ -182,6 +182,12 @@ impl Table {
         self.records.set()
     }
 
+    /// Whether [`Table::records`] answers at once (the record set is held,
+    /// or was built already from the view).
+    pub fn records_ready(&self) -> bool {
+        self.records.view.as_record_set().is_some() || self.records.built.get().is_some()
+    }
+
     /// What this table was built from, to read after the table is let go.
     pub fn shared_records(&self) -> Records {
         self.records.clone()

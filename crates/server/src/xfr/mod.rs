@@ -36,6 +36,7 @@ use mesos_records::Delta;
 
 pub use journal::{Journal, DEFAULT_BYTES, DEFAULT_VERSIONS};
 pub use notify::Notifier;
+pub(crate) use stream::Next;
 pub use stream::Outgoing;
 
 use crate::client::{self, Cidr};

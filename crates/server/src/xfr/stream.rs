@@ -30,6 +30,19 @@ pub(crate) const TARGET: usize = 16 * 1024;
 /// two 255-octet names) and an OPT record, with margin.
 const ROOM: usize = TARGET + 2048;
 
+/// What [`Outgoing::next_message`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// A message was written; more follow.
+    More,
+    /// The last message was written.
+    Done,
+    /// Nothing was written: the table's record set is being built on a
+    /// thread of its own (a table published from a delta builds it on
+    /// first use); ask again a little later.
+    Wait,
+}
+
 /// One part of a transfer, in order.
 #[derive(Debug)]
 enum Step {
@@ -57,6 +70,8 @@ pub struct Outgoing {
     seen: HashSet<Box<[u8]>>,
     /// Records written so far, counted into `counters` at the end.
     records: u64,
+    /// A thread building the table's record set was started.
+    building: bool,
     counters: Arc<Transfers>,
 }
 
@@ -88,6 +103,7 @@ impl Outgoing {
             steps,
             seen: HashSet::new(),
             records: 0,
+            building: false,
             counters: Arc::clone(x),
         }
     }
@@ -139,6 +155,32 @@ impl Outgoing {
     ) -> Self {
         let serial = table.serial();
         Outgoing::new(table, q, x, [Step::Soa(serial)].into())
+    }
+
+    /// Appends the next message, framed with its two length octets, to
+    /// `out`, unless the record set it needs is still being built.
+    pub(crate) fn next(&mut self, out: &mut Vec<u8>) -> Next {
+        let walks = matches!(self.steps.front(), Some(Step::Owners { .. }));
+        if walks && !self.table.records_ready() {
+            // Built once per table, off the DNS worker.
+            if !self.building {
+                self.building = true;
+                let t = Arc::clone(&self.table);
+                let spawned = std::thread::Builder::new().name("xfr-build".into()).spawn(
+                    move || {
+                        t.records();
+                    },
+                );
+                if spawned.is_err() {
+                    self.table.records();
+                }
+            }
+            return Next::Wait;
+        }
+        match self.next_message(out) {
+            true => Next::More,
+            false => Next::Done,
+        }
     }
 
     /// Appends the next message, framed with its two length octets, to
