@@ -12,7 +12,8 @@
 //! added and removed 2,000 times: today's publish of the whole record set
 //! beside `Publisher::publish_delta` (the CPU per change, and the full
 //! compiles it falls back to as the arenas grow); `-- --delta-only` prints
-//! only that, `--tasks N --changes M` for one size. Instructions per
+//! only that, `--tasks N --changes M` for one size, `--ptrs` with the PTR
+//! data of each new table readied (as a reverse query would). Instructions per
 //! change, apart from the rest of the run:
 //!
 //! ```text
@@ -148,7 +149,7 @@ impl View for Indexed {
 /// One task added and removed, over and over, at `tasks` tasks: today's
 /// publish of the whole record set (compare, copy and patch) beside a
 /// publish of the delta, in CPU time per change.
-fn delta_report(tasks: usize, changes: usize) {
+fn delta_report(tasks: usize, changes: usize, ptrs: bool) {
     let cfg = DnsConfig::default();
     let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
     let publisher = Publisher::new(Arc::clone(&shared), cfg.clone());
@@ -180,6 +181,10 @@ fn delta_report(tasks: usize, changes: usize) {
         let v = Arc::clone(v);
         let t0 = std::time::Instant::now();
         let p = publisher.publish_delta(d, v, 100 + i as u32, 0);
+        if ptrs {
+            // The PTR data the first reverse query after the change reads.
+            black_box(shared.load().ptrs().len());
+        }
         per.push(t0.elapsed().as_nanos() as u64);
         compiled += usize::from(!p.patched);
         copied += usize::from(p.copied);
@@ -248,6 +253,9 @@ criterion_group!(benches, bench);
 
 fn main() {
     let only_delta = std::env::args().any(|a| a == "--delta-only");
+    // `--ptrs`: each change also readies the PTR data (as a reverse query
+    // after it would), counted in the change's time.
+    let ptrs = std::env::args().any(|a| a == "--ptrs");
     // `--tasks N --changes M`: one size (for callgrind, which counts the
     // instructions of `publish_delta` and `publish_generated` apart).
     let arg = |flag: &str| {
@@ -259,7 +267,7 @@ fn main() {
         if !only_delta {
             report(tasks);
         }
-        delta_report(tasks, arg("--changes").unwrap_or(2000));
+        delta_report(tasks, arg("--changes").unwrap_or(2000), ptrs);
     }
     if only_delta || std::env::args().any(|a| a == "--report-only") {
         return;

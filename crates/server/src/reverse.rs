@@ -36,11 +36,11 @@
 //! `SOARname`, the serial and timers). The zone's apex answers SOA and NS.
 //! Any other reverse name is forwarded like every name outside the domain.
 //!
-//! The PTR data is derived from the table's record set the first time a
-//! reverse name is asked for after a change (full compiles derive it at
-//! once), and kept until the records change.
+//! The PTR data is derived from the table's record set when a table is
+//! compiled in full, and follows the deltas of a table patched from one
+//! (in time proportional to the change, see `ptrs`): it is ready when a
+//! table is published, never derived on a query's path.
 
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
@@ -49,7 +49,8 @@ use dns_wire::{
     write_opt, Class, Edns, Flags, Header, Query, Rcode, Rtype, Writer, HEADER_LEN,
     MAX_NAME_LEN, OPT_LEN,
 };
-use mesos_records::RecordSet;
+use mesos_records::delta::Lookup;
+use mesos_records::{Delta, RecordSet};
 
 use crate::answer::{size_limit, Answer, Meta, Transport};
 use crate::dns_config::DnsConfig;
@@ -57,113 +58,12 @@ use crate::dns_config::DnsConfig;
 /// PTR records per address at most.
 pub const PTR_MAX: usize = 4;
 
+mod ptrs;
+pub use ptrs::Ptrs;
+use ptrs::Under;
+
 const IN_ADDR: &[u8] = b"\x07in-addr\x04arpa\x00";
 const IP6: &[u8] = b"\x03ip6\x04arpa\x00";
-
-/// The PTR records of one address, each ready to send.
-type Records = Box<[Box<[u8]>]>;
-
-/// The PTR records of every address, derived from one record set.
-#[derive(Debug, Default)]
-pub struct Ptrs {
-    /// Reverse name (lowercase wire) → its PTR records, ready to send
-    /// (owner compressed to the question).
-    names: HashMap<Box<[u8]>, Records>,
-    /// Ancestors of those names inside a `ReverseZones` zone (empty
-    /// non-terminals: NODATA, not NXDOMAIN, RFC 8020).
-    above: HashSet<Box<[u8]>>,
-}
-
-impl Ptrs {
-    /// Derives the PTR records of `records` (see the module docs): owner
-    /// names under `apex`, TTL `ttl`; `zones` are the reverse zones whose
-    /// empty non-terminals are kept.
-    pub fn derive(
-        records: &RecordSet,
-        apex: &[u8],
-        ttl: u32,
-        zones: &[Box<[u8]>],
-    ) -> Self {
-        let mut owners: Vec<Box<[u8]>> = Vec::new();
-        // Address → (address count of the owner, owner index).
-        let mut by_addr: HashMap<IpAddr, Vec<(usize, usize)>> = HashMap::new();
-        let mut buf = [0u8; MAX_NAME_LEN];
-        let mut add = |name: &str, addrs: &mut dyn ExactSizeIterator<Item = IpAddr>| {
-            if name.bytes().any(|b| b.is_ascii_uppercase()) {
-                return;
-            }
-            let Ok(wire) = from_dotted(name, &mut buf) else {
-                return;
-            };
-            if !is_subdomain_exact(wire, apex) {
-                return;
-            }
-            let n = addrs.len();
-            owners.push(wire.into());
-            let id = owners.len() - 1;
-            for ip in addrs {
-                by_addr.entry(ip).or_default().push((n, id));
-            }
-        };
-        for (name, ips) in records.a_records() {
-            add(name, &mut ips.iter().map(|ip| IpAddr::V4(*ip)));
-        }
-        for (name, ips) in records.aaaa_records() {
-            add(name, &mut ips.iter().map(|ip| IpAddr::V6(*ip)));
-        }
-        let mut ptrs = Ptrs::default();
-        for (ip, mut list) in by_addr {
-            let name_of = |id: usize| owners.get(id).map_or(&[][..], |w| &w[..]);
-            list.sort_by(|a, b| {
-                let (x, y) = (name_of(a.1), name_of(b.1));
-                (a.0, x.len(), x).cmp(&(b.0, y.len(), y))
-            });
-            list.dedup_by_key(|e| e.1);
-            let rrs: Records = list
-                .iter()
-                .take(PTR_MAX)
-                .map(|&(_, id)| ptr_record(name_of(id), ttl))
-                .collect();
-            let key = reverse_name(ip);
-            if let Some(z) = zones.iter().find(|z| is_subdomain_exact(&key, z)) {
-                let mut at = 0;
-                while let Some(&len) = key.get(at) {
-                    at += 1 + usize::from(len);
-                    let Some(up) = key.get(at..) else { break };
-                    if up.len() < z.len() {
-                        break;
-                    }
-                    ptrs.above.insert(up.into());
-                }
-            }
-            ptrs.names.insert(key, rrs);
-        }
-        ptrs
-    }
-
-    /// Addresses with PTR records.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    /// Whether no address has PTR records.
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
-    /// The targets of the PTR records of `ip`, in order (for tests and
-    /// the HTTP API).
-    pub fn targets(&self, ip: IpAddr) -> Vec<Box<[u8]>> {
-        self.names
-            .get(&reverse_name(ip))
-            .map(|rrs| {
-                rrs.iter()
-                    .filter_map(|r| r.get(12..).map(Into::into))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
 
 /// One PTR record: owner pointing at the question (offset 12), IN, `ttl`,
 /// the target uncompressed.
@@ -269,13 +169,47 @@ impl Reverse {
     }
 
     /// Takes `other`'s PTR data if it has derived it and was derived under
-    /// the same settings (a table whose records did not change).
-    pub fn share(&self, other: &Reverse) {
-        if self.ttl == other.ttl && self.zones == other.zones && self.apex == other.apex {
-            if let Some(p) = other.ptrs.get() {
+    /// the same settings (a table whose records did not change); false if
+    /// it did not.
+    pub fn share(&self, other: &Reverse) -> bool {
+        match (self.same_settings(other), other.ptrs.get()) {
+            (true, Some(p)) => {
                 let _ = self.ptrs.set(Arc::clone(p));
+                true
             }
+            _ => false,
         }
+    }
+
+    /// Takes the PTR data of `before` brought forward by `delta`, whose
+    /// values after the change `view` holds (see `ptrs`), in time
+    /// proportional to the change; false if `before` has none under the
+    /// same settings.
+    pub fn follow<L: Lookup + ?Sized>(
+        &self,
+        before: &Reverse,
+        delta: &Delta,
+        view: &L,
+    ) -> bool {
+        let (true, Some(p)) = (self.same_settings(before), before.ptrs.get()) else {
+            return false;
+        };
+        let under = Under {
+            apex: &self.apex,
+            ttl: self.ttl,
+            zones: &self.zones,
+        };
+        let _ = self.ptrs.set(Arc::new(p.follow(delta, view, under)));
+        true
+    }
+
+    /// Whether the PTR data is there (derived, shared or followed).
+    pub fn is_ready(&self) -> bool {
+        self.ptrs.get().is_some()
+    }
+
+    fn same_settings(&self, other: &Reverse) -> bool {
+        self.ttl == other.ttl && self.zones == other.zones && self.apex == other.apex
     }
 
     /// Whether `key` (a lowercase wire name outside the domain) is a name
@@ -353,7 +287,7 @@ impl Reverse {
                 ));
             }
         }
-        let exists = found.is_some() || key == &z[..] || ptrs.above.contains(key);
+        let exists = found.is_some() || key == &z[..] || ptrs.above.contains_key(key);
         let rcode = if exists {
             Rcode::NOERROR
         } else {

@@ -184,3 +184,70 @@ fn tables_with_the_same_records_share_their_ptr_data() {
     let ip = IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1));
     assert_eq!(patched.ptrs().targets(ip), t.ptrs().targets(ip));
 }
+
+mod follow {
+    //! The PTR data that followed a chain of deltas is the full derive of
+    //! the last record set, map for map.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Names of the pool: unique and shared, outside the domain, with
+    /// capitals.
+    const NAMES: &[&str] = &[
+        "a.marathon.mesos.",
+        "b.marathon.mesos.",
+        "web.marathon.mesos.",
+        "web-x-s1.marathon.mesos.",
+        "slave.mesos.",
+        "longer-name.marathon.slave.mesos.",
+        "Caps.mesos.",
+        "outside.example.",
+    ];
+
+    fn under_ptrs(rs: &RecordSet, zones: &[Box<[u8]>]) -> Ptrs {
+        Ptrs::derive(rs, b"\x05mesos\x00", 60, zones)
+    }
+
+    fn set(entries: &[(usize, u8, bool)]) -> RecordSet {
+        let mut rs = RecordSet::default();
+        for &(n, ip, v6) in entries {
+            let name = NAMES[n % NAMES.len()];
+            match v6 {
+                false => {
+                    rs.insert_a(name, Ipv4Addr::new(10, 0, ip % 3, ip));
+                }
+                true => {
+                    let v6 = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(ip));
+                    rs.insert_aaaa(name, v6);
+                }
+            }
+        }
+        rs
+    }
+
+    proptest! {
+        #[test]
+        fn followed_ptr_data_is_the_full_derive(
+            chain in prop::collection::vec(
+                prop::collection::vec((0usize..8, 0u8..12, any::<bool>()), 0..24),
+                1..6,
+            ),
+            zoned in any::<bool>(),
+        ) {
+            let zones: Vec<Box<[u8]>> = match zoned {
+                true => vec![b"\x0210\x07in-addr\x04arpa\x00"[..].into()],
+                false => Vec::new(),
+            };
+            let under = ptrs::Under { apex: b"\x05mesos\x00", ttl: 60, zones: &zones };
+            let mut prev = RecordSet::default();
+            let mut ptrs = under_ptrs(&prev, &zones);
+            for entries in &chain {
+                let next = set(entries);
+                ptrs = ptrs.follow(&prev.diff(&next), &next, under);
+                prop_assert_eq!(&ptrs, &under_ptrs(&next, &zones));
+                prev = next;
+            }
+        }
+    }
+}

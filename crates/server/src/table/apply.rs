@@ -150,6 +150,11 @@ impl Table {
         compiled.counts = adjust(old.counts, add, sub);
         let records = Records::new(view);
         let table = Table::with_compiled(records, cfg, serial, apex, Arc::new(compiled));
+        // The PTR data follows the delta; derived in full (here, off the
+        // query path) only if the table before has none to follow.
+        if !table.reverse.follow(&self.reverse, delta, &**table.view()) {
+            table.derive_reverse();
+        }
         Some(Applied {
             table,
             copied,

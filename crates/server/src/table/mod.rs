@@ -245,9 +245,9 @@ impl Table {
         t
     }
 
-    /// Derives the PTR records now (see [`crate::reverse`]), where the
-    /// record set is at hand; a table built from a delta derives them on
-    /// the first reverse query instead.
+    /// Derives the PTR records now (see [`crate::reverse`]), off the query
+    /// path; a table built from a delta takes them from the table before
+    /// (see the `apply` module).
     fn derive_reverse(&self) {
         self.reverse.ptrs(|| self.records());
     }
@@ -255,6 +255,13 @@ impl Table {
     /// The static records this table serves.
     pub fn statics(&self) -> &crate::statics::Statics {
         &self.statics
+    }
+
+    /// Whether the whole record set was built from the view (for tests:
+    /// a delta must not need it).
+    #[cfg(test)]
+    pub(crate) fn records_built(&self) -> bool {
+        self.records.built.get().is_some()
     }
 
     /// The PTR records of this table's records.
@@ -302,7 +309,9 @@ impl Table {
         let records = Records::new(records);
         let t =
             Table::with_compiled(records, cfg, self.serial, self.apex.clone(), compiled);
-        t.reverse.share(&self.reverse);
+        if !t.reverse.share(&self.reverse) {
+            t.derive_reverse();
+        }
         t
     }
 

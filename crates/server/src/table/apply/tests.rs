@@ -211,3 +211,34 @@ fn a_spare_still_read_is_not_patched_the_served_table_is_copied() {
         assert_same_answers(t, &full, &keys);
     }
 }
+
+/// A delta brings the PTR data forward at publish time: the first reverse
+/// query finds it ready, and nothing built the whole record set for it.
+#[test]
+fn ptr_data_follows_a_delta_without_a_full_derive() {
+    let cfg = DnsConfig::default();
+    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let mut before = RecordSet::default();
+    before.insert_a("web-a-s1.marathon.mesos.", Ipv4Addr::new(10, 0, 0, 1));
+    before.insert_a("web.marathon.mesos.", Ipv4Addr::new(10, 0, 0, 1));
+    p.publish_delta(
+        &RecordSet::default().diff(&before),
+        Arc::new(Store(before.clone())),
+        1,
+        0,
+    );
+    let mut after = before.clone();
+    after.insert_a("web-b-s1.marathon.mesos.", Ipv4Addr::new(10, 0, 0, 2));
+    after.insert_a("web.marathon.mesos.", Ipv4Addr::new(10, 0, 0, 2));
+    let done =
+        p.publish_delta(&before.diff(&after), Arc::new(Store(after.clone())), 2, 0);
+    assert!(done.patched);
+    let t = shared.load();
+    assert!(t.reverse.is_ready(), "derived before any query");
+    assert!(!t.records_built(), "no full derive from the view");
+    let full = Table::compile(Arc::new(after), &cfg, t.serial());
+    assert_eq!(**t.ptrs(), **full.ptrs());
+    let ip = std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+    assert_eq!(t.ptrs().targets(ip).len(), 2);
+}
