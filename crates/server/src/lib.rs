@@ -20,9 +20,10 @@
 //!   `encoding/json` semantics and runs mesos-dns's validations in order;
 //!   [`logger`] prints mesos-dns's log line format; [`error`] maps failures
 //!   to exit codes (1 config or runtime, 2 flags).
-//! - [`run`] binds every socket first (a busy port fails at once), starts the
-//!   DNS workers on an empty table (SERVFAIL in the domain until the first
-//!   state load), starts the poller whose callback compiles and swaps the
+//! - [`run`] binds every socket first (a busy port fails at once, unless
+//!   systemd passed the DNS sockets: [`socket`]), starts the DNS workers on
+//!   an empty table (SERVFAIL in the domain until the first state load) or
+//!   on the records of a recent state [`snapshot`], starts the poller whose callback compiles and swaps the
 //!   [`table`], starts the HTTP API, and waits for SIGINT or SIGTERM,
 //!   reloading `config.json` on SIGHUP ([`reload`]); both take each part's
 //!   settings from the config through [`parts`].
