@@ -76,3 +76,47 @@ fn rfc1035_5_static_records_are_served_and_follow_the_file() {
     assert_eq!(got, "10.0.0.3");
     assert_eq!(short(dns, "alias.mesos", "A"), "", "gone with the old file");
 }
+
+/// The records of a `kdig`/`dig` zone listing as `name TYPE data` lines,
+/// every type.
+fn zone_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.starts_with(';') && !l.is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let data = f.get(4..)?.join(" ");
+            Some(format!("{} {} {data}", f.first()?, f.get(3)?))
+        })
+        .collect()
+}
+
+#[test]
+fn rfc5936_axfr_carries_the_static_records_over_their_mesos_names() {
+    let dir = TempDir::new("static-axfr");
+    dir.write("static.zone", &format!("{ZONE}leader A 10.9.9.9\n"));
+    let (_s, dns, _http) =
+        crate::xfr::primary(&dir, json!({"StaticZoneFile": "static.zone"}));
+    for out in [
+        mesos_dns_tests::dns::run_client("kdig", dns, &["AXFR", "mesos."]),
+        dig(dns, &["AXFR", "mesos."]),
+    ] {
+        let lines = zone_lines(&out);
+        for want in [
+            "db.mesos. A 10.0.0.1",
+            "db.mesos. TXT \"role=primary\"",
+            "alias.mesos. CNAME db.mesos.",
+            "_pg._tcp.mesos. SRV 0 5 5432 db.mesos.",
+        ] {
+            assert!(lines.iter().any(|l| l == want), "{want} in {out}");
+        }
+        // The static name hides the Mesos records of the same name, in a
+        // transfer as in the answers.
+        let leader: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.starts_with("leader.mesos. "))
+            .collect();
+        assert_eq!(leader, ["leader.mesos. A 10.9.9.9"], "{out}");
+        assert!(lines.first().is_some_and(|l| l.contains(" SOA ")), "{out}");
+        assert!(lines.last().is_some_and(|l| l.contains(" SOA ")), "{out}");
+    }
+}

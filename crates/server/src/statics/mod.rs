@@ -19,7 +19,12 @@
 //!   into the Mesos records for A and AAAA; a target outside the domain, or
 //!   a Mesos target for another type, is left to the resolver. Names above
 //!   a static name are empty non-terminals (NODATA, RFC 8020).
-//! - `/v1/axfr` lists the static records beside the Mesos ones.
+//! - `/v1/axfr` lists the static records beside the Mesos ones, and so
+//!   does an AXFR over DNS (the Mesos records of a static name left out,
+//!   as the answers leave them). IXFR differences carry the Mesos records
+//!   only (the journal follows their deltas), and a change of the file
+//!   alone keeps the serial: a secondary sees a changed file with its
+//!   next whole-zone transfer.
 
 mod parse;
 pub mod watch;
@@ -36,6 +41,9 @@ pub use parse::{parse, Data, StaticRecord};
 
 use crate::answer::{Answer, Meta};
 use crate::table::{AnswerKind, Lookup, Table};
+
+/// One static record in wire form: owner (lowercase), type, TTL, RDATA.
+pub(crate) type WireRecord = (Box<[u8]>, Rtype, u32, Box<[u8]>);
 
 /// CNAMEs followed in one answer at most.
 const MAX_CHAIN: usize = 8;
@@ -147,6 +155,22 @@ impl Statics {
             }
         }
         Ok((s, skipped))
+    }
+
+    /// Every static record as (owner in lowercase wire form, type, TTL,
+    /// RDATA), by owner then type, for zone transfers.
+    pub(crate) fn wire_records(&self) -> Vec<WireRecord> {
+        let mut out: Vec<_> = self
+            .names
+            .iter()
+            .flat_map(|(k, node)| {
+                node.rrs
+                    .iter()
+                    .map(|rr| (k.clone(), rr.rtype, rr.ttl, rr.rdata.clone()))
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// Whether there are no static records.

@@ -55,6 +55,11 @@ enum Step {
     Owners { slot: usize, value: usize },
     /// These records (a side of an IXFR difference), from `at` on.
     Records { list: Vec<Record>, at: usize },
+    /// The static records (owner, type, TTL, RDATA), from `at` on.
+    Statics {
+        list: Vec<crate::statics::WireRecord>,
+        at: usize,
+    },
 }
 
 /// The messages of one transfer still to send.
@@ -115,6 +120,10 @@ impl Outgoing {
             Step::Soa(serial),
             Step::Ns,
             Step::Owners { slot: 0, value: 0 },
+            Step::Statics {
+                list: table.statics.wire_records(),
+                at: 0,
+            },
             Step::Soa(serial),
         ];
         Outgoing::new(table, q, x, steps.into())
@@ -261,6 +270,10 @@ impl Outgoing {
                             *value = 0;
                             continue;
                         };
+                        if zone::hidden(owner, &table.statics) {
+                            *value = 0;
+                            continue;
+                        }
                         let n = zone::value_count(&o);
                         while *value < n {
                             if w.len() >= limit || count == u16::MAX {
@@ -288,13 +301,28 @@ impl Outgoing {
                             full = true;
                             break;
                         }
-                        if let Some(owner) =
+                        let owner =
                             zone::record_owner(r, apex, || table.records(), &mut buf)
-                        {
+                                .filter(|o| !zone::hidden(o, &table.statics));
+                        if let Some(owner) = owner {
                             count += u16::from(zone::value(
                                 &mut w, &mut c, owner, &z, &r.value,
                             ));
                         }
+                        *at += 1;
+                    }
+                    !full
+                }
+                Step::Statics { list, at } => {
+                    let mut full = false;
+                    while let Some((owner, rtype, ttl, rdata)) = list.get(*at) {
+                        if w.len() >= limit || count == u16::MAX {
+                            full = true;
+                            break;
+                        }
+                        count += u16::from(zone::static_record(
+                            &mut w, &mut c, owner, *rtype, *ttl, rdata,
+                        ));
                         *at += 1;
                     }
                     !full

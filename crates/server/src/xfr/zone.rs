@@ -171,6 +171,44 @@ pub(super) fn record_owner<'r, 'b>(
     served(&r.name, apex, records, &mut HashSet::new(), buf)
 }
 
+/// Writes one static record (owner lowercase wire, uncompressed); false
+/// if it did not fit.
+pub(super) fn static_record(
+    w: &mut Writer<'_>,
+    c: &mut Compressor,
+    owner: &[u8],
+    rtype: dns_wire::Rtype,
+    ttl: u32,
+    rdata: &[u8],
+) -> bool {
+    let Ok(len) = u16::try_from(rdata.len()) else {
+        return false;
+    };
+    put(w, c, |w, _| {
+        w.bytes(owner)?;
+        w.u16(rtype.0)?;
+        w.u16(dns_wire::Class::IN.0)?;
+        w.u32(ttl)?;
+        w.u16(len)?;
+        w.bytes(rdata)
+    })
+}
+
+/// Whether `owner` (wire form, any case) is a static name, whose Mesos
+/// records the answers hide (see [`crate::statics`]).
+pub(super) fn hidden(owner: &[u8], statics: &crate::statics::Statics) -> bool {
+    if statics.is_empty() {
+        return false;
+    }
+    let mut key = [0u8; MAX_NAME_LEN];
+    let Some(key) = key.get_mut(..owner.len()) else {
+        return false;
+    };
+    key.copy_from_slice(owner);
+    key.make_ascii_lowercase();
+    statics.has(key)
+}
+
 /// Runs a write; on failure, takes the partial record back out.
 fn put(
     w: &mut Writer<'_>,
