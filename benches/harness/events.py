@@ -386,6 +386,8 @@ def sustained(a, master, s, fw, slaves, dur, qf, log, path):
     blast = start_blast(a, qf, s.port)
     time.sleep(1)
     sent = 0
+    pid = s.proc.pid
+    c0 = measure.proc_ticks([pid])
     start = time.time()
     nxt = start
     try:
@@ -397,13 +399,15 @@ def sustained(a, master, s, fw, slaves, dur, qf, log, path):
             nxt += 0.01
             time.sleep(max(0.0, nxt - time.time()))
         wall = time.time() - start
+        cpu = (measure.proc_ticks([pid]) - c0) / measure.HZ
         probes.put(None)
         th.join(30)  # a path that falls far behind leaves probes unmade
         unprobed = max(0, probes.qsize() - 1)
         time.sleep(0.5)
     finally:
         load = stop_blast(blast)
-    r = {"seconds": round(wall, 1), "changes": sent, "rate": round(sent / wall), "samples": len(lat),
+    r = {"seconds": round(wall, 1), "changes": sent, "rate": round(sent / wall),
+         "server_cpu_pct": round(100 * cpu / wall, 1), "samples": len(lat),
          "missed": missed[0], "unprobed": unprobed, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99),
          "max_ms": round(max(lat) * 1e3, 1) if lat else None,
          "load": {k2: load.get(k2) for k2 in ("completed", "lost", "unexpected", "lat_p99_ms", "lat_max_ms")}}
