@@ -21,6 +21,14 @@ impl fmt::Display for Failed {
 
 impl std::error::Error for Failed {}
 
+impl Failed {
+    /// Logs `message` as an error and gives the error that says so.
+    pub(crate) fn logged(message: String) -> Failed {
+        log::error!("{message}");
+        Failed
+    }
+}
+
 /// Why the process ends with a non-zero status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitError {

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mesos_records::GenConfig;
@@ -14,7 +15,12 @@ use mesos_sources::{EventSource, PollerConfig, Source};
 
 use crate::config::{Config, ConfigError};
 use crate::dns_config::DnsConfig;
+use crate::error::Failed;
 use crate::http;
+use crate::serve::{self, DnsServer};
+use crate::stats::Stats;
+use crate::table::SharedTable;
+use crate::xfr::Transfers;
 
 /// The DNS side's settings.
 pub fn dns_config(c: &Config) -> DnsConfig {
@@ -161,6 +167,44 @@ pub fn poller_config(c: &Config) -> Result<PollerConfig, ConfigError> {
             ..GenConfig::default()
         },
     })
+}
+
+/// The HTTP listener when `HTTPOn` (a bind error is logged).
+pub(crate) fn http_listener(
+    config: &Config,
+) -> Result<Option<std::net::TcpListener>, Failed> {
+    if !config.file.http_on {
+        return Ok(None);
+    }
+    bind_http(config.http_addr).map(Some).map_err(|e| {
+        Failed::logged(format!(
+            "failed to setup http server: {}: {e}",
+            config.http_addr
+        ))
+    })
+}
+
+/// The DNS workers when `DNSOn`, answering from `table` (a bind or start
+/// error is logged).
+pub(crate) fn dns_server(
+    config: &Config,
+    dns: &DnsConfig,
+    table: &Arc<SharedTable>,
+    stats: &Arc<Stats>,
+    transfers: &Arc<Transfers>,
+) -> Result<Option<DnsServer>, Failed> {
+    if !config.file.dns_on {
+        return Ok(None);
+    }
+    let started = serve::start_with(
+        dns,
+        Arc::clone(table),
+        Arc::clone(stats),
+        Arc::clone(transfers),
+    );
+    started
+        .map(Some)
+        .map_err(|e| Failed::logged(format!("failed to setup DNS server: {e}")))
 }
 
 /// Binds the HTTP listener. Go listens on `0.0.0.0` as a dual-stack `[::]`

@@ -24,7 +24,7 @@ use crate::error::{ExitError, Failed};
 use crate::guard::PublishGuard;
 use crate::http::{self, ApiContext, ApiSettings, HttpLimits, LiveSettings};
 use crate::logger::STARTUP;
-use crate::parts::{beside_config, bind_http, state_file_path};
+use crate::parts::{beside_config, dns_server, http_listener, state_file_path};
 pub use crate::parts::{dns_config, poller_config};
 use crate::reload::{Reloader, Servers};
 use crate::serve;
@@ -137,11 +137,6 @@ fn now_unix() -> u32 {
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
 
-fn failed(message: String) -> Failed {
-    log::error!("{message}");
-    Failed
-}
-
 /// The flags the signal handlers set.
 #[derive(Clone, Debug, Default)]
 pub struct Signals {
@@ -166,10 +161,12 @@ pub fn install_signals() -> Result<Signals, ExitError> {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(stop))
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(stop)))
-            .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
+            .map_err(|e| {
+                Failed::logged(format!("cannot install signal handlers: {e}"))
+            })?;
     }
     signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&signals.reload))
-        .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
+        .map_err(|e| Failed::logged(format!("cannot install signal handlers: {e}")))?;
     Ok(signals)
 }
 
@@ -186,18 +183,10 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
     let stop = signals.stop;
     let dns = dns_config(&config);
     check_open_files(&config, &dns);
-    let poller_cfg = poller_config(&config).map_err(|e| failed(e.to_string()))?;
+    let poller_cfg = poller_config(&config).map_err(|e| Failed::logged(e.to_string()))?;
 
     // Bind everything before starting anything.
-    let http_listener = match config.file.http_on {
-        true => Some(bind_http(config.http_addr).map_err(|e| {
-            failed(format!(
-                "failed to setup http server: {}: {e}",
-                config.http_addr
-            ))
-        })?),
-        false => None,
-    };
+    let http_listener = http_listener(&config)?;
     let table = Arc::new(SharedTable::new(Table::empty(&dns)));
     let stats = Arc::new(Stats::for_config(&dns));
     let transfers = Arc::new(crate::parts::transfers(&config, stats.transfer_counters()));
@@ -213,18 +202,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         &table,
         &snapshot_status,
     )?;
-    let dns_server = match config.file.dns_on {
-        true => Some(
-            serve::start_with(
-                &dns,
-                Arc::clone(&table),
-                Arc::clone(&stats),
-                Arc::clone(&transfers),
-            )
-            .map_err(|e| failed(format!("failed to setup DNS server: {e}")))?,
-        ),
-        false => None,
-    };
+    let dns_server = dns_server(&config, &dns, &table, &stats, &transfers)?;
 
     if let Some(path) = crate::parts::static_zone_file_path(&config) {
         crate::statics::watch::start(
@@ -235,7 +213,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
             Arc::clone(&table),
             Arc::clone(&publisher),
         )
-        .map_err(|e| failed(format!("cannot follow StaticZoneFile: {e}")))?;
+        .map_err(|e| Failed::logged(format!("cannot follow StaticZoneFile: {e}")))?;
     }
     let guard = Arc::new(PublishGuard::default());
     let table_for_release = Arc::clone(&table);
@@ -288,7 +266,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         }
     };
     let poller = poller::spawn_updates(poller_cfg, publish)
-        .map_err(|e| failed(format!("cannot start the state poller: {e}")))?;
+        .map_err(|e| Failed::logged(format!("cannot start the state poller: {e}")))?;
     let _ = poller_status.set(Arc::clone(poller.status()));
     let api_settings = Arc::new(LiveSettings::from(ApiSettings::from_config(&config)));
     let http_server = match http_listener {
@@ -301,9 +279,10 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
                 snapshot: Arc::clone(&snapshot_status),
                 guard: Arc::clone(&guard),
             });
-            let handle =
-                http::start(listener, Arc::clone(&ctx), HttpLimits::default())
-                    .map_err(|e| failed(format!("failed to setup http server: {e}")))?;
+            let handle = http::start(listener, Arc::clone(&ctx), HttpLimits::default())
+                .map_err(|e| {
+                Failed::logged(format!("failed to setup http server: {e}"))
+            })?;
             Some((handle, ctx))
         }
         None => None,
@@ -417,7 +396,9 @@ fn start_snapshot(
     }
     snapshot::Writer::start(path, settings, Arc::clone(table), Arc::clone(status))
         .map(Some)
-        .map_err(|e| failed(format!("cannot start the snapshot writer: {e}")).into())
+        .map_err(|e| {
+            Failed::logged(format!("cannot start the snapshot writer: {e}")).into()
+        })
 }
 
 /// Publishes one update of the state source.

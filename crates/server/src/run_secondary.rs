@@ -14,7 +14,7 @@ use mesos_sources::PollerStatus;
 use crate::config::Config;
 use crate::error::{ExitError, Failed};
 use crate::http::{self, ApiContext, ApiSettings, HttpLimits, LiveSettings};
-use crate::parts::{bind_http, dns_config};
+use crate::parts::{dns_config, dns_server, http_listener};
 use crate::run::Signals;
 use crate::serve;
 use crate::stats::Stats;
@@ -22,11 +22,6 @@ use crate::table::{SharedTable, Table};
 use crate::xfr::secondary::{Follower, Targets};
 
 const TICK: Duration = Duration::from_millis(50);
-
-fn failed(message: String) -> Failed {
-    log::error!("{message}");
-    Failed
-}
 
 /// Serves the zone of `config.primaries` until SIGINT or SIGTERM.
 ///
@@ -36,30 +31,11 @@ fn failed(message: String) -> Failed {
 /// exit 1.
 pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
     let dns = dns_config(&config);
-    let http_listener = match config.file.http_on {
-        true => Some(bind_http(config.http_addr).map_err(|e| {
-            failed(format!(
-                "failed to setup http server: {}: {e}",
-                config.http_addr
-            ))
-        })?),
-        false => None,
-    };
+    let http_listener = http_listener(&config)?;
     let table = Arc::new(SharedTable::new(Table::empty(&dns)));
     let stats = Arc::new(Stats::for_config(&dns));
     let transfers = Arc::new(crate::parts::transfers(&config, stats.transfer_counters()));
-    let dns_server = match config.file.dns_on {
-        true => Some(
-            serve::start_with(
-                &dns,
-                Arc::clone(&table),
-                Arc::clone(&stats),
-                Arc::clone(&transfers),
-            )
-            .map_err(|e| failed(format!("failed to setup DNS server: {e}")))?,
-        ),
-        false => None,
-    };
+    let dns_server = dns_server(&config, &dns, &table, &stats, &transfers)?;
     let status = Arc::new(PollerStatus::default());
     let follower = Follower::spawn(
         dns.clone(),
@@ -71,7 +47,7 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
             stats: Arc::clone(&stats),
         },
     )
-    .map_err(|e| failed(format!("cannot start the secondary: {e}")))?;
+    .map_err(|e| Failed::logged(format!("cannot start the secondary: {e}")))?;
     transfers.hear_notify(
         config.primaries.iter().map(|p| p.ip()).collect(),
         follower.poker(),
@@ -87,8 +63,9 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
                 dns: dns_server.as_ref().map(|_| Arc::clone(&stats)),
             });
             Some(
-                http::start(listener, ctx, HttpLimits::default())
-                    .map_err(|e| failed(format!("failed to setup http server: {e}")))?,
+                http::start(listener, ctx, HttpLimits::default()).map_err(|e| {
+                    Failed::logged(format!("failed to setup http server: {e}"))
+                })?,
             )
         }
         None => None,
