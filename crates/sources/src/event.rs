@@ -35,6 +35,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 mod cluster;
+mod tasks;
 pub use cluster::{Changes, Cluster};
 
 /// Mesos' default agent port, used when an agent has no `pid`.

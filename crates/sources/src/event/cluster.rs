@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use mesos_records::state::{Framework, Slave, State, Task};
 use serde_json::{json, Value};
 
+use super::tasks::Tasks;
 use super::{list, AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TERMINAL};
 
 /// What changed in a [`Cluster`] since [`Cluster::take_changes`] was last
@@ -54,7 +55,9 @@ pub struct Cluster {
     agents: Vec<AgentEntry>,
     frameworks: Vec<FrameworkEntry>,
     /// Tasks per framework id, in arrival order.
-    tasks: HashMap<String, Vec<TaskEntry>>,
+    tasks: HashMap<String, Tasks>,
+    /// The next task's arrival number.
+    next_arrival: u64,
     /// Framework pids learned from `/master/state`.
     pids: HashMap<String, Value>,
     /// Changes since the last [`Cluster::take_changes`].
@@ -114,10 +117,9 @@ impl Cluster {
                 self.agents.retain(|a| a.id != id);
                 self.changes.agents = true;
                 for tasks in self.tasks.values_mut() {
-                    for t in tasks.iter().filter(|t| t.agent_id == id) {
+                    for t in tasks.take_where(|t| t.agent_id == id) {
                         self.changes.task(&t.framework_id, &t.id, true);
                     }
-                    tasks.retain(|t| t.agent_id != id);
                 }
                 self.agents.len() != before
             }
@@ -157,10 +159,7 @@ impl Cluster {
     fn upsert_task(&mut self, t: TaskEntry) {
         self.changes.task(&t.framework_id, &t.id, false);
         let tasks = self.tasks.entry(t.framework_id.clone()).or_default();
-        match tasks.iter_mut().find(|x| x.id == t.id) {
-            Some(x) => *x = t,
-            None => tasks.push(t),
-        }
+        tasks.upsert(t, &mut self.next_arrival);
     }
 
     fn update_task(&mut self, fw: &str, id: &str, state: Value, status: Value) -> bool {
@@ -168,17 +167,17 @@ impl Cluster {
             log::debug!("TASK_UPDATED for task {id:?} of unknown framework {fw:?}");
             return false;
         };
-        let Some(i) = tasks.iter().position(|t| t.id == id) else {
+        if tasks.get(id).is_none() {
             log::debug!("TASK_UPDATED for unknown task {id:?}");
             return false;
-        };
+        }
         if state.as_str().is_some_and(|s| TERMINAL.contains(&s)) {
-            tasks.remove(i);
+            tasks.remove(id);
             self.changes.task(fw, id, true);
             return true;
         }
         self.changes.task(fw, id, false);
-        let Some(task) = tasks.get_mut(i) else {
+        let Some(task) = tasks.get_mut(id) else {
             return false;
         };
         task.json.insert("state".to_owned(), state);
@@ -217,7 +216,7 @@ impl Cluster {
 
     /// Number of tasks held.
     pub fn task_count(&self) -> usize {
-        self.tasks.values().map(Vec::len).sum()
+        self.tasks.values().map(Tasks::len).sum()
     }
 
     /// Framework `f` in `/master/state` form with its learned pid, as an
@@ -266,13 +265,13 @@ impl Cluster {
     /// Task `id` of framework `fw` as the state reader reads it, or `None`
     /// (unknown, or malformed).
     pub fn task(&self, fw: &str, id: &str) -> Option<Task> {
-        let t = self.tasks.get(fw)?.iter().find(|t| t.id == id)?;
-        read_task(&t.text)
+        read_task(&self.tasks.get(fw)?.get(id)?.text)
     }
 
-    /// The position of task `id` in framework `fw`'s list.
-    pub fn task_position(&self, fw: &str, id: &str) -> Option<usize> {
-        self.tasks.get(fw)?.iter().position(|t| t.id == id)
+    /// Task `id`'s arrival number: framework `fw`'s tasks sort by it in
+    /// list order.
+    pub fn task_arrival(&self, fw: &str, id: &str) -> Option<u64> {
+        self.tasks.get(fw)?.arrival(id)
     }
 
     /// Every task, by framework id and in each framework's order, as the

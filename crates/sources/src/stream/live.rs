@@ -130,12 +130,12 @@ pub(super) fn sync(
     }
     // Tasks the store does not hold go to the end in the cluster's order;
     // the others keep their place.
-    let mut new: Vec<(usize, &str, &str)> = Vec::new();
+    let mut new: Vec<(u64, &str, &str)> = Vec::new();
     for (fw, id, _) in &changes.tasks {
         match (cluster.task(fw, id), live.contains_task(fw, id)) {
             (Some(task), true) => live.upsert_task(fw, id, task),
             (Some(_), false) => {
-                let at = cluster.task_position(fw, id).unwrap_or(usize::MAX);
+                let at = cluster.task_arrival(fw, id).unwrap_or(u64::MAX);
                 new.push((at, fw, id));
             }
             (None, _) => live.remove_task(fw, id),

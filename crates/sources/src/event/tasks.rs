@@ -1,0 +1,100 @@
+//! One framework's tasks: in arrival order, found by id in constant time.
+//!
+//! Events name a task by id. A framework can hold tens of thousands of
+//! tasks, so finding one by scanning the list made every event cost time
+//! in proportion to the cluster. Each task is stamped with a number from
+//! one counter of the whole cluster when it arrives; the numbers keep the
+//! arrival order (a task updated keeps its number, one removed and added
+//! again gets a new one, at the end), and a map from id to number finds it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::TaskEntry;
+
+/// A framework's tasks (see the [module docs](self)).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Tasks {
+    /// By arrival number.
+    order: BTreeMap<u64, TaskEntry>,
+    /// Task id to arrival number.
+    by_id: HashMap<String, u64>,
+}
+
+impl Tasks {
+    /// Task `id`.
+    pub(super) fn get(&self, id: &str) -> Option<&TaskEntry> {
+        self.order.get(self.by_id.get(id)?)
+    }
+
+    /// Task `id`, to change.
+    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut TaskEntry> {
+        self.order.get_mut(self.by_id.get(id)?)
+    }
+
+    /// Task `id`'s arrival number: tasks of one framework sort by it in
+    /// list order.
+    pub(super) fn arrival(&self, id: &str) -> Option<u64> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Replaces the task with `t`'s id in its place, or appends `t` with
+    /// arrival number `next` (then advanced).
+    pub(super) fn upsert(&mut self, t: TaskEntry, next: &mut u64) {
+        if let Some(x) = self.get_mut(&t.id) {
+            *x = t;
+            return;
+        }
+        let n = *next;
+        *next += 1;
+        self.by_id.insert(t.id.clone(), n);
+        self.order.insert(n, t);
+    }
+
+    /// Removes task `id`.
+    pub(super) fn remove(&mut self, id: &str) -> Option<TaskEntry> {
+        let n = self.by_id.remove(id)?;
+        self.order.remove(&n)
+    }
+
+    /// Removes and returns the tasks `drop` picks, in list order.
+    pub(super) fn take_where(
+        &mut self,
+        drop: impl Fn(&TaskEntry) -> bool,
+    ) -> Vec<TaskEntry> {
+        let gone: Vec<u64> = self
+            .order
+            .iter()
+            .filter(|(_, t)| drop(t))
+            .map(|(n, _)| *n)
+            .collect();
+        let mut out = Vec::with_capacity(gone.len());
+        for n in gone {
+            if let Some(t) = self.order.remove(&n) {
+                self.by_id.remove(&t.id);
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    /// Number of tasks.
+    pub(super) fn len(&self) -> usize {
+        self.order.len()
+    }
+}
+
+impl<'a> IntoIterator for &'a Tasks {
+    type Item = &'a TaskEntry;
+    type IntoIter = std::collections::btree_map::Values<'a, u64, TaskEntry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.order.values()
+    }
+}
+
+impl IntoIterator for Tasks {
+    type Item = TaskEntry;
+    type IntoIter = std::collections::btree_map::IntoValues<u64, TaskEntry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.order.into_values()
+    }
+}
