@@ -74,3 +74,20 @@ pub const VERSION: &str = match option_env!("MESOS_DNS_VERSION") {
     Some(v) => v,
     None => env!("CARGO_PKG_VERSION"),
 };
+
+/// Serves `config` in the mode it asks for: following a primary
+/// (`StateSource: "secondary"`, [`run_secondary::run`]) or Mesos
+/// ([`run::run`]), until SIGINT or SIGTERM.
+///
+/// # Errors
+///
+/// As the mode's own function: logged, exit 1.
+pub fn run_mode(
+    config: config::Config,
+    signals: run::Signals,
+) -> Result<(), error::ExitError> {
+    match config.file.state_source == "secondary" {
+        true => run_secondary::run(config, signals),
+        false => run::run(config, signals),
+    }
+}

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     let started = mesos_dns::run::install_signals().and_then(|signals| {
         mesos_dns::run::load_config(&args.config).map(|config| (config, signals))
     });
-    match started.and_then(|(config, signals)| mesos_dns::run::run(config, signals)) {
+    match started.and_then(|(config, signals)| mesos_dns::run_mode(config, signals)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit(e),
     }

@@ -177,9 +177,6 @@ pub fn install_signals() -> Result<Signals, ExitError> {
 /// A socket that cannot be bound, a thread that cannot start, or (as in
 /// mesos-dns) no leader found within `ZkDetectionTimeout`: logged, exit 1.
 pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
-    if config.file.state_source == "secondary" {
-        return crate::run_secondary::run(config, signals);
-    }
     let stop = signals.stop;
     let dns = dns_config(&config);
     check_open_files(&config, &dns);

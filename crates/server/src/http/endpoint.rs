@@ -1,6 +1,16 @@
 //! What a request asked for: the endpoints the router tells apart, which
 //! the request counters and the `endpoint` label of our metrics share.
 
+/// The lookup key mesos-dns builds from a path parameter: lowercased, every
+/// `.*` removed, and a trailing dot (BEHAVIOUR.md 5.3).
+pub fn lookup_key(name: &str) -> String {
+    let mut key = name.to_lowercase().replace(".*", "");
+    if !key.ends_with('.') {
+        key.push('.');
+    }
+    key
+}
+
 /// What a request asked for; also the `endpoint` label in our metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 use mesos_records::TaskPart;
 
-use super::route::lookup_key;
+use super::endpoint::lookup_key;
 use super::ApiContext;
 use crate::table::Table;
 

@@ -25,6 +25,7 @@ use bytes::Bytes;
 use mesos_records::delta::Lookup;
 use mesos_records::RecordSet;
 
+use super::endpoint::lookup_key;
 pub use super::endpoint::Endpoint;
 use super::json::GoJson;
 use super::metrics;
@@ -218,16 +219,6 @@ fn accepts_json(accept: &str) -> bool {
 
 fn media_type(element: &str) -> &str {
     element.split(';').next().unwrap_or("").trim_matches(' ')
-}
-
-/// The lookup key mesos-dns builds from a path parameter: lowercased, every
-/// `.*` removed, and a trailing dot (BEHAVIOUR.md 5.3).
-pub fn lookup_key(name: &str) -> String {
-    let mut key = name.to_lowercase().replace(".*", "");
-    if !key.ends_with('.') {
-        key.push('.');
-    }
-    key
 }
 
 fn version(version: &str) -> String {
