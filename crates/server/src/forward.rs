@@ -40,7 +40,6 @@ use dns_wire::{parse_query, Header, Rcode, HEADER_LEN};
 use mio::net::{TcpStream, UdpSocket};
 use mio::{Interest, Poll, Token};
 
-pub(crate) use self::cache::Counts as CacheCounts;
 use self::cache::{Cache, Hit};
 use crate::answer::{error as error_response, size_limit, Transport};
 use crate::client;

@@ -208,7 +208,7 @@ impl WorkerStats {
     }
 
     /// Adds what the worker's forward cache did.
-    pub(crate) fn forward_cache(&self, c: crate::forward::CacheCounts) {
+    pub(crate) fn forward_cache(&self, c: CacheCounts) {
         if c.hits > 0 {
             self.cache_hits.add(c.hits);
         }
@@ -328,7 +328,7 @@ pub struct Stats {
     table_swaps: AtomicU64,
     table_compiles: AtomicU64,
     table_compile_micros: AtomicU64,
-    xfr: Arc<crate::xfr::Counters>,
+    xfr: Arc<TransferCounters>,
 }
 
 impl Stats {
@@ -346,7 +346,7 @@ impl Stats {
     }
 
     /// The zone-transfer counters, shared with [`crate::xfr::Transfers`].
-    pub fn transfer_counters(&self) -> Arc<crate::xfr::Counters> {
+    pub fn transfer_counters(&self) -> Arc<TransferCounters> {
         Arc::clone(&self.xfr)
     }
 
@@ -422,6 +422,53 @@ impl Stats {
             }
         }
         s
+    }
+}
+
+/// What a worker's forward cache did since its counters were last taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CacheCounts {
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+}
+
+/// Transfer counters, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct TransferCounters {
+    /// AXFR replies started (and IXFR ones answered with the whole zone).
+    pub axfr: AtomicU64,
+    /// IXFR replies with a difference.
+    pub ixfr: AtomicU64,
+    /// IXFR replies with the single SOA (the client is up to date).
+    pub up_to_date: AtomicU64,
+    /// Transfer queries refused (client outside `TransferAllow`).
+    pub refused: AtomicU64,
+    /// Records sent in transfers.
+    pub records: AtomicU64,
+    /// NOTIFY messages sent (retries included).
+    pub notify_sent: AtomicU64,
+    /// NOTIFYs acknowledged by the secondary.
+    pub notify_acked: AtomicU64,
+    /// NOTIFYs given up on after the last retry.
+    pub notify_failed: AtomicU64,
+}
+
+impl TransferCounters {
+    /// The counts in [`StatsSnapshot::xfr`](StatsSnapshot)
+    /// order.
+    pub fn snapshot(&self) -> [u64; 8] {
+        [
+            &self.axfr,
+            &self.ixfr,
+            &self.up_to_date,
+            &self.refused,
+            &self.records,
+            &self.notify_sent,
+            &self.notify_acked,
+            &self.notify_failed,
+        ]
+        .map(|c| c.load(Relaxed))
     }
 }
 

@@ -81,13 +81,7 @@ pub(crate) enum Hit {
     Reply { len: usize, rcode: u8, cut: bool },
 }
 
-/// What the cache did since the counters were last taken.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Counts {
-    pub hits: u64,
-    pub misses: u64,
-    pub evictions: u64,
-}
+pub(crate) use crate::stats::CacheCounts as Counts;
 
 /// One worker's cache.
 pub(crate) struct Cache {

@@ -26,7 +26,7 @@ mod stream;
 mod zone;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use dns_wire::{
@@ -42,44 +42,7 @@ pub use stream::Outgoing;
 use crate::client::{self, Cidr};
 use crate::table::Table;
 
-/// Transfer counters, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// AXFR replies started (and IXFR ones answered with the whole zone).
-    pub axfr: AtomicU64,
-    /// IXFR replies with a difference.
-    pub ixfr: AtomicU64,
-    /// IXFR replies with the single SOA (the client is up to date).
-    pub up_to_date: AtomicU64,
-    /// Transfer queries refused (client outside `TransferAllow`).
-    pub refused: AtomicU64,
-    /// Records sent in transfers.
-    pub records: AtomicU64,
-    /// NOTIFY messages sent (retries included).
-    pub notify_sent: AtomicU64,
-    /// NOTIFYs acknowledged by the secondary.
-    pub notify_acked: AtomicU64,
-    /// NOTIFYs given up on after the last retry.
-    pub notify_failed: AtomicU64,
-}
-
-impl Counters {
-    /// The counts in [`StatsSnapshot::xfr`](crate::stats::StatsSnapshot)
-    /// order.
-    pub fn snapshot(&self) -> [u64; 8] {
-        [
-            &self.axfr,
-            &self.ixfr,
-            &self.up_to_date,
-            &self.refused,
-            &self.records,
-            &self.notify_sent,
-            &self.notify_acked,
-            &self.notify_failed,
-        ]
-        .map(|c| c.load(Ordering::Relaxed))
-    }
-}
+pub use crate::stats::TransferCounters as Counters;
 
 /// The transfer settings and state the DNS workers and the publisher
 /// share.
