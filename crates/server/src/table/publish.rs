@@ -50,6 +50,22 @@ struct Settings {
     spare: Option<Spare>,
 }
 
+impl Settings {
+    /// Applies the staged settings when records generated under
+    /// generation settings number `epoch` reach them; true if it did.
+    /// Staged settings apply with the records generated for them, in full,
+    /// since the apex or the nameserver may have changed.
+    fn restage(&mut self, epoch: u64) -> bool {
+        let due = matches!(self.staged, Some((_, n)) if epoch >= n);
+        if due {
+            if let Some((cfg, _)) = self.staged.take() {
+                self.cfg = cfg;
+            }
+        }
+        due
+    }
+}
+
 /// What one publish did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Published {
@@ -120,14 +136,7 @@ impl Publisher {
         let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
         let t0 = Instant::now();
         settings.spare = None;
-        // Staged settings apply with the records generated for them: in
-        // full, since the apex or the nameserver may have changed.
-        let restage = matches!(settings.staged, Some((_, n)) if epoch >= n);
-        if restage {
-            if let Some((cfg, _)) = settings.staged.take() {
-                settings.cfg = cfg;
-            }
-        }
+        let restage = settings.restage(epoch);
         let cfg = &settings.cfg;
         let old = self.shared.load();
         let loaded = old.is_loaded();
@@ -144,15 +153,7 @@ impl Publisher {
             old.recompile(set, cfg, serial)
         };
         let t1 = Instant::now();
-        self.shared.publish(table);
-        let t2 = Instant::now();
-        if let Some(x) = &self.transfers {
-            let new = self.shared.load();
-            match restage || !loaded {
-                true => x.reset(&new),
-                false => x.published(&old, &new),
-            }
-        }
+        let swap = self.swap_in(table, &old, restage || !loaded, None);
         self.retire(old);
         Published {
             serial,
@@ -161,12 +162,36 @@ impl Publisher {
             patched,
             copied,
             compile: t1 - t0,
-            swap: t2 - t1,
+            swap,
         }
     }
 }
 
 impl Publisher {
+    /// Swaps `table` in for `old` and tells the zone transfers: a new
+    /// start when `reset`, else the change (`delta`, or the difference of
+    /// the two tables' record sets). Returns the time the swap took.
+    fn swap_in(
+        &self,
+        table: Table,
+        old: &Table,
+        reset: bool,
+        delta: Option<&Delta>,
+    ) -> Duration {
+        let t = Instant::now();
+        self.shared.publish(table);
+        let swap = t.elapsed();
+        if let Some(x) = &self.transfers {
+            let new = self.shared.load();
+            match (reset, delta) {
+                (true, _) => x.reset(&new),
+                (false, Some(d)) => x.published_delta(old, &new, d),
+                (false, None) => x.published(old, &new),
+            }
+        }
+        swap
+    }
+
     /// Applies `delta`, the change that leads to the values `view` holds,
     /// to the served table and swaps the result in, in time proportional
     /// to the change (see the `apply` module): the entry point of a
@@ -185,12 +210,7 @@ impl Publisher {
     ) -> Published {
         let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
         let t0 = Instant::now();
-        let restage = matches!(settings.staged, Some((_, n)) if epoch >= n);
-        if restage {
-            if let Some((cfg, _)) = settings.staged.take() {
-                settings.cfg = cfg;
-            }
-        }
+        let restage = settings.restage(epoch);
         let old = self.shared.load();
         let loaded = old.is_loaded();
         let same = !restage && loaded && delta.is_empty();
@@ -215,15 +235,7 @@ impl Publisher {
             }
         };
         let t1 = Instant::now();
-        self.shared.publish(table);
-        let t2 = Instant::now();
-        if let Some(x) = &self.transfers {
-            let new = self.shared.load();
-            match restage || !loaded {
-                true => x.reset(&new),
-                false => x.published_delta(&old, &new, delta),
-            }
-        }
+        let swap = self.swap_in(table, &old, restage || !loaded, Some(delta));
         settings.spare = match pending {
             Some(pending) => Some(old.into_spare(pending)),
             None => {
@@ -238,7 +250,7 @@ impl Publisher {
             patched,
             copied,
             compile: t1 - t0,
-            swap: t2 - t1,
+            swap,
         }
     }
 }
