@@ -85,7 +85,9 @@ struct Head {
 #[derive(Debug)]
 struct TaskProd {
     key: String,
-    task: Task,
+    /// Shared with the caller's model of the cluster (the event source
+    /// keeps the same tasks).
+    task: Arc<Task>,
     recs: Option<Vec<Rec>>,
 }
 
@@ -384,7 +386,8 @@ impl Live {
 
     /// Adds task `key` of framework `fw`, or replaces it in place. A new
     /// task goes after the framework's others.
-    pub fn upsert_task(&mut self, fw: &str, key: &str, task: Task) {
+    pub fn upsert_task(&mut self, fw: &str, key: &str, task: impl Into<Arc<Task>>) {
+        let task = task.into();
         let fw = self.fw_text(fw);
         let order = match self.orders.get(&fw).and_then(|m| m.get(key)) {
             Some(&o) => o,
@@ -428,7 +431,7 @@ impl Live {
     }
 
     /// Task `key` of `fw` at `order`, regenerated.
-    fn put_task(&mut self, fw: &Text, key: &str, order: u64, task: Task) {
+    fn put_task(&mut self, fw: &Text, key: &str, order: u64, task: Arc<Task>) {
         let old_order = self.orders.get(fw).and_then(|m| m.get(key)).copied();
         if let Some(o) = old_order {
             if let Some(old) = self.view.tasks.remove(&(fw.clone(), o)) {

@@ -36,6 +36,7 @@ use serde_json::{json, Map, Value};
 
 mod cluster;
 mod tasks;
+mod v1;
 pub use cluster::{Changes, Cluster};
 
 /// Mesos' default agent port, used when an agent has no `pid`.
@@ -65,7 +66,8 @@ impl fmt::Display for EventError {
 
 impl std::error::Error for EventError {}
 
-/// A task already in `/master/state` form.
+/// A task already in `/master/state` form, as JSON text (the cluster
+/// reads it into a typed task at once).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskEntry {
     /// `framework_id.value`.
@@ -75,15 +77,10 @@ pub struct TaskEntry {
     /// `agent_id.value`.
     pub agent_id: String,
     /// The `/master/state` task object.
-    pub json: Map<String, Value>,
-    /// `json` serialized, kept current so a publish only concatenates.
     text: String,
-}
-
-impl TaskEntry {
-    fn refresh_text(&mut self) {
-        self.text = serde_json::to_string(&self.json).unwrap_or_default();
-    }
+    /// The latest timestamp of its `TASK_RUNNING` statuses (-1 when none
+    /// is later than -1): the status the state reader takes IPs from.
+    running_ts: f64,
 }
 
 /// An agent already in `/master/state` form.
@@ -135,8 +132,10 @@ pub enum Event {
         task_id: String,
         /// `state`.
         state: Value,
-        /// `status` in `/master/state` form.
-        status: Value,
+        /// `status` in `/master/state` form, as JSON text.
+        status: String,
+        /// `status`'s timestamp, when it is a `TASK_RUNNING` status.
+        running: Option<f64>,
     },
     /// `AGENT_ADDED`.
     AgentAdded(AgentEntry),
@@ -159,6 +158,12 @@ impl Event {
     /// # Errors
     /// Not JSON, no `type`, or a known type whose payload lacks an id.
     pub fn parse(record: &[u8]) -> Result<Event, EventError> {
+        if let Some((snapshot, heartbeat)) = v1::subscribed(record)? {
+            return Ok(Event::Subscribed {
+                snapshot,
+                heartbeat,
+            });
+        }
         let v: Value =
             serde_json::from_slice(record).map_err(|e| EventError(e.to_string()))?;
         let kind = v
@@ -184,8 +189,11 @@ impl Event {
                     heartbeat,
                 }
             }
-            "TASK_ADDED" => Event::TaskAdded(read_task(
-                body("task_added")?.get("task").unwrap_or(&Value::Null),
+            "TASK_ADDED" => Event::TaskAdded(v1::task_text(
+                &body("task_added")?
+                    .get("task")
+                    .unwrap_or(&Value::Null)
+                    .to_string(),
             )?),
             "TASK_UPDATED" => {
                 let b = body("task_updated")?;
@@ -200,11 +208,13 @@ impl Event {
                     .or_else(|| status.get("state"))
                     .cloned()
                     .unwrap_or(Value::Null);
+                let (status, running) = v1::status_text(&status.to_string());
                 Event::TaskUpdated {
                     framework_id,
                     task_id,
                     state,
-                    status: status_v0(status),
+                    status,
+                    running,
                 }
             }
             "AGENT_ADDED" => Event::AgentAdded(read_agent(
@@ -264,7 +274,7 @@ fn read_snapshot(state: &Value) -> Result<Snapshot, EventError> {
         snap.frameworks.push(read_framework(f)?);
     }
     for t in list(state, &["get_tasks", "tasks"]) {
-        snap.tasks.push(read_task(t)?);
+        snap.tasks.push(v1::task_text(&t.to_string())?);
     }
     Ok(snap)
 }
@@ -307,59 +317,6 @@ fn read_framework(fw: &Value) -> Result<FrameworkEntry, EventError> {
     Ok(FrameworkEntry { id, json })
 }
 
-/// A v1 `Task` to a `/master/state` task.
-fn read_task(task: &Value) -> Result<TaskEntry, EventError> {
-    let id = id_of(task, "task_id")?;
-    let framework_id = id_of(task, "framework_id")?;
-    let agent_id = id_of(task, "agent_id")?;
-    let mut json = Map::new();
-    json.insert("id".to_owned(), json!(id));
-    json.insert("framework_id".to_owned(), json!(framework_id));
-    json.insert("slave_id".to_owned(), json!(agent_id));
-    for key in ["name", "state", "discovery"] {
-        if let Some(v) = task.get(key) {
-            json.insert(key.to_owned(), v.clone());
-        }
-    }
-    if let Some(labels) = task.get("labels") {
-        let flat = labels.get("labels").cloned().unwrap_or(Value::Null);
-        json.insert("labels".to_owned(), flat);
-    }
-    let mut resources = Map::new();
-    if let Some(ports) = ports_text(list(task, &["resources"])) {
-        resources.insert("ports".to_owned(), json!(ports));
-    }
-    json.insert("resources".to_owned(), Value::Object(resources));
-    let statuses: Vec<Value> = list(task, &["statuses"]).iter().map(status_v0).collect();
-    json.insert("statuses".to_owned(), Value::Array(statuses));
-    let mut entry = TaskEntry {
-        framework_id,
-        id,
-        agent_id,
-        json,
-        text: String::new(),
-    };
-    entry.refresh_text();
-    Ok(entry)
-}
-
-/// A v1 `TaskStatus` to a `/master/state` status: `labels.labels[]`
-/// flattened; `state`, `timestamp`, `healthy` and `container_status` as
-/// they are.
-fn status_v0(status: &Value) -> Value {
-    let mut out = Map::new();
-    for key in ["state", "timestamp", "healthy", "container_status"] {
-        if let Some(v) = status.get(key) {
-            out.insert(key.to_owned(), v.clone());
-        }
-    }
-    if let Some(labels) = status.get("labels") {
-        let flat = labels.get("labels").cloned().unwrap_or(Value::Null);
-        out.insert("labels".to_owned(), flat);
-    }
-    Value::Object(out)
-}
-
 /// Mesos' text for the non-revocable `ports` ranges of a task's resources:
 /// all ranges merged (sorted, overlapping and adjacent ones joined) and
 /// printed as `[a-b, c-d]`; `None` when the task has no ports.
@@ -385,9 +342,12 @@ pub fn ports_text(resources: &[Value]) -> Option<String> {
             }
         }
     }
-    if !any {
-        return None;
-    }
+    any.then(|| merge_ranges(ranges))
+}
+
+/// Ranges sorted, overlapping and adjacent ones joined, printed as
+/// `[a-b, c-d]`.
+fn merge_ranges(mut ranges: Vec<(u64, u64)>) -> String {
     ranges.sort_unstable();
     let mut merged: Vec<(u64, u64)> = Vec::new();
     for (b, e) in ranges {
@@ -397,7 +357,7 @@ pub fn ports_text(resources: &[Value]) -> Option<String> {
         }
     }
     let parts: Vec<String> = merged.iter().map(|(b, e)| format!("{b}-{e}")).collect();
-    Some(format!("[{}]", parts.join(", ")))
+    format!("[{}]", parts.join(", "))
 }
 
 #[cfg(test)]

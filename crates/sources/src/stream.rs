@@ -34,7 +34,6 @@ use std::time::{Duration, Instant};
 use mesos_records::generate::generate;
 use mesos_records::hostport::host_port;
 use mesos_records::record::RecordSet;
-use mesos_records::state::State;
 use mesos_records::Live;
 use ureq::tls::{RootCerts, TlsConfig};
 
@@ -452,20 +451,12 @@ impl<P: FnMut(Update)> Subscriber<P> {
 
     /// Generates records from the event-built cluster.
     fn event_records(&self, master: &str) -> Option<(RecordSet, usize)> {
-        let body = self.cluster.state_json(&self.leader_text(master));
-        match State::parse(&body) {
-            Ok(state) => {
-                let masters = self.masters();
-                let generated = generate(&state, &self.cfg.gen, &masters);
-                // Skips by reason, for `/metrics` (as the poll loop does).
-                self.shared.status.set_skip_counts(generated.skip_counts());
-                Some((generated.records, body.len()))
-            }
-            Err(e) => {
-                log::warn!("event stream: the event-built state does not parse: {e}");
-                None
-            }
-        }
+        let state = self.cluster.state(&self.leader_text(master));
+        let masters = self.masters();
+        let generated = generate(&state, &self.cfg.gen, &masters);
+        // Skips by reason, for `/metrics` (as the poll loop does).
+        self.shared.status.set_skip_counts(generated.skip_counts());
+        Some((generated.records, 0))
     }
 
     fn publish_events(&mut self, master: &str) {

@@ -3,6 +3,7 @@
 //! changes.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::{Live, ORDER_STEP};
 use crate::state::{Framework, Slave, State, Task};
@@ -118,9 +119,9 @@ impl Live {
                 .view
                 .tasks
                 .get(&(fwt.clone(), order))
-                .is_some_and(|t| t.key == *key && t.task == *task);
+                .is_some_and(|t| t.key == *key && *t.task == *task);
             if !same {
-                self.put_task(&fwt, key, order, task.clone());
+                self.put_task(&fwt, key, order, Arc::new(task.clone()));
             }
         }
     }

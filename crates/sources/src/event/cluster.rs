@@ -1,13 +1,17 @@
-//! The cluster that operator API events keep up to date, stored in the
-//! `/master/state` shape, and the state body assembled from it.
+//! The cluster that operator API events keep up to date: agents and
+//! frameworks in `/master/state` form, tasks as the state reader reads
+//! them (typed, a few hundred bytes each), and the [`State`] assembled
+//! from them for a full generation, without a JSON round trip.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use mesos_records::skip::Skip;
 use mesos_records::state::{Framework, Slave, State, Task};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::tasks::Tasks;
-use super::{list, AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TERMINAL};
+use super::tasks::{Slot, Tasks};
+use super::{AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TERMINAL};
 
 /// What changed in a [`Cluster`] since [`Cluster::take_changes`] was last
 /// called: what the live record store must be told.
@@ -29,6 +33,10 @@ pub struct Changes {
 
 impl Changes {
     fn task(&mut self, fw: &str, id: &str, removed: bool) {
+        if self.reset {
+            // Everything is new anyway.
+            return;
+        }
         let key = (fw.to_owned(), id.to_owned());
         match self.at.get(&key) {
             Some(&i) => {
@@ -49,7 +57,7 @@ impl Changes {
     }
 }
 
-/// The cluster as the events describe it, in `/master/state` form.
+/// The cluster as the events describe it (see the [module docs](self)).
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
     agents: Vec<AgentEntry>,
@@ -71,14 +79,21 @@ impl Cluster {
         self.agents = Vec::new();
         self.frameworks = Vec::new();
         self.tasks.clear();
+        self.changes = Changes {
+            reset: true,
+            ..Changes::default()
+        };
         for a in snapshot.agents {
             self.upsert_agent(a);
         }
         for f in snapshot.frameworks {
             self.upsert_framework(f);
         }
-        for t in snapshot.tasks {
-            self.upsert_task(t);
+        let read = read_tasks(snapshot.tasks);
+        for (fw, slot) in read {
+            let id = slot.id().to_owned();
+            let tasks = self.tasks.entry(fw).or_default();
+            tasks.upsert(&id, slot, &mut self.next_arrival);
         }
         self.changes = Changes {
             reset: true,
@@ -107,7 +122,8 @@ impl Cluster {
                 task_id,
                 state,
                 status,
-            } => self.update_task(&framework_id, &task_id, state, status),
+                running,
+            } => self.update_task(&framework_id, &task_id, &state, &status, running),
             Event::AgentAdded(a) => {
                 self.upsert_agent(a);
                 true
@@ -116,9 +132,9 @@ impl Cluster {
                 let before = self.agents.len();
                 self.agents.retain(|a| a.id != id);
                 self.changes.agents = true;
-                for tasks in self.tasks.values_mut() {
-                    for t in tasks.take_where(|t| t.agent_id == id) {
-                        self.changes.task(&t.framework_id, &t.id, true);
+                for (fw, tasks) in &mut self.tasks {
+                    for t in tasks.take_where(|t| t.agent_id() == id) {
+                        self.changes.task(fw, t.id(), true);
                     }
                 }
                 self.agents.len() != before
@@ -132,7 +148,7 @@ impl Cluster {
                 self.frameworks.retain(|f| f.id != id);
                 self.changes.frameworks = true;
                 for t in self.tasks.remove(&id).into_iter().flatten() {
-                    self.changes.task(&t.framework_id, &t.id, true);
+                    self.changes.task(&id, t.id(), true);
                 }
                 self.frameworks.len() != before
             }
@@ -158,51 +174,91 @@ impl Cluster {
 
     fn upsert_task(&mut self, t: TaskEntry) {
         self.changes.task(&t.framework_id, &t.id, false);
-        let tasks = self.tasks.entry(t.framework_id.clone()).or_default();
-        tasks.upsert(t, &mut self.next_arrival);
+        let fw = t.framework_id.clone();
+        let id = t.id.clone();
+        let slot = read_one(t);
+        let tasks = self.tasks.entry(fw).or_default();
+        tasks.upsert(&id, slot, &mut self.next_arrival);
     }
 
-    fn update_task(&mut self, fw: &str, id: &str, state: Value, status: Value) -> bool {
+    /// A new state and status for a task: the state reader reads the task
+    /// with every status so far, and takes IPs from the latest
+    /// `TASK_RUNNING` one; so the new status replaces the task's IPs when
+    /// it is a `TASK_RUNNING` status later than the one they came from.
+    fn update_task(
+        &mut self,
+        fw: &str,
+        id: &str,
+        state: &Value,
+        status: &str,
+        running: Option<f64>,
+    ) -> bool {
         let Some(tasks) = self.tasks.get_mut(fw) else {
             log::debug!("TASK_UPDATED for task {id:?} of unknown framework {fw:?}");
             return false;
         };
-        if tasks.get(id).is_none() {
+        let Some(slot) = tasks.get_mut(id) else {
             log::debug!("TASK_UPDATED for unknown task {id:?}");
             return false;
-        }
+        };
         if state.as_str().is_some_and(|s| TERMINAL.contains(&s)) {
             tasks.remove(id);
             self.changes.task(fw, id, true);
             return true;
         }
         self.changes.task(fw, id, false);
-        let Some(task) = tasks.get_mut(id) else {
-            return false;
-        };
-        task.json.insert("state".to_owned(), state);
-        match task.json.get_mut("statuses").and_then(Value::as_array_mut) {
-            Some(list) => list.push(status),
-            None => {
-                task.json.insert("statuses".to_owned(), json!([status]));
+        // The new parts alone, read as the reader reads a task.
+        let mut text = String::from("{\"id\":");
+        text.push_str(&Value::from(id).to_string());
+        text.push_str(",\"state\":");
+        text.push_str(&state.to_string());
+        text.push_str(",\"statuses\":[");
+        text.push_str(status);
+        text.push_str("]}");
+        let (part, part_skips) = read_text(&text);
+        let next = match (&*slot, part) {
+            (
+                Slot::Read {
+                    task,
+                    running_ts,
+                    skips,
+                },
+                Some(part),
+            ) => {
+                let mut task = Task::clone(task);
+                task.state = part.state;
+                let mut running_ts = *running_ts;
+                if let Some(ts) = running.filter(|ts| *ts > running_ts) {
+                    task.running_status = part.running_status;
+                    running_ts = ts;
+                }
+                Slot::Read {
+                    task: Arc::new(task),
+                    running_ts,
+                    skips: skips.clone(),
+                }
             }
-        }
-        task.refresh_text();
+            (Slot::Read { task, skips, .. }, None) => {
+                let mut skips = skips.clone();
+                skips.extend(part_skips);
+                Slot::Malformed {
+                    id: task.id.clone(),
+                    agent_id: task.slave_id.clone(),
+                    skips,
+                }
+            }
+            // Its malformed parts stay.
+            (Slot::Malformed { .. }, _) => return true,
+        };
+        *slot = next;
         true
     }
 
     /// Takes framework `pid`s from a `/master/state` body (v1 events do not
     /// carry them). Returns true when one changed.
-    pub fn learn_pids(&mut self, state_body: &Value) -> bool {
+    pub fn learn_pids(&mut self, state_body: &[u8]) -> bool {
+        let seen = super::v1::framework_pids(state_body);
         let mut changed = false;
-        let mut seen = HashMap::new();
-        for fw in list(state_body, &["frameworks"]) {
-            if let (Some(id), Some(pid)) =
-                (fw.get("id").and_then(Value::as_str), fw.get("pid"))
-            {
-                seen.insert(id.to_owned(), pid.clone());
-            }
-        }
         for (id, pid) in &seen {
             if self.pids.get(id) != Some(pid) {
                 changed = true;
@@ -231,9 +287,9 @@ impl Cluster {
         head.strip_suffix('}').unwrap_or(&head).to_owned()
     }
 
-    /// The agents as the state reader reads them from
-    /// [`Cluster::state_json`] (malformed ones left out; none if all are).
-    pub fn slaves(&self) -> Vec<Slave> {
+    /// The agents as the state reader reads them (malformed ones left
+    /// out; none if all are), and what it left out.
+    fn read_slaves(&self) -> (Vec<Slave>, Vec<Skip>) {
         let mut body = String::from("{\"leader\":\"-\",\"slaves\":[");
         for (i, a) in self.agents.iter().enumerate() {
             if i > 0 {
@@ -242,7 +298,27 @@ impl Cluster {
             body.push_str(&a.json.to_string());
         }
         body.push_str("]}");
-        State::parse(body.as_bytes()).map_or_else(|_| Vec::new(), |s| s.slaves)
+        State::parse(body.as_bytes())
+            .map_or_else(|_| Default::default(), |s| (s.slaves, s.skips))
+    }
+
+    /// The agents as the state reader reads them (malformed ones left
+    /// out; none if all are).
+    pub fn slaves(&self) -> Vec<Slave> {
+        self.read_slaves().0
+    }
+
+    /// Framework `f`'s head as the state reader reads it (`None` when
+    /// malformed), and what it left out.
+    fn read_head(&self, f: &FrameworkEntry) -> (Option<Framework>, Vec<Skip>) {
+        let body = format!(
+            "{{\"leader\":\"-\",\"frameworks\":[{},\"tasks\":[]}}]}}",
+            self.framework_head(f)
+        );
+        match State::parse(body.as_bytes()) {
+            Ok(s) => (s.frameworks.into_iter().next(), s.skips),
+            Err(_) => (None, Vec::new()),
+        }
     }
 
     /// The frameworks, by id in list order, as the state reader reads them
@@ -250,22 +326,17 @@ impl Cluster {
     pub fn framework_heads(&self) -> Vec<(String, Framework)> {
         self.frameworks
             .iter()
-            .filter_map(|f| {
-                let body = format!(
-                    "{{\"leader\":\"-\",\"frameworks\":[{},\"tasks\":[]}}]}}",
-                    self.framework_head(f)
-                );
-                let state = State::parse(body.as_bytes()).ok()?;
-                let fw = state.frameworks.into_iter().next()?;
-                Some((f.id.clone(), fw))
-            })
+            .filter_map(|f| Some((f.id.clone(), self.read_head(f).0?)))
             .collect()
     }
 
     /// Task `id` of framework `fw` as the state reader reads it, or `None`
     /// (unknown, or malformed).
-    pub fn task(&self, fw: &str, id: &str) -> Option<Task> {
-        read_task(&self.tasks.get(fw)?.get(id)?.text)
+    pub fn task(&self, fw: &str, id: &str) -> Option<Arc<Task>> {
+        match self.tasks.get(fw)?.get(id)? {
+            Slot::Read { task, .. } => Some(Arc::clone(task)),
+            Slot::Malformed { .. } => None,
+        }
     }
 
     /// Task `id`'s arrival number: framework `fw`'s tasks sort by it in
@@ -276,319 +347,121 @@ impl Cluster {
 
     /// Every task, by framework id and in each framework's order, as the
     /// state reader reads it (malformed ones left out).
-    pub fn all_tasks(&self) -> Vec<(&str, &str, Task)> {
+    pub fn all_tasks(&self) -> Vec<(&str, &str, Arc<Task>)> {
         let mut out = Vec::with_capacity(self.task_count());
         for (fw, tasks) in &self.tasks {
             for t in tasks {
-                if let Some(task) = read_task(&t.text) {
-                    out.push((fw.as_str(), t.id.as_str(), task));
+                if let Slot::Read { task, .. } = t {
+                    out.push((fw.as_str(), task.id.as_str(), Arc::clone(task)));
                 }
             }
         }
         out
     }
 
-    /// A `/master/state` body for [`State::parse`](mesos_records::State::parse):
-    /// `leader`, `slaves`, and `frameworks` with their tasks.
-    pub fn state_json(&self, leader: &str) -> Vec<u8> {
-        // Concatenated from pre-serialized parts: a publish costs one copy
-        // of the state text, not a rebuild of a JSON tree.
-        let mut out = String::with_capacity(
-            64 + self
-                .tasks
-                .values()
-                .flatten()
-                .map(|t| t.text.len() + 1)
-                .sum::<usize>(),
-        );
-        out.push_str("{\"leader\":");
-        out.push_str(&Value::from(leader).to_string());
-        out.push_str(",\"slaves\":[");
-        for (i, a) in self.agents.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&a.json.to_string());
-        }
-        out.push_str("],\"frameworks\":[");
-        for (i, f) in self.frameworks.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&self.framework_head(f));
-            out.push_str(",\"tasks\":[");
-            for (j, t) in self.tasks.get(&f.id).into_iter().flatten().enumerate() {
-                if j > 0 {
-                    out.push(',');
+    /// The state [`State::parse`] gives for the `/master/state` body of this
+    /// cluster (`leader`, `slaves`, and `frameworks` with their tasks, tasks
+    /// of unknown frameworks left out), built from the typed parts.
+    pub fn state(&self, leader: &str) -> State {
+        let (slaves, mut skips) = self.read_slaves();
+        let mut frameworks = Vec::with_capacity(self.frameworks.len());
+        for f in &self.frameworks {
+            let (head, head_skips) = self.read_head(f);
+            skips.extend(head_skips);
+            let Some(mut fw) = head else { continue };
+            let tasks = self.tasks.get(&f.id);
+            fw.tasks.reserve(tasks.map_or(0, Tasks::len));
+            for t in tasks.into_iter().flatten() {
+                match t {
+                    Slot::Read { task, skips: s, .. } => {
+                        fw.tasks.push(Task::clone(task));
+                        skips.extend(s.iter().cloned());
+                    }
+                    Slot::Malformed { skips: s, .. } => skips.extend(s.iter().cloned()),
                 }
-                out.push_str(&t.text);
             }
-            out.push_str("]}");
+            frameworks.push(fw);
         }
-        out.push_str("]}");
-        out.into_bytes()
+        State {
+            leader: leader.to_owned(),
+            frameworks,
+            slaves,
+            skips,
+        }
     }
 }
 
-/// One task's `/master/state` text read by the state reader.
-fn read_task(text: &str) -> Option<Task> {
+/// One task's `/master/state` text read by the state reader: the task, or
+/// `None` when it is malformed, and what was left out.
+fn read_text(text: &str) -> (Option<Task>, Vec<Skip>) {
     let body = format!("{{\"leader\":\"-\",\"frameworks\":[{{\"tasks\":[{text}]}}]}}");
-    let state = State::parse(body.as_bytes()).ok()?;
-    state
-        .frameworks
-        .into_iter()
-        .next()?
-        .tasks
-        .into_iter()
-        .next()
+    match State::parse(body.as_bytes()) {
+        Ok(state) => {
+            let task = state
+                .frameworks
+                .into_iter()
+                .next()
+                .and_then(|f| f.tasks.into_iter().next());
+            (task, state.skips)
+        }
+        Err(_) => (None, Vec::new()),
+    }
+}
+
+/// One task read.
+fn read_one(t: TaskEntry) -> Slot {
+    let (task, skips) = read_text(&t.text);
+    slot(t, task, skips)
+}
+
+fn slot(t: TaskEntry, task: Option<Task>, skips: Vec<Skip>) -> Slot {
+    match task {
+        Some(task) => Slot::Read {
+            task: Arc::new(task),
+            running_ts: t.running_ts,
+            skips,
+        },
+        None => Slot::Malformed {
+            id: t.id,
+            agent_id: t.agent_id,
+            skips,
+        },
+    }
+}
+
+/// Tasks read, with their framework ids: in one body when nothing in it is
+/// left out (the usual case), else one by one (to know whose the skips
+/// are).
+fn read_tasks(tasks: Vec<TaskEntry>) -> Vec<(String, Slot)> {
+    let mut body =
+        String::with_capacity(64 + tasks.iter().map(|t| t.text.len() + 1).sum::<usize>());
+    body.push_str("{\"leader\":\"-\",\"frameworks\":[{\"tasks\":[");
+    for (i, t) in tasks.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&t.text);
+    }
+    body.push_str("]}]}");
+    let read = State::parse(body.as_bytes())
+        .ok()
+        .filter(|s| s.skips.is_empty())
+        .and_then(|s| s.frameworks.into_iter().next())
+        .map(|f| f.tasks)
+        .filter(|read| read.len() == tasks.len());
+    drop(body);
+    match read {
+        Some(read) => tasks
+            .into_iter()
+            .zip(read)
+            .map(|(t, task)| (t.framework_id.clone(), slot(t, Some(task), Vec::new())))
+            .collect(),
+        None => tasks
+            .into_iter()
+            .map(|t| (t.framework_id.clone(), read_one(t)))
+            .collect(),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::net::{IpAddr, Ipv4Addr};
-    use std::time::Duration;
-
-    use serde_json::json;
-
-    use super::*;
-    use mesos_records::generate::{generate, GenConfig};
-    use mesos_records::host::{LocalAddrs, Resolver};
-    use mesos_records::state::State;
-
-    fn cfg() -> GenConfig {
-        GenConfig {
-            listener: "127.0.0.1".to_owned(),
-            resolver: Resolver::fixed(&[]),
-            local_addrs: LocalAddrs::fixed(&[IpAddr::V4(Ipv4Addr::LOCALHOST)]),
-            ..GenConfig::default()
-        }
-    }
-
-    fn parse(v: serde_json::Value) -> Event {
-        Event::parse(&serde_json::to_vec(&v).unwrap()).unwrap()
-    }
-
-    /// A v1 `Task` as Mesos 1.x renders it.
-    fn v1_task(
-        id: &str,
-        fw: &str,
-        agent: &str,
-        state: &str,
-        ip: &str,
-    ) -> serde_json::Value {
-        json!({
-            "name": format!("web-{id}"),
-            "task_id": {"value": id},
-            "framework_id": {"value": fw},
-            "agent_id": {"value": agent},
-            "state": state,
-            "resources": [
-                {"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}, "role": "*"},
-                {"name": "ports", "type": "RANGES", "role": "*",
-                 "ranges": {"range": [{"begin": 31005, "end": 31005}, {"begin": 31000, "end": 31001}]}},
-                {"name": "ports", "type": "RANGES", "role": "*", "revocable": {},
-                 "ranges": {"range": [{"begin": 32000, "end": 32000}]}}
-            ],
-            "statuses": [{
-                "task_id": {"value": id},
-                "state": "TASK_RUNNING",
-                "source": "SOURCE_EXECUTOR",
-                "timestamp": 1_500_000_000.5,
-                "labels": {"labels": [{"key": "Docker.NetworkSettings.IPAddress", "value": ip}]},
-                "container_status": {"network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": ip}]}]}
-            }],
-            "discovery": {"visibility": "FRAMEWORK", "name": format!("disco-{id}"),
-                          "ports": {"ports": [{"number": 80, "protocol": "tcp", "name": "http"}]}}
-        })
-    }
-
-    /// The same task as `/master/state` renders it.
-    fn v0_task(
-        id: &str,
-        fw: &str,
-        agent: &str,
-        state: &str,
-        ip: &str,
-    ) -> serde_json::Value {
-        json!({
-            "id": id, "name": format!("web-{id}"), "framework_id": fw, "slave_id": agent,
-            "state": state,
-            "resources": {"cpus": 0.1, "mem": 0, "disk": 0, "gpus": 0, "ports": "[31000-31001, 31005-31005]"},
-            "statuses": [{
-                "state": "TASK_RUNNING", "timestamp": 1_500_000_000.5,
-                "labels": [{"key": "Docker.NetworkSettings.IPAddress", "value": ip}],
-                "container_status": {"network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": ip}]}]}
-            }],
-            "discovery": {"visibility": "FRAMEWORK", "name": format!("disco-{id}"),
-                          "ports": {"ports": [{"number": 80, "protocol": "tcp", "name": "http"}]}}
-        })
-    }
-
-    fn subscribed() -> serde_json::Value {
-        json!({
-            "type": "SUBSCRIBED",
-            "subscribed": {
-                "heartbeat_interval_seconds": 15.0,
-                "get_state": {
-                    "get_agents": {"agents": [{
-                        "agent_info": {"hostname": "10.0.0.1", "port": 5051, "id": {"value": "S1"}},
-                        "active": true, "version": "1.4.0", "pid": "slave(1)@10.0.0.1:5051"
-                    }]},
-                    "get_frameworks": {"frameworks": [{
-                        "framework_info": {"user": "root", "name": "marathon", "hostname": "10.0.0.9",
-                                           "id": {"value": "F1"}},
-                        "active": true, "connected": true
-                    }]},
-                    "get_tasks": {"tasks": [v1_task("T1", "F1", "S1", "TASK_RUNNING", "172.17.0.2")]}
-                }
-            }
-        })
-    }
-
-    fn v0_state(tasks: Vec<serde_json::Value>) -> Vec<u8> {
-        serde_json::to_vec(&json!({
-            "leader": "master@127.0.0.1:5050",
-            "slaves": [{"id": "S1", "pid": "slave(1)@10.0.0.1:5051", "hostname": "10.0.0.1"}],
-            "frameworks": [{"id": "F1", "name": "marathon", "hostname": "10.0.0.9", "tasks": tasks}]
-        }))
-        .unwrap()
-    }
-
-    fn records_of(body: &[u8]) -> mesos_records::RecordSet {
-        generate(&State::parse(body).unwrap(), &cfg(), &[]).records
-    }
-
-    #[test]
-    fn subscribed_gives_the_same_records_as_master_state() {
-        let mut c = Cluster::default();
-        let Event::Subscribed { heartbeat, .. } = parse(subscribed()) else {
-            panic!("not SUBSCRIBED");
-        };
-        assert_eq!(heartbeat, Some(Duration::from_secs(15)));
-        assert!(c.apply(parse(subscribed())));
-        let from_events = records_of(&c.state_json("master@127.0.0.1:5050"));
-        let polled = records_of(&v0_state(vec![v0_task(
-            "T1",
-            "F1",
-            "S1",
-            "TASK_RUNNING",
-            "172.17.0.2",
-        )]));
-        assert_eq!(from_events, polled);
-        assert!(
-            from_events.a("disco-t1.marathon.mesos.").is_some(),
-            "{from_events:?}"
-        );
-        assert!(from_events.srv_records().next().is_some());
-    }
-
-    #[test]
-    fn task_added_then_killed_shows_up_and_goes_away() {
-        let mut c = Cluster::default();
-        c.apply(parse(subscribed()));
-        let added = json!({"type": "TASK_ADDED", "task_added": {"task":
-            v1_task("T2", "F1", "S1", "TASK_STAGING", "172.17.0.3")}});
-        assert!(c.apply(parse(added)));
-        // Staging: no records yet.
-        let rs = records_of(&c.state_json("master@127.0.0.1:5050"));
-        assert!(rs.a("disco-t2.marathon.mesos.").is_none());
-        let running = json!({"type": "TASK_UPDATED", "task_updated": {
-            "framework_id": {"value": "F1"}, "state": "TASK_RUNNING",
-            "status": {"task_id": {"value": "T2"}, "state": "TASK_RUNNING", "timestamp": 1_600_000_000.0,
-                       "agent_id": {"value": "S1"},
-                       "container_status": {"network_infos": [{"ip_addresses": [{"ip_address": "172.17.0.4"}]}]}}}});
-        assert!(c.apply(parse(running)));
-        let rs = records_of(&c.state_json("master@127.0.0.1:5050"));
-        let ips = rs
-            .a("disco-t2.marathon.mesos.")
-            .expect("running task has an A record");
-        assert!(
-            ips.contains(&Ipv4Addr::new(172, 17, 0, 4)),
-            "latest status wins: {ips:?}"
-        );
-        let killed = json!({"type": "TASK_UPDATED", "task_updated": {
-            "framework_id": {"value": "F1"}, "state": "TASK_KILLED",
-            "status": {"task_id": {"value": "T2"}, "state": "TASK_KILLED", "timestamp": 1_600_000_001.0}}});
-        assert!(c.apply(parse(killed)));
-        assert_eq!(c.task_count(), 1);
-        let rs = records_of(&c.state_json("master@127.0.0.1:5050"));
-        assert!(rs.a("disco-t2.marathon.mesos.").is_none());
-        assert!(rs.a("disco-t1.marathon.mesos.").is_some());
-    }
-
-    #[test]
-    fn agent_and_framework_removal_take_their_tasks() {
-        let mut c = Cluster::default();
-        c.apply(parse(subscribed()));
-        assert!(c.apply(parse(
-            json!({"type": "AGENT_REMOVED", "agent_removed": {"agent_id": {"value": "S1"}}})
-        )));
-        assert_eq!(c.task_count(), 0);
-        let rs = records_of(&c.state_json("master@127.0.0.1:5050"));
-        assert!(rs.a("disco-t1.marathon.mesos.").is_none());
-        assert!(rs.a("slave.mesos.").is_none());
-
-        c.apply(parse(subscribed()));
-        let removed = json!({"type": "FRAMEWORK_REMOVED", "framework_removed": {"framework_info":
-            {"name": "marathon", "id": {"value": "F1"}}}});
-        assert!(c.apply(parse(removed)));
-        let rs = records_of(&c.state_json("master@127.0.0.1:5050"));
-        assert!(rs.a("marathon.mesos.").is_none());
-        assert!(rs.a("disco-t1.marathon.mesos.").is_none());
-        assert!(rs.a("slave.mesos.").is_some());
-    }
-
-    #[test]
-    fn agent_added_without_pid_uses_hostname_and_port() {
-        let e = parse(json!({"type": "AGENT_ADDED", "agent_added": {"agent": {
-            "agent_info": {"hostname": "10.0.0.7", "port": 5052, "id": {"value": "S7"}}, "active": true}}}));
-        let Event::AgentAdded(a) = e else {
-            panic!("{e:?}")
-        };
-        assert_eq!(a.json["pid"], json!("slave(1)@10.0.0.7:5052"));
-    }
-
-    #[test]
-    fn framework_updated_replaces_the_name() {
-        let mut c = Cluster::default();
-        c.apply(parse(subscribed()));
-        let upd = json!({"type": "FRAMEWORK_UPDATED", "framework_updated": {"framework": {
-            "framework_info": {"name": "chronos", "hostname": "10.0.0.9", "id": {"value": "F1"}}}}});
-        c.apply(parse(upd));
-        let rs = records_of(&c.state_json("master@127.0.0.1:5050"));
-        assert!(rs.a("disco-t1.chronos.mesos.").is_some());
-        assert!(rs.a("disco-t1.marathon.mesos.").is_none());
-    }
-
-    #[test]
-    fn learned_pids_give_framework_records_their_pid_host() {
-        let mut c = Cluster::default();
-        c.apply(parse(subscribed()));
-        let polled =
-            json!({"frameworks": [{"id": "F1", "pid": "scheduler@10.0.0.42:9090"}]});
-        assert!(c.learn_pids(&polled));
-        assert!(!c.learn_pids(&polled));
-        let rs = records_of(&c.state_json("master@127.0.0.1:5050"));
-        let ips = rs.a("marathon.mesos.").unwrap();
-        assert!(ips.contains(&Ipv4Addr::new(10, 0, 0, 42)), "{ips:?}");
-    }
-
-    #[test]
-    fn heartbeat_and_unknown_types_change_nothing() {
-        let mut c = Cluster::default();
-        assert!(!c.apply(parse(json!({"type": "HEARTBEAT"}))));
-        let e = parse(json!({"type": "OPERATION_UPDATED", "operation_updated": {}}));
-        assert_eq!(e, Event::Other("OPERATION_UPDATED".to_owned()));
-        assert!(!c.apply(e));
-    }
-
-    #[test]
-    fn updates_for_unknown_tasks_change_nothing() {
-        let mut c = Cluster::default();
-        c.apply(parse(subscribed()));
-        let upd = json!({"type": "TASK_UPDATED", "task_updated": {
-            "framework_id": {"value": "F1"}, "state": "TASK_RUNNING",
-            "status": {"task_id": {"value": "nope"}, "state": "TASK_RUNNING"}}});
-        assert!(!c.apply(parse(upd)));
-    }
-}
+mod tests;

@@ -8,26 +8,66 @@
 //! again gets a new one, at the end), and a map from id to number finds it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use super::TaskEntry;
+use mesos_records::skip::Skip;
+use mesos_records::state::Task;
+
+/// One task as the state reader read it: typed, only what the record
+/// rules read (a `/master/state` task object is kilobytes).
+#[derive(Clone, Debug)]
+pub(super) enum Slot {
+    /// Read.
+    Read {
+        /// The task, shared with the live record store.
+        task: Arc<Task>,
+        /// The timestamp of the status `task.running_status` came from
+        /// (-1 when none: a status must be later to replace it).
+        running_ts: f64,
+        /// What the reader left out of it.
+        skips: Vec<Skip>,
+    },
+    /// Malformed: the state reader leaves it out.
+    Malformed {
+        id: String,
+        agent_id: String,
+        skips: Vec<Skip>,
+    },
+}
+
+impl Slot {
+    pub(super) fn id(&self) -> &str {
+        match self {
+            Slot::Read { task, .. } => &task.id,
+            Slot::Malformed { id, .. } => id,
+        }
+    }
+
+    pub(super) fn agent_id(&self) -> &str {
+        match self {
+            Slot::Read { task, .. } => &task.slave_id,
+            Slot::Malformed { agent_id, .. } => agent_id,
+        }
+    }
+}
 
 /// A framework's tasks (see the [module docs](self)).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Tasks {
     /// By arrival number.
-    order: BTreeMap<u64, TaskEntry>,
+    order: BTreeMap<u64, Slot>,
     /// Task id to arrival number.
     by_id: HashMap<String, u64>,
 }
 
 impl Tasks {
     /// Task `id`.
-    pub(super) fn get(&self, id: &str) -> Option<&TaskEntry> {
+    pub(super) fn get(&self, id: &str) -> Option<&Slot> {
         self.order.get(self.by_id.get(id)?)
     }
 
     /// Task `id`, to change.
-    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut TaskEntry> {
+    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut Slot> {
         self.order.get_mut(self.by_id.get(id)?)
     }
 
@@ -39,28 +79,25 @@ impl Tasks {
 
     /// Replaces the task with `t`'s id in its place, or appends `t` with
     /// arrival number `next` (then advanced).
-    pub(super) fn upsert(&mut self, t: TaskEntry, next: &mut u64) {
-        if let Some(x) = self.get_mut(&t.id) {
+    pub(super) fn upsert(&mut self, id: &str, t: Slot, next: &mut u64) {
+        if let Some(x) = self.get_mut(id) {
             *x = t;
             return;
         }
         let n = *next;
         *next += 1;
-        self.by_id.insert(t.id.clone(), n);
+        self.by_id.insert(id.to_owned(), n);
         self.order.insert(n, t);
     }
 
     /// Removes task `id`.
-    pub(super) fn remove(&mut self, id: &str) -> Option<TaskEntry> {
+    pub(super) fn remove(&mut self, id: &str) -> Option<Slot> {
         let n = self.by_id.remove(id)?;
         self.order.remove(&n)
     }
 
     /// Removes and returns the tasks `drop` picks, in list order.
-    pub(super) fn take_where(
-        &mut self,
-        drop: impl Fn(&TaskEntry) -> bool,
-    ) -> Vec<TaskEntry> {
+    pub(super) fn take_where(&mut self, drop: impl Fn(&Slot) -> bool) -> Vec<Slot> {
         let gone: Vec<u64> = self
             .order
             .iter()
@@ -70,7 +107,7 @@ impl Tasks {
         let mut out = Vec::with_capacity(gone.len());
         for n in gone {
             if let Some(t) = self.order.remove(&n) {
-                self.by_id.remove(&t.id);
+                self.by_id.remove(t.id());
                 out.push(t);
             }
         }
@@ -84,16 +121,16 @@ impl Tasks {
 }
 
 impl<'a> IntoIterator for &'a Tasks {
-    type Item = &'a TaskEntry;
-    type IntoIter = std::collections::btree_map::Values<'a, u64, TaskEntry>;
+    type Item = &'a Slot;
+    type IntoIter = std::collections::btree_map::Values<'a, u64, Slot>;
     fn into_iter(self) -> Self::IntoIter {
         self.order.values()
     }
 }
 
 impl IntoIterator for Tasks {
-    type Item = TaskEntry;
-    type IntoIter = std::collections::btree_map::IntoValues<u64, TaskEntry>;
+    type Item = Slot;
+    type IntoIter = std::collections::btree_map::IntoValues<u64, Slot>;
     fn into_iter(self) -> Self::IntoIter {
         self.order.into_values()
     }

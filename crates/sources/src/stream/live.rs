@@ -154,7 +154,7 @@ pub(super) fn sync(
 mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
-    use mesos_records::{generate, LocalAddrs, Resolver, State};
+    use mesos_records::{generate, LocalAddrs, Resolver};
     use serde_json::{json, Value};
 
     use super::*;
@@ -250,7 +250,7 @@ mod tests {
             }
             let changes = c.take_changes();
             sync(&mut live, &c, &changes, leader, &[]);
-            let state = State::parse(&c.state_json(leader)).expect("state");
+            let state = c.state(leader);
             let want = generate(&state, &cfg(), &[]).records;
             let got = live.view().record_set();
             assert_eq!(got, want, "step {i}: {changes:?}");

@@ -28,13 +28,9 @@ impl<P: FnMut(Update)> Subscriber<P> {
                 return Reconciled::Failed;
             }
         };
-        let (state, raw) = match (State::parse(&body), serde_json::from_slice(&body)) {
-            (Ok(s), Ok(raw)) => (s, raw),
-            (Err(e), _) => {
-                log::warn!("event stream: reconcile: {url}: {e}");
-                return Reconciled::Failed;
-            }
-            (_, Err(e)) => {
+        let state = match State::parse(&body) {
+            Ok(s) => s,
+            Err(e) => {
                 log::warn!("event stream: reconcile: {url}: {e}");
                 return Reconciled::Failed;
             }
@@ -53,7 +49,8 @@ impl<P: FnMut(Update)> Subscriber<P> {
             }
             None => return Reconciled::Failed,
         }
-        let mut learned = self.cluster.learn_pids(&raw);
+        let mut learned = self.cluster.learn_pids(&body);
+        drop(body);
         let pid = Some((master.to_owned(), state.leader.clone()));
         if self.leader_pid != pid {
             self.leader_pid = pid;
