@@ -92,7 +92,9 @@ impl<R: Read> RecordReader<R> {
                 limit: self.limit,
             });
         }
-        let mut record = Vec::new();
+        // Room for the whole record at once (a SUBSCRIBED is tens of
+        // megabytes), up to 64 MiB before any byte of it is there.
+        let mut record = Vec::with_capacity(length.min(1 << 26) as usize);
         let got = (&mut self.inner).take(length).read_to_end(&mut record)?;
         if (got as u64) < length {
             return Err(RecordIoError::Truncated {
