@@ -56,8 +56,16 @@ impl<P: FnMut(Update)> Subscriber<P> {
             self.leader_pid = pid;
             learned = true;
         }
+        if self.cluster.same_state(&state, &self.leader_text(master)) {
+            return if learned {
+                Reconciled::Learned
+            } else {
+                Reconciled::Same
+            };
+        }
         let masters = self.masters();
         let polled = generate(&state, &self.cfg.gen, &masters).records;
+        drop(state);
         let Some((ours, _)) = self.event_records(master) else {
             return Reconciled::Failed;
         };

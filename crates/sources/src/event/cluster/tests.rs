@@ -280,3 +280,32 @@ fn updates_for_unknown_tasks_change_nothing() {
         "status": {"task_id": {"value": "nope"}, "state": "TASK_RUNNING"}}});
     assert!(!c.apply(parse(upd)));
 }
+
+// The reconcile's shortcut: a polled state equal to the cluster's needs
+// no generation; any difference (here a later status) is seen.
+#[test]
+fn same_state_matches_the_polled_state_only_when_equal() {
+    let leader = "master@127.0.0.1:5050";
+    let mut c = Cluster::default();
+    c.apply(parse(subscribed()));
+    let polled = |ip: &str| {
+        State::parse(&v0_state(vec![v0_task(
+            "T1",
+            "F1",
+            "S1",
+            "TASK_RUNNING",
+            ip,
+        )]))
+        .unwrap()
+    };
+    let mut state = polled("172.17.0.2");
+    state.leader = leader.to_owned();
+    assert!(c.same_state(&state, leader));
+    assert!(!c.same_state(&state, "master@127.0.0.2:5050"));
+    let running = json!({"type": "TASK_UPDATED", "task_updated": {
+        "framework_id": {"value": "F1"}, "state": "TASK_RUNNING",
+        "status": {"task_id": {"value": "T1"}, "state": "TASK_RUNNING", "timestamp": 1_600_000_000.0,
+                   "container_status": {"network_infos": [{"ip_addresses": [{"ip_address": "172.17.0.4"}]}]}}}});
+    c.apply(parse(running));
+    assert!(!c.same_state(&state, leader));
+}
