@@ -2,9 +2,11 @@
 //! JSON tree: a `SUBSCRIBED` at 100,000 tasks is tens of megabytes, and as
 //! a `serde_json::Value` it took over a gigabyte and seconds to build.
 //!
-//! Fields are taken as raw JSON text and read one by one, as leniently as
-//! a tree would be read: a field of another type than expected counts as
-//! absent, never fails the record (ids excepted, as before).
+//! The usual record is read in one pass down to each task's fields, taken
+//! as raw JSON text. One with a part of another shape is read again level
+//! by level, as leniently as a tree would be read: a field of another type
+//! than expected counts as absent, never fails the record (ids excepted,
+//! as before).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -102,8 +104,10 @@ struct Lists<'a> {
     value: Raw<'a>,
 }
 
+/// A v1 `Task`; `S` is its `statuses` (raw, or read in the same pass).
 #[derive(Deserialize)]
-struct V1Task<'a> {
+#[serde(bound(deserialize = "S: Deserialize<'de> + Default"))]
+struct V1Task<'a, S> {
     #[serde(borrow, default)]
     task_id: Raw<'a>,
     #[serde(borrow, default)]
@@ -120,8 +124,43 @@ struct V1Task<'a> {
     labels: Raw<'a>,
     #[serde(borrow, default)]
     resources: Raw<'a>,
+    #[serde(default)]
+    statuses: S,
+}
+
+/// The usual `SUBSCRIBED`, read in one pass down to each task's fields
+/// (every level of the raw reading scans the whole record again). A part
+/// of another shape fails this reading; the raw one then reads it.
+#[derive(Deserialize)]
+struct FastTop<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Raw<'a>,
     #[serde(borrow, default)]
-    statuses: Raw<'a>,
+    subscribed: Option<FastSubscribed<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FastSubscribed<'a> {
+    #[serde(borrow, default)]
+    heartbeat_interval_seconds: Raw<'a>,
+    #[serde(borrow, default)]
+    get_state: Option<FastState<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FastState<'a> {
+    #[serde(borrow, default)]
+    get_agents: Raw<'a>,
+    #[serde(borrow, default)]
+    get_frameworks: Raw<'a>,
+    #[serde(borrow, default)]
+    get_tasks: Option<FastTasks<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FastTasks<'a> {
+    #[serde(borrow, default)]
+    tasks: Vec<V1Task<'a, Vec<V1Status<'a>>>>,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +209,34 @@ fn id_of(raw: Raw<'_>, key: &str) -> Result<String, EventError> {
 pub(super) fn subscribed(
     record: &[u8],
 ) -> Result<Option<(Snapshot, Option<Duration>)>, EventError> {
+    if let Ok(top) = serde_json::from_slice::<FastTop<'_>>(record) {
+        if top.kind.str().as_deref() != Some("SUBSCRIBED") {
+            return Ok(None);
+        }
+        let fast = top.subscribed.and_then(|b| {
+            let state = b.get_state?;
+            Some((b.heartbeat_interval_seconds, state))
+        });
+        if let Some((heartbeat, state)) = fast {
+            if let Some(tasks) = state.get_tasks {
+                let mut snap = Snapshot::default();
+                read_heads(&mut snap, state.get_agents, state.get_frameworks)?;
+                snap.tasks.reserve(tasks.tasks.len());
+                for t in tasks.tasks {
+                    let statuses = t.statuses.iter().map(Some);
+                    snap.tasks.push(entry(&t, statuses)?);
+                }
+                return Ok(Some((snap, heartbeat_of(heartbeat))));
+            }
+        }
+    }
+    subscribed_raw(record)
+}
+
+/// [`subscribed`] reading every level raw.
+fn subscribed_raw(
+    record: &[u8],
+) -> Result<Option<(Snapshot, Option<Duration>)>, EventError> {
     let Ok(top) = serde_json::from_slice::<Top<'_>>(record) else {
         return Ok(None);
     };
@@ -181,20 +248,11 @@ pub(super) fn subscribed(
             "SUBSCRIBED without an object \"subscribed\"".to_owned(),
         ));
     };
-    let heartbeat = b
-        .heartbeat_interval_seconds
-        .read::<f64>()
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(86_400.0)));
+    let heartbeat = heartbeat_of(b.heartbeat_interval_seconds);
     let state = b.get_state.object::<GetState<'_>>();
     let mut snap = Snapshot::default();
     if let Some(state) = state {
-        for a in field(state.get_agents, |l| l.agents).list() {
-            snap.agents.push(read_agent(&tree(a))?);
-        }
-        for f in field(state.get_frameworks, |l| l.frameworks).list() {
-            snap.frameworks.push(read_framework(&tree(f))?);
-        }
+        read_heads(&mut snap, state.get_agents, state.get_frameworks)?;
         let tasks = field(state.get_tasks, |l| l.tasks).list();
         snap.tasks.reserve(tasks.len());
         for t in tasks {
@@ -202,6 +260,28 @@ pub(super) fn subscribed(
         }
     }
     Ok(Some((snap, heartbeat)))
+}
+
+/// `heartbeat_interval_seconds`, when a positive number.
+fn heartbeat_of(raw: Raw<'_>) -> Option<Duration> {
+    raw.read::<f64>()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+}
+
+/// `get_agents.agents[]` and `get_frameworks.frameworks[]`.
+fn read_heads(
+    snap: &mut Snapshot,
+    agents: Raw<'_>,
+    frameworks: Raw<'_>,
+) -> Result<(), EventError> {
+    for a in field(agents, |l| l.agents).list() {
+        snap.agents.push(read_agent(&tree(a))?);
+    }
+    for f in field(frameworks, |l| l.frameworks).list() {
+        snap.frameworks.push(read_framework(&tree(f))?);
+    }
+    Ok(())
 }
 
 /// A small part as a tree (agents and frameworks are few).
@@ -221,14 +301,24 @@ pub(super) fn task_text(text: &str) -> Result<TaskEntry, EventError> {
 /// are, the `ports` ranges merged into Mesos' text, `labels.labels[]`
 /// flattened to `labels[]`, and each status as [`status_text`] gives it.
 fn task(raw: Raw<'_>) -> Result<TaskEntry, EventError> {
-    let t: Option<V1Task<'_>> = raw.object();
+    let t: Option<V1Task<'_, Raw<'_>>> = raw.object();
     let Some(t) = t else {
         return Err(EventError("no task_id.value".to_owned()));
     };
+    let statuses: Vec<Option<V1Status<'_>>> =
+        t.statuses.list().into_iter().map(Raw::object).collect();
+    entry(&t, statuses.iter().map(Option::as_ref))
+}
+
+/// A v1 task's parts written as a `/master/state` task.
+fn entry<'s, 'a: 's, S>(
+    t: &V1Task<'a, S>,
+    statuses: impl Iterator<Item = Option<&'s V1Status<'a>>>,
+) -> Result<TaskEntry, EventError> {
     let id = id_of(t.task_id, "task_id")?;
     let framework_id = id_of(t.framework_id, "framework_id")?;
     let agent_id = id_of(t.agent_id, "agent_id")?;
-    let mut out = String::with_capacity(raw.text().map_or(0, str::len) / 2);
+    let mut out = String::with_capacity(512);
     out.push_str("{\"id\":");
     push_str_json(&mut out, &id);
     out.push_str(",\"framework_id\":");
@@ -255,7 +345,7 @@ fn task(raw: Raw<'_>) -> Result<TaskEntry, EventError> {
     }
     out.push_str("},\"statuses\":[");
     let mut running_ts = -1.0_f64;
-    for (i, s) in t.statuses.list().into_iter().enumerate() {
+    for (i, s) in statuses.enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -278,7 +368,8 @@ fn task(raw: Raw<'_>) -> Result<TaskEntry, EventError> {
 pub(super) fn status_text(text: &str) -> (String, Option<f64>) {
     let mut out = String::new();
     let raw: Option<&RawValue> = serde_json::from_str(text).ok();
-    let running = status_into(&mut out, Raw(raw));
+    let status = Raw(raw).object::<V1Status<'_>>();
+    let running = status_into(&mut out, status.as_ref());
     (out, running)
 }
 
@@ -286,10 +377,10 @@ pub(super) fn status_text(text: &str) -> (String, Option<f64>) {
 /// flattened; `state`, `timestamp`, `healthy` and `container_status` as
 /// they are. Returns the status's timestamp (0 when absent, as the state
 /// reader takes it) when it is a `TASK_RUNNING` status.
-fn status_into(out: &mut String, raw: Raw<'_>) -> Option<f64> {
+fn status_into(out: &mut String, status: Option<&V1Status<'_>>) -> Option<f64> {
     out.push('{');
     let mut running = None;
-    if let Some(s) = raw.object::<V1Status<'_>>() {
+    if let Some(s) = status {
         if s.state.str().as_deref() == Some("TASK_RUNNING") {
             running = Some(s.timestamp.read::<f64>().unwrap_or(0.0));
         }
@@ -349,8 +440,15 @@ fn ports_text(resources: Raw<'_>) -> Option<String> {
     any.then(|| merge_ranges(ranges))
 }
 
+/// `s` as a JSON string.
 fn push_str_json(out: &mut String, s: &str) {
-    out.push_str(&Value::from(s).to_string());
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&Value::from(s).to_string());
+    }
 }
 
 #[derive(Deserialize)]
@@ -383,4 +481,43 @@ pub(super) fn framework_pids(body: &[u8]) -> HashMap<String, Value> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    // Both readings of a SUBSCRIBED give the same snapshot, odd parts
+    // included (a status that is not an object makes the one-pass reading
+    // fail: the raw one reads it).
+    #[test]
+    fn one_pass_and_raw_readings_agree() {
+        let task = |id: &str, statuses: Value| {
+            json!({"name": "web", "task_id": {"value": id}, "framework_id": {"value": "F\"1"},
+                "agent_id": {"value": "S1"}, "state": "TASK_RUNNING", "labels": {"labels": [{"key": "DNS_X", "value": "1"}]},
+                "discovery": {"name": "d", "ports": {"ports": [{"number": 80}]}},
+                "resources": [{"name": "ports", "ranges": {"range": [{"begin": 3, "end": 4}, {"begin": 1, "end": 2}]}},
+                              {"name": "ports", "revocable": null, "ranges": {"range": [{"begin": 9, "end": 9}]}}],
+                "statuses": statuses})
+        };
+        let status = json!({"state": "TASK_RUNNING", "timestamp": 2, "healthy": true,
+            "labels": {"labels": []}, "container_status": {"network_infos": []}});
+        for statuses in [
+            json!([status, {"state": "TASK_RUNNING"}]),
+            json!([status, 7]),
+        ] {
+            let body = json!({"type": "SUBSCRIBED", "subscribed": {"heartbeat_interval_seconds": 5,
+                "get_state": {"get_tasks": {"tasks": [task("T1", statuses.clone()), task("T2", json!([]))]}}}});
+            let body = serde_json::to_vec(&body).unwrap();
+            let fast = subscribed(&body).unwrap().unwrap();
+            let raw = subscribed_raw(&body).unwrap().unwrap();
+            assert_eq!(fast, raw);
+            let t1 = &fast.0.tasks[0];
+            assert_eq!(t1.framework_id, "F\"1");
+            assert_eq!(t1.running_ts, 2.0);
+            assert!(t1.text.contains(r#""ports":"[1-4]""#), "{}", t1.text);
+        }
+    }
 }
