@@ -73,7 +73,29 @@ enum End {
 
 enum Msg {
     Event(Event, Instant),
+    /// A record of more than [`LARGE`] bytes, decoded by the subscriber.
+    Large(Vec<u8>, Instant),
     Failed(String),
+}
+
+/// Records longer than this (a `SUBSCRIBED` of a large cluster) are
+/// decoded on the subscriber's thread: what decoding allocates and frees
+/// then goes back to the allocator arena the live store is built from,
+/// instead of staying with the reader's thread (glibc keeps an arena's
+/// freed memory for that arena).
+const LARGE: usize = 1 << 20;
+
+impl Msg {
+    /// A [`Msg::Large`] decoded.
+    fn decoded(self, master: &str) -> Msg {
+        match self {
+            Msg::Large(record, at) => match Event::parse(&record) {
+                Ok(e) => Msg::Event(e, at),
+                Err(e) => Msg::Failed(format!("{master}: {e}")),
+            },
+            other => other,
+        }
+    }
 }
 
 /// Runs the subscriber until stop. Called on the poller's thread.
@@ -304,7 +326,7 @@ impl<P: FnMut(Update)> Subscriber<P> {
             match rx.recv_timeout(TICK) {
                 Err(RecvTimeoutError::Timeout)
                     if Instant::now() < until && !self.shared.stopping() => {}
-                other => break other,
+                other => break other.map(|m| m.decoded(master)),
             }
         };
         if self.shared.stopping() {
@@ -320,6 +342,9 @@ impl<P: FnMut(Update)> Subscriber<P> {
             )) => {
                 self.cluster.reset(snapshot);
                 heartbeat.unwrap_or(self.ev.heartbeat)
+            }
+            Ok(Msg::Large(..)) => {
+                return fail(format!("{master}: no SUBSCRIBED event"), false)
             }
             Ok(Msg::Event(other, _)) => {
                 return fail(
@@ -370,7 +395,8 @@ impl<P: FnMut(Update)> Subscriber<P> {
                 .chain(std::iter::from_fn(|| rx.try_recv().ok()));
             for msg in msgs.by_ref().take(CHANNEL) {
                 last_msg = Instant::now();
-                match msg {
+                match msg.decoded(master) {
+                    Msg::Large(..) => {}
                     Msg::Failed(e) => return fail(e, true),
                     Msg::Event(e, at) => {
                         status.events.events.fetch_add(1, Ordering::Relaxed);
@@ -531,6 +557,9 @@ fn read_stream(
     let mut reader = RecordReader::new(BufReader::new(body), limit);
     loop {
         let msg = match reader.next_record() {
+            Ok(Some(record)) if record.len() > LARGE => {
+                Msg::Large(record, Instant::now())
+            }
             Ok(Some(record)) => match Event::parse(&record) {
                 Ok(e) => Msg::Event(e, Instant::now()),
                 Err(e) => Msg::Failed(format!("{master}: {e}")),
@@ -548,6 +577,15 @@ fn read_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_records_are_decoded_by_the_subscriber() {
+        let at = Instant::now();
+        let ok = Msg::Large(br#"{"type":"HEARTBEAT"}"#.to_vec(), at).decoded("m");
+        assert!(matches!(ok, Msg::Event(Event::Heartbeat, t) if t == at));
+        let bad = Msg::Large(b"{".to_vec(), at).decoded("m");
+        assert!(matches!(bad, Msg::Failed(e) if e.starts_with("m: ")));
+    }
 
     #[test]
     fn location_forms_give_the_leader_address() {
