@@ -60,7 +60,6 @@ pub const PTR_MAX: usize = 4;
 
 mod ptrs;
 pub use ptrs::Ptrs;
-use ptrs::Under;
 
 const IN_ADDR: &[u8] = b"\x07in-addr\x04arpa\x00";
 const IP6: &[u8] = b"\x03ip6\x04arpa\x00";
@@ -103,6 +102,58 @@ pub fn reverse_name(ip: IpAddr) -> Box<[u8]> {
         }
     }
     w.into()
+}
+
+/// The address whose reverse name is `key` (lowercase wire), the inverse
+/// of [`reverse_name`]: `None` for any other spelling (a leading zero, a
+/// label too many or too few, capitals), which names no address.
+pub fn address(key: &[u8]) -> Option<IpAddr> {
+    let mut labels = Labels { rest: key };
+    if key.ends_with(IN_ADDR) && key.len() <= 16 + IN_ADDR.len() {
+        let mut octets = [0u8; 4];
+        for o in octets.iter_mut().rev() {
+            let l = labels.next()?;
+            let canonical = matches!(l, [_] | [b'1'..=b'9', ..]) && l.len() <= 3;
+            if !canonical || !l.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let v = l.iter().fold(0u16, |v, d| v * 10 + u16::from(d - b'0'));
+            *o = u8::try_from(v).ok()?;
+        }
+        return (labels.rest == IN_ADDR).then(|| IpAddr::from(octets));
+    }
+    if key.ends_with(IP6) && key.len() == 64 + IP6.len() {
+        let mut octets = [0u8; 16];
+        for o in octets.iter_mut().rev() {
+            for shift in [0, 4] {
+                let &[c] = labels.next()? else { return None };
+                let nibble = match c {
+                    b'0'..=b'9' => c - b'0',
+                    b'a'..=b'f' => c - b'a' + 10,
+                    _ => return None,
+                };
+                *o |= nibble << shift;
+            }
+        }
+        return (labels.rest == IP6).then(|| IpAddr::from(octets));
+    }
+    None
+}
+
+/// The labels of a wire name, from the first.
+struct Labels<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Labels<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (&len, tail) = self.rest.split_first()?;
+        let label = tail.get(..usize::from(len))?;
+        self.rest = tail.get(usize::from(len)..)?;
+        Some(label)
+    }
 }
 
 /// The reverse side of one table: the configured zones, and the PTR data
@@ -194,12 +245,8 @@ impl Reverse {
         let (true, Some(p)) = (self.same_settings(before), before.ptrs.get()) else {
             return false;
         };
-        let under = Under {
-            apex: &self.apex,
-            ttl: self.ttl,
-            zones: &self.zones,
-        };
-        let _ = self.ptrs.set(Arc::new(p.follow(delta, view, under)));
+        let followed = p.follow(delta, view, &self.apex, self.ttl, &self.zones);
+        let _ = self.ptrs.set(Arc::new(followed));
         true
     }
 
@@ -234,7 +281,7 @@ impl Reverse {
         meta: &mut Meta,
     ) -> Option<Answer> {
         let zone = self.zones.iter().find(|z| is_subdomain_exact(key, z));
-        let found = ptrs.names.get(key);
+        let found = ptrs.records(key);
         let ours = zone.is_some() || found.is_some();
         if !ours {
             return None;

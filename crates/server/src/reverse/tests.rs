@@ -74,6 +74,34 @@ fn reverse_names_follow_rfc1035_3_5_and_rfc3596_2_5() {
 }
 
 #[test]
+fn reverse_names_read_back_as_their_address_and_no_other_spelling_does() {
+    for ip in [
+        IpAddr::V4(Ipv4Addr::new(10, 1, 0, 2)),
+        IpAddr::V4(Ipv4Addr::new(0, 0, 0, 0)),
+        IpAddr::V4(Ipv4Addr::new(255, 100, 9, 10)),
+        IpAddr::V6("2001:db8::1".parse().unwrap()),
+        IpAddr::V6("ffff:abcd::9".parse().unwrap()),
+    ] {
+        assert_eq!(address(&reverse_name(ip)), Some(ip), "{ip}");
+    }
+    for bad in [
+        &b"\x0202\x010\x011\x0210\x07in-addr\x04arpa\x00"[..],
+        b"\x03256\x010\x011\x0210\x07in-addr\x04arpa\x00",
+        b"\x010\x011\x0210\x07in-addr\x04arpa\x00",
+        b"\x011\x012\x010\x011\x0210\x07in-addr\x04arpa\x00",
+        b"\x01x\x010\x011\x0210\x07in-addr\x04arpa\x00",
+        b"\x07in-addr\x04arpa\x00",
+        b"\x03ip6\x04arpa\x00",
+        b"",
+    ] {
+        assert_eq!(address(bad), None, "{bad:?}");
+    }
+    let mut v6 = reverse_name(IpAddr::V6("2001:db8::1".parse().unwrap())).to_vec();
+    v6[1] = b'A';
+    assert_eq!(address(&v6), None, "capitals");
+}
+
+#[test]
 fn the_most_specific_names_come_first_and_resolve_forward() {
     let t = Table::compile(Arc::new(records()), &cfg(&[]), 1);
     let m = ask(&t, "2.0.1.10.in-addr.arpa", RecordType::PTR).expect("answered");
@@ -191,6 +219,8 @@ mod follow {
 
     use super::*;
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
+    use std::collections::{BTreeMap, BTreeSet};
 
     /// Names of the pool: unique and shared, outside the domain, with
     /// capitals.
@@ -226,7 +256,147 @@ mod follow {
         rs
     }
 
+    /// Empty non-terminal → names below it.
+    type Above = BTreeMap<Vec<u8>, usize>;
+
+    /// The PTR targets of every address and the empty non-terminals, as
+    /// the module docs rank them, name by name from `rs`: the reference
+    /// the kept ranking must agree with.
+    fn reference(
+        rs: &RecordSet,
+        zones: &[Box<[u8]>],
+    ) -> (BTreeMap<IpAddr, Vec<Vec<u8>>>, Above) {
+        let mut by: BTreeMap<IpAddr, Vec<(usize, Vec<u8>)>> = BTreeMap::new();
+        let mut buf = [0u8; 255];
+        let named = |name: &str, buf: &mut [u8; 255]| -> Option<Vec<u8>> {
+            let wire = dns_wire::name::from_dotted(name, buf).ok()?;
+            let fits = !name.bytes().any(|b| b.is_ascii_uppercase())
+                && wire.ends_with(b"\x05mesos\x00");
+            fits.then(|| wire.to_vec())
+        };
+        for (name, ips) in rs.a_records() {
+            let Some(w) = named(name, &mut buf) else {
+                continue;
+            };
+            for ip in ips {
+                by.entry(IpAddr::V4(*ip))
+                    .or_default()
+                    .push((ips.len(), w.clone()));
+            }
+        }
+        for (name, ips) in rs.aaaa_records() {
+            let Some(w) = named(name, &mut buf) else {
+                continue;
+            };
+            for ip in ips {
+                by.entry(IpAddr::V6(*ip))
+                    .or_default()
+                    .push((ips.len(), w.clone()));
+            }
+        }
+        let mut above = BTreeMap::new();
+        let targets = by
+            .into_iter()
+            .map(|(ip, mut names)| {
+                names.sort_by(|a, b| (a.0, a.1.len(), &a.1).cmp(&(b.0, b.1.len(), &b.1)));
+                let key = reverse_name(ip);
+                if let Some(z) = zones.iter().find(|z| key.ends_with(z)) {
+                    // Every suffix of the key from the zone's apex up.
+                    let mut at = 0;
+                    while at < key.len() {
+                        at += 1 + usize::from(key[at]);
+                        if key.len() - at >= z.len() {
+                            *above.entry(key[at..].to_vec()).or_insert(0) += 1;
+                        }
+                    }
+                }
+                (
+                    ip,
+                    names.into_iter().take(PTR_MAX).map(|(_, w)| w).collect(),
+                )
+            })
+            .collect();
+        (targets, above)
+    }
+
+    fn agrees(
+        ptrs: &Ptrs,
+        rs: &RecordSet,
+        zones: &[Box<[u8]>],
+    ) -> Result<(), TestCaseError> {
+        let (targets, above) = reference(rs, zones);
+        prop_assert_eq!(ptrs.len(), targets.len());
+        for (ip, want) in &targets {
+            let got: Vec<Vec<u8>> =
+                ptrs.targets(*ip).into_iter().map(Vec::from).collect();
+            prop_assert_eq!(&got, want, "{}", ip);
+            let key = reverse_name(*ip);
+            prop_assert!(ptrs.records(&key).is_some());
+        }
+        let kept: BTreeMap<Vec<u8>, usize> =
+            ptrs.above.iter().map(|(k, n)| (k.to_vec(), *n)).collect();
+        prop_assert_eq!(kept, above);
+        Ok(())
+    }
+
+    /// A record set of `records` (name, address, v6) out of a pool of
+    /// `NAMES` and of names crowding one agent's address.
+    fn crowded(records: &BTreeSet<(usize, u8, bool)>) -> RecordSet {
+        let mut rs = RecordSet::default();
+        for &(n, ip, v6) in records {
+            let name = match NAMES.get(n) {
+                Some(name) => name.to_string(),
+                None => format!("t{n}.marathon.slave.mesos."),
+            };
+            match v6 {
+                false => rs.insert_a(&name, Ipv4Addr::new(10, 0, 0, ip)),
+                true => rs.insert_aaaa(
+                    &name,
+                    Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, ip.into()),
+                ),
+            };
+        }
+        rs
+    }
+
     proptest! {
+        /// Random changes of a few records at a time, many on one address
+        /// (so the ranking of an agent's address grows past the slice and
+        /// back): after each, the followed data is the full derive, map
+        /// for map, and both are the reference ranking.
+        #[test]
+        fn followed_ptr_data_is_the_reference_after_each_random_delta(
+            steps in prop::collection::vec(
+                prop::collection::vec(
+                    (0usize..40, prop_oneof![Just(1u8), Just(1), 0u8..6], any::<bool>()),
+                    1..6,
+                ),
+                1..40,
+            ),
+            zoned in any::<bool>(),
+        ) {
+            let zones: Vec<Box<[u8]>> = match zoned {
+                true => vec![b"\x0210\x07in-addr\x04arpa\x00"[..].into()],
+                false => Vec::new(),
+            };
+            let mut records = BTreeSet::new();
+            let mut prev = RecordSet::default();
+            let mut ptrs = under_ptrs(&prev, &zones);
+            for step in &steps {
+                // Each record of the step comes if absent and goes if there.
+                for r in step {
+                    if !records.remove(r) {
+                        records.insert(*r);
+                    }
+                }
+                let next = crowded(&records);
+                ptrs = ptrs.follow(&prev.diff(&next), &next, b"\x05mesos\x00", 60, &zones);
+                prop_assert_eq!(&ptrs, &under_ptrs(&next, &zones));
+                agrees(&ptrs, &next, &zones)?;
+                prev = next;
+            }
+        }
+
         #[test]
         fn followed_ptr_data_is_the_full_derive(
             chain in prop::collection::vec(
@@ -239,13 +409,13 @@ mod follow {
                 true => vec![b"\x0210\x07in-addr\x04arpa\x00"[..].into()],
                 false => Vec::new(),
             };
-            let under = ptrs::Under { apex: b"\x05mesos\x00", ttl: 60, zones: &zones };
             let mut prev = RecordSet::default();
             let mut ptrs = under_ptrs(&prev, &zones);
             for entries in &chain {
                 let next = set(entries);
-                ptrs = ptrs.follow(&prev.diff(&next), &next, under);
+                ptrs = ptrs.follow(&prev.diff(&next), &next, b"\x05mesos\x00", 60, &zones);
                 prop_assert_eq!(&ptrs, &under_ptrs(&next, &zones));
+                agrees(&ptrs, &next, &zones)?;
                 prev = next;
             }
         }
