@@ -27,45 +27,141 @@ pub(crate) type Rec = (Text, Val);
 /// batch (see [`Values::take_delta`]).
 pub(crate) type Touched = HashMap<(Text, Val), bool>;
 
-/// The values of one name, each sorted and unique, with a producer count
+/// One kind of values of a name, sorted and unique, with a producer count
 /// per value.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct NameVals {
-    a: Vec<Ipv4Addr>,
-    a_n: Vec<u32>,
-    aaaa: Vec<Ipv6Addr>,
-    aaaa_n: Vec<u32>,
-    /// By target text, then port.
-    srv: Vec<(Text, u16)>,
-    srv_n: Vec<u32>,
+#[derive(Clone, Debug)]
+pub(crate) struct Vals<T> {
+    v: Vec<T>,
+    n: Vec<u32>,
 }
 
+impl<T> Default for Vals<T> {
+    fn default() -> Self {
+        Vals {
+            v: Vec::new(),
+            n: Vec::new(),
+        }
+    }
+}
+
+impl<T: Ord + Clone> Vals<T> {
+    fn count(&self, v: &T) -> u32 {
+        self.v
+            .binary_search(v)
+            .ok()
+            .and_then(|i| self.n.get(i).copied())
+            .unwrap_or(0)
+    }
+
+    fn bump(&mut self, v: &T, up: bool) -> u32 {
+        bump(&mut self.v, &mut self.n, v, up)
+    }
+}
+
+/// The values of one name. Nearly every name has values of one kind, kept
+/// alone (a name's memory is most of the store's); the rare name with
+/// several kinds keeps all three.
+#[derive(Clone, Debug)]
+pub(crate) enum NameVals {
+    A(Arc<Vals<Ipv4Addr>>),
+    Aaaa(Arc<Vals<Ipv6Addr>>),
+    Srv(Arc<Vals<(Text, u16)>>),
+    Mixed(Arc<AllVals>),
+}
+
+/// A name's A, AAAA and SRV values.
+type AllVals = (Vals<Ipv4Addr>, Vals<Ipv6Addr>, Vals<(Text, u16)>);
+
 impl NameVals {
+    /// A name with the one value `v`.
+    fn new(v: &Val) -> NameVals {
+        let mut n = match v {
+            Val::A(_) => NameVals::A(Arc::default()),
+            Val::Aaaa(_) => NameVals::Aaaa(Arc::default()),
+            Val::Srv(..) => NameVals::Srv(Arc::default()),
+        };
+        n.bump(v, true);
+        n
+    }
+
     fn is_empty(&self) -> bool {
-        self.a.is_empty() && self.aaaa.is_empty() && self.srv.is_empty()
+        match self {
+            NameVals::A(x) => x.v.is_empty(),
+            NameVals::Aaaa(x) => x.v.is_empty(),
+            NameVals::Srv(x) => x.v.is_empty(),
+            NameVals::Mixed(m) => {
+                m.0.v.is_empty() && m.1.v.is_empty() && m.2.v.is_empty()
+            }
+        }
     }
 
     fn count(&self, v: &Val) -> u32 {
-        fn of<T: Ord>(vals: &[T], n: &[u32], v: &T) -> u32 {
-            vals.binary_search(v)
-                .ok()
-                .and_then(|i| n.get(i).copied())
-                .unwrap_or(0)
-        }
-        match v {
-            Val::A(ip) => of(&self.a, &self.a_n, ip),
-            Val::Aaaa(ip) => of(&self.aaaa, &self.aaaa_n, ip),
-            Val::Srv(t, p) => of(&self.srv, &self.srv_n, &(t.clone(), *p)),
+        match (self, v) {
+            (NameVals::A(x), Val::A(ip)) => x.count(ip),
+            (NameVals::Aaaa(x), Val::Aaaa(ip)) => x.count(ip),
+            (NameVals::Srv(x), Val::Srv(t, p)) => x.count(&(t.clone(), *p)),
+            (NameVals::Mixed(m), Val::A(ip)) => m.0.count(ip),
+            (NameVals::Mixed(m), Val::Aaaa(ip)) => m.1.count(ip),
+            (NameVals::Mixed(m), Val::Srv(t, p)) => m.2.count(&(t.clone(), *p)),
+            _ => 0,
         }
     }
 
     /// Counts `v` up or down; returns its count before.
     fn bump(&mut self, v: &Val, up: bool) -> u32 {
-        match v {
-            Val::A(ip) => bump(&mut self.a, &mut self.a_n, ip, up),
-            Val::Aaaa(ip) => bump(&mut self.aaaa, &mut self.aaaa_n, ip, up),
-            Val::Srv(t, p) => bump(&mut self.srv, &mut self.srv_n, &(t.clone(), *p), up),
+        match (&mut *self, v) {
+            (NameVals::A(x), Val::A(ip)) => Arc::make_mut(x).bump(ip, up),
+            (NameVals::Aaaa(x), Val::Aaaa(ip)) => Arc::make_mut(x).bump(ip, up),
+            (NameVals::Srv(x), Val::Srv(t, p)) => {
+                Arc::make_mut(x).bump(&(t.clone(), *p), up)
+            }
+            (NameVals::Mixed(m), _) => {
+                let m = Arc::make_mut(m);
+                match v {
+                    Val::A(ip) => m.0.bump(ip, up),
+                    Val::Aaaa(ip) => m.1.bump(ip, up),
+                    Val::Srv(t, p) => m.2.bump(&(t.clone(), *p), up),
+                }
+            }
+            // Another kind: absent.
+            _ if !up => 0,
+            _ => {
+                let mut m = (Vals::default(), Vals::default(), Vals::default());
+                match &*self {
+                    NameVals::A(x) => m.0 = Vals::clone(x),
+                    NameVals::Aaaa(x) => m.1 = Vals::clone(x),
+                    NameVals::Srv(x) => m.2 = Vals::clone(x),
+                    NameVals::Mixed(_) => {}
+                }
+                *self = NameVals::Mixed(Arc::new(m));
+                self.bump(v, up)
+            }
         }
+    }
+
+    fn a(&self) -> &[Ipv4Addr] {
+        match self {
+            NameVals::A(x) => &x.v,
+            NameVals::Mixed(m) => &m.0.v,
+            _ => &[],
+        }
+    }
+
+    fn aaaa(&self) -> &[Ipv6Addr] {
+        match self {
+            NameVals::Aaaa(x) => &x.v,
+            NameVals::Mixed(m) => &m.1.v,
+            _ => &[],
+        }
+    }
+
+    fn srv(&self) -> Vec<(&str, u16)> {
+        let list = match self {
+            NameVals::Srv(x) => &x.v,
+            NameVals::Mixed(m) => &m.2.v,
+            _ => return Vec::new(),
+        };
+        list.iter().map(|(t, p)| (t.as_ref(), *p)).collect()
     }
 }
 
@@ -94,6 +190,12 @@ fn bump<T: Ord + Clone>(
         }
         Err(i) => {
             if up {
+                // Most lists hold one or two values: no room beyond them
+                // (a Vec would make room for four).
+                if vals.len() < 4 {
+                    vals.reserve_exact(1);
+                    counts.reserve_exact(1);
+                }
                 vals.insert(i, v.clone());
                 counts.insert(i, 1);
             }
@@ -105,7 +207,7 @@ fn bump<T: Ord + Clone>(
 /// Every name's values, and every SRV target's owners.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Values {
-    names: imbl::HashMap<Text, Arc<NameVals>>,
+    names: imbl::HashMap<Text, NameVals>,
     /// Target to the owner names with an SRV value of it (and how many
     /// values), by owner text.
     owners: imbl::HashMap<Text, Arc<Vec<(Text, u32)>>>,
@@ -140,9 +242,7 @@ impl Values {
     ) {
         let Some(vals) = self.names.get_mut(name) else {
             if up {
-                let mut nv = NameVals::default();
-                nv.bump(v, true);
-                self.names.insert(name.clone(), Arc::new(nv));
+                self.names.insert(name.clone(), NameVals::new(v));
                 self.len += 1;
                 if let Some(t) = touched {
                     t.entry((name.clone(), v.clone())).or_insert(false);
@@ -151,7 +251,6 @@ impl Values {
             }
             return;
         };
-        let vals = Arc::make_mut(vals);
         let before = vals.bump(v, up);
         let empty = vals.is_empty();
         if empty {
@@ -232,22 +331,59 @@ impl Values {
 
 impl Lookup for Values {
     fn a(&self, name: &str) -> &[Ipv4Addr] {
-        self.names.get(name).map_or(&[], |n| &n.a)
+        self.names.get(name).map_or(&[], NameVals::a)
     }
 
     fn aaaa(&self, name: &str) -> &[Ipv6Addr] {
-        self.names.get(name).map_or(&[], |n| &n.aaaa)
+        self.names.get(name).map_or(&[], NameVals::aaaa)
     }
 
     fn srv(&self, name: &str) -> Vec<(&str, u16)> {
-        self.names.get(name).map_or_else(Vec::new, |n| {
-            n.srv.iter().map(|(t, p)| (t.as_ref(), *p)).collect()
-        })
+        self.names.get(name).map_or_else(Vec::new, NameVals::srv)
     }
 
     fn srv_owners(&self, target: &str) -> Vec<&str> {
         self.owners
             .get(target)
             .map_or_else(Vec::new, |l| l.iter().map(|(o, _)| o.as_ref()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A name whose values are of several kinds (rare: the kinds are kept
+    // apart otherwise) counts each value as a name of one kind does.
+    #[test]
+    fn a_name_of_several_kinds_counts_each_value() {
+        let name: Text = Arc::from("x.mesos.");
+        let a = Val::A(Ipv4Addr::new(10, 0, 0, 1));
+        let srv = Val::Srv(Arc::from("t.mesos."), 80);
+        let v6 = Val::Aaaa(Ipv6Addr::LOCALHOST);
+        let mut vals = Values::default();
+        let mut touched = Touched::new();
+        for v in [&a, &a, &srv, &v6] {
+            vals.change(&(name.clone(), v.clone()), true, Some(&mut touched));
+        }
+        assert_eq!(vals.len(), 3);
+        assert_eq!(vals.count("x.mesos.", &a), 2);
+        assert_eq!(vals.srv("x.mesos."), [("t.mesos.", 80)]);
+        assert_eq!(vals.srv_owners("t.mesos."), ["x.mesos."]);
+        assert_eq!(vals.aaaa("x.mesos."), [Ipv6Addr::LOCALHOST]);
+        vals.change(&(name.clone(), srv.clone()), false, None);
+        vals.change(&(name.clone(), a.clone()), false, None);
+        assert_eq!(vals.a("x.mesos."), [Ipv4Addr::new(10, 0, 0, 1)]);
+        assert!(vals.srv("x.mesos.").is_empty());
+        assert!(vals.srv_owners("t.mesos.").is_empty());
+        for v in [&a, &v6] {
+            vals.change(&(name.clone(), v.clone()), false, None);
+        }
+        assert_eq!(vals.len(), 0);
+        assert!(vals.names.is_empty());
+        // Removing a value of another kind than the name's changes nothing.
+        vals.change(&(name.clone(), a.clone()), true, None);
+        vals.change(&(name, srv), false, None);
+        assert_eq!(vals.len(), 1);
     }
 }
