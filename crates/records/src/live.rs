@@ -84,7 +84,8 @@ struct Head {
 /// One task: its input and, when it makes records, its records.
 #[derive(Debug)]
 struct TaskProd {
-    key: String,
+    /// Shared with `orders` and `by_slave`.
+    key: Text,
     /// Shared with the caller's model of the cluster (the event source
     /// keeps the same tasks).
     task: Arc<Task>,
@@ -205,9 +206,9 @@ pub struct Live {
     tail: String,
     view: LiveView,
     /// Order key by framework key and task key.
-    orders: HashMap<Text, HashMap<String, u64>>,
+    orders: HashMap<Text, HashMap<Text, u64>>,
     /// (framework key, task key) of the tasks naming each slave id.
-    by_slave: HashMap<String, HashSet<(Text, String)>>,
+    by_slave: HashMap<String, HashSet<(Text, Text)>>,
     /// Slaves by id (later duplicates win).
     slaves: HashMap<String, SlaveInfo>,
     /// Name and name ends by framework key.
@@ -320,7 +321,7 @@ impl Live {
             .map(|(id, _)| id)
             .collect();
         changed.extend(self.slaves.keys().filter(|id| !old.contains_key(*id)));
-        let tasks: Vec<(Text, String)> = changed
+        let tasks: Vec<(Text, Text)> = changed
             .into_iter()
             .filter_map(|id| self.by_slave.get(id))
             .flatten()
@@ -376,7 +377,7 @@ impl Live {
                     self.suffixes.remove(&k);
                 }
             }
-            let keys: Vec<String> = self.task_range(&k).map(|t| t.key.clone()).collect();
+            let keys: Vec<Text> = self.task_range(&k).map(|t| t.key.clone()).collect();
             for key in keys {
                 self.regen_task(&k, &key);
             }
@@ -424,7 +425,7 @@ impl Live {
     /// Removes every task of framework `fw`.
     pub fn remove_tasks_of(&mut self, fw: &str) {
         let fw = self.fw_text(fw);
-        let keys: Vec<String> = self.task_range(&fw).map(|t| t.key.clone()).collect();
+        let keys: Vec<Text> = self.task_range(&fw).map(|t| t.key.clone()).collect();
         for k in keys {
             self.remove_task(&fw, &k);
         }
@@ -445,19 +446,20 @@ impl Live {
         if let Some(recs) = &recs {
             self.apply(recs, true);
         }
+        let key: Text = self
+            .orders
+            .get(fw)
+            .and_then(|m| m.get_key_value(key))
+            .map_or_else(|| Arc::from(key), |(k, _)| k.clone());
         self.by_slave
             .entry(task.slave_id.clone())
             .or_default()
-            .insert((fw.clone(), key.to_owned()));
+            .insert((fw.clone(), key.clone()));
         self.orders
             .entry(fw.clone())
             .or_default()
-            .insert(key.to_owned(), order);
-        let prod = TaskProd {
-            key: key.to_owned(),
-            task,
-            recs,
-        };
+            .insert(key.clone(), order);
+        let prod = TaskProd { key, task, recs };
         self.view.tasks.insert((fw.clone(), order), Arc::new(prod));
     }
 
@@ -507,7 +509,10 @@ impl Live {
             &self.slaves,
             |_| {},
         );
-        listed.then_some(c.recs)
+        let mut recs = c.recs;
+        // Held as long as the task: no room beyond its records.
+        recs.shrink_to_fit();
+        listed.then_some(recs)
     }
 
     /// The master records again, after the leader, the master list or an
@@ -584,7 +589,7 @@ impl Live {
     fn task_range_keys(
         &self,
         fw: &Text,
-    ) -> impl DoubleEndedIterator<Item = (String, u64)> + '_ {
+    ) -> impl DoubleEndedIterator<Item = (Text, u64)> + '_ {
         self.view
             .tasks
             .range((fw.clone(), 0)..=(fw.clone(), u64::MAX))

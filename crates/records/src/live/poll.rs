@@ -82,9 +82,9 @@ impl Live {
         let fwt = self.fw_text(fw);
         let keys = occurrence_keys(tasks.iter().map(|t| t.id.as_str()));
         let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
-        let gone: Vec<String> = self.orders.get(&fwt).map_or_else(Vec::new, |m| {
+        let gone: Vec<super::Text> = self.orders.get(&fwt).map_or_else(Vec::new, |m| {
             m.keys()
-                .filter(|k| !wanted.contains(k.as_str()))
+                .filter(|k| !wanted.contains(k.as_ref()))
                 .cloned()
                 .collect()
         });
@@ -93,7 +93,12 @@ impl Live {
         }
         let olds: Vec<Option<u64>> = keys
             .iter()
-            .map(|k| self.orders.get(&fwt).and_then(|m| m.get(k)).copied())
+            .map(|k| {
+                self.orders
+                    .get(&fwt)
+                    .and_then(|m| m.get(k.as_str()))
+                    .copied()
+            })
             .collect();
         let orders = plan(&olds);
         // Moves first, all out then all in: a new order key may be one
@@ -105,8 +110,12 @@ impl Live {
                     if let Some(t) = self.view.tasks.remove(&(fwt.clone(), o)) {
                         moving.push((order, t));
                     }
-                    if let Some(m) = self.orders.get_mut(&fwt) {
-                        m.insert(key.clone(), order);
+                    if let Some(o) = self
+                        .orders
+                        .get_mut(&fwt)
+                        .and_then(|m| m.get_mut(key.as_str()))
+                    {
+                        *o = order;
                     }
                 }
             }
@@ -119,7 +128,7 @@ impl Live {
                 .view
                 .tasks
                 .get(&(fwt.clone(), order))
-                .is_some_and(|t| t.key == *key && *t.task == *task);
+                .is_some_and(|t| *t.key == **key && *t.task == *task);
             if !same {
                 self.put_task(&fwt, key, order, Arc::new(task.clone()));
             }
