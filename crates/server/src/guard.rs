@@ -24,7 +24,7 @@
 //! first); a publish changing more than [`HISTORY_MAX_NAMES`] names notes
 //! only that many.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -83,10 +83,14 @@ pub enum Verdict {
 #[derive(Debug, Default)]
 struct State {
     held: Option<(Hold, Instant)>,
-    /// Names in the order they last changed (oldest first), and their
-    /// changes (oldest first).
-    order: VecDeque<String>,
-    changes: HashMap<String, VecDeque<Change>>,
+    /// Names by when they last changed (a count of changes noted, oldest
+    /// first), so that one change costs O(log n), not a scan of them all.
+    order: BTreeMap<u64, String>,
+    /// Per name: when it last changed (its key in `order`) and its changes
+    /// (oldest first).
+    changes: HashMap<String, (u64, VecDeque<Change>)>,
+    /// The count of changes noted.
+    noted: u64,
 }
 
 /// The hold-down and the history, shared by the publish closure and the
@@ -329,17 +333,18 @@ impl PublishGuard {
                 what,
                 why,
             };
-            if let Some(pos) = st.order.iter().position(|n| n == name) {
-                st.order.remove(pos);
-            }
-            st.order.push_back(name.to_owned());
-            let list = st.changes.entry(name.to_owned()).or_default();
+            st.noted += 1;
+            let st = &mut *st;
+            let (at, list) = st.changes.entry(name.to_owned()).or_default();
+            st.order.remove(&*at);
+            *at = st.noted;
+            st.order.insert(st.noted, name.to_owned());
             list.push_back(change);
             while list.len() > HISTORY_PER_NAME {
                 list.pop_front();
             }
             while st.order.len() > HISTORY_NAMES {
-                if let Some(gone) = st.order.pop_front() {
+                if let Some((_, gone)) = st.order.pop_first() {
                     st.changes.remove(&gone);
                 }
             }
@@ -351,7 +356,7 @@ impl PublishGuard {
         self.lock()
             .changes
             .get(name)
-            .map(|l| l.iter().cloned().collect())
+            .map(|(_, l)| l.iter().cloned().collect())
             .unwrap_or_default()
     }
 }
@@ -365,6 +370,7 @@ fn now_unix() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mesos_records::delta::Record;
 
     #[test]
     fn issue_22_hold_down_holds_once_then_releases() {
@@ -410,5 +416,24 @@ mod tests {
         assert_eq!(last.what, ["-A 10.0.0.10", "+A 10.0.0.11"]);
         assert_eq!(last.why, "state change");
         assert!(g.history("other.").is_empty());
+    }
+
+    #[test]
+    fn history_forgets_the_names_changed_longest_ago_first() {
+        let g = PublishGuard::default();
+        let change = |name: &str, serial: u32| {
+            let rec = Record::new(name, Value::A([10, 0, 0, 1].into()));
+            g.note(&Delta::new(Vec::new(), vec![rec]), None, serial, 1, false);
+        };
+        for i in 0..HISTORY_NAMES {
+            change(&format!("n{i}.mesos."), 1);
+        }
+        // Changed again: now the latest, so the next name pushes out n1.
+        change("n0.mesos.", 2);
+        change("new.mesos.", 3);
+        assert_eq!(g.history("n0.mesos.").len(), 2);
+        assert!(g.history("n1.mesos.").is_empty());
+        assert_eq!(g.history("n2.mesos.").len(), 1);
+        assert_eq!(g.history("new.mesos.").len(), 1);
     }
 }
