@@ -54,7 +54,7 @@ mod source;
 use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
-use mesos_records::{RecordSet, View};
+use mesos_records::{Delta, RecordSet, View};
 
 use crate::dns_config::DnsConfig;
 use crate::template::Template;
@@ -237,12 +237,35 @@ impl Table {
     /// [`Table::compile`] of the whole record set of `view` (built from it
     /// if it is not one).
     pub fn compile_view(view: Arc<dyn View>, cfg: &DnsConfig, serial: u32) -> Self {
+        let t = Table::compile_bare(view, cfg, serial);
+        t.derive_reverse();
+        t
+    }
+
+    /// [`Table::compile_view`] of the records after `delta`, where `self`
+    /// serves those before it (a patch that could not be made): the PTR
+    /// data follows `self`'s, in time proportional to the delta, rather
+    /// than being derived again from every record.
+    pub(crate) fn compile_after(
+        &self,
+        delta: &Delta,
+        view: Arc<dyn View>,
+        cfg: &DnsConfig,
+        serial: u32,
+    ) -> Self {
+        let t = Table::compile_bare(view, cfg, serial);
+        if !t.reverse.follow(&self.reverse, delta, &**t.view()) {
+            t.derive_reverse();
+        }
+        t
+    }
+
+    /// The compiled table of `view`, its PTR data still to come.
+    fn compile_bare(view: Arc<dyn View>, cfg: &DnsConfig, serial: u32) -> Self {
         let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
         let records = Records::new(view);
         let compiled = compile::compile(records.set(), cfg, &apex, serial);
-        let t = Table::with_compiled(records, cfg, serial, apex, Arc::new(compiled));
-        t.derive_reverse();
-        t
+        Table::with_compiled(records, cfg, serial, apex, Arc::new(compiled))
     }
 
     /// Derives the PTR records now (see [`crate::reverse`]), off the query

@@ -231,7 +231,12 @@ impl Publisher {
                     copied = a.copied;
                     (a.table, true, Some(a.names), None)
                 }
-                None => (Table::compile_view(view, cfg, serial), false, None, None),
+                None => (
+                    old.compile_after(delta, view, cfg, serial),
+                    false,
+                    None,
+                    None,
+                ),
             }
         };
         let t1 = Instant::now();
