@@ -198,6 +198,9 @@ struct Load {
     fetch: Duration,
     gen: Duration,
     bytes: usize,
+    /// A cold load's state and master list: the live store is filled
+    /// from them after `update` is published ([`Loop::fill_live`]).
+    fill: Option<(State, Vec<String>)>,
 }
 
 /// Refreshes between two checks of the live store against a full
@@ -286,6 +289,9 @@ impl Loop {
                     if let Some(l) = load {
                         publish(l.update);
                         status.publishes.fetch_add(1, Ordering::Relaxed);
+                        if let Some((state, masters)) = l.fill {
+                            self.fill_live(&state, &masters);
+                        }
                     }
                     next = Instant::now() + refresh;
                 }
@@ -396,6 +402,7 @@ impl Loop {
         };
         let fetch = t0.elapsed();
         let t1 = Instant::now();
+        let cold = live_on && self.live.is_none();
         let (update, records, skips) = match live_on {
             true => self.live_update(&state, &masters),
             false => {
@@ -424,6 +431,7 @@ impl Loop {
             fetch,
             gen,
             bytes,
+            fill: cold.then_some((state, masters)),
         }))
     }
 
@@ -450,13 +458,29 @@ impl Loop {
             fetch: Duration::ZERO,
             gen: Duration::ZERO,
             bytes: 0,
+            fill: None,
         })
     }
 
-    /// `state` into the live store: the change as a delta, or the whole
-    /// record set when the store is new. Every [`CHECK_EVERY`] refreshes
-    /// the store is checked against a full generation, which wins if they
-    /// differ.
+    /// The live store filled from a cold load's `state` once its full
+    /// generation is published: the fill costs several times the
+    /// generation at 100,000 tasks, and the first answer need not wait
+    /// for it (the event source's resync does the same). The store's
+    /// records equal the published ones, so the next load is a delta.
+    fn fill_live(&mut self, state: &State, masters: &[String]) {
+        let mut live = Live::new(&self.cfg.gen);
+        live.set_tracking(false);
+        live.load(state, masters);
+        live.set_tracking(true);
+        let _ = live.take_delta();
+        self.live = Some(live);
+        self.next_check = Instant::now() + self.cfg.refresh * CHECK_EVERY;
+    }
+
+    /// `state` into the live store: the change as a delta, or, when there
+    /// is no store yet, a full generation (the caller fills the store
+    /// after publishing it). Every [`CHECK_EVERY`] refreshes the store is
+    /// checked against a full generation, which wins if they differ.
     fn live_update(
         &mut self,
         state: &State,
@@ -472,15 +496,9 @@ impl Loop {
                 }
             }
             None => {
-                let mut live = Live::new(&self.cfg.gen);
-                live.set_tracking(false);
-                live.load(state, masters);
-                live.set_tracking(true);
-                let _ = live.take_delta();
-                let set = live.view().record_set();
-                self.live = Some(live);
-                self.next_check = Instant::now() + self.cfg.refresh * CHECK_EVERY;
-                Update::Full(set)
+                let g = generate(state, &self.cfg.gen, masters);
+                let n = g.records.len();
+                return (Update::Full(g.records), n, g.skips);
             }
         };
         let Some(live) = self.live.as_mut() else {
