@@ -24,11 +24,10 @@ use mesos_dns_benches::cluster::{cpu_ns, records};
 use mesos_records::RecordSet;
 
 const APEX: &[u8] = b"\x05mesos\x00";
-const TTL: u32 = 60;
 const CHANGES: usize = 2000;
 
 fn derive(rs: &RecordSet) -> Ptrs {
-    Ptrs::derive(rs, APEX, TTL, &[])
+    Ptrs::derive(rs, APEX, &[])
 }
 
 /// The record set of `tasks` tasks with `crowd` more task names on the
@@ -83,7 +82,7 @@ fn report(tasks: usize, crowd: usize) {
             _ => (&ba, &a),
         };
         let t0 = Instant::now();
-        p = p.follow(d, v, APEX, TTL, &[]);
+        p = p.follow(d, v, APEX, &[]);
         per.push(t0.elapsed().as_nanos() as u64);
     }
     let cpu = (cpu_ns() - c0) as f64 / CHANGES as f64 / 1e3;

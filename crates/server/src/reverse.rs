@@ -64,17 +64,16 @@ pub use ptrs::Ptrs;
 const IN_ADDR: &[u8] = b"\x07in-addr\x04arpa\x00";
 const IP6: &[u8] = b"\x03ip6\x04arpa\x00";
 
-/// One PTR record: owner pointing at the question (offset 12), IN, `ttl`,
-/// the target uncompressed.
-fn ptr_record(target: &[u8], ttl: u32) -> Box<[u8]> {
-    let mut r = Vec::with_capacity(12 + target.len());
-    r.extend_from_slice(&[0xC0, 0x0C]);
-    r.extend_from_slice(&Rtype::PTR.0.to_be_bytes());
-    r.extend_from_slice(&Class::IN.0.to_be_bytes());
-    r.extend_from_slice(&ttl.to_be_bytes());
-    r.extend_from_slice(&u16::try_from(target.len()).unwrap_or(0).to_be_bytes());
-    r.extend_from_slice(target);
-    r.into()
+/// The fixed part of one PTR record of a target of `len` octets: owner
+/// pointing at the question (offset 12), IN, `ttl`; the target follows,
+/// uncompressed.
+fn ptr_head(len: usize, ttl: u32) -> [u8; 12] {
+    let mut h = [0xC0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    h[2..4].copy_from_slice(&Rtype::PTR.0.to_be_bytes());
+    h[4..6].copy_from_slice(&Class::IN.0.to_be_bytes());
+    h[6..10].copy_from_slice(&ttl.to_be_bytes());
+    h[10..12].copy_from_slice(&u16::try_from(len).unwrap_or(0).to_be_bytes());
+    h
 }
 
 /// The reverse name of `ip` in lowercase wire form
@@ -214,9 +213,8 @@ impl Reverse {
 
     /// The PTR data, derived from `records` on the first call.
     pub fn ptrs<'r>(&self, records: impl FnOnce() -> &'r RecordSet) -> &Arc<Ptrs> {
-        self.ptrs.get_or_init(|| {
-            Arc::new(Ptrs::derive(records(), &self.apex, self.ttl, &self.zones))
-        })
+        self.ptrs
+            .get_or_init(|| Arc::new(Ptrs::derive(records(), &self.apex, &self.zones)))
     }
 
     /// Takes `other`'s PTR data if it has derived it and was derived under
@@ -245,7 +243,7 @@ impl Reverse {
         let (true, Some(p)) = (self.same_settings(before), before.ptrs.get()) else {
             return false;
         };
-        let followed = p.follow(delta, view, &self.apex, self.ttl, &self.zones);
+        let followed = p.follow(delta, view, &self.apex, &self.zones);
         let _ = self.ptrs.set(Arc::new(followed));
         true
     }
@@ -302,11 +300,19 @@ impl Reverse {
                 meta,
             ));
         }
-        if let (Some(rrs), true) = (found, wants_ptr) {
+        if let (Some(top), true) = (found, wants_ptr) {
+            let mut heads = [[0u8; 12]; PTR_MAX];
+            for (h, r) in heads.iter_mut().zip(top) {
+                *h = ptr_head(r.wire().len(), self.ttl);
+            }
+            let mut rrs: [[&[u8]; 2]; PTR_MAX] = [[&[], &[]]; PTR_MAX];
+            for ((rr, h), r) in rrs.iter_mut().zip(&heads).zip(top) {
+                *rr = [h, r.wire()];
+            }
             return Some(self.write(
                 q,
                 Rcode::NOERROR,
-                rrs,
+                rrs.get(..top.len()).unwrap_or_default(),
                 None,
                 out,
                 transport,
@@ -325,7 +331,7 @@ impl Reverse {
                 return Some(self.write(
                     q,
                     Rcode::NOERROR,
-                    &[rr],
+                    &[[&rr, &[]]],
                     None,
                     out,
                     transport,
@@ -352,14 +358,14 @@ impl Reverse {
         record(zone, Rtype::NS, self.ttl, &self.mname)
     }
 
-    /// Writes the response: `answers` as many as fit, `authority` (an SOA)
-    /// if given, our OPT if the query had one.
+    /// Writes the response: `answers` (each record in two parts) as many
+    /// as fit, `authority` (an SOA) if given, our OPT if the query had one.
     #[allow(clippy::too_many_arguments)]
     fn write(
         &self,
         q: &Query<'_>,
         rcode: Rcode,
-        answers: &[Box<[u8]>],
+        answers: &[[&[u8]; 2]],
         authority: Option<&[u8]>,
         out: &mut [u8],
         transport: Transport,
@@ -378,8 +384,11 @@ impl Reverse {
         }
         let mut ancount = 0u16;
         let mut cut = false;
-        for rr in answers {
-            if w.bytes(rr).is_err() {
+        for [head, tail] in answers {
+            if w.remaining() < head.len() + tail.len()
+                || w.bytes(head).is_err()
+                || w.bytes(tail).is_err()
+            {
                 cut = true;
                 break;
             }

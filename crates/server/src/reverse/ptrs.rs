@@ -5,25 +5,32 @@
 //! # The ranking, kept
 //!
 //! Each address keeps every name pointing at it as a [`Rank`] (the name's
-//! number of addresses, then the name), in order, beside its PTR records:
-//! the first [`PTR_MAX`] of that order. A full derivation collects the
-//! (address, rank) pairs of every A and AAAA record in one pass, sorts
-//! them once and cuts them into addresses: no name is looked up.
+//! number of addresses, then the name), in order; its PTR records are the
+//! first [`PTR_MAX`], written at answer time.
+//!
+//! A full derivation numbers the names of the A and AAAA records in one
+//! pass (their wire forms in one buffer), sorts the (address, name number)
+//! pairs once, and lays the addresses out in order in one list, each one's
+//! names a run of one shared buffer: a few allocations in all, and no name
+//! looked up.
 //!
 //! # Following the deltas
 //!
 //! A delta adds or removes a name's rank at the addresses of its A and
 //! AAAA records; a name whose number of addresses changed moves to its
-//! new rank at each of its addresses. Then each address whose order
-//! changed takes its first [`PTR_MAX`] names again. So a change costs
-//! the addresses of the names it touches, each `O(log n)` in the names at
-//! that address (an agent's address is shared by every host-networked
-//! task on it), not the size of the record set or of an address. The
-//! maps are persistent (`imbl`): the table before the change keeps its
-//! PTR data, and the new one shares all but what changed.
+//! new rank at each of its addresses. Once changed, an address's names
+//! are a slice while few and a persistent B-tree when many (an agent's
+//! address is shared by every host-networked task on it; the tree is
+//! built on its first change, not by the derivation), so a change costs the
+//! addresses of the names it touches, each `O(log n)` in the names there,
+//! not the size of the record set or of an address. The addresses a delta
+//! changed go to a persistent map (`imbl`) laid over the derived list:
+//! the table before the change keeps its PTR data, and the new one shares
+//! all but what changed.
 
 use std::cmp::Ordering;
 use std::net::IpAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use dns_wire::name::{from_dotted, is_subdomain_exact};
@@ -31,24 +38,78 @@ use dns_wire::MAX_NAME_LEN;
 use mesos_records::delta::{Lookup, Value};
 use mesos_records::{Delta, RecordSet};
 
-use super::{address, ptr_record, reverse_name, PTR_MAX};
+use super::{address, reverse_name, PTR_MAX};
 
-/// The PTR records of one address, each ready to send.
-pub(super) type Records = Arc<[Box<[u8]>]>;
-
-/// Names at one address up to which they are kept in a sorted slice
-/// (copied on change); above it, in a persistent B-tree. Small in tests,
-/// so that both forms and the moves between them are exercised.
+/// Names at one address up to which a changed address keeps them in a
+/// slice (copied on change); above it, in a persistent B-tree. Small in tests, so that both
+/// forms and the moves between them are exercised.
 const FEW: usize = if cfg!(test) { 4 } else { 32 };
+
+/// A run of a buffer that many share (a full derivation keeps all names
+/// in one, and all ranks in another).
+#[derive(Clone)]
+struct Shared<T> {
+    all: Arc<Vec<T>>,
+    at: usize,
+    len: usize,
+}
+
+impl<T> Shared<T> {
+    fn new(v: Vec<T>) -> Self {
+        let len = v.len();
+        Shared {
+            all: Arc::new(v),
+            at: 0,
+            len,
+        }
+    }
+
+    fn of(all: &Arc<Vec<T>>, at: usize, len: usize) -> Self {
+        Shared {
+            all: Arc::clone(all),
+            at,
+            len,
+        }
+    }
+}
+
+impl<T> Deref for Shared<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        self.all.get(self.at..self.at + self.len).unwrap_or(&[])
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 
 /// One name pointing at an address, as ranked there: by `count` (the
 /// name's addresses of that family), then length, then bytes of `wire`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Rank {
-    count: usize,
+#[derive(Clone, Debug)]
+pub(super) struct Rank {
+    count: u32,
     /// The name in lowercase wire form.
-    wire: Arc<[u8]>,
+    wire: Shared<u8>,
 }
+
+impl Rank {
+    /// The name, in lowercase wire form.
+    pub(super) fn wire(&self) -> &[u8] {
+        &self.wire
+    }
+}
+
+impl PartialEq for Rank {
+    fn eq(&self, other: &Self) -> bool {
+        self.count == other.count && *self.wire == *other.wire
+    }
+}
+
+impl Eq for Rank {}
 
 impl Ord for Rank {
     fn cmp(&self, other: &Self) -> Ordering {
@@ -68,33 +129,48 @@ impl PartialOrd for Rank {
 /// The names at one address, in rank order.
 #[derive(Clone, Debug)]
 enum Ranked {
-    /// At most [`FEW`] (a container's address: its task's names).
-    Few(Arc<[Rank]>),
-    /// More (an agent's address).
-    Many(imbl::OrdSet<Rank>),
+    /// As derived, or at most [`FEW`] after a change (a container's
+    /// address: its task's names).
+    Few(Shared<Rank>),
+    /// More, once changed (an agent's address).
+    Many(Arc<Many>),
+}
+
+/// The names at an address with many, and the first [`PTR_MAX`] of them.
+#[derive(Clone, Debug)]
+struct Many {
+    set: imbl::OrdSet<Rank>,
+    top: Vec<Rank>,
+}
+
+impl Many {
+    fn new(set: imbl::OrdSet<Rank>) -> Self {
+        let top = set.iter().take(PTR_MAX).cloned().collect();
+        Many { set, top }
+    }
 }
 
 impl Ranked {
-    /// From ranks sorted and unique.
-    fn from_sorted(ranks: Vec<Rank>) -> Self {
+    /// From ranks sorted and unique, changed: a tree if many.
+    fn changed(ranks: Vec<Rank>) -> Self {
         match ranks.len() > FEW {
-            true => Ranked::Many(ranks.into_iter().collect()),
-            false => Ranked::Few(ranks.into()),
+            true => Ranked::Many(Arc::new(Many::new(ranks.into_iter().collect()))),
+            false => Ranked::Few(Shared::new(ranks)),
         }
     }
 
     fn len(&self) -> usize {
         match self {
             Ranked::Few(f) => f.len(),
-            Ranked::Many(m) => m.len(),
+            Ranked::Many(m) => m.set.len(),
         }
     }
 
-    /// The first `n` names.
-    fn first(&self, n: usize) -> Vec<&Rank> {
+    /// The first [`PTR_MAX`] names: the PTR records' targets.
+    fn top(&self) -> &[Rank] {
         match self {
-            Ranked::Few(f) => f.iter().take(n).collect(),
-            Ranked::Many(m) => m.iter().take(n).collect(),
+            Ranked::Few(f) => f.get(..PTR_MAX).unwrap_or(f),
+            Ranked::Many(m) => &m.top,
         }
     }
 
@@ -104,11 +180,14 @@ impl Ranked {
                 if let Err(at) = f.binary_search(&rank) {
                     let mut v = f.to_vec();
                     v.insert(at, rank);
-                    *self = Ranked::from_sorted(v);
+                    *self = Ranked::changed(v);
                 }
             }
             Ranked::Many(m) => {
-                m.insert(rank);
+                let mut set = m.set.clone();
+                if set.insert(rank).is_none() {
+                    *m = Arc::new(Many::new(set));
+                }
             }
         }
     }
@@ -119,16 +198,20 @@ impl Ranked {
                 if let Ok(at) = f.binary_search(rank) {
                     let mut v = f.to_vec();
                     v.remove(at);
-                    *f = v.into();
+                    *self = Ranked::changed(v);
                 }
             }
             Ranked::Many(m) => {
-                m.remove(rank);
+                let mut set = m.set.clone();
+                if set.remove(rank).is_none() {
+                    return;
+                }
                 // Back to a slice well below the bound, so that one name
                 // coming and going does not move it back and forth.
-                if m.len() <= FEW / 2 {
-                    *self = Ranked::Few(m.iter().cloned().collect());
-                }
+                *self = match set.len() <= FEW / 2 {
+                    true => Ranked::Few(Shared::new(set.into_iter().collect())),
+                    false => Ranked::Many(Arc::new(Many::new(set))),
+                };
             }
         }
     }
@@ -136,30 +219,27 @@ impl Ranked {
 
 impl PartialEq for Ranked {
     fn eq(&self, other: &Self) -> bool {
-        let iter = |r: &Ranked| -> Vec<Rank> {
+        let all = |r: &Ranked| -> Vec<Rank> {
             match r {
                 Ranked::Few(f) => f.to_vec(),
-                Ranked::Many(m) => m.iter().cloned().collect(),
+                Ranked::Many(m) => m.set.iter().cloned().collect(),
             }
         };
-        self.len() == other.len() && iter(self) == iter(other)
+        self.len() == other.len() && all(self) == all(other)
     }
 }
 
-/// What one address has: the names pointing at it, ranked, and its PTR
-/// records (the first [`PTR_MAX`] of them).
-#[derive(Clone, Debug, PartialEq)]
-struct Entry {
-    ranked: Ranked,
-    records: Records,
-}
-
-/// The PTR records of every address, derived from one record set.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The PTR data of every address, derived from one record set.
+#[derive(Clone, Debug, Default)]
 pub struct Ptrs {
-    /// Address → the names pointing at it and its PTR records, ready to
-    /// send (owner compressed to the question). No address without names.
-    addrs: imbl::HashMap<IpAddr, Entry>,
+    /// The addresses of the last full derivation, in order, with their
+    /// names (never none); shared by every `Ptrs` followed from it.
+    base: Arc<Vec<(IpAddr, Ranked)>>,
+    /// The addresses changed since: their names now, or `None` for an
+    /// address of `base` that has none left. No address without names.
+    over: imbl::HashMap<IpAddr, Option<Ranked>>,
+    /// Addresses with names.
+    len: usize,
     /// Ancestors of the reverse names of those addresses inside a
     /// `ReverseZones` zone (empty non-terminals: NODATA, not NXDOMAIN,
     /// RFC 8020), with the number of names below each.
@@ -167,61 +247,92 @@ pub struct Ptrs {
 }
 
 impl Ptrs {
-    /// Derives the PTR records of `records` (see the module docs): owner
-    /// names under `apex`, TTL `ttl`; `zones` are the reverse zones whose
-    /// empty non-terminals are kept.
-    pub fn derive(
-        records: &RecordSet,
-        apex: &[u8],
-        ttl: u32,
-        zones: &[Box<[u8]>],
-    ) -> Self {
-        let mut pairs: Vec<(IpAddr, Rank)> = Vec::new();
+    /// Derives the PTR data of `records` (see the module docs): owner
+    /// names under `apex`; `zones` are the reverse zones whose empty
+    /// non-terminals are kept.
+    pub fn derive(records: &RecordSet, apex: &[u8], zones: &[Box<[u8]>]) -> Self {
+        // Each name that may be a target, numbered, its wire form in
+        // `wires`; and (address, name number) of each of its values.
+        let mut wires: Vec<u8> = Vec::new();
+        let mut names: Vec<(u32, usize, usize)> = Vec::new();
+        let mut v4: Vec<u64> = Vec::new();
+        let mut v6: Vec<(u128, u32)> = Vec::new();
         let mut buf = [0u8; MAX_NAME_LEN];
-        let mut add =
-            |name: &str, count: usize, ips: &mut dyn Iterator<Item = IpAddr>| {
-                let Some(wire) = target(name, apex, &mut buf) else {
-                    return;
-                };
-                let rank = Rank {
-                    count,
-                    wire: wire.into(),
-                };
-                pairs.extend(ips.map(|ip| (ip, rank.clone())));
-            };
-        for (name, ips) in records.a_records() {
-            add(name, ips.len(), &mut ips.iter().map(|ip| IpAddr::V4(*ip)));
-        }
-        for (name, ips) in records.aaaa_records() {
-            add(name, ips.len(), &mut ips.iter().map(|ip| IpAddr::V6(*ip)));
-        }
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut addrs = Vec::new();
-        let mut pairs = pairs.into_iter().peekable();
-        while let Some((ip, first)) = pairs.next() {
-            let mut ranks = vec![first];
-            while let Some((_, r)) = pairs.next_if(|(next, _)| *next == ip) {
-                ranks.push(r);
+        let mut name = |text: &str, count: usize| -> Option<u32> {
+            let wire = target(text, apex, &mut buf)?;
+            let n = u32::try_from(names.len()).ok()?;
+            names.push((u32::try_from(count).ok()?, wires.len(), wire.len()));
+            wires.extend_from_slice(wire);
+            Some(n)
+        };
+        for (text, ips) in records.a_records() {
+            if let Some(n) = name(text, ips.len()) {
+                v4.extend(
+                    ips.iter()
+                        .map(|ip| u64::from(ip.to_bits()) << 32 | u64::from(n)),
+                );
             }
-            let records = ranks
-                .iter()
-                .take(PTR_MAX)
-                .map(|r| ptr_record(&r.wire, ttl))
-                .collect();
-            let ranked = Ranked::from_sorted(ranks);
-            addrs.push((ip, Entry { ranked, records }));
         }
+        for (text, ips) in records.aaaa_records() {
+            if let Some(n) = name(text, ips.len()) {
+                v6.extend(ips.iter().map(|ip| (ip.to_bits(), n)));
+            }
+        }
+        let wires = Arc::new(wires);
+        let ranks: Vec<Rank> = names
+            .into_iter()
+            .map(|(count, at, len)| Rank {
+                count,
+                wire: Shared::of(&wires, at, len),
+            })
+            .collect();
+        v4.sort_unstable();
+        v4.dedup();
+        v6.sort_unstable();
+        v6.dedup();
+        // Each address's names, a run of `all` sorted by rank.
+        let mut all: Vec<Rank> = Vec::with_capacity(v4.len() + v6.len());
+        let mut runs: Vec<(IpAddr, usize, usize)> = Vec::new();
+        let pairs = v4
+            .iter()
+            .map(|p| (IpAddr::V4(((p >> 32) as u32).into()), *p as u32))
+            .chain(v6.iter().map(|(ip, n)| (IpAddr::V6((*ip).into()), *n)));
+        for (ip, n) in pairs {
+            let Some(rank) = ranks.get(n as usize) else {
+                continue;
+            };
+            match runs.last_mut() {
+                Some((last, _, len)) if *last == ip => *len += 1,
+                _ => {
+                    if let Some(run) = runs.last().and_then(|r| all.get_mut(r.1..)) {
+                        run.sort_unstable();
+                    }
+                    runs.push((ip, all.len(), 1));
+                }
+            }
+            all.push(rank.clone());
+        }
+        if let Some(run) = runs.last().and_then(|r| all.get_mut(r.1..)) {
+            run.sort_unstable();
+        }
+        drop(ranks);
+        let all = Arc::new(all);
+        let base: Vec<(IpAddr, Ranked)> = runs
+            .into_iter()
+            .map(|(ip, at, len)| (ip, Ranked::Few(Shared::of(&all, at, len))))
+            .collect();
         let mut above = std::collections::HashMap::new();
         if !zones.is_empty() {
-            for (ip, _) in &addrs {
+            for (ip, _) in &base {
                 for up in ancestors(&reverse_name(*ip), zones) {
                     *above.entry(up).or_insert(0) += 1;
                 }
             }
         }
         Ptrs {
-            addrs: addrs.into_iter().collect(),
+            len: base.len(),
+            base: Arc::new(base),
+            over: imbl::HashMap::new(),
             above: above.into_iter().collect(),
         }
     }
@@ -235,7 +346,6 @@ impl Ptrs {
         delta: &Delta,
         view: &L,
         apex: &[u8],
-        ttl: u32,
         zones: &[Box<[u8]>],
     ) -> Self {
         let mut ptrs = self.clone();
@@ -260,19 +370,25 @@ impl Ptrs {
             let Some(wire) = target(name, apex, &mut buf) else {
                 continue;
             };
-            let wire: Arc<[u8]> = wire.into();
+            let wire = Shared::new(wire.to_vec());
             let now: Vec<IpAddr> = match v6 {
                 false => view.a(name).iter().map(|ip| IpAddr::V4(*ip)).collect(),
                 true => view.aaaa(name).iter().map(|ip| IpAddr::V6(*ip)).collect(),
             };
             let added = group.iter().filter(|c| c.3).count();
             let count = now.len();
-            let before = Rank {
-                count: (count + (group.len() - added)).saturating_sub(added),
-                wire: Arc::clone(&wire),
+            let (Ok(was), Ok(is)) = (
+                u32::try_from((count + (group.len() - added)).saturating_sub(added)),
+                u32::try_from(count),
+            ) else {
+                continue;
             };
-            let after = Rank { count, wire };
-            if before.count == count {
+            let before = Rank {
+                count: was,
+                wire: wire.clone(),
+            };
+            let after = Rank { count: is, wire };
+            if was == is {
                 // Only the addresses added and removed move.
                 for &(_, _, ip, added) in group {
                     match added {
@@ -297,55 +413,65 @@ impl Ptrs {
         touched.sort_unstable();
         touched.dedup();
         for ip in touched {
-            ptrs.refresh(ip, ttl, zones);
+            let had = self.ranked(ip).is_some();
+            let has = ptrs.settle(ip);
+            if had != has {
+                ptrs.len = (ptrs.len + usize::from(has)).saturating_sub(usize::from(had));
+                ptrs.count_above(ip, zones, has);
+            }
         }
         ptrs
     }
 
+    /// The names at `ip`, if any.
+    fn ranked(&self, ip: IpAddr) -> Option<&Ranked> {
+        match self.over.get(&ip) {
+            Some(over) => over.as_ref(),
+            None => self
+                .base
+                .binary_search_by(|(at, _)| at.cmp(&ip))
+                .ok()
+                .and_then(|i| self.base.get(i))
+                .map(|(_, r)| r),
+        }
+    }
+
+    /// The names at `ip`, to change (moved over the base).
+    fn ranked_mut(&mut self, ip: IpAddr) -> Option<&mut Ranked> {
+        if !self.over.contains_key(&ip) {
+            let now = self.ranked(ip)?.clone();
+            self.over.insert(ip, Some(now));
+        }
+        self.over.get_mut(&ip).and_then(Option::as_mut)
+    }
+
     fn insert(&mut self, ip: IpAddr, rank: Rank) {
-        match self.addrs.get_mut(&ip) {
-            Some(e) => e.ranked.insert(rank),
+        match self.ranked_mut(ip) {
+            Some(r) => r.insert(rank),
             None => {
-                let entry = Entry {
-                    ranked: Ranked::Few(Arc::new([rank])),
-                    records: Arc::new([]),
-                };
-                self.addrs.insert(ip, entry);
+                let r = Ranked::Few(Shared::new(vec![rank]));
+                self.over.insert(ip, Some(r));
             }
         }
     }
 
     fn remove(&mut self, ip: IpAddr, rank: &Rank) {
-        if let Some(e) = self.addrs.get_mut(&ip) {
-            e.ranked.remove(rank);
+        if let Some(r) = self.ranked_mut(ip) {
+            r.remove(rank);
         }
     }
 
-    /// Takes the first [`PTR_MAX`] names at `ip` as its PTR records again
-    /// if they changed, or drops the address when no name points at it.
-    fn refresh(&mut self, ip: IpAddr, ttl: u32, zones: &[Box<[u8]>]) {
-        let Some(e) = self.addrs.get_mut(&ip) else {
-            return;
+    /// Drops `ip` if no name is left there; whether it has names.
+    fn settle(&mut self, ip: IpAddr) -> bool {
+        if self.ranked(ip).is_some_and(|r| r.len() > 0) {
+            return true;
+        }
+        let in_base = self.base.binary_search_by(|(at, _)| at.cmp(&ip)).is_ok();
+        match in_base {
+            true => self.over.insert(ip, None),
+            false => self.over.remove(&ip),
         };
-        if e.ranked.len() == 0 {
-            self.addrs.remove(&ip);
-            self.count_above(ip, zones, false);
-            return;
-        }
-        let first = e.ranked.first(PTR_MAX);
-        let same = first.len() == e.records.len()
-            && first
-                .iter()
-                .zip(e.records.iter())
-                .all(|(r, rr)| rr.get(12..) == Some(&r.wire[..]));
-        if same {
-            return;
-        }
-        let new = e.records.is_empty();
-        e.records = first.iter().map(|r| ptr_record(&r.wire, ttl)).collect();
-        if new {
-            self.count_above(ip, zones, true);
-        }
+        false
     }
 
     /// Counts the reverse name of `ip` in (or out of) its ancestors'.
@@ -368,34 +494,51 @@ impl Ptrs {
         }
     }
 
-    /// The PTR records of the reverse name `key` (lowercase wire), if its
-    /// address has any.
-    pub(super) fn records(&self, key: &[u8]) -> Option<&Records> {
-        self.addrs.get(&address(key)?).map(|e| &e.records)
+    /// The targets of the PTR records of the reverse name `key`
+    /// (lowercase wire), in order, if its address has any.
+    pub(super) fn records(&self, key: &[u8]) -> Option<&[Rank]> {
+        self.ranked(address(key)?).map(Ranked::top)
+    }
+
+    /// Every address with names, and its names (in no order).
+    fn iter(&self) -> impl Iterator<Item = (IpAddr, &Ranked)> {
+        let base = self
+            .base
+            .iter()
+            .filter(|(ip, _)| !self.over.contains_key(ip));
+        let over = self
+            .over
+            .iter()
+            .filter_map(|(ip, r)| Some((*ip, r.as_ref()?)));
+        base.map(|(ip, r)| (*ip, r)).chain(over)
     }
 
     /// Addresses with PTR records.
     pub fn len(&self) -> usize {
-        self.addrs.len()
+        self.len
     }
 
     /// Whether no address has PTR records.
     pub fn is_empty(&self) -> bool {
-        self.addrs.is_empty()
+        self.len == 0
     }
 
-    /// The targets of the PTR records of `ip`, in order (for tests and
-    /// the HTTP API).
+    /// The targets of the PTR records of `ip` in wire form, in order (for
+    /// tests and the HTTP API).
     pub fn targets(&self, ip: IpAddr) -> Vec<Box<[u8]>> {
-        self.addrs
-            .get(&ip)
-            .map(|e| {
-                e.records
-                    .iter()
-                    .filter_map(|r| r.get(12..).map(Into::into))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let top = self.ranked(ip).map(Ranked::top).unwrap_or_default();
+        top.iter().map(|r| r.wire().into()).collect()
+    }
+}
+
+/// The same PTR data: the same names at the same addresses, however each
+/// was reached (derived or followed).
+impl PartialEq for Ptrs {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len
+            && self.above == other.above
+            && self.iter().count() == self.len
+            && self.iter().all(|(ip, r)| other.ranked(ip) == Some(r))
     }
 }
 

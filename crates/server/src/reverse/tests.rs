@@ -236,7 +236,7 @@ mod follow {
     ];
 
     fn under_ptrs(rs: &RecordSet, zones: &[Box<[u8]>]) -> Ptrs {
-        Ptrs::derive(rs, b"\x05mesos\x00", 60, zones)
+        Ptrs::derive(rs, b"\x05mesos\x00", zones)
     }
 
     fn set(entries: &[(usize, u8, bool)]) -> RecordSet {
@@ -390,7 +390,7 @@ mod follow {
                     }
                 }
                 let next = crowded(&records);
-                ptrs = ptrs.follow(&prev.diff(&next), &next, b"\x05mesos\x00", 60, &zones);
+                ptrs = ptrs.follow(&prev.diff(&next), &next, b"\x05mesos\x00", &zones);
                 prop_assert_eq!(&ptrs, &under_ptrs(&next, &zones));
                 agrees(&ptrs, &next, &zones)?;
                 prev = next;
@@ -413,7 +413,7 @@ mod follow {
             let mut ptrs = under_ptrs(&prev, &zones);
             for entries in &chain {
                 let next = set(entries);
-                ptrs = ptrs.follow(&prev.diff(&next), &next, b"\x05mesos\x00", 60, &zones);
+                ptrs = ptrs.follow(&prev.diff(&next), &next, b"\x05mesos\x00", &zones);
                 prop_assert_eq!(&ptrs, &under_ptrs(&next, &zones));
                 agrees(&ptrs, &next, &zones)?;
                 prev = next;
