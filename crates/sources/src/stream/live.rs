@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use mesos_records::delta::Lookup;
+use mesos_records::state::Framework;
 use mesos_records::{GenConfig, Live, LiveView, RecordSet};
 
 use super::{reconcile, Subscriber};
@@ -37,7 +38,11 @@ impl<P: FnMut(Update)> Subscriber<P> {
             _ => {
                 self.live = None;
                 if let Some((full, _)) = self.event_records(master) {
-                    self.build_after = true;
+                    self.build_after = Some(AsPublished {
+                        heads: self.cluster.framework_heads(),
+                        leader,
+                        masters,
+                    });
                     let n = full.len();
                     return (Update::Full(full), n);
                 }
@@ -51,11 +56,31 @@ impl<P: FnMut(Update)> Subscriber<P> {
     }
 
     /// Builds the live store from the cluster (after a resync's records
-    /// were published whole).
+    /// were published whole). The store is built as the cluster was when
+    /// published, then brought to the cluster now: what changed in between
+    /// (a reconcile learns framework pids and the leader's pid) is noted
+    /// for the next delta, which must be relative to the published set.
     pub(super) fn build_live(&mut self, master: &str) {
-        self.build_after = false;
         let leader = self.leader_text(master);
-        let l = build(&self.cluster, &self.cfg.gen, &leader, &self.masters());
+        let masters = self.masters();
+        let l = match self.build_after.take() {
+            Some(p) => {
+                let mut l = build(
+                    &self.cluster,
+                    &self.cfg.gen,
+                    &p.heads,
+                    &p.leader,
+                    &p.masters,
+                );
+                l.set_frameworks(&self.cluster.framework_heads());
+                l.set_masters(&leader, &masters);
+                l
+            }
+            None => {
+                let heads = self.cluster.framework_heads();
+                build(&self.cluster, &self.cfg.gen, &heads, &leader, &masters)
+            }
+        };
         self.live = Some(l);
         self.next_check = Instant::now() + self.cfg.refresh;
     }
@@ -81,7 +106,14 @@ impl<P: FnMut(Update)> Subscriber<P> {
             reconcile::describe_difference(&ours, &full)
         );
         let leader = self.leader_text(master);
-        let mut l = build(&self.cluster, &self.cfg.gen, &leader, &self.masters());
+        let heads = self.cluster.framework_heads();
+        let mut l = build(
+            &self.cluster,
+            &self.cfg.gen,
+            &heads,
+            &leader,
+            &self.masters(),
+        );
         let _ = l.take_delta();
         self.live = Some(l);
         (self.publish)(Update::Full(full));
@@ -112,10 +144,22 @@ fn same_records(full: &RecordSet, view: &LiveView) -> bool {
         })
 }
 
-/// Builds a store holding everything `cluster` holds.
+/// What a resync published whole: the live store is built from it.
+pub(super) struct AsPublished {
+    /// The framework heads (with the pids learned then).
+    heads: Vec<(String, Framework)>,
+    /// The leader's text.
+    leader: String,
+    /// The master list.
+    masters: Vec<String>,
+}
+
+/// Builds a store holding everything `cluster` holds, with the framework
+/// heads `heads` (the cluster's, or those of an earlier publish).
 pub(super) fn build(
     cluster: &Cluster,
     cfg: &GenConfig,
+    heads: &[(String, Framework)],
     leader: &str,
     masters: &[String],
 ) -> Live {
@@ -123,7 +167,7 @@ pub(super) fn build(
     // Published whole: nothing to note.
     live.set_tracking(false);
     live.set_slaves(&cluster.slaves());
-    live.set_frameworks(&cluster.framework_heads());
+    live.set_frameworks(heads);
     for (fw, id, task) in cluster.all_tasks() {
         live.upsert_task(fw, id, task);
     }
@@ -231,7 +275,7 @@ mod tests {
             "get_frameworks": {"frameworks": [framework("F1", "marathon")]},
             "get_tasks": {"tasks": [task("T1", "F1", "S1", "TASK_RUNNING", "172.17.0.1"),
                                     task("T2", "F1", "S1", "TASK_RUNNING", "172.17.0.2")]}}}})));
-        let mut live = build(&c, &cfg(), leader, &[]);
+        let mut live = build(&c, &cfg(), &c.framework_heads(), leader, &[]);
         let _ = c.take_changes();
         let updated = |id: &str, state: &str, ip: &str| {
             json!({"type": "TASK_UPDATED", "task_updated": {
@@ -287,5 +331,33 @@ mod tests {
             assert_eq!(live.take_delta(), before.diff(&want), "step {i}");
         }
         assert!(live.view().record_set().a("slave.mesos.").is_some());
+    }
+
+    // A store built after a reconcile learned framework pids starts from
+    // what was published before it and notes the difference, so its first
+    // delta is relative to the published records.
+    #[test]
+    fn issue_18_a_store_built_late_deltas_from_what_was_published() {
+        let leader = "master@127.0.0.1:5050";
+        let mut c = Cluster::default();
+        c.apply(event(json!({"type": "SUBSCRIBED", "subscribed": {"get_state": {
+            "get_agents": {"agents": [agent("S1", "10.0.0.1")]},
+            "get_frameworks": {"frameworks": [framework("F1", "marathon")]},
+            "get_tasks": {"tasks": [task("T1", "F1", "S1", "TASK_RUNNING", "172.17.0.1")]}}}})));
+        let _ = c.take_changes();
+        let heads = c.framework_heads();
+        let published = generate(&c.state(leader), &cfg(), &[]).records;
+        assert!(c.learn_pids(
+            br#"{"frameworks": [{"id": "F1", "pid": "scheduler@10.0.0.42:9090"}]}"#
+        ));
+        let later = "master@127.0.0.2:5050";
+        let mut live = build(&c, &cfg(), &heads, leader, &[]);
+        live.set_frameworks(&c.framework_heads());
+        live.set_masters(later, &[]);
+        let now = generate(&c.state(later), &cfg(), &[]).records;
+        assert_eq!(live.view().record_set(), now);
+        let delta = live.take_delta();
+        assert!(!delta.added.is_empty());
+        assert_eq!(delta, published.diff(&now));
     }
 }
