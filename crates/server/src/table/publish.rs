@@ -147,6 +147,8 @@ impl Publisher {
         let copied = false;
         let (table, patched) = if same {
             (old.with_same_answers(set, cfg), false)
+        } else if !loaded {
+            (Table::compile_bare(set, cfg, serial), false)
         } else if restage {
             (Table::compile(set, cfg, serial), false)
         } else {
@@ -155,6 +157,9 @@ impl Publisher {
         let t1 = Instant::now();
         let swap = self.swap_in(table, &old, restage || !loaded, None);
         self.retire(old);
+        if !loaded {
+            self.derive_first_ptrs();
+        }
         Published {
             serial,
             first_load: !loaded,
@@ -223,7 +228,9 @@ impl Publisher {
         let mut copied = false;
         let (table, patched, pending, kept) = if same {
             (old.with_same_answers(view, cfg), false, None, spare)
-        } else if restage || !loaded {
+        } else if !loaded {
+            (Table::compile_bare(view, cfg, serial), false, None, None)
+        } else if restage {
             (Table::compile_view(view, cfg, serial), false, None, None)
         } else {
             match old.apply(delta, Arc::clone(&view), cfg, serial, spare) {
@@ -248,6 +255,9 @@ impl Publisher {
                 kept
             }
         };
+        if !loaded {
+            self.derive_first_ptrs();
+        }
         Published {
             serial,
             first_load: !loaded,
@@ -321,6 +331,12 @@ impl Publisher {
     }
 
     /// Hands a replaced table to the freeing thread.
+    /// The PTR data of the first table served, derived once it answers
+    /// (see [`Table::compile_bare`]).
+    fn derive_first_ptrs(&self) {
+        let _ = self.shared.load().ptrs();
+    }
+
     fn retire(&self, old: Arc<Table>) {
         match &self.retired {
             Some(tx) => {
