@@ -55,10 +55,10 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -104,18 +104,21 @@ def main():
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
         servers.prioritize(proc.pid)
-        first, cpu = None, None
+        first, cpu, rss_first = None, None, None
         try:
             while time.time() < start + 120 and proc.poll() is None:
                 r = servers.dns_query(servers.PORTS["ours"], probe, timeout=0.05)
                 if r and r[0] == 0 and r[1] > 0:
                     first = time.time() - start
                     cpu = cpu_s(proc.pid)
+                    rss_first = rss_kb(proc.pid)
                     break
                 time.sleep(0.002)
             time.sleep(a.settle)
             steps = metrics()
-            rss = rss_kb(proc.pid) if proc.poll() is None else None
+            alive = proc.poll() is None
+            rss = rss_kb(proc.pid) if alive else None
+            peak = rss_kb(proc.pid, "VmHWM") if alive else None
         finally:
             proc.terminate()
             proc.wait()
@@ -124,13 +127,16 @@ def main():
                "state_mb": round(os.path.getsize(state_path) / 1e6, 1),
                "first_answer_s": round(first, 3) if first else None,
                "cpu_at_first_answer_s": cpu, "steps_ms": steps, "rss_kb": rss,
+               "rss_at_first_answer_kb": rss_first, "peak_rss_kb": peak,
                "bytes_per_task": round(rss * 1024 / a.tasks) if rss else None}
         with open(out, "a") as f:
             f.write(json.dumps(rec) + "\n")
+        mb = lambda kb: "%.0f" % (kb / 1024) if kb else "-"  # noqa: E731
         print("cold: %d tasks (%.1f MB state): first answer %s s after start, server CPU %s s; "
-              "server steps %s ms; RSS %s MB settled = %s bytes/task" % (
-                  a.tasks, rec["state_mb"], rec["first_answer_s"], cpu, steps,
-                  "%.0f" % (rss / 1024) if rss else "-", rec["bytes_per_task"]), flush=True)
+              "server steps %s ms; RSS %s MB at the first answer, %s MB settled = %s bytes/task "
+              "(peak %s MB)" % (
+                  a.tasks, rec["state_mb"], rec["first_answer_s"], cpu, steps, mb(rss_first),
+                  mb(rss), rec["bytes_per_task"], mb(peak)), flush=True)
 
 
 if __name__ == "__main__":
