@@ -5,11 +5,13 @@
 //! resources are typed objects with `ranges.range[]`, status labels are
 //! nested (`labels.labels[]`), agents carry `agent_info`, frameworks
 //! `framework_info`, and tasks come as one flat list with a
-//! `framework_id`. [`Cluster`] stores every object already translated to the
-//! `/master/state` shape and [`Cluster::state_json`] assembles a state body
-//! that [`State::parse`](mesos_records::State::parse) reads, so records generated
-//! from events go through exactly the same reader and generator as polled
-//! ones and come out identical.
+//! `framework_id`. Every object is translated to the `/master/state` shape
+//! and read by the same reader as a polled state
+//! ([`State::parse`](mesos_records::State::parse)): [`Cluster`] keeps agents
+//! and frameworks in that shape and tasks as the reader read them, and
+//! [`Cluster::state`] assembles the [`State`](mesos_records::State) a
+//! polled body would give, so records generated from events come out
+//! identical to polled ones.
 //!
 //! Translation (v1 to `/master/state`):
 //! - agent: `agent_info.id.value` to `id`, `pid` (when absent,

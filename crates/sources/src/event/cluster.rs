@@ -57,7 +57,8 @@ impl Changes {
     }
 }
 
-/// The cluster as the events describe it (see the [module docs](self)).
+/// The cluster as the events describe it: agents and frameworks in
+/// `/master/state` form, tasks typed as the state reader reads them.
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
     agents: Vec<AgentEntry>,
