@@ -330,13 +330,13 @@ impl Publisher {
         current.staged = Some((cfg, epoch));
     }
 
-    /// Hands a replaced table to the freeing thread.
     /// The PTR data of the first table served, derived once it answers
     /// (see [`Table::compile_bare`]).
     fn derive_first_ptrs(&self) {
         let _ = self.shared.load().ptrs();
     }
 
+    /// Hands a replaced table to the freeing thread.
     fn retire(&self, old: Arc<Table>) {
         match &self.retired {
             Some(tx) => {
