@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+use mesos_records::delta::{Delta, View};
 use mesos_records::generate::generate;
 use mesos_records::record::RecordSet;
 use mesos_records::skip::{count_by_reason, Skip};
@@ -290,7 +291,15 @@ impl Loop {
                         publish(l.update);
                         status.publishes.fetch_add(1, Ordering::Relaxed);
                         if let Some((state, masters)) = l.fill {
-                            self.fill_live(&state, &masters);
+                            let view = self.fill_live(&state, &masters);
+                            drop(state);
+                            // The same records, from the store: the served
+                            // table drops the record set it was compiled
+                            // from, which the store makes on demand.
+                            publish(Update::Delta {
+                                delta: Delta::default(),
+                                view,
+                            });
                         }
                     }
                     next = Instant::now() + refresh;
@@ -467,14 +476,17 @@ impl Loop {
     /// generation at 100,000 tasks, and the first answer need not wait
     /// for it (the event source's resync does the same). The store's
     /// records equal the published ones, so the next load is a delta.
-    fn fill_live(&mut self, state: &State, masters: &[String]) {
+    /// Returns the store's view.
+    fn fill_live(&mut self, state: &State, masters: &[String]) -> Arc<dyn View> {
         let mut live = Live::new(&self.cfg.gen);
         live.set_tracking(false);
         live.load(state, masters);
         live.set_tracking(true);
         let _ = live.take_delta();
+        let view: Arc<dyn View> = Arc::new(live.view());
         self.live = Some(live);
         self.next_check = Instant::now() + self.cfg.refresh * CHECK_EVERY;
+        view
     }
 
     /// `state` into the live store: the change as a delta, or, when there
