@@ -268,6 +268,35 @@ fn closed_stream_resubscribes_and_loses_nothing() {
     recovers_from(FakeOperator::close_streams);
 }
 
+/// A state with nothing usable is a failed load on the event source too
+/// (as on the polled one, issue 17): an event that leaves every framework
+/// malformed keeps the last records served, and is counted; the next good
+/// one brings the records back in step with the cluster.
+#[test]
+fn an_event_that_leaves_no_framework_usable_keeps_the_last_records() {
+    let m = FakeOperator::start(small_cluster(), HEARTBEAT).unwrap();
+    let sub = Subscriber::start(&[m.host_port()], Duration::from_secs(60));
+    let good = sub.wait_same_as(&m.state_json(), Duration::from_secs(5));
+    let failures = || sub.status().failures.load(Ordering::Relaxed);
+    let before = failures();
+    // F1, the only framework, named by a number: the state reader
+    // refuses its head, so no framework is usable.
+    let bad = serde_json::json!({"type": "FRAMEWORK_UPDATED", "framework_updated": {
+        "framework": {"framework_info": {"user": "root", "name": 7, "hostname": "10.0.9.1",
+                                         "id": {"value": "F1"}},
+                      "active": true, "connected": true}}});
+    m.broadcast(serde_json::to_vec(&bad).unwrap());
+    wait_until(Duration::from_secs(5), "the refused state counted", || {
+        failures() > before
+    });
+    assert_eq!(sub.last.lock().unwrap().as_ref(), Some(&good));
+    assert!(has_a(&good, "web.marathon.mesos."));
+    assert!(m.change(&Change::UpdateFramework(framework("F1", "marathon"))));
+    assert!(m.change(&Change::AddTask(task("a.1", "alpha", "F1", "S1", None))));
+    let rs = sub.wait_same_as(&m.state_json(), Duration::from_secs(5));
+    assert!(has_a(&rs, "alpha.marathon.mesos.") && has_a(&rs, "web.marathon.mesos."));
+}
+
 #[test]
 fn a_non_leading_master_redirects_to_the_leader() {
     let cluster = Arc::new(Mutex::new(small_cluster()));

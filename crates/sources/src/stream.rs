@@ -117,6 +117,7 @@ pub(crate) fn run(
         live: None,
         next_check: Instant::now(),
         build_after: None,
+        unusable: None,
         publish,
         ev,
         cfg,
@@ -143,6 +144,9 @@ struct Subscriber<P> {
     /// Build the live store at the end of this turn of the loop (a
     /// resync's records go out whole first), from what was published.
     build_after: Option<live::AsPublished>,
+    /// Why the cluster has nothing usable ([`Cluster::unusable`]): while
+    /// it does, nothing is published and the served records stay.
+    unusable: Option<String>,
     publish: P,
 }
 
@@ -482,6 +486,25 @@ impl<P: FnMut(Update)> Subscriber<P> {
         }
     }
 
+    /// Notes whether the cluster has anything usable. While it has not,
+    /// the live store is dropped: the first publish after it has again is
+    /// a whole one.
+    fn check_usable(&mut self) {
+        let now = self.cluster.unusable();
+        match (&self.unusable, &now) {
+            (None, Some(why)) => log::warn!(
+                "event stream: nothing usable in the state: {why}; keeping old DNS state"
+            ),
+            (Some(_), None) => log::info!("event stream: the state is usable again"),
+            _ => {}
+        }
+        if now.is_some() {
+            self.live = None;
+            self.build_after = None;
+        }
+        self.unusable = now;
+    }
+
     /// Generates records from the event-built cluster.
     fn event_records(&self, master: &str) -> Option<(RecordSet, usize)> {
         let state = self.cluster.state(&self.leader_text(master));
@@ -495,6 +518,15 @@ impl<P: FnMut(Update)> Subscriber<P> {
     fn publish_events(&mut self, master: &str) {
         let t0 = Instant::now();
         let changes = self.cluster.take_changes();
+        if changes.reset || changes.agents || changes.frameworks {
+            self.check_usable();
+        }
+        if self.unusable.is_some() {
+            let status = &self.shared.status;
+            status.consecutive_failures.fetch_add(1, Ordering::Relaxed);
+            status.failures.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let (update, records, bytes) = match Live::supports(&self.cfg.gen) {
             true => {
                 let (u, n) = self.live_update(master, &changes);

@@ -322,6 +322,25 @@ impl Cluster {
         }
     }
 
+    /// Why nothing in the cluster is usable, as [`State::parse`] refuses a
+    /// `/master/state` body: every agent listed is malformed, or every
+    /// framework listed is. `None` when something is (an empty cluster
+    /// is usable). The event source then keeps the records it serves, as
+    /// the polled source does, instead of publishing an empty cluster.
+    pub fn unusable(&self) -> Option<String> {
+        if !self.agents.is_empty() && self.read_slaves().0.is_empty() {
+            return Some(format!("all {} agents are malformed", self.agents.len()));
+        }
+        let heads = || self.frameworks.iter().map(|f| self.read_head(f).0);
+        if !self.frameworks.is_empty() && heads().all(|h| h.is_none()) {
+            return Some(format!(
+                "all {} frameworks are malformed",
+                self.frameworks.len()
+            ));
+        }
+        None
+    }
+
     /// The frameworks, by id in list order, as the state reader reads them
     /// (without tasks; a malformed one left out).
     pub fn framework_heads(&self) -> Vec<(String, Framework)> {

@@ -309,3 +309,27 @@ fn same_state_matches_the_polled_state_only_when_equal() {
     c.apply(parse(running));
     assert!(!c.same_state(&state, leader));
 }
+
+#[test]
+fn a_cluster_whose_agents_or_frameworks_are_all_malformed_is_unusable() {
+    let mut c = Cluster::default();
+    assert_eq!(c.unusable(), None, "an empty cluster is usable");
+    c.apply(parse(subscribed()));
+    assert_eq!(c.unusable(), None);
+
+    let mut bad_frameworks = subscribed();
+    bad_frameworks["subscribed"]["get_state"]["get_frameworks"]["frameworks"][0]
+        ["framework_info"]["name"] = json!(7);
+    c.apply(parse(bad_frameworks));
+    let why = c.unusable().expect("no framework is usable");
+    assert!(why.contains("all 1 frameworks"), "{why}");
+
+    let mut bad_agents = subscribed();
+    bad_agents["subscribed"]["get_state"]["get_agents"]["agents"][0]["pid"] = json!(7);
+    c.apply(parse(bad_agents));
+    let why = c.unusable().expect("no agent is usable");
+    assert!(why.contains("all 1 agents"), "{why}");
+
+    c.apply(parse(subscribed()));
+    assert_eq!(c.unusable(), None, "usable again");
+}
