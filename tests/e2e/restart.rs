@@ -44,6 +44,8 @@ fn start_held(dir: &TempDir) -> (Server, SocketAddr) {
         .args(["-config", &config])
         .stdin(Stdio::null());
     let mut server = Server::start_command(&mut holder);
+    // SIGKILL would leave the server the holder runs behind.
+    server.term_on_drop = true;
     server.wait_stdout("holder: listening on");
     server.wait_stdout("first state load");
     (server, addr)

@@ -97,6 +97,10 @@ pub struct Server {
     pub stderr: Receiver<String>,
     pub seen_out: Vec<String>,
     pub seen_err: Vec<String>,
+    /// Dropped with SIGTERM first (bounded wait, then SIGKILL): for a
+    /// process that has children of its own to stop, such as the socket
+    /// holder, which SIGKILL would orphan.
+    pub term_on_drop: bool,
 }
 
 /// Finds a line containing `needle` among the lines already `seen`, or
@@ -170,6 +174,7 @@ impl Server {
             stderr,
             seen_out: Vec::new(),
             seen_err: Vec::new(),
+            term_on_drop: false,
         }
     }
 
@@ -254,6 +259,16 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if self.term_on_drop {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+            let deadline = Instant::now() + WAIT;
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
