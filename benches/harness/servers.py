@@ -160,8 +160,10 @@ class Server:
         deadline = time.time() + ready_timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
+                code = self.proc.returncode
+                self.stop()  # and its fake master, which would hold the port
                 raise RuntimeError("%s exited with %s; log: %s\n%s" % (
-                    self.name, self.proc.returncode, self.log, tail(self.log)))
+                    self.name, code, self.log, tail(self.log)))
             r = dns_query(self.port, self.probe)
             if r and r[0] == 0 and r[1] > 0:
                 break
