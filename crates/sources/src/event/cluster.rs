@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mesos_records::skip::Skip;
-use mesos_records::state::{Framework, Slave, State, Task};
+use mesos_records::state::{Framework, Slave, State, StateError, Task};
 use serde_json::Value;
 
 use super::tasks::{Slot, Tasks};
@@ -292,15 +292,20 @@ impl Cluster {
     /// out; none if all are), and what it left out.
     fn read_slaves(&self) -> (Vec<Slave>, Vec<Skip>) {
         let mut body = String::from("{\"leader\":\"-\",\"slaves\":[");
-        for (i, a) in self.agents.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push_str(&a.json.to_string());
-        }
+        self.write_agents(&mut body);
         body.push_str("]}");
         State::parse(body.as_bytes())
             .map_or_else(|_| Default::default(), |s| (s.slaves, s.skips))
+    }
+
+    /// The agents in `/master/state` form, comma-separated.
+    fn write_agents(&self, out: &mut String) {
+        for (i, a) in self.agents.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&a.json.to_string());
+        }
     }
 
     /// The agents as the state reader reads them (malformed ones left
@@ -322,23 +327,28 @@ impl Cluster {
         }
     }
 
-    /// Why nothing in the cluster is usable, as [`State::parse`] refuses a
-    /// `/master/state` body: every agent listed is malformed, or every
-    /// framework listed is. `None` when something is (an empty cluster
-    /// is usable). The event source then keeps the records it serves, as
-    /// the polled source does, instead of publishing an empty cluster.
+    /// Why nothing in the cluster is usable: the agents and framework
+    /// heads are read as one `/master/state` body, so [`State::parse`]'s
+    /// own rule decides (every agent listed malformed, or every framework
+    /// listed). `None` when something is (an empty cluster is usable). The
+    /// event source then keeps the records it serves, as the polled source
+    /// does, instead of publishing an empty cluster.
     pub fn unusable(&self) -> Option<String> {
-        if !self.agents.is_empty() && self.read_slaves().0.is_empty() {
-            return Some(format!("all {} agents are malformed", self.agents.len()));
+        let mut body = String::from("{\"leader\":\"-\",\"slaves\":[");
+        self.write_agents(&mut body);
+        body.push_str("],\"frameworks\":[");
+        for (i, f) in self.frameworks.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&self.framework_head(f));
+            body.push_str(",\"tasks\":[]}");
         }
-        let heads = || self.frameworks.iter().map(|f| self.read_head(f).0);
-        if !self.frameworks.is_empty() && heads().all(|h| h.is_none()) {
-            return Some(format!(
-                "all {} frameworks are malformed",
-                self.frameworks.len()
-            ));
+        body.push_str("]}");
+        match State::parse(body.as_bytes()) {
+            Err(StateError::NothingUsable(why)) => Some(why),
+            _ => None,
         }
-        None
     }
 
     /// The frameworks, by id in list order, as the state reader reads them

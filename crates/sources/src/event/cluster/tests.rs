@@ -322,13 +322,13 @@ fn a_cluster_whose_agents_or_frameworks_are_all_malformed_is_unusable() {
         ["framework_info"]["name"] = json!(7);
     c.apply(parse(bad_frameworks));
     let why = c.unusable().expect("no framework is usable");
-    assert!(why.contains("all 1 frameworks"), "{why}");
+    assert!(why.contains("all 1 frameworks are malformed"), "{why}");
 
     let mut bad_agents = subscribed();
     bad_agents["subscribed"]["get_state"]["get_agents"]["agents"][0]["pid"] = json!(7);
     c.apply(parse(bad_agents));
     let why = c.unusable().expect("no agent is usable");
-    assert!(why.contains("all 1 agents"), "{why}");
+    assert!(why.contains("all 1 slaves are malformed"), "{why}");
 
     c.apply(parse(subscribed()));
     assert_eq!(c.unusable(), None, "usable again");
