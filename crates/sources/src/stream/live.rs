@@ -37,20 +37,14 @@ impl<P: FnMut(Update)> Subscriber<P> {
             }
             _ => {
                 self.live = None;
-                if let Some((full, _)) = self.event_records(master) {
-                    self.build_after = Some(AsPublished {
-                        heads: self.cluster.framework_heads(),
-                        leader,
-                        masters,
-                    });
-                    let n = full.len();
-                    return (Update::Full(full), n);
-                }
-                self.build_live(master);
-                let set = self.live.as_ref().map(|l| l.view().record_set());
-                let set = set.unwrap_or_default();
-                let n = set.len();
-                (Update::Full(set), n)
+                let full = self.event_records(master);
+                self.build_after = Some(AsPublished {
+                    heads: self.cluster.framework_heads(),
+                    leader,
+                    masters,
+                });
+                let n = full.len();
+                (Update::Full(full), n)
             }
         }
     }
@@ -91,9 +85,7 @@ impl<P: FnMut(Update)> Subscriber<P> {
     pub(super) fn check_live(&mut self, master: &str) {
         self.next_check = Instant::now() + self.cfg.refresh;
         let Some(live) = &self.live else { return };
-        let Some((full, _)) = self.event_records(master) else {
-            return;
-        };
+        let full = self.event_records(master);
         let view = live.view();
         if same_records(&full, &view) {
             return;

@@ -35,13 +35,13 @@ impl<P: FnMut(Update)> Subscriber<P> {
     }
 
     /// Generates records from the event-built cluster.
-    pub(super) fn event_records(&self, master: &str) -> Option<(RecordSet, usize)> {
+    pub(super) fn event_records(&self, master: &str) -> RecordSet {
         let state = self.cluster.state(&self.leader_text(master));
         let masters = self.masters();
         let generated = generate(&state, &self.cfg.gen, &masters);
         // Skips by reason, for `/metrics` (as the poll loop does).
         self.shared.status.set_skip_counts(generated.skip_counts());
-        Some((generated.records, 0))
+        generated.records
     }
 
     pub(super) fn publish_events(&mut self, master: &str) {
@@ -56,26 +56,18 @@ impl<P: FnMut(Update)> Subscriber<P> {
             status.failures.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let (update, records, bytes) = match Live::supports(&self.cfg.gen) {
-            true => {
-                let (u, n) = self.live_update(master, &changes);
-                (u, n, 0)
-            }
+        let (update, records) = match Live::supports(&self.cfg.gen) {
+            true => self.live_update(master, &changes),
             false => {
-                let Some((records, bytes)) = self.event_records(master) else {
-                    return;
-                };
+                let records = self.event_records(master);
                 let n = records.len();
-                (Update::Full(records), n, bytes)
+                (Update::Full(records), n)
             }
         };
         let status = Arc::clone(&self.shared.status);
         status
             .generate_micros
             .store(micros(t0.elapsed()), Ordering::Relaxed);
-        if bytes > 0 {
-            status.state_bytes.store(bytes as u64, Ordering::Relaxed);
-        }
         status.records.store(records as u64, Ordering::Relaxed);
         status.consecutive_failures.store(0, Ordering::Relaxed);
         status.loads.fetch_add(1, Ordering::Relaxed);

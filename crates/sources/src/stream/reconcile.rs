@@ -66,9 +66,7 @@ impl<P: FnMut(Update)> Subscriber<P> {
         let masters = self.masters();
         let polled = generate(&state, &self.cfg.gen, &masters).records;
         drop(state);
-        let Some((ours, _)) = self.event_records(master) else {
-            return Reconciled::Failed;
-        };
+        let ours = self.event_records(master);
         if ours.same_records(&polled) {
             return if learned {
                 Reconciled::Learned
