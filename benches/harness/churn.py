@@ -18,7 +18,6 @@ import random
 import signal
 import subprocess
 import time
-import urllib.request
 
 import measure
 import servers
@@ -47,18 +46,6 @@ def write_state(path, text, marker):
         f.write(text[:i] + json.dumps(marker) + ", " + text[i:])
     os.replace(tmp, path)
     return time.time()
-
-
-def rss_kb(pid):
-    r = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith(("VmRSS:", "VmHWM:")):
-                    r[line.split(":")[0]] = int(line.split()[1])
-    except OSError:
-        pass
-    return r
 
 
 def run(a, mk, out, log, sizes, swaps=3, rate=20000):
@@ -98,7 +85,7 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
             idle = []
             for k in range(1, 3):
                 idle.append(swap(s, state_path, text, fw, slave, k, log))
-                steps.append(server_steps())
+                steps.append(measure.server_steps())
             blast = subprocess.Popen(servers.boost() + ["taskset", "-c", "0", os.path.join(a.work, "blast"), "-p", str(s.port),
                                       "-d", qf, "-l", "600", "-Q", str(rate)],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -107,11 +94,11 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
             times = []
             for k in range(3, 3 + swaps):
                 times.append(swap(s, state_path, text, fw, slave, k, log))
-                steps.append(server_steps())
+                steps.append(measure.server_steps())
                 if times[-1] is None or times[-1] > 10:
                     log("churn: a swap took over 10 s; no more swaps at this size")
                     break
-            mem = rss_kb(s.proc.pid)
+            mem = measure.memory_kb(s.proc.pid)
         finally:
             if blast is not None:
                 blast.send_signal(signal.SIGINT)
@@ -130,7 +117,7 @@ def run(a, mk, out, log, sizes, swaps=3, rate=20000):
                "swap_s": [round(t, 3) if t is not None else None for t in times],
                "swap_median_s": round(sorted(ok)[len(ok) // 2], 3) if ok else None,
                "swap_max_s": round(max(ok), 3) if ok else None,
-               "steps_ms": {k: median([st[k] for st in steps if k in st]) for k in STEPS},
+               "steps_ms": {k: median([st[k] for st in steps if k in st]) for k in measure.STEPS},
                "rss_kb": mem.get("VmRSS"), "peak_rss_kb": mem.get("VmHWM"),
                "load_rate": rate, "load": load}
         with open(out, "a") as f:
@@ -163,29 +150,6 @@ def swap(s, state_path, text, fw, slave, k, log):
 
 
 # The server's /metrics gauges for the steps of its last refresh.
-STEPS = {
-    "read_parse": "mesosdns_state_fetch_duration_seconds",
-    "generate": "mesosdns_state_generate_duration_seconds",
-    "compile": "mesosdns_table_compile_duration_seconds",
-}
-
-
-def server_steps():
-    """The last refresh's steps in ms, as the server reports them ({} if it cannot)."""
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % servers.HTTP_PORT, timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return {}
-    got = {}
-    for line in text.splitlines():
-        parts = line.split()
-        for k, metric in STEPS.items():
-            if len(parts) == 2 and parts[0] == metric:
-                got[k] = round(float(parts[1]) * 1e3, 1)
-    return got
-
-
 def median(xs):
     return sorted(xs)[len(xs) // 2] if xs else None
 

@@ -21,47 +21,10 @@ import os
 import random
 import subprocess
 import time
-import urllib.request
 
+import measure
 import servers
 import synth
-
-STEPS = {
-    "read_parse": "mesosdns_state_fetch_duration_seconds",
-    "generate": "mesosdns_state_generate_duration_seconds",
-    "compile": "mesosdns_table_compile_duration_seconds",
-}
-
-
-def metrics():
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % servers.HTTP_PORT,
-                                    timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return {}
-    got = {}
-    for line in text.splitlines():
-        parts = line.split()
-        for k, metric in STEPS.items():
-            if len(parts) == 2 and parts[0] == metric:
-                got[k] = round(float(parts[1]) * 1e3, 1)
-    return got
-
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kb(pid, field="VmRSS"):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -110,15 +73,14 @@ def main():
                 r = servers.dns_query(servers.PORTS["ours"], probe, timeout=0.05)
                 if r and r[0] == 0 and r[1] > 0:
                     first = time.time() - start
-                    cpu = cpu_s(proc.pid)
-                    rss_first = rss_kb(proc.pid)
+                    cpu = measure.proc_ticks([proc.pid]) / measure.HZ
+                    rss_first = measure.memory_kb(proc.pid).get("VmRSS")
                     break
                 time.sleep(0.002)
             time.sleep(a.settle)
-            steps = metrics()
-            alive = proc.poll() is None
-            rss = rss_kb(proc.pid) if alive else None
-            peak = rss_kb(proc.pid, "VmHWM") if alive else None
+            steps = measure.server_steps()
+            mem = measure.memory_kb(proc.pid)
+            rss, peak = mem.get("VmRSS"), mem.get("VmHWM")
         finally:
             proc.terminate()
             proc.wait()

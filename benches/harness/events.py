@@ -323,7 +323,7 @@ def one_path(a, path, state, first, body, qf, probe, log):
         dur = a.full_sustain if full else a.sustain
         if dur > 0:
             rec["sustained"] = sustained(a, master, s, fw, slaves, dur, qf, log, path)
-        rss = servers_rss(pid)
+        rss = {k.lower() + "_mb": round(v / 1024) for k, v in measure.memory_kb(pid).items()}
         rec.update(rss)
         rec["resubscribes"] = master.subscribes - 1
     finally:
@@ -332,18 +332,6 @@ def one_path(a, path, state, first, body, qf, probe, log):
         s.stop()
         master.close()
     return rec
-
-
-def servers_rss(pid):
-    r = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith(("VmRSS:", "VmHWM:")):
-                    r[line.split(":")[0].lower() + "_mb"] = round(int(line.split()[1]) / 1024)
-    except OSError:
-        pass
-    return r
 
 
 def sustained(a, master, s, fw, slaves, dur, qf, log, path):

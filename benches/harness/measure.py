@@ -12,6 +12,7 @@ import re
 import resource
 import subprocess
 import time
+import urllib.request
 
 import servers
 
@@ -29,6 +30,44 @@ def proc_ticks(pids):
         except (OSError, ValueError, IndexError):
             pass
     return t
+
+
+# The server's own split of its last state load, as /metrics gives it.
+STEPS = {
+    "read_parse": "mesosdns_state_fetch_duration_seconds",
+    "generate": "mesosdns_state_generate_duration_seconds",
+    "compile": "mesosdns_table_compile_duration_seconds",
+}
+
+
+def server_steps():
+    """The last state load's steps in ms, as our server reports them ({} if it cannot)."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % servers.HTTP_PORT,
+                                    timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    got = {}
+    for line in text.splitlines():
+        parts = line.split()
+        for k, metric in STEPS.items():
+            if len(parts) == 2 and parts[0] == metric:
+                got[k] = round(float(parts[1]) * 1e3, 1)
+    return got
+
+
+def memory_kb(pid):
+    """{"VmRSS": kB, "VmHWM": kB} of a process ({} once it is gone)."""
+    r = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    r[line.split(":")[0]] = int(line.split()[1])
+    except OSError:
+        pass
+    return r
 
 
 def box_ticks():
