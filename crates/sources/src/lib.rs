@@ -50,6 +50,9 @@ pub mod recordio;
 pub mod stream;
 pub mod update;
 
+#[cfg(test)]
+mod test_config;
+
 pub use error::FetchError;
 pub use source::{EventSource, PollerConfig, Source};
 pub use status::{EventStatus, PollerStatus};

@@ -213,22 +213,12 @@ pub(super) fn sync(
 
 #[cfg(test)]
 mod tests {
-    use std::net::{IpAddr, Ipv4Addr};
-
-    use mesos_records::{generate, LocalAddrs, Resolver};
+    use mesos_records::generate;
     use serde_json::{json, Value};
 
     use super::*;
     use crate::event::Event;
-
-    fn cfg() -> GenConfig {
-        GenConfig {
-            listener: "127.0.0.1".to_owned(),
-            resolver: Resolver::fixed(&[]),
-            local_addrs: LocalAddrs::fixed(&[IpAddr::V4(Ipv4Addr::LOCALHOST)]),
-            ..GenConfig::default()
-        }
-    }
+    use crate::test_config::cfg;
 
     fn task(id: &str, fw: &str, agent: &str, state: &str, ip: &str) -> Value {
         json!({

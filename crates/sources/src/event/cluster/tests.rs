@@ -1,22 +1,13 @@
 //! The cluster against `/master/state`: the same records either way.
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::*;
-use mesos_records::generate::{generate, GenConfig};
-use mesos_records::host::{LocalAddrs, Resolver};
+use crate::test_config::cfg;
+use mesos_records::generate::generate;
 use mesos_records::state::State;
-
-fn cfg() -> GenConfig {
-    GenConfig {
-        listener: "127.0.0.1".to_owned(),
-        resolver: Resolver::fixed(&[]),
-        local_addrs: LocalAddrs::fixed(&[IpAddr::V4(Ipv4Addr::LOCALHOST)]),
-        ..GenConfig::default()
-    }
-}
 
 fn parse(v: serde_json::Value) -> Event {
     Event::parse(&serde_json::to_vec(&v).unwrap()).unwrap()
