@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let takes_param = matches!(
         on,
-        Endpoint::Hosts | Endpoint::HostPorts | Endpoint::Services
+        Endpoint::Hosts | Endpoint::HostPorts | Endpoint::Services | Endpoint::Explain
     );
     assert_eq!(on_param.is_some(), takes_param, "{on:?}");
     if let Some(p) = on_param {
