@@ -87,29 +87,45 @@ pub(super) fn compile(
     };
     let apex_id = c.names.add_served(apex, apex);
     let mut buf = [0u8; MAX_NAME_LEN];
-    for (name, ips) in source::a(records) {
-        let ips = ips.map(|ip| ip.octets());
-        c.addresses(name, ips, AnswerKind::A, apex_id, &mut buf, |p| {
-            &mut p.glue_a
-        });
-    }
-    for (name, ips) in source::aaaa(records) {
-        let ips = ips.map(|ip| ip.octets());
-        c.addresses(name, ips, AnswerKind::Aaaa, apex_id, &mut buf, |p| {
-            &mut p.glue_aaaa
-        });
-    }
-    for (name, srvs) in source::srv(records) {
-        // An SRV owner that is not served is no glue: only counted.
-        match c.key(name, AnswerKind::Srv, &mut buf) {
-            Some((wire, Owner::Served)) => {
-                let id = c.names.add_served(wire, apex);
+    let a = source::a(records);
+    c.batched(
+        a,
+        |o| o.0,
+        AnswerKind::A,
+        &mut buf,
+        |c, (name, ips), key| {
+            let ips = ips.map(|ip| ip.octets());
+            c.addresses(name, key, ips, AnswerKind::A, apex_id, |p| &mut p.glue_a);
+        },
+    );
+    let aaaa = source::aaaa(records);
+    c.batched(
+        aaaa,
+        |o| o.0,
+        AnswerKind::Aaaa,
+        &mut buf,
+        |c, (name, ips), key| {
+            let ips = ips.map(|ip| ip.octets());
+            c.addresses(name, key, ips, AnswerKind::Aaaa, apex_id, |p| {
+                &mut p.glue_aaaa
+            });
+        },
+    );
+    let srv = source::srv(records);
+    c.batched(
+        srv,
+        |o| o.0,
+        AnswerKind::Srv,
+        &mut buf,
+        |c, (name, srvs), key| {
+            // An SRV owner that is not served is no glue: only counted.
+            if let Some((wire, Owner::Served, h)) = key {
+                let id = c.names.add_served_hashed(wire, h, apex);
                 let t = c.srv(name, srvs);
                 c.set(id, AnswerKind::Srv, t, name, apex_id);
             }
-            Some((_, Owner::Elsewhere)) | None => {}
-        }
-    }
+        },
+    );
     c.capitals(apex_id, &mut buf);
     c.finish_any(apex_id);
     let apex_soa_ns = [c.r.apex_soa(), c.r.apex_ns()];
@@ -147,31 +163,90 @@ enum Owner {
     Elsewhere,
 }
 
+/// How many owners [`Compiler::batched`] looks up ahead of their compile.
+const AHEAD: usize = 16;
+
+/// The keys of one batch of owners (see [`Compiler::batched`]).
+#[derive(Default)]
+struct Ahead {
+    keys: Vec<u8>,
+    /// Per owner, as [`Compiler::key`] found it: where its key is in
+    /// `keys`, where it goes, and the key's hash.
+    owners: Vec<Option<(usize, usize, Owner, u64)>>,
+}
+
+/// An owner's key as [`Compiler::key`] found it, with the key's hash.
+type Key<'a> = Option<(&'a [u8], Owner, u64)>;
+
+impl Ahead {
+    fn get(&self, i: usize) -> Key<'_> {
+        let (at, end, owner, h) = (*self.owners.get(i)?)?;
+        Some((self.keys.get(at..end)?, owner, h))
+    }
+}
+
 impl<'r> Compiler<'r> {
-    /// One A or AAAA owner: its answer template and first address (glue
-    /// for SRV targets), or for a name that is not served, only that glue.
+    /// Compiles `owners` (each named by `name`, owning `kind`) with `one`,
+    /// given each owner's key, in batches of [`AHEAD`] whose keys are
+    /// found, and index slots read, before the batch is compiled (see
+    /// [`Names::warm`]).
+    fn batched<T>(
+        &mut self,
+        mut owners: impl Iterator<Item = T>,
+        name: impl Fn(&T) -> &'r str,
+        kind: AnswerKind,
+        buf: &mut [u8; MAX_NAME_LEN],
+        mut one: impl FnMut(&mut Self, T, Key<'_>),
+    ) {
+        let mut ahead = Ahead::default();
+        let mut batch = Vec::with_capacity(AHEAD);
+        loop {
+            batch.extend(owners.by_ref().take(AHEAD));
+            if batch.is_empty() {
+                return;
+            }
+            ahead.keys.clear();
+            ahead.owners.clear();
+            for owner in &batch {
+                let key = self.key(name(owner), kind, buf).map(|(wire, owner)| {
+                    let at = ahead.keys.len();
+                    ahead.keys.extend_from_slice(wire);
+                    (at, ahead.keys.len(), owner, hash(wire))
+                });
+                ahead.owners.push(key);
+            }
+            self.names.warm(ahead.owners.iter().flatten().map(|k| k.3));
+            for (i, owner) in batch.drain(..).enumerate() {
+                one(self, owner, ahead.get(i));
+            }
+        }
+    }
+
+    /// One A or AAAA owner (with its key): its answer template and first
+    /// address (glue for SRV targets), or for a name that is not served,
+    /// only that glue.
     fn addresses<const N: usize>(
         &mut self,
         name: &'r str,
+        key: Key<'_>,
         ips: impl Iterator<Item = [u8; N]>,
         kind: AnswerKind,
         apex_id: u32,
-        buf: &mut [u8; MAX_NAME_LEN],
         glue: fn(&mut Pending) -> &mut Option<[u8; N]>,
     ) {
-        let Some((wire, owner)) = self.key(name, kind, buf) else {
+        let Some((wire, owner, h)) = key else {
             return;
         };
         let mut ips = ips.peekable();
         let first = ips.peek().copied();
         if owner == Owner::Elsewhere {
-            let id = self.names.add(wire, true).0;
+            let id = self.names.add_hashed(wire, h, true).0;
             if let Some(p) = self.names.get_mut(id) {
                 *glue(p) = first;
             }
             return;
         }
-        let id = self.names.add_served(wire, self.r.apex);
+        let id = self.names.add_served_hashed(wire, h, self.r.apex);
         let t = self.render_addresses(kind, name, ips);
         self.set(id, kind, t, name, apex_id);
         if let Some(p) = self.names.get_mut(id) {

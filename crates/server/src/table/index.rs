@@ -305,6 +305,15 @@ impl Slots {
         }
     }
 
+    /// The slot where a search for `h` starts, read (to bring it into
+    /// the cache ahead of the search; see [`Names::warm`]).
+    ///
+    /// [`Names::warm`]: super::names::Names::warm
+    #[inline]
+    pub fn first_slot(&self, h: u64) -> u64 {
+        self.slots.get(self.start(h)).copied().unwrap_or(0)
+    }
+
     pub fn needs_room(&self) -> bool {
         (self.len + 1) * 2 > self.slots.len()
     }
