@@ -205,12 +205,17 @@ fn bump<T: Ord + Clone>(
 }
 
 /// Every name's values, and every SRV target's owners.
+///
+/// Ordered maps, not hash tries: a trie node has room for 32 entries
+/// whatever it holds, and at 500,000 names most hold a few, so the trie
+/// took about three times the entries' own size; a B-tree leaf is at
+/// least half full.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Values {
-    names: imbl::HashMap<Text, NameVals>,
+    names: imbl::OrdMap<Text, NameVals>,
     /// Target to the owner names with an SRV value of it (and how many
     /// values), by owner text.
-    owners: imbl::HashMap<Text, Arc<Vec<(Text, u32)>>>,
+    owners: imbl::OrdMap<Text, Arc<Vec<(Text, u32)>>>,
     /// Number of (name, value) records.
     len: usize,
 }
