@@ -45,6 +45,14 @@ impl<T> Default for Vals<T> {
 }
 
 impl<T: Ord + Clone> Vals<T> {
+    /// The one value `x`, given by one producer.
+    fn one(x: T) -> Self {
+        Vals {
+            v: vec![x],
+            n: vec![1],
+        }
+    }
+
     fn count(&self, v: &T) -> u32 {
         self.v
             .binary_search(v)
@@ -58,11 +66,14 @@ impl<T: Ord + Clone> Vals<T> {
     }
 }
 
-/// The values of one name. Nearly every name has values of one kind, kept
-/// alone (a name's memory is most of the store's); the rare name with
-/// several kinds keeps all three.
+/// The values of one name. Nearly every name has one value from one
+/// producer, kept inline (no allocation: a name's memory is most of the
+/// store's); a name with more keeps each kind's values alone, and the rare
+/// name with several kinds keeps all three.
 #[derive(Clone, Debug)]
 pub(crate) enum NameVals {
+    /// One value, given by one producer.
+    One(Val),
     A(Arc<Vals<Ipv4Addr>>),
     Aaaa(Arc<Vals<Ipv6Addr>>),
     Srv(Arc<Vals<(Text, u16)>>),
@@ -73,19 +84,23 @@ pub(crate) enum NameVals {
 type AllVals = (Vals<Ipv4Addr>, Vals<Ipv6Addr>, Vals<(Text, u16)>);
 
 impl NameVals {
-    /// A name with the one value `v`.
+    /// A name with the one value `v`, given by one producer.
     fn new(v: &Val) -> NameVals {
-        let mut n = match v {
-            Val::A(_) => NameVals::A(Arc::default()),
-            Val::Aaaa(_) => NameVals::Aaaa(Arc::default()),
-            Val::Srv(..) => NameVals::Srv(Arc::default()),
-        };
-        n.bump(v, true);
-        n
+        NameVals::One(v.clone())
+    }
+
+    /// The lists form of a name with the one value `v` (count 1).
+    fn listed(v: &Val) -> NameVals {
+        match v {
+            Val::A(ip) => NameVals::A(Arc::new(Vals::one(*ip))),
+            Val::Aaaa(ip) => NameVals::Aaaa(Arc::new(Vals::one(*ip))),
+            Val::Srv(t, p) => NameVals::Srv(Arc::new(Vals::one((t.clone(), *p)))),
+        }
     }
 
     fn is_empty(&self) -> bool {
         match self {
+            NameVals::One(_) => false,
             NameVals::A(x) => x.v.is_empty(),
             NameVals::Aaaa(x) => x.v.is_empty(),
             NameVals::Srv(x) => x.v.is_empty(),
@@ -97,6 +112,7 @@ impl NameVals {
 
     fn count(&self, v: &Val) -> u32 {
         match (self, v) {
+            (NameVals::One(x), v) => u32::from(x == v),
             (NameVals::A(x), Val::A(ip)) => x.count(ip),
             (NameVals::Aaaa(x), Val::Aaaa(ip)) => x.count(ip),
             (NameVals::Srv(x), Val::Srv(t, p)) => x.count(&(t.clone(), *p)),
@@ -107,9 +123,40 @@ impl NameVals {
         }
     }
 
-    /// Counts `v` up or down; returns its count before.
-    fn bump(&mut self, v: &Val, up: bool) -> u32 {
+    /// Counts `v` up or down; returns its count before, and whether the
+    /// name has no value left.
+    fn bump(&mut self, v: &Val, up: bool) -> (u32, bool) {
+        if let NameVals::One(x) = &*self {
+            match (x == v, up) {
+                (true, false) => return (1, true),
+                (false, false) => return (0, false),
+                (_, true) => *self = NameVals::listed(x),
+            }
+        }
+        let before = self.bump_listed(v, up);
+        if let Some(one) = self.single() {
+            *self = NameVals::One(one);
+        }
+        (before, self.is_empty())
+    }
+
+    /// The only value, when there is one, given by one producer.
+    fn single(&self) -> Option<Val> {
+        let only = |n: &[u32]| n == [1];
+        match self {
+            NameVals::A(x) if only(&x.n) => x.v.first().map(|ip| Val::A(*ip)),
+            NameVals::Aaaa(x) if only(&x.n) => x.v.first().map(|ip| Val::Aaaa(*ip)),
+            NameVals::Srv(x) if only(&x.n) => {
+                x.v.first().map(|(t, p)| Val::Srv(t.clone(), *p))
+            }
+            _ => None,
+        }
+    }
+
+    /// [`NameVals::bump`] on the lists form; returns the count before.
+    fn bump_listed(&mut self, v: &Val, up: bool) -> u32 {
         match (&mut *self, v) {
+            (NameVals::One(_), _) => 0,
             (NameVals::A(x), Val::A(ip)) => Arc::make_mut(x).bump(ip, up),
             (NameVals::Aaaa(x), Val::Aaaa(ip)) => Arc::make_mut(x).bump(ip, up),
             (NameVals::Srv(x), Val::Srv(t, p)) => {
@@ -131,16 +178,17 @@ impl NameVals {
                     NameVals::A(x) => m.0 = Vals::clone(x),
                     NameVals::Aaaa(x) => m.1 = Vals::clone(x),
                     NameVals::Srv(x) => m.2 = Vals::clone(x),
-                    NameVals::Mixed(_) => {}
+                    NameVals::One(_) | NameVals::Mixed(_) => {}
                 }
                 *self = NameVals::Mixed(Arc::new(m));
-                self.bump(v, up)
+                self.bump_listed(v, up)
             }
         }
     }
 
     fn a(&self) -> &[Ipv4Addr] {
         match self {
+            NameVals::One(Val::A(ip)) => std::slice::from_ref(ip),
             NameVals::A(x) => &x.v,
             NameVals::Mixed(m) => &m.0.v,
             _ => &[],
@@ -149,6 +197,7 @@ impl NameVals {
 
     fn aaaa(&self) -> &[Ipv6Addr] {
         match self {
+            NameVals::One(Val::Aaaa(ip)) => std::slice::from_ref(ip),
             NameVals::Aaaa(x) => &x.v,
             NameVals::Mixed(m) => &m.1.v,
             _ => &[],
@@ -157,6 +206,7 @@ impl NameVals {
 
     fn srv(&self) -> Vec<(&str, u16)> {
         let list = match self {
+            NameVals::One(Val::Srv(t, p)) => return vec![(t.as_ref(), *p)],
             NameVals::Srv(x) => &x.v,
             NameVals::Mixed(m) => &m.2.v,
             _ => return Vec::new(),
@@ -256,8 +306,7 @@ impl Values {
             }
             return;
         };
-        let before = vals.bump(v, up);
-        let empty = vals.is_empty();
+        let (before, empty) = vals.bump(v, up);
         if empty {
             self.names.remove(name);
         }
@@ -390,5 +439,36 @@ mod tests {
         vals.change(&(name.clone(), a.clone()), true, None);
         vals.change(&(name, srv), false, None);
         assert_eq!(vals.len(), 1);
+    }
+
+    // A name given one value by two producers, then by one again, counts
+    // as it would with lists (inline at count 1, lists above).
+    #[test]
+    fn a_single_value_counts_past_one_and_back() {
+        let name: Text = Arc::from("x.mesos.");
+        let a = Val::A(Ipv4Addr::new(10, 0, 0, 1));
+        let b = Val::A(Ipv4Addr::new(10, 0, 0, 2));
+        let mut vals = Values::default();
+        let rec = |v: &Val| (name.clone(), v.clone());
+        vals.change(&rec(&a), true, None);
+        assert!(matches!(vals.names.get("x.mesos."), Some(NameVals::One(_))));
+        vals.change(&rec(&a), true, None);
+        assert_eq!(vals.count("x.mesos.", &a), 2);
+        vals.change(&rec(&b), true, None);
+        assert_eq!(
+            vals.a("x.mesos."),
+            [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)]
+        );
+        assert_eq!(vals.len(), 2);
+        vals.change(&rec(&a), false, None);
+        vals.change(&rec(&b), false, None);
+        assert_eq!(vals.count("x.mesos.", &a), 1);
+        assert!(matches!(vals.names.get("x.mesos."), Some(NameVals::One(_))));
+        // Removing a value the name does not have changes nothing.
+        vals.change(&rec(&b), false, None);
+        assert_eq!(vals.a("x.mesos."), [Ipv4Addr::new(10, 0, 0, 1)]);
+        vals.change(&rec(&a), false, None);
+        assert_eq!(vals.len(), 0);
+        assert!(vals.names.is_empty());
     }
 }
