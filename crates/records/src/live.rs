@@ -2,8 +2,9 @@
 //!
 //! Records are a function of their producers: each framework, slave and
 //! task, the listener and the masters. The store keeps every producer's
-//! contribution (its records in insertion order, and for a task its
-//! `/v1/enumerate` entry) and, per name, each value with the number of
+//! contribution (its records in insertion order; for a task, the task
+//! itself, its records made again from it and what else they depend on
+//! whenever they are needed) and, per name, each value with the number of
 //! producers that give it. A producer added, changed or removed changes
 //! only its own records; a value enters the [`Delta`] only when its count
 //! goes from 0 to 1 (added) or 1 to 0 (removed), so the many instances of
@@ -35,6 +36,7 @@
 //! framework's tasks in order-key order.
 
 mod collect;
+mod inputs;
 mod poll;
 mod values;
 
@@ -42,6 +44,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use collect::Collect;
+use inputs::Inputs;
 use values::{Rec, Text, Touched, Val, Values};
 
 use crate::builder::RecordSetBuilder;
@@ -54,9 +57,8 @@ use crate::leader_records::master_records;
 use crate::record::RecordSet;
 use crate::skip::Skip;
 use crate::state::{Framework, Slave, Task};
-use crate::task_records::{
-    one_task, FwSuffixes, SharedNames, SlaveInfo, TaskExtras, TaskOpts,
-};
+use crate::store::Store;
+use crate::task_records::FwSuffixes;
 
 /// Room between two order keys given in sequence.
 const ORDER_STEP: u64 = 1 << 20;
@@ -81,7 +83,8 @@ struct Head {
     skips: [Vec<Skip>; 5],
 }
 
-/// One task: its input and, when it makes records, its records.
+/// One task: its input (its records are made again from it when needed,
+/// see [`Inputs`]).
 #[derive(Debug)]
 struct TaskProd {
     /// Shared with `orders` and `by_slave`.
@@ -89,7 +92,6 @@ struct TaskProd {
     /// Shared with the caller's model of the cluster (the event source
     /// keeps the same tasks).
     task: Arc<Task>,
-    recs: Option<Vec<Rec>>,
 }
 
 /// An immutable snapshot of the live store (see the [module docs](self)).
@@ -100,6 +102,7 @@ pub struct LiveView {
     head: Arc<Head>,
     /// By (framework key, order key).
     tasks: imbl::OrdMap<(Text, u64), Arc<TaskProd>>,
+    inputs: Inputs,
 }
 
 impl Lookup for LiveView {
@@ -130,15 +133,22 @@ impl LiveView {
     /// The whole record set, as [`generate()`](crate::generate()) builds
     /// it: every producer's records replayed in generation order. O(size).
     pub fn record_set(&self) -> RecordSet {
-        let mut b = RecordSetBuilder::new(self.enumerate);
-        // Names by the address of their shared text; equal texts held
-        // twice are merged by `finish`.
+        let mut store = Store::new(self.enumerate);
+        // The head's names by the address of their shared text; equal
+        // texts held twice are merged by `finish`.
         let mut ids: HashMap<*const u8, u32> = HashMap::new();
         let mut id = |b: &mut RecordSetBuilder, t: &Text| -> u32 {
             *ids.entry(t.as_ptr())
                 .or_insert_with(|| b.push_name([t.as_ref()]))
         };
-        let mut replay = |b: &mut RecordSetBuilder, recs: &[Rec]| {
+        let h = &self.head;
+        for recs in [
+            &h.framework_recs,
+            &h.slave_recs,
+            &h.listener_recs,
+            &h.master_recs,
+        ] {
+            let b = &mut store.records;
             for (name, v) in recs {
                 let n = id(b, name);
                 match v {
@@ -150,30 +160,24 @@ impl LiveView {
                     }
                 }
             }
-        };
-        let h = &self.head;
-        for recs in [
-            &h.framework_recs,
-            &h.slave_recs,
-            &h.listener_recs,
-            &h.master_recs,
-        ] {
-            replay(&mut b, recs);
         }
+        // The tasks' records, made again (see `Inputs`) straight into the
+        // set, as a full generation does.
         for fw in &h.frameworks {
-            b.framework(&fw.name);
+            store.records.framework(&fw.name);
             for (_, t) in self
                 .tasks
                 .range((fw.key.clone(), 0)..=(fw.key.clone(), u64::MAX))
             {
-                if let Some(recs) = &t.recs {
-                    b.task(&t.task.name, &t.task.id);
-                    replay(&mut b, recs);
-                }
+                let task = &t.task;
+                self.inputs
+                    .make(&mut store, &fw.key, task, |s: &mut Store| {
+                        s.records.task(&task.name, &task.id)
+                    });
             }
         }
-        b.end_task();
-        b.finish()
+        store.records.end_task();
+        store.finish().0
     }
 
     /// Everything left out, in generation order (state reading, then
@@ -204,15 +208,13 @@ pub struct Live {
     cfg: GenConfig,
     spec: LabelSpec,
     tail: String,
+    /// Holds the slaves, framework name ends and config the tasks' records
+    /// are made from ([`Inputs`]).
     view: LiveView,
     /// Order key by framework key and task key.
     orders: HashMap<Text, HashMap<Text, u64>>,
     /// (framework key, task key) of the tasks naming each slave id.
     by_slave: HashMap<String, HashSet<(Text, Text)>>,
-    /// Slaves by id (later duplicates win).
-    slaves: HashMap<String, SlaveInfo>,
-    /// Name and name ends by framework key.
-    suffixes: HashMap<Text, (String, FwSuffixes)>,
     leader: String,
     masters: Vec<String>,
     touched: Touched,
@@ -243,11 +245,15 @@ impl Live {
                 enumerate: cfg.enumeration,
                 head: Arc::default(),
                 tasks: imbl::OrdMap::new(),
+                inputs: Inputs {
+                    ip_sources: cfg.ip_sources.as_slice().into(),
+                    spec: cfg.label_spec(),
+                    slaves: Arc::default(),
+                    suffixes: Arc::default(),
+                },
             },
             orders: HashMap::new(),
             by_slave: HashMap::new(),
-            slaves: HashMap::new(),
-            suffixes: HashMap::new(),
             leader: String::new(),
             masters: Vec::new(),
             touched: Touched::new(),
@@ -314,21 +320,25 @@ impl Live {
         }
         let (recs, skips) = (c.recs, c.skips);
         self.swap_head(|h| (&mut h.slave_recs, &mut h.skips[2]), recs, skips);
-        let old = std::mem::replace(&mut self.slaves, map);
+        let old = &self.view.inputs.slaves;
         let mut changed: Vec<&String> = old
             .iter()
-            .filter(|(id, info)| self.slaves.get(*id) != Some(info))
+            .filter(|(id, info)| map.get(*id) != Some(info))
             .map(|(id, _)| id)
             .collect();
-        changed.extend(self.slaves.keys().filter(|id| !old.contains_key(*id)));
+        changed.extend(map.keys().filter(|id| !old.contains_key(*id)));
         let tasks: Vec<(Text, Text)> = changed
             .into_iter()
             .filter_map(|id| self.by_slave.get(id))
             .flatten()
             .cloned()
             .collect();
-        for (fw, key) in tasks {
-            self.regen_task(&fw, &key);
+        for (fw, key) in &tasks {
+            self.task_change(fw, key, false);
+        }
+        self.view.inputs.slaves = Arc::new(map);
+        for (fw, key) in &tasks {
+            self.task_change(fw, key, true);
         }
         self.regen_masters();
     }
@@ -342,6 +352,8 @@ impl Live {
         for (key, fw) in frameworks {
             framework_records(&mut c, &mut res, fw, self.spec, &self.tail);
             let key = self
+                .view
+                .inputs
                 .suffixes
                 .get_key_value(key.as_str())
                 .map_or_else(|| Arc::from(key.as_str()), |(k, _)| k.clone());
@@ -368,18 +380,22 @@ impl Live {
         }
         changed.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
         for k in changed {
+            let keys: Vec<Text> = self.task_range(&k).map(|t| t.key.clone()).collect();
+            for key in &keys {
+                self.task_change(&k, key, false);
+            }
+            let suffixes = Arc::make_mut(&mut self.view.inputs.suffixes);
             match new.get(&k) {
                 Some(name) => {
                     let sfx = FwSuffixes::new(self.spec, name, &self.tail);
-                    self.suffixes.insert(k.clone(), (name.clone(), sfx));
+                    suffixes.insert(k.clone(), (name.clone(), sfx));
                 }
                 None => {
-                    self.suffixes.remove(&k);
+                    suffixes.remove(&k);
                 }
             }
-            let keys: Vec<Text> = self.task_range(&k).map(|t| t.key.clone()).collect();
-            for key in keys {
-                self.regen_task(&k, &key);
+            for key in &keys {
+                self.task_change(&k, key, true);
             }
         }
         self.regen_masters();
@@ -416,9 +432,7 @@ impl Live {
         }
         if let Some(old) = self.view.tasks.remove(&(fw.clone(), order)) {
             self.unindex(&fw, &old);
-            if let Some(recs) = &old.recs {
-                self.apply(recs, false);
-            }
+            self.apply_task(&fw, &old.task, false);
         }
     }
 
@@ -437,15 +451,10 @@ impl Live {
         if let Some(o) = old_order {
             if let Some(old) = self.view.tasks.remove(&(fw.clone(), o)) {
                 self.unindex(fw, &old);
-                if let Some(recs) = &old.recs {
-                    self.apply(recs, false);
-                }
+                self.apply_task(fw, &old.task, false);
             }
         }
-        let recs = self.gen_task(fw, &task);
-        if let Some(recs) = &recs {
-            self.apply(recs, true);
-        }
+        self.apply_task(fw, &task, true);
         let key: Text = self
             .orders
             .get(fw)
@@ -459,60 +468,30 @@ impl Live {
             .entry(fw.clone())
             .or_default()
             .insert(key.clone(), order);
-        let prod = TaskProd { key, task, recs };
+        let prod = TaskProd { key, task };
         self.view.tasks.insert((fw.clone(), order), Arc::new(prod));
     }
 
-    /// Regenerates task `key` of `fw` (after its slave or framework
-    /// changed).
-    fn regen_task(&mut self, fw: &Text, key: &str) {
+    /// Takes task `key` of `fw`'s records out (`up` false, before its
+    /// slave or framework changes) or puts them in again (after).
+    fn task_change(&mut self, fw: &Text, key: &str, up: bool) {
         let Some(&order) = self.orders.get(fw).and_then(|m| m.get(key)) else {
             return;
         };
         let Some(t) = self.view.tasks.get(&(fw.clone(), order)).cloned() else {
             return;
         };
-        if let Some(recs) = &t.recs {
-            self.apply(recs, false);
-        }
-        let recs = self.gen_task(fw, &t.task);
-        if let Some(recs) = &recs {
-            self.apply(recs, true);
-        }
-        let prod = TaskProd {
-            key: t.key.clone(),
-            task: t.task.clone(),
-            recs,
-        };
-        self.view.tasks.insert((fw.clone(), order), Arc::new(prod));
+        self.apply_task(fw, &t.task, up);
     }
 
-    /// The records of `task` under framework `fw`, or `None` when it makes
-    /// none (framework or slave unknown, not running).
-    fn gen_task(&self, fw: &Text, task: &Task) -> Option<Vec<Rec>> {
-        let (name, sfx) = self.suffixes.get(fw)?;
-        let mut c = Collect::new(&self.view.values, false);
-        let opts = TaskOpts {
-            ip_sources: &self.cfg.ip_sources,
-            spec: self.spec,
-            label_policy: false,
-            health_filter: false,
-            explain: false,
-        };
-        let listed = one_task(
-            &mut c,
-            &mut SharedNames::default(),
-            &mut TaskExtras::default(),
-            &opts,
-            (name, sfx),
-            (task, 0),
-            &self.slaves,
-            |_| {},
-        );
-        let mut recs = c.recs;
-        // Held as long as the task: no room beyond its records.
-        recs.shrink_to_fit();
-        listed.then_some(recs)
+    /// Adds (`up`) or removes the records `task` makes under `fw` now.
+    fn apply_task(&mut self, fw: &Text, task: &Task, up: bool) {
+        let v = &self.view;
+        // Records put in are kept (as names, SRV targets and owners):
+        // they share the store's texts.
+        if let Some(recs) = v.inputs.task_records(&v.values, up, fw, task) {
+            self.apply(&recs, up);
+        }
     }
 
     /// The master records again, after the leader, the master list or an
@@ -569,7 +548,9 @@ impl Live {
     }
 
     fn fw_text(&self, fw: &str) -> Text {
-        self.suffixes
+        self.view
+            .inputs
+            .suffixes
             .get_key_value(fw)
             .map(|(k, _)| k.clone())
             .or_else(|| self.orders.get_key_value(fw).map(|(k, _)| k.clone()))

@@ -88,7 +88,7 @@ pub(crate) type SlaveInfo = (Vec<IpAddr>, String);
 
 /// The name ends of one framework's tasks: `.fname.D.` and
 /// `.fname.slave.D.`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct FwSuffixes {
     fw: Suffix,
     slave: Suffix,

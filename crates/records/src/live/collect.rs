@@ -15,6 +15,10 @@ pub(crate) struct Collect<'a> {
     /// Also count values already in `values` as present (the master walk
     /// asks whether an earlier producer gave `master.D.` an address).
     seeded: bool,
+    /// Look each name up in `values` to share its text (what is kept
+    /// should share it; records made only to be counted out or replayed
+    /// need not pay for the lookups).
+    share: bool,
     names: Vec<Text>,
     index: HashMap<Text, u32>,
     pub(crate) recs: Vec<Rec>,
@@ -27,10 +31,19 @@ impl<'a> Collect<'a> {
         Collect {
             values,
             seeded,
+            share: true,
             names: Vec::new(),
             index: HashMap::new(),
             recs: Vec::new(),
             skips: Vec::new(),
+        }
+    }
+
+    /// An empty collection whose names do not share `values`' text.
+    pub(crate) fn unshared(values: &'a Values) -> Self {
+        Collect {
+            share: false,
+            ..Collect::new(values, false)
         }
     }
 
@@ -58,7 +71,8 @@ impl Sink for Collect<'_> {
         if let Some(&n) = self.index.get(name) {
             return n;
         }
-        let text = self.values.text(name).unwrap_or_else(|| Arc::from(name));
+        let shared = self.share.then(|| self.values.text(name)).flatten();
+        let text = shared.unwrap_or_else(|| Arc::from(name));
         let n = self.names.len() as u32;
         self.names.push(text.clone());
         self.index.insert(text, n);
