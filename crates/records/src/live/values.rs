@@ -32,6 +32,8 @@ pub(crate) type Touched = HashMap<(Text, Val), bool>;
 #[derive(Clone, Debug)]
 pub(crate) struct Vals<T> {
     v: Vec<T>,
+    /// Beside `v`; empty until some value has more than one producer
+    /// (most lists never do: each value is given by one task).
     n: Vec<u32>,
 }
 
@@ -49,20 +51,68 @@ impl<T: Ord + Clone> Vals<T> {
     fn one(x: T) -> Self {
         Vals {
             v: vec![x],
-            n: vec![1],
+            n: Vec::new(),
         }
     }
 
     fn count(&self, v: &T) -> u32 {
-        self.v
-            .binary_search(v)
-            .ok()
-            .and_then(|i| self.n.get(i).copied())
-            .unwrap_or(0)
+        match self.v.binary_search(v) {
+            Ok(i) => self.count_at(i),
+            Err(_) => 0,
+        }
     }
 
+    fn count_at(&self, i: usize) -> u32 {
+        match self.n.is_empty() {
+            true => 1,
+            false => self.n.get(i).copied().unwrap_or(0),
+        }
+    }
+
+    /// True when the list is the one value given by one producer.
+    fn is_single(&self) -> bool {
+        self.v.len() == 1 && self.count_at(0) == 1
+    }
+
+    /// Counts `v` up or down, inserting or removing it at 0; returns the
+    /// count before.
     fn bump(&mut self, v: &T, up: bool) -> u32 {
-        bump(&mut self.v, &mut self.n, v, up)
+        match self.v.binary_search(v) {
+            Ok(i) => {
+                let before = self.count_at(i);
+                match (up, before) {
+                    (false, 1) => {
+                        self.v.remove(i);
+                        if !self.n.is_empty() {
+                            self.n.remove(i);
+                        }
+                    }
+                    _ => {
+                        if self.n.is_empty() {
+                            self.n = vec![1; self.v.len()];
+                        }
+                        if let Some(c) = self.n.get_mut(i) {
+                            *c = if up { *c + 1 } else { *c - 1 };
+                        }
+                    }
+                }
+                before
+            }
+            Err(i) => {
+                if up {
+                    // Most lists hold one or two values: no room beyond
+                    // them (a Vec would make room for four).
+                    if self.v.len() < 4 {
+                        self.v.reserve_exact(1);
+                    }
+                    self.v.insert(i, v.clone());
+                    if !self.n.is_empty() {
+                        self.n.insert(i, 1);
+                    }
+                }
+                0
+            }
+        }
     }
 }
 
@@ -142,11 +192,10 @@ impl NameVals {
 
     /// The only value, when there is one, given by one producer.
     fn single(&self) -> Option<Val> {
-        let only = |n: &[u32]| n == [1];
         match self {
-            NameVals::A(x) if only(&x.n) => x.v.first().map(|ip| Val::A(*ip)),
-            NameVals::Aaaa(x) if only(&x.n) => x.v.first().map(|ip| Val::Aaaa(*ip)),
-            NameVals::Srv(x) if only(&x.n) => {
+            NameVals::A(x) if x.is_single() => x.v.first().map(|ip| Val::A(*ip)),
+            NameVals::Aaaa(x) if x.is_single() => x.v.first().map(|ip| Val::Aaaa(*ip)),
+            NameVals::Srv(x) if x.is_single() => {
                 x.v.first().map(|(t, p)| Val::Srv(t.clone(), *p))
             }
             _ => None,
@@ -212,45 +261,6 @@ impl NameVals {
             _ => return Vec::new(),
         };
         list.iter().map(|(t, p)| (t.as_ref(), *p)).collect()
-    }
-}
-
-/// Counts `v` in the sorted `vals` (with `counts` beside) up or down,
-/// inserting or removing it at 0; returns the count before.
-fn bump<T: Ord + Clone>(
-    vals: &mut Vec<T>,
-    counts: &mut Vec<u32>,
-    v: &T,
-    up: bool,
-) -> u32 {
-    match vals.binary_search(v) {
-        Ok(i) => {
-            let Some(c) = counts.get_mut(i) else { return 0 };
-            let before = *c;
-            if up {
-                *c += 1;
-            } else {
-                *c -= 1;
-                if *c == 0 {
-                    vals.remove(i);
-                    counts.remove(i);
-                }
-            }
-            before
-        }
-        Err(i) => {
-            if up {
-                // Most lists hold one or two values: no room beyond them
-                // (a Vec would make room for four).
-                if vals.len() < 4 {
-                    vals.reserve_exact(1);
-                    counts.reserve_exact(1);
-                }
-                vals.insert(i, v.clone());
-                counts.insert(i, 1);
-            }
-            0
-        }
     }
 }
 
