@@ -26,9 +26,20 @@ pub(super) fn read_state(text: &str) -> Option<(RawState<'_>, usize)> {
     Some((raw, lenient))
 }
 
-/// Go's key matching ([`crate::fold`], as the lenient reader).
+/// Go's key matching ([`crate::fold`], as the lenient reader). Each key
+/// of a task is tried against up to a dozen field names, so the usual
+/// outcomes come first: the key spelled as the field, or a first octet
+/// that differs in any case (`| 0x20` lowercases an ASCII letter and can
+/// only join octets that `eq_ignore_ascii_case` joins, so it never rules
+/// out a match). Longer keys can still match through `ſ` and `K`.
+#[inline]
 fn is(key: &str, name: &str) -> bool {
-    crate::fold::fold_eq(key, name)
+    let (k, n) = (key.as_bytes(), name.as_bytes());
+    if k.len() == n.len() {
+        let first = |b: &[u8]| b.first().map(|c| c | 0x20);
+        return k == n || (first(k) == first(n) && k.eq_ignore_ascii_case(n));
+    }
+    k.len() > n.len() && crate::fold::fold_eq(key, name)
 }
 
 fn state<'a>(s: &mut Scan<'a>, lenient: &mut usize) -> Fast<RawState<'a>> {
@@ -181,6 +192,51 @@ mod tests {
         let lenient = State::parse_lenient(body).map_err(|e| e.to_string());
         assert_eq!(fast, lenient, "body {:?}", String::from_utf8_lossy(body));
         fast
+    }
+
+    #[test]
+    fn key_matching_is_go_s() {
+        let keys = [
+            "id",
+            "ID",
+            "Id",
+            "iD",
+            "name",
+            "NAME",
+            "nAme",
+            "mame",
+            "\u{17f}tate",
+            "\u{17f}TATE",
+            "state",
+            "State",
+            "slave_id",
+            "statuses",
+            "SLAVE_ID",
+            "slave_iD",
+            "\u{212a}ey",
+            "key",
+            "KEY",
+            "kEy",
+            "@ey",
+            "`ey",
+            "",
+            "i",
+            "labels",
+            "Labels",
+            "lab\u{17f}",
+            "_d",
+            "\u{7f}d",
+            "id\u{301}",
+            "ports",
+        ];
+        let names = [
+            "id", "name", "state", "slave_id", "statuses", "key", "labels",
+        ];
+        for k in keys {
+            for n in names {
+                assert_eq!(is(k, n), crate::fold::fold_eq(k, n), "{k:?} {n:?}");
+            }
+        }
     }
 
     /// How many entities the fast reader hands to the lenient one; `None`
