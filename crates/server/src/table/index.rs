@@ -21,6 +21,7 @@
 //! tables ([`NameIndex`]), goes to the end of the arena, leaving its old
 //! place unused.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
 /// Kinds of precompiled answers per name.
@@ -112,18 +113,50 @@ impl Record {
 
     /// Appends the record of `key` to `arena`.
     pub fn encode(&self, key: &[u8], arena: &mut Vec<u8>) {
-        let kinds = self.kind_bits();
-        let flags = if self.hidden { HIDDEN } else { 0 }
-            | if self.children > 0 { PARENT } else { 0 };
         arena.push(key.len() as u8);
         arena.extend_from_slice(key);
-        arena.push(kinds | flags);
+        let (tail, n) = self.tail();
+        arena.extend_from_slice(tail.get(..n).unwrap_or_default());
+    }
+
+    /// Writes the record of the key at `key` in `arena` at `at`, which is
+    /// not below `key.start`: the key is moved first, and nothing below
+    /// `at` is written. The record takes [`Record::encoded_len`] octets.
+    pub fn encode_at(&self, arena: &mut [u8], at: usize, key: Range<usize>) {
+        let len = key.len();
+        let (tail, n) = self.tail();
+        let tail = tail.get(..n).unwrap_or_default();
+        if arena.get(at + 1..at + 1 + len + n).is_none()
+            || arena.get(key.clone()).is_none()
+        {
+            return;
+        }
+        arena.copy_within(key, at + 1);
+        arena[at] = len as u8;
+        arena[at + 1 + len..at + 1 + len + n].copy_from_slice(tail);
+    }
+
+    /// What follows the key: the kinds octet, the templates and the child
+    /// count; in the first `.1` octets of `.0`.
+    fn tail(&self) -> ([u8; 29], usize) {
+        let mut out = [0u8; 29];
+        let mut n = 0;
+        let mut put = |bytes: &[u8]| {
+            if let Some(o) = out.get_mut(n..n + bytes.len()) {
+                o.copy_from_slice(bytes);
+                n += bytes.len();
+            }
+        };
+        let flags = if self.hidden { HIDDEN } else { 0 }
+            | if self.children > 0 { PARENT } else { 0 };
+        put(&[self.kind_bits() | flags]);
         for &t in self.kinds.iter().filter(|&&t| t != NONE) {
-            arena.extend_from_slice(&t.to_le_bytes());
+            put(&t.to_le_bytes());
         }
         if self.children > 0 {
-            arena.extend_from_slice(&self.children.to_le_bytes());
+            put(&self.children.to_le_bytes());
         }
+        (out, n)
     }
 
     /// The record at the start of `r` (an arena from a record's offset)

@@ -192,21 +192,30 @@ impl Names {
                 children: p.children,
             }
         };
-        let key = |p: &Pending| {
-            let at = p.key as usize;
-            keys.get(at..at + usize::from(p.key_len))
-                .unwrap_or_default()
-        };
         let size: usize = names
             .iter()
             .map(|p| record(p).encoded_len(usize::from(p.key_len)))
             .sum();
-        let mut arena = Vec::with_capacity(size);
-        let mut offsets = Vec::with_capacity(names.len());
-        for p in &names {
-            offsets.push(arena.len() as u32);
-            record(p).encode(key(p), &mut arena);
+        // The records are laid out in the keys' own buffer (a fresh one
+        // would be tens of megabytes of new pages to fault in): keys are
+        // in the order of the names, end to end, and a record is its key
+        // and more, so each record starts where its key is or later.
+        // Written from the last back, a record covers only keys already
+        // moved.
+        let mut arena = keys;
+        arena.resize(size.max(arena.len()), 0);
+        let mut offsets = vec![0u32; names.len()];
+        let mut end = size;
+        for (p, offset) in names.iter().zip(offsets.iter_mut()).rev() {
+            let rec = record(p);
+            let key = p.key as usize..p.key as usize + usize::from(p.key_len);
+            let at = end.saturating_sub(rec.encoded_len(key.len()));
+            rec.encode_at(&mut arena, at, key);
+            *offset = at as u32;
+            end = at;
         }
+        arena.truncate(size);
+        arena.shrink_to_fit();
         for mut v in slots.values_mut() {
             let off = offsets.get(v.get() as usize).copied().unwrap_or(0);
             v.set(off);
