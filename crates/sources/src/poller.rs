@@ -291,8 +291,7 @@ impl Loop {
                         publish(l.update);
                         status.publishes.fetch_add(1, Ordering::Relaxed);
                         if let Some((state, masters)) = l.fill {
-                            let view = self.fill_live(&state, &masters);
-                            drop(state);
+                            let view = self.fill_live(state, &masters);
                             // The same records, from the store: the served
                             // table drops the record set it was compiled
                             // from, which the store makes on demand.
@@ -477,10 +476,10 @@ impl Loop {
     /// for it (the event source's resync does the same). The store's
     /// records equal the published ones, so the next load is a delta.
     /// Returns the store's view.
-    fn fill_live(&mut self, state: &State, masters: &[String]) -> Arc<dyn View> {
+    fn fill_live(&mut self, state: State, masters: &[String]) -> Arc<dyn View> {
         let mut live = Live::new(&self.cfg.gen);
         live.set_tracking(false);
-        live.load(state, masters);
+        live.load_owned(state, masters);
         live.set_tracking(true);
         let _ = live.take_delta();
         let view: Arc<dyn View> = Arc::new(live.view());

@@ -15,6 +15,32 @@ pub(crate) struct Last {
     frameworks: Vec<(String, Framework)>,
 }
 
+/// A framework's tasks as loaded: borrowed (each task kept is copied) or
+/// owned (each task kept is moved into the store).
+enum Tasks<'a> {
+    Borrowed(&'a [Task]),
+    Owned(Vec<Task>),
+}
+
+impl Tasks<'_> {
+    fn list(&self) -> &[Task] {
+        match self {
+            Tasks::Borrowed(t) => t,
+            Tasks::Owned(t) => t,
+        }
+    }
+
+    /// Task `i`, to keep.
+    fn take(&mut self, i: usize) -> Arc<Task> {
+        match self {
+            Tasks::Borrowed(t) => Arc::new(t.get(i).cloned().unwrap_or_default()),
+            Tasks::Owned(t) => {
+                Arc::new(t.get_mut(i).map(std::mem::take).unwrap_or_default())
+            }
+        }
+    }
+}
+
 /// Keys for `items` by their text: the text and its occurrence, so
 /// duplicates (which a state may hold) stay apart.
 fn occurrence_keys<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
@@ -36,6 +62,29 @@ impl Live {
     /// framework list (a polled state has no framework ids: frameworks
     /// are known by name and occurrence) and the leader.
     pub fn load(&mut self, state: &State, masters: &[String]) {
+        let keys = self.load_heads(state);
+        for (key, fw) in keys.iter().zip(&state.frameworks) {
+            self.load_tasks(key, Tasks::Borrowed(&fw.tasks));
+        }
+        self.set_masters(&state.leader, masters);
+    }
+
+    /// [`Live::load`] of a state no longer needed: its tasks are moved
+    /// into the store, not copied (a store filled from a whole state
+    /// would otherwise hold a copy of every task, and the state's tasks
+    /// freed after it leave holes the allocator keeps).
+    pub fn load_owned(&mut self, mut state: State, masters: &[String]) {
+        let keys = self.load_heads(&state);
+        for (key, fw) in keys.iter().zip(&mut state.frameworks) {
+            let tasks = std::mem::take(&mut fw.tasks);
+            self.load_tasks(key, Tasks::Owned(tasks));
+        }
+        self.set_masters(&state.leader, masters);
+    }
+
+    /// The skips, slave list and framework list of `state`; returns the
+    /// frameworks' keys.
+    fn load_heads(&mut self, state: &State) -> Vec<String> {
         self.set_state_skips(state.skips.clone());
         if state.slaves != self.last.slaves {
             self.set_slaves(&state.slaves);
@@ -71,16 +120,13 @@ impl Live {
             self.set_frameworks(&heads);
             self.last.frameworks = heads;
         }
-        for (key, fw) in keys.iter().zip(&state.frameworks) {
-            self.load_tasks(key, &fw.tasks);
-        }
-        self.set_masters(&state.leader, masters);
+        keys
     }
 
     /// Brings framework `fw`'s tasks to `tasks`, in that order.
-    fn load_tasks(&mut self, fw: &str, tasks: &[Task]) {
+    fn load_tasks(&mut self, fw: &str, mut tasks: Tasks<'_>) {
         let fwt = self.fw_text(fw);
-        let keys = occurrence_keys(tasks.iter().map(|t| t.id.as_str()));
+        let keys = occurrence_keys(tasks.list().iter().map(|t| t.id.as_str()));
         let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
         let gone: Vec<super::Text> = self.orders.get(&fwt).map_or_else(Vec::new, |m| {
             m.keys()
@@ -123,14 +169,13 @@ impl Live {
         for (order, t) in moving {
             self.view.tasks.insert((fwt.clone(), order), t);
         }
-        for ((key, task), &order) in keys.iter().zip(tasks).zip(&orders) {
-            let same = self
-                .view
-                .tasks
-                .get(&(fwt.clone(), order))
-                .is_some_and(|t| *t.key == **key && *t.task == *task);
+        for (i, (key, &order)) in keys.iter().zip(&orders).enumerate() {
+            let same = self.view.tasks.get(&(fwt.clone(), order)).is_some_and(|t| {
+                *t.key == **key && tasks.list().get(i) == Some(&*t.task)
+            });
             if !same {
-                self.put_task(&fwt, key, order, Arc::new(task.clone()));
+                let task = tasks.take(i);
+                self.put_task(&fwt, key, order, task);
             }
         }
     }
