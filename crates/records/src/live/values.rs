@@ -339,8 +339,16 @@ impl Values {
     /// Notes that `name` gained (`up`) or lost the SRV value `v`.
     fn owner(&mut self, name: &Text, v: &Val, up: bool) {
         let Val::Srv(target, _) = v else { return };
-        let mut list = self.owners.get(target).cloned().unwrap_or_default();
-        let l = Arc::make_mut(&mut list);
+        // Changed in place: one look-up, and no copy of the list unless a
+        // snapshot shares it.
+        let Some(list) = self.owners.get_mut(target) else {
+            if up {
+                self.owners
+                    .insert(target.clone(), Arc::new(vec![(name.clone(), 1)]));
+            }
+            return;
+        };
+        let l = Arc::make_mut(list);
         match l.binary_search_by(|(o, _)| o.as_ref().cmp(name)) {
             Ok(i) => {
                 if let Some((_, n)) = l.get_mut(i) {
@@ -358,8 +366,6 @@ impl Values {
         }
         if l.is_empty() {
             self.owners.remove(target);
-        } else {
-            self.owners.insert(target.clone(), list);
         }
     }
 
