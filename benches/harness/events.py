@@ -278,10 +278,10 @@ def one_path(a, path, state, first, body, qf, probe, log):
     blast = None
     try:
         t0 = time.time()
-        s.start("1", 1, ready_timeout=300)
-        rec["first_answer_s"] = round(time.time() - t0, 2)
+        s.start("1", 1, ready_timeout=300, poll=0.002)
+        rec["first_answer_s"] = round(time.time() - t0, 3)
         pid = s.proc.pid
-        log("%s: first answer %.2f s after start" % (path, rec["first_answer_s"]))
+        log("%s: first answer %.3f s after start" % (path, rec["first_answer_s"]))
 
         # one change to the answer
         n = a.full_changes if full else a.changes

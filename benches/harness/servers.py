@@ -143,7 +143,10 @@ class Server:
             json.dump(ours_config(self.port, workers, self.refresh_seconds), f, indent=1)
         return [self.binary, "-config", conf]
 
-    def start(self, cpus, workers, wrap=(), ready_timeout=60):
+    def start(self, cpus, workers, wrap=(), ready_timeout=60, poll=0.2):
+        """Starts the server and returns once it answers the probe name, asking
+        every `poll` seconds (each query waits at most `poll` too, at least
+        50 ms), so the return is at most about `poll` after the first answer."""
         if port_busy(self.port):
             raise RuntimeError("%s: port %d on 127.0.0.1 is in use" % (self.name, self.port))
         if self.name == "ours":
@@ -164,10 +167,10 @@ class Server:
                 self.stop()  # and its fake master, which would hold the port
                 raise RuntimeError("%s exited with %s; log: %s\n%s" % (
                     self.name, code, self.log, tail(self.log)))
-            r = dns_query(self.port, self.probe)
+            r = dns_query(self.port, self.probe, timeout=max(poll, 0.05))
             if r and r[0] == 0 and r[1] > 0:
                 break
-            time.sleep(0.2)
+            time.sleep(poll)
         else:
             self.stop()
             raise RuntimeError("%s: no answer for %s within %d s; log: %s\n%s" % (
