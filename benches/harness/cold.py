@@ -10,8 +10,9 @@ answers. Reported per run: wall time from the process start to the first
 answer, the server's CPU time (utime + stime, all threads) at that moment,
 the server's own split of the load from its /metrics (read and parse,
 generate, compile), and resident memory once the server has settled
-(`--settle` seconds after the first answer, default 5: background work such
-as the live record store's fill and the freeing of temporaries is done by
+(`--settle` seconds after the first answer, default 8: background work such
+as the live record store's fill, the freeing of temporaries and the return
+of free heap pages to the kernel, 5 s after the last publish, is done by
 then) with the bytes per task. One JSON line per run goes to
 `<work>/cold-results.jsonl`.
 """
@@ -31,7 +32,7 @@ def main():
     ap.add_argument("--binary", required=True)
     ap.add_argument("--tasks", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--settle", type=float, default=5)
+    ap.add_argument("--settle", type=float, default=8)
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--work", default=os.path.join(here, "..", "..", "target", "bench-harness",
                                                    "cold"))
