@@ -32,7 +32,7 @@ use crate::skip::{Skip, SkipReason};
 mod fast;
 mod fields;
 mod raw;
-mod scan;
+pub mod scan;
 mod task;
 pub(crate) use fields::parse_ip;
 pub use fields::{expand_ports, parse_pid};

@@ -37,9 +37,12 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 mod cluster;
+mod snapshot;
+mod task_list;
 mod tasks;
 mod v1;
 pub use cluster::{Changes, Cluster};
+pub use task_list::TaskList;
 
 /// Mesos' default agent port, used when an agent has no `pid`.
 const DEFAULT_AGENT_PORT: u16 = 5051;
@@ -69,7 +72,8 @@ impl fmt::Display for EventError {
 impl std::error::Error for EventError {}
 
 /// A task already in `/master/state` form, as JSON text (the cluster
-/// reads it into a typed task at once).
+/// reads it into a typed task at once). A `SUBSCRIBED`'s tasks are written
+/// into one [`TaskList`] instead.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskEntry {
     /// `framework_id.value`.
@@ -111,7 +115,7 @@ pub struct Snapshot {
     /// `get_frameworks.frameworks[]`.
     pub frameworks: Vec<FrameworkEntry>,
     /// `get_tasks.tasks[]`.
-    pub tasks: Vec<TaskEntry>,
+    pub tasks: TaskList,
 }
 
 /// One decoded event.
@@ -319,53 +323,8 @@ fn read_framework(fw: &Value) -> Result<FrameworkEntry, EventError> {
     Ok(FrameworkEntry { id, json })
 }
 
-/// Mesos' text for the non-revocable `ports` ranges of a task's resources:
-/// all ranges merged (sorted, overlapping and adjacent ones joined) and
-/// printed as `[a-b, c-d]`; `None` when the task has no ports.
-pub fn ports_text(resources: &[Value]) -> Option<String> {
-    let mut ranges: Vec<(u64, u64)> = Vec::new();
-    let mut any = false;
-    for r in resources {
-        if r.get("name").and_then(Value::as_str) != Some("ports")
-            || r.get("revocable").is_some()
-        {
-            continue;
-        }
-        any = true;
-        for range in list(r, &["ranges", "range"]) {
-            let (Some(b), Some(e)) = (
-                range.get("begin").and_then(Value::as_u64),
-                range.get("end").and_then(Value::as_u64),
-            ) else {
-                continue;
-            };
-            if b <= e {
-                ranges.push((b, e));
-            }
-        }
-    }
-    any.then(|| merge_ranges(ranges))
-}
-
-/// Ranges sorted, overlapping and adjacent ones joined, printed as
-/// `[a-b, c-d]`.
-fn merge_ranges(mut ranges: Vec<(u64, u64)>) -> String {
-    ranges.sort_unstable();
-    let mut merged: Vec<(u64, u64)> = Vec::new();
-    for (b, e) in ranges {
-        match merged.last_mut() {
-            Some(last) if b <= last.1.saturating_add(1) => last.1 = last.1.max(e),
-            _ => merged.push((b, e)),
-        }
-    }
-    let parts: Vec<String> = merged.iter().map(|(b, e)| format!("{b}-{e}")).collect();
-    format!("[{}]", parts.join(", "))
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     #[test]
@@ -382,20 +341,5 @@ mod tests {
         ] {
             assert!(Event::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
-    }
-
-    #[test]
-    fn ports_text_merges_like_mesos() {
-        let r = |ranges: serde_json::Value| json!({"name": "ports", "type": "RANGES", "ranges": {"range": ranges}});
-        assert_eq!(ports_text(&[]), None);
-        assert_eq!(ports_text(&[r(json!([]))]).as_deref(), Some("[]"));
-        assert_eq!(
-            ports_text(&[
-                r(json!([{"begin": 10, "end": 12}, {"begin": 1, "end": 2}])),
-                r(json!([{"begin": 3, "end": 4}, {"begin": 11, "end": 20}]))
-            ])
-            .as_deref(),
-            Some("[1-4, 10-20]")
-        );
     }
 }

@@ -1,7 +1,8 @@
-//! A JSON cursor for the fast state reader: it reads a body already known
-//! to be UTF-8 with no intermediate values, and gives up ([`Bail`]) on
-//! anything it is not sure to read exactly as serde_json does, so that the
-//! caller can hand that part to the lenient reader instead.
+//! A JSON cursor for the fast readers (this crate's state reader, and the
+//! event source's `SUBSCRIBED` reader): it reads a text already known to be
+//! UTF-8 with no intermediate values, and gives up ([`Bail`]) on anything
+//! it is not sure to read exactly as serde_json does, so that the caller
+//! can hand that part to a lenient reader instead.
 //!
 //! Its grammar is serde_json's, never looser: whitespace is space, tab, CR
 //! and LF; strings have no control characters and only the escapes
@@ -17,28 +18,29 @@ use crate::lenient::Json;
 
 /// The fast reader cannot read this part exactly: read it leniently.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Bail;
+pub struct Bail;
 
 /// What a fast read gives.
-pub(crate) type Fast<T> = Result<T, Bail>;
+pub type Fast<T> = Result<T, Bail>;
 
 /// Skipped values nested deeper than this bail (serde_json skips any depth;
 /// the lenient reader then does).
 const MAX_SKIP_DEPTH: usize = 128;
 
 /// A position in a JSON text.
-pub(crate) struct Scan<'a> {
+pub struct Scan<'a> {
     text: &'a str,
     pos: usize,
 }
 
 impl<'a> Scan<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
+    /// A cursor at the start of `text`.
+    pub fn new(text: &'a str) -> Self {
         Scan { text, pos: 0 }
     }
 
     /// Skips whitespace and returns the next byte, if any.
-    pub(crate) fn peek(&mut self) -> Option<u8> {
+    pub fn peek(&mut self) -> Option<u8> {
         let bytes = self.text.as_bytes();
         while let Some(&b) = bytes.get(self.pos) {
             if !matches!(b, b' ' | b'\n' | b'\t' | b'\r') {
@@ -50,23 +52,23 @@ impl<'a> Scan<'a> {
     }
 
     /// The offset of the next value (after whitespace).
-    pub(crate) fn start(&mut self) -> usize {
+    pub fn start(&mut self) -> usize {
         self.peek();
         self.pos
     }
 
     /// The text from `start` to here.
-    pub(crate) fn since(&self, start: usize) -> Fast<&'a str> {
+    pub fn since(&self, start: usize) -> Fast<&'a str> {
         self.text.get(start..self.pos).ok_or(Bail)
     }
 
     /// Moves back to `start` (an offset from [`Scan::start`]).
-    pub(crate) fn rewind(&mut self, start: usize) {
+    pub fn rewind(&mut self, start: usize) {
         self.pos = start;
     }
 
     /// True if only whitespace is left.
-    pub(crate) fn at_end(&mut self) -> bool {
+    pub fn at_end(&mut self) -> bool {
         self.peek().is_none()
     }
 
@@ -91,7 +93,7 @@ impl<'a> Scan<'a> {
     }
 
     /// If the next value is `null`, reads it and returns true.
-    pub(crate) fn null(&mut self) -> Fast<bool> {
+    pub fn null(&mut self) -> Fast<bool> {
         if self.peek() == Some(b'n') {
             self.ident(b"null")?;
             return Ok(true);
@@ -125,7 +127,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A string, unescaped.
-    pub(crate) fn string(&mut self) -> Fast<Cow<'a, str>> {
+    pub fn string(&mut self) -> Fast<Cow<'a, str>> {
         self.peek();
         let start = self.pos;
         let (raw, escaped) = self.raw_str()?;
@@ -139,7 +141,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A string or `null` (`None`); another type bails.
-    pub(crate) fn text(&mut self) -> Fast<Option<Cow<'a, str>>> {
+    pub fn text(&mut self) -> Fast<Option<Cow<'a, str>>> {
         if self.null()? {
             return Ok(None);
         }
@@ -217,13 +219,13 @@ impl<'a> Scan<'a> {
     }
 
     /// An array, calling `each` at every element (which must read it).
-    pub(crate) fn array(&mut self, each: impl FnMut(&mut Self) -> Fast<()>) -> Fast<()> {
+    pub fn array(&mut self, each: impl FnMut(&mut Self) -> Fast<()>) -> Fast<()> {
         self.sequence(b'[', b']', each)
     }
 
     /// An object, calling `each` with every key (unescaped) at its value
     /// (which `each` must read).
-    pub(crate) fn object(
+    pub fn object(
         &mut self,
         mut each: impl FnMut(&mut Self, &str) -> Fast<()>,
     ) -> Fast<()> {
@@ -261,7 +263,7 @@ impl<'a> Scan<'a> {
     }
 
     /// Reads past one value of any type.
-    pub(crate) fn skip(&mut self) -> Fast<()> {
+    pub fn skip(&mut self) -> Fast<()> {
         self.skip_nested(0)
     }
 

@@ -11,7 +11,7 @@ use mesos_records::state::{Framework, Slave, State, StateError, Task};
 use serde_json::Value;
 
 use super::tasks::{Slot, Tasks};
-use super::{AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TERMINAL};
+use super::{AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TaskList, TERMINAL};
 
 /// What changed in a [`Cluster`] since [`Cluster::take_changes`] was last
 /// called: what the live record store must be told.
@@ -90,12 +90,15 @@ impl Cluster {
         for f in snapshot.frameworks {
             self.upsert_framework(f);
         }
-        let read = read_tasks(snapshot.tasks);
-        for (fw, slot) in read {
-            let id = slot.id().to_owned();
-            let tasks = self.tasks.entry(fw).or_default();
-            tasks.upsert(&id, slot, &mut self.next_arrival);
+        let (frameworks, read) = read_tasks(snapshot.tasks);
+        let mut by_framework: Vec<Tasks> =
+            frameworks.iter().map(|_| Tasks::default()).collect();
+        for (fw, id, slot) in read {
+            if let Some(tasks) = by_framework.get_mut(fw) {
+                tasks.upsert(id, slot, &mut self.next_arrival);
+            }
         }
+        self.tasks = frameworks.into_iter().zip(by_framework).collect();
         self.changes = Changes {
             reset: true,
             ..Changes::default()
@@ -177,9 +180,10 @@ impl Cluster {
         self.changes.task(&t.framework_id, &t.id, false);
         let fw = t.framework_id.clone();
         let id = t.id.clone();
-        let slot = read_one(t);
+        let (task, skips) = read_text(&t.text);
+        let slot = slot(t.id, t.agent_id, t.running_ts, task, skips);
         let tasks = self.tasks.entry(fw).or_default();
-        tasks.upsert(&id, slot, &mut self.next_arrival);
+        tasks.upsert(id, slot, &mut self.next_arrival);
     }
 
     /// A new state and status for a task: the state reader reads the task
@@ -483,59 +487,69 @@ fn read_text(text: &str) -> (Option<Task>, Vec<Skip>) {
     }
 }
 
-/// One task read.
-fn read_one(t: TaskEntry) -> Slot {
-    let (task, skips) = read_text(&t.text);
-    slot(t, task, skips)
-}
-
-fn slot(t: TaskEntry, task: Option<Task>, skips: Vec<Skip>) -> Slot {
+fn slot(
+    id: String,
+    agent_id: String,
+    running_ts: f64,
+    task: Option<Task>,
+    skips: Vec<Skip>,
+) -> Slot {
     match task {
         Some(task) => Slot::Read {
             task: Arc::new(task),
-            running_ts: t.running_ts,
+            running_ts,
             skips,
         },
         None => Slot::Malformed {
-            id: t.id,
-            agent_id: t.agent_id,
+            id,
+            agent_id,
             skips,
         },
     }
 }
 
-/// Tasks read, with their framework ids: in one body when nothing in it is
-/// left out (the usual case), else one by one (to know whose the skips
-/// are).
-fn read_tasks(tasks: Vec<TaskEntry>) -> Vec<(String, Slot)> {
-    let mut body =
-        String::with_capacity(64 + tasks.iter().map(|t| t.text.len() + 1).sum::<usize>());
-    body.push_str("{\"leader\":\"-\",\"frameworks\":[{\"tasks\":[");
-    for (i, t) in tasks.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(&t.text);
-    }
-    body.push_str("]}]}");
+/// A `SUBSCRIBED`'s tasks read: the framework ids, and each task with its
+/// framework's index and its id. All are read in one body when nothing in
+/// it is left out (the usual case), else one by one (to know whose the
+/// skips are).
+fn read_tasks(list: TaskList) -> (Vec<String>, Vec<(usize, String, Slot)>) {
+    let (body, frameworks, tasks) = list.into_parts();
     let read = State::parse(body.as_bytes())
         .ok()
         .filter(|s| s.skips.is_empty())
         .and_then(|s| s.frameworks.into_iter().next())
         .map(|f| f.tasks)
         .filter(|read| read.len() == tasks.len());
-    drop(body);
-    match read {
+    let slots = match read {
         Some(read) => tasks
             .into_iter()
             .zip(read)
-            .map(|(t, task)| (t.framework_id.clone(), slot(t, Some(task), Vec::new())))
+            .map(|(t, task)| {
+                let slot = slot(
+                    String::new(),
+                    t.agent_id,
+                    t.running_ts,
+                    Some(task),
+                    Vec::new(),
+                );
+                (t.framework, t.id, slot)
+            })
             .collect(),
         None => tasks
             .into_iter()
-            .map(|t| (t.framework_id.clone(), read_one(t)))
+            .map(|t| {
+                let text = body.get(t.span.clone()).unwrap_or_default();
+                let (task, skips) = read_text(text);
+                let id = t.id.clone();
+                (
+                    t.framework,
+                    id,
+                    slot(t.id, t.agent_id, t.running_ts, task, skips),
+                )
+            })
             .collect(),
-    }
+    };
+    (frameworks, slots)
 }
 
 #[cfg(test)]

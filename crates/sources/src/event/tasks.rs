@@ -7,6 +7,7 @@
 //! arrival order (a task updated keeps its number, one removed and added
 //! again gets a new one, at the end), and a map from id to number finds it.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -77,17 +78,22 @@ impl Tasks {
         self.by_id.get(id).copied()
     }
 
-    /// Replaces the task with `t`'s id in its place, or appends `t` with
+    /// Replaces task `id` with `t` in its place, or appends `t` with
     /// arrival number `next` (then advanced).
-    pub(super) fn upsert(&mut self, id: &str, t: Slot, next: &mut u64) {
-        if let Some(x) = self.get_mut(id) {
-            *x = t;
-            return;
+    pub(super) fn upsert(&mut self, id: String, t: Slot, next: &mut u64) {
+        match self.by_id.entry(id) {
+            Entry::Occupied(at) => {
+                if let Some(x) = self.order.get_mut(at.get()) {
+                    *x = t;
+                }
+            }
+            Entry::Vacant(at) => {
+                let n = *next;
+                *next += 1;
+                at.insert(n);
+                self.order.insert(n, t);
+            }
         }
-        let n = *next;
-        *next += 1;
-        self.by_id.insert(id.to_owned(), n);
-        self.order.insert(n, t);
     }
 
     /// Removes task `id`.

@@ -2,11 +2,14 @@
 //! JSON tree: a `SUBSCRIBED` at 100,000 tasks is tens of megabytes, and as
 //! a `serde_json::Value` it took over a gigabyte and seconds to build.
 //!
-//! The usual record is read in one pass down to each task's fields, taken
-//! as raw JSON text. One with a part of another shape is read again level
-//! by level, as leniently as a tree would be read: a field of another type
-//! than expected counts as absent, never fails the record (ids excepted,
-//! as before).
+//! The usual record is read in one pass by [`super::snapshot`], each task
+//! written in `/master/state` form as it is read. This module is the
+//! lenient reading that defines the result: level by level, as leniently
+//! as a tree would be read (a field of another type than expected counts
+//! as absent, never fails the record, ids excepted). It reads what the
+//! one-pass reading hands it (a task of an odd shape, or the whole record),
+//! and `TASK_ADDED` and `TASK_UPDATED`. Both write the `/master/state` form
+//! with the same writer ([`write_task`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -17,7 +20,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::{merge_ranges, read_agent, read_framework, EventError, Snapshot, TaskEntry};
+use super::snapshot::Read;
+use super::{read_agent, read_framework, EventError, Snapshot, TaskEntry};
 
 /// A field's raw JSON, `null` included (`Option<&RawValue>` would read a
 /// `null` as absent).
@@ -31,6 +35,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
 }
 
 impl<'a> Raw<'a> {
+    /// `text` as a raw value, when it is one.
+    pub(super) fn parse(text: &'a str) -> Option<Self> {
+        serde_json::from_str(text).ok().map(|r| Raw(Some(r)))
+    }
+
     fn text(self) -> Option<&'a str> {
         self.0.map(RawValue::get)
     }
@@ -103,11 +112,9 @@ struct Lists<'a> {
     #[serde(borrow, default)]
     value: Raw<'a>,
 }
-
-/// A v1 `Task`; `S` is its `statuses` (raw, or read in the same pass).
+/// A v1 `Task`.
 #[derive(Deserialize)]
-#[serde(bound(deserialize = "S: Deserialize<'de> + Default"))]
-struct V1Task<'a, S> {
+struct V1Task<'a> {
     #[serde(borrow, default)]
     task_id: Raw<'a>,
     #[serde(borrow, default)]
@@ -124,43 +131,8 @@ struct V1Task<'a, S> {
     labels: Raw<'a>,
     #[serde(borrow, default)]
     resources: Raw<'a>,
-    #[serde(default)]
-    statuses: S,
-}
-
-/// The usual `SUBSCRIBED`, read in one pass down to each task's fields
-/// (every level of the raw reading scans the whole record again). A part
-/// of another shape fails this reading; the raw one then reads it.
-#[derive(Deserialize)]
-struct FastTop<'a> {
-    #[serde(rename = "type", borrow, default)]
-    kind: Raw<'a>,
     #[serde(borrow, default)]
-    subscribed: Option<FastSubscribed<'a>>,
-}
-
-#[derive(Deserialize)]
-struct FastSubscribed<'a> {
-    #[serde(borrow, default)]
-    heartbeat_interval_seconds: Raw<'a>,
-    #[serde(borrow, default)]
-    get_state: Option<FastState<'a>>,
-}
-
-#[derive(Deserialize)]
-struct FastState<'a> {
-    #[serde(borrow, default)]
-    get_agents: Raw<'a>,
-    #[serde(borrow, default)]
-    get_frameworks: Raw<'a>,
-    #[serde(borrow, default)]
-    get_tasks: Option<FastTasks<'a>>,
-}
-
-#[derive(Deserialize)]
-struct FastTasks<'a> {
-    #[serde(borrow, default)]
-    tasks: Vec<V1Task<'a, Vec<V1Status<'a>>>>,
+    statuses: Raw<'a>,
 }
 
 #[derive(Deserialize)]
@@ -190,7 +162,6 @@ struct V1Resource<'a> {
     #[serde(borrow, default)]
     end: Raw<'a>,
 }
-
 /// `v.key` of an object, or an empty [`Lists`] view.
 fn field<'a>(v: Raw<'a>, pick: impl Fn(Lists<'a>) -> Raw<'a>) -> Raw<'a> {
     v.object::<Lists<'_>>().map(pick).unwrap_or_default()
@@ -203,38 +174,20 @@ fn id_of(raw: Raw<'_>, key: &str) -> Result<String, EventError> {
         .map(Cow::into_owned)
         .ok_or_else(|| EventError(format!("no {key}.value")))
 }
-
 /// Reads a `SUBSCRIBED` record; `Ok(None)` when the record is something
 /// else (or not readable this way: the tree reader then says why).
 pub(super) fn subscribed(
     record: &[u8],
 ) -> Result<Option<(Snapshot, Option<Duration>)>, EventError> {
-    if let Ok(top) = serde_json::from_slice::<FastTop<'_>>(record) {
-        if top.kind.str().as_deref() != Some("SUBSCRIBED") {
-            return Ok(None);
-        }
-        let fast = top.subscribed.and_then(|b| {
-            let state = b.get_state?;
-            Some((b.heartbeat_interval_seconds, state))
-        });
-        if let Some((heartbeat, state)) = fast {
-            if let Some(tasks) = state.get_tasks {
-                let mut snap = Snapshot::default();
-                read_heads(&mut snap, state.get_agents, state.get_frameworks)?;
-                snap.tasks.reserve(tasks.tasks.len());
-                for t in tasks.tasks {
-                    let statuses = t.statuses.iter().map(Some);
-                    snap.tasks.push(entry(&t, statuses)?);
-                }
-                return Ok(Some((snap, heartbeat_of(heartbeat))));
-            }
-        }
+    match super::snapshot::read(record) {
+        Read::Subscribed(snapshot, heartbeat) => Ok(Some((snapshot, heartbeat))),
+        Read::Other => Ok(None),
+        Read::Lenient => subscribed_raw(record),
     }
-    subscribed_raw(record)
 }
 
 /// [`subscribed`] reading every level raw.
-fn subscribed_raw(
+pub(super) fn subscribed_raw(
     record: &[u8],
 ) -> Result<Option<(Snapshot, Option<Duration>)>, EventError> {
     let Ok(top) = serde_json::from_slice::<Top<'_>>(record) else {
@@ -253,9 +206,7 @@ fn subscribed_raw(
     let mut snap = Snapshot::default();
     if let Some(state) = state {
         read_heads(&mut snap, state.get_agents, state.get_frameworks)?;
-        let tasks = field(state.get_tasks, |l| l.tasks).list();
-        snap.tasks.reserve(tasks.len());
-        for t in tasks {
+        for t in field(state.get_tasks, |l| l.tasks).list() {
             snap.tasks.push(task(t)?);
         }
     }
@@ -263,14 +214,14 @@ fn subscribed_raw(
 }
 
 /// `heartbeat_interval_seconds`, when a positive number.
-fn heartbeat_of(raw: Raw<'_>) -> Option<Duration> {
+pub(super) fn heartbeat_of(raw: Raw<'_>) -> Option<Duration> {
     raw.read::<f64>()
         .filter(|s| s.is_finite() && *s > 0.0)
         .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
 }
 
 /// `get_agents.agents[]` and `get_frameworks.frameworks[]`.
-fn read_heads(
+pub(super) fn read_heads(
     snap: &mut Snapshot,
     agents: Raw<'_>,
     frameworks: Raw<'_>,
@@ -288,7 +239,6 @@ fn read_heads(
 fn tree(raw: Raw<'_>) -> Value {
     raw.read::<Value>().unwrap_or(Value::Null)
 }
-
 /// A v1 `Task` (JSON text) to a `/master/state` task.
 pub(super) fn task_text(text: &str) -> Result<TaskEntry, EventError> {
     let raw: &RawValue =
@@ -296,52 +246,121 @@ pub(super) fn task_text(text: &str) -> Result<TaskEntry, EventError> {
     task(Raw(Some(raw)))
 }
 
-/// A v1 `Task` to a `/master/state` task: `task_id.value` to `id`,
-/// `agent_id.value` to `slave_id`, `name`, `state` and `discovery` as they
-/// are, the `ports` ranges merged into Mesos' text, `labels.labels[]`
-/// flattened to `labels[]`, and each status as [`status_text`] gives it.
-fn task(raw: Raw<'_>) -> Result<TaskEntry, EventError> {
-    let t: Option<V1Task<'_, Raw<'_>>> = raw.object();
+/// A v1 `Task` to a `/master/state` task ([`write_task`]).
+pub(super) fn task(raw: Raw<'_>) -> Result<TaskEntry, EventError> {
+    let t: Option<V1Task<'_>> = raw.object();
     let Some(t) = t else {
         return Err(EventError("no task_id.value".to_owned()));
     };
-    let statuses: Vec<Option<V1Status<'_>>> =
-        t.statuses.list().into_iter().map(Raw::object).collect();
-    entry(&t, statuses.iter().map(Option::as_ref))
+    let parts = TaskParts {
+        id: id_of(t.task_id, "task_id")?,
+        framework_id: Cow::Owned(id_of(t.framework_id, "framework_id")?),
+        agent_id: id_of(t.agent_id, "agent_id")?,
+        name: t.name.text(),
+        state: t.state.text(),
+        discovery: t.discovery.text(),
+        labels: t.labels.text().map(|_| flat_labels(t.labels)),
+    };
+    let mut ranges = Vec::new();
+    let ports = ports(t.resources, &mut ranges).then_some(&mut ranges);
+    let statuses: Vec<Option<StatusParts<'_>>> = t
+        .statuses
+        .list()
+        .into_iter()
+        .map(|s| s.object::<V1Status<'_>>().map(status_parts))
+        .collect();
+    let mut text = String::with_capacity(512);
+    let running_ts = write_task(&mut text, &parts, ports, statuses.into_iter());
+    Ok(TaskEntry {
+        framework_id: parts.framework_id.into_owned(),
+        id: parts.id,
+        agent_id: parts.agent_id,
+        text,
+        running_ts,
+    })
 }
 
-/// A v1 task's parts written as a `/master/state` task.
-fn entry<'s, 'a: 's, S>(
-    t: &V1Task<'a, S>,
-    statuses: impl Iterator<Item = Option<&'s V1Status<'a>>>,
-) -> Result<TaskEntry, EventError> {
-    let id = id_of(t.task_id, "task_id")?;
-    let framework_id = id_of(t.framework_id, "framework_id")?;
-    let agent_id = id_of(t.agent_id, "agent_id")?;
-    let mut out = String::with_capacity(512);
+/// `labels.labels` (present) as it is, `null` when it cannot be read.
+fn flat_labels(labels: Raw<'_>) -> &str {
+    field(labels, |l| l.labels).text().unwrap_or("null")
+}
+
+/// A status's parts.
+fn status_parts<'a>(s: V1Status<'a>) -> StatusParts<'a> {
+    StatusParts {
+        state: s.state.text(),
+        timestamp: s.timestamp.text(),
+        healthy: s.healthy.text(),
+        container_status: s.container_status.text(),
+        labels: s.labels.text().map(|_| flat_labels(s.labels)),
+    }
+}
+
+/// What a v1 `Task` gives its `/master/state` form: its ids, and its other
+/// fields as raw JSON text (`None` when absent).
+#[derive(Debug)]
+pub(super) struct TaskParts<'a> {
+    /// `task_id.value`.
+    pub(super) id: String,
+    /// `framework_id.value`.
+    pub(super) framework_id: Cow<'a, str>,
+    /// `agent_id.value`.
+    pub(super) agent_id: String,
+    pub(super) name: Option<&'a str>,
+    pub(super) state: Option<&'a str>,
+    pub(super) discovery: Option<&'a str>,
+    /// When `labels` is present: `labels.labels`, or `null` when that
+    /// cannot be read.
+    pub(super) labels: Option<&'a str>,
+}
+
+/// What a v1 `TaskStatus` gives its `/master/state` form, as raw JSON text
+/// (`None` when absent).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct StatusParts<'a> {
+    pub(super) state: Option<&'a str>,
+    pub(super) timestamp: Option<&'a str>,
+    pub(super) healthy: Option<&'a str>,
+    pub(super) container_status: Option<&'a str>,
+    /// As [`TaskParts::labels`].
+    pub(super) labels: Option<&'a str>,
+}
+
+/// Writes a v1 task's parts as a `/master/state` task: `task_id.value` to
+/// `id`, `agent_id.value` to `slave_id`, `name`, `state` and `discovery`
+/// as they are, the `ports` ranges (when the task has a `ports` resource)
+/// merged into Mesos' text, `labels.labels[]` flattened to `labels[]`, and
+/// each status (`None`: not an object) as [`write_status`] writes it.
+/// Returns the latest timestamp of its `TASK_RUNNING` statuses (-1 when
+/// none is later).
+pub(super) fn write_task<'s>(
+    out: &mut String,
+    t: &TaskParts<'_>,
+    ports: Option<&mut Vec<(u64, u64)>>,
+    statuses: impl Iterator<Item = Option<StatusParts<'s>>>,
+) -> f64 {
     out.push_str("{\"id\":");
-    push_str_json(&mut out, &id);
+    push_str_json(out, &t.id);
     out.push_str(",\"framework_id\":");
-    push_str_json(&mut out, &framework_id);
+    push_str_json(out, &t.framework_id);
     out.push_str(",\"slave_id\":");
-    push_str_json(&mut out, &agent_id);
+    push_str_json(out, &t.agent_id);
     for (key, v) in [
-        ("name", t.name),
-        ("state", t.state),
-        ("discovery", t.discovery),
+        (",\"name\":", t.name),
+        (",\"state\":", t.state),
+        (",\"discovery\":", t.discovery),
+        (",\"labels\":", t.labels),
     ] {
-        if let Some(text) = v.text() {
-            let _ = write!(out, ",\"{key}\":{text}");
+        if let Some(text) = v {
+            out.push_str(key);
+            out.push_str(text);
         }
     }
-    if t.labels.text().is_some() {
-        let flat = field(t.labels, |l| l.labels).text().unwrap_or("null");
-        let _ = write!(out, ",\"labels\":{flat}");
-    }
     out.push_str(",\"resources\":{");
-    if let Some(ports) = ports_text(t.resources) {
-        out.push_str("\"ports\":");
-        push_str_json(&mut out, &ports);
+    if let Some(ranges) = ports {
+        out.push_str("\"ports\":\"");
+        merge_ranges(ranges, out);
+        out.push('"');
     }
     out.push_str("},\"statuses\":[");
     let mut running_ts = -1.0_f64;
@@ -349,18 +368,12 @@ fn entry<'s, 'a: 's, S>(
         if i > 0 {
             out.push(',');
         }
-        if let Some(ts) = status_into(&mut out, s) {
+        if let Some(ts) = write_status(out, s.as_ref()) {
             running_ts = running_ts.max(ts);
         }
     }
     out.push_str("]}");
-    Ok(TaskEntry {
-        framework_id,
-        id,
-        agent_id,
-        text: out,
-        running_ts,
-    })
+    running_ts
 }
 
 /// A v1 `TaskStatus` (JSON text) in `/master/state` form, and its
@@ -368,53 +381,59 @@ fn entry<'s, 'a: 's, S>(
 pub(super) fn status_text(text: &str) -> (String, Option<f64>) {
     let mut out = String::new();
     let raw: Option<&RawValue> = serde_json::from_str(text).ok();
-    let status = Raw(raw).object::<V1Status<'_>>();
-    let running = status_into(&mut out, status.as_ref());
+    let status = Raw(raw).object::<V1Status<'_>>().map(status_parts);
+    let running = write_status(&mut out, status.as_ref());
     (out, running)
 }
 
-/// A v1 `TaskStatus` to a `/master/state` status: `labels.labels[]`
+/// Writes a v1 `TaskStatus` as a `/master/state` status: `labels.labels[]`
 /// flattened; `state`, `timestamp`, `healthy` and `container_status` as
 /// they are. Returns the status's timestamp (0 when absent, as the state
 /// reader takes it) when it is a `TASK_RUNNING` status.
-fn status_into(out: &mut String, status: Option<&V1Status<'_>>) -> Option<f64> {
+fn write_status(out: &mut String, status: Option<&StatusParts<'_>>) -> Option<f64> {
     out.push('{');
     let mut running = None;
     if let Some(s) = status {
-        if s.state.str().as_deref() == Some("TASK_RUNNING") {
-            running = Some(s.timestamp.read::<f64>().unwrap_or(0.0));
+        if s.state.is_some_and(|t| is_string(t, "TASK_RUNNING")) {
+            let ts = s
+                .timestamp
+                .and_then(|t| serde_json::from_str::<f64>(t).ok());
+            running = Some(ts.unwrap_or(0.0));
         }
         let mut first = true;
-        let mut put = |out: &mut String, key: &str, text: &str| {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            let _ = write!(out, "\"{key}\":{text}");
-        };
         for (key, v) in [
-            ("state", s.state),
-            ("timestamp", s.timestamp),
-            ("healthy", s.healthy),
-            ("container_status", s.container_status),
+            ("\"state\":", s.state),
+            ("\"timestamp\":", s.timestamp),
+            ("\"healthy\":", s.healthy),
+            ("\"container_status\":", s.container_status),
+            ("\"labels\":", s.labels),
         ] {
-            if let Some(text) = v.text() {
-                put(out, key, text);
+            if let Some(text) = v {
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                out.push_str(key);
+                out.push_str(text);
             }
-        }
-        if s.labels.text().is_some() {
-            let flat = field(s.labels, |l| l.labels).text().unwrap_or("null");
-            put(out, "labels", flat);
         }
     }
     out.push('}');
     running
 }
 
-/// Mesos' text for the non-revocable `ports` ranges of a task's
-/// `resources` (see [`super::ports_text`]).
-fn ports_text(resources: Raw<'_>) -> Option<String> {
-    let mut ranges = Vec::new();
+/// True when the JSON value `text` is the string `want`.
+pub(super) fn is_string(text: &str, want: &str) -> bool {
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => inner == want,
+        Some(_) => serde_json::from_str::<String>(text).is_ok_and(|s| s == want),
+        None => false,
+    }
+}
+
+/// The non-revocable `ports` ranges of a task's `resources` added to
+/// `ranges`; false when the task has no such resource.
+fn ports(resources: Raw<'_>, ranges: &mut Vec<(u64, u64)>) -> bool {
     let mut any = false;
     for r in resources.list() {
         let Some(r) = r.object::<V1Resource<'_>>() else {
@@ -437,7 +456,37 @@ fn ports_text(resources: Raw<'_>) -> Option<String> {
             }
         }
     }
-    any.then(|| merge_ranges(ranges))
+    any
+}
+
+/// Mesos' text for port ranges: sorted, overlapping and adjacent ones
+/// joined, printed as `[a-b, c-d]`.
+fn merge_ranges(ranges: &mut [(u64, u64)], out: &mut String) {
+    ranges.sort_unstable();
+    let mut merged: Option<(u64, u64)> = None;
+    let mut first = true;
+    let mut put = |out: &mut String, (b, e): (u64, u64)| {
+        if !first {
+            out.push_str(", ");
+        }
+        first = false;
+        let _ = write!(out, "{b}-{e}");
+    };
+    out.push('[');
+    for &(b, e) in ranges.iter() {
+        match &mut merged {
+            Some(last) if b <= last.1.saturating_add(1) => last.1 = last.1.max(e),
+            _ => {
+                if let Some(done) = merged.replace((b, e)) {
+                    put(out, done);
+                }
+            }
+        }
+    }
+    if let Some(done) = merged {
+        put(out, done);
+    }
+    out.push(']');
 }
 
 /// `s` as a JSON string.
@@ -489,35 +538,41 @@ mod tests {
 
     use super::*;
 
-    // Both readings of a SUBSCRIBED give the same snapshot, odd parts
-    // included (a status that is not an object makes the one-pass reading
-    // fail: the raw one reads it).
+    fn ports_text(resources: &Value) -> Option<String> {
+        let text = resources.to_string();
+        let raw: &RawValue = serde_json::from_str(&text).unwrap();
+        let mut ranges = Vec::new();
+        ports(Raw(Some(raw)), &mut ranges).then(|| {
+            let mut out = String::new();
+            merge_ranges(&mut ranges, &mut out);
+            out
+        })
+    }
+
     #[test]
-    fn one_pass_and_raw_readings_agree() {
-        let task = |id: &str, statuses: Value| {
-            json!({"name": "web", "task_id": {"value": id}, "framework_id": {"value": "F\"1"},
-                "agent_id": {"value": "S1"}, "state": "TASK_RUNNING", "labels": {"labels": [{"key": "DNS_X", "value": "1"}]},
-                "discovery": {"name": "d", "ports": {"ports": [{"number": 80}]}},
-                "resources": [{"name": "ports", "ranges": {"range": [{"begin": 3, "end": 4}, {"begin": 1, "end": 2}]}},
-                              {"name": "ports", "revocable": null, "ranges": {"range": [{"begin": 9, "end": 9}]}}],
-                "statuses": statuses})
-        };
-        let status = json!({"state": "TASK_RUNNING", "timestamp": 2, "healthy": true,
-            "labels": {"labels": []}, "container_status": {"network_infos": []}});
-        for statuses in [
-            json!([status, {"state": "TASK_RUNNING"}]),
-            json!([status, 7]),
-        ] {
-            let body = json!({"type": "SUBSCRIBED", "subscribed": {"heartbeat_interval_seconds": 5,
-                "get_state": {"get_tasks": {"tasks": [task("T1", statuses.clone()), task("T2", json!([]))]}}}});
-            let body = serde_json::to_vec(&body).unwrap();
-            let fast = subscribed(&body).unwrap().unwrap();
-            let raw = subscribed_raw(&body).unwrap().unwrap();
-            assert_eq!(fast, raw);
-            let t1 = &fast.0.tasks[0];
-            assert_eq!(t1.framework_id, "F\"1");
-            assert_eq!(t1.running_ts, 2.0);
-            assert!(t1.text.contains(r#""ports":"[1-4]""#), "{}", t1.text);
-        }
+    fn ports_merge_like_mesos() {
+        let r = |ranges: Value| json!({"name": "ports", "type": "RANGES", "ranges": {"range": ranges}});
+        assert_eq!(ports_text(&json!([])), None);
+        assert_eq!(ports_text(&json!([r(json!([]))])).as_deref(), Some("[]"));
+        assert_eq!(
+            ports_text(&json!([
+                r(json!([{"begin": 10, "end": 12}, {"begin": 1, "end": 2}])),
+                r(json!([{"begin": 3, "end": 4}, {"begin": 11, "end": 20}])),
+                r(json!([{"begin": 30, "end": 30}, {"begin": 9, "end": 5}]))
+            ]))
+            .as_deref(),
+            Some("[1-4, 10-20, 30-30]")
+        );
+        let revocable = json!({"name": "ports", "revocable": null, "ranges": {"range": [{"begin": 1, "end": 1}]}});
+        assert_eq!(ports_text(&json!([revocable])), None);
+    }
+
+    #[test]
+    fn strings_compare_unescaped() {
+        assert!(is_string(r#""TASK_RUNNING""#, "TASK_RUNNING"));
+        assert!(is_string(r#""TASK_\u0052UNNING""#, "TASK_RUNNING"));
+        assert!(!is_string(r#""TASK_RUNNING ""#, "TASK_RUNNING"));
+        assert!(!is_string("null", "TASK_RUNNING"));
+        assert!(!is_string("7", "TASK_RUNNING"));
     }
 }
