@@ -4,7 +4,7 @@ sustained stream, on the live record store and on the full path, in one run.
 
   events.py --binary target/release/mesos-dns [--tasks 100000] [--changes 1000]
             [--full-changes 10] [--rate 1000] [--sustain 60] [--full-sustain 20]
-            [--qps 20000] [--paths live,full] [--work DIR]
+            [--qps 20000] [--paths live,full] [--settle 8] [--work DIR]
 
 A fake master in this process (pinned to CPU 0 with the load) answers
 `POST /api/v1` `SUBSCRIBE` with a chunked RecordIO stream: `SUBSCRIBED` with the
@@ -30,7 +30,9 @@ whose every query carries its expected outcome. For each path:
 
 The "full" path is today's full regeneration, forced with `HealthFilter: true`:
 the live store does not support it (`Live::supports`), and with no health data
-in the cluster it serves the same records. Results: one JSON line per path in
+in the cluster it serves the same records. Memory: VmRSS and VmHWM right after
+the sustained changes, and `settled_rss_mb` once no change has come for
+`--settle` seconds. Results: one JSON line per path in
 <work>/events-results.jsonl, and a summary on stdout.
 """
 import argparse
@@ -325,6 +327,11 @@ def one_path(a, path, state, first, body, qf, probe, log):
             rec["sustained"] = sustained(a, master, s, fw, slaves, dur, qf, log, path)
         rss = {k.lower() + "_mb": round(v / 1024) for k, v in measure.memory_kb(pid).items()}
         rec.update(rss)
+        # Settled: the changes have stopped for --settle seconds (the server
+        # returns free heap pages to the kernel 5 s after its last publish).
+        time.sleep(a.settle)
+        rec["settled_rss_mb"] = round(measure.memory_kb(pid).get("VmRSS", 0) / 1024)
+        rec["settled_bytes_per_task"] = round(rec["settled_rss_mb"] * 1048576 / a.tasks)
         rec["resubscribes"] = master.subscribes - 1
     finally:
         if blast is not None:
@@ -415,6 +422,7 @@ def main():
     ap.add_argument("--full-sustain", type=float, default=20)
     ap.add_argument("--baseline", type=float, default=5)
     ap.add_argument("--qps", type=int, default=20000)
+    ap.add_argument("--settle", type=float, default=8)
     ap.add_argument("--paths", default="live,full")
     ap.add_argument("--work", default=os.path.join(here, "..", "..", "target", "bench-harness"))
     a = ap.parse_args()
