@@ -16,6 +16,7 @@
 use std::cmp::Ordering;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+pub use crate::lookup::Lookup;
 use crate::record::{Owner, RecordSet};
 
 /// One record value of an owner name.
@@ -126,31 +127,6 @@ impl Delta {
         // A record added by `self` and removed by `next` cancels, as does
         // one removed by `self` and added back by `next`.
         Delta::new(removed.cloned().collect(), added.cloned().collect())
-    }
-}
-
-/// The current values of names, as a consumer of a [`Delta`] reads them
-/// after the change (the answer table renders each changed name from it).
-/// Values come sorted and unique, as in a [`RecordSet`].
-pub trait Lookup {
-    /// The A values of `name` (empty if none).
-    fn a(&self, name: &str) -> &[Ipv4Addr];
-    /// The AAAA values of `name` (empty if none).
-    fn aaaa(&self, name: &str) -> &[Ipv6Addr];
-    /// The SRV values of `name` as (target, port), by target then port.
-    fn srv(&self, name: &str) -> Vec<(&str, u16)>;
-    /// Every owner name with an SRV value whose target is `target`, sorted:
-    /// the names whose SRV answers carry `target`'s first addresses as
-    /// glue.
-    fn srv_owners(&self, target: &str) -> Vec<&str>;
-    /// The TTL a task label set for `name` (`DNS_TTL`, issue 22), if any.
-    fn ttl_of(&self, _name: &str) -> Option<u32> {
-        None
-    }
-    /// The weight a task label set for SRV values to `target`
-    /// (`DNS_SRV_WEIGHT`, issue 22), if any.
-    fn srv_weight_of(&self, _target: &str) -> Option<u16> {
-        None
     }
 }
 

@@ -13,10 +13,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::canonical::{canonical_stem, hash, slave_tail};
-use crate::health::LeftOut;
 use crate::label::LabelSpec;
+use crate::lookup::Lookup;
 use crate::policy::TaskPolicy;
-use crate::record::RecordSet;
 use crate::state::Task;
 use crate::task_ip::IpSource;
 
@@ -56,6 +55,10 @@ impl TaskNote {
         }
     }
 }
+
+/// Which unhealthy tasks were left out of which names, by name text
+/// (`HealthFilter`).
+pub type LeftOut = HashMap<String, Vec<String>>;
 
 /// The explain data of one generation.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -119,9 +122,9 @@ pub struct Explanation {
 
 impl Explain {
     /// Explains `name` (with a trailing dot) against the records `rs`
-    /// generated with this data. `None` when the name has no record and
+    /// generated with this data (a [`RecordSet`](crate::RecordSet)). `None` when the name has no record and
     /// no task would make it.
-    pub fn explain(&self, rs: &RecordSet, name: &str) -> Option<Explanation> {
+    pub fn explain(&self, rs: &dyn Lookup, name: &str) -> Option<Explanation> {
         let mut out = Explanation::default();
         for note in &self.notes {
             if let Some(part) = self.part(note, name) {
@@ -136,16 +139,16 @@ impl Explain {
                 .collect()
         };
         let mut values = Vec::new();
-        for ip in rs.a(name).into_iter().flatten() {
+        for ip in rs.a(name) {
             let v = ip.to_string();
             values.push(("A", givers(&v), v));
         }
-        for ip in rs.aaaa(name).into_iter().flatten() {
+        for ip in rs.aaaa(name) {
             let v = ip.to_string();
             values.push(("AAAA", givers(&v), v));
         }
-        for srv in rs.srv(name).into_iter().flatten() {
-            let v = format!("{}:{}", srv.target, srv.port);
+        for (target, port) in rs.srv(name) {
+            let v = format!("{target}:{port}");
             values.push(("SRV", givers(&v), v));
         }
         out.values = values.into_iter().map(|(t, g, v)| (t, v, g)).collect();

@@ -151,7 +151,7 @@ pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated
     let extras = task_records(&mut store, state, &opts, &tail, &slave_ips);
     let unhealthy = match cfg.health_filter {
         Some(min) => health::settle(&mut store, extras.health, min),
-        None => health::LeftOut::new(),
+        None => crate::explain::LeftOut::new(),
     };
     let overrides = overrides(&store, &extras.ttl, &extras.weight);
     let explain = cfg.explain.then(|| Explain {

@@ -19,6 +19,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
+use crate::explain::LeftOut;
 use crate::skip::SkipReason;
 use crate::store::{Sink, Store};
 
@@ -56,9 +57,6 @@ impl HealthLedger {
         self.ids.entry(task).or_insert_with(|| id.to_owned());
     }
 }
-
-/// Which unhealthy tasks were left out of which names, by name text.
-pub type LeftOut = HashMap<String, Vec<String>>;
 
 /// Applies the rule: held values of names that would keep fewer than
 /// `min_fraction` of their tasks go back into `store`; the others stay

@@ -123,6 +123,7 @@ pub mod label;
 mod leader_records;
 mod lenient;
 pub mod live;
+mod lookup;
 mod name_text;
 pub mod policy;
 pub mod record;
