@@ -33,58 +33,14 @@ use dns_wire::{
     Rcode, Rtype, Writer, HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
 };
 
+pub(crate) mod reply;
+
+pub(crate) use reply::size_limit;
+pub(crate) use reply::Meta;
+pub use reply::{Answer, Transport, MAX_TCP_MESSAGE};
+
 use crate::reverse::Reverse;
 use crate::table::{AnswerKind, Lookup, Table};
-
-/// Largest DNS message over TCP (RFC 1035 §4.2.2).
-pub const MAX_TCP_MESSAGE: usize = 65_535;
-
-/// The transport a query arrived on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    /// UDP: answers are limited to 512 octets or the client's EDNS size.
-    Udp,
-    /// TCP (RFC 7766): answers are limited to 65535 octets.
-    Tcp,
-}
-
-/// What to do with a packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// Send the first `n` octets of the output buffer.
-    Reply(usize),
-    /// Forward the query unchanged to upstream group `group` (0 = the
-    /// default `Resolvers`, k = the k-th `ZoneResolvers` entry).
-    Forward {
-        /// The upstream group.
-        group: usize,
-    },
-    /// Send nothing.
-    Drop,
-}
-
-/// What the stats need to know about an answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Meta {
-    pub qtype: u16,
-    /// The response code sent.
-    pub rcode: Rcode,
-    /// TC set, or answers trimmed to fit.
-    pub truncated: bool,
-    /// REFUSED because forwarding is off (or has no upstream).
-    pub refused_external: bool,
-}
-
-impl Default for Meta {
-    fn default() -> Self {
-        Meta {
-            qtype: 0,
-            rcode: Rcode::NOERROR,
-            truncated: false,
-            refused_external: false,
-        }
-    }
-}
 
 /// Answers `packet`, received over `transport`, into `out` (which should
 /// hold at least 512 octets for UDP and 65535 for TCP; a smaller buffer
@@ -96,16 +52,6 @@ pub fn answer(
     transport: Transport,
 ) -> Answer {
     answer_meta(table, packet, out, transport).0
-}
-
-/// The size limit of a response to `q` over `transport`.
-pub(crate) fn size_limit(q: &Query<'_>, edns_max: u16, transport: Transport) -> usize {
-    match transport {
-        Transport::Tcp => MAX_TCP_MESSAGE,
-        Transport::Udp => q.edns.map_or(512, |e| {
-            usize::from(e.udp_payload.clamp(512, edns_max.max(512)))
-        }),
-    }
 }
 
 pub(crate) fn answer_meta(

@@ -94,7 +94,7 @@ pub struct DnsConfig {
     pub reverse_zones: Vec<String>,
     /// The static records in force (`StaticZoneFile`), shared by every
     /// table built with these settings and the file's watcher.
-    pub statics: crate::statics::watch::StaticHandle,
+    pub statics: crate::statics::StaticHandle,
     /// Cap on forwarded queries in flight per worker from one client.
     pub forward_max_per_client: usize,
     /// `AllowRecursion`: the clients whose out-of-domain queries are
@@ -148,7 +148,27 @@ impl Default for DnsConfig {
     }
 }
 
+/// The settings the answer function reads, kept by each table.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AnswerSettings {
+    pub recurse_on: bool,
+    pub external_on: bool,
+    pub set_truncate_bit: bool,
+    /// The largest EDNS UDP payload (`EDNSMaxPayload`), at least 512.
+    pub edns_max: u16,
+}
+
 impl DnsConfig {
+    /// The settings the answer function reads.
+    pub(crate) fn answer_settings(&self) -> AnswerSettings {
+        AnswerSettings {
+            recurse_on: self.recurse_on,
+            external_on: self.external_on,
+            set_truncate_bit: self.set_truncate_bit,
+            edns_max: self.edns_max.max(512),
+        }
+    }
+
     /// The number of worker threads to start.
     pub fn worker_count(&self) -> usize {
         if self.workers > 0 {

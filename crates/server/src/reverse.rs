@@ -52,7 +52,7 @@ use dns_wire::{
 use mesos_records::delta::Lookup;
 use mesos_records::{Delta, RecordSet};
 
-use crate::answer::{size_limit, Answer, Meta, Transport};
+use crate::answer::reply::{size_limit, Answer, Meta, Transport};
 use crate::dns_config::DnsConfig;
 
 /// PTR records per address at most.
@@ -275,7 +275,7 @@ impl Reverse {
         key: &[u8],
         out: &mut [u8],
         transport: Transport,
-        settings: &crate::table::Settings,
+        settings: &crate::dns_config::AnswerSettings,
         meta: &mut Meta,
     ) -> Option<Answer> {
         let zone = self.zones.iter().find(|z| is_subdomain_exact(key, z));
@@ -369,7 +369,7 @@ impl Reverse {
         authority: Option<&[u8]>,
         out: &mut [u8],
         transport: Transport,
-        settings: &crate::table::Settings,
+        settings: &crate::dns_config::AnswerSettings,
         meta: &mut Meta,
     ) -> Answer {
         meta.rcode = rcode;

@@ -8,8 +8,9 @@ use hickory_proto::rr::{RData, RecordType};
 use mesos_records::RecordSet;
 
 use super::*;
-use crate::answer::{answer, Transport};
+use crate::answer::{answer, Answer, Transport};
 use crate::dns_config::DnsConfig;
+use crate::table::Table;
 
 const ZONE: &str = "\
 $TTL 120

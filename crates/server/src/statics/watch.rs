@@ -8,41 +8,16 @@
 //! thread logs the static names that hide Mesos names whenever that list
 //! changes.
 
-use std::fmt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
-
-use super::{parse, Statics};
+use super::{parse, StaticHandle, Statics};
 use crate::table::{Publisher, SharedTable};
 
 /// How often the file is looked at.
 const EVERY: Duration = Duration::from_secs(1);
-
-/// The static records in force, shared by the settings of every table.
-#[derive(Clone, Default)]
-pub struct StaticHandle(Arc<ArcSwap<Statics>>);
-
-impl fmt::Debug for StaticHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StaticHandle({} records)", self.0.load().records.len())
-    }
-}
-
-impl StaticHandle {
-    /// The records in force.
-    pub fn load(&self) -> Arc<Statics> {
-        self.0.load_full()
-    }
-
-    /// Puts `s` in force (tables built from now on serve it).
-    pub fn store(&self, s: Statics) {
-        self.0.store(Arc::new(s));
-    }
-}
 
 /// Reads `path` for the domain with apex `apex` (lowercase wire; `domain`
 /// its text), records without a TTL getting `ttl`.

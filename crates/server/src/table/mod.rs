@@ -56,7 +56,7 @@ use std::sync::{Arc, OnceLock};
 use arc_swap::ArcSwap;
 use mesos_records::{Delta, RecordSet, View};
 
-use crate::dns_config::DnsConfig;
+use crate::dns_config::{AnswerSettings, DnsConfig};
 use crate::template::Template;
 use compiled::Compiled;
 pub use compiled::RecordCounts;
@@ -66,15 +66,6 @@ pub(crate) use index::{hash, AnswerKind, Lookup};
 pub(crate) use key::test_wire;
 use key::wire_name;
 pub use publish::{Published, Publisher};
-
-/// Per-table settings the answer function reads.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Settings {
-    pub recurse_on: bool,
-    pub external_on: bool,
-    pub set_truncate_bit: bool,
-    pub edns_max: u16,
-}
 
 /// Where a query goes when its name is not under the domain.
 #[derive(Clone, Debug, Default)]
@@ -132,7 +123,7 @@ pub struct Table {
     serial: u32,
     loaded: bool,
     pub(crate) apex: Box<[u8]>,
-    pub(crate) settings: Settings,
+    pub(crate) settings: AnswerSettings,
     pub(crate) routes: Routes,
     /// The names and templates, shared with the next table when its DNS
     /// records are the same.
@@ -355,12 +346,7 @@ impl Table {
         apex: Box<[u8]>,
         compiled: Arc<Compiled>,
     ) -> Self {
-        let settings = Settings {
-            recurse_on: cfg.recurse_on,
-            external_on: cfg.external_on,
-            set_truncate_bit: cfg.set_truncate_bit,
-            edns_max: cfg.edns_max.max(512),
-        };
+        let settings = cfg.answer_settings();
         let mut zones: Vec<(Box<[u8]>, usize)> = cfg
             .zone_resolvers
             .iter()
