@@ -101,7 +101,7 @@ pub fn open_files_needed(
 /// when it is still below what the connection caps may need: past it, new
 /// connections and forwards fail (counted, never fatal).
 fn check_open_files(config: &Config, dns: &DnsConfig) {
-    let limit = match crate::udp_batch::raise_open_files_limit() {
+    let limit = match crate::sys::process::raise_open_files_limit() {
         Ok(limit) => limit,
         Err(e) => {
             log::debug!("open files limit unknown: {e}");

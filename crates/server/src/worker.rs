@@ -19,9 +19,9 @@ use crate::answer::{answer_meta, Answer, Transport};
 use crate::dns_config::DnsConfig;
 use crate::forward::{self, Client, Done, Forwarder};
 use crate::stats::{rcode_slot, WorkerStats};
+use crate::sys::udp_batch::{Batch, BATCH};
 use crate::table::{SharedTable, Table};
 use crate::tcp::{self, Conns, TcpLimits};
-use crate::udp_batch::{Batch, BATCH};
 use crate::xfr::{Start, Transfers};
 
 pub(crate) const UDP: Token = Token(0);

@@ -394,7 +394,7 @@ fn free_retired(rx: &mpsc::Receiver<Option<Arc<Table>>>) {
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
-        crate::udp_batch::release_free_heap();
+        crate::sys::process::release_free_heap();
         freed_since_trim = false;
         last_trim = Instant::now();
     }

@@ -8,9 +8,8 @@
 //! waiting in the socket, without adding latency: `recvmmsg` returns what is
 //! queued now and never waits for more.
 //!
-//! This is the project's only `unsafe` code: the two calls are not wrapped by
-//! std, mio or socket2. The safety argument is local to each call: every
-//! pointer handed to the kernel points into a buffer owned by [`Batch`] and
+//! The two calls are not wrapped by std, mio or socket2. The safety
+//! argument is local to each call: every pointer handed to the kernel points into a buffer owned by [`Batch`] and
 //! borrowed mutably for the duration of the call, with the length of that
 //! buffer; the headers and iovecs live on the caller's stack for the call
 //! only. Nothing is read back except lengths the kernel wrote and the peer
@@ -18,13 +17,6 @@
 //!
 //! Other operating systems get the same interface over plain
 //! `recv_from`/`send_to`, one datagram per call.
-//!
-//! The module also holds the one other system call std, mio and socket2 do
-//! not wrap, so that all `unsafe` stays in one reviewed place:
-//! [`raise_open_files_limit`], `getrlimit(2)` and `setrlimit(2)` on
-//! `RLIMIT_NOFILE`, each given a pointer to a local `rlimit` for the call
-//! only; and the one C library call, [`release_free_heap`]
-//! (`malloc_trim(3)`, which takes an integer and no pointer).
 
 use std::io;
 use std::net::SocketAddr;
@@ -116,81 +108,6 @@ impl Batch {
         let replies = self.reply_len.get(..self.n).unwrap_or_default();
         self.io.send(sock, &mut self.tx, self.tx_slot, replies)
     }
-}
-
-/// The open-files limit after [`raise_open_files_limit`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct OpenFiles {
-    /// The soft limit before.
-    pub before: u64,
-    /// The soft limit now.
-    pub now: u64,
-    /// The hard limit.
-    pub hard: u64,
-}
-
-/// Raises the soft `RLIMIT_NOFILE` to the hard limit, as Go's runtime does
-/// at startup for every Go program (so mesos-dns ran with it): the soft
-/// limit is often 1024, fewer than the connection caps allow. A hard limit
-/// of "unlimited" is kept as is when the kernel refuses it as a soft
-/// limit.
-///
-/// # Errors
-///
-/// `getrlimit` failed (the limit is then unknown and left alone).
-#[cfg(unix)]
-#[allow(unsafe_code)]
-// `rlim_t` is `u64` on Linux but not on every Unix.
-#[allow(clippy::useless_conversion)]
-pub(crate) fn raise_open_files_limit() -> io::Result<OpenFiles> {
-    // SAFETY: an all-zero `rlimit` is a valid value (two integers).
-    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
-    // SAFETY: `lim` is a valid, writable `rlimit` for the whole call.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let before = lim.rlim_cur;
-    if lim.rlim_cur < lim.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: lim.rlim_max,
-            rlim_max: lim.rlim_max,
-        };
-        // SAFETY: `raised` is a valid `rlimit`, only read by the call.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            lim.rlim_cur = lim.rlim_max;
-        }
-    }
-    let as_u64 = |v: libc::rlim_t| u64::try_from(v).unwrap_or(u64::MAX);
-    Ok(OpenFiles {
-        before: as_u64(before),
-        now: as_u64(lim.rlim_cur),
-        hard: as_u64(lim.rlim_max),
-    })
-}
-
-/// Other systems: the limit is not known.
-#[cfg(not(unix))]
-pub(crate) fn raise_open_files_limit() -> io::Result<OpenFiles> {
-    Err(io::ErrorKind::Unsupported.into())
-}
-
-/// Returns the heap's free pages to the kernel (glibc's `malloc_trim(0)`:
-/// every arena, free pages inside the heap as well as at its top); true
-/// if some memory was returned. The allocator otherwise keeps what a
-/// state load freed resident until it is reused. Elsewhere, a no-op.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
-pub(crate) fn release_free_heap() -> bool {
-    // SAFETY: `malloc_trim` takes an integer, touches only the
-    // allocator's own state, and takes each arena's lock as `malloc` does,
-    // so it is safe from any thread at any time.
-    unsafe { libc::malloc_trim(0) == 1 }
-}
-
-/// Other C libraries: nothing to do.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub(crate) fn release_free_heap() -> bool {
-    false
 }
 
 #[cfg(target_os = "linux")]
@@ -612,17 +529,5 @@ mod tests {
         let mut b = Batch::new(512);
         let got = recv_all(&mut b, &server, 1);
         assert_eq!(got, vec![(b"v6".to_vec(), c.local_addr().unwrap())]);
-    }
-
-    // Memory freed in the middle of the heap (below a block still in use,
-    // so the heap's top cannot simply shrink) goes back to the kernel.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[test]
-    fn freed_heap_pages_are_returned() {
-        let mut blocks: Vec<Vec<u8>> = (0..20_000).map(|i| vec![i as u8; 1000]).collect();
-        let pin = blocks.split_off(blocks.len() - 1);
-        drop(blocks);
-        assert!(release_free_heap());
-        assert_eq!(pin[0][0], (19_999 % 256) as u8);
     }
 }
