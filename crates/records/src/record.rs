@@ -99,6 +99,15 @@ impl<'a> SrvSet<'a> {
     pub fn first(&self) -> Option<SrvValue<'a>> {
         self.iter().next()
     }
+
+    /// The values in order, each with its target's name slot (see
+    /// [`RecordSet::first_addresses_at`]).
+    pub fn with_slots(&self) -> impl Iterator<Item = (SrvValue<'a>, usize)> + 'a {
+        let rs = self.rs;
+        self.values
+            .iter()
+            .map(move |&v| (rs.srv_value(v), v.target as usize))
+    }
 }
 
 impl fmt::Debug for SrvSet<'_> {
@@ -354,6 +363,19 @@ impl RecordSet {
         (from..self.names.len())
             .map(|i| (i, self.owner_at(i)))
             .filter(|(_, o)| !o.a.is_empty() || !o.aaaa.is_empty() || !o.srv.is_empty())
+    }
+
+    /// The first A and AAAA values of the name in slot `slot` (as
+    /// [`RecordSet::owners_from`] and [`SrvSet::with_slots`] number
+    /// names): no hash lookup.
+    pub fn first_addresses_at(
+        &self,
+        slot: usize,
+    ) -> (Option<Ipv4Addr>, Option<Ipv6Addr>) {
+        (
+            self.a_at(slot).first().copied(),
+            self.aaaa_at(slot).first().copied(),
+        )
     }
 
     /// Every name with an A record and its values, in byte order of names.

@@ -22,7 +22,7 @@ use super::compiled::{Basis, Compiled, RecordCounts};
 use super::index::{hash, AnswerKind, NONE};
 use super::key::{in_zone, lookup_key};
 use super::names::{Names, Pending};
-use super::render::Renderer;
+use super::render::{Renderer, SrvTo};
 use super::source::{self, Glue};
 use crate::dns_config::DnsConfig;
 use crate::template::Templates;
@@ -40,10 +40,17 @@ struct SrvTemplate {
 
 struct Compiler<'r> {
     r: Renderer<'r>,
+    rs: &'r RecordSet,
+    /// Whether every A and AAAA owner is spelled with its trailing dot:
+    /// then only the exact spelling of an SRV target gives its glue, read
+    /// from the record set by the target's slot (see [`Compiler::srv`]).
+    dotted: bool,
     names: Names,
     counts: RecordCounts,
-    /// The SRV values of the owner being compiled (reused).
+    /// The SRV values of the owner being compiled, and their targets'
+    /// slots if known (reused).
     values: Vec<(&'r str, u16)>,
+    slots: Vec<Option<usize>>,
     /// Every distinct SRV value list compiled so far, end to end: owners
     /// with the same values (`_tcp` and `_udp`, and the like) share one
     /// template, found by the hash of their values.
@@ -76,9 +83,12 @@ pub(super) fn compile(
     let templates = Templates::with_capacity(owners + 16, values);
     let mut c = Compiler {
         r: Renderer::new(cfg, records, apex, serial, templates),
+        rs: records,
+        dotted: true,
         names: Names::with_capacity(owners + owners / 4 + 16),
         counts: RecordCounts::default(),
         values: Vec::new(),
+        slots: Vec::new(),
         lists: Vec::new(),
         srv_seen: HashMap::new(),
         any: Vec::new(),
@@ -111,7 +121,7 @@ pub(super) fn compile(
             });
         },
     );
-    let srv = source::srv(records);
+    let srv = source::srv_with_slots(records);
     c.batched(
         srv,
         |o| o.0,
@@ -121,7 +131,7 @@ pub(super) fn compile(
             // An SRV owner that is not served is no glue: only counted.
             if let Some((wire, Owner::Served, h)) = key {
                 let id = c.names.add_served_hashed(wire, h, apex);
-                let t = c.srv(name, srvs);
+                let t = c.srv(name, srvs.map(|(v, slot)| (v, Some(slot))));
                 c.set(id, AnswerKind::Srv, t, name, apex_id);
             }
         },
@@ -234,6 +244,7 @@ impl<'r> Compiler<'r> {
         apex_id: u32,
         glue: fn(&mut Pending) -> &mut Option<[u8; N]>,
     ) {
+        self.dotted &= name.ends_with('.');
         let Some((wire, owner, h)) = key else {
             return;
         };
@@ -340,7 +351,7 @@ impl<'r> Compiler<'r> {
                     let ips = source::aaaa_of(records, name).map(|ip| ip.octets());
                     self.render_addresses(kind, name, ips)
                 }
-                _ => self.srv(name, source::srv_of(records, name)),
+                _ => self.srv(name, source::srv_of(records, name).map(|v| (v, None))),
             };
             self.set(id, kind, t, name, apex_id);
         }
@@ -390,19 +401,21 @@ impl<'r> Compiler<'r> {
     }
 
     /// An SRV template (shared by owners with the same values, unless a
-    /// task label set the owner's TTL).
-    fn srv(&mut self, owner: &str, srvs: impl Iterator<Item = (&'r str, u16)>) -> u32 {
+    /// task label set the owner's TTL), of `srvs` with their targets'
+    /// slots if known.
+    fn srv(
+        &mut self,
+        owner: &str,
+        srvs: impl Iterator<Item = ((&'r str, u16), Option<usize>)>,
+    ) -> u32 {
         self.values.clear();
-        self.values.extend(srvs);
+        self.slots.clear();
+        for (v, slot) in srvs {
+            self.values.push(v);
+            self.slots.push(slot);
+        }
         if self.r.records.ttl_of(owner).is_some() {
-            let names = &self.names;
-            let glue = |key: &[u8], _: &str| glue(names, key);
-            let (template, written, skipped) =
-                self.r.srv(owner, self.values.iter().copied(), &glue);
-            self.counts.srv += written;
-            self.counts.skipped += skipped;
-            self.counts.unencodable += skipped;
-            return template;
+            return self.render_srv(owner).0;
         }
         let h = self.values.iter().fold(0u64, |h, &(target, port)| {
             (h.rotate_left(7) ^ hash(target.as_bytes())).wrapping_add(u64::from(port))
@@ -416,14 +429,7 @@ impl<'r> Compiler<'r> {
                 return seen.template;
             }
         }
-        let names = &self.names;
-        let glue = |key: &[u8], _: &str| glue(names, key);
-        let (template, written, skipped) =
-            self.r.srv(owner, self.values.iter().copied(), &glue);
-        self.counts.srv += written;
-        // The values skipped are those whose target cannot be encoded.
-        self.counts.skipped += skipped;
-        self.counts.unencodable += skipped;
+        let (template, written, skipped) = self.render_srv(owner);
         if let std::collections::hash_map::Entry::Vacant(slot) = self.srv_seen.entry(h) {
             slot.insert(SrvTemplate {
                 at: self.lists.len(),
@@ -435,5 +441,34 @@ impl<'r> Compiler<'r> {
             self.lists.extend_from_slice(&self.values);
         }
         template
+    }
+
+    /// The SRV template of `owner`'s values in `self.values`, counted:
+    /// with how many values were written and skipped. A target's glue is
+    /// read by its slot where that gives the same as the names compiled
+    /// (every A and AAAA owner spelled with its dot, and so the target),
+    /// else found among the names.
+    fn render_srv(&mut self, owner: &str) -> (u32, u64, u64) {
+        let (rs, dotted) = (self.rs, self.dotted);
+        let values = self
+            .values
+            .iter()
+            .zip(&self.slots)
+            .map(|(&(t, port), slot)| {
+                let known = slot.filter(|_| dotted && t.ends_with('.'));
+                SrvTo {
+                    target: t,
+                    port,
+                    glue: known.map(|slot| source::first_addresses_at(rs, slot)),
+                }
+            });
+        let names = &self.names;
+        let glue = |key: &[u8], _: &str| glue(names, key);
+        let (template, written, skipped) = self.r.srv(owner, values, &glue);
+        self.counts.srv += written;
+        // The values skipped are those whose target cannot be encoded.
+        self.counts.skipped += skipped;
+        self.counts.unencodable += skipped;
+        (template, written, skipped)
     }
 }

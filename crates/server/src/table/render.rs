@@ -16,6 +16,25 @@ use crate::template::{Builder, Scratch, Section, Templates};
 /// text.
 pub(super) type GlueOf<'g> = dyn Fn(&[u8], &str) -> Glue + 'g;
 
+/// An SRV value to render: its target and port, and the target's glue
+/// when the caller has it at hand (else `GlueOf` finds it).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SrvTo<'r> {
+    pub target: &'r str,
+    pub port: u16,
+    pub glue: Option<Glue>,
+}
+
+impl<'r> From<(&'r str, u16)> for SrvTo<'r> {
+    fn from((target, port): (&'r str, u16)) -> Self {
+        SrvTo {
+            target,
+            port,
+            glue: None,
+        }
+    }
+}
+
 /// Renders templates into one [`Templates`] arena.
 pub(super) struct Renderer<'r> {
     pub cfg: &'r DnsConfig,
@@ -24,8 +43,9 @@ pub(super) struct Renderer<'r> {
     pub serial: u32,
     pub templates: Templates,
     scratch: Scratch,
-    /// SRV targets of the template being built (reused).
-    targets: Vec<&'r str>,
+    /// SRV targets of the template being built, with their glue if it
+    /// came with them (reused).
+    targets: Vec<(&'r str, Option<Glue>)>,
 }
 
 impl<'r> Renderer<'r> {
@@ -80,7 +100,7 @@ impl<'r> Renderer<'r> {
     pub fn srv(
         &mut self,
         owner: &str,
-        values: impl Iterator<Item = (&'r str, u16)>,
+        values: impl Iterator<Item = impl Into<SrvTo<'r>>>,
         glue: &GlueOf<'_>,
     ) -> (u32, u64, u64) {
         let ttl = self.ttl_of(owner);
@@ -200,13 +220,14 @@ fn write_srv<'r>(
     cfg: &DnsConfig,
     records: &dyn Lookup,
     ttl: u32,
-    srvs: impl Iterator<Item = (&'r str, u16)>,
-    targets: &mut Vec<&'r str>,
+    srvs: impl Iterator<Item = impl Into<SrvTo<'r>>>,
+    targets: &mut Vec<(&'r str, Option<Glue>)>,
 ) -> (u64, u64) {
     let (mut n, mut skipped) = (0, 0);
     let mut buf = [0u8; MAX_NAME_LEN];
-    for (target, port) in srvs {
-        targets.push(target);
+    for srv in srvs {
+        let SrvTo { target, port, glue } = srv.into();
+        targets.push((target, glue));
         let Some((wire, _)) = wire_key(target, &mut buf) else {
             skipped += 1;
             continue;
@@ -224,25 +245,27 @@ fn write_srv<'r>(
 /// One A and one AAAA for each distinct target in `targets`, in the
 /// additional section (mesos-dns picks one of each; we pick the lowest),
 /// targets in name order. A target's addresses are those of its exact
-/// spelling, as in mesos-dns: `glue` knows those of names without
-/// capitals, `records` the others. Empties `targets`.
+/// spelling, as in mesos-dns: the glue a target came with or `glue` knows
+/// those of names without capitals, `records` the others. Empties
+/// `targets`.
 fn write_glue(
     b: &mut Builder<'_>,
     cfg: &DnsConfig,
     records: &dyn Lookup,
     glue: &GlueOf<'_>,
-    targets: &mut Vec<&str>,
+    targets: &mut Vec<(&str, Option<Glue>)>,
 ) {
-    targets.sort_unstable();
-    targets.dedup();
+    targets.sort_unstable_by(|x, y| x.0.cmp(y.0));
+    targets.dedup_by(|x, y| x.0 == y.0);
     let mut buf = [0u8; MAX_NAME_LEN];
-    for &t in targets.iter() {
+    for &(t, known) in targets.iter() {
         let Some((wire, upper)) = wire_key(t, &mut buf) else {
             continue;
         };
-        let (a, aaaa) = match upper {
-            true => source::first_addresses_of(records, t),
-            false => glue(wire, t),
+        let (a, aaaa) = match (upper, known) {
+            (true, _) => source::first_addresses_of(records, t),
+            (false, Some(known)) => known,
+            (false, None) => glue(wire, t),
         };
         let ttl = records.ttl_of(t).unwrap_or(cfg.ttl);
         if let Some(ip) = a {

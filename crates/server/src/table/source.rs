@@ -43,6 +43,24 @@ pub(super) fn srv(
         .map(|(n, set)| (n, set.into_iter().map(|s| (s.target, s.port))))
 }
 
+/// [`srv`], each value with its target's slot (see
+/// [`first_addresses_at`]).
+pub(super) fn srv_with_slots(
+    rs: &RecordSet,
+) -> impl Iterator<Item = (&str, impl Iterator<Item = ((&str, u16), usize)> + '_)> {
+    rs.srv_records().map(|(n, set)| {
+        let values = set.with_slots().map(|(s, slot)| ((s.target, s.port), slot));
+        (n, values)
+    })
+}
+
+/// The first A and AAAA values of the name in `slot`, as [`srv`] numbers
+/// targets: read in place, where [`first_addresses_of`] looks the name up.
+pub(super) fn first_addresses_at(rs: &RecordSet, slot: usize) -> Glue {
+    let (a, aaaa) = rs.first_addresses_at(slot);
+    (a.map(|ip| ip.octets()), aaaa.map(|ip| ip.octets()))
+}
+
 /// The A addresses of `name`.
 pub(super) fn a_of<'r>(
     rs: &'r dyn Lookup,
