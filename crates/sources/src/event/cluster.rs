@@ -91,8 +91,14 @@ impl Cluster {
             self.upsert_framework(f);
         }
         let (frameworks, read) = read_tasks(snapshot.tasks);
+        let mut counts = vec![0; frameworks.len()];
+        for (fw, _, _) in &read {
+            if let Some(n) = counts.get_mut(*fw) {
+                *n += 1;
+            }
+        }
         let mut by_framework: Vec<Tasks> =
-            frameworks.iter().map(|_| Tasks::default()).collect();
+            counts.into_iter().map(Tasks::with_capacity).collect();
         for (fw, id, slot) in read {
             if let Some(tasks) = by_framework.get_mut(fw) {
                 tasks.upsert(id, slot, &mut self.next_arrival);
@@ -437,37 +443,6 @@ impl Cluster {
         }
         theirs.next().is_none()
     }
-
-    /// The state [`State::parse`] gives for the `/master/state` body of this
-    /// cluster (`leader`, `slaves`, and `frameworks` with their tasks, tasks
-    /// of unknown frameworks left out), built from the typed parts.
-    pub fn state(&self, leader: &str) -> State {
-        let (slaves, mut skips) = self.read_slaves();
-        let mut frameworks = Vec::with_capacity(self.frameworks.len());
-        for f in &self.frameworks {
-            let (head, head_skips) = self.read_head(f);
-            skips.extend(head_skips);
-            let Some(mut fw) = head else { continue };
-            let tasks = self.tasks.get(&f.id);
-            fw.tasks.reserve(tasks.map_or(0, Tasks::len));
-            for t in tasks.into_iter().flatten() {
-                match t {
-                    Slot::Read { task, skips: s, .. } => {
-                        fw.tasks.push(Task::clone(task));
-                        skips.extend(s.iter().cloned());
-                    }
-                    Slot::Malformed { skips: s, .. } => skips.extend(s.iter().cloned()),
-                }
-            }
-            frameworks.push(fw);
-        }
-        State {
-            leader: leader.to_owned(),
-            frameworks,
-            slaves,
-            skips,
-        }
-    }
 }
 
 /// One task's `/master/state` text read by the state reader: the task, or
@@ -552,5 +527,6 @@ fn read_tasks(list: TaskList) -> (Vec<String>, Vec<(usize, String, Slot)>) {
     (frameworks, slots)
 }
 
+mod state;
 #[cfg(test)]
 mod tests;

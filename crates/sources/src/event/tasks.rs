@@ -62,6 +62,14 @@ pub(super) struct Tasks {
 }
 
 impl Tasks {
+    /// Room for `n` tasks.
+    pub(super) fn with_capacity(n: usize) -> Self {
+        Tasks {
+            order: BTreeMap::new(),
+            by_id: HashMap::with_capacity(n),
+        }
+    }
+
     /// Task `id`.
     pub(super) fn get(&self, id: &str) -> Option<&Slot> {
         self.order.get(self.by_id.get(id)?)
@@ -118,6 +126,11 @@ impl Tasks {
             }
         }
         out
+    }
+
+    /// The tasks in order, to change in place.
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
+        self.order.values_mut()
     }
 
     /// Number of tasks.

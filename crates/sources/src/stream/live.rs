@@ -84,8 +84,11 @@ impl<P: FnMut(Update)> Subscriber<P> {
     /// result is published and the store is built anew.
     pub(super) fn check_live(&mut self, master: &str) {
         self.next_check = Instant::now() + self.cfg.refresh;
-        let Some(live) = &self.live else { return };
+        if self.live.is_none() {
+            return;
+        }
         let full = self.event_records(master);
+        let Some(live) = &self.live else { return };
         let view = live.view();
         if same_records(&full, &view) {
             return;

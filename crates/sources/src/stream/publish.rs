@@ -35,10 +35,13 @@ impl<P: FnMut(Update)> Subscriber<P> {
     }
 
     /// Generates records from the event-built cluster.
-    pub(super) fn event_records(&self, master: &str) -> RecordSet {
-        let state = self.cluster.state(&self.leader_text(master));
+    pub(super) fn event_records(&mut self, master: &str) -> RecordSet {
+        let leader = self.leader_text(master);
         let masters = self.masters();
-        let generated = generate(&state, &self.cfg.gen, &masters);
+        let gen = &self.cfg.gen;
+        let generated = self
+            .cluster
+            .with_state(&leader, |state| generate(state, gen, &masters));
         // Skips by reason, for `/metrics` (as the poll loop does).
         self.shared.status.set_skip_counts(generated.skip_counts());
         generated.records

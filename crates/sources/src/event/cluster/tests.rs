@@ -324,3 +324,36 @@ fn a_cluster_whose_agents_or_frameworks_are_all_malformed_is_unusable() {
     c.apply(parse(subscribed()));
     assert_eq!(c.unusable(), None, "usable again");
 }
+
+// The state lent by `with_state` is `state()`'s, whether the tasks are
+// moved (no one else holds them) or copied (one is held elsewhere), and
+// the cluster holds the same tasks after.
+#[test]
+fn the_state_lent_is_the_state_and_the_tasks_come_back() {
+    let leader = "master@127.0.0.1:5050";
+    let mut c = Cluster::default();
+    let mut sub = subscribed();
+    let tasks = &mut sub["subscribed"]["get_state"]["get_tasks"]["tasks"];
+    for (i, fw) in [(2, "F1"), (3, "F9"), (4, "F1")] {
+        let t = v1_task(&format!("T{i}"), fw, "S1", "TASK_RUNNING", "172.17.0.9");
+        tasks.as_array_mut().unwrap().push(t);
+    }
+    tasks
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"task_id": {"value": "T5"},
+        "framework_id": {"value": "F1"}, "agent_id": {"value": "S1"}, "name": 5}));
+    c.apply(parse(sub));
+    let want = c.state(leader);
+    assert_eq!(want.frameworks[0].tasks.len(), 3);
+    assert!(!want.skips.is_empty(), "the malformed task's skip");
+    let held = c.task("F1", "T2").unwrap();
+    for _ in 0..2 {
+        assert_eq!(c.with_state(leader, Clone::clone), want);
+        assert_eq!(c.state(leader), want);
+    }
+    assert!(Arc::ptr_eq(&held, &c.task("F1", "T2").unwrap()));
+    drop(held);
+    assert_eq!(c.with_state(leader, Clone::clone), want);
+    assert_eq!(*c.task("F1", "T4").unwrap(), want.frameworks[0].tasks[2]);
+}
