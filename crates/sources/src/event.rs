@@ -164,7 +164,24 @@ impl Event {
     /// # Errors
     /// Not JSON, no `type`, or a known type whose payload lacks an id.
     pub fn parse(record: &[u8]) -> Result<Event, EventError> {
-        if let Some((snapshot, heartbeat)) = v1::subscribed(record)? {
+        Event::parse_with(record, v1::subscribed)
+    }
+
+    /// [`Event::parse`] with a `SUBSCRIBED` read by the lenient reading
+    /// alone, never in one pass: the fuzz target checks that both agree.
+    ///
+    /// # Errors
+    /// As [`Event::parse`].
+    #[doc(hidden)]
+    pub fn parse_lenient(record: &[u8]) -> Result<Event, EventError> {
+        Event::parse_with(record, v1::subscribed_raw)
+    }
+
+    fn parse_with(
+        record: &[u8],
+        subscribed: fn(&[u8]) -> v1::SubscribedRead,
+    ) -> Result<Event, EventError> {
+        if let Some((snapshot, heartbeat)) = subscribed(record)? {
             return Ok(Event::Subscribed {
                 snapshot,
                 heartbeat,

@@ -174,11 +174,13 @@ fn id_of(raw: Raw<'_>, key: &str) -> Result<String, EventError> {
         .map(Cow::into_owned)
         .ok_or_else(|| EventError(format!("no {key}.value")))
 }
+/// A `SUBSCRIBED` read: the state and the heartbeat interval, `None` when
+/// the record is something else.
+pub(super) type SubscribedRead = Result<Option<(Snapshot, Option<Duration>)>, EventError>;
+
 /// Reads a `SUBSCRIBED` record; `Ok(None)` when the record is something
 /// else (or not readable this way: the tree reader then says why).
-pub(super) fn subscribed(
-    record: &[u8],
-) -> Result<Option<(Snapshot, Option<Duration>)>, EventError> {
+pub(super) fn subscribed(record: &[u8]) -> SubscribedRead {
     match super::snapshot::read(record) {
         Read::Subscribed(snapshot, heartbeat) => Ok(Some((snapshot, heartbeat))),
         Read::Other => Ok(None),
@@ -187,9 +189,7 @@ pub(super) fn subscribed(
 }
 
 /// [`subscribed`] reading every level raw.
-pub(super) fn subscribed_raw(
-    record: &[u8],
-) -> Result<Option<(Snapshot, Option<Duration>)>, EventError> {
+pub(super) fn subscribed_raw(record: &[u8]) -> SubscribedRead {
     let Ok(top) = serde_json::from_slice::<Top<'_>>(record) else {
         return Ok(None);
     };
