@@ -21,9 +21,9 @@ use mesos_records::RecordSet;
 use super::compiled::{Basis, Compiled, RecordCounts};
 use super::index::{hash, AnswerKind, NONE};
 use super::key::{in_zone, lookup_key};
-use super::names::{Names, Pending};
+use super::names::Names;
 use super::render::{Renderer, SrvTo};
-use super::source::{self, Glue};
+use super::source;
 use crate::dns_config::DnsConfig;
 use crate::template::Templates;
 
@@ -64,14 +64,6 @@ struct Compiler<'r> {
     case_keys: Vec<Box<[u8]>>,
 }
 
-/// The glue of wire name `key` among the names compiled so far.
-fn glue(names: &Names, key: &[u8]) -> Glue {
-    names
-        .find(key)
-        .and_then(|id| names.get(id))
-        .map_or((None, None), |p| (p.glue_a, p.glue_aaaa))
-}
-
 /// Compiles every answer for `records`; `apex` is the domain's wire name.
 pub(super) fn compile(
     records: &RecordSet,
@@ -105,7 +97,7 @@ pub(super) fn compile(
         &mut buf,
         |c, (name, ips), key| {
             let ips = ips.map(|ip| ip.octets());
-            c.addresses(name, key, ips, AnswerKind::A, apex_id, |p| &mut p.glue_a);
+            c.addresses(name, key, ips, AnswerKind::A, apex_id);
         },
     );
     let aaaa = source::aaaa(records);
@@ -116,9 +108,7 @@ pub(super) fn compile(
         &mut buf,
         |c, (name, ips), key| {
             let ips = ips.map(|ip| ip.octets());
-            c.addresses(name, key, ips, AnswerKind::Aaaa, apex_id, |p| {
-                &mut p.glue_aaaa
-            });
+            c.addresses(name, key, ips, AnswerKind::Aaaa, apex_id);
         },
     );
     let srv = source::srv_with_slots(records);
@@ -169,7 +159,7 @@ pub(super) fn compile(
 enum Owner {
     /// In the domain: served.
     Served,
-    /// Outside the domain: kept hidden, as glue only.
+    /// Outside the domain: not served (its addresses are still glue).
     Elsewhere,
 }
 
@@ -232,9 +222,9 @@ impl<'r> Compiler<'r> {
         }
     }
 
-    /// One A or AAAA owner (with its key): its answer template and first
-    /// address (glue for SRV targets), or for a name that is not served,
-    /// only that glue.
+    /// One A or AAAA owner (with its key): its answer template, if it is
+    /// served. (Its addresses are glue for SRV targets, served or not,
+    /// read from the record set: see [`source::glue_of_key`].)
     fn addresses<const N: usize>(
         &mut self,
         name: &'r str,
@@ -242,27 +232,14 @@ impl<'r> Compiler<'r> {
         ips: impl Iterator<Item = [u8; N]>,
         kind: AnswerKind,
         apex_id: u32,
-        glue: fn(&mut Pending) -> &mut Option<[u8; N]>,
     ) {
         self.dotted &= name.ends_with('.');
-        let Some((wire, owner, h)) = key else {
+        let Some((wire, Owner::Served, h)) = key else {
             return;
         };
-        let mut ips = ips.peekable();
-        let first = ips.peek().copied();
-        if owner == Owner::Elsewhere {
-            let id = self.names.add_hashed(wire, h, true).0;
-            if let Some(p) = self.names.get_mut(id) {
-                *glue(p) = first;
-            }
-            return;
-        }
         let id = self.names.add_served_hashed(wire, h, self.r.apex);
         let t = self.render_addresses(kind, name, ips);
         self.set(id, kind, t, name, apex_id);
-        if let Some(p) = self.names.get_mut(id) {
-            *glue(p) = first;
-        }
     }
 
     /// The A or AAAA template of `ips`, counted.
@@ -377,8 +354,8 @@ impl<'r> Compiler<'r> {
         let mut any = std::mem::take(&mut self.any);
         any.sort_unstable();
         any.dedup_by_key(|(id, _)| *id);
-        let names = &self.names;
-        let glue = |key: &[u8], _: &str| glue(names, key);
+        let rs = self.rs;
+        let glue = |_: &[u8], target: &str| source::glue_of_key(rs, target);
         let mut done = Vec::with_capacity(any.len() + 1);
         for &(id, name) in &any {
             done.push((id, self.r.any(id == apex_id, Some(name), &glue)));
@@ -445,9 +422,9 @@ impl<'r> Compiler<'r> {
 
     /// The SRV template of `owner`'s values in `self.values`, counted:
     /// with how many values were written and skipped. A target's glue is
-    /// read by its slot where that gives the same as the names compiled
-    /// (every A and AAAA owner spelled with its dot, and so the target),
-    /// else found among the names.
+    /// read by its slot where that gives the same as its key (every A and
+    /// AAAA owner spelled with its dot, and so the target), else looked
+    /// up by both spellings.
     fn render_srv(&mut self, owner: &str) -> (u32, u64, u64) {
         let (rs, dotted) = (self.rs, self.dotted);
         let values = self
@@ -462,8 +439,7 @@ impl<'r> Compiler<'r> {
                     glue: known.map(|slot| source::first_addresses_at(rs, slot)),
                 }
             });
-        let names = &self.names;
-        let glue = |key: &[u8], _: &str| glue(names, key);
+        let glue = |_: &[u8], target: &str| source::glue_of_key(rs, target);
         let (template, written, skipped) = self.r.srv(owner, values, &glue);
         self.counts.srv += written;
         // The values skipped are those whose target cannot be encoded.

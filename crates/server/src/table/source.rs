@@ -172,6 +172,23 @@ pub(super) fn values_of<'r>(rs: &'r RecordSet, name: &'r str) -> Values<'r> {
     }
 }
 
+/// The glue of SRV target `target` (spelled without capitals) in a full
+/// compile: the first A and AAAA values among the names of its key, the
+/// target with and without its trailing dot, the spelling with the dot
+/// first (of two spellings with addresses, the compile wrote that one
+/// last, in byte order).
+pub(super) fn glue_of_key(rs: &RecordSet, target: &str) -> Glue {
+    let bare = target.strip_suffix('.').unwrap_or(target);
+    let dotted = format!("{bare}.");
+    let first_a = |name: &str| rs.a(name).and_then(|v| v.first()).map(|ip| ip.octets());
+    let first_aaaa =
+        |name: &str| rs.aaaa(name).and_then(|v| v.first()).map(|ip| ip.octets());
+    (
+        first_a(&dotted).or_else(|| first_a(bare)),
+        first_aaaa(&dotted).or_else(|| first_aaaa(bare)),
+    )
+}
+
 /// The first A and AAAA values of `name`.
 pub(super) fn first_addresses_of(rs: &dyn Lookup, name: &str) -> Glue {
     (
