@@ -34,6 +34,7 @@ mod fields;
 mod raw;
 pub mod scan;
 mod task;
+pub use fast::{task_from_fields, StatusFields, TaskFields};
 pub(crate) use fields::parse_ip;
 pub use fields::{expand_ports, parse_pid};
 use raw::{PidText, RawFramework, RawSlave, RawState, TaskIssue};

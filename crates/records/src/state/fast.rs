@@ -12,6 +12,7 @@
 //! the fast reader reads, does the whole body go to the lenient reader.
 
 mod task;
+pub use task::{task_from_fields, StatusFields, TaskFields};
 
 use super::raw::{PidText, RawFramework, RawSlave, RawState, RawTask, Tasks};
 use super::scan::{Bail, Fast, Scan};

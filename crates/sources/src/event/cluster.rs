@@ -10,6 +10,7 @@ use mesos_records::skip::Skip;
 use mesos_records::state::{Framework, Slave, State, StateError, Task};
 use serde_json::Value;
 
+use super::task_list::read_text;
 use super::tasks::{Slot, Tasks};
 use super::{AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TaskList, TERMINAL};
 
@@ -445,23 +446,6 @@ impl Cluster {
     }
 }
 
-/// One task's `/master/state` text read by the state reader: the task, or
-/// `None` when it is malformed, and what was left out.
-fn read_text(text: &str) -> (Option<Task>, Vec<Skip>) {
-    let body = format!("{{\"leader\":\"-\",\"frameworks\":[{{\"tasks\":[{text}]}}]}}");
-    match State::parse(body.as_bytes()) {
-        Ok(state) => {
-            let task = state
-                .frameworks
-                .into_iter()
-                .next()
-                .and_then(|f| f.tasks.into_iter().next());
-            (task, state.skips)
-        }
-        Err(_) => (None, Vec::new()),
-    }
-}
-
 fn slot(
     id: String,
     agent_id: String,
@@ -489,41 +473,36 @@ fn slot(
 /// skips are).
 fn read_tasks(list: TaskList) -> (Vec<String>, Vec<(usize, String, Slot)>) {
     let (body, frameworks, tasks) = list.into_parts();
-    let read = State::parse(body.as_bytes())
-        .ok()
-        .filter(|s| s.skips.is_empty())
-        .and_then(|s| s.frameworks.into_iter().next())
-        .map(|f| f.tasks)
-        .filter(|read| read.len() == tasks.len());
-    let slots = match read {
-        Some(read) => tasks
-            .into_iter()
-            .zip(read)
-            .map(|(t, task)| {
-                let slot = slot(
-                    String::new(),
-                    t.agent_id,
-                    t.running_ts,
-                    Some(task),
-                    Vec::new(),
-                );
-                (t.framework, t.id, slot)
-            })
-            .collect(),
-        None => tasks
-            .into_iter()
-            .map(|t| {
-                let text = body.get(t.span.clone()).unwrap_or_default();
-                let (task, skips) = read_text(text);
-                let id = t.id.clone();
-                (
-                    t.framework,
-                    id,
-                    slot(t.id, t.agent_id, t.running_ts, task, skips),
-                )
-            })
-            .collect(),
+    let written = tasks.iter().filter(|t| t.read.is_none()).count();
+    let read = match written {
+        0 => Some(Vec::new()),
+        _ => State::parse(body.as_bytes())
+            .ok()
+            .filter(|s| s.skips.is_empty())
+            .and_then(|s| s.frameworks.into_iter().next())
+            .map(|f| f.tasks)
+            .filter(|read| read.len() == written),
     };
+    let one_by_one = read.is_none();
+    let mut read = read.unwrap_or_default().into_iter();
+    let slots = tasks
+        .into_iter()
+        .map(|t| {
+            let (task, skips) = match t.read {
+                Some((task, skips)) => (Some(task), skips),
+                None if one_by_one => {
+                    read_text(body.get(t.span.clone()).unwrap_or_default())
+                }
+                None => (read.next(), Vec::new()),
+            };
+            let id = t.id.clone();
+            (
+                t.framework,
+                id,
+                slot(t.id, t.agent_id, t.running_ts, task, skips),
+            )
+        })
+        .collect();
     (frameworks, slots)
 }
 

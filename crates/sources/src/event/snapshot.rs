@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use mesos_records::state::scan::{Bail, Fast, Scan};
+use mesos_records::state::{task_from_fields, TaskFields};
 
 use super::task_list::TaskList;
 use super::v1::{self, is_string, Raw, StatusParts, TaskParts};
@@ -235,7 +236,28 @@ impl<'a> State<'a> {
     fn task(&mut self, s: &mut Scan<'a>, scratch: &mut Scratch<'a>) -> Fast<()> {
         let start = s.start();
         if let Ok((parts, ports)) = task(s, scratch) {
+            // Read as the state reader reads its `/master/state` form, or
+            // else written in that form for it.
+            scratch.ports.clear();
+            if ports {
+                v1::merge_ranges(&mut scratch.ranges, &mut scratch.ports);
+            }
+            let fields = TaskFields {
+                id: &parts.id,
+                slave_id: &parts.agent_id,
+                name: parts.name,
+                state: parts.state,
+                discovery: parts.discovery,
+                labels: parts.labels,
+                ports: ports.then_some(scratch.ports.as_str()),
+            };
             let list = &mut self.tasks;
+            if let Ok(read) = task_from_fields(&fields, &scratch.statuses) {
+                let running_ts = v1::running_ts(&scratch.statuses);
+                let (id, agent_id) = (parts.id, parts.agent_id);
+                list.push_read(&parts.framework_id, id, agent_id, running_ts, read);
+                return Ok(());
+            }
             let at = list.begin();
             let ports = ports.then_some(&mut scratch.ranges);
             let statuses = scratch.statuses.iter().copied();
@@ -275,6 +297,8 @@ struct Scratch<'a> {
     statuses: Vec<Option<StatusParts<'a>>>,
     /// The task's port ranges.
     ranges: Vec<(u64, u64)>,
+    /// The task's ports, as Mesos' range text.
+    ports: String,
 }
 
 /// A v1 `Task`'s parts, and whether it has a `ports` resource (its ranges

@@ -1,10 +1,14 @@
-//! The tasks of a `SUBSCRIBED` in `/master/state` form, written into one
-//! `/master/state` body as they are read: the cluster reads them all in
-//! one pass of the state reader, with no text per task to allocate, copy
-//! and free (at 100,000 tasks that was a third of the time to subscribe).
+//! The tasks of a `SUBSCRIBED`, each already read as the state reader
+//! reads it ([`task_from_fields`](mesos_records::state::task_from_fields)),
+//! or else in `/master/state` form, written into one `/master/state` body
+//! as they are read: the cluster reads all those in one pass of the state
+//! reader, with no text per task to allocate, copy and free.
 
 use std::collections::HashMap;
 use std::ops::Range;
+
+use mesos_records::skip::Skip;
+use mesos_records::state::{State, Task};
 
 use super::TaskEntry;
 
@@ -13,10 +17,11 @@ const HEAD: &str = "{\"leader\":\"-\",\"frameworks\":[{\"tasks\":[";
 /// What follows them.
 const TAIL: &str = "]}]}";
 
-/// Tasks in `/master/state` form, written into one `/master/state` body as
-/// they are read: the cluster reads them all in one pass of the state
-/// reader.
-#[derive(Clone, Debug, PartialEq)]
+/// Tasks of a `SUBSCRIBED`, read, or in `/master/state` form written into
+/// one `/master/state` body that the cluster reads in one pass of the
+/// state reader. Two lists are equal when they hold the same tasks as the
+/// state reader reads them.
+#[derive(Clone, Debug)]
 pub struct TaskList {
     /// [`HEAD`], the task objects comma-separated (a task being written
     /// last).
@@ -30,7 +35,7 @@ pub struct TaskList {
 }
 
 /// One task of a [`TaskList`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(super) struct Listed {
     /// Its framework's index in [`TaskList`]'s frameworks.
     pub(super) framework: usize,
@@ -38,8 +43,10 @@ pub(super) struct Listed {
     pub(super) id: String,
     /// `agent_id.value`.
     pub(super) agent_id: String,
-    /// Its object in the body.
+    /// Its object in the body (empty when read).
     pub(super) span: Range<usize>,
+    /// The task and what the state reader left out of it, when read.
+    pub(super) read: Option<(Task, Vec<Skip>)>,
     /// See [`TaskEntry`]'s `running_ts`.
     pub(super) running_ts: f64,
 }
@@ -83,7 +90,7 @@ impl TaskList {
     /// Starts a task: the caller writes its object into [`TaskList::text`]
     /// and then calls [`TaskList::end`] with the offset this gives.
     pub(super) fn begin(&mut self) -> usize {
-        if !self.tasks.is_empty() {
+        if self.text.len() > HEAD.len() {
             self.text.push(',');
         }
         self.text.len()
@@ -110,6 +117,27 @@ impl TaskList {
             agent_id,
             span: start..self.text.len(),
             running_ts,
+            read: None,
+        });
+    }
+
+    /// Appends a task already read.
+    pub(super) fn push_read(
+        &mut self,
+        framework_id: &str,
+        id: String,
+        agent_id: String,
+        running_ts: f64,
+        read: (Task, Vec<Skip>),
+    ) {
+        let framework = self.framework(framework_id);
+        self.tasks.push(Listed {
+            framework,
+            id,
+            agent_id,
+            span: 0..0,
+            running_ts,
+            read: Some(read),
         });
     }
 
@@ -136,5 +164,62 @@ impl TaskList {
     pub(super) fn into_parts(mut self) -> (String, Vec<String>, Vec<Listed>) {
         self.text.push_str(TAIL);
         (self.text, self.frameworks, self.tasks)
+    }
+}
+
+impl PartialEq for TaskList {
+    fn eq(&self, other: &Self) -> bool {
+        self.resolved() == other.resolved()
+    }
+}
+
+/// A task of a [`TaskList`] as the state reader reads it: its framework
+/// id, id, agent id, `running_ts`, the task and what was left out.
+type Resolved<'l> = (
+    Option<&'l String>,
+    &'l str,
+    &'l str,
+    f64,
+    (Option<Task>, Vec<Skip>),
+);
+
+impl TaskList {
+    /// Every task as the state reader reads it.
+    fn resolved(&self) -> Vec<Resolved<'_>> {
+        let text = |t: &Listed| self.text.get(t.span.clone()).unwrap_or_default();
+        self.tasks
+            .iter()
+            .map(|t| {
+                let read = match &t.read {
+                    Some((task, skips)) => (Some(task.clone()), skips.clone()),
+                    None => read_text(text(t)),
+                };
+                let framework = self.frameworks.get(t.framework);
+                (
+                    framework,
+                    t.id.as_str(),
+                    t.agent_id.as_str(),
+                    t.running_ts,
+                    read,
+                )
+            })
+            .collect()
+    }
+}
+
+/// One task's `/master/state` text read by the state reader: the task, or
+/// `None` when it is malformed, and what was left out.
+pub(super) fn read_text(text: &str) -> (Option<Task>, Vec<Skip>) {
+    let body = format!("{HEAD}{text}{TAIL}");
+    match State::parse(body.as_bytes()) {
+        Ok(state) => {
+            let task = state
+                .frameworks
+                .into_iter()
+                .next()
+                .and_then(|f| f.tasks.into_iter().next());
+            (task, state.skips)
+        }
+        Err(_) => (None, Vec::new()),
     }
 }

@@ -20,6 +20,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use mesos_records::state::StatusFields;
+
 use super::snapshot::Read;
 use super::{read_agent, read_framework, EventError, Snapshot, TaskEntry};
 
@@ -315,16 +317,9 @@ pub(super) struct TaskParts<'a> {
 }
 
 /// What a v1 `TaskStatus` gives its `/master/state` form, as raw JSON text
-/// (`None` when absent).
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct StatusParts<'a> {
-    pub(super) state: Option<&'a str>,
-    pub(super) timestamp: Option<&'a str>,
-    pub(super) healthy: Option<&'a str>,
-    pub(super) container_status: Option<&'a str>,
-    /// As [`TaskParts::labels`].
-    pub(super) labels: Option<&'a str>,
-}
+/// (`None` when absent; `labels` being `labels.labels`, or `null` when that
+/// cannot be read).
+pub(super) type StatusParts<'a> = StatusFields<'a>;
 
 /// Writes a v1 task's parts as a `/master/state` task: `task_id.value` to
 /// `id`, `agent_id.value` to `slave_id`, `name`, `state` and `discovery`
@@ -392,14 +387,8 @@ pub(super) fn status_text(text: &str) -> (String, Option<f64>) {
 /// reader takes it) when it is a `TASK_RUNNING` status.
 fn write_status(out: &mut String, status: Option<&StatusParts<'_>>) -> Option<f64> {
     out.push('{');
-    let mut running = None;
+    let running = status.and_then(running);
     if let Some(s) = status {
-        if s.state.is_some_and(|t| is_string(t, "TASK_RUNNING")) {
-            let ts = s
-                .timestamp
-                .and_then(|t| serde_json::from_str::<f64>(t).ok());
-            running = Some(ts.unwrap_or(0.0));
-        }
         let mut first = true;
         for (key, v) in [
             ("\"state\":", s.state),
@@ -420,6 +409,25 @@ fn write_status(out: &mut String, status: Option<&StatusParts<'_>>) -> Option<f6
     }
     out.push('}');
     running
+}
+
+/// A status's timestamp (0 when absent, as the state reader takes it)
+/// when it is a `TASK_RUNNING` status.
+fn running(s: &StatusParts<'_>) -> Option<f64> {
+    if !s.state.is_some_and(|t| is_string(t, "TASK_RUNNING")) {
+        return None;
+    }
+    let ts = s
+        .timestamp
+        .and_then(|t| serde_json::from_str::<f64>(t).ok());
+    Some(ts.unwrap_or(0.0))
+}
+
+/// The latest timestamp of the `TASK_RUNNING` statuses (-1 when none is
+/// later), as [`write_task`] gives it.
+pub(super) fn running_ts(statuses: &[Option<StatusParts<'_>>]) -> f64 {
+    let latest = statuses.iter().flatten().filter_map(running);
+    latest.fold(-1.0_f64, f64::max)
 }
 
 /// True when the JSON value `text` is the string `want`.
@@ -461,7 +469,7 @@ fn ports(resources: Raw<'_>, ranges: &mut Vec<(u64, u64)>) -> bool {
 
 /// Mesos' text for port ranges: sorted, overlapping and adjacent ones
 /// joined, printed as `[a-b, c-d]`.
-fn merge_ranges(ranges: &mut [(u64, u64)], out: &mut String) {
+pub(super) fn merge_ranges(ranges: &mut [(u64, u64)], out: &mut String) {
     ranges.sort_unstable();
     let mut merged: Option<(u64, u64)> = None;
     let mut first = true;

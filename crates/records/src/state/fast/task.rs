@@ -2,11 +2,14 @@
 //! records need, its ports, its latest running status and its discovery
 //! info.
 
-use super::super::task::{label_ip, policy_label, DiscoveryParts, Running, TaskParts};
-use super::super::{parse_ip, StatusIps};
+use super::super::task::{
+    finish_task, label_ip, policy_label, DiscoveryParts, Running, TaskParts,
+};
+use super::super::{parse_ip, StatusIps, Task};
 use super::{is, text_or_empty};
 use super::{Fast, Scan};
 use crate::lenient::Text;
+use crate::skip::Skip;
 
 pub(super) fn task<'a>(s: &mut Scan<'a>) -> Fast<TaskParts<'a>> {
     let mut t = TaskParts::default();
@@ -294,4 +297,98 @@ fn discovery_port<'a>(s: &mut Scan<'a>) -> Fast<(i64, Text<'a>, Text<'a>)> {
         })?;
     }
     Ok((number.unwrap_or(0), protocol, name))
+}
+
+/// A task's fields as JSON texts, each as a `/master/state` task holds
+/// it: for a reader of another form of the same task (the event source's
+/// v1 tasks), which then needs no `/master/state` text in between.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TaskFields<'a> {
+    /// `id`, unescaped.
+    pub id: &'a str,
+    /// `slave_id`, unescaped.
+    pub slave_id: &'a str,
+    /// `name`.
+    pub name: Option<&'a str>,
+    /// `state`.
+    pub state: Option<&'a str>,
+    /// `discovery`.
+    pub discovery: Option<&'a str>,
+    /// `labels`.
+    pub labels: Option<&'a str>,
+    /// `resources.ports`, unescaped (Mesos' range text).
+    pub ports: Option<&'a str>,
+}
+
+/// A task status's fields as JSON texts (see [`TaskFields`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StatusFields<'a> {
+    /// `state`.
+    pub state: Option<&'a str>,
+    /// `timestamp`.
+    pub timestamp: Option<&'a str>,
+    /// `healthy`.
+    pub healthy: Option<&'a str>,
+    /// `container_status`.
+    pub container_status: Option<&'a str>,
+    /// `labels`.
+    pub labels: Option<&'a str>,
+}
+
+/// The task the state reader reads from a task object holding exactly
+/// `fields` and `statuses` (`None`: not an object), each key once, and
+/// what it leaves out of it. [`Bail`](super::super::scan::Bail) where the
+/// fast reader hands the object to the lenient reader: the caller then
+/// reads that object with [`State::parse`](super::super::State::parse).
+pub fn task_from_fields(
+    fields: &TaskFields<'_>,
+    statuses: &[Option<StatusFields<'_>>],
+) -> Fast<(Task, Vec<Skip>)> {
+    let mut t = TaskParts {
+        id: Text::Borrowed(fields.id),
+        slave_id: Text::Borrowed(fields.slave_id),
+        ports: Text::Borrowed(fields.ports.unwrap_or_default()),
+        ..TaskParts::default()
+    };
+    if let Some(name) = fields.name {
+        t.name = text_or_empty(&mut Scan::new(name))?;
+    }
+    if let Some(state) = fields.state {
+        t.state = text_or_empty(&mut Scan::new(state))?;
+    }
+    if let Some(d) = fields.discovery {
+        t.discovery = discovery(&mut Scan::new(d))?;
+    }
+    if let Some(labels) = fields.labels {
+        task_labels(&mut Scan::new(labels), &mut t.labels)?;
+    }
+    let mut running = Running::new();
+    for s in statuses.iter().flatten() {
+        let mut state = None;
+        let mut ips = StatusIps::default();
+        if let Some(text) = s.state {
+            state = Scan::new(text).text()?;
+        }
+        let timestamp = match s.timestamp {
+            Some(text) => Scan::new(text).f64()?,
+            None => None,
+        };
+        if let Some(text) = s.labels {
+            labels(&mut Scan::new(text), &mut ips)?;
+        }
+        if let Some(text) = s.container_status {
+            container_status(&mut Scan::new(text), &mut ips)?;
+        }
+        if let Some(text) = s.healthy {
+            ips.healthy = boolean(&mut Scan::new(text))?;
+        }
+        running.offer(state.as_deref(), timestamp.unwrap_or(0.0), ips);
+    }
+    t.running = running.into_ips();
+    let mut skips = Vec::new();
+    let task = finish_task(t, &mut skips);
+    for s in &skips {
+        log::debug!("state: skipping {}: {}", s.reason, s.detail);
+    }
+    Ok((task, skips))
 }

@@ -52,18 +52,18 @@ fn usual_records_are_read_in_one_pass() {
     assert_eq!(heartbeat, Some(Duration::from_secs(5)));
     assert_eq!(snapshot.tasks.len(), 5);
     assert_eq!(snapshot.agents.len(), 1);
-    let (text, frameworks, listed) = snapshot.tasks.into_parts();
+    let (_, frameworks, listed) = snapshot.tasks.into_parts();
     assert_eq!(frameworks, ["F\"1"]);
     assert_eq!(listed[0].running_ts, 2.0);
-    let first = &text[listed[0].span.clone()];
-    assert!(
-        first.contains(r#""resources":{"ports":"[1-4]"}"#),
-        "{first}"
-    );
-    assert!(
-        first.contains(r#""labels":[{"key":"DNS_X","value":"1"}]"#),
-        "{first}"
-    );
+    // Read as the state reader reads the task, with no text between.
+    let (first, skips) = listed[0].read.as_ref().expect("read");
+    assert!(skips.is_empty());
+    assert_eq!(first.ports, [1, 2, 3, 4]);
+    assert_eq!(first.labels, [("DNS_X".to_owned(), "1".to_owned())]);
+    let ips = first.running_status.as_ref().expect("running");
+    assert_eq!(ips.docker, ["1.2.3.4".parse::<std::net::IpAddr>().unwrap()]);
+    assert_eq!(ips.healthy, Some(true));
+    assert_eq!(first.discovery.as_ref().map(|d| d.name.as_str()), Some("d"));
     // A task read in one pass is what the lenient reading makes of it.
     for t in &tasks {
         let text = t.to_string();
@@ -174,6 +174,41 @@ fn odd_tasks_read_as_the_lenient_reading_reads_them() {
         (
             "resources",
             json!([{"name": "PORTS", "ranges": {"range": [{"begin": 1, "end": 2}]}}]),
+        ),
+        (
+            "discovery",
+            json!({"name": "x", "ports": {"ports": [{"number": 70000}, {"number": 5, "protocol": "udp"}]}}),
+        ),
+        ("discovery", json!({"name": 5})),
+        ("discovery", json!({"NAME": "x", "ports": null})),
+        ("discovery", json!(null)),
+        (
+            "labels",
+            json!({"labels": [{"key": "DNS_A", "value": 5}, 7, {"key": "DNS_B", "value": "b"}]}),
+        ),
+        (
+            "statuses",
+            json!([{"state": "TASK_RUNNING", "container_status": {"network_infos": 5}}]),
+        ),
+        (
+            "statuses",
+            json!([{"state": "TASK_RUNNING", "container_status": {"Network_Infos": [{"ip_address": "1.1.1.1"}]}}]),
+        ),
+        (
+            "statuses",
+            json!([{"state": "TASK_RUNNING", "labels": {"labels": [{"key": "Docker.NetworkSettings.IPAddress", "value": 5}]}}]),
+        ),
+        (
+            "statuses",
+            json!([{"state": "TASK_RUNNING", "labels": {"labels": [{"KEY": "Docker.NetworkSettings.IPAddress", "value": "2.2.2.2"}]}}]),
+        ),
+        (
+            "statuses",
+            json!([{"state": "TASK_RUNNING", "healthy": "yes"}, {"state": "TASK_RUNNING", "timestamp": -0.0}]),
+        ),
+        (
+            "statuses",
+            json!([{"state": null, "timestamp": 9}, {"state": "TASK_RUNNING", "timestamp": 1.5, "healthy": false}]),
         ),
         ("framework_id", json!({"value": "F2"})),
         ("agent_id", json!({"value": "S\\2", "agents": 1})),
