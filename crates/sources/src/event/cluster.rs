@@ -486,7 +486,7 @@ fn read_tasks(list: TaskList) -> (Vec<String>, Vec<(usize, String, Slot)>) {
     let one_by_one = read.is_none();
     let mut read = read.unwrap_or_default().into_iter();
     let slots = tasks
-        .into_iter()
+        .into_listed()
         .map(|t| {
             let (task, skips) = match t.read {
                 Some((task, skips)) => (Some(task), skips),

@@ -31,7 +31,52 @@ pub struct TaskList {
     /// Framework id to its index in `frameworks`.
     framework_index: HashMap<String, usize>,
     /// The tasks, in order.
-    tasks: Vec<Listed>,
+    tasks: Chunks,
+}
+
+/// Tasks of a [`TaskList`], in order, in chunks: 100,000 tasks read are
+/// tens of megabytes, which a growing vector copied again at every
+/// doubling.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Chunks {
+    chunks: Vec<Vec<Listed>>,
+    len: usize,
+}
+
+/// Tasks per chunk.
+const CHUNK: usize = 4096;
+
+impl Chunks {
+    fn push(&mut self, t: Listed) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(t),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(t);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn last(&self) -> Option<&Listed> {
+        self.chunks.last().and_then(|c| c.last())
+    }
+
+    /// Number of tasks.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The tasks in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Listed> {
+        self.chunks.iter().flatten()
+    }
+
+    /// The tasks in order, taken.
+    pub(super) fn into_listed(self) -> impl Iterator<Item = Listed> {
+        self.chunks.into_iter().flatten()
+    }
 }
 
 /// One task of a [`TaskList`].
@@ -57,7 +102,7 @@ impl Default for TaskList {
             text: HEAD.to_owned(),
             frameworks: Vec::new(),
             framework_index: HashMap::new(),
-            tasks: Vec::new(),
+            tasks: Chunks::default(),
         }
     }
 }
@@ -77,7 +122,7 @@ impl TaskList {
 
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
+        self.tasks.len() == 0
     }
 
     /// Appends a task already in `/master/state` form.
@@ -161,7 +206,7 @@ impl TaskList {
     /// The whole `/master/state` body (`leader` `-`, one framework with
     /// every task), the framework ids, and the tasks with their place in
     /// the body.
-    pub(super) fn into_parts(mut self) -> (String, Vec<String>, Vec<Listed>) {
+    pub(super) fn into_parts(mut self) -> (String, Vec<String>, Chunks) {
         self.text.push_str(TAIL);
         (self.text, self.frameworks, self.tasks)
     }

@@ -53,6 +53,7 @@ fn usual_records_are_read_in_one_pass() {
     assert_eq!(snapshot.tasks.len(), 5);
     assert_eq!(snapshot.agents.len(), 1);
     let (_, frameworks, listed) = snapshot.tasks.into_parts();
+    let listed: Vec<_> = listed.into_listed().collect();
     assert_eq!(frameworks, ["F\"1"]);
     assert_eq!(listed[0].running_ts, 2.0);
     // Read as the state reader reads the task, with no text between.
