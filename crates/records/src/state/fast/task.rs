@@ -392,3 +392,130 @@ pub fn task_from_fields(
     }
     Ok((task, skips))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::State;
+
+    /// The task and skips `State::parse` reads from the object holding
+    /// `fields` and `statuses`.
+    fn parsed(
+        f: &TaskFields<'_>,
+        statuses: &[Option<StatusFields<'_>>],
+    ) -> (Task, Vec<Skip>) {
+        let quoted = |s: &str| serde_json::to_string(s).unwrap();
+        let mut o = format!(
+            "{{\"id\":{},\"slave_id\":{}",
+            quoted(f.id),
+            quoted(f.slave_id)
+        );
+        for (key, v) in [
+            ("name", f.name),
+            ("state", f.state),
+            ("discovery", f.discovery),
+            ("labels", f.labels),
+        ] {
+            if let Some(v) = v {
+                o.push_str(&format!(",\"{key}\":{v}"));
+            }
+        }
+        if let Some(p) = f.ports {
+            o.push_str(&format!(",\"resources\":{{\"ports\":{}}}", quoted(p)));
+        }
+        let statuses: Vec<String> = statuses
+            .iter()
+            .map(|s| {
+                let s = s.unwrap_or_default();
+                let parts: Vec<String> = [
+                    ("state", s.state),
+                    ("timestamp", s.timestamp),
+                    ("healthy", s.healthy),
+                    ("container_status", s.container_status),
+                    ("labels", s.labels),
+                ]
+                .iter()
+                .filter_map(|(k, v)| v.map(|v| format!("\"{k}\":{v}")))
+                .collect();
+                format!("{{{}}}", parts.join(","))
+            })
+            .collect();
+        o.push_str(&format!(",\"statuses\":[{}]}}", statuses.join(",")));
+        let body =
+            format!(r#"{{"leader":"m@1.2.3.4:1","frameworks":[{{"tasks":[{o}]}}]}}"#);
+        let s = State::parse(body.as_bytes()).unwrap();
+        (s.frameworks[0].tasks[0].clone(), s.skips)
+    }
+
+    // Read from the fields, a task is what the state reader reads from its
+    // object; where the fast reader would hand the object over, it bails.
+    #[test]
+    fn fields_read_as_the_object_is_read() {
+        let running = StatusFields {
+            state: Some(r#""TASK_RUNNING""#),
+            timestamp: Some("2.5"),
+            healthy: Some("true"),
+            container_status: Some(
+                r#"{"network_infos":[{"ip_addresses":[{"ip_address":"10.0.0.1"},{"ip_address":"junk"}]}]}"#,
+            ),
+            labels: Some(
+                r#"[{"key":"Docker.NetworkSettings.IPAddress","value":"1.2.3.4"}]"#,
+            ),
+        };
+        let usual = TaskFields {
+            id: "t\"1",
+            slave_id: "S1",
+            name: Some(r#""web""#),
+            state: Some(r#""TASK_RUNNING""#),
+            discovery: Some(
+                r#"{"name":"d","ports":{"ports":[{"number":80,"protocol":"tcp"},{"number":70000}]}}"#,
+            ),
+            labels: Some(r#"[{"key":"DNS_TTL","value":"5"},{"key":"x","value":"y"},7]"#),
+            ports: Some("[1-2, 65535-70000]"),
+        };
+        let earlier = StatusFields {
+            timestamp: Some("1"),
+            ..running
+        };
+        let statuses = [
+            Some(earlier),
+            None,
+            Some(running),
+            Some(StatusFields::default()),
+        ];
+        let (task, skips) = task_from_fields(&usual, &statuses).unwrap();
+        assert_eq!((task.clone(), skips.clone()), parsed(&usual, &statuses));
+        assert_eq!(task.ports, [1, 2, 65535]);
+        assert_eq!(skips.len(), 2, "{skips:?}");
+        let nulls = TaskFields {
+            name: Some("null"),
+            state: Some("null"),
+            discovery: Some("null"),
+            labels: Some("null"),
+            ports: None,
+            ..usual
+        };
+        let (task, skips) = task_from_fields(&nulls, &[]).unwrap();
+        assert_eq!((task, skips), parsed(&nulls, &[]));
+        for odd in [
+            TaskFields {
+                name: Some("5"),
+                ..usual
+            },
+            TaskFields {
+                discovery: Some(r#"{"name":7}"#),
+                ..usual
+            },
+        ] {
+            assert_eq!(
+                task_from_fields(&odd, &[]).map(drop),
+                Err(super::super::Bail)
+            );
+        }
+        let odd_status = StatusFields {
+            timestamp: Some(r#""1""#),
+            ..running
+        };
+        assert!(task_from_fields(&usual, &[Some(odd_status)]).is_err());
+    }
+}
