@@ -93,8 +93,17 @@ impl<R: Read> RecordReader<R> {
             });
         }
         // Room for the whole record at once (a SUBSCRIBED is tens of
-        // megabytes), up to 64 MiB before any byte of it is there.
-        let mut record = Vec::with_capacity(length.min(1 << 26) as usize);
+        // megabytes), so it is never copied while it grows. Reserving costs
+        // address space only: a page is backed once a byte of the record is
+        // written to it, so an announced length the stream does not carry
+        // costs no memory. If even that is refused, the buffer grows as the
+        // bytes come.
+        let mut record = Vec::new();
+        if let Ok(exact) = usize::try_from(length) {
+            if record.try_reserve_exact(exact).is_err() {
+                record.reserve(exact.min(1 << 20));
+            }
+        }
         let got = (&mut self.inner).take(length).read_to_end(&mut record)?;
         if (got as u64) < length {
             return Err(RecordIoError::Truncated {
