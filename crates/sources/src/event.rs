@@ -164,7 +164,7 @@ impl Event {
     /// # Errors
     /// Not JSON, no `type`, or a known type whose payload lacks an id.
     pub fn parse(record: &[u8]) -> Result<Event, EventError> {
-        Event::parse_with(record, v1::subscribed)
+        Event::parse_with(record, snapshot::subscribed)
     }
 
     /// [`Event::parse`] with a `SUBSCRIBED` read by the lenient reading

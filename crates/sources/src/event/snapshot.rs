@@ -31,6 +31,17 @@ pub(super) enum Read {
     Lenient,
 }
 
+/// Reads a `SUBSCRIBED` record in one pass, or with the lenient reading
+/// when [`read`] hands it over; `Ok(None)` when the record is something
+/// else (or not readable either way: the tree reader then says why).
+pub(super) fn subscribed(record: &[u8]) -> v1::SubscribedRead {
+    match read(record) {
+        Read::Subscribed(snapshot, heartbeat) => Ok(Some((snapshot, heartbeat))),
+        Read::Other => Ok(None),
+        Read::Lenient => v1::subscribed_raw(record),
+    }
+}
+
 /// The keys of the lenient reading's `Lists` view: a duplicate of any of
 /// them makes it read nothing from the object.
 const LISTS: [&str; 6] = ["agents", "frameworks", "tasks", "labels", "range", "value"];

@@ -22,7 +22,6 @@ use serde_json::Value;
 
 use mesos_records::state::StatusFields;
 
-use super::snapshot::Read;
 use super::{read_agent, read_framework, EventError, Snapshot, TaskEntry};
 
 /// A field's raw JSON, `null` included (`Option<&RawValue>` would read a
@@ -176,21 +175,15 @@ fn id_of(raw: Raw<'_>, key: &str) -> Result<String, EventError> {
         .map(Cow::into_owned)
         .ok_or_else(|| EventError(format!("no {key}.value")))
 }
+
 /// A `SUBSCRIBED` read: the state and the heartbeat interval, `None` when
 /// the record is something else.
 pub(super) type SubscribedRead = Result<Option<(Snapshot, Option<Duration>)>, EventError>;
 
-/// Reads a `SUBSCRIBED` record; `Ok(None)` when the record is something
-/// else (or not readable this way: the tree reader then says why).
-pub(super) fn subscribed(record: &[u8]) -> SubscribedRead {
-    match super::snapshot::read(record) {
-        Read::Subscribed(snapshot, heartbeat) => Ok(Some((snapshot, heartbeat))),
-        Read::Other => Ok(None),
-        Read::Lenient => subscribed_raw(record),
-    }
-}
-
-/// [`subscribed`] reading every level raw.
+/// A `SUBSCRIBED` record read by the lenient reading alone, every level
+/// raw (what [`super::snapshot::subscribed`] falls back to); `Ok(None)`
+/// when the record is something else (or not readable this way: the tree
+/// reader then says why).
 pub(super) fn subscribed_raw(record: &[u8]) -> SubscribedRead {
     let Ok(top) = serde_json::from_slice::<Top<'_>>(record) else {
         return Ok(None);
