@@ -164,6 +164,18 @@ fn events_follow_task_start_kill_agent_loss_and_framework_removal() {
     let sub = Subscriber::start(&[m.host_port()], Duration::from_secs(60));
     let rs = sub.wait_same_as(&m.state_json(), Duration::from_secs(5));
     assert!(has_a(&rs, "web.marathon.mesos."), "{rs:#?}");
+    // mesosdns_state_bytes: the SUBSCRIBED record's size, as a polled
+    // state's body.
+    let subscribed = m
+        .cluster()
+        .lock()
+        .unwrap()
+        .subscribed(HEARTBEAT)
+        .to_string();
+    assert_eq!(
+        sub.status().state_bytes.load(Ordering::Relaxed),
+        subscribed.len() as u64
+    );
 
     // Task start: staging first (no records), then running.
     let mut t = task("api.1", "api", "F1", "S1", Some("172.17.0.3"));

@@ -71,7 +71,8 @@ enum End {
 }
 
 enum Msg {
-    Event(Event, Instant),
+    /// An event, when its record was read, and the record's size.
+    Event(Event, Instant, usize),
     /// A record of more than [`LARGE`] bytes, decoded by the subscriber.
     Large(Vec<u8>, Instant),
     Failed(String),
@@ -89,7 +90,7 @@ impl Msg {
     fn decoded(self, master: &str) -> Msg {
         match self {
             Msg::Large(record, at) => match Event::parse(&record) {
-                Ok(e) => Msg::Event(e, at),
+                Ok(e) => Msg::Event(e, at, record.len()),
                 Err(e) => Msg::Failed(format!("{master}: {e}")),
             },
             other => other,
@@ -342,14 +343,19 @@ impl<P: FnMut(Update)> Subscriber<P> {
                     heartbeat,
                 },
                 _,
+                bytes,
             )) => {
+                self.shared
+                    .status
+                    .state_bytes
+                    .store(bytes as u64, Ordering::Relaxed);
                 self.cluster.reset(snapshot);
                 heartbeat.unwrap_or(self.ev.heartbeat)
             }
             Ok(Msg::Large(..)) => {
                 return fail(format!("{master}: no SUBSCRIBED event"), false)
             }
-            Ok(Msg::Event(other, _)) => {
+            Ok(Msg::Event(other, ..)) => {
                 return fail(
                     format!("{master}: first event is not SUBSCRIBED: {other:?}"),
                     false,
@@ -401,8 +407,11 @@ impl<P: FnMut(Update)> Subscriber<P> {
                 match msg.decoded(master) {
                     Msg::Large(..) => {}
                     Msg::Failed(e) => return fail(e, true),
-                    Msg::Event(e, at) => {
+                    Msg::Event(e, at, bytes) => {
                         status.events.events.fetch_add(1, Ordering::Relaxed);
+                        if matches!(e, Event::Subscribed { .. }) {
+                            status.state_bytes.store(bytes as u64, Ordering::Relaxed);
+                        }
                         if matches!(e, Event::Heartbeat) {
                             status.last_success_ms.store(unix_ms(), Ordering::Relaxed);
                         }
@@ -524,7 +533,7 @@ fn read_stream(
                 Msg::Large(record, Instant::now())
             }
             Ok(Some(record)) => match Event::parse(&record) {
-                Ok(e) => Msg::Event(e, Instant::now()),
+                Ok(e) => Msg::Event(e, Instant::now(), record.len()),
                 Err(e) => Msg::Failed(format!("{master}: {e}")),
             },
             Ok(None) => Msg::Failed(format!("{master}: event stream closed")),
@@ -545,7 +554,7 @@ mod tests {
     fn large_records_are_decoded_by_the_subscriber() {
         let at = Instant::now();
         let ok = Msg::Large(br#"{"type":"HEARTBEAT"}"#.to_vec(), at).decoded("m");
-        assert!(matches!(ok, Msg::Event(Event::Heartbeat, t) if t == at));
+        assert!(matches!(ok, Msg::Event(Event::Heartbeat, t, 20) if t == at));
         let bad = Msg::Large(b"{".to_vec(), at).decoded("m");
         assert!(matches!(bad, Msg::Failed(e) if e.starts_with("m: ")));
     }

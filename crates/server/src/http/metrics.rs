@@ -235,7 +235,7 @@ fn poller_families(e: &mut Exposition, p: &PollerStatus) {
         e,
         "mesosdns_state_bytes",
         MetricType::Gauge,
-        "Size of the last Mesos state body.",
+        "Size of the last Mesos state body (on the event source, of the last SUBSCRIBED record).",
         get(&p.state_bytes),
     );
     single(
