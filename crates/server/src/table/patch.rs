@@ -376,10 +376,7 @@ impl<'r> Patch<'r> {
     /// first at the apex).
     fn templates_of(&mut self, o: &Values<'r>, apex: bool) -> [u32; 6] {
         let rs = self.r.records;
-        let glue = |_: &[u8], text: &str| match text.strip_suffix('.') {
-            Some(_) => source::first_addresses_of(rs, text),
-            None => source::first_addresses_of(rs, &format!("{text}.")),
-        };
+        let glue = |_: &[u8], text: &str| source::glue_of_key(rs, text);
         let mut kinds = [NONE; 6];
         if !o.a.is_empty() {
             let ips = o.a.iter().map(|ip| ip.octets());

@@ -172,17 +172,16 @@ pub(super) fn values_of<'r>(rs: &'r RecordSet, name: &'r str) -> Values<'r> {
     }
 }
 
-/// The glue of SRV target `target` (spelled without capitals) in a full
-/// compile: the first A and AAAA values among the names of its key, the
-/// target with and without its trailing dot, the spelling with the dot
-/// first (of two spellings with addresses, the compile wrote that one
-/// last, in byte order).
-pub(super) fn glue_of_key(rs: &RecordSet, target: &str) -> Glue {
+/// The glue of SRV target `target` (spelled without capitals), in a full
+/// compile and a patch alike: the first A and AAAA values among the names
+/// of its key, the target with and without its trailing dot, the spelling
+/// with the dot first (of two spellings with addresses, the compile wrote
+/// that one last, in byte order).
+pub(super) fn glue_of_key(rs: &dyn Lookup, target: &str) -> Glue {
     let bare = target.strip_suffix('.').unwrap_or(target);
     let dotted = format!("{bare}.");
-    let first_a = |name: &str| rs.a(name).and_then(|v| v.first()).map(|ip| ip.octets());
-    let first_aaaa =
-        |name: &str| rs.aaaa(name).and_then(|v| v.first()).map(|ip| ip.octets());
+    let first_a = |name: &str| rs.a(name).first().map(|ip| ip.octets());
+    let first_aaaa = |name: &str| rs.aaaa(name).first().map(|ip| ip.octets());
     (
         first_a(&dotted).or_else(|| first_a(bare)),
         first_aaaa(&dotted).or_else(|| first_aaaa(bare)),

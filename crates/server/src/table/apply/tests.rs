@@ -170,6 +170,25 @@ fn a_delta_moves_srv_glue_and_empty_non_terminals() {
     assert_eq!(steps.patched, 2);
 }
 
+// An SRV target's glue when its addresses are held by the spelling
+// without the trailing dot (which a full compile falls back to) and only
+// the SRV owner changes.
+#[test]
+fn a_delta_keeps_the_glue_of_an_undotted_target() {
+    let cfg = DnsConfig::default();
+    let pool = ["mesos.", "_s._tcp.mesos.", "t.mesos."].map(String::from);
+    let mut s0 = RecordSet::default();
+    for i in 0..50 {
+        s0.insert_a(&format!("f{i}.mesos."), Ipv4Addr::new(10, 1, 0, i));
+    }
+    s0.insert_a("t.mesos", Ipv4Addr::new(10, 0, 0, 2));
+    s0.insert_srv("_s._tcp.mesos.", "t.mesos.", 80);
+    let mut s1 = s0.clone();
+    s1.insert_srv("_s._tcp.mesos.", "t.mesos.", 81);
+    let s2 = s0.clone();
+    check_deltas(&cfg, &pool, &[s0, s1, s2]);
+}
+
 #[test]
 fn a_spare_still_read_is_not_patched_the_served_table_is_copied() {
     let cfg = DnsConfig::default();
