@@ -29,14 +29,13 @@
 
 use dns_wire::name::is_subdomain_exact;
 use dns_wire::{
-    parse_query, write_formerr, write_opt, Class, Edns, Flags, Header, Opcode, Query,
-    Rcode, Rtype, Writer, HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
+    parse_query, write_formerr, write_opt, Class, Flags, Header, Opcode, Query, Rcode,
+    Rtype, Writer, HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
 };
 
 pub(crate) mod reply;
 
-pub(crate) use reply::size_limit;
-pub(crate) use reply::Meta;
+pub(crate) use reply::{our_edns, size_limit, Meta};
 pub use reply::{Answer, Transport, MAX_TCP_MESSAGE};
 
 use crate::reverse::Reverse;
@@ -220,16 +219,6 @@ pub(crate) fn answer_meta(
         end += OPT_LEN;
     }
     (Answer::Reply(end), meta)
-}
-
-/// The OPT record we send back: our payload size, version 0, DO copied.
-fn our_edns(query: Edns, rcode: Rcode, edns_max: u16) -> Edns {
-    Edns {
-        udp_payload: edns_max.max(512),
-        ext_rcode: rcode.extended(),
-        version: 0,
-        dnssec_ok: query.dnssec_ok,
-    }
 }
 
 /// A response with no records: header, question, OPT if the query had one.

@@ -46,13 +46,13 @@ use std::sync::{Arc, OnceLock};
 
 use dns_wire::name::{from_dotted, is_subdomain_exact};
 use dns_wire::{
-    write_opt, Class, Edns, Flags, Header, Query, Rcode, Rtype, Writer, HEADER_LEN,
+    write_opt, Class, Flags, Header, Query, Rcode, Rtype, Writer, HEADER_LEN,
     MAX_NAME_LEN, OPT_LEN,
 };
 use mesos_records::delta::Lookup;
 use mesos_records::{Delta, RecordSet};
 
-use crate::answer::reply::{size_limit, Answer, Meta, Transport};
+use crate::answer::reply::{our_edns, size_limit, Answer, Meta, Transport};
 use crate::dns_config::DnsConfig;
 
 /// PTR records per address at most.
@@ -421,12 +421,7 @@ impl Reverse {
             *dst = h.to_bytes();
         }
         if let Some(e) = q.edns {
-            let ours = Edns {
-                udp_payload: settings.edns_max.max(512),
-                ext_rcode: 0,
-                version: 0,
-                dnssec_ok: e.dnssec_ok,
-            };
+            let ours = our_edns(e, rcode, settings.edns_max);
             let Some(tail) = out.get_mut(end..) else {
                 return Answer::Drop;
             };

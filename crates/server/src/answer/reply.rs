@@ -2,7 +2,7 @@
 //! the packet, and what the stats learn of it. Shared by every module that
 //! writes answers (the table's, the reverse zones', the static records').
 
-use dns_wire::{Query, Rcode};
+use dns_wire::{Edns, Query, Rcode};
 
 /// Largest DNS message over TCP (RFC 1035 §4.2.2).
 pub const MAX_TCP_MESSAGE: usize = 65_535;
@@ -61,5 +61,17 @@ pub(crate) fn size_limit(q: &Query<'_>, edns_max: u16, transport: Transport) -> 
         Transport::Udp => q.edns.map_or(512, |e| {
             usize::from(e.udp_payload.clamp(512, edns_max.max(512)))
         }),
+    }
+}
+
+/// The OPT record we send back to a query that had `query`: our payload
+/// size (`edns_max`, at least 512), the upper bits of `rcode`, version 0,
+/// the DO bit copied.
+pub(crate) fn our_edns(query: Edns, rcode: Rcode, edns_max: u16) -> Edns {
+    Edns {
+        udp_payload: edns_max.max(512),
+        ext_rcode: rcode.extended(),
+        version: 0,
+        dnssec_ok: query.dnssec_ok,
     }
 }

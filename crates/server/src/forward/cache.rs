@@ -39,10 +39,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dns_wire::{
-    skip_name, write_opt, Edns, Header, Message, Query, Rcode, Reader, Rtype, Writer,
+    skip_name, write_opt, Header, Message, Query, Rcode, Reader, Rtype, Writer,
     HEADER_LEN, MAX_NAME_LEN, OPT_LEN,
 };
 
+use crate::answer::our_edns;
 use crate::upstreams::Upstreams;
 
 /// Largest TTL kept and sent, in seconds: a day, as many resolvers cap it
@@ -224,7 +225,12 @@ impl Cache {
             let Some(tail) = out.get_mut(n..) else {
                 return Hit::Miss;
             };
-            if write_opt(&mut Writer::new(tail), &our_opt(edns, edns_max)).is_err() {
+            if write_opt(
+                &mut Writer::new(tail),
+                &our_edns(edns, Rcode::NOERROR, edns_max),
+            )
+            .is_err()
+            {
                 return Hit::Miss;
             }
             end += OPT_LEN;
@@ -457,16 +463,6 @@ fn cacheable(q: &Query<'_>, reply: &[u8]) -> Option<Kept> {
         body.get_mut(10..12)?.copy_from_slice(&ar);
     }
     Some(Kept { body, ttls, life })
-}
-
-/// Our OPT record: our payload size, version 0, the client's DO.
-fn our_opt(query: Edns, edns_max: u16) -> Edns {
-    Edns {
-        udp_payload: edns_max.max(512),
-        ext_rcode: 0,
-        version: 0,
-        dnssec_ok: query.dnssec_ok,
-    }
 }
 
 fn bump_arcount(out: &mut [u8]) {

@@ -4,12 +4,12 @@
 
 use dns_wire::name::{from_dotted, is_subdomain_exact};
 use dns_wire::{
-    write_opt, Class, Edns, Flags, Header, Query, Rcode, Rtype, Writer, HEADER_LEN,
+    write_opt, Class, Flags, Header, Query, Rcode, Rtype, Writer, HEADER_LEN,
     MAX_NAME_LEN, OPT_LEN,
 };
 
 use super::{Rr, Statics, MAX_CHAIN};
-use crate::answer::reply::{Answer, Meta};
+use crate::answer::reply::{our_edns, Answer, Meta};
 use crate::table::{AnswerKind, Lookup, Table};
 
 impl Statics {
@@ -115,12 +115,7 @@ impl Statics {
         *head = h.to_bytes();
         out.get_mut(HEADER_LEN..body)?.copy_from_slice(q.question);
         if let Some(e) = q.edns {
-            let ours = Edns {
-                udp_payload: table.settings.edns_max.max(512),
-                ext_rcode: 0,
-                version: 0,
-                dnssec_ok: e.dnssec_ok,
-            };
+            let ours = our_edns(e, Rcode::NOERROR, table.settings.edns_max);
             write_opt(&mut Writer::new(out.get_mut(end..)?), &ours).ok()?;
             return Some(Answer::Reply(end + OPT_LEN));
         }

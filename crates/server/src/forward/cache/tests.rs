@@ -1,5 +1,5 @@
 use super::*;
-use dns_wire::{parse_query, write_query, Message, Rdata};
+use dns_wire::{parse_query, write_query, Edns, Message, Rdata};
 
 const T0: Duration = Duration::ZERO;
 
