@@ -76,11 +76,8 @@ fn lists<'a>(
     want: &str,
     mut each: impl FnMut(&mut Scan<'a>) -> Fast<()>,
 ) -> Fast<()> {
-    if s.peek() != Some(b'{') {
-        return Err(Bail);
-    }
     let mut seen = Seen::default();
-    s.object(|s, key| {
+    object(s, |s, key| {
         if let Some(bit) = LISTS.iter().position(|k| *k == key) {
             seen.first(bit)?;
         }
@@ -162,11 +159,8 @@ struct State<'a> {
 
 impl<'a> Top<'a> {
     fn read(&mut self, s: &mut Scan<'a>) -> Fast<()> {
-        if s.peek() != Some(b'{') {
-            return Err(Bail);
-        }
         let mut seen = Seen::default();
-        s.object(|s, key| match key {
+        object(s, |s, key| match key {
             "type" => {
                 seen.first(0)?;
                 self.kind = Some(span(s)?);

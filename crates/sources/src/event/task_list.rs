@@ -155,15 +155,8 @@ impl TaskList {
         agent_id: String,
         running_ts: f64,
     ) {
-        let framework = self.framework(framework_id);
-        self.tasks.push(Listed {
-            framework,
-            id,
-            agent_id,
-            span: start..self.text.len(),
-            running_ts,
-            read: None,
-        });
+        let span = start..self.text.len();
+        self.add(framework_id, id, agent_id, span, running_ts, None);
     }
 
     /// Appends a task already read.
@@ -175,14 +168,26 @@ impl TaskList {
         running_ts: f64,
         read: (Task, Vec<Skip>),
     ) {
+        self.add(framework_id, id, agent_id, 0..0, running_ts, Some(read));
+    }
+
+    fn add(
+        &mut self,
+        framework_id: &str,
+        id: String,
+        agent_id: String,
+        span: Range<usize>,
+        running_ts: f64,
+        read: Option<(Task, Vec<Skip>)>,
+    ) {
         let framework = self.framework(framework_id);
         self.tasks.push(Listed {
             framework,
             id,
             agent_id,
-            span: 0..0,
+            span,
+            read,
             running_ts,
-            read: Some(read),
         });
     }
 
