@@ -6,6 +6,7 @@
 //! values come in the record set's order (sorted), so the first is the
 //! lowest.
 
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use mesos_records::delta::Lookup;
@@ -178,8 +179,10 @@ pub(super) fn values_of<'r>(rs: &'r RecordSet, name: &'r str) -> Values<'r> {
 /// with the dot first (of two spellings with addresses, the compile wrote
 /// that one last, in byte order).
 pub(super) fn glue_of_key(rs: &dyn Lookup, target: &str) -> Glue {
-    let bare = target.strip_suffix('.').unwrap_or(target);
-    let dotted = format!("{bare}.");
+    let (dotted, bare) = match target.strip_suffix('.') {
+        Some(bare) => (Cow::Borrowed(target), bare),
+        None => (Cow::Owned(format!("{target}.")), target),
+    };
     let first_a = |name: &str| rs.a(name).first().map(|ip| ip.octets());
     let first_aaaa = |name: &str| rs.aaaa(name).first().map(|ip| ip.octets());
     (

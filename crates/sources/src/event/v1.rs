@@ -113,6 +113,7 @@ struct Lists<'a> {
     #[serde(borrow, default)]
     value: Raw<'a>,
 }
+
 /// A v1 `Task`.
 #[derive(Deserialize)]
 struct V1Task<'a> {
@@ -163,6 +164,7 @@ struct V1Resource<'a> {
     #[serde(borrow, default)]
     end: Raw<'a>,
 }
+
 /// `v.key` of an object, or an empty [`Lists`] view.
 fn field<'a>(v: Raw<'a>, pick: impl Fn(Lists<'a>) -> Raw<'a>) -> Raw<'a> {
     v.object::<Lists<'_>>().map(pick).unwrap_or_default()
@@ -234,6 +236,7 @@ pub(super) fn read_heads(
 fn tree(raw: Raw<'_>) -> Value {
     raw.read::<Value>().unwrap_or(Value::Null)
 }
+
 /// A v1 `Task` (JSON text) to a `/master/state` task.
 pub(super) fn task_text(text: &str) -> Result<TaskEntry, EventError> {
     let raw: &RawValue =
