@@ -49,7 +49,7 @@ use dns_wire::{
     write_opt, Class, Flags, Header, Query, Rcode, Rtype, Writer, HEADER_LEN,
     MAX_NAME_LEN, OPT_LEN,
 };
-use mesos_records::delta::Lookup;
+use mesos_records::delta::{Lookup, Record, Value};
 use mesos_records::{Delta, RecordSet};
 
 use crate::answer::reply::{our_edns, size_limit, Answer, Meta, Transport};
@@ -243,6 +243,16 @@ impl Reverse {
         let (true, Some(p)) = (self.same_settings(before), before.ptrs.get()) else {
             return false;
         };
+        // A name spelled with and without its trailing dot is one wire
+        // name, which the derivation ranks once per spelling: left to it.
+        let twinned = |r: &Record| match (&r.value, r.name.strip_suffix('.')) {
+            (Value::Srv { .. }, _) => false,
+            (_, None) => true,
+            (_, Some(bare)) => !view.a(bare).is_empty() || !view.aaaa(bare).is_empty(),
+        };
+        if delta.removed.iter().chain(&delta.added).any(twinned) {
+            return false;
+        }
         let followed = p.follow(delta, view, &self.apex, &self.zones);
         let _ = self.ptrs.set(Arc::new(followed));
         true

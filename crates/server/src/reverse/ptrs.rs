@@ -304,17 +304,13 @@ impl Ptrs {
             match runs.last_mut() {
                 Some((last, _, len)) if *last == ip => *len += 1,
                 _ => {
-                    if let Some(run) = runs.last().and_then(|r| all.get_mut(r.1..)) {
-                        run.sort_unstable();
-                    }
+                    close(&mut all, runs.last_mut());
                     runs.push((ip, all.len(), 1));
                 }
             }
             all.push(rank.clone());
         }
-        if let Some(run) = runs.last().and_then(|r| all.get_mut(r.1..)) {
-            run.sort_unstable();
-        }
+        close(&mut all, runs.last_mut());
         drop(ranks);
         let all = Arc::new(all);
         let base: Vec<(IpAddr, Ranked)> = runs
@@ -539,6 +535,25 @@ impl PartialEq for Ptrs {
             && self.above == other.above
             && self.iter().count() == self.len
             && self.iter().all(|(ip, r)| other.ranked(ip) == Some(r))
+    }
+}
+
+/// Sorts the last run of `all` (an address's names, at its end) by rank,
+/// and keeps one of equal ranks: a name spelled with and without its
+/// trailing dot is one wire name, as a followed address keeps it.
+fn close(all: &mut Vec<Rank>, run: Option<&mut (IpAddr, usize, usize)>) {
+    let Some((_, at, len)) = run else {
+        return;
+    };
+    let Some(tail) = all.get_mut(*at..) else {
+        return;
+    };
+    tail.sort_unstable();
+    if tail.windows(2).any(|w| w[0] == w[1]) {
+        let mut names = all.split_off(*at);
+        names.dedup();
+        *len = names.len();
+        all.append(&mut names);
     }
 }
 

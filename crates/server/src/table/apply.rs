@@ -277,6 +277,17 @@ impl<'v> Before<'v> {
     }
 }
 
+/// `name` if it ends with a dot and the table has no owner spelled as it
+/// without the dot: the two would share a wire name, and which one is
+/// served is the full compile's to decide (by order).
+fn shares_no_wire_name<'n>(view: &dyn Lookup, name: &'n str) -> Option<&'n str> {
+    let bare = name.strip_suffix('.')?;
+    let owned = !view.a(bare).is_empty()
+        || !view.aaaa(bare).is_empty()
+        || !view.srv(bare).is_empty();
+    (!owned).then_some(name)
+}
+
 /// The names `delta` makes the table render (sorted, unique; see the
 /// module docs), and the record counts it adds and takes away; `None` if
 /// there are more than `limit` or a name has no trailing dot.
@@ -306,10 +317,15 @@ fn touched(
             sub = adjust(sub, counts_of(&was, apex), zero);
         }
         if now.first_addresses() != was.first_addresses() {
-            names.extend(view.srv_owners(name).into_iter().map(str::to_owned));
-            names.extend(view.srv_owners(stripped).into_iter().map(str::to_owned));
+            for owner in view
+                .srv_owners(name)
+                .into_iter()
+                .chain(view.srv_owners(stripped))
+            {
+                names.push(shares_no_wire_name(view, owner)?.to_owned());
+            }
         }
-        names.push(name.to_owned());
+        names.push(shares_no_wire_name(view, name)?.to_owned());
         if names.len() > limit {
             return None;
         }

@@ -31,8 +31,9 @@ const KINDS: [Option<AnswerKind>; 7] = [
     Some(AnswerKind::Ns),
 ];
 
-/// A pool of names: `extra` numbered ones, then a fixed set of awkward
-/// ones.
+/// A pool of names: a fixed set of awkward ones, `extra` numbered ones,
+/// then two owners spelled without their trailing dot (which share their
+/// wire names with the dotted spellings before them).
 pub(in crate::table) fn pool(extra: usize) -> Vec<String> {
     let mut names: Vec<String> = [
         "mesos.",
@@ -62,8 +63,12 @@ pub(in crate::table) fn pool(extra: usize) -> Vec<String> {
     for i in 0..extra {
         names.push(format!("t{}.app{}.fw{}.mesos.", i, i % 7, i % 3));
     }
+    names.extend(UNDOTTED_OWNERS.map(String::from));
     names
 }
+
+/// Owners without the trailing dot, last in the pool.
+const UNDOTTED_OWNERS: [&str; 2] = ["web.marathon.mesos", "x-1.slave.mesos"];
 
 /// SRV targets besides the pool's names.
 const UNDOTTED: [&str; 3] = ["ns1.mesos", "web.marathon.mesos", "mesos"];
@@ -199,8 +204,8 @@ pub(in crate::table) fn ops(
 }
 
 /// The sizes of the pools (see [`pool`]).
-pub(in crate::table) const SMALL: usize = 21;
-pub(in crate::table) const MID: usize = 21 + 300;
+pub(in crate::table) const SMALL: usize = 21 + UNDOTTED_OWNERS.len();
+pub(in crate::table) const MID: usize = SMALL + 300;
 
 pub(in crate::table) fn cfgs() -> [DnsConfig; 2] {
     let sub = DnsConfig {
