@@ -1,5 +1,14 @@
 //! UTC calendar dates from Unix time, for log lines and HTTP `Date`
-//! headers (the standard library has no calendar).
+//! headers (the standard library has no calendar), and the Unix time
+//! itself in seconds, as SOA serials count it.
+
+/// Seconds since 1970-01-01 UTC, as a serial's `u32` (0 before it; the
+/// largest `u32` from 2106 on).
+pub(crate) fn now_unix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+}
 
 /// Days since 1970-01-01 to (year, month 1-12, day 1-31), proleptic
 /// Gregorian (Howard Hinnant's `civil_from_days`, for non-negative days).

@@ -33,6 +33,7 @@ use mesos_records::delta::Value;
 use mesos_records::{Delta, RecordSet};
 use mesos_sources::Update;
 
+use crate::calendar::now_unix;
 use crate::table::{Published, SharedTable};
 
 /// Changes kept per name.
@@ -359,12 +360,6 @@ impl PublishGuard {
             .map(|(_, l)| l.iter().cloned().collect())
             .unwrap_or_default()
     }
-}
-
-fn now_unix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
 
 #[cfg(test)]

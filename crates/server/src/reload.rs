@@ -40,8 +40,7 @@
 //! the config in force afterwards (the restart keys with their old values);
 //! `/metrics` counts the reloads by result.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
+use crate::calendar::now_unix;
 use crate::config::{self, render::render, Config, ConfigError};
 use crate::dns_config::DnsConfig;
 use std::sync::Arc;
@@ -488,12 +487,6 @@ impl Reloader {
             ..self.dns.clone()
         }
     }
-}
-
-fn now_unix() -> u32 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
 
 #[cfg(test)]

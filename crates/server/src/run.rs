@@ -13,11 +13,12 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use mesos_sources::poller;
 use mesos_sources::{PollerStatus, Update};
 
+use crate::calendar::now_unix;
 use crate::config::{self, render::render, Config};
 use crate::dns_config::DnsConfig;
 use crate::error::{ExitError, Failed};
@@ -129,12 +130,6 @@ fn check_open_files(config: &Config, dns: &DnsConfig) {
             HttpLimits::default().max_connections
         );
     }
-}
-
-fn now_unix() -> u32 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }
 
 /// The flags the signal handlers set.
