@@ -120,3 +120,35 @@ fn rfc5936_axfr_carries_the_static_records_over_their_mesos_names() {
         assert!(lines.last().is_some_and(|l| l.contains(" SOA ")), "{out}");
     }
 }
+
+#[test]
+fn rfc1996_a_changed_static_file_reaches_a_knot_secondary() {
+    use crate::xfr::{answer, next_serial};
+    use mesos_dns_tests::secondary::{free_port, soa_serial, Kind, Secondary};
+
+    let dir = TempDir::new("static-notify");
+    dir.write("static.zone", ZONE);
+    let port = free_port();
+    let keys = json!({
+        "StaticZoneFile": "static.zone",
+        "NotifySecondaries": [format!("127.0.0.1:{port}")],
+    });
+    let (mut s, dns, _http) = crate::xfr::primary(&dir, keys);
+    let first = soa_serial(dns, "mesos.").expect("our SOA");
+    let knot = Secondary::start_on(Kind::Knot, "mesos", dns, port);
+    knot.wait_serial("mesos.", first);
+    assert_eq!(
+        answer(knot.addr, "db.mesos.", 1),
+        answer(dns, "db.mesos.", 1)
+    );
+    // Only the file changes, not the cluster: the zone still gets a new
+    // serial, and the secondary hears of it by NOTIFY (its SOA refresh is
+    // a minute away) and transfers the zone again.
+    dir.write("static.zone", &ZONE.replace("10.0.0.1", "10.0.0.7"));
+    s.wait_stdout("(changed)");
+    let second = next_serial(dns, first);
+    knot.wait_serial("mesos.", second);
+    let got = answer(knot.addr, "db.mesos.", 1);
+    assert_eq!(got, answer(dns, "db.mesos.", 1));
+    assert!(got.iter().any(|r| r.ends_with("10.0.0.7")), "{got:?}");
+}

@@ -22,9 +22,9 @@
 //! - `/v1/axfr` lists the static records beside the Mesos ones, and so
 //!   does an AXFR over DNS (the Mesos records of a static name left out,
 //!   as the answers leave them). IXFR differences carry the Mesos records
-//!   only (the journal follows their deltas), and a change of the file
-//!   alone keeps the serial: a secondary sees a changed file with its
-//!   next whole-zone transfer.
+//!   only (the journal follows their deltas); a change of the file gives
+//!   the zone a new serial, empties the journal (an IXFR from before it
+//!   gets the whole zone) and notifies the secondaries.
 
 mod answer;
 mod parse;

@@ -93,7 +93,7 @@ pub fn start(
                                 s.records.len()
                             );
                             handle.store(s);
-                            publisher.refresh();
+                            publisher.refresh(crate::calendar::now_unix());
                             serial = None;
                         }
                         Err(e) => log::error!("{e}; the last good records stay"),

@@ -324,18 +324,28 @@ impl Publisher {
         self.retire(old);
     }
 
-    /// Publishes the served table again, its answers kept, so that it
-    /// takes up what the settings share and may change on their own (the
-    /// static records, see [`crate::statics`]).
-    pub fn refresh(&self) {
-        let current = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Publishes the served records again under a new serial from
+    /// `now_unix`, so that the table takes up what the settings share and
+    /// may change on their own (the static records, see
+    /// [`crate::statics`]): the zone changed, so its serial does too
+    /// (RFC 1982's order, as every change), the journal cannot say how
+    /// (later IXFRs get the whole zone) and the secondaries are notified.
+    pub fn refresh(&self, now_unix: u32) {
+        let mut current = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
         let old = self.shared.load();
         if !old.is_loaded() {
             return;
         }
-        let cfg = &current.cfg;
-        self.shared
-            .publish(old.with_same_answers(Arc::clone(old.view()), cfg));
+        current.spare = None;
+        let serial = dns_config::serial_for(Some((old.serial(), false)), now_unix);
+        self.shared.publish(Table::compile_view(
+            Arc::clone(old.view()),
+            &current.cfg,
+            serial,
+        ));
+        if let Some(x) = &self.transfers {
+            x.reset(&self.shared.load());
+        }
         self.retire(old);
     }
 
