@@ -27,7 +27,7 @@ use mesos_dns::dns_config::DnsConfig;
 use mesos_dns::table::{Publisher, SharedTable, Table};
 use mesos_dns_benches::cluster::{cpu_ns, gen_config, masters, rss, synthetic_state};
 use mesos_records::delta::View;
-use mesos_records::state::Task;
+use mesos_records::state::{StatusIps, Task};
 use mesos_records::{generate, Live, State};
 
 const CHANGES: usize = 1000;
@@ -97,7 +97,7 @@ fn report(tasks: usize) {
             .first_mut()
             .and_then(|f| f.tasks.first_mut())
         {
-            t.state = ["TASK_KILLED", "TASK_RUNNING"][usize::from(run % 2)].to_owned();
+            t.state = ["TASK_KILLED", "TASK_RUNNING"][usize::from(run % 2)].into();
         }
         let c0 = cpu_ns();
         let s = State::parse(&body).expect("synthetic state parses");
@@ -140,8 +140,13 @@ fn report(tasks: usize) {
         let fw = format!("fw-{fw}");
         let mut t = task.clone();
         if let Some(s) = t.running_status.as_mut() {
-            s.netinfo =
-                vec![std::net::IpAddr::from([192, 168, (k / 256) as u8, k as u8])];
+            let ip = std::net::IpAddr::from([192, 168, (k / 256) as u8, k as u8]);
+            *s = StatusIps::new(
+                s.mesos().to_vec(),
+                s.docker().to_vec(),
+                vec![ip],
+                s.healthy,
+            );
         }
         let id = t.id.clone();
         let w0 = Instant::now();

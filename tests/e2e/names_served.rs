@@ -274,17 +274,17 @@ fn odd_state() -> impl Strategy<Value = (State, Vec<String>)> {
                 if let Some(id) =
                     slaves.get(i % slaves.len().max(1)).filter(|_| i % 4 != 3)
                 {
-                    task.slave_id = id.clone();
-                    task.state = "TASK_RUNNING".to_owned();
+                    task.slave_id = id.as_str().into();
+                    task.state = "TASK_RUNNING".into();
                 }
                 let name = names[i % names.len()].clone();
                 match &mut task.discovery {
                     Some(d) => d.name = name,
                     None if i % 3 != 2 => {
-                        task.discovery = Some(Discovery {
+                        task.discovery = Some(Box::new(Discovery {
                             name,
                             ports: Vec::new(),
-                        })
+                        }))
                     }
                     None => {}
                 }

@@ -57,11 +57,8 @@ pub fn task() -> impl Strategy<Value = Task> {
         prop::collection::vec(ip(), 0..2),
         prop::collection::vec(ip(), 0..2),
     )
-        .prop_map(|(netinfo, docker, mesos)| StatusIps {
-            mesos,
-            docker,
-            netinfo,
-            healthy: None,
+        .prop_map(|(netinfo, docker, mesos)| {
+            StatusIps::new(mesos, docker, netinfo, None)
         });
     let di_port = (any::<u16>(), text(), text()).prop_map(|(number, protocol, name)| {
         DiscoveryPort {
@@ -71,7 +68,7 @@ pub fn task() -> impl Strategy<Value = Task> {
         }
     });
     let discovery = (text(), prop::collection::vec(di_port, 0..3))
-        .prop_map(|(name, ports)| Discovery { name, ports });
+        .prop_map(|(name, ports)| Box::new(Discovery { name, ports }));
     (
         text(),
         text(),
@@ -85,8 +82,8 @@ pub fn task() -> impl Strategy<Value = Task> {
             |(id, name, slave_id, state, ports, running_status, discovery)| Task {
                 id,
                 name,
-                slave_id,
-                state,
+                slave_id: slave_id.into(),
+                state: state.as_str().into(),
                 ports,
                 running_status,
                 discovery,

@@ -168,7 +168,7 @@ impl Explain {
             return None;
         }
         let (role, shared, port_of) = self.role(t, name, &fw, &slave)?;
-        let agent_ips = self.agents.get(&t.slave_id).map_or(&[][..], Vec::as_slice);
+        let agent_ips = self.agents.get(&*t.slave_id).map_or(&[][..], Vec::as_slice);
         let stem =
             |pass: &str| canonical_stem(pass, &hash(&t.id), &slave_tail(&t.slave_id));
         let (values, source) = match role {
@@ -202,8 +202,8 @@ impl Explain {
             id: t.id.clone(),
             name: t.name.clone(),
             framework: note.framework.clone(),
-            agent: t.slave_id.clone(),
-            state: t.state.clone(),
+            agent: t.slave_id.to_string(),
+            state: t.state.to_string(),
             healthy: t.running_status.as_ref().and_then(|s| s.healthy),
             ip_source: source,
             values,

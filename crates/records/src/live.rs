@@ -214,7 +214,7 @@ pub struct Live {
     /// Order key by framework key and task key.
     orders: HashMap<Text, HashMap<Text, u64>>,
     /// (framework key, task key) of the tasks naming each slave id.
-    by_slave: HashMap<String, HashSet<(Text, Text)>>,
+    by_slave: HashMap<Text, HashSet<(Text, Text)>>,
     leader: String,
     masters: Vec<String>,
     touched: Touched,
@@ -329,7 +329,7 @@ impl Live {
         changed.extend(map.keys().filter(|id| !old.contains_key(*id)));
         let tasks: Vec<(Text, Text)> = changed
             .into_iter()
-            .filter_map(|id| self.by_slave.get(id))
+            .filter_map(|id| self.by_slave.get(id.as_str()))
             .flatten()
             .cloned()
             .collect();

@@ -66,9 +66,9 @@ pub fn task_ip_source<'a>(
     for &src in sources {
         let ips: &[IpAddr] = match (src, status) {
             (IpSource::Host, _) => slave_ips,
-            (IpSource::Mesos, Some(s)) => &s.mesos,
-            (IpSource::Docker, Some(s)) => &s.docker,
-            (IpSource::Netinfo, Some(s)) => &s.netinfo,
+            (IpSource::Mesos, Some(s)) => s.mesos(),
+            (IpSource::Docker, Some(s)) => s.docker(),
+            (IpSource::Netinfo, Some(s)) => s.netinfo(),
             (_, None) => &[],
         };
         if !ips.is_empty() {
@@ -88,12 +88,7 @@ mod tests {
     }
 
     fn status(netinfo: &[&str], docker: &[&str], mesos: &[&str]) -> StatusIps {
-        StatusIps {
-            netinfo: ips(netinfo),
-            docker: ips(docker),
-            mesos: ips(mesos),
-            healthy: None,
-        }
+        StatusIps::new(ips(mesos), ips(docker), ips(netinfo), None)
     }
 
     // state_test.go TestTask_IPs, the source-order half.

@@ -126,7 +126,7 @@ pub(crate) fn one_task<S: Sink>(
         true => TaskPolicy::of(task, sink.skips()),
         false => TaskPolicy::default(),
     };
-    let left_out = match slaves.get(&task.slave_id) {
+    let left_out = match slaves.get(&*task.slave_id) {
         _ if task.state != "TASK_RUNNING" => {
             Some(format!("not running ({})", task.state))
         }
@@ -141,7 +141,7 @@ pub(crate) fn one_task<S: Sink>(
         Some(_) => None,
     };
     let Some((sips, slave_tail)) =
-        slaves.get(&task.slave_id).filter(|_| left_out.is_none())
+        slaves.get(&*task.slave_id).filter(|_| left_out.is_none())
     else {
         if opts.explain {
             extras

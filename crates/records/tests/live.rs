@@ -96,29 +96,29 @@ fn task() -> impl Strategy<Value = Task> {
         .prop_map(|(id, name, slave, state, ports, status, di)| Task {
             id: format!("t{id}"),
             name: name.to_owned(),
-            slave_id: format!("S{slave}"),
-            state: state.to_owned(),
+            slave_id: format!("S{slave}").into(),
+            state: state.into(),
             ports,
             running_status: status.map(|(a, which)| {
-                let mut s = StatusIps::default();
-                let list = match which {
-                    0 => &mut s.netinfo,
-                    1 => &mut s.mesos,
-                    _ => &mut s.docker,
-                };
-                list.push(ip(100 + a));
-                s
+                let ips = vec![ip(100 + a)];
+                match which {
+                    0 => StatusIps::new(vec![], vec![], ips, None),
+                    1 => StatusIps::new(ips, vec![], vec![], None),
+                    _ => StatusIps::new(vec![], ips, vec![], None),
+                }
             }),
-            discovery: di.map(|(name, ports)| Discovery {
-                name: name.to_owned(),
-                ports: ports
-                    .into_iter()
-                    .map(|(n, p)| DiscoveryPort {
-                        number: 8000 + n,
-                        protocol: ["tcp", "", "UDP"][usize::from(p)].to_owned(),
-                        name: ["", "http", "Web_UI"][usize::from(n)].to_owned(),
-                    })
-                    .collect(),
+            discovery: di.map(|(name, ports)| {
+                Box::new(Discovery {
+                    name: name.to_owned(),
+                    ports: ports
+                        .into_iter()
+                        .map(|(n, p)| DiscoveryPort {
+                            number: 8000 + n,
+                            protocol: ["tcp", "", "UDP"][usize::from(p)].to_owned(),
+                            name: ["", "http", "Web_UI"][usize::from(n)].to_owned(),
+                        })
+                        .collect(),
+                })
             }),
             labels: Vec::new(),
         })

@@ -4,9 +4,10 @@
 //! lenient task into the [`TaskParts`] both readers hand to `task.rs`.
 
 use super::task::{
-    finish_task, label_ip, policy_label, DiscoveryParts, Running, TaskParts,
+    finish_task, label_ip, policy_label, DiscoveryParts, IpLists, Running, SlaveIds,
+    TaskParts,
 };
-use super::{owned, parse_ip, StatusIps, Task};
+use super::{owned, parse_ip, Task};
 use crate::lenient::{json_object, Check, Json, Shape, Text};
 use crate::skip::Skip;
 
@@ -58,6 +59,8 @@ pub(crate) struct Tasks {
     pub(crate) tasks: Vec<Task>,
     /// What was left out, in order: the index in `tasks[]` and what.
     pub(crate) issues: Vec<(usize, TaskIssue)>,
+    /// The slave ids of the tasks, shared.
+    slave_ids: SlaveIds,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +109,8 @@ impl Tasks {
     /// Adds `tasks[j]`, type-checked.
     pub(crate) fn push(&mut self, j: usize, parts: TaskParts<'_>) {
         let mut skips = Vec::new();
-        self.tasks.push(finish_task(parts, &mut skips));
+        self.tasks
+            .push(finish_task(parts, &mut self.slave_ids, &mut skips));
         if !skips.is_empty() {
             self.issues.push((j, TaskIssue::Skips(skips)));
         }
@@ -242,10 +246,10 @@ pub(crate) fn task_parts(raw: RawTask<'_>) -> TaskParts<'_> {
     }
 }
 
-fn status_ips(s: &RawStatus<'_>) -> StatusIps {
-    let mut out = StatusIps {
+fn status_ips(s: &RawStatus<'_>) -> IpLists {
+    let mut out = IpLists {
         healthy: s.healthy.clone().value(),
-        ..StatusIps::default()
+        ..IpLists::default()
     };
     if let Json::Value(labels) = &s.labels {
         for l in labels {

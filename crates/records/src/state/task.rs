@@ -1,7 +1,13 @@
 //! One task, from what either reader found in it ([`TaskParts`]) to a
 //! [`Task`] and what was left out of it.
 
-use super::{expand_ports, parse_ip, Discovery, DiscoveryPort, StatusIps, Task};
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::{
+    expand_ports, parse_ip, Discovery, DiscoveryPort, StatusIps, Task, TaskState,
+};
 use crate::lenient::Text;
 use crate::skip::{Skip, SkipReason};
 
@@ -21,7 +27,7 @@ pub(crate) struct TaskParts<'de> {
     /// `resources.ports`.
     pub(crate) ports: Text<'de>,
     /// The latest running status's IPs ([`Running`]).
-    pub(crate) running: Option<StatusIps>,
+    pub(crate) running: Option<IpLists>,
     /// `discovery`, if present (its name may be empty).
     pub(crate) discovery: Option<DiscoveryParts<'de>>,
     /// Task `labels[]` whose key starts with [`POLICY_LABEL_PREFIX`].
@@ -50,11 +56,38 @@ pub(crate) struct DiscoveryParts<'de> {
     pub(crate) ports: Vec<(i64, Text<'de>, Text<'de>)>,
 }
 
+/// The IPs of one status as they are read, each source's apart (see
+/// [`StatusIps`]).
+#[derive(Debug, Default)]
+pub(crate) struct IpLists {
+    pub(crate) mesos: Vec<IpAddr>,
+    pub(crate) docker: Vec<IpAddr>,
+    pub(crate) netinfo: Vec<IpAddr>,
+    pub(crate) healthy: Option<bool>,
+}
+
+/// The slave ids of the tasks read so far, each kept once: most tasks
+/// name one of a few agents.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct SlaveIds(HashSet<Arc<str>>);
+
+impl SlaveIds {
+    /// The shared text of `id`.
+    fn get(&mut self, id: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(id) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(id);
+        self.0.insert(shared.clone());
+        shared
+    }
+}
+
 /// `statusIPs`: the `TASK_RUNNING` status with the largest timestamp, the
 /// earliest on a tie, fed one status at a time. Go starts from -1, so a
 /// status whose timestamp is -1 or less is never chosen.
 pub(crate) struct Running {
-    best: Option<StatusIps>,
+    best: Option<IpLists>,
     ts: f64,
 }
 
@@ -73,20 +106,20 @@ impl Running {
     }
 
     /// Offers a status: taken if [`Running::wants`] it.
-    pub(crate) fn offer(&mut self, state: Option<&str>, timestamp: f64, ips: StatusIps) {
+    pub(crate) fn offer(&mut self, state: Option<&str>, timestamp: f64, ips: IpLists) {
         if self.wants(state, timestamp) {
             self.ts = timestamp;
             self.best = Some(ips);
         }
     }
 
-    pub(crate) fn into_ips(self) -> Option<StatusIps> {
+    pub(crate) fn into_ips(self) -> Option<IpLists> {
         self.best
     }
 }
 
 /// Adds a status label's IP if its key is one of the IP label keys.
-pub(crate) fn label_ip(ips: &mut StatusIps, key: &str, value: &str) {
+pub(crate) fn label_ip(ips: &mut IpLists, key: &str, value: &str) {
     if key == MESOS_IP_LABEL {
         ips.mesos.extend(parse_ip(value));
     } else if key == DOCKER_IP_LABEL {
@@ -94,8 +127,13 @@ pub(crate) fn label_ip(ips: &mut StatusIps, key: &str, value: &str) {
     }
 }
 
-/// The task; what is left out goes to `skips`.
-pub(crate) fn finish_task(p: TaskParts<'_>, skips: &mut Vec<Skip>) -> Task {
+/// The task, its slave id shared through `slave_ids`; what is left out
+/// goes to `skips`.
+pub(crate) fn finish_task(
+    p: TaskParts<'_>,
+    slave_ids: &mut SlaveIds,
+    skips: &mut Vec<Skip>,
+) -> Task {
     let skip =
         |skips: &mut Vec<Skip>, reason, detail| skips.push(Skip { reason, detail });
     let id = p.id.into_owned();
@@ -125,17 +163,19 @@ pub(crate) fn finish_task(p: TaskParts<'_>, skips: &mut Vec<Skip>) -> Task {
                 ),
             }
         }
-        Some(Discovery {
+        Some(Box::new(Discovery {
             name: d.name.into_owned(),
             ports,
-        })
+        }))
     });
     Task {
         name: p.name.into_owned(),
-        slave_id: p.slave_id.into_owned(),
-        state: p.state.into_owned(),
+        slave_id: slave_ids.get(&p.slave_id),
+        state: TaskState::new(&p.state),
         ports,
-        running_status: p.running,
+        running_status: p
+            .running
+            .map(|r| StatusIps::new(r.mesos, r.docker, r.netinfo, r.healthy)),
         discovery,
         labels: p
             .labels
@@ -184,8 +224,8 @@ mod tests {
         ]}"#,
         );
         let st = t.running_status.unwrap();
-        assert_eq!(st.docker, ips(&["2.4.6.8"]));
-        assert!(st.netinfo.is_empty());
+        assert_eq!(st.docker(), ips(&["2.4.6.8"]));
+        assert!(st.netinfo().is_empty());
     }
 
     #[test]
@@ -202,7 +242,7 @@ mod tests {
             {"state":"TASK_RUNNING","timestamp":2,"labels":[{"key":"Docker.NetworkSettings.IPAddress","value":"2.2.2.2"}]}
         ]}"#,
         );
-        assert_eq!(t.running_status.unwrap().docker, ips(&["1.1.1.1"]));
+        assert_eq!(t.running_status.unwrap().docker(), ips(&["1.1.1.1"]));
     }
 
     #[test]
@@ -234,7 +274,7 @@ mod tests {
         );
         let st = t.running_status.unwrap();
         assert_eq!(
-            st.netinfo,
+            st.netinfo(),
             ips(&["1.2.3.4", "fd01:b::1:8000:2", "1.2.3.5", "1.2.4.8"])
         );
     }
@@ -250,8 +290,8 @@ mod tests {
         ]}]}"#,
         );
         let st = t.running_status.unwrap();
-        assert_eq!(st.docker, ips(&["1.2.3.4", "2.3.4.5"]));
-        assert_eq!(st.mesos, ips(&["10.3.0.3"]));
+        assert_eq!(st.docker(), ips(&["1.2.3.4", "2.3.4.5"]));
+        assert_eq!(st.mesos(), ips(&["10.3.0.3"]));
     }
 
     #[test]

@@ -255,7 +255,7 @@ impl Cluster {
                 skips.extend(part_skips);
                 Slot::Malformed {
                     id: task.id.clone(),
-                    agent_id: task.slave_id.clone(),
+                    agent_id: task.slave_id.to_string(),
                     skips,
                 }
             }

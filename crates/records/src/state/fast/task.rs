@@ -3,9 +3,10 @@
 //! info.
 
 use super::super::task::{
-    finish_task, label_ip, policy_label, DiscoveryParts, Running, TaskParts,
+    finish_task, label_ip, policy_label, DiscoveryParts, IpLists, Running, SlaveIds,
+    TaskParts,
 };
-use super::super::{parse_ip, StatusIps, Task};
+use super::super::{parse_ip, Task};
 use super::{is, text_or_empty};
 use super::{Fast, Scan};
 use crate::lenient::Text;
@@ -57,7 +58,7 @@ fn resources<'a>(s: &mut Scan<'a>) -> Fast<Text<'a>> {
 }
 
 /// The IPs of the latest running status, if any.
-fn statuses(s: &mut Scan<'_>) -> Fast<Option<StatusIps>> {
+fn statuses(s: &mut Scan<'_>) -> Fast<Option<IpLists>> {
     let mut running = Running::new();
     if s.null()? {
         return Ok(None);
@@ -74,7 +75,7 @@ fn statuses(s: &mut Scan<'_>) -> Fast<Option<StatusIps>> {
 fn status<'a>(s: &mut Scan<'a>, running: &mut Running) -> Fast<()> {
     let mut state: Option<Text<'a>> = None;
     let mut timestamp = None;
-    let mut ips = StatusIps::default();
+    let mut ips = IpLists::default();
     s.object(|s, key| {
         if is(key, "state") {
             state = s.text()?;
@@ -99,7 +100,7 @@ fn status<'a>(s: &mut Scan<'a>, running: &mut Running) -> Fast<()> {
 }
 
 /// `labels[]`: IP label values into `ips`.
-fn labels(s: &mut Scan<'_>, ips: &mut StatusIps) -> Fast<()> {
+fn labels(s: &mut Scan<'_>, ips: &mut IpLists) -> Fast<()> {
     if s.null()? {
         return Ok(());
     }
@@ -177,7 +178,7 @@ fn task_labels<'a>(s: &mut Scan<'a>, out: &mut Vec<(Text<'a>, Text<'a>)>) -> Fas
 }
 
 /// `container_status.network_infos[]`: addresses into `ips.netinfo`.
-fn container_status(s: &mut Scan<'_>, ips: &mut StatusIps) -> Fast<()> {
+fn container_status(s: &mut Scan<'_>, ips: &mut IpLists) -> Fast<()> {
     if s.null()? {
         return Ok(());
     }
@@ -201,7 +202,7 @@ fn container_status(s: &mut Scan<'_>, ips: &mut StatusIps) -> Fast<()> {
 
 /// One NetworkInfo: `ip_addresses[].ip_address`, or the Mesos 0.25
 /// `ip_address` only when `ip_addresses` is absent or empty.
-fn network_info(s: &mut Scan<'_>, ips: &mut StatusIps) -> Fast<()> {
+fn network_info(s: &mut Scan<'_>, ips: &mut IpLists) -> Fast<()> {
     let mark = ips.netinfo.len();
     let mut addresses = 0;
     let mut legacy = None;
@@ -365,7 +366,7 @@ pub fn task_from_fields(
     let mut running = Running::new();
     for s in statuses.iter().flatten() {
         let mut state = None;
-        let mut ips = StatusIps::default();
+        let mut ips = IpLists::default();
         if let Some(text) = s.state {
             state = Scan::new(text).text()?;
         }
@@ -386,7 +387,7 @@ pub fn task_from_fields(
     }
     t.running = running.into_ips();
     let mut skips = Vec::new();
-    let task = finish_task(t, &mut skips);
+    let task = finish_task(t, &mut SlaveIds::default(), &mut skips);
     for s in &skips {
         log::debug!("state: skipping {}: {}", s.reason, s.detail);
     }

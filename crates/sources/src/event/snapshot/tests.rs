@@ -62,7 +62,10 @@ fn usual_records_are_read_in_one_pass() {
     assert_eq!(first.ports, [1, 2, 3, 4]);
     assert_eq!(first.labels, [("DNS_X".to_owned(), "1".to_owned())]);
     let ips = first.running_status.as_ref().expect("running");
-    assert_eq!(ips.docker, ["1.2.3.4".parse::<std::net::IpAddr>().unwrap()]);
+    assert_eq!(
+        ips.docker(),
+        ["1.2.3.4".parse::<std::net::IpAddr>().unwrap()]
+    );
     assert_eq!(ips.healthy, Some(true));
     assert_eq!(first.discovery.as_ref().map(|d| d.name.as_str()), Some("d"));
     // A task read in one pass is what the lenient reading makes of it.
