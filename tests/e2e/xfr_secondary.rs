@@ -144,3 +144,63 @@ fn rfc1995_our_secondary_follows_knot_as_primary() {
         .iter()
         .any(|l| l.contains("10.1.1.3")));
 }
+
+#[test]
+fn rfc5936_our_secondary_answers_a_primarys_static_records_as_it_does() {
+    let dir = TempDir::new("secondary-statics");
+    // TXT and CNAME, an A with its own TTL beside a Mesos name's, an SRV
+    // with another weight and priority, and a name that hides a Mesos one.
+    let zone = "$TTL 90\n\
+        db        IN A     10.0.0.1\n\
+        db           TXT   \"role=primary\" \"v=2\"\n\
+        alias        CNAME db\n\
+        _pg._tcp     SRV   3 5 5432 db\n\
+        leader       A     10.9.9.9\n";
+    dir.write("static.zone", zone);
+    let port = free_port();
+    let keys = json!({
+        "StaticZoneFile": "static.zone",
+        "NotifySecondaries": [format!("127.0.0.1:{port}")],
+    });
+    let (mut p, pdns, phttp) = primary(&dir, keys);
+    let (_s, sdns, _shttp) = secondary(&dir, port, &[pdns]);
+    let first = soa_serial(pdns, "mesos.").unwrap();
+    wait_serial(sdns, first);
+    let mut all = names(phttp);
+    all.extend(
+        [
+            "db.mesos.",
+            "alias.mesos.",
+            "_pg._tcp.mesos.",
+            "leader.mesos.",
+        ]
+        .map(String::from),
+    );
+    same_answers(pdns, sdns, &all);
+    for name in [
+        "db.mesos.",
+        "alias.mesos.",
+        "_pg._tcp.mesos.",
+        "nope.mesos.",
+    ] {
+        for qtype in [16, 5, 255] {
+            assert_eq!(
+                answer(pdns, name, qtype),
+                answer(sdns, name, qtype),
+                "{name} {qtype}"
+            );
+        }
+    }
+    assert!(answer(sdns, "db.mesos.", 16)
+        .iter()
+        .any(|r| r.contains("role=primary")));
+    // The file changes: a new serial, a whole zone, the same answers.
+    dir.write("static.zone", &zone.replace("role=primary", "role=replica"));
+    p.wait_stdout("(changed)");
+    let second = next_serial(pdns, first);
+    wait_serial(sdns, second);
+    same_answers(pdns, sdns, &all);
+    assert!(answer(sdns, "db.mesos.", 16)
+        .iter()
+        .any(|r| r.contains("role=replica")));
+}
