@@ -80,7 +80,7 @@ pub fn task() -> impl Strategy<Value = Task> {
     )
         .prop_map(
             |(id, name, slave_id, state, ports, running_status, discovery)| Task {
-                id,
+                id: id.into(),
                 name,
                 slave_id: slave_id.into(),
                 state: state.as_str().into(),

@@ -195,11 +195,11 @@ impl Explain {
             let held = self
                 .unhealthy
                 .get(name)
-                .is_some_and(|ids| ids.contains(&t.id));
+                .is_some_and(|ids| ids.iter().any(|id| **id == *t.id));
             (held && shared).then(|| "unhealthy (healthy: false)".to_owned())
         });
         Some(TaskPart {
-            id: t.id.clone(),
+            id: t.id.to_string(),
             name: t.name.clone(),
             framework: note.framework.clone(),
             agent: t.slave_id.to_string(),

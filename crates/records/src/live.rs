@@ -85,9 +85,10 @@ struct Head {
 
 /// One task: its input (its records are made again from it when needed,
 /// see [`Inputs`]).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct TaskProd {
-    /// Shared with `orders` and `by_slave`.
+    /// Shared with `orders`, and with the task's id when it is the id (as
+    /// it is for nearly every task).
     key: Text,
     /// Shared with the caller's model of the cluster (the event source
     /// keeps the same tasks).
@@ -101,7 +102,7 @@ pub struct LiveView {
     enumerate: bool,
     head: Arc<Head>,
     /// By (framework key, order key).
-    tasks: imbl::OrdMap<(Text, u64), Arc<TaskProd>>,
+    tasks: imbl::OrdMap<(Text, u64), TaskProd>,
     inputs: Inputs,
 }
 
@@ -213,8 +214,6 @@ pub struct Live {
     view: LiveView,
     /// Order key by framework key and task key.
     orders: HashMap<Text, HashMap<Text, u64>>,
-    /// (framework key, task key) of the tasks naming each slave id.
-    by_slave: HashMap<Text, HashSet<(Text, Text)>>,
     leader: String,
     masters: Vec<String>,
     touched: Touched,
@@ -253,7 +252,6 @@ impl Live {
                 },
             },
             orders: HashMap::new(),
-            by_slave: HashMap::new(),
             leader: String::new(),
             masters: Vec::new(),
             touched: Touched::new(),
@@ -321,24 +319,35 @@ impl Live {
         let (recs, skips) = (c.recs, c.skips);
         self.swap_head(|h| (&mut h.slave_recs, &mut h.skips[2]), recs, skips);
         let old = &self.view.inputs.slaves;
-        let mut changed: Vec<&String> = old
+        let mut changed: HashSet<&str> = old
             .iter()
             .filter(|(id, info)| map.get(*id) != Some(info))
-            .map(|(id, _)| id)
+            .map(|(id, _)| id.as_str())
             .collect();
-        changed.extend(map.keys().filter(|id| !old.contains_key(*id)));
-        let tasks: Vec<(Text, Text)> = changed
-            .into_iter()
-            .filter_map(|id| self.by_slave.get(id.as_str()))
-            .flatten()
-            .cloned()
-            .collect();
-        for (fw, key) in &tasks {
-            self.task_change(fw, key, false);
+        changed.extend(
+            map.keys()
+                .map(String::as_str)
+                .filter(|id| !old.contains_key(*id)),
+        );
+        // The tasks naming them: one pass over the tasks when the slave
+        // list changes, instead of an index of the tasks by slave (a tenth
+        // of the task index's memory).
+        let tasks: Vec<(Text, u64)> = match changed.is_empty() {
+            true => Vec::new(),
+            false => self
+                .view
+                .tasks
+                .iter()
+                .filter(|(_, t)| changed.contains(&*t.task.slave_id))
+                .map(|(at, _)| at.clone())
+                .collect(),
+        };
+        for at in &tasks {
+            self.task_change_at(at, false);
         }
         self.view.inputs.slaves = Arc::new(map);
-        for (fw, key) in &tasks {
-            self.task_change(fw, key, true);
+        for at in &tasks {
+            self.task_change_at(at, true);
         }
         self.regen_masters();
     }
@@ -431,7 +440,6 @@ impl Live {
             self.orders.remove(&fw);
         }
         if let Some(old) = self.view.tasks.remove(&(fw.clone(), order)) {
-            self.unindex(&fw, &old);
             self.apply_task(&fw, &old.task, false);
         }
     }
@@ -450,38 +458,37 @@ impl Live {
         let old_order = self.orders.get(fw).and_then(|m| m.get(key)).copied();
         if let Some(o) = old_order {
             if let Some(old) = self.view.tasks.remove(&(fw.clone(), o)) {
-                self.unindex(fw, &old);
                 self.apply_task(fw, &old.task, false);
             }
         }
         self.apply_task(fw, &task, true);
-        let key: Text = self
-            .orders
-            .get(fw)
-            .and_then(|m| m.get_key_value(key))
-            .map_or_else(|| Arc::from(key), |(k, _)| k.clone());
-        self.by_slave
-            .entry(task.slave_id.clone())
-            .or_default()
-            .insert((fw.clone(), key.clone()));
+        let key: Text = match self.orders.get(fw).and_then(|m| m.get_key_value(key)) {
+            Some((k, _)) => k.clone(),
+            None if *task.id == *key => task.id.clone(),
+            None => Arc::from(key),
+        };
         self.orders
             .entry(fw.clone())
             .or_default()
             .insert(key.clone(), order);
         let prod = TaskProd { key, task };
-        self.view.tasks.insert((fw.clone(), order), Arc::new(prod));
+        self.view.tasks.insert((fw.clone(), order), prod);
     }
 
     /// Takes task `key` of `fw`'s records out (`up` false, before its
     /// slave or framework changes) or puts them in again (after).
     fn task_change(&mut self, fw: &Text, key: &str, up: bool) {
-        let Some(&order) = self.orders.get(fw).and_then(|m| m.get(key)) else {
-            return;
-        };
-        let Some(t) = self.view.tasks.get(&(fw.clone(), order)).cloned() else {
-            return;
-        };
-        self.apply_task(fw, &t.task, up);
+        if let Some(&order) = self.orders.get(fw).and_then(|m| m.get(key)) {
+            self.task_change_at(&(fw.clone(), order), up);
+        }
+    }
+
+    /// [`Live::task_change`] of the task at (framework key, order key).
+    fn task_change_at(&mut self, at: &(Text, u64), up: bool) {
+        if let Some(t) = self.view.tasks.get(at) {
+            let task = Arc::clone(&t.task);
+            self.apply_task(&at.0, &task, up);
+        }
     }
 
     /// Adds (`up`) or removes the records `task` makes under `fw` now.
@@ -538,15 +545,6 @@ impl Live {
         }
     }
 
-    fn unindex(&mut self, fw: &Text, t: &TaskProd) {
-        if let Some(set) = self.by_slave.get_mut(&t.task.slave_id) {
-            set.remove(&(fw.clone(), t.key.clone()));
-            if set.is_empty() {
-                self.by_slave.remove(&t.task.slave_id);
-            }
-        }
-    }
-
     fn fw_text(&self, fw: &str) -> Text {
         self.view
             .inputs
@@ -557,10 +555,7 @@ impl Live {
             .unwrap_or_else(|| Arc::from(fw))
     }
 
-    fn task_range(
-        &self,
-        fw: &Text,
-    ) -> impl DoubleEndedIterator<Item = &Arc<TaskProd>> + '_ {
+    fn task_range(&self, fw: &Text) -> impl DoubleEndedIterator<Item = &TaskProd> + '_ {
         self.view
             .tasks
             .range((fw.clone(), 0)..=(fw.clone(), u64::MAX))

@@ -94,7 +94,7 @@ mod tests {
 
     fn policy(labels: &[(&str, &str)]) -> (TaskPolicy, Vec<Skip>) {
         let task = Task {
-            id: "t".to_owned(),
+            id: "t".into(),
             labels: labels
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

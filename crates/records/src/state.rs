@@ -95,8 +95,8 @@ pub struct Framework {
 /// DiscoveryInfo is boxed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Task {
-    /// `id`.
-    pub id: String,
+    /// `id` (shared with the live store's key for the task).
+    pub id: Arc<str>,
     /// Raw `name`.
     pub name: String,
     /// `slave_id`.
@@ -615,7 +615,7 @@ mod tests {
         assert_eq!(s.frameworks.len(), 1);
         let fw = &s.frameworks[0];
         assert!(fw.bad_pid && fw.pid.is_none());
-        let ids: Vec<&str> = fw.tasks.iter().map(|t| t.id.as_str()).collect();
+        let ids: Vec<&str> = fw.tasks.iter().map(|t| &*t.id).collect();
         assert_eq!(ids, ["t1", "t4"]);
         let count = |r| s.skips.iter().filter(|k| k.reason == r).count();
         assert_eq!(count(SkipReason::MalformedSlave), 5);

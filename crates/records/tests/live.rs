@@ -94,7 +94,7 @@ fn task() -> impl Strategy<Value = Task> {
         )),
     )
         .prop_map(|(id, name, slave, state, ports, status, di)| Task {
-            id: format!("t{id}"),
+            id: format!("t{id}").into(),
             name: name.to_owned(),
             slave_id: format!("S{slave}").into(),
             state: state.into(),
@@ -236,7 +236,7 @@ impl Model {
             Op::RemoveTask(f, t) => {
                 let id = format!("t{t}");
                 if let Some(list) = self.tasks.get_mut(&fw_id(f)) {
-                    list.retain(|x| x.id != id);
+                    list.retain(|x| *x.id != *id);
                 }
                 live.remove_task(&fw_id(f), &id);
             }

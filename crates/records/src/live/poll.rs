@@ -2,6 +2,7 @@
 //! by task id (and slave list, framework list, leader), as producer
 //! changes.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -41,17 +42,42 @@ impl Tasks<'_> {
     }
 }
 
-/// Keys for `items` by their text: the text and its occurrence, so
-/// duplicates (which a state may hold) stay apart.
-fn occurrence_keys<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
+/// Keys for items by their text: the text itself (the store then shares
+/// a task's id as its key) and for a duplicate, which a state may hold,
+/// its occurrence and the text, made unlike every text and key of the list.
+fn occurrence_keys<T>(texts: Vec<T>) -> Vec<T>
+where
+    T: std::borrow::Borrow<str> + Eq + std::hash::Hash + for<'a> From<&'a str>,
+{
+    let all: HashSet<&str> = texts.iter().map(Borrow::borrow).collect();
+    if all.len() == texts.len() {
+        return texts;
+    }
     let mut seen: HashMap<&str, usize> = HashMap::new();
-    texts
+    let mut made: HashSet<String> = HashSet::new();
+    let keys: Vec<Option<String>> = texts
+        .iter()
         .map(|t| {
+            let t: &str = t.borrow();
             let n = seen.entry(t).or_default();
-            let key = format!("{n}/{t}");
             *n += 1;
-            key
+            if *n == 1 {
+                return None;
+            }
+            loop {
+                let key = format!("{}/{t}", *n - 1);
+                if !all.contains(key.as_str()) && made.insert(key.clone()) {
+                    return Some(key);
+                }
+                *n += 1;
+            }
         })
+        .collect();
+    drop(all);
+    texts
+        .into_iter()
+        .zip(keys)
+        .map(|(t, k)| k.map_or(t, |k| T::from(k.as_str())))
         .collect()
 }
 
@@ -90,7 +116,8 @@ impl Live {
             self.set_slaves(&state.slaves);
             self.last.slaves = state.slaves.clone();
         }
-        let keys = occurrence_keys(state.frameworks.iter().map(|f| f.name.as_str()));
+        let keys =
+            occurrence_keys(state.frameworks.iter().map(|f| f.name.clone()).collect());
         let heads: Vec<(String, Framework)> = keys
             .iter()
             .zip(&state.frameworks)
@@ -126,8 +153,9 @@ impl Live {
     /// Brings framework `fw`'s tasks to `tasks`, in that order.
     fn load_tasks(&mut self, fw: &str, mut tasks: Tasks<'_>) {
         let fwt = self.fw_text(fw);
-        let keys = occurrence_keys(tasks.list().iter().map(|t| t.id.as_str()));
-        let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let keys: Vec<super::Text> =
+            occurrence_keys(tasks.list().iter().map(|t| t.id.clone()).collect());
+        let wanted: HashSet<&str> = keys.iter().map(|k| &**k).collect();
         let gone: Vec<super::Text> = self.orders.get(&fwt).map_or_else(Vec::new, |m| {
             m.keys()
                 .filter(|k| !wanted.contains(k.as_ref()))
@@ -139,12 +167,7 @@ impl Live {
         }
         let olds: Vec<Option<u64>> = keys
             .iter()
-            .map(|k| {
-                self.orders
-                    .get(&fwt)
-                    .and_then(|m| m.get(k.as_str()))
-                    .copied()
-            })
+            .map(|k| self.orders.get(&fwt).and_then(|m| m.get(&**k)).copied())
             .collect();
         let orders = plan(&olds);
         // Moves first, all out then all in: a new order key may be one
@@ -156,10 +179,8 @@ impl Live {
                     if let Some(t) = self.view.tasks.remove(&(fwt.clone(), o)) {
                         moving.push((order, t));
                     }
-                    if let Some(o) = self
-                        .orders
-                        .get_mut(&fwt)
-                        .and_then(|m| m.get_mut(key.as_str()))
+                    if let Some(o) =
+                        self.orders.get_mut(&fwt).and_then(|m| m.get_mut(&**key))
                     {
                         *o = order;
                     }
@@ -220,6 +241,18 @@ fn plan(olds: &[Option<u64>]) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn occurrence_keys_are_the_texts_and_unlike_them_for_duplicates() {
+        let keys =
+            |t: &[&str]| occurrence_keys(t.iter().map(|s| s.to_string()).collect());
+        assert_eq!(keys(&["a", "b"]), ["a", "b"]);
+        assert_eq!(keys(&["a", "a", "a"]), ["a", "1/a", "2/a"]);
+        // A text that looks like a duplicate's key keeps it; the duplicate
+        // takes the next free one.
+        assert_eq!(keys(&["a", "1/a", "a", "a"]), ["a", "1/a", "2/a", "3/a"]);
+        assert_eq!(keys(&["a", "a", "1/a"]), ["a", "2/a", "1/a"]);
+    }
 
     #[test]
     fn plan_keeps_orders_and_fits_new_entries_between() {

@@ -384,8 +384,8 @@ mod tests {
             let state = agree(body.as_bytes()).unwrap_or_else(|e| panic!("{task}: {e}"));
             // The tasks around it are read fast.
             let tasks = &state.frameworks[0].tasks;
-            assert_eq!(tasks.first().map(|t| t.id.as_str()), Some("before"));
-            assert_eq!(tasks.last().map(|t| t.id.as_str()), Some("after"));
+            assert_eq!(tasks.first().map(|t| &*t.id), Some("before"));
+            assert_eq!(tasks.last().map(|t| &*t.id), Some("after"));
         }
     }
 

@@ -136,7 +136,7 @@ pub(crate) fn finish_task(
 ) -> Task {
     let skip =
         |skips: &mut Vec<Skip>, reason, detail| skips.push(Skip { reason, detail });
-    let id = p.id.into_owned();
+    let id: Arc<str> = Arc::from(&*p.id);
     let ports = expand_ports(&p.ports, |e| {
         skip(
             skips,

@@ -254,7 +254,7 @@ impl Cluster {
                 let mut skips = skips.clone();
                 skips.extend(part_skips);
                 Slot::Malformed {
-                    id: task.id.clone(),
+                    id: task.id.to_string(),
                     agent_id: task.slave_id.to_string(),
                     skips,
                 }
@@ -393,7 +393,7 @@ impl Cluster {
         for (fw, tasks) in &self.tasks {
             for t in tasks {
                 if let Slot::Read { task, .. } = t {
-                    out.push((fw.as_str(), task.id.as_str(), Arc::clone(task)));
+                    out.push((fw.as_str(), &*task.id, Arc::clone(task)));
                 }
             }
         }
