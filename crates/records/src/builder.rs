@@ -14,7 +14,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::name_text::{idx, NameText, TextIndex};
+use crate::name_text::{idx, NameText, SortedIndex, TextIndex};
 use crate::record::{
     EnumData, EnumEntry, FwEntry, PackedSrv, RecordKind, RecordSet, TaskEntry,
 };
@@ -212,7 +212,6 @@ impl RecordSetBuilder {
         let (rank, n) = ranked_names(&self.names, &used);
         let rank_of = |id: u32| rank.get(id as usize).copied().unwrap_or_default();
         let names = self.names.renumbered(&rank, n);
-        let index = TextIndex::build(&names);
 
         // Each value is packed with its log position into one integer, so
         // the per-name sorts compare integers.
@@ -269,7 +268,7 @@ impl RecordSetBuilder {
 
         RecordSet {
             names,
-            index,
+            index: SortedIndex::default(),
             ends,
             a: a.values,
             aaaa: aaaa.values,

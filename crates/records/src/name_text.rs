@@ -10,6 +10,8 @@
 //! hundred thousand names of a large cluster.
 
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
@@ -222,24 +224,79 @@ impl TextIndex {
         }
         TextIndex { table, hasher }
     }
+}
 
-    #[cfg(any(test, feature = "fixtures"))]
-    /// Adds `name`, already in `names` as number `i`.
-    pub(crate) fn add(&mut self, names: &NameText, name: &str, i: u32) {
-        let h = self.hasher.hash_one(name);
-        let hasher = &self.hasher;
-        self.table
-            .insert_unique(h, i, |&j| hasher.hash_one(names.get(j)));
-    }
+/// Lookups a [`SortedIndex`] answers by binary search before it builds
+/// its hash index.
+const SEARCHES_BEFORE_INDEX: u32 = 64;
 
-    #[cfg(any(test, feature = "fixtures"))]
-    /// Renumbers every entry with `f` (the names keep their text, so their
-    /// hashes do not change).
-    pub(crate) fn renumber(&mut self, mut f: impl FnMut(u32) -> u32) {
-        for i in self.table.iter_mut() {
-            *i = f(*i);
+/// The index of names stored once each, in byte order (a finished record
+/// set's): built on demand. Until [`SEARCHES_BEFORE_INDEX`] lookups were
+/// made, a lookup is a binary search of the names, so a record set that is
+/// looked up a few times only (a first load's compile asks for the
+/// nameserver's addresses and little else) never pays for the hash index
+/// of half a million names before it is served; one looked up more builds
+/// it then.
+#[derive(Default)]
+pub(crate) struct SortedIndex {
+    built: OnceLock<TextIndex>,
+    searches: AtomicU32,
+}
+
+impl Clone for SortedIndex {
+    fn clone(&self) -> Self {
+        SortedIndex {
+            built: self.built.clone(),
+            searches: AtomicU32::new(self.searches.load(Ordering::Relaxed)),
         }
     }
+}
+
+impl std::fmt::Debug for SortedIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.built.get() {
+            Some(index) => index.fmt(f),
+            None => write!(f, "SortedIndex(not built)"),
+        }
+    }
+}
+
+impl SortedIndex {
+    /// The number of `name` in `names` (distinct, in byte order).
+    pub(crate) fn find(&self, names: &NameText, name: &str) -> Option<u32> {
+        if let Some(index) = self.built.get() {
+            return index.find(names, name);
+        }
+        if self.searches.fetch_add(1, Ordering::Relaxed) < SEARCHES_BEFORE_INDEX {
+            return search(names, name);
+        }
+        self.built(names).find(names, name)
+    }
+
+    /// The hash index of `names`, built now if it was not yet.
+    fn built(&self, names: &NameText) -> &TextIndex {
+        self.built.get_or_init(|| TextIndex::build(names))
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_size(&self) -> usize {
+        self.built.get().map_or(0, TextIndex::heap_size)
+    }
+}
+
+/// The number of `name` in `names` (distinct, in byte order), by binary
+/// search.
+fn search(names: &NameText, name: &str) -> Option<u32> {
+    let (mut lo, mut hi) = (0, idx(names.len()));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match names.get(mid).cmp(name) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -272,6 +329,36 @@ mod tests {
             text.iter().collect::<Vec<_>>(),
             ["a.", "b.", "c.", "d.", "e."]
         );
+    }
+
+    #[test]
+    fn a_sorted_index_finds_the_same_before_and_after_it_is_built() {
+        let mut text = NameText::default();
+        for name in ["a.", "ab.", "b.", "b.c.", "ba."] {
+            text.push(name);
+        }
+        let index = SortedIndex::default();
+        let look = |index: &SortedIndex| {
+            ["", "a.", "ab.", "b", "b.", "b.c.", "ba.", "c."]
+                .map(|n| index.find(&text, n))
+        };
+        let want = [
+            None,
+            Some(0),
+            Some(1),
+            None,
+            Some(2),
+            Some(3),
+            Some(4),
+            None,
+        ];
+        let mut rounds = 0;
+        while index.built.get().is_none() {
+            assert_eq!(look(&index), want);
+            rounds += 1;
+        }
+        assert_eq!(rounds, SEARCHES_BEFORE_INDEX as usize / want.len() + 1);
+        assert_eq!(look(&index), want);
     }
 
     #[test]

@@ -22,9 +22,10 @@
 //! byte order, and numbered by that order. Per name, three end offsets
 //! locate its values in three flat arrays (`Ipv4Addr`, `Ipv6Addr`, and SRV
 //! values holding the target's number and the port), so a name's values are
-//! a slice and an SRV target costs 8 bytes, not a string. A hash index maps
-//! a name to its number. The enumeration refers to the same names and
-//! values ([`crate::enumeration`]).
+//! a slice and an SRV target costs 8 bytes, not a string. An index maps a
+//! name to its number (a binary search of the names for the first few
+//! lookups, then a hash index). The enumeration refers to the same names
+//! and values ([`crate::enumeration`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -34,7 +35,7 @@ use std::sync::Arc;
 
 use crate::explain::Explain;
 
-use crate::name_text::{idx, NameText, TextIndex};
+use crate::name_text::{idx, NameText, SortedIndex};
 
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixture;
@@ -163,7 +164,7 @@ pub struct Owner<'a> {
 pub struct RecordSet {
     /// Owner names and SRV targets, in byte order.
     pub(crate) names: NameText,
-    pub(crate) index: TextIndex,
+    pub(crate) index: SortedIndex,
     /// Per name: where its A, AAAA and SRV values end.
     pub(crate) ends: Vec<[u32; 3]>,
     pub(crate) a: Vec<Ipv4Addr>,

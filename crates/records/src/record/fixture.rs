@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
 use super::{PackedSrv, RecordKind, RecordSet};
-use crate::name_text::idx;
+use crate::name_text::{idx, SortedIndex};
 
 impl RecordSet {
     /// Inserts an A record; returns true if it was not there before. Each
@@ -67,11 +67,8 @@ impl RecordSet {
             .records
             .iter_mut()
             .for_each(|e| bump(&mut e.name));
-        self.index.renumber(|mut i| {
-            bump(&mut i);
-            i
-        });
-        self.index.add(&self.names, name, at);
+        // Names moved: the index starts again.
+        self.index = SortedIndex::default();
         lo
     }
 

@@ -20,9 +20,9 @@
 //! | checksum | `u32`, CRC-32 of every byte before it |
 //!
 //! The explain data (an opt-in debugging aid) is not kept. The arrays are
-//! the record set's own, so encoding is a copy and decoding
-//! rebuilds only the hash index: 100,000 tasks decode in tens of
-//! milliseconds. [`decode`] checks everything a lookup relies on (names
+//! the record set's own, so encoding and decoding are copies (the hash
+//! index is built on the first lookup by name): 100,000 tasks decode in
+//! tens of milliseconds. [`decode`] checks everything a lookup relies on (names
 //! distinct and in byte order, ends rising and in range, SRV targets and
 //! enumeration references naming real entries, overrides in order) and
 //! returns a
@@ -36,7 +36,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::{
     EnumData, EnumEntry, FwEntry, Overrides, PackedSrv, RecordKind, RecordSet, TaskEntry,
 };
-use crate::name_text::{idx, NameText, TextIndex};
+use crate::name_text::{idx, NameText, SortedIndex};
 
 /// The first bytes of every snapshot.
 pub const MAGIC: [u8; 8] = *b"MDNSSNAP";
@@ -347,10 +347,9 @@ impl<'a> Reader<'a> {
             ttl: self.overrides(le32, 4)?,
             srv_weight: self.overrides(|b| u16::from_le_bytes([b[0], b[1]]), 2)?,
         };
-        let index = TextIndex::build(&names);
         Ok(RecordSet {
             names,
-            index,
+            index: SortedIndex::default(),
             ends,
             a,
             aaaa,
