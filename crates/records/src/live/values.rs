@@ -126,8 +126,67 @@ pub(crate) enum NameVals {
     One(Val),
     A(Arc<Vals<Ipv4Addr>>),
     Aaaa(Arc<Vals<Ipv6Addr>>),
+    /// Up to [`FEW`] SRV values (most SRV names: one per instance and
+    /// port of an app), see [`SrvFew`].
+    SrvFew(SrvFew),
     Srv(Arc<Vals<(Text, u16)>>),
     Mixed(Arc<AllVals>),
+}
+
+/// The most values a [`SrvFew`] list holds.
+const FEW: usize = 8;
+
+/// A short SRV list: target, port and producer count (which fits in the
+/// room the pair leaves), sorted by target and port, in one allocation
+/// made again on each change (two for a list in a [`Vals`]).
+pub(crate) type SrvFew = Arc<[(Text, u16, u32)]>;
+
+/// Where `(t, p)` is in `x`, or would be.
+fn few_find(x: &[(Text, u16, u32)], t: &str, p: u16) -> Result<usize, usize> {
+    x.binary_search_by(|(a, b, _)| (a.as_ref(), *b).cmp(&(t, p)))
+}
+
+/// `x` as a [`Vals`] list.
+fn few_vals(x: &[(Text, u16, u32)]) -> Vals<(Text, u16)> {
+    let v = x.iter().map(|(t, p, _)| (t.clone(), *p)).collect();
+    let n = match x.iter().all(|e| e.2 == 1) {
+        true => Vec::new(),
+        false => x.iter().map(|e| e.2).collect(),
+    };
+    Vals { v, n }
+}
+
+/// Counts `(t, p)` up or down in `x`, made again; returns the count
+/// before, or `None` when the list is full and would grow.
+fn few_bump(x: &mut SrvFew, t: &Text, p: u16, up: bool) -> Option<u32> {
+    match few_find(x, t, p) {
+        Ok(i) => {
+            let mut v = x.to_vec();
+            let before = v.get(i).map_or(0, |e| e.2);
+            match (up, before) {
+                (false, 1) => {
+                    v.remove(i);
+                }
+                _ => {
+                    if let Some(e) = v.get_mut(i) {
+                        e.2 = if up { e.2 + 1 } else { e.2 - 1 };
+                    }
+                }
+            }
+            *x = v.into();
+            Some(before)
+        }
+        Err(_) if !up => Some(0),
+        Err(_) if x.len() >= FEW => None,
+        Err(i) => {
+            let mut v = Vec::with_capacity(x.len() + 1);
+            v.extend_from_slice(x.get(..i).unwrap_or_default());
+            v.push((t.clone(), p, 1));
+            v.extend_from_slice(x.get(i..).unwrap_or_default());
+            *x = v.into();
+            Some(0)
+        }
+    }
 }
 
 /// A name's A, AAAA and SRV values.
@@ -144,7 +203,7 @@ impl NameVals {
         match v {
             Val::A(ip) => NameVals::A(Arc::new(Vals::one(*ip))),
             Val::Aaaa(ip) => NameVals::Aaaa(Arc::new(Vals::one(*ip))),
-            Val::Srv(t, p) => NameVals::Srv(Arc::new(Vals::one((t.clone(), *p)))),
+            Val::Srv(t, p) => NameVals::SrvFew(Arc::from([(t.clone(), *p, 1)])),
         }
     }
 
@@ -153,6 +212,7 @@ impl NameVals {
             NameVals::One(_) => false,
             NameVals::A(x) => x.v.is_empty(),
             NameVals::Aaaa(x) => x.v.is_empty(),
+            NameVals::SrvFew(x) => x.is_empty(),
             NameVals::Srv(x) => x.v.is_empty(),
             NameVals::Mixed(m) => {
                 m.0.v.is_empty() && m.1.v.is_empty() && m.2.v.is_empty()
@@ -165,6 +225,9 @@ impl NameVals {
             (NameVals::One(x), v) => u32::from(x == v),
             (NameVals::A(x), Val::A(ip)) => x.count(ip),
             (NameVals::Aaaa(x), Val::Aaaa(ip)) => x.count(ip),
+            (NameVals::SrvFew(x), Val::Srv(t, p)) => {
+                few_find(x, t, *p).map_or(0, |i| x.get(i).map_or(0, |e| e.2))
+            }
             (NameVals::Srv(x), Val::Srv(t, p)) => x.count(&(t.clone(), *p)),
             (NameVals::Mixed(m), Val::A(ip)) => m.0.count(ip),
             (NameVals::Mixed(m), Val::Aaaa(ip)) => m.1.count(ip),
@@ -198,6 +261,10 @@ impl NameVals {
             NameVals::Srv(x) if x.is_single() => {
                 x.v.first().map(|(t, p)| Val::Srv(t.clone(), *p))
             }
+            NameVals::SrvFew(x) => match &**x {
+                [(t, p, 1)] => Some(Val::Srv(t.clone(), *p)),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -208,6 +275,13 @@ impl NameVals {
             (NameVals::One(_), _) => 0,
             (NameVals::A(x), Val::A(ip)) => Arc::make_mut(x).bump(ip, up),
             (NameVals::Aaaa(x), Val::Aaaa(ip)) => Arc::make_mut(x).bump(ip, up),
+            (NameVals::SrvFew(x), Val::Srv(t, p)) => match few_bump(x, t, *p, up) {
+                Some(before) => before,
+                None => {
+                    *self = NameVals::Srv(Arc::new(few_vals(x)));
+                    self.bump_listed(v, up)
+                }
+            },
             (NameVals::Srv(x), Val::Srv(t, p)) => {
                 Arc::make_mut(x).bump(&(t.clone(), *p), up)
             }
@@ -227,6 +301,7 @@ impl NameVals {
                     NameVals::A(x) => m.0 = Vals::clone(x),
                     NameVals::Aaaa(x) => m.1 = Vals::clone(x),
                     NameVals::Srv(x) => m.2 = Vals::clone(x),
+                    NameVals::SrvFew(x) => m.2 = few_vals(x),
                     NameVals::One(_) | NameVals::Mixed(_) => {}
                 }
                 *self = NameVals::Mixed(Arc::new(m));
@@ -256,6 +331,9 @@ impl NameVals {
     fn srv(&self) -> Vec<(&str, u16)> {
         let list = match self {
             NameVals::One(Val::Srv(t, p)) => return vec![(t.as_ref(), *p)],
+            NameVals::SrvFew(x) => {
+                return x.iter().map(|(t, p, _)| (t.as_ref(), *p)).collect()
+            }
             NameVals::Srv(x) => &x.v,
             NameVals::Mixed(m) => &m.2.v,
             _ => return Vec::new(),
@@ -455,6 +533,56 @@ mod tests {
         vals.change(&(name.clone(), a.clone()), true, None);
         vals.change(&(name, srv), false, None);
         assert_eq!(vals.len(), 1);
+    }
+
+    // Each name's entry: a short SRV list is a pointer like the others.
+    #[test]
+    fn a_name_s_values_take_three_words() {
+        assert_eq!(std::mem::size_of::<NameVals>(), 24);
+    }
+
+    // An SRV list counts the same short or long: past `FEW` values it
+    // moves to the long form, and counts carry over.
+    #[test]
+    fn srv_lists_count_short_and_long() {
+        let name: Text = Arc::from("_a._tcp.mesos.");
+        let srv = |i: usize| Val::Srv(Arc::from(format!("t{}.mesos.", i % 3)), i as u16);
+        let mut vals = Values::default();
+        let rec = |v: Val| (name.clone(), v);
+        for i in 0..=FEW {
+            vals.change(&rec(srv(i)), true, None);
+            vals.change(&rec(srv(0)), true, None);
+        }
+        assert!(matches!(
+            vals.names.get("_a._tcp.mesos."),
+            Some(NameVals::Srv(_))
+        ));
+        assert_eq!(vals.count("_a._tcp.mesos.", &srv(0)), FEW as u32 + 2);
+        assert_eq!(vals.len(), FEW + 1);
+        assert_eq!(vals.srv("_a._tcp.mesos.").len(), FEW + 1);
+        assert_eq!(vals.srv_owners("t1.mesos."), ["_a._tcp.mesos."]);
+        let mut short = Values::default();
+        for i in [2, 1, 2] {
+            short.change(&rec(srv(i)), true, None);
+        }
+        assert!(matches!(
+            short.names.get("_a._tcp.mesos."),
+            Some(NameVals::SrvFew(_))
+        ));
+        assert_eq!(
+            short.srv("_a._tcp.mesos."),
+            [("t1.mesos.", 1), ("t2.mesos.", 2)]
+        );
+        assert_eq!(short.count("_a._tcp.mesos.", &srv(2)), 2);
+        short.change(&rec(srv(2)), false, None);
+        short.change(&rec(srv(2)), false, None);
+        assert!(matches!(
+            short.names.get("_a._tcp.mesos."),
+            Some(NameVals::One(_))
+        ));
+        short.change(&rec(srv(1)), false, None);
+        assert_eq!(short.len(), 0);
+        assert!(short.names.is_empty());
     }
 
     // A name given one value by two producers, then by one again, counts
