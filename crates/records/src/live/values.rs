@@ -47,14 +47,6 @@ impl<T> Default for Vals<T> {
 }
 
 impl<T: Ord + Clone> Vals<T> {
-    /// The one value `x`, given by one producer.
-    fn one(x: T) -> Self {
-        Vals {
-            v: vec![x],
-            n: Vec::new(),
-        }
-    }
-
     fn count(&self, v: &T) -> u32 {
         match self.v.binary_search(v) {
             Ok(i) => self.count_at(i),
@@ -124,7 +116,11 @@ impl<T: Ord + Clone> Vals<T> {
 pub(crate) enum NameVals {
     /// One value, given by one producer.
     One(Val),
+    /// Up to [`FEW`] addresses, each given by one producer (most names
+    /// with several: an app's instances), see [`IpFew`].
+    AFew(IpFew<Ipv4Addr>),
     A(Arc<Vals<Ipv4Addr>>),
+    AaaaFew(IpFew<Ipv6Addr>),
     Aaaa(Arc<Vals<Ipv6Addr>>),
     /// Up to [`FEW`] SRV values (most SRV names: one per instance and
     /// port of an app), see [`SrvFew`].
@@ -133,7 +129,45 @@ pub(crate) enum NameVals {
     Mixed(Arc<AllVals>),
 }
 
-/// The most values a [`SrvFew`] list holds.
+/// A short list of addresses each given by one producer, sorted, in one
+/// allocation made again on each change. An address given by a second
+/// producer moves the list to a [`Vals`].
+pub(crate) type IpFew<T> = Arc<[T]>;
+
+/// Counts `ip` up or down in `x`, made again; returns the count before,
+/// or `None` when `x` cannot hold the result (a second producer, or
+/// more than [`FEW`] addresses).
+fn ip_few_bump<T: Ord + Copy>(x: &mut IpFew<T>, ip: &T, up: bool) -> Option<u32> {
+    match (x.binary_search(ip), up) {
+        (Ok(_), true) => None,
+        (Ok(i), false) => {
+            let mut v = x.to_vec();
+            v.remove(i);
+            *x = v.into();
+            Some(1)
+        }
+        (Err(_), false) => Some(0),
+        (Err(_), true) if x.len() >= FEW => None,
+        (Err(i), true) => {
+            let mut v = Vec::with_capacity(x.len() + 1);
+            v.extend_from_slice(x.get(..i).unwrap_or_default());
+            v.push(*ip);
+            v.extend_from_slice(x.get(i..).unwrap_or_default());
+            *x = v.into();
+            Some(0)
+        }
+    }
+}
+
+/// `x` as a [`Vals`] list.
+fn ip_few_vals<T: Copy>(x: &[T]) -> Vals<T> {
+    Vals {
+        v: x.to_vec(),
+        n: Vec::new(),
+    }
+}
+
+/// The most values a [`SrvFew`] or [`IpFew`] list holds.
 const FEW: usize = 8;
 
 /// A short SRV list: target, port and producer count (which fits in the
@@ -201,8 +235,8 @@ impl NameVals {
     /// The lists form of a name with the one value `v` (count 1).
     fn listed(v: &Val) -> NameVals {
         match v {
-            Val::A(ip) => NameVals::A(Arc::new(Vals::one(*ip))),
-            Val::Aaaa(ip) => NameVals::Aaaa(Arc::new(Vals::one(*ip))),
+            Val::A(ip) => NameVals::AFew(Arc::from([*ip])),
+            Val::Aaaa(ip) => NameVals::AaaaFew(Arc::from([*ip])),
             Val::Srv(t, p) => NameVals::SrvFew(Arc::from([(t.clone(), *p, 1)])),
         }
     }
@@ -210,7 +244,9 @@ impl NameVals {
     fn is_empty(&self) -> bool {
         match self {
             NameVals::One(_) => false,
+            NameVals::AFew(x) => x.is_empty(),
             NameVals::A(x) => x.v.is_empty(),
+            NameVals::AaaaFew(x) => x.is_empty(),
             NameVals::Aaaa(x) => x.v.is_empty(),
             NameVals::SrvFew(x) => x.is_empty(),
             NameVals::Srv(x) => x.v.is_empty(),
@@ -223,7 +259,11 @@ impl NameVals {
     fn count(&self, v: &Val) -> u32 {
         match (self, v) {
             (NameVals::One(x), v) => u32::from(x == v),
+            (NameVals::AFew(x), Val::A(ip)) => u32::from(x.binary_search(ip).is_ok()),
             (NameVals::A(x), Val::A(ip)) => x.count(ip),
+            (NameVals::AaaaFew(x), Val::Aaaa(ip)) => {
+                u32::from(x.binary_search(ip).is_ok())
+            }
             (NameVals::Aaaa(x), Val::Aaaa(ip)) => x.count(ip),
             (NameVals::SrvFew(x), Val::Srv(t, p)) => {
                 few_find(x, t, *p).map_or(0, |i| x.get(i).map_or(0, |e| e.2))
@@ -258,6 +298,14 @@ impl NameVals {
         match self {
             NameVals::A(x) if x.is_single() => x.v.first().map(|ip| Val::A(*ip)),
             NameVals::Aaaa(x) if x.is_single() => x.v.first().map(|ip| Val::Aaaa(*ip)),
+            NameVals::AFew(x) => match **x {
+                [ip] => Some(Val::A(ip)),
+                _ => None,
+            },
+            NameVals::AaaaFew(x) => match **x {
+                [ip] => Some(Val::Aaaa(ip)),
+                _ => None,
+            },
             NameVals::Srv(x) if x.is_single() => {
                 x.v.first().map(|(t, p)| Val::Srv(t.clone(), *p))
             }
@@ -273,6 +321,20 @@ impl NameVals {
     fn bump_listed(&mut self, v: &Val, up: bool) -> u32 {
         match (&mut *self, v) {
             (NameVals::One(_), _) => 0,
+            (NameVals::AFew(x), Val::A(ip)) => match ip_few_bump(x, ip, up) {
+                Some(before) => before,
+                None => {
+                    *self = NameVals::A(Arc::new(ip_few_vals(x)));
+                    self.bump_listed(v, up)
+                }
+            },
+            (NameVals::AaaaFew(x), Val::Aaaa(ip)) => match ip_few_bump(x, ip, up) {
+                Some(before) => before,
+                None => {
+                    *self = NameVals::Aaaa(Arc::new(ip_few_vals(x)));
+                    self.bump_listed(v, up)
+                }
+            },
             (NameVals::A(x), Val::A(ip)) => Arc::make_mut(x).bump(ip, up),
             (NameVals::Aaaa(x), Val::Aaaa(ip)) => Arc::make_mut(x).bump(ip, up),
             (NameVals::SrvFew(x), Val::Srv(t, p)) => match few_bump(x, t, *p, up) {
@@ -299,7 +361,9 @@ impl NameVals {
                 let mut m = (Vals::default(), Vals::default(), Vals::default());
                 match &*self {
                     NameVals::A(x) => m.0 = Vals::clone(x),
+                    NameVals::AFew(x) => m.0 = ip_few_vals(x),
                     NameVals::Aaaa(x) => m.1 = Vals::clone(x),
+                    NameVals::AaaaFew(x) => m.1 = ip_few_vals(x),
                     NameVals::Srv(x) => m.2 = Vals::clone(x),
                     NameVals::SrvFew(x) => m.2 = few_vals(x),
                     NameVals::One(_) | NameVals::Mixed(_) => {}
@@ -313,6 +377,7 @@ impl NameVals {
     fn a(&self) -> &[Ipv4Addr] {
         match self {
             NameVals::One(Val::A(ip)) => std::slice::from_ref(ip),
+            NameVals::AFew(x) => x,
             NameVals::A(x) => &x.v,
             NameVals::Mixed(m) => &m.0.v,
             _ => &[],
@@ -322,6 +387,7 @@ impl NameVals {
     fn aaaa(&self) -> &[Ipv6Addr] {
         match self {
             NameVals::One(Val::Aaaa(ip)) => std::slice::from_ref(ip),
+            NameVals::AaaaFew(x) => x,
             NameVals::Aaaa(x) => &x.v,
             NameVals::Mixed(m) => &m.1.v,
             _ => &[],
@@ -582,6 +648,49 @@ mod tests {
         ));
         short.change(&rec(srv(1)), false, None);
         assert_eq!(short.len(), 0);
+        assert!(short.names.is_empty());
+    }
+
+    // A short address list moves to the long form when an address gets a
+    // second producer or the list grows past `FEW`, and counts carry over.
+    #[test]
+    fn address_lists_count_short_and_long() {
+        let name: Text = Arc::from("app.mesos.");
+        let a = |i: u8| Val::A(Ipv4Addr::new(10, 0, 0, i));
+        let rec = |v: Val| (name.clone(), v);
+        let mut vals = Values::default();
+        for i in [3, 1, 2] {
+            vals.change(&rec(a(i)), true, None);
+        }
+        assert!(matches!(
+            vals.names.get("app.mesos."),
+            Some(NameVals::AFew(_))
+        ));
+        assert_eq!(vals.a("app.mesos.")[0], Ipv4Addr::new(10, 0, 0, 1));
+        vals.change(&rec(a(2)), true, None);
+        assert!(matches!(vals.names.get("app.mesos."), Some(NameVals::A(_))));
+        assert_eq!(vals.count("app.mesos.", &a(2)), 2);
+        assert_eq!(vals.len(), 3);
+        let mut many = Values::default();
+        for i in 0..=FEW as u8 {
+            many.change(&rec(a(i)), true, None);
+        }
+        assert!(matches!(many.names.get("app.mesos."), Some(NameVals::A(_))));
+        assert_eq!(many.a("app.mesos.").len(), FEW + 1);
+        let v6 = Val::Aaaa(Ipv6Addr::LOCALHOST);
+        let mut short = Values::default();
+        short.change(&rec(a(1)), true, None);
+        short.change(&rec(a(2)), true, None);
+        short.change(&rec(a(1)), false, None);
+        assert!(matches!(
+            short.names.get("app.mesos."),
+            Some(NameVals::One(_))
+        ));
+        short.change(&rec(v6.clone()), true, None);
+        assert_eq!(short.aaaa("app.mesos."), [Ipv6Addr::LOCALHOST]);
+        assert_eq!(short.a("app.mesos."), [Ipv4Addr::new(10, 0, 0, 2)]);
+        short.change(&rec(a(2)), false, None);
+        short.change(&rec(v6), false, None);
         assert!(short.names.is_empty());
     }
 
