@@ -39,6 +39,7 @@ pub use fast::{task_from_fields, StatusFields, TaskFields};
 pub(crate) use fields::parse_ip;
 pub use fields::{expand_ports, parse_pid};
 use raw::{PidText, RawFramework, RawSlave, RawState, TaskIssue};
+pub use task::SlaveIds;
 
 /// A parsed master state.
 #[derive(Clone, Debug, Default, PartialEq)]

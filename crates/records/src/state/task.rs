@@ -67,9 +67,9 @@ pub(crate) struct IpLists {
 }
 
 /// The slave ids of the tasks read so far, each kept once: most tasks
-/// name one of a few agents.
+/// name one of a few agents, and the tasks read with one share them.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct SlaveIds(HashSet<Arc<str>>);
+pub struct SlaveIds(HashSet<Arc<str>>);
 
 impl SlaveIds {
     /// The shared text of `id`.

@@ -11,7 +11,7 @@ use mesos_records::state::{Framework, Slave, State, StateError, Task};
 use serde_json::Value;
 
 use super::task_list::read_text;
-use super::tasks::{Slot, Tasks};
+use super::tasks::{Malformed, Slot, Tasks};
 use super::{AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TaskList, TERMINAL};
 
 /// What changed in a [`Cluster`] since [`Cluster::take_changes`] was last
@@ -253,14 +253,14 @@ impl Cluster {
             (Slot::Read { task, skips, .. }, None) => {
                 let mut skips = skips.clone();
                 skips.extend(part_skips);
-                Slot::Malformed {
+                Slot::Malformed(Box::new(Malformed {
                     id: task.id.to_string(),
                     agent_id: task.slave_id.to_string(),
                     skips,
-                }
+                }))
             }
             // Its malformed parts stay.
-            (Slot::Malformed { .. }, _) => return true,
+            (Slot::Malformed(_), _) => return true,
         };
         *slot = next;
         true
@@ -376,7 +376,7 @@ impl Cluster {
     pub fn task(&self, fw: &str, id: &str) -> Option<Arc<Task>> {
         match self.tasks.get(fw)?.get(id)? {
             Slot::Read { task, .. } => Some(Arc::clone(task)),
-            Slot::Malformed { .. } => None,
+            Slot::Malformed(_) => None,
         }
     }
 
@@ -431,7 +431,7 @@ impl Cluster {
                     .flatten()
                     .filter_map(|t| match t {
                         Slot::Read { task, .. } => Some(task),
-                        Slot::Malformed { .. } => None,
+                        Slot::Malformed(_) => None,
                     });
             for pt in &p.tasks {
                 if ours.next().is_none_or(|t| **t != *pt) {
@@ -459,11 +459,11 @@ fn slot(
             running_ts,
             skips,
         },
-        None => Slot::Malformed {
+        None => Slot::Malformed(Box::new(Malformed {
             id,
             agent_id,
             skips,
-        },
+        })),
     }
 }
 

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use mesos_records::state::scan::{Bail, Fast, Scan};
-use mesos_records::state::{task_from_fields, TaskFields};
+use mesos_records::state::{task_from_fields, SlaveIds, TaskFields};
 
 use super::task_list::TaskList;
 use super::v1::{self, is_string, Raw, StatusParts, TaskParts};
@@ -257,7 +257,9 @@ impl<'a> State<'a> {
                 ports: ports.then_some(scratch.ports.as_str()),
             };
             let list = &mut self.tasks;
-            if let Ok(read) = task_from_fields(&fields, &scratch.statuses) {
+            if let Ok(read) =
+                task_from_fields(&fields, &scratch.statuses, &mut scratch.slave_ids)
+            {
                 let running_ts = v1::running_ts(&scratch.statuses);
                 let (id, agent_id) = (parts.id, parts.agent_id);
                 list.push_read(&parts.framework_id, id, agent_id, running_ts, read);
@@ -304,6 +306,8 @@ struct Scratch<'a> {
     ranges: Vec<(u64, u64)>,
     /// The task's ports, as Mesos' range text.
     ports: String,
+    /// The agent ids of the tasks read, shared by their tasks.
+    slave_ids: SlaveIds,
 }
 
 /// A v1 `Task`'s parts, and whether it has a `ports` resource (its ranges

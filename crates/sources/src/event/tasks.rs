@@ -28,26 +28,31 @@ pub(super) enum Slot {
         /// What the reader left out of it.
         skips: Vec<Skip>,
     },
-    /// Malformed: the state reader leaves it out.
-    Malformed {
-        id: String,
-        agent_id: String,
-        skips: Vec<Skip>,
-    },
+    /// Malformed: the state reader leaves it out (rare: boxed, so that
+    /// a read task's slot is no larger than its own fields).
+    Malformed(Box<Malformed>),
+}
+
+/// A malformed task: its ids and what the reader left out.
+#[derive(Clone, Debug)]
+pub(super) struct Malformed {
+    pub(super) id: String,
+    pub(super) agent_id: String,
+    pub(super) skips: Vec<Skip>,
 }
 
 impl Slot {
     pub(super) fn id(&self) -> &str {
         match self {
             Slot::Read { task, .. } => &task.id,
-            Slot::Malformed { id, .. } => id,
+            Slot::Malformed(m) => &m.id,
         }
     }
 
     pub(super) fn agent_id(&self) -> &str {
         match self {
             Slot::Read { task, .. } => &task.slave_id,
-            Slot::Malformed { agent_id, .. } => agent_id,
+            Slot::Malformed(m) => &m.agent_id,
         }
     }
 }
@@ -57,8 +62,9 @@ impl Slot {
 pub(super) struct Tasks {
     /// By arrival number.
     order: BTreeMap<u64, Slot>,
-    /// Task id to arrival number.
-    by_id: HashMap<String, u64>,
+    /// Task id to arrival number; the id text is the task's own (which
+    /// the live record store shares too).
+    by_id: HashMap<Arc<str>, u64>,
 }
 
 impl Tasks {
@@ -89,6 +95,10 @@ impl Tasks {
     /// Replaces task `id` with `t` in its place, or appends `t` with
     /// arrival number `next` (then advanced).
     pub(super) fn upsert(&mut self, id: String, t: Slot, next: &mut u64) {
+        let id: Arc<str> = match &t {
+            Slot::Read { task, .. } if *task.id == *id => Arc::clone(&task.id),
+            _ => Arc::from(id),
+        };
         match self.by_id.entry(id) {
             Entry::Occupied(at) => {
                 if let Some(x) = self.order.get_mut(at.get()) {
@@ -152,5 +162,17 @@ impl IntoIterator for Tasks {
     type IntoIter = std::collections::btree_map::IntoValues<u64, Slot>;
     fn into_iter(self) -> Self::IntoIter {
         self.order.into_values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Every task of the cluster has a slot: a read task's is its three
+    // fields, the rare malformed one boxed.
+    #[test]
+    fn a_slot_is_a_read_task_s_size() {
+        assert_eq!(std::mem::size_of::<Slot>(), 40);
     }
 }

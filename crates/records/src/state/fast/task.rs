@@ -341,9 +341,12 @@ pub struct StatusFields<'a> {
 /// what it leaves out of it. [`Bail`](super::super::scan::Bail) where the
 /// fast reader hands the object to the lenient reader: the caller then
 /// reads that object with [`State::parse`](super::super::State::parse).
+/// The task's slave id is shared through `slave_ids` with the other tasks
+/// read with it.
 pub fn task_from_fields(
     fields: &TaskFields<'_>,
     statuses: &[Option<StatusFields<'_>>],
+    slave_ids: &mut SlaveIds,
 ) -> Fast<(Task, Vec<Skip>)> {
     let mut t = TaskParts {
         id: Text::Borrowed(fields.id),
@@ -387,7 +390,7 @@ pub fn task_from_fields(
     }
     t.running = running.into_ips();
     let mut skips = Vec::new();
-    let task = finish_task(t, &mut SlaveIds::default(), &mut skips);
+    let task = finish_task(t, slave_ids, &mut skips);
     for s in &skips {
         log::debug!("state: skipping {}: {}", s.reason, s.detail);
     }
@@ -484,7 +487,8 @@ mod tests {
             Some(running),
             Some(StatusFields::default()),
         ];
-        let (task, skips) = task_from_fields(&usual, &statuses).unwrap();
+        let (task, skips) =
+            task_from_fields(&usual, &statuses, &mut SlaveIds::default()).unwrap();
         assert_eq!((task.clone(), skips.clone()), parsed(&usual, &statuses));
         assert_eq!(task.ports, [1, 2, 65535]);
         assert_eq!(skips.len(), 2, "{skips:?}");
@@ -496,7 +500,8 @@ mod tests {
             ports: None,
             ..usual
         };
-        let (task, skips) = task_from_fields(&nulls, &[]).unwrap();
+        let (task, skips) =
+            task_from_fields(&nulls, &[], &mut SlaveIds::default()).unwrap();
         assert_eq!((task, skips), parsed(&nulls, &[]));
         for odd in [
             TaskFields {
@@ -509,7 +514,7 @@ mod tests {
             },
         ] {
             assert_eq!(
-                task_from_fields(&odd, &[]).map(drop),
+                task_from_fields(&odd, &[], &mut SlaveIds::default()).map(drop),
                 Err(super::super::Bail)
             );
         }
@@ -517,6 +522,9 @@ mod tests {
             timestamp: Some(r#""1""#),
             ..running
         };
-        assert!(task_from_fields(&usual, &[Some(odd_status)]).is_err());
+        assert!(
+            task_from_fields(&usual, &[Some(odd_status)], &mut SlaveIds::default())
+                .is_err()
+        );
     }
 }

@@ -103,8 +103,8 @@ fn add_skips<'t>(skips: &mut Vec<Skip>, t: &'t Slot) -> Option<&'t Arc<Task>> {
             skips.extend(s.iter().cloned());
             Some(task)
         }
-        Slot::Malformed { skips: s, .. } => {
-            skips.extend(s.iter().cloned());
+        Slot::Malformed(m) => {
+            skips.extend(m.skips.iter().cloned());
             None
         }
     }
