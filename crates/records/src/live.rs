@@ -37,6 +37,7 @@
 
 mod collect;
 mod inputs;
+mod name_vals;
 mod poll;
 mod values;
 
