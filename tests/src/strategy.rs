@@ -81,13 +81,13 @@ pub fn task() -> impl Strategy<Value = Task> {
         .prop_map(
             |(id, name, slave_id, state, ports, running_status, discovery)| Task {
                 id: id.into(),
-                name,
+                name: name.into(),
                 slave_id: slave_id.into(),
                 state: state.as_str().into(),
-                ports,
+                ports: ports.into(),
                 running_status,
                 discovery,
-                labels: Vec::new(),
+                labels: Box::default(),
             },
         )
 }

@@ -186,7 +186,7 @@ impl Explain {
                     Some(_) => format!("{}{fw}", stem(&pass)),
                     None => format!("{}{slave}", stem(&pass)),
                 };
-                let ports: Vec<u16> = di_ports.unwrap_or_else(|| t.ports.clone());
+                let ports: Vec<u16> = di_ports.unwrap_or_else(|| t.ports.to_vec());
                 let v = ports.iter().map(|p| format!("{target}:{p}")).collect();
                 (v, None)
             }
@@ -200,7 +200,7 @@ impl Explain {
         });
         Some(TaskPart {
             id: t.id.to_string(),
-            name: t.name.clone(),
+            name: t.name.to_string(),
             framework: note.framework.clone(),
             agent: t.slave_id.to_string(),
             state: t.state.to_string(),

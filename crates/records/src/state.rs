@@ -24,7 +24,6 @@
 //! the same error. The tests of `fast.rs` check that they agree.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::lenient::{Check, Json, Text};
@@ -35,11 +34,13 @@ mod fields;
 mod raw;
 pub mod scan;
 mod task;
+mod task_data;
 pub use fast::{task_from_fields, StatusFields, TaskFields};
 pub(crate) use fields::parse_ip;
 pub use fields::{expand_ports, parse_pid};
 use raw::{PidText, RawFramework, RawSlave, RawState, TaskIssue};
-pub use task::SlaveIds;
+pub use task::TaskTexts;
+pub use task_data::{Ports, StatusIps, TaskState};
 
 /// A parsed master state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -90,22 +91,22 @@ pub struct Framework {
 
 /// One task.
 ///
-/// Kept by the live store for every task, so it is small: the slave id is
-/// shared by the tasks read from one framework's list, the state is a
-/// code for the Mesos states, the status IPs are one list and the rare
-/// DiscoveryInfo is boxed.
+/// Kept by the live store for every task, so it is small: the name and
+/// slave id are shared by the tasks read from one framework's list, the
+/// state is a code for the Mesos states, the status IPs are one list and
+/// the rare DiscoveryInfo is boxed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Task {
     /// `id` (shared with the live store's key for the task).
     pub id: Arc<str>,
-    /// Raw `name`.
-    pub name: String,
+    /// Raw `name` (shared by the instances of an app read together).
+    pub name: Arc<str>,
     /// `slave_id`.
     pub slave_id: Arc<str>,
     /// `state`, e.g. `TASK_RUNNING`.
     pub state: TaskState,
     /// `resources.ports` expanded, in order.
-    pub ports: Vec<u16>,
+    pub ports: Ports,
     /// The IP data of the latest `TASK_RUNNING` status (largest timestamp,
     /// the earliest on a tie), if any (BEHAVIOUR.md 4.8).
     pub running_status: Option<StatusIps>,
@@ -114,167 +115,7 @@ pub struct Task {
     /// Task-level `labels[]` whose key starts with `DNS_` (the per-task
     /// policy, [`crate::policy`]), in state order; entries whose key or
     /// value is not a string are ignored. mesos-dns reads no task label.
-    pub labels: Vec<(String, String)>,
-}
-
-/// The Mesos task states, by their code in [`TaskState`].
-const TASK_STATES: [&str; 14] = [
-    "TASK_RUNNING",
-    "TASK_STAGING",
-    "TASK_STARTING",
-    "TASK_KILLING",
-    "TASK_FINISHED",
-    "TASK_FAILED",
-    "TASK_KILLED",
-    "TASK_ERROR",
-    "TASK_LOST",
-    "TASK_DROPPED",
-    "TASK_UNREACHABLE",
-    "TASK_GONE",
-    "TASK_GONE_BY_OPERATOR",
-    "TASK_UNKNOWN",
-];
-
-/// A task's `state` text: one of the Mesos states, kept as a code, or any
-/// other text as it is (empty when absent).
-#[derive(Clone, PartialEq, Eq)]
-pub struct TaskState(StateText);
-
-/// A known state is always a code, so equal texts are equal values.
-#[derive(Clone, PartialEq, Eq)]
-enum StateText {
-    Known(u8),
-    Other(Box<str>),
-}
-
-impl TaskState {
-    /// The state with this text.
-    pub fn new(text: &str) -> TaskState {
-        match TASK_STATES.iter().position(|s| *s == text) {
-            Some(i) => TaskState(StateText::Known(i as u8)),
-            None => TaskState(StateText::Other(text.into())),
-        }
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        match &self.0 {
-            StateText::Known(i) => {
-                TASK_STATES.get(usize::from(*i)).copied().unwrap_or("")
-            }
-            StateText::Other(t) => t,
-        }
-    }
-}
-
-impl Default for TaskState {
-    fn default() -> Self {
-        TaskState(StateText::Other(Box::default()))
-    }
-}
-
-impl From<&str> for TaskState {
-    fn from(text: &str) -> Self {
-        TaskState::new(text)
-    }
-}
-
-impl PartialEq<str> for TaskState {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for TaskState {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl fmt::Display for TaskState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for TaskState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-/// The IPs one task status offers to each IP source, unparsable ones
-/// left out, in state order: one list, the Mesos containerizer's first,
-/// then Docker's, then the network infos'.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct StatusIps {
-    ips: Box<[IpAddr]>,
-    /// Number of Mesos containerizer IPs at the start of `ips`.
-    mesos: u32,
-    /// Number of Docker IPs after them.
-    docker: u32,
-    /// The status's `healthy`, when it is a boolean (a task with a health
-    /// check); mesos-dns does not read it.
-    pub healthy: Option<bool>,
-}
-
-impl StatusIps {
-    /// The IPs of each source: `MesosContainerizer.NetworkSettings.IPAddress`
-    /// label values, `Docker.NetworkSettings.IPAddress` label values and
-    /// `container_status.network_infos[]` addresses.
-    pub fn new(
-        mesos: Vec<IpAddr>,
-        docker: Vec<IpAddr>,
-        netinfo: Vec<IpAddr>,
-        healthy: Option<bool>,
-    ) -> StatusIps {
-        // A status has at most a few IPs; the counts cannot overflow for
-        // any body this server reads.
-        let (m, d) = (mesos.len() as u32, docker.len() as u32);
-        // Usually one source gives them all: its list is kept.
-        let ips = match (mesos.is_empty(), docker.is_empty(), netinfo.is_empty()) {
-            (_, true, true) => mesos.into_boxed_slice(),
-            (true, _, true) => docker.into_boxed_slice(),
-            (true, true, _) => netinfo.into_boxed_slice(),
-            _ => [mesos, docker, netinfo].concat().into_boxed_slice(),
-        };
-        StatusIps {
-            ips,
-            mesos: m,
-            docker: d,
-            healthy,
-        }
-    }
-
-    /// `MesosContainerizer.NetworkSettings.IPAddress` label values.
-    pub fn mesos(&self) -> &[IpAddr] {
-        self.ips.get(..self.mesos as usize).unwrap_or_default()
-    }
-
-    /// `Docker.NetworkSettings.IPAddress` label values.
-    pub fn docker(&self) -> &[IpAddr] {
-        let start = self.mesos as usize;
-        self.ips
-            .get(start..start + self.docker as usize)
-            .unwrap_or_default()
-    }
-
-    /// `container_status.network_infos[]` addresses.
-    pub fn netinfo(&self) -> &[IpAddr] {
-        let start = self.mesos as usize + self.docker as usize;
-        self.ips.get(start..).unwrap_or_default()
-    }
-}
-
-impl fmt::Debug for StatusIps {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StatusIps")
-            .field("mesos", &self.mesos())
-            .field("docker", &self.docker())
-            .field("netinfo", &self.netinfo())
-            .field("healthy", &self.healthy)
-            .finish()
-    }
+    pub labels: Box<[(String, String)]>,
 }
 
 /// A task's DiscoveryInfo.

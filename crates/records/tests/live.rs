@@ -95,10 +95,10 @@ fn task() -> impl Strategy<Value = Task> {
     )
         .prop_map(|(id, name, slave, state, ports, status, di)| Task {
             id: format!("t{id}").into(),
-            name: name.to_owned(),
+            name: name.into(),
             slave_id: format!("S{slave}").into(),
             state: state.into(),
-            ports,
+            ports: ports.into(),
             running_status: status.map(|(a, which)| {
                 let ips = vec![ip(100 + a)];
                 match which {
@@ -120,7 +120,7 @@ fn task() -> impl Strategy<Value = Task> {
                         .collect(),
                 })
             }),
-            labels: Vec::new(),
+            labels: Box::default(),
         })
 }
 

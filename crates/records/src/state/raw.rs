@@ -4,8 +4,8 @@
 //! lenient task into the [`TaskParts`] both readers hand to `task.rs`.
 
 use super::task::{
-    finish_task, label_ip, policy_label, DiscoveryParts, IpLists, Running, SlaveIds,
-    TaskParts,
+    finish_task, label_ip, policy_label, DiscoveryParts, IpLists, Running, TaskParts,
+    TaskTexts,
 };
 use super::{owned, parse_ip, Task};
 use crate::lenient::{json_object, Check, Json, Shape, Text};
@@ -59,8 +59,8 @@ pub(crate) struct Tasks {
     pub(crate) tasks: Vec<Task>,
     /// What was left out, in order: the index in `tasks[]` and what.
     pub(crate) issues: Vec<(usize, TaskIssue)>,
-    /// The slave ids of the tasks, shared.
-    slave_ids: SlaveIds,
+    /// The names and slave ids of the tasks, shared.
+    texts: TaskTexts,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -110,7 +110,7 @@ impl Tasks {
     pub(crate) fn push(&mut self, j: usize, parts: TaskParts<'_>) {
         let mut skips = Vec::new();
         self.tasks
-            .push(finish_task(parts, &mut self.slave_ids, &mut skips));
+            .push(finish_task(parts, &mut self.texts, &mut skips));
         if !skips.is_empty() {
             self.issues.push((j, TaskIssue::Skips(skips)));
         }

@@ -66,12 +66,13 @@ pub(crate) struct IpLists {
     pub(crate) healthy: Option<bool>,
 }
 
-/// The slave ids of the tasks read so far, each kept once: most tasks
-/// name one of a few agents, and the tasks read with one share them.
+/// The slave ids and names of the tasks read so far, each kept once:
+/// most tasks name one of a few agents, the instances of an app have one
+/// name, and the tasks read with one share them.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct SlaveIds(HashSet<Arc<str>>);
+pub struct TaskTexts(HashSet<Arc<str>>);
 
-impl SlaveIds {
+impl TaskTexts {
     /// The shared text of `id`.
     fn get(&mut self, id: &str) -> Arc<str> {
         if let Some(shared) = self.0.get(id) {
@@ -127,11 +128,11 @@ pub(crate) fn label_ip(ips: &mut IpLists, key: &str, value: &str) {
     }
 }
 
-/// The task, its slave id shared through `slave_ids`; what is left out
+/// The task, its name and slave id shared through `texts`; what is left out
 /// goes to `skips`.
 pub(crate) fn finish_task(
     p: TaskParts<'_>,
-    slave_ids: &mut SlaveIds,
+    texts: &mut TaskTexts,
     skips: &mut Vec<Skip>,
 ) -> Task {
     let skip =
@@ -169,10 +170,10 @@ pub(crate) fn finish_task(
         }))
     });
     Task {
-        name: p.name.into_owned(),
-        slave_id: slave_ids.get(&p.slave_id),
+        name: texts.get(&p.name),
+        slave_id: texts.get(&p.slave_id),
         state: TaskState::new(&p.state),
-        ports,
+        ports: ports.into(),
         running_status: p
             .running
             .map(|r| StatusIps::new(r.mesos, r.docker, r.netinfo, r.healthy)),
@@ -253,7 +254,7 @@ mod tests {
             {"state":"TASK_RUNNING","timestamp":2,"healthy":false},
             {"state":"TASK_KILLING","timestamp":3,"healthy":true}]}"#,
         );
-        assert_eq!(t.labels, [("DNS_TTL".to_owned(), "5".to_owned())]);
+        assert_eq!(*t.labels, [("DNS_TTL".to_owned(), "5".to_owned())]);
         assert_eq!(t.running_status.unwrap().healthy, Some(false));
         let t = task_of(
             r#"{"labels":{},"statuses":[{"state":"TASK_RUNNING","healthy":"no"}]}"#,

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use mesos_records::state::scan::{Bail, Fast, Scan};
-use mesos_records::state::{task_from_fields, SlaveIds, TaskFields};
+use mesos_records::state::{task_from_fields, TaskFields, TaskTexts};
 
 use super::task_list::TaskList;
 use super::v1::{self, is_string, Raw, StatusParts, TaskParts};
@@ -258,7 +258,7 @@ impl<'a> State<'a> {
             };
             let list = &mut self.tasks;
             if let Ok(read) =
-                task_from_fields(&fields, &scratch.statuses, &mut scratch.slave_ids)
+                task_from_fields(&fields, &scratch.statuses, &mut scratch.texts)
             {
                 let running_ts = v1::running_ts(&scratch.statuses);
                 let (id, agent_id) = (parts.id, parts.agent_id);
@@ -306,8 +306,8 @@ struct Scratch<'a> {
     ranges: Vec<(u64, u64)>,
     /// The task's ports, as Mesos' range text.
     ports: String,
-    /// The agent ids of the tasks read, shared by their tasks.
-    slave_ids: SlaveIds,
+    /// The names and agent ids of the tasks read, shared by their tasks.
+    texts: TaskTexts,
 }
 
 /// A v1 `Task`'s parts, and whether it has a `ports` resource (its ranges

@@ -3,8 +3,8 @@
 //! info.
 
 use super::super::task::{
-    finish_task, label_ip, policy_label, DiscoveryParts, IpLists, Running, SlaveIds,
-    TaskParts,
+    finish_task, label_ip, policy_label, DiscoveryParts, IpLists, Running, TaskParts,
+    TaskTexts,
 };
 use super::super::{parse_ip, Task};
 use super::{is, text_or_empty};
@@ -341,12 +341,12 @@ pub struct StatusFields<'a> {
 /// what it leaves out of it. [`Bail`](super::super::scan::Bail) where the
 /// fast reader hands the object to the lenient reader: the caller then
 /// reads that object with [`State::parse`](super::super::State::parse).
-/// The task's slave id is shared through `slave_ids` with the other tasks
+/// The task's name and slave id are shared through `texts` with the tasks
 /// read with it.
 pub fn task_from_fields(
     fields: &TaskFields<'_>,
     statuses: &[Option<StatusFields<'_>>],
-    slave_ids: &mut SlaveIds,
+    texts: &mut TaskTexts,
 ) -> Fast<(Task, Vec<Skip>)> {
     let mut t = TaskParts {
         id: Text::Borrowed(fields.id),
@@ -390,7 +390,7 @@ pub fn task_from_fields(
     }
     t.running = running.into_ips();
     let mut skips = Vec::new();
-    let task = finish_task(t, slave_ids, &mut skips);
+    let task = finish_task(t, texts, &mut skips);
     for s in &skips {
         log::debug!("state: skipping {}: {}", s.reason, s.detail);
     }
@@ -488,7 +488,7 @@ mod tests {
             Some(StatusFields::default()),
         ];
         let (task, skips) =
-            task_from_fields(&usual, &statuses, &mut SlaveIds::default()).unwrap();
+            task_from_fields(&usual, &statuses, &mut TaskTexts::default()).unwrap();
         assert_eq!((task.clone(), skips.clone()), parsed(&usual, &statuses));
         assert_eq!(task.ports, [1, 2, 65535]);
         assert_eq!(skips.len(), 2, "{skips:?}");
@@ -501,7 +501,7 @@ mod tests {
             ..usual
         };
         let (task, skips) =
-            task_from_fields(&nulls, &[], &mut SlaveIds::default()).unwrap();
+            task_from_fields(&nulls, &[], &mut TaskTexts::default()).unwrap();
         assert_eq!((task, skips), parsed(&nulls, &[]));
         for odd in [
             TaskFields {
@@ -514,7 +514,7 @@ mod tests {
             },
         ] {
             assert_eq!(
-                task_from_fields(&odd, &[], &mut SlaveIds::default()).map(drop),
+                task_from_fields(&odd, &[], &mut TaskTexts::default()).map(drop),
                 Err(super::super::Bail)
             );
         }
@@ -523,7 +523,7 @@ mod tests {
             ..running
         };
         assert!(
-            task_from_fields(&usual, &[Some(odd_status)], &mut SlaveIds::default())
+            task_from_fields(&usual, &[Some(odd_status)], &mut TaskTexts::default())
                 .is_err()
         );
     }

@@ -60,7 +60,7 @@ fn usual_records_are_read_in_one_pass() {
     let (first, skips) = listed[0].read.as_ref().expect("read");
     assert!(skips.is_empty());
     assert_eq!(first.ports, [1, 2, 3, 4]);
-    assert_eq!(first.labels, [("DNS_X".to_owned(), "1".to_owned())]);
+    assert_eq!(*first.labels, [("DNS_X".to_owned(), "1".to_owned())]);
     let ips = first.running_status.as_ref().expect("running");
     assert_eq!(
         ips.docker(),
