@@ -253,11 +253,7 @@ impl RecordSetBuilder {
                 };
                 if let (Some(&first), Some(name)) = (first, name) {
                     if first != NOT_FIRST {
-                        records.push(EnumEntry {
-                            name: rank_of(name),
-                            kind,
-                            at: first,
-                        });
+                        records.push(EnumEntry::new(rank_of(name), kind, first));
                     }
                 }
             }

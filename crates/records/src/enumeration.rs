@@ -133,8 +133,8 @@ impl<'a> EnumTask<'a> {
 
 /// The view of one stored entry.
 fn record<'a>(rs: &'a RecordSet, e: &EnumEntry) -> EnumRecord<'a> {
-    let at = e.at as usize;
-    let (rtype, host) = match e.kind {
+    let at = e.at() as usize;
+    let (rtype, host) = match e.kind() {
         RecordKind::A => (
             "A",
             Host::Ip(IpAddr::V4(

@@ -7,7 +7,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use super::{PackedSrv, RecordKind, RecordSet};
+use super::{EnumEntry, PackedSrv, RecordKind, RecordSet};
 use crate::name_text::{idx, SortedIndex};
 
 impl RecordSet {
@@ -80,8 +80,8 @@ impl RecordSet {
             e[kind as usize] = e[kind as usize].saturating_add(1);
         }
         for e in &mut self.enumeration.records {
-            if e.kind == kind && e.at as usize >= at {
-                e.at = e.at.saturating_add(1);
+            if e.kind() == kind && e.at() as usize >= at {
+                *e = EnumEntry::new(e.name, kind, e.at().saturating_add(1));
             }
         }
         true

@@ -141,8 +141,8 @@ pub fn encode(set: &RecordSet, meta: &SnapshotMeta) -> Vec<u8> {
     put_count(&mut w, e.records.len());
     for r in &e.records {
         put32(&mut w, r.name);
-        w.push(r.kind as u8);
-        put32(&mut w, r.at);
+        w.push(r.kind() as u8);
+        put32(&mut w, r.at());
     }
     let mut ttl: Vec<_> = set.overrides.ttl.iter().collect();
     ttl.sort_unstable();
@@ -422,15 +422,14 @@ impl<'a> Reader<'a> {
                 2 => RecordKind::Srv,
                 _ => return Err(SnapshotError::Invalid(PART)),
             };
-            let e = EnumEntry {
-                name: le32(c),
-                kind,
-                at: le32(&c[5..]),
-            };
-            if e.name as usize >= names || e.at as usize >= lens[kind as usize] {
+            let (name, at) = (le32(c), le32(&c[5..]));
+            if name as usize >= names
+                || at as usize >= lens[kind as usize]
+                || at > EnumEntry::MAX_AT
+            {
                 return Err(SnapshotError::Invalid(PART));
             }
-            records.push(e);
+            records.push(EnumEntry::new(name, kind, at));
         }
         let ok = frameworks.iter().all(|f| span_ok(f.name))
             && tasks.iter().all(|t| span_ok(t.name) && span_ok(t.id))
