@@ -16,7 +16,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::name_text::{idx, NameText, SortedIndex, TextIndex};
 use crate::record::{
-    EnumData, EnumEntry, FwEntry, PackedSrv, RecordKind, RecordSet, TaskEntry,
+    EnumData, EnumEntry, FwEntry, KindAt, PackedSrv, RecordKind, RecordSet, TaskEntry,
 };
 
 /// Builds a [`RecordSet`]: inserts deduplicate, and with the enumeration on,
@@ -49,7 +49,7 @@ pub struct RecordSetBuilder {
     in_task: bool,
     /// Inserts made while a task was open: kind and place in its log.
     /// [`EnumData::tasks`] `records_end` index this list until `finish`.
-    credits: Vec<(RecordKind, u32)>,
+    credits: Vec<KindAt>,
     enumeration: EnumData,
 }
 
@@ -156,7 +156,7 @@ impl RecordSetBuilder {
 
     fn credit(&mut self, kind: RecordKind, at: usize) {
         if self.in_task {
-            self.credits.push((kind, idx(at)));
+            self.credits.push(KindAt::new(kind, idx(at)));
             if let Some(t) = self.enumeration.tasks.last_mut() {
                 t.records_end = idx(self.credits.len());
             }
@@ -242,8 +242,8 @@ impl RecordSetBuilder {
         let mut start = 0;
         for t in &mut enumeration.tasks {
             let end = t.records_end as usize;
-            for &(kind, at) in self.credits.get(start..end).unwrap_or_default() {
-                let at = at as usize;
+            for &credit in self.credits.get(start..end).unwrap_or_default() {
+                let (kind, at) = (credit.kind(), credit.at() as usize);
                 let (first, name) = match kind {
                     RecordKind::A => (a.first.get(at), self.a.get(at).map(|e| e.0)),
                     RecordKind::Aaaa => {

@@ -220,45 +220,61 @@ pub(crate) struct TaskEntry {
     pub(crate) records_end: u32,
 }
 
-/// A credited record: the owner's name number, and the value's kind and
-/// index in the record set's array of that kind, packed in 8 octets (a
-/// record set of 100,000 tasks holds over a million of these).
+/// A credited record: the owner's name number and the value, packed in 8
+/// octets (a record set of 100,000 tasks holds over a million of these).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EnumEntry {
     pub(crate) name: u32,
-    /// The kind in the top two bits, the index below them.
-    kind_at: u32,
+    value: KindAt,
 }
 
 const _: () = assert!(std::mem::size_of::<EnumEntry>() == 8);
 
 impl EnumEntry {
-    /// The largest value index an entry holds. A record set has far fewer
-    /// values (a state body would be tens of gigabytes); a larger index
-    /// saturates, and the entry reads back a wrong value rather than
-    /// panic, as [`idx`] does.
-    pub(crate) const MAX_AT: u32 = (1 << 30) - 1;
-
     /// The entry of value `at` of `kind`, owned by name `name`.
     pub(crate) fn new(name: u32, kind: RecordKind, at: u32) -> EnumEntry {
         EnumEntry {
             name,
-            kind_at: (kind as u32) << 30 | at.min(Self::MAX_AT),
+            value: KindAt::new(kind, at),
         }
     }
 
     /// The value's kind.
     pub(crate) fn kind(&self) -> RecordKind {
-        match self.kind_at >> 30 {
+        self.value.kind()
+    }
+
+    /// The value's index in its kind's array.
+    pub(crate) fn at(&self) -> u32 {
+        self.value.at()
+    }
+}
+
+/// A record kind and an index (in the record set's, or a log's, array of
+/// that kind) in one `u32`: the kind in the top two bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KindAt(u32);
+
+impl KindAt {
+    /// The largest index held. Arrays are far shorter (a state body would
+    /// be tens of gigabytes); a larger index saturates, and reads back
+    /// wrong rather than panic, as [`idx`] does.
+    pub(crate) const MAX_AT: u32 = (1 << 30) - 1;
+
+    pub(crate) fn new(kind: RecordKind, at: u32) -> KindAt {
+        KindAt((kind as u32) << 30 | at.min(Self::MAX_AT))
+    }
+
+    pub(crate) fn kind(self) -> RecordKind {
+        match self.0 >> 30 {
             0 => RecordKind::A,
             1 => RecordKind::Aaaa,
             _ => RecordKind::Srv,
         }
     }
 
-    /// The value's index in its kind's array.
-    pub(crate) fn at(&self) -> u32 {
-        self.kind_at & Self::MAX_AT
+    pub(crate) fn at(self) -> u32 {
+        self.0 & Self::MAX_AT
     }
 }
 
@@ -544,13 +560,13 @@ mod tests {
     #[test]
     fn an_enumeration_entry_keeps_its_kind_and_index() {
         for kind in [RecordKind::A, RecordKind::Aaaa, RecordKind::Srv] {
-            for at in [0, 1, 12345, EnumEntry::MAX_AT] {
+            for at in [0, 1, 12345, KindAt::MAX_AT] {
                 let e = EnumEntry::new(u32::MAX, kind, at);
                 assert_eq!((e.name, e.kind(), e.at()), (u32::MAX, kind, at));
             }
             // Past the largest index: saturated, the kind kept.
             let e = EnumEntry::new(7, kind, u32::MAX);
-            assert_eq!((e.kind(), e.at()), (kind, EnumEntry::MAX_AT));
+            assert_eq!((e.kind(), e.at()), (kind, KindAt::MAX_AT));
         }
     }
 }

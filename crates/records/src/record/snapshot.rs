@@ -34,7 +34,8 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{
-    EnumData, EnumEntry, FwEntry, Overrides, PackedSrv, RecordKind, RecordSet, TaskEntry,
+    EnumData, EnumEntry, FwEntry, KindAt, Overrides, PackedSrv, RecordKind, RecordSet,
+    TaskEntry,
 };
 use crate::name_text::{idx, NameText, SortedIndex};
 
@@ -425,7 +426,7 @@ impl<'a> Reader<'a> {
             let (name, at) = (le32(c), le32(&c[5..]));
             if name as usize >= names
                 || at as usize >= lens[kind as usize]
-                || at > EnumEntry::MAX_AT
+                || at > KindAt::MAX_AT
             {
                 return Err(SnapshotError::Invalid(PART));
             }
