@@ -36,10 +36,11 @@ pub mod scan;
 mod task;
 mod task_data;
 pub use fast::{task_from_fields, StatusFields, TaskFields};
-pub(crate) use fields::parse_ip;
+pub(crate) use fields::{each_port, parse_ip};
 pub use fields::{expand_ports, parse_pid};
 use raw::{PidText, RawFramework, RawSlave, RawState, TaskIssue};
 pub use task::TaskTexts;
+use task_data::PortsBuilder;
 pub use task_data::{Ports, StatusIps, TaskState};
 
 /// A parsed master state.

@@ -34,14 +34,24 @@ pub fn parse_pid(text: &str) -> Result<Pid, String> {
 /// inclusive in order. A range that does not parse is reported through
 /// `bad` and skipped (mesos-dns logs a bad number and skips, but panics on a
 /// missing `[` or `-`). Ports above 65535 are reported and left out.
-pub fn expand_ports(text: &str, mut bad: impl FnMut(String)) -> Vec<u16> {
+pub fn expand_ports(text: &str, bad: impl FnMut(String)) -> Vec<u16> {
     let mut out = Vec::new();
+    each_port(text, bad, |p| out.push(p));
+    out
+}
+
+/// [`expand_ports`], each port given to `port` in order.
+pub(crate) fn each_port(
+    text: &str,
+    mut bad: impl FnMut(String),
+    mut port: impl FnMut(u16),
+) {
     if text.is_empty() || text == "[]" {
-        return out;
+        return;
     }
     let Some((_, rhs)) = text.split_once('[') else {
         bad("no `[`".to_owned());
-        return out;
+        return;
     };
     let inner = rhs.split(']').next().unwrap_or_default();
     for range in inner.split(',') {
@@ -63,11 +73,10 @@ pub fn expand_ports(text: &str, mut bad: impl FnMut(String)) -> Vec<u16> {
         let hi = hi.min(i64::from(u16::MAX));
         for p in lo..=hi {
             if let Ok(p) = u16::try_from(p) {
-                out.push(p);
+                port(p);
             }
         }
     }
-    out
 }
 
 #[cfg(test)]

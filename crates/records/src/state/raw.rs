@@ -4,10 +4,10 @@
 //! lenient task into the [`TaskParts`] both readers hand to `task.rs`.
 
 use super::task::{
-    finish_task, label_ip, policy_label, DiscoveryParts, IpLists, Running, TaskParts,
-    TaskTexts,
+    finish_task, label_ip, policy_label, push_ip, DiscoveryParts, IpLists, Running,
+    TaskParts, TaskTexts,
 };
-use super::{owned, parse_ip, Task};
+use super::{owned, Task};
 use crate::lenient::{json_object, Check, Json, Shape, Text};
 use crate::skip::Skip;
 
@@ -276,7 +276,7 @@ fn status_ips(s: &RawStatus<'_>) -> IpLists {
         if addrs.is_empty() {
             // The Mesos 0.25 form, only when `ip_addresses` is empty.
             if let Json::Value(ip) = &ni.ip_address {
-                out.netinfo.extend(parse_ip(ip));
+                push_ip(&mut out.netinfo, ip);
             }
         }
         for a in addrs {
@@ -285,7 +285,7 @@ fn status_ips(s: &RawStatus<'_>) -> IpLists {
                 ..
             }) = a
             {
-                out.netinfo.extend(parse_ip(ip));
+                push_ip(&mut out.netinfo, ip);
             }
         }
     }

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::{
-    expand_ports, parse_ip, Discovery, DiscoveryPort, StatusIps, Task, TaskState,
+    each_port, parse_ip, Discovery, DiscoveryPort, PortsBuilder, StatusIps, Task,
+    TaskState,
 };
 use crate::lenient::Text;
 use crate::skip::{Skip, SkipReason};
@@ -119,12 +120,24 @@ impl Running {
     }
 }
 
+/// Adds `text`'s IP, if it parses, to `list`. A status has one or two
+/// IPs: no room is made beyond them, so that the list kept
+/// ([`StatusIps::new`]) needs no shrinking copy.
+pub(crate) fn push_ip(list: &mut Vec<IpAddr>, text: &str) {
+    if let Some(ip) = parse_ip(text) {
+        if list.len() < 4 {
+            list.reserve_exact(1);
+        }
+        list.push(ip);
+    }
+}
+
 /// Adds a status label's IP if its key is one of the IP label keys.
 pub(crate) fn label_ip(ips: &mut IpLists, key: &str, value: &str) {
     if key == MESOS_IP_LABEL {
-        ips.mesos.extend(parse_ip(value));
+        push_ip(&mut ips.mesos, value);
     } else if key == DOCKER_IP_LABEL {
-        ips.docker.extend(parse_ip(value));
+        push_ip(&mut ips.docker, value);
     }
 }
 
@@ -138,13 +151,15 @@ pub(crate) fn finish_task(
     let skip =
         |skips: &mut Vec<Skip>, reason, detail| skips.push(Skip { reason, detail });
     let id: Arc<str> = Arc::from(&*p.id);
-    let ports = expand_ports(&p.ports, |e| {
+    let mut ports = PortsBuilder::default();
+    let bad = |e| {
         skip(
             skips,
             SkipReason::BadPortRange,
             format!("task {id:?}: ports {:?}: {e}", p.ports),
         );
-    });
+    };
+    each_port(&p.ports, bad, |port| ports.push(port));
     let discovery = p.discovery.and_then(|d| {
         if d.name.is_empty() {
             return None;
@@ -173,7 +188,7 @@ pub(crate) fn finish_task(
         name: texts.get(&p.name),
         slave_id: texts.get(&p.slave_id),
         state: TaskState::new(&p.state),
-        ports: ports.into(),
+        ports: ports.finish(),
         running_status: p
             .running
             .map(|r| StatusIps::new(r.mesos, r.docker, r.netinfo, r.healthy)),

@@ -206,6 +206,38 @@ impl From<Vec<u16>> for Ports {
     }
 }
 
+/// [`Ports`] made one port at a time, with no allocation for three or
+/// fewer.
+#[derive(Default)]
+pub(crate) struct PortsBuilder {
+    few: [u16; 3],
+    n: u8,
+    more: Vec<u16>,
+}
+
+impl PortsBuilder {
+    /// Adds `p` at the end.
+    pub(crate) fn push(&mut self, p: u16) {
+        if self.more.is_empty() {
+            if let Some(slot) = self.few.get_mut(usize::from(self.n)) {
+                *slot = p;
+                self.n += 1;
+                return;
+            }
+            self.more.extend_from_slice(&self.few);
+        }
+        self.more.push(p);
+    }
+
+    /// The ports added.
+    pub(crate) fn finish(self) -> Ports {
+        match self.more.is_empty() {
+            true => Ports(PortList::Inline(self.n, self.few)),
+            false => Ports(PortList::Boxed(self.more.into_boxed_slice())),
+        }
+    }
+}
+
 impl std::ops::Deref for Ports {
     type Target = [u16];
     fn deref(&self) -> &[u16] {
@@ -254,6 +286,13 @@ mod tests {
             assert_eq!(p, Ports::from(v.clone()));
         }
         assert_ne!(Ports::from(vec![1]), Ports::from(vec![1, 0]));
+        for n in 0..6u16 {
+            let mut b = PortsBuilder::default();
+            for p in 1..=n {
+                b.push(p);
+            }
+            assert_eq!(b.finish(), Ports::from((1..=n).collect::<Vec<u16>>()));
+        }
         assert_eq!(TaskState::new("TASK_RUNNING"), "TASK_RUNNING");
         assert_eq!(TaskState::new("odd").as_str(), "odd");
         assert_eq!(TaskState::default().as_str(), "");

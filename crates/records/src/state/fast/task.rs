@@ -3,10 +3,10 @@
 //! info.
 
 use super::super::task::{
-    finish_task, label_ip, policy_label, DiscoveryParts, IpLists, Running, TaskParts,
-    TaskTexts,
+    finish_task, label_ip, policy_label, push_ip, DiscoveryParts, IpLists, Running,
+    TaskParts, TaskTexts,
 };
-use super::super::{parse_ip, Task};
+use super::super::Task;
 use super::{is, text_or_empty};
 use super::{Fast, Scan};
 use crate::lenient::Text;
@@ -226,7 +226,7 @@ fn network_info(s: &mut Scan<'_>, ips: &mut IpLists) -> Fast<()> {
                         Ok(())
                     })?;
                     if let Some(ip) = ip {
-                        ips.netinfo.extend(parse_ip(&ip));
+                        push_ip(&mut ips.netinfo, &ip);
                     }
                     Ok(())
                 })?;
@@ -240,7 +240,7 @@ fn network_info(s: &mut Scan<'_>, ips: &mut IpLists) -> Fast<()> {
     })?;
     if addresses == 0 {
         if let Some(ip) = legacy {
-            ips.netinfo.extend(parse_ip(&ip));
+            push_ip(&mut ips.netinfo, &ip);
         }
     }
     Ok(())
