@@ -9,11 +9,11 @@
 //! the result compiled into a table and published as a state load would
 //! be, with the primary's serial and SOA values: answers are the same as
 //! the primary's for the types mesos-dns serves (A, AAAA, SRV, and the
-//! TXT and CNAME of static records; see [`zone`] for how each name is
-//! served). On failure it tries again after SOA
-//! RETRY; after SOA EXPIRE without a successful check it stops answering
-//! for the domain (SERVFAIL), as RFC 1034 expects of an expired zone, until
-//! the primary is back.
+//! TXT and CNAME of static records; the `zone` module says how each name
+//! is served). On failure it tries again after SOA RETRY; after SOA
+//! EXPIRE without a successful check it stops answering for the domain
+//! (SERVFAIL), as RFC 1034 expects of an expired zone, until the primary
+//! is back.
 
 mod transfer;
 mod zone;
