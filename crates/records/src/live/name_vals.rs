@@ -5,7 +5,16 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use super::values::{Text, Val};
+/// A name or SRV target, shared by every record that carries it.
+pub(crate) type Text = Arc<str>;
+
+/// One record value, its SRV target shared.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Val {
+    A(Ipv4Addr),
+    Aaaa(Ipv6Addr),
+    Srv(Text, u16),
+}
 
 /// One kind of values of a name, sorted and unique, with a producer count
 /// per value.

@@ -8,18 +8,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use super::name_vals::NameVals;
+pub(crate) use super::name_vals::{Text, Val};
 use crate::delta::{Lookup, Record, Value};
-
-/// A name or SRV target, shared by every record that carries it.
-pub(crate) type Text = Arc<str>;
-
-/// One record value, its SRV target shared.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Val {
-    A(Ipv4Addr),
-    Aaaa(Ipv6Addr),
-    Srv(Text, u16),
-}
 
 /// One record a producer gives: owner name and value.
 pub(crate) type Rec = (Text, Val);
