@@ -47,18 +47,6 @@ pub use task_list::TaskList;
 /// Mesos' default agent port, used when an agent has no `pid`.
 const DEFAULT_AGENT_PORT: u16 = 5051;
 
-/// Task states after which Mesos moves a task to `completed_tasks`.
-const TERMINAL: [&str; 8] = [
-    "TASK_FINISHED",
-    "TASK_FAILED",
-    "TASK_KILLED",
-    "TASK_ERROR",
-    "TASK_LOST",
-    "TASK_DROPPED",
-    "TASK_GONE",
-    "TASK_GONE_BY_OPERATOR",
-];
-
 /// Why an event record was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventError(pub String);

@@ -4,23 +4,28 @@
 use std::fmt;
 use std::net::IpAddr;
 
-/// The Mesos task states, by their code in [`TaskState`].
+/// The Mesos task states, by their code in [`TaskState`]: the terminal
+/// ones (after which Mesos moves a task to `completed_tasks`) from
+/// [`FIRST_TERMINAL`] on.
 const TASK_STATES: [&str; 14] = [
     "TASK_RUNNING",
     "TASK_STAGING",
     "TASK_STARTING",
     "TASK_KILLING",
+    "TASK_UNREACHABLE",
+    "TASK_UNKNOWN",
     "TASK_FINISHED",
     "TASK_FAILED",
     "TASK_KILLED",
     "TASK_ERROR",
     "TASK_LOST",
     "TASK_DROPPED",
-    "TASK_UNREACHABLE",
     "TASK_GONE",
     "TASK_GONE_BY_OPERATOR",
-    "TASK_UNKNOWN",
 ];
+
+/// The code of the first terminal state in [`TASK_STATES`].
+const FIRST_TERMINAL: u8 = 6;
 
 /// A task's `state` text: one of the Mesos states, kept as a code, or any
 /// other text as it is (empty when absent).
@@ -42,6 +47,12 @@ impl TaskState {
             Some(i) => TaskState(StateText::Known(i as u8)),
             None => TaskState(StateText::Other(Box::new(text.into()))),
         }
+    }
+
+    /// Whether the task has ended: Mesos then moves it to
+    /// `completed_tasks` (and no event brings it back).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.0, StateText::Known(i) if i >= FIRST_TERMINAL)
     }
 
     /// The text.
@@ -268,6 +279,35 @@ impl fmt::Debug for Ports {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_states_are_the_eight_mesos_ends() {
+        let ended: Vec<&str> = TASK_STATES
+            .iter()
+            .copied()
+            .filter(|s| TaskState::new(s).is_terminal())
+            .collect();
+        assert_eq!(ended.len(), 8);
+        for s in [
+            "TASK_FINISHED",
+            "TASK_KILLED",
+            "TASK_GONE_BY_OPERATOR",
+            "TASK_LOST",
+        ] {
+            assert!(ended.contains(&s), "{s}");
+        }
+        for s in [
+            "TASK_RUNNING",
+            "TASK_UNREACHABLE",
+            "TASK_UNKNOWN",
+            "TASK_KILLING",
+            "",
+            "X",
+        ] {
+            assert!(!TaskState::new(s).is_terminal(), "{s}");
+            assert_eq!(TaskState::new(s).as_str(), s);
+        }
+    }
 
     // Kept for every task: each is two words.
     #[test]

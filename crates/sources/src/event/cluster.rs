@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mesos_records::skip::Skip;
-use mesos_records::state::{Framework, Slave, State, StateError, Task};
+use mesos_records::state::{Framework, Slave, State, StateError, Task, TaskState};
 use serde_json::Value;
 
 use super::task_list::read_text;
 use super::tasks::{Malformed, Slot, Tasks};
-use super::{AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TaskList, TERMINAL};
+use super::{AgentEntry, Event, FrameworkEntry, Snapshot, TaskEntry, TaskList};
 
 /// What changed in a [`Cluster`] since [`Cluster::take_changes`] was last
 /// called: what the live record store must be told.
@@ -213,7 +213,10 @@ impl Cluster {
             log::debug!("TASK_UPDATED for unknown task {id:?}");
             return false;
         };
-        if state.as_str().is_some_and(|s| TERMINAL.contains(&s)) {
+        if state
+            .as_str()
+            .is_some_and(|s| TaskState::new(s).is_terminal())
+        {
             tasks.remove(id);
             self.changes.task(fw, id, true);
             return true;
