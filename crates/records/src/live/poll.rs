@@ -190,7 +190,16 @@ impl Live {
         for (order, t) in moving {
             self.view.tasks.insert((fwt.clone(), order), t);
         }
-        for (i, (key, &order)) in keys.iter().zip(&orders).enumerate() {
+        // Put at the even places first, then the odd: a B-tree leaf split
+        // in the first pass keeps half its room, which the second fills.
+        // In list order, which nearly sorts the maps' keys, every leaf
+        // would stay half empty (each split leaves one so) and a filled
+        // store took twice the room for its names and tasks.
+        let n = keys.len();
+        for i in (0..n).step_by(2).chain((1..n).step_by(2)) {
+            let (Some(key), Some(&order)) = (keys.get(i), orders.get(i)) else {
+                continue;
+            };
             let same = self.view.tasks.get(&(fwt.clone(), order)).is_some_and(|t| {
                 *t.key == **key && tasks.list().get(i) == Some(&*t.task)
             });
