@@ -287,13 +287,30 @@ impl<'s> Builder<'s> {
                     break;
                 }
                 let suffix = wire.get(i..).unwrap_or_default();
-                if let Entry::Vacant(slot) = self.names.entry(hash(suffix)) {
-                    slot.insert(Suffix {
-                        off: (off + i) as u16,
-                        at: self.suffixes.len() as u32,
-                        len: suffix.len() as u8,
-                    });
-                    self.suffixes.extend_from_slice(suffix);
+                match self.names.entry(hash(suffix)) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(Suffix {
+                            off: (off + i) as u16,
+                            at: self.suffixes.len() as u32,
+                            len: suffix.len() as u8,
+                        });
+                        self.suffixes.extend_from_slice(suffix);
+                    }
+                    // Here every suffix of a name in `names` is in it too
+                    // (the apex's from `question_ends_with`, those of the
+                    // names of an answer section written below PTR_LIMIT
+                    // and of the targets before this one, and no record
+                    // was rolled back, or nothing would be offered): the
+                    // rest of this target's suffixes are there already,
+                    // unless the hash is another suffix's.
+                    Entry::Occupied(e) => {
+                        let s = e.get();
+                        let at = s.at as usize;
+                        if self.suffixes.get(at..at + usize::from(s.len)) == Some(suffix)
+                        {
+                            break;
+                        }
+                    }
                 }
                 i += 1 + usize::from(n);
             }
