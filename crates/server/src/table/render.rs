@@ -45,8 +45,22 @@ pub(super) struct Renderer<'r> {
     scratch: Scratch,
     /// SRV targets of the template being built, with their glue if it
     /// came with them (reused).
-    targets: Vec<(&'r str, Option<Glue>)>,
+    targets: Targets<'r>,
 }
+
+/// The SRV targets of a template being built (see [`write_srv`]): each
+/// target's text, its glue if it came with it, and where its key is in
+/// `keys` with whether its text has capitals (`None` if the wire format
+/// cannot carry it), so that [`write_glue`] does not make the key again.
+#[derive(Default)]
+struct Targets<'r> {
+    list: Vec<(&'r str, Option<Glue>, Option<KeyAt>)>,
+    keys: Vec<u8>,
+}
+
+/// Where a target's key is in [`Targets::keys`] (start, length), and
+/// whether the target's text has capitals.
+type KeyAt = (u32, u8, bool);
 
 impl<'r> Renderer<'r> {
     /// A renderer adding to `templates`.
@@ -64,7 +78,7 @@ impl<'r> Renderer<'r> {
             serial,
             templates,
             scratch: Scratch::default(),
-            targets: Vec::new(),
+            targets: Targets::default(),
         }
     }
 
@@ -221,14 +235,20 @@ fn write_srv<'r>(
     records: &dyn Lookup,
     ttl: u32,
     srvs: impl Iterator<Item = impl Into<SrvTo<'r>>>,
-    targets: &mut Vec<(&'r str, Option<Glue>)>,
+    targets: &mut Targets<'r>,
 ) -> (u64, u64) {
     let (mut n, mut skipped) = (0, 0);
     let mut buf = [0u8; MAX_NAME_LEN];
     for srv in srvs {
         let SrvTo { target, port, glue } = srv.into();
-        targets.push((target, glue));
-        let Some((wire, _)) = wire_key(target, &mut buf) else {
+        let key = wire_key(target, &mut buf);
+        let at = targets.keys.len() as u32;
+        let kept = key.map(|(wire, upper)| {
+            targets.keys.extend_from_slice(wire);
+            (at, wire.len() as u8, upper)
+        });
+        targets.list.push((target, glue, kept));
+        let Some((wire, _)) = key else {
             skipped += 1;
             continue;
         };
@@ -253,13 +273,16 @@ fn write_glue(
     cfg: &DnsConfig,
     records: &dyn Lookup,
     glue: &GlueOf<'_>,
-    targets: &mut Vec<(&str, Option<Glue>)>,
+    targets: &mut Targets<'_>,
 ) {
-    targets.sort_unstable_by(|x, y| x.0.cmp(y.0));
-    targets.dedup_by(|x, y| x.0 == y.0);
-    let mut buf = [0u8; MAX_NAME_LEN];
-    for &(t, known) in targets.iter() {
-        let Some((wire, upper)) = wire_key(t, &mut buf) else {
+    targets.list.sort_unstable_by(|x, y| x.0.cmp(y.0));
+    targets.list.dedup_by(|x, y| x.0 == y.0);
+    for &(t, known, key) in targets.list.iter() {
+        let Some((at, len, upper)) = key else {
+            continue;
+        };
+        let at = at as usize;
+        let Some(wire) = targets.keys.get(at..at + usize::from(len)) else {
             continue;
         };
         let (a, aaaa) = match (upper, known) {
@@ -284,7 +307,8 @@ fn write_glue(
             break;
         }
     }
-    targets.clear();
+    targets.list.clear();
+    targets.keys.clear();
 }
 
 /// An SOA record owned by `owner` (or the question, at the apex).
