@@ -457,9 +457,14 @@ impl RecordSet {
         })
     }
 
-    /// Number of names that own at least one record.
+    /// Number of names that own at least one record: those whose value
+    /// ends move past the name before's (read from the ends alone).
     pub fn name_count(&self) -> usize {
-        self.owners().count()
+        let mut before = [0u32; 3];
+        self.ends
+            .iter()
+            .filter(|&&e| std::mem::replace(&mut before, e) != e)
+            .count()
     }
 
     /// Approximate heap bytes this record set holds (every buffer's
@@ -556,6 +561,22 @@ impl RecordSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // SRV targets with no records of their own are names, not owners.
+    #[test]
+    fn names_are_counted_when_they_own_records() {
+        let mut b = crate::RecordSetBuilder::new(false);
+        b.insert_srv("_a._tcp.m.", "t1.m.", 80);
+        b.insert_srv("_a._tcp.m.", "t2.m.", 80);
+        b.insert_a("t2.m.", "10.0.0.1".parse().unwrap());
+        b.insert_aaaa("u.m.", "::1".parse().unwrap());
+        b.insert_srv("z.m.", "t2.m.", 80);
+        let rs = b.finish();
+        assert_eq!(rs.names().count(), 5);
+        assert_eq!(rs.name_count(), rs.owners().count());
+        assert_eq!(rs.name_count(), 4);
+        assert_eq!(RecordSet::default().name_count(), 0);
+    }
 
     #[test]
     fn an_enumeration_entry_keeps_its_kind_and_index() {
