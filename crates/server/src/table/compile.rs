@@ -13,8 +13,6 @@
 //! questions), else the first spelling in byte order; the others are
 //! counted as skipped. Each key records its spelling's own records.
 
-use std::collections::HashMap;
-
 use dns_wire::{Rtype, MAX_NAME_LEN};
 use mesos_records::RecordSet;
 
@@ -25,7 +23,7 @@ use super::names::Names;
 use super::render::{Renderer, SrvTo};
 use super::source;
 use crate::dns_config::DnsConfig;
-use crate::template::Templates;
+use crate::template::{HashedMap, Templates};
 
 /// A compiled SRV value list: where it is in `Compiler::lists`, its
 /// template and its counts.
@@ -55,7 +53,7 @@ struct Compiler<'r> {
     /// with the same values (`_tcp` and `_udp`, and the like) share one
     /// template, found by the hash of their values.
     lists: Vec<(&'r str, u16)>,
-    srv_seen: HashMap<u64, SrvTemplate>,
+    srv_seen: HashedMap<SrvTemplate>,
     /// Names that need an ANY template of their own: the apex, and names
     /// with more than one kind (with the name's text key).
     any: Vec<(u32, &'r str)>,
@@ -82,7 +80,7 @@ pub(super) fn compile(
         values: Vec::new(),
         slots: Vec::new(),
         lists: Vec::new(),
-        srv_seen: HashMap::new(),
+        srv_seen: HashedMap::default(),
         any: Vec::new(),
         capitals: Vec::new(),
         case_keys: Vec::new(),

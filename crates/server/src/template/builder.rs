@@ -36,7 +36,7 @@ struct Suffix {
 
 /// A hasher for keys that are already hashes.
 #[derive(Default)]
-struct PassHasher(u64);
+pub(crate) struct PassHasher(u64);
 
 impl std::hash::Hasher for PassHasher {
     fn finish(&self) -> u64 {
@@ -52,7 +52,9 @@ impl std::hash::Hasher for PassHasher {
     }
 }
 
-type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<PassHasher>>;
+/// A map keyed by hashes already computed ([`hash`]'s, with its random
+/// seed): no second hash of the key.
+pub(crate) type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<PassHasher>>;
 
 /// Buffers reused by every template of one compile, so building a template
 /// allocates nothing once they have grown.

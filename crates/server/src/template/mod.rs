@@ -30,7 +30,7 @@
 
 mod builder;
 
-pub(crate) use builder::{Builder, Scratch, Section};
+pub(crate) use builder::{Builder, HashedMap, Scratch, Section};
 
 /// Largest body a template holds: a TCP message minus header, the longest
 /// question and an OPT record. Fits in a `u16`, as do all offsets in it.
