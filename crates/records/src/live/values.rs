@@ -28,8 +28,11 @@ pub(crate) type Touched = HashMap<(Text, Val), bool>;
 pub(crate) struct Values {
     names: imbl::OrdMap<Text, NameVals>,
     /// Target to the owner names with an SRV value of it (and how many
-    /// values), by owner text.
-    owners: imbl::OrdMap<Text, Arc<Vec<(Text, u32)>>>,
+    /// values), by owner text. A slice, not a `Vec`: one allocation of
+    /// the list's own size per target (a task's target has a few owners,
+    /// and there is one per task: a `Vec` header and its second
+    /// allocation took a third of the list's room).
+    owners: imbl::OrdMap<Text, Arc<[(Text, u32)]>>,
     /// Number of (name, value) records.
     len: usize,
 }
@@ -93,32 +96,43 @@ impl Values {
     /// Notes that `name` gained (`up`) or lost the SRV value `v`.
     fn owner(&mut self, name: &Text, v: &Val, up: bool) {
         let Val::Srv(target, _) = v else { return };
-        // Changed in place: one look-up, and no copy of the list unless a
-        // snapshot shares it.
         let Some(list) = self.owners.get_mut(target) else {
             if up {
                 self.owners
-                    .insert(target.clone(), Arc::new(vec![(name.clone(), 1)]));
+                    .insert(target.clone(), Arc::from([(name.clone(), 1)]));
             }
             return;
         };
-        let l = Arc::make_mut(list);
-        match l.binary_search_by(|(o, _)| o.as_ref().cmp(name)) {
+        match list.binary_search_by(|(o, _)| o.as_ref().cmp(name)) {
+            // A count changes in place (no copy unless a snapshot shares
+            // the list); an owner in or out makes the list again.
             Ok(i) => {
-                if let Some((_, n)) = l.get_mut(i) {
-                    match up {
-                        true => *n += 1,
-                        false => *n -= 1,
+                let l = Arc::make_mut(list);
+                let n = match l.get_mut(i) {
+                    Some((_, n)) if up => {
+                        *n += 1;
+                        *n
                     }
-                    if *n == 0 {
-                        l.remove(i);
+                    Some((_, n)) => {
+                        *n -= 1;
+                        *n
                     }
+                    None => return,
+                };
+                if n == 0 {
+                    let mut l = list.to_vec();
+                    l.remove(i);
+                    *list = l.into();
                 }
             }
-            Err(i) if up => l.insert(i, (name.clone(), 1)),
+            Err(i) if up => {
+                let mut l = list.to_vec();
+                l.insert(i, (name.clone(), 1));
+                *list = l.into();
+            }
             Err(_) => {}
         }
-        if l.is_empty() {
+        if list.is_empty() {
             self.owners.remove(target);
         }
     }
