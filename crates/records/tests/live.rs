@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use mesos_records::delta::Lookup;
 use mesos_records::state::{
@@ -175,6 +176,7 @@ fn check(
 #[derive(Clone, Debug)]
 enum Op {
     UpsertTask(usize, Task),
+    AppendTasks(usize, Vec<Task>),
     RemoveTask(usize, u8),
     UpsertFramework(usize, Framework),
     RemoveFramework(usize),
@@ -185,6 +187,8 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..3usize, task()).prop_map(|(f, t)| Op::UpsertTask(f, t)),
+        2 => (0..3usize, prop::collection::vec(task(), 0..8))
+            .prop_map(|(f, t)| Op::AppendTasks(f, t)),
         2 => (0..3usize, 0..6u8).prop_map(|(f, t)| Op::RemoveTask(f, t)),
         2 => (0..3usize, framework_head()).prop_map(|(f, h)| Op::UpsertFramework(f, h)),
         1 => (0..3usize).prop_map(Op::RemoveFramework),
@@ -232,6 +236,22 @@ impl Model {
                     None => list.push(t.clone()),
                 }
                 live.upsert_task(&fw_id(f), &t.id.clone(), t);
+            }
+            Op::AppendTasks(f, ts) => {
+                // As many upserts, at once (a store being filled).
+                let list = self.tasks.entry(fw_id(f)).or_default();
+                for t in &ts {
+                    match list.iter_mut().find(|x| x.id == t.id) {
+                        Some(x) => *x = t.clone(),
+                        None => list.push(t.clone()),
+                    }
+                }
+                let keys: Vec<String> = ts.iter().map(|t| t.id.to_string()).collect();
+                let batch = keys
+                    .iter()
+                    .map(String::as_str)
+                    .zip(ts.into_iter().map(Arc::new));
+                live.append_tasks(&fw_id(f), batch.collect());
             }
             Op::RemoveTask(f, t) => {
                 let id = format!("t{t}");

@@ -163,8 +163,13 @@ pub(super) fn build(
     live.set_tracking(false);
     live.set_slaves(&cluster.slaves());
     live.set_frameworks(heads);
-    for (fw, id, task) in cluster.all_tasks() {
-        live.upsert_task(fw, id, task);
+    let all = cluster.all_tasks();
+    for run in all.chunk_by(|a, b| a.0 == b.0) {
+        let fw = run.first().map_or("", |t| t.0);
+        live.append_tasks(
+            fw,
+            run.iter().map(|(_, id, t)| (*id, Arc::clone(t))).collect(),
+        );
     }
     live.set_masters(leader, masters);
     live.set_tracking(true);
