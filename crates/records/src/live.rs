@@ -36,6 +36,7 @@
 //! framework's tasks in order-key order.
 
 mod collect;
+mod fill;
 mod inputs;
 mod name_vals;
 mod poll;
@@ -424,42 +425,6 @@ impl Live {
             }
         };
         self.put_task(&fw, key, order, task);
-    }
-
-    /// Adds `tasks` of framework `fw` (key and task, in list order) as
-    /// [`Live::upsert_task`] one after the other would, for a store being
-    /// filled: at the even places first, then the odd, so that the maps'
-    /// B-tree leaves end up full (see the polled fill, which does the same).
-    pub fn append_tasks(&mut self, fw: &str, tasks: Vec<(&str, Arc<Task>)>) {
-        let fwt = self.fw_text(fw);
-        let mut next = self.task_range_keys(&fwt).next_back().map_or(0, |(_, o)| o);
-        let mut placed: Vec<Option<(&str, u64, Arc<Task>)>> =
-            Vec::with_capacity(tasks.len());
-        // A key given twice: the later task, in the earlier's place.
-        let mut at: HashMap<&str, usize> = HashMap::with_capacity(tasks.len());
-        for (key, task) in tasks {
-            if let Some(slot) = at.get(key).and_then(|&i| placed.get_mut(i)) {
-                if let Some(p) = slot {
-                    p.2 = task;
-                }
-                continue;
-            }
-            let order = match self.orders.get(&fwt).and_then(|m| m.get(key)) {
-                Some(&o) => o,
-                None => {
-                    next += ORDER_STEP;
-                    next
-                }
-            };
-            at.insert(key, placed.len());
-            placed.push(Some((key, order, task)));
-        }
-        let n = placed.len();
-        for i in (0..n).step_by(2).chain((1..n).step_by(2)) {
-            if let Some((key, order, task)) = placed.get_mut(i).and_then(Option::take) {
-                self.put_task(&fwt, key, order, task);
-            }
-        }
     }
 
     /// True when the store holds task `key` of framework `fw`.

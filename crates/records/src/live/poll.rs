@@ -6,6 +6,7 @@ use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use super::fill::packing_order;
 use super::{Live, ORDER_STEP};
 use crate::state::{Framework, Slave, State, Task};
 
@@ -190,13 +191,7 @@ impl Live {
         for (order, t) in moving {
             self.view.tasks.insert((fwt.clone(), order), t);
         }
-        // Put at the even places first, then the odd: a B-tree leaf split
-        // in the first pass keeps half its room, which the second fills.
-        // In list order, which nearly sorts the maps' keys, every leaf
-        // would stay half empty (each split leaves one so) and a filled
-        // store took twice the room for its names and tasks.
-        let n = keys.len();
-        for i in (0..n).step_by(2).chain((1..n).step_by(2)) {
+        for i in packing_order(keys.len()) {
             let (Some(key), Some(&order)) = (keys.get(i), orders.get(i)) else {
                 continue;
             };
