@@ -1,0 +1,83 @@
+use super::*;
+
+use crate::table::key::test_wire as wire;
+
+#[test]
+fn patched_index_finds_exactly_the_names_put_and_not_removed() {
+    use std::collections::BTreeMap;
+    // 64 slots: long runs that wrap around, and a full index.
+    let mut names = super::super::names::Names::with_capacity(30);
+    let mut model = BTreeMap::new();
+    for i in 0..30u32 {
+        let k = wire(&format!("n{i}.mesos."));
+        let id = names.add(&k, false).0;
+        names.get_mut(id).unwrap().kinds[AnswerKind::A as usize] = i;
+        model.insert(k, i);
+    }
+    let mut index = names.finish(NONE, [NONE; 2]).copy_with_room(0);
+    let mut rng = fastrand::Rng::with_seed(7);
+    for step in 0..3000u32 {
+        let k = wire(&format!("n{}.mesos.", rng.u32(0..60)));
+        if rng.bool() {
+            let mut rec = Record::EMPTY;
+            // Records of every size: in place, or moved to the end.
+            for kind in 0..6 {
+                if rng.u8(0..3) == 0 {
+                    rec.kinds[kind] = step;
+                }
+            }
+            rec.kinds[AnswerKind::A as usize] = step;
+            rec.children = rng.u32(0..2);
+            if index.put(&k, &rec) {
+                model.insert(k.clone(), step);
+                assert_eq!(index.get(&k), Some(rec));
+            } else {
+                assert!(!model.contains_key(&k));
+            }
+        } else {
+            index.remove(&k);
+            model.remove(&k);
+        }
+        for i in 0..60 {
+            let k = wire(&format!("n{i}.mesos."));
+            let want = model
+                .get(&k)
+                .copied()
+                .map_or(Lookup::NxDomain, Lookup::Found);
+            assert_eq!(
+                index.lookup(&k, Some(AnswerKind::A)),
+                want,
+                "step {step} n{i}"
+            );
+        }
+    }
+}
+
+#[test]
+fn same_is_slice_equality() {
+    let keys: [&[u8]; 6] = [
+        b"",
+        b"\x01a\0",
+        b"\x07abcdefg\0",
+        b"\x07abcdefh\0",
+        b"\x0fabcdefghijklmno\x05mesos\0",
+        b"\x0fabcdefghijklmnp\x05mesos\0",
+    ];
+    for a in keys {
+        for b in keys {
+            assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+        }
+    }
+    assert_eq!(ONES[0b10_1101], 4);
+}
+
+#[test]
+fn hash_reads_every_octet() {
+    let a = wire("abcdefghijk.mesos.");
+    for i in 0..a.len() {
+        let mut b = a.clone();
+        b[i] ^= 1;
+        assert_ne!(hash(&a), hash(&b), "octet {i}");
+    }
+    assert_ne!(hash(b"\x01a\0"), hash(b"\x01b\0"));
+}
