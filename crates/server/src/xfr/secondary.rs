@@ -161,7 +161,7 @@ fn follow(
         match refresh(primaries, &apex_text, apex, zone.as_ref()) {
             Ok(Some(new)) => {
                 let old = to.table.load();
-                let served = new.compile(cfg);
+                let served = new.compile(cfg, &apex_text, apex);
                 to.table.publish(served.table);
                 let current = to.table.load();
                 // The journal holds differences of the record set: a

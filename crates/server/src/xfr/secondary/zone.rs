@@ -45,18 +45,21 @@ pub(super) struct Rest {
 }
 
 impl Zone {
-    /// The table of the zone, with the primary's SOA values (see the
-    /// module docs for which names are static records).
-    pub(super) fn compile(&self, base: &DnsConfig) -> Served {
+    /// The table of the zone `apex` (text and lowercase wire form), with
+    /// the primary's SOA values (see the module docs for which names are
+    /// static records).
+    pub(super) fn compile(
+        &self,
+        base: &DnsConfig,
+        apex_text: &str,
+        apex: &[u8],
+    ) -> Served {
         let (set, rest) = self.split(base);
-        let apex = format!("{}.", base.domain.trim_end_matches('.'));
         let statics = StaticHandle::default();
         if !rest.statics.is_empty() {
-            let mut buf = [0u8; dns_wire::MAX_NAME_LEN];
-            let apex_wire = dns_wire::name::from_dotted(&apex, &mut buf).unwrap_or(&[0]);
-            match Statics::build(rest.statics.clone(), apex_wire) {
+            match Statics::build(rest.statics.clone(), apex) {
                 Ok((s, _)) => statics.store(s),
-                Err(e) => log::warn!("secondary: records of {apex} not served: {e}"),
+                Err(e) => log::warn!("secondary: records of {apex_text} not served: {e}"),
             }
         }
         let cfg = DnsConfig {
