@@ -154,8 +154,10 @@ impl Names {
         self.names.get_mut(id as usize)
     }
 
+    /// Twice the slots (room for the names at two thirds full is room at
+    /// a third past the three quarters that call for growing).
     fn grow(&mut self) {
-        let mut slots = Slots::with_capacity(self.names.len() * 2);
+        let mut slots = Slots::with_capacity(self.names.len() + 1);
         for (id, p) in self.names.iter().enumerate() {
             let at = p.key as usize;
             let key = self.keys.get(at..at + usize::from(p.key_len));
@@ -166,7 +168,10 @@ impl Names {
 
     /// The finished index, with the SOA and NS templates of name
     /// `apex_id`.
-    pub fn finish(self, apex_id: u32, apex_soa_ns: [u32; 2]) -> NameIndex {
+    pub fn finish(mut self, apex_id: u32, apex_soa_ns: [u32; 2]) -> NameIndex {
+        if self.slots.crowded() {
+            self.grow();
+        }
         let Names {
             mut slots,
             keys,

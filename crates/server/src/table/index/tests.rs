@@ -81,3 +81,47 @@ fn hash_reads_every_octet() {
     }
     assert_ne!(hash(b"\x01a\0"), hash(b"\x01b\0"));
 }
+
+#[test]
+fn slots_hold_their_capacity_at_two_thirds_and_grow_past_three_quarters() {
+    for n in [1usize, 10, 42, 43, 1000, 524_289, 699_050, 699_051] {
+        let s = Slots::with_capacity(n);
+        assert!(n * 3 <= s.slots.len() * 2, "{n} in {}", s.slots.len());
+        assert!(s.slots.len() <= (n + n / 2 + 1).max(16) * 2, "{n}");
+    }
+    // Half a million names (100,000 tasks): a million slots, not two.
+    assert_eq!(Slots::with_capacity(524_289).slots.len(), 1 << 20);
+    let mut s = Slots::with_capacity(30);
+    let size = s.slots.len();
+    let mut h = 1u64;
+    while !s.needs_room() {
+        h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+        s.insert(h, s.len as u32);
+    }
+    assert_eq!(s.len, size * 3 / 4);
+    assert!(s.crowded());
+}
+
+#[test]
+fn a_finished_index_is_never_crowded() {
+    // Names added past two thirds of their slots (not yet three
+    // quarters): finishing grows the slots, so that a patched copy has
+    // room for new names.
+    let mut names = super::super::names::Names::with_capacity(30);
+    for i in 0..45u32 {
+        names.add(&wire(&format!("n{i}.mesos.")), false);
+    }
+    let index = names.finish(NONE, [NONE; 2]);
+    assert!(
+        !index.slots.crowded(),
+        "{} of {}",
+        index.slots.len,
+        index.slots.slots.len()
+    );
+    for i in 0..45u32 {
+        assert_eq!(
+            index.lookup(&wire(&format!("n{i}.mesos.")), None),
+            Lookup::NoData
+        );
+    }
+}
