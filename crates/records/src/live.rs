@@ -367,7 +367,7 @@ impl Live {
                 .inputs
                 .suffixes
                 .get_key_value(key.as_str())
-                .map_or_else(|| Arc::from(key.as_str()), |(k, _)| k.clone());
+                .map_or_else(|| Text::from(key.as_str()), |(k, _)| k.clone());
             heads.push(FwHead {
                 key,
                 name: fw.name.clone(),
@@ -467,7 +467,7 @@ impl Live {
         let key: Text = match self.orders.get(fw).and_then(|m| m.get_key_value(key)) {
             Some((k, _)) => k.clone(),
             None if *task.id == *key => task.id.clone(),
-            None => Arc::from(key),
+            None => Text::from(key),
         };
         self.orders
             .entry(fw.clone())
@@ -554,7 +554,7 @@ impl Live {
             .get_key_value(fw)
             .map(|(k, _)| k.clone())
             .or_else(|| self.orders.get_key_value(fw).map(|(k, _)| k.clone()))
-            .unwrap_or_else(|| Arc::from(fw))
+            .unwrap_or_else(|| Text::from(fw))
     }
 
     fn task_range(&self, fw: &Text) -> impl DoubleEndedIterator<Item = &TaskProd> + '_ {

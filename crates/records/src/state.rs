@@ -24,7 +24,6 @@
 //! the same error. The tests of `fast.rs` check that they agree.
 
 use std::fmt;
-use std::sync::Arc;
 
 use crate::lenient::{Check, Json, Text};
 use crate::skip::{Skip, SkipReason};
@@ -42,6 +41,11 @@ use raw::{PidText, RawFramework, RawSlave, RawState, TaskIssue};
 pub use task::TaskTexts;
 use task_data::PortsBuilder;
 pub use task_data::{Ports, StatusIps, TaskState};
+
+/// A text shared by the tasks and records that carry it (a task's id,
+/// name and agent id, a record's owner name): one allocation, and a thin
+/// pointer where an `Arc<str>` is two words.
+pub type SharedStr = arcstr::ArcStr;
 
 /// A parsed master state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -99,11 +103,11 @@ pub struct Framework {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Task {
     /// `id` (shared with the live store's key for the task).
-    pub id: Arc<str>,
+    pub id: SharedStr,
     /// Raw `name` (shared by the instances of an app read together).
-    pub name: Arc<str>,
+    pub name: SharedStr,
     /// `slave_id`.
-    pub slave_id: Arc<str>,
+    pub slave_id: SharedStr,
     /// `state`, e.g. `TASK_RUNNING`.
     pub state: TaskState,
     /// `resources.ports` expanded, in order.

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 
 use super::values::{Rec, Text, Val, Values};
 use crate::skip::Skip;
@@ -51,7 +50,7 @@ impl<'a> Collect<'a> {
         self.names
             .get(n as usize)
             .cloned()
-            .unwrap_or_else(|| Arc::from(""))
+            .unwrap_or_else(|| Text::from(""))
     }
 }
 
@@ -72,7 +71,7 @@ impl Sink for Collect<'_> {
             return n;
         }
         let shared = self.share.then(|| self.values.text(name)).flatten();
-        let text = shared.unwrap_or_else(|| Arc::from(name));
+        let text = shared.unwrap_or_else(|| Text::from(name));
         let n = self.names.len() as u32;
         self.names.push(text.clone());
         self.index.insert(text, n);

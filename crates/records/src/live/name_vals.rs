@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 /// A name or SRV target, shared by every record that carries it.
-pub(crate) type Text = Arc<str>;
+pub(crate) type Text = crate::state::SharedStr;
 
 /// One record value, its SRV target shared.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -159,7 +159,7 @@ impl Live {
         let wanted: HashSet<&str> = keys.iter().map(|k| &**k).collect();
         let gone: Vec<super::Text> = self.orders.get(&fwt).map_or_else(Vec::new, |m| {
             m.keys()
-                .filter(|k| !wanted.contains(k.as_ref()))
+                .filter(|k| !wanted.contains(k.as_str()))
                 .cloned()
                 .collect()
         });

@@ -103,7 +103,7 @@ impl Values {
             }
             return;
         };
-        match list.binary_search_by(|(o, _)| o.as_ref().cmp(name)) {
+        match list.binary_search_by(|(o, _)| o.as_str().cmp(name)) {
             // A count changes in place (no copy unless a snapshot shares
             // the list); an owner in or out makes the list again.
             Ok(i) => {
@@ -196,9 +196,9 @@ mod tests {
     // apart otherwise) counts each value as a name of one kind does.
     #[test]
     fn a_name_of_several_kinds_counts_each_value() {
-        let name: Text = Arc::from("x.mesos.");
+        let name: Text = Text::from("x.mesos.");
         let a = Val::A(Ipv4Addr::new(10, 0, 0, 1));
-        let srv = Val::Srv(Arc::from("t.mesos."), 80);
+        let srv = Val::Srv(Text::from("t.mesos."), 80);
         let v6 = Val::Aaaa(Ipv6Addr::LOCALHOST);
         let mut vals = Values::default();
         let mut touched = Touched::new();
@@ -236,8 +236,8 @@ mod tests {
     // moves to the long form, and counts carry over.
     #[test]
     fn srv_lists_count_short_and_long() {
-        let name: Text = Arc::from("_a._tcp.mesos.");
-        let srv = |i: usize| Val::Srv(Arc::from(format!("t{}.mesos.", i % 3)), i as u16);
+        let name: Text = Text::from("_a._tcp.mesos.");
+        let srv = |i: usize| Val::Srv(Text::from(format!("t{}.mesos.", i % 3)), i as u16);
         let mut vals = Values::default();
         let rec = |v: Val| (name.clone(), v);
         for i in 0..=FEW {
@@ -280,7 +280,7 @@ mod tests {
     // second producer or the list grows past `FEW`, and counts carry over.
     #[test]
     fn address_lists_count_short_and_long() {
-        let name: Text = Arc::from("app.mesos.");
+        let name: Text = Text::from("app.mesos.");
         let a = |i: u8| Val::A(Ipv4Addr::new(10, 0, 0, i));
         let rec = |v: Val| (name.clone(), v);
         let mut vals = Values::default();
@@ -323,7 +323,7 @@ mod tests {
     // as it would with lists (inline at count 1, lists above).
     #[test]
     fn a_single_value_counts_past_one_and_back() {
-        let name: Text = Arc::from("x.mesos.");
+        let name: Text = Text::from("x.mesos.");
         let a = Val::A(Ipv4Addr::new(10, 0, 0, 1));
         let b = Val::A(Ipv4Addr::new(10, 0, 0, 2));
         let mut vals = Values::default();

@@ -3,11 +3,10 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use super::{
-    each_port, parse_ip, Discovery, DiscoveryPort, PortsBuilder, StatusIps, Task,
-    TaskState,
+    each_port, parse_ip, Discovery, DiscoveryPort, PortsBuilder, SharedStr, StatusIps,
+    Task, TaskState,
 };
 use crate::lenient::Text;
 use crate::skip::{Skip, SkipReason};
@@ -71,15 +70,15 @@ pub(crate) struct IpLists {
 /// most tasks name one of a few agents, the instances of an app have one
 /// name, and the tasks read with one share them.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct TaskTexts(HashSet<Arc<str>>);
+pub struct TaskTexts(HashSet<SharedStr>);
 
 impl TaskTexts {
     /// The shared text of `id`.
-    fn get(&mut self, id: &str) -> Arc<str> {
+    fn get(&mut self, id: &str) -> SharedStr {
         if let Some(shared) = self.0.get(id) {
             return shared.clone();
         }
-        let shared: Arc<str> = Arc::from(id);
+        let shared = SharedStr::from(id);
         self.0.insert(shared.clone());
         shared
     }
@@ -150,7 +149,7 @@ pub(crate) fn finish_task(
 ) -> Task {
     let skip =
         |skips: &mut Vec<Skip>, reason, detail| skips.push(Skip { reason, detail });
-    let id: Arc<str> = Arc::from(&*p.id);
+    let id = SharedStr::from(&*p.id);
     let mut ports = PortsBuilder::default();
     let bad = |e| {
         skip(

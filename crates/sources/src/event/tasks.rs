@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use mesos_records::skip::Skip;
-use mesos_records::state::Task;
+use mesos_records::state::{SharedStr, Task};
 
 /// One task as the state reader read it: typed, only what the record
 /// rules read (a `/master/state` task object is kilobytes).
@@ -64,7 +64,7 @@ pub(super) struct Tasks {
     order: BTreeMap<u64, Slot>,
     /// Task id to arrival number; the id text is the task's own (which
     /// the live record store shares too).
-    by_id: HashMap<Arc<str>, u64>,
+    by_id: HashMap<SharedStr, u64>,
 }
 
 impl Tasks {
@@ -95,9 +95,9 @@ impl Tasks {
     /// Replaces task `id` with `t` in its place, or appends `t` with
     /// arrival number `next` (then advanced).
     pub(super) fn upsert(&mut self, id: String, t: Slot, next: &mut u64) {
-        let id: Arc<str> = match &t {
-            Slot::Read { task, .. } if *task.id == *id => Arc::clone(&task.id),
-            _ => Arc::from(id),
+        let id = match &t {
+            Slot::Read { task, .. } if *task.id == *id => task.id.clone(),
+            _ => SharedStr::from(id),
         };
         match self.by_id.entry(id) {
             Entry::Occupied(at) => {
