@@ -21,7 +21,7 @@ use crate::skip::{count_by_reason, Skip, SkipReason};
 use crate::state::{Framework, Slave, State};
 use crate::store::{Sink, Store};
 pub use crate::task_ip::IpSource;
-use crate::task_records::{task_records, SlaveInfo, TaskOpts};
+use crate::task_records::{task_records, SlaveInfo, Slaves, TaskOpts};
 
 /// The config keys generation depends on, plus the host lookups.
 #[derive(Clone, Debug)]
@@ -134,7 +134,8 @@ pub fn generate(state: &State, cfg: &GenConfig, masters: &[String]) -> Generated
     for fw in &state.frameworks {
         framework_records(&mut store, &mut res, fw, spec, &tail);
     }
-    let mut slave_ips = HashMap::with_capacity(state.slaves.len());
+    let mut slave_ips =
+        Slaves::with_capacity_and_hasher(state.slaves.len(), Default::default());
     for slave in &state.slaves {
         let info = slave_records(&mut store, &mut res, slave, &tail);
         slave_ips.insert(slave.id.clone(), info);

@@ -60,7 +60,7 @@ use crate::record::RecordSet;
 use crate::skip::Skip;
 use crate::state::{Framework, Slave, Task};
 use crate::store::Store;
-use crate::task_records::FwSuffixes;
+use crate::task_records::{FwSuffixes, Slaves};
 
 /// Room between two order keys given in sequence.
 const ORDER_STEP: u64 = 1 << 20;
@@ -313,7 +313,7 @@ impl Live {
     pub fn set_slaves(&mut self, slaves: &[Slave]) {
         let mut c = Collect::new(&self.view.values, false);
         let mut res = Resolving::new(&self.cfg.resolver);
-        let mut map = HashMap::with_capacity(slaves.len());
+        let mut map = Slaves::with_capacity_and_hasher(slaves.len(), Default::default());
         for s in slaves {
             let info = slave_records(&mut c, &mut res, s, &self.tail);
             map.insert(s.id.clone(), info);

@@ -86,6 +86,11 @@ struct Ctx<'a> {
 /// A slave as tasks see it: its IPs and [`slave_tail`](crate::canonical::slave_tail).
 pub(crate) type SlaveInfo = (Vec<IpAddr>, String);
 
+/// The slaves by id, hashed as the builder's names are (foldhash with a
+/// random seed, see `name_text`): every task looks its slave up, and
+/// SipHash cost more than the rest of the lookups at 100,000 tasks.
+pub(crate) type Slaves = HashMap<String, SlaveInfo, RandomState>;
+
 /// The name ends of one framework's tasks: `.fname.D.` and
 /// `.fname.slave.D.`.
 #[derive(Clone, Debug)]
@@ -118,7 +123,7 @@ pub(crate) fn one_task<S: Sink>(
     opts: &TaskOpts<'_>,
     (fw_name, sfx): (&str, &FwSuffixes),
     (task, number): (&Task, u32),
-    slaves: &HashMap<String, SlaveInfo>,
+    slaves: &Slaves,
     listed: impl FnOnce(&mut S),
 ) -> bool {
     let spec = opts.spec;
@@ -201,7 +206,7 @@ pub(crate) fn task_records(
     state: &State,
     opts: &TaskOpts<'_>,
     tail: &str,
-    slaves: &HashMap<String, SlaveInfo>,
+    slaves: &Slaves,
 ) -> TaskExtras {
     let mut extras = TaskExtras::default();
     let mut number = 0u32;

@@ -15,7 +15,7 @@ use crate::state::Task;
 use crate::store::Sink;
 use crate::task_ip::IpSource;
 use crate::task_records::{
-    one_task, FwSuffixes, SharedNames, SlaveInfo, TaskExtras, TaskOpts,
+    one_task, FwSuffixes, SharedNames, Slaves, TaskExtras, TaskOpts,
 };
 
 /// Shared with every view (each field is replaced or copied on write).
@@ -24,7 +24,7 @@ pub(crate) struct Inputs {
     pub(crate) ip_sources: Arc<[IpSource]>,
     pub(crate) spec: LabelSpec,
     /// Slaves by id (later duplicates win).
-    pub(crate) slaves: Arc<HashMap<String, SlaveInfo>>,
+    pub(crate) slaves: Arc<Slaves>,
     /// Name and name ends by framework key.
     pub(crate) suffixes: Arc<HashMap<Text, (String, FwSuffixes)>>,
 }

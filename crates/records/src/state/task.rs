@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
+use foldhash::fast::RandomState;
+
 use super::{
     each_port, parse_ip, Discovery, DiscoveryPort, PortsBuilder, SharedStr, StatusIps,
     Task, TaskState,
@@ -68,9 +70,13 @@ pub(crate) struct IpLists {
 
 /// The slave ids and names of the tasks read so far, each kept once:
 /// most tasks name one of a few agents, the instances of an app have one
-/// name, and the tasks read with one share them.
+/// name, and the tasks read with one share them. Hashed with foldhash and
+/// a random seed, as the record builder's names are (see `name_text`):
+/// the names come from the cluster, but with an unknown seed no one can
+/// aim them at one bucket, and SipHash cost several times as much on
+/// every task of a large state.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct TaskTexts(HashSet<SharedStr>);
+pub struct TaskTexts(HashSet<SharedStr, RandomState>);
 
 impl TaskTexts {
     /// The shared text of `id`.
