@@ -7,6 +7,10 @@
 //! address, 2,000 by default). It prints, per size, in this thread's CPU
 //! time (schedstat, so other load on the machine counts little):
 //!
+//! - `held`: the heap bytes of the derived data (`Ptrs::heap_size`, exact
+//!   buffer capacities) and the resident memory the first derive adds
+//!   (from `/proc/self/statm`; it includes allocator slack and
+//!   temporaries not yet returned);
 //! - `derive`: `Ptrs::derive` of the generated record set, the best and
 //!   the median of 5 runs;
 //! - `follow`: `Ptrs::follow` of one host-networked task added and
@@ -20,7 +24,7 @@ use std::net::Ipv4Addr;
 use std::time::Instant;
 
 use mesos_dns::reverse::Ptrs;
-use mesos_dns_benches::cluster::{cpu_ns, records};
+use mesos_dns_benches::cluster::{cpu_ns, records, rss};
 use mesos_records::RecordSet;
 
 const APEX: &[u8] = b"\x05mesos\x00";
@@ -45,6 +49,16 @@ fn crowded(tasks: usize, crowd: usize, agent: Ipv4Addr) -> (RecordSet, RecordSet
 
 fn report(tasks: usize, crowd: usize) {
     let rs = records(tasks);
+    let before = rss();
+    let first = derive(&rs);
+    let grown = rss().saturating_sub(before);
+    println!(
+        "ptrs/{tasks}: held: {:.1} MB heap (Ptrs::heap_size), {:.1} MB resident \
+         added by the first derive",
+        first.heap_size() as f64 / 1e6,
+        grown as f64 / 1e6,
+    );
+    drop(first);
     let mut runs = Vec::new();
     let mut n = 0;
     for _ in 0..5 {

@@ -59,6 +59,7 @@ use crate::dns_config::DnsConfig;
 pub const PTR_MAX: usize = 4;
 
 mod ptrs;
+mod ranking;
 pub use ptrs::Ptrs;
 
 const IN_ADDR: &[u8] = b"\x07in-addr\x04arpa\x00";
@@ -312,12 +313,12 @@ impl Reverse {
         }
         if let (Some(top), true) = (found, wants_ptr) {
             let mut heads = [[0u8; 12]; PTR_MAX];
-            for (h, r) in heads.iter_mut().zip(top) {
-                *h = ptr_head(r.wire().len(), self.ttl);
+            for (h, w) in heads.iter_mut().zip(top.iter()) {
+                *h = ptr_head(w.len(), self.ttl);
             }
             let mut rrs: [[&[u8]; 2]; PTR_MAX] = [[&[], &[]]; PTR_MAX];
-            for ((rr, h), r) in rrs.iter_mut().zip(&heads).zip(top) {
-                *rr = [h, r.wire()];
+            for ((rr, h), w) in rrs.iter_mut().zip(&heads).zip(top.iter()) {
+                *rr = [h, w];
             }
             return Some(self.write(
                 q,

@@ -4,33 +4,33 @@
 //!
 //! # The ranking, kept
 //!
-//! Each address keeps every name pointing at it as a [`Rank`] (the name's
-//! number of addresses, then the name), in order; its PTR records are the
-//! first [`PTR_MAX`], written at answer time.
+//! Each address keeps every name pointing at it with the name's number of
+//! addresses, in rank order (that number, then the name); its PTR records
+//! are the first [`PTR_MAX`](super::PTR_MAX), written at answer time.
 //!
 //! A full derivation numbers the names of the A and AAAA records in one
-//! pass (their wire forms in one buffer), sorts the (address, name number)
-//! pairs once, and lays the addresses out in order in one list, each one's
-//! names a run of one shared buffer: a few allocations in all, and no name
-//! looked up.
+//! pass (their wire forms in one buffer), sorts the (address, name
+//! number) pairs once, and lays out the addresses in order, IPv4 and IPv6
+//! apart, each with the start of its run in one list of (count, offset in
+//! the names buffer): a few allocations in all, 8 bytes a pair and 8
+//! (IPv6: 20) an address beside the names, and no name looked up.
 //!
 //! # Following the deltas
 //!
 //! A delta adds or removes a name's rank at the addresses of its A and
 //! AAAA records; a name whose number of addresses changed moves to its
 //! new rank at each of its addresses. Once changed, an address's names
-//! are a slice while few and a persistent B-tree when many (an agent's
-//! address is shared by every host-networked task on it; the tree is
-//! built on its first change, not by the derivation), so a change costs the
-//! addresses of the names it touches, each `O(log n)` in the names there,
-//! not the size of the record set or of an address. The addresses a delta
-//! changed go to a persistent map (`imbl`) laid over the derived list:
-//! the table before the change keeps its PTR data, and the new one shares
-//! all but what changed.
+//! are [`Rank`]s (each holding the buffer its name is in: the derived
+//! one, or the delta's own), a slice while few and a persistent B-tree
+//! when many (an agent's address is shared by every host-networked task
+//! on it; the tree is built on its first change, not by the derivation),
+//! so a change costs the addresses of the names it touches, each
+//! `O(log n)` in the names there, not the size of the record set or of an
+//! address. The addresses a delta changed go to a persistent map (`imbl`)
+//! laid over the derived list: the table before the change keeps its PTR
+//! data, and the new one shares all but what changed.
 
-use std::cmp::Ordering;
 use std::net::IpAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use dns_wire::name::{from_dotted, is_subdomain_exact};
@@ -38,203 +38,15 @@ use dns_wire::MAX_NAME_LEN;
 use mesos_records::delta::{Lookup, Value};
 use mesos_records::{Delta, RecordSet};
 
-use super::{address, reverse_name, PTR_MAX};
-
-/// Names at one address up to which a changed address keeps them in a
-/// slice (copied on change); above it, in a persistent B-tree. Small in tests, so that both
-/// forms and the moves between them are exercised.
-const FEW: usize = if cfg!(test) { 4 } else { 32 };
-
-/// A run of a buffer that many share (a full derivation keeps all names
-/// in one, and all ranks in another).
-#[derive(Clone)]
-struct Shared<T> {
-    all: Arc<Vec<T>>,
-    at: usize,
-    len: usize,
-}
-
-impl<T> Shared<T> {
-    fn new(v: Vec<T>) -> Self {
-        let len = v.len();
-        Shared {
-            all: Arc::new(v),
-            at: 0,
-            len,
-        }
-    }
-
-    fn of(all: &Arc<Vec<T>>, at: usize, len: usize) -> Self {
-        Shared {
-            all: Arc::clone(all),
-            at,
-            len,
-        }
-    }
-}
-
-impl<T> Deref for Shared<T> {
-    type Target = [T];
-
-    fn deref(&self) -> &[T] {
-        self.all.get(self.at..self.at + self.len).unwrap_or(&[])
-    }
-}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-/// One name pointing at an address, as ranked there: by `count` (the
-/// name's addresses of that family), then length, then bytes of `wire`.
-#[derive(Clone, Debug)]
-pub(super) struct Rank {
-    count: u32,
-    /// The name in lowercase wire form.
-    wire: Shared<u8>,
-}
-
-impl Rank {
-    /// The name, in lowercase wire form.
-    pub(super) fn wire(&self) -> &[u8] {
-        &self.wire
-    }
-}
-
-impl PartialEq for Rank {
-    fn eq(&self, other: &Self) -> bool {
-        self.count == other.count && *self.wire == *other.wire
-    }
-}
-
-impl Eq for Rank {}
-
-impl Ord for Rank {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.count
-            .cmp(&other.count)
-            .then(self.wire.len().cmp(&other.wire.len()))
-            .then_with(|| self.wire.cmp(&other.wire))
-    }
-}
-
-impl PartialOrd for Rank {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-/// The names at one address, in rank order.
-#[derive(Clone, Debug)]
-enum Ranked {
-    /// As derived, or at most [`FEW`] after a change (a container's
-    /// address: its task's names).
-    Few(Shared<Rank>),
-    /// More, once changed (an agent's address).
-    Many(Arc<Many>),
-}
-
-/// The names at an address with many, and the first [`PTR_MAX`] of them.
-#[derive(Clone, Debug)]
-struct Many {
-    set: imbl::OrdSet<Rank>,
-    top: Vec<Rank>,
-}
-
-impl Many {
-    fn new(set: imbl::OrdSet<Rank>) -> Self {
-        let top = set.iter().take(PTR_MAX).cloned().collect();
-        Many { set, top }
-    }
-}
-
-impl Ranked {
-    /// From ranks sorted and unique, changed: a tree if many.
-    fn changed(ranks: Vec<Rank>) -> Self {
-        match ranks.len() > FEW {
-            true => Ranked::Many(Arc::new(Many::new(ranks.into_iter().collect()))),
-            false => Ranked::Few(Shared::new(ranks)),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Ranked::Few(f) => f.len(),
-            Ranked::Many(m) => m.set.len(),
-        }
-    }
-
-    /// The first [`PTR_MAX`] names: the PTR records' targets.
-    fn top(&self) -> &[Rank] {
-        match self {
-            Ranked::Few(f) => f.get(..PTR_MAX).unwrap_or(f),
-            Ranked::Many(m) => &m.top,
-        }
-    }
-
-    fn insert(&mut self, rank: Rank) {
-        match self {
-            Ranked::Few(f) => {
-                if let Err(at) = f.binary_search(&rank) {
-                    let mut v = f.to_vec();
-                    v.insert(at, rank);
-                    *self = Ranked::changed(v);
-                }
-            }
-            Ranked::Many(m) => {
-                let mut set = m.set.clone();
-                if set.insert(rank).is_none() {
-                    *m = Arc::new(Many::new(set));
-                }
-            }
-        }
-    }
-
-    fn remove(&mut self, rank: &Rank) {
-        match self {
-            Ranked::Few(f) => {
-                if let Ok(at) = f.binary_search(rank) {
-                    let mut v = f.to_vec();
-                    v.remove(at);
-                    *self = Ranked::changed(v);
-                }
-            }
-            Ranked::Many(m) => {
-                let mut set = m.set.clone();
-                if set.remove(rank).is_none() {
-                    return;
-                }
-                // Back to a slice well below the bound, so that one name
-                // coming and going does not move it back and forth.
-                *self = match set.len() <= FEW / 2 {
-                    true => Ranked::Few(Shared::new(set.into_iter().collect())),
-                    false => Ranked::Many(Arc::new(Many::new(set))),
-                };
-            }
-        }
-    }
-}
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Self) -> bool {
-        let all = |r: &Ranked| -> Vec<Rank> {
-            match r {
-                Ranked::Few(f) => f.to_vec(),
-                Ranked::Many(m) => m.set.iter().cloned().collect(),
-            }
-        };
-        self.len() == other.len() && all(self) == all(other)
-    }
-}
+use super::ranking::{by_rank, push_name, wire_at, At, Base, Rank, Ranked, Targets};
+use super::{address, reverse_name};
 
 /// The PTR data of every address, derived from one record set.
 #[derive(Clone, Debug, Default)]
 pub struct Ptrs {
-    /// The addresses of the last full derivation, in order, with their
-    /// names (never none); shared by every `Ptrs` followed from it.
-    base: Arc<Vec<(IpAddr, Ranked)>>,
+    /// The addresses of the last full derivation with their names (never
+    /// none); shared by every `Ptrs` followed from it.
+    base: Arc<Base>,
     /// The addresses changed since: their names now, or `None` for an
     /// address of `base` that has none left. No address without names.
     over: imbl::HashMap<IpAddr, Option<Ranked>>,
@@ -251,18 +63,18 @@ impl Ptrs {
     /// names under `apex`; `zones` are the reverse zones whose empty
     /// non-terminals are kept.
     pub fn derive(records: &RecordSet, apex: &[u8], zones: &[Box<[u8]>]) -> Self {
-        // Each name that may be a target, numbered, its wire form in
-        // `wires`; and (address, name number) of each of its values.
-        let mut wires: Vec<u8> = Vec::new();
-        let mut names: Vec<(u32, usize, usize)> = Vec::new();
+        // Each name that may be a target, numbered, in `names`; and
+        // (address, name number) of each of its values.
+        let mut names: Vec<u8> = Vec::new();
+        let mut numbered: Vec<(u32, u32)> = Vec::new();
         let mut v4: Vec<u64> = Vec::new();
         let mut v6: Vec<(u128, u32)> = Vec::new();
         let mut buf = [0u8; MAX_NAME_LEN];
         let mut name = |text: &str, count: usize| -> Option<u32> {
             let wire = target(text, apex, &mut buf)?;
-            let n = u32::try_from(names.len()).ok()?;
-            names.push((u32::try_from(count).ok()?, wires.len(), wire.len()));
-            wires.extend_from_slice(wire);
+            let n = u32::try_from(numbered.len()).ok()?;
+            let count = u32::try_from(count).ok()?;
+            numbered.push((count, push_name(&mut names, wire)?));
             Some(n)
         };
         for (text, ips) in records.a_records() {
@@ -278,55 +90,52 @@ impl Ptrs {
                 v6.extend(ips.iter().map(|ip| (ip.to_bits(), n)));
             }
         }
-        let wires = Arc::new(wires);
-        let ranks: Vec<Rank> = names
-            .into_iter()
-            .map(|(count, at, len)| Rank {
-                count,
-                wire: Shared::of(&wires, at, len),
-            })
-            .collect();
+        names.shrink_to_fit();
         v4.sort_unstable();
         v4.dedup();
         v6.sort_unstable();
         v6.dedup();
-        // Each address's names, a run of `all` sorted by rank.
-        let mut all: Vec<Rank> = Vec::with_capacity(v4.len() + v6.len());
-        let mut runs: Vec<(IpAddr, usize, usize)> = Vec::new();
+        // Each address's names, a run of `ranks` sorted by rank.
+        let mut base = Base {
+            ranks: Vec::with_capacity(v4.len() + v6.len()),
+            ..Base::default()
+        };
         let pairs = v4
             .iter()
             .map(|p| (IpAddr::V4(((p >> 32) as u32).into()), *p as u32))
             .chain(v6.iter().map(|(ip, n)| (IpAddr::V6((*ip).into()), *n)));
+        let mut last = None;
         for (ip, n) in pairs {
-            let Some(rank) = ranks.get(n as usize) else {
+            let Some(&rank) = numbered.get(n as usize) else {
                 continue;
             };
-            match runs.last_mut() {
-                Some((last, _, len)) if *last == ip => *len += 1,
-                _ => {
-                    close(&mut all, runs.last_mut());
-                    runs.push((ip, all.len(), 1));
+            if last != Some(ip) {
+                close(&mut base, &names);
+                let Ok(start) = u32::try_from(base.ranks.len()) else {
+                    break;
+                };
+                match ip {
+                    IpAddr::V4(a) => base.v4.push((a, start)),
+                    IpAddr::V6(a) => base.v6.push((a, start)),
                 }
+                last = Some(ip);
             }
-            all.push(rank.clone());
+            base.ranks.push(rank);
         }
-        close(&mut all, runs.last_mut());
-        drop(ranks);
-        let all = Arc::new(all);
-        let base: Vec<(IpAddr, Ranked)> = runs
-            .into_iter()
-            .map(|(ip, at, len)| (ip, Ranked::Few(Shared::of(&all, at, len))))
-            .collect();
+        close(&mut base, &names);
+        drop((numbered, v4, v6));
+        base.ranks.shrink_to_fit();
+        base.names = Arc::new(names);
         let mut above = std::collections::HashMap::new();
         if !zones.is_empty() {
-            for (ip, _) in &base {
-                for up in ancestors(&reverse_name(*ip), zones) {
+            for ip in base.iter() {
+                for up in ancestors(&reverse_name(ip), zones) {
                     *above.entry(up).or_insert(0) += 1;
                 }
             }
         }
         Ptrs {
-            len: base.len(),
+            len: base.v4.len() + base.v6.len(),
             base: Arc::new(base),
             over: imbl::HashMap::new(),
             above: above.into_iter().collect(),
@@ -366,7 +175,6 @@ impl Ptrs {
             let Some(wire) = target(name, apex, &mut buf) else {
                 continue;
             };
-            let wire = Shared::new(wire.to_vec());
             let now: Vec<IpAddr> = match v6 {
                 false => view.a(name).iter().map(|ip| IpAddr::V4(*ip)).collect(),
                 true => view.aaaa(name).iter().map(|ip| IpAddr::V6(*ip)).collect(),
@@ -379,11 +187,10 @@ impl Ptrs {
             ) else {
                 continue;
             };
-            let before = Rank {
-                count: was,
-                wire: wire.clone(),
+            let Some(after) = Rank::new(wire, is) else {
+                continue;
             };
-            let after = Rank { count: is, wire };
+            let before = after.counted(was);
             if was == is {
                 // Only the addresses added and removed move.
                 for &(_, _, ip, added) in group {
@@ -409,7 +216,7 @@ impl Ptrs {
         touched.sort_unstable();
         touched.dedup();
         for ip in touched {
-            let had = self.ranked(ip).is_some();
+            let had = self.at(ip).is_some();
             let has = ptrs.settle(ip);
             if had != has {
                 ptrs.len = (ptrs.len + usize::from(has)).saturating_sub(usize::from(had));
@@ -420,22 +227,20 @@ impl Ptrs {
     }
 
     /// The names at `ip`, if any.
-    fn ranked(&self, ip: IpAddr) -> Option<&Ranked> {
+    fn at(&self, ip: IpAddr) -> Option<At<'_>> {
         match self.over.get(&ip) {
-            Some(over) => over.as_ref(),
-            None => self
-                .base
-                .binary_search_by(|(at, _)| at.cmp(&ip))
-                .ok()
-                .and_then(|i| self.base.get(i))
-                .map(|(_, r)| r),
+            Some(over) => over.as_ref().map(At::Changed),
+            None => Some(At::Base(&self.base.names, self.base.run(ip)?)),
         }
     }
 
     /// The names at `ip`, to change (moved over the base).
     fn ranked_mut(&mut self, ip: IpAddr) -> Option<&mut Ranked> {
         if !self.over.contains_key(&ip) {
-            let now = self.ranked(ip)?.clone();
+            let run = self.base.run(ip)?;
+            let names = &self.base.names;
+            let ranks = run.iter().map(|&r| Rank::derived(names, r));
+            let now = Ranked::changed(ranks.collect());
             self.over.insert(ip, Some(now));
         }
         self.over.get_mut(&ip).and_then(Option::as_mut)
@@ -445,7 +250,7 @@ impl Ptrs {
         match self.ranked_mut(ip) {
             Some(r) => r.insert(rank),
             None => {
-                let r = Ranked::Few(Shared::new(vec![rank]));
+                let r = Ranked::Few(Arc::new([rank]));
                 self.over.insert(ip, Some(r));
             }
         }
@@ -459,11 +264,10 @@ impl Ptrs {
 
     /// Drops `ip` if no name is left there; whether it has names.
     fn settle(&mut self, ip: IpAddr) -> bool {
-        if self.ranked(ip).is_some_and(|r| r.len() > 0) {
+        if self.at(ip).is_some_and(|r| r.len() > 0) {
             return true;
         }
-        let in_base = self.base.binary_search_by(|(at, _)| at.cmp(&ip)).is_ok();
-        match in_base {
+        match self.base.run(ip).is_some() {
             true => self.over.insert(ip, None),
             false => self.over.remove(&ip),
         };
@@ -492,21 +296,26 @@ impl Ptrs {
 
     /// The targets of the PTR records of the reverse name `key`
     /// (lowercase wire), in order, if its address has any.
-    pub(super) fn records(&self, key: &[u8]) -> Option<&[Rank]> {
-        self.ranked(address(key)?).map(Ranked::top)
+    pub(super) fn records(&self, key: &[u8]) -> Option<Targets<'_>> {
+        self.at(address(key)?).map(At::top)
     }
 
-    /// Every address with names, and its names (in no order).
-    fn iter(&self) -> impl Iterator<Item = (IpAddr, &Ranked)> {
-        let base = self
-            .base
-            .iter()
-            .filter(|(ip, _)| !self.over.contains_key(ip));
+    /// Every address with names, and its names.
+    fn iter(&self) -> impl Iterator<Item = (IpAddr, At<'_>)> {
+        let base = self.base.iter().filter(|ip| !self.over.contains_key(ip));
+        let base = base
+            .filter_map(|ip| Some((ip, At::Base(&self.base.names, self.base.run(ip)?))));
         let over = self
             .over
             .iter()
-            .filter_map(|(ip, r)| Some((*ip, r.as_ref()?)));
-        base.map(|(ip, r)| (*ip, r)).chain(over)
+            .filter_map(|(ip, r)| Some((*ip, At::Changed(r.as_ref()?))));
+        base.chain(over)
+    }
+
+    /// Heap bytes of the derived data (exact buffer capacities; the
+    /// addresses changed since are left out).
+    pub fn heap_size(&self) -> usize {
+        self.base.heap_size()
     }
 
     /// Addresses with PTR records.
@@ -522,8 +331,11 @@ impl Ptrs {
     /// The targets of the PTR records of `ip` in wire form, in order (for
     /// tests and the HTTP API).
     pub fn targets(&self, ip: IpAddr) -> Vec<Box<[u8]>> {
-        let top = self.ranked(ip).map(Ranked::top).unwrap_or_default();
-        top.iter().map(|r| r.wire().into()).collect()
+        let top = self.at(ip).map(At::top);
+        top.iter()
+            .flat_map(|t| t.iter())
+            .map(|w| (*w).into())
+            .collect()
     }
 }
 
@@ -534,26 +346,31 @@ impl PartialEq for Ptrs {
         self.len == other.len
             && self.above == other.above
             && self.iter().count() == self.len
-            && self.iter().all(|(ip, r)| other.ranked(ip) == Some(r))
+            && self
+                .iter()
+                .all(|(ip, r)| other.at(ip).is_some_and(|o| o.all() == r.all()))
     }
 }
 
-/// Sorts the last run of `all` (an address's names, at its end) by rank,
+/// Sorts the last run of `base` (an address's names, at its end) by rank,
 /// and keeps one of equal ranks: a name spelled with and without its
 /// trailing dot is one wire name, as a followed address keeps it.
-fn close(all: &mut Vec<Rank>, run: Option<&mut (IpAddr, usize, usize)>) {
-    let Some((_, at, len)) = run else {
+fn close(base: &mut Base, names: &[u8]) {
+    let last = base.v6.last().map(|e| e.1).or(base.v4.last().map(|e| e.1));
+    let Some(at) = last.map(|at| at as usize) else {
         return;
     };
-    let Some(tail) = all.get_mut(*at..) else {
+    let Some(tail) = base.ranks.get_mut(at..) else {
         return;
     };
-    tail.sort_unstable();
-    if tail.windows(2).any(|w| w[0] == w[1]) {
-        let mut names = all.split_off(*at);
-        names.dedup();
-        *len = names.len();
-        all.append(&mut names);
+    // The counts first: most names differ there, and need no look-up.
+    let key = |r: &(u32, u32)| (r.0, wire_at(names, r.1));
+    let same = |a: &(u32, u32), b: &(u32, u32)| a.0 == b.0 && key(a) == key(b);
+    tail.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| by_rank(key(a), key(b))));
+    if tail.windows(2).any(|w| same(&w[0], &w[1])) {
+        let mut run = base.ranks.split_off(at);
+        run.dedup_by(|a, b| same(a, b));
+        base.ranks.append(&mut run);
     }
 }
 

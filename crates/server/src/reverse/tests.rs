@@ -213,6 +213,30 @@ fn tables_with_the_same_records_share_their_ptr_data() {
     assert_eq!(patched.ptrs().targets(ip), t.ptrs().targets(ip));
 }
 
+#[test]
+fn a_name_spelled_with_and_without_its_trailing_dot_is_one_target() {
+    let mut rs = RecordSet::default();
+    let ip = Ipv4Addr::new(10, 1, 0, 1);
+    rs.insert_a("web.marathon.mesos.", ip);
+    rs.insert_a("web.marathon.mesos", ip);
+    rs.insert_a("b.marathon.mesos.", ip);
+    rs.insert_aaaa("b.marathon.mesos", "2001:db8::1".parse().unwrap());
+    let ptrs = Ptrs::derive(&rs, b"\x05mesos\x00", &[]);
+    assert_eq!(
+        ptrs.targets(IpAddr::V4(ip)),
+        [
+            &b"\x01b\x08marathon\x05mesos\x00"[..],
+            b"\x03web\x08marathon\x05mesos\x00"
+        ]
+        .map(Box::from)
+    );
+    assert_eq!(ptrs.len(), 2);
+    assert_eq!(
+        ptrs.targets(IpAddr::V6("2001:db8::1".parse().unwrap())),
+        [Box::from(&b"\x01b\x08marathon\x05mesos\x00"[..])]
+    );
+}
+
 mod follow {
     //! The PTR data that followed a chain of deltas is the full derive of
     //! the last record set, map for map.
@@ -390,9 +414,13 @@ mod follow {
                     }
                 }
                 let next = crowded(&records);
-                ptrs = ptrs.follow(&prev.diff(&next), &next, b"\x05mesos\x00", &zones);
+                let before = ptrs;
+                ptrs = before.follow(&prev.diff(&next), &next, b"\x05mesos\x00", &zones);
                 prop_assert_eq!(&ptrs, &under_ptrs(&next, &zones));
                 agrees(&ptrs, &next, &zones)?;
+                // The data before the change is untouched (the table
+                // before it still answers from it).
+                agrees(&before, &prev, &zones)?;
                 prev = next;
             }
         }
