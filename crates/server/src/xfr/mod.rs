@@ -142,6 +142,15 @@ impl Transfers {
         self.journal.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether differences are kept: only when some client may transfer
+    /// (`TransferAllow` is not empty; it changes only with a restart).
+    /// Otherwise no IXFR can ever read the journal, and keeping it cost up
+    /// to its byte bound (16 MB by default) and, on the full path, a
+    /// comparison of the whole record sets on every publish.
+    fn keeps_journal(&self) -> bool {
+        !self.allow.is_empty()
+    }
+
     /// Records the change from table `old` to table `new` (called by the
     /// publisher): its difference in the journal, and a NOTIFY.
     pub fn published(&self, old: &Table, new: &Table) {
@@ -149,7 +158,9 @@ impl Transfers {
         if from == to {
             return;
         }
-        self.push(from, to, old.records().diff(new.records()));
+        if self.keeps_journal() {
+            self.push(from, to, old.records().diff(new.records()));
+        }
         self.notify(new);
     }
 
@@ -160,7 +171,9 @@ impl Transfers {
         if from == to {
             return;
         }
-        self.push(from, to, delta.clone());
+        if self.keeps_journal() {
+            self.push(from, to, delta.clone());
+        }
         self.notify(new);
     }
 

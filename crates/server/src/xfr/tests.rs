@@ -235,3 +235,16 @@ fn a_transfer_finishes_on_the_table_it_started_with() {
         "the last SOA is serial 7"
     );
 }
+
+#[test]
+fn no_journal_is_kept_when_no_client_may_transfer() {
+    let (t1, t2) = (table(records(1), 1), table(records(2), 2));
+    let none = Transfers::none(Arc::default());
+    none.published(&t1, &t2);
+    assert_eq!(none.journal_size(), (0, 0));
+    let x = transfers();
+    x.published(&t1, &t2);
+    let (versions, bytes) = x.journal_size();
+    assert_eq!(versions, 1);
+    assert!(bytes > 0);
+}
