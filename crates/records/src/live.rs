@@ -156,7 +156,7 @@ impl LiveView {
                 let n = id(b, name);
                 match v {
                     Val::A(ip) => b.add_a(n, *ip),
-                    Val::Aaaa(ip) => b.add_aaaa(n, *ip),
+                    Val::Aaaa(ip) => b.add_aaaa(n, **ip),
                     Val::Srv(t, port) => {
                         let t = id(b, t);
                         b.add_srv(n, t, *port);

@@ -88,7 +88,7 @@ impl Sink for Collect<'_> {
     }
 
     fn add_aaaa(&mut self, n: u32, ip: Ipv6Addr) {
-        let rec = (self.at(n), Val::Aaaa(ip));
+        let rec = (self.at(n), Val::Aaaa(Box::new(ip)));
         self.recs.push(rec);
     }
 
@@ -100,7 +100,7 @@ impl Sink for Collect<'_> {
     fn has_ip(&self, n: u32, ip: IpAddr) -> bool {
         let v = match ip {
             IpAddr::V4(v4) => Val::A(v4),
-            IpAddr::V6(v6) => Val::Aaaa(v6),
+            IpAddr::V6(v6) => Val::Aaaa(Box::new(v6)),
         };
         let name = self.at(n);
         self.recs.iter().any(|(o, x)| *o == name && *x == v)

@@ -9,11 +9,45 @@ use std::sync::Arc;
 pub(crate) type Text = crate::state::SharedStr;
 
 /// One record value, its SRV target shared.
+///
+/// Two words: the rare IPv6 address is boxed (inline it made every value,
+/// and every name's values, a word larger).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Val {
     A(Ipv4Addr),
-    Aaaa(Ipv6Addr),
+    Aaaa(Box<Ipv6Addr>),
     Srv(Text, u16),
+}
+
+/// A short list shared by snapshots: one allocation (count, length and
+/// items) behind one thin pointer, where an `Arc<[T]>` is two words. A
+/// name's values and an SRV target's owners are map values of the live
+/// store, half a million of them at 100,000 tasks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Few<T>(triomphe::ThinArc<(), T>);
+
+impl<T> std::ops::Deref for Few<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.0.slice
+    }
+}
+
+impl<T> From<Vec<T>> for Few<T> {
+    fn from(v: Vec<T>) -> Self {
+        Few(triomphe::ThinArc::from_header_and_iter((), v.into_iter()))
+    }
+}
+
+impl<T> Few<T> {
+    /// The list of one item.
+    pub(crate) fn one(item: T) -> Self {
+        Few(triomphe::ThinArc::from_header_and_iter(
+            (),
+            std::iter::once(item),
+        ))
+    }
 }
 
 /// One kind of values of a name, sorted and unique, with a producer count
@@ -121,7 +155,7 @@ pub(crate) enum NameVals {
 /// A short list of addresses each given by one producer, sorted, in one
 /// allocation made again on each change. An address given by a second
 /// producer moves the list to a [`Vals`].
-pub(crate) type IpFew<T> = Arc<[T]>;
+pub(crate) type IpFew<T> = Few<T>;
 
 /// Counts `ip` up or down in `x`, made again; returns the count before,
 /// or `None` when `x` cannot hold the result (a second producer, or
@@ -162,7 +196,7 @@ pub(super) const FEW: usize = 8;
 /// A short SRV list: target, port and producer count (which fits in the
 /// room the pair leaves), sorted by target and port, in one allocation
 /// made again on each change (two for a list in a [`Vals`]).
-pub(crate) type SrvFew = Arc<[(Text, u16, u32)]>;
+pub(crate) type SrvFew = Few<(Text, u16, u32)>;
 
 /// Where `(t, p)` is in `x`, or would be.
 fn few_find(x: &[(Text, u16, u32)], t: &str, p: u16) -> Result<usize, usize> {
@@ -224,9 +258,9 @@ impl NameVals {
     /// The lists form of a name with the one value `v` (count 1).
     fn listed(v: &Val) -> NameVals {
         match v {
-            Val::A(ip) => NameVals::AFew(Arc::from([*ip])),
-            Val::Aaaa(ip) => NameVals::AaaaFew(Arc::from([*ip])),
-            Val::Srv(t, p) => NameVals::SrvFew(Arc::from([(t.clone(), *p, 1)])),
+            Val::A(ip) => NameVals::AFew(Few::one(*ip)),
+            Val::Aaaa(ip) => NameVals::AaaaFew(Few::one(**ip)),
+            Val::Srv(t, p) => NameVals::SrvFew(Few::one((t.clone(), *p, 1))),
         }
     }
 
@@ -286,13 +320,15 @@ impl NameVals {
     fn single(&self) -> Option<Val> {
         match self {
             NameVals::A(x) if x.is_single() => x.v.first().map(|ip| Val::A(*ip)),
-            NameVals::Aaaa(x) if x.is_single() => x.v.first().map(|ip| Val::Aaaa(*ip)),
+            NameVals::Aaaa(x) if x.is_single() => {
+                x.v.first().map(|ip| Val::Aaaa(Box::new(*ip)))
+            }
             NameVals::AFew(x) => match **x {
                 [ip] => Some(Val::A(ip)),
                 _ => None,
             },
             NameVals::AaaaFew(x) => match **x {
-                [ip] => Some(Val::Aaaa(ip)),
+                [ip] => Some(Val::Aaaa(Box::new(ip))),
                 _ => None,
             },
             NameVals::Srv(x) if x.is_single() => {
@@ -375,7 +411,7 @@ impl NameVals {
 
     pub(super) fn aaaa(&self) -> &[Ipv6Addr] {
         match self {
-            NameVals::One(Val::Aaaa(ip)) => std::slice::from_ref(ip),
+            NameVals::One(Val::Aaaa(ip)) => std::slice::from_ref(&**ip),
             NameVals::AaaaFew(x) => x,
             NameVals::Aaaa(x) => &x.v,
             NameVals::Mixed(m) => &m.1.v,

@@ -5,10 +5,9 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 
 use super::name_vals::NameVals;
-pub(crate) use super::name_vals::{Text, Val};
+pub(crate) use super::name_vals::{Few, Text, Val};
 use crate::delta::{Lookup, Record, Value};
 
 /// One record a producer gives: owner name and value.
@@ -32,7 +31,7 @@ pub(crate) struct Values {
     /// the list's own size per target (a task's target has a few owners,
     /// and there is one per task: a `Vec` header and its second
     /// allocation took a third of the list's room).
-    owners: imbl::OrdMap<Text, Arc<[(Text, u32)]>>,
+    owners: imbl::OrdMap<Text, Few<(Text, u32)>>,
     /// Number of (name, value) records.
     len: usize,
 }
@@ -99,31 +98,24 @@ impl Values {
         let Some(list) = self.owners.get_mut(target) else {
             if up {
                 self.owners
-                    .insert(target.clone(), Arc::from([(name.clone(), 1)]));
+                    .insert(target.clone(), Few::one((name.clone(), 1)));
             }
             return;
         };
         match list.binary_search_by(|(o, _)| o.as_str().cmp(name)) {
-            // A count changes in place (no copy unless a snapshot shares
-            // the list); an owner in or out makes the list again.
+            // Any change makes the list again (a few owners: most
+            // targets are one task's, named by its few SRV names).
             Ok(i) => {
-                let l = Arc::make_mut(list);
-                let n = match l.get_mut(i) {
-                    Some((_, n)) if up => {
-                        *n += 1;
-                        *n
-                    }
-                    Some((_, n)) => {
-                        *n -= 1;
-                        *n
+                let mut l = list.to_vec();
+                match l.get_mut(i) {
+                    Some((_, n)) if up => *n += 1,
+                    Some((_, n)) if *n > 1 => *n -= 1,
+                    Some(_) => {
+                        l.remove(i);
                     }
                     None => return,
-                };
-                if n == 0 {
-                    let mut l = list.to_vec();
-                    l.remove(i);
-                    *list = l.into();
                 }
+                *list = l.into();
             }
             Err(i) if up => {
                 let mut l = list.to_vec();
@@ -148,7 +140,7 @@ impl Values {
             }
             let value = match v {
                 Val::A(ip) => Value::A(ip),
-                Val::Aaaa(ip) => Value::Aaaa(ip),
+                Val::Aaaa(ip) => Value::Aaaa(*ip),
                 Val::Srv(t, port) => Value::Srv {
                     target: t.to_string(),
                     port,
@@ -192,6 +184,16 @@ mod tests {
     use super::super::name_vals::FEW;
     use super::*;
 
+    #[test]
+    fn a_name_entry_is_three_words() {
+        // The name map holds half a million entries at 100,000 tasks:
+        // a thin text and two words of values (see `Few`, `Val`).
+        assert_eq!(std::mem::size_of::<Text>(), 8);
+        assert_eq!(std::mem::size_of::<Val>(), 16);
+        assert_eq!(std::mem::size_of::<NameVals>(), 16);
+        assert_eq!(std::mem::size_of::<Few<(Text, u32)>>(), 8);
+    }
+
     // A name whose values are of several kinds (rare: the kinds are kept
     // apart otherwise) counts each value as a name of one kind does.
     #[test]
@@ -199,7 +201,7 @@ mod tests {
         let name: Text = Text::from("x.mesos.");
         let a = Val::A(Ipv4Addr::new(10, 0, 0, 1));
         let srv = Val::Srv(Text::from("t.mesos."), 80);
-        let v6 = Val::Aaaa(Ipv6Addr::LOCALHOST);
+        let v6 = Val::Aaaa(Box::new(Ipv6Addr::LOCALHOST));
         let mut vals = Values::default();
         let mut touched = Touched::new();
         for v in [&a, &a, &srv, &v6] {
@@ -224,12 +226,6 @@ mod tests {
         vals.change(&(name.clone(), a.clone()), true, None);
         vals.change(&(name, srv), false, None);
         assert_eq!(vals.len(), 1);
-    }
-
-    // Each name's entry: a short SRV list is a pointer like the others.
-    #[test]
-    fn a_name_s_values_take_three_words() {
-        assert_eq!(std::mem::size_of::<NameVals>(), 24);
     }
 
     // An SRV list counts the same short or long: past `FEW` values it
@@ -302,7 +298,7 @@ mod tests {
         }
         assert!(matches!(many.names.get("app.mesos."), Some(NameVals::A(_))));
         assert_eq!(many.a("app.mesos.").len(), FEW + 1);
-        let v6 = Val::Aaaa(Ipv6Addr::LOCALHOST);
+        let v6 = Val::Aaaa(Box::new(Ipv6Addr::LOCALHOST));
         let mut short = Values::default();
         short.change(&rec(a(1)), true, None);
         short.change(&rec(a(2)), true, None);
