@@ -313,9 +313,15 @@ const WINDOWS_END: usize = 8 * WINDOW;
 /// only) above `id`.
 fn window_key(name: &[u8], at: usize, id: u32) -> u128 {
     let mut k = [0u8; 16];
-    let window = name.get(at..).unwrap_or_default().iter().take(WINDOW);
-    for (d, s) in k.iter_mut().zip(window) {
-        *d = *s;
+    match (name.get(at..at + WINDOW), k.first_chunk_mut::<WINDOW>()) {
+        // Most windows are whole: one copy of fixed length.
+        (Some(whole), Some(head)) => head.copy_from_slice(whole),
+        _ => {
+            let window = name.get(at..).unwrap_or_default().iter().take(WINDOW);
+            for (d, s) in k.iter_mut().zip(window) {
+                *d = *s;
+            }
+        }
     }
     (u128::from_be_bytes(k) & !u128::from(u32::MAX)) | u128::from(id)
 }
