@@ -316,9 +316,9 @@ impl Reverse {
             for (h, w) in heads.iter_mut().zip(top.iter()) {
                 *h = ptr_head(w.len(), self.ttl);
             }
-            let mut rrs: [[&[u8]; 2]; PTR_MAX] = [[&[], &[]]; PTR_MAX];
+            let mut rrs: [[&[u8]; 3]; PTR_MAX] = [[&[], &[], &[]]; PTR_MAX];
             for ((rr, h), w) in rrs.iter_mut().zip(&heads).zip(top.iter()) {
-                *rr = [h, w];
+                *rr = [h, w.0, w.1];
             }
             return Some(self.write(
                 q,
@@ -342,7 +342,7 @@ impl Reverse {
                 return Some(self.write(
                     q,
                     Rcode::NOERROR,
-                    &[[&rr, &[]]],
+                    &[[&rr, &[], &[]]],
                     None,
                     out,
                     transport,
@@ -376,7 +376,7 @@ impl Reverse {
         &self,
         q: &Query<'_>,
         rcode: Rcode,
-        answers: &[[&[u8]; 2]],
+        answers: &[[&[u8]; 3]],
         authority: Option<&[u8]>,
         out: &mut [u8],
         transport: Transport,
@@ -395,10 +395,9 @@ impl Reverse {
         }
         let mut ancount = 0u16;
         let mut cut = false;
-        for [head, tail] in answers {
-            if w.remaining() < head.len() + tail.len()
-                || w.bytes(head).is_err()
-                || w.bytes(tail).is_err()
+        for rr in answers {
+            if w.remaining() < rr.iter().map(|p| p.len()).sum()
+                || rr.iter().any(|p| w.bytes(p).is_err())
             {
                 cut = true;
                 break;

@@ -9,19 +9,21 @@
 //! are the first [`PTR_MAX`](super::PTR_MAX), written at answer time.
 //!
 //! A full derivation numbers the names of the A and AAAA records in one
-//! pass (their wire forms in one buffer), sorts the (address, name
-//! number) pairs once, and lays out the addresses in order, IPv4 and IPv6
-//! apart, each with the start of its run in one list of (count, offset in
-//! the names buffer): a few allocations in all, 8 bytes a pair and 8
-//! (IPv6: 20) an address beside the names, and no name looked up.
+//! pass (their wire forms split after the first label, each name's rest,
+//! its framework's and the domain's labels, kept once), sorts the
+//! (address, name number) pairs once, and lays out the addresses in
+//! order, IPv4 and IPv6 apart, each with the start of its run in one list
+//! of (count, offset of the name): a few allocations in all, 8 bytes a
+//! pair and 8 (IPv6: 20) an address beside the names, and no name looked
+//! up.
 //!
 //! # Following the deltas
 //!
 //! A delta adds or removes a name's rank at the addresses of its A and
 //! AAAA records; a name whose number of addresses changed moves to its
 //! new rank at each of its addresses. Once changed, an address's names
-//! are [`Rank`]s (each holding the buffer its name is in: the derived
-//! one, or the delta's own), a slice while few and a persistent B-tree
+//! are [`Rank`]s (each holding the names its name is in: the derived
+//! ones, or the delta's own), a slice while few and a persistent B-tree
 //! when many (an agent's address is shared by every host-networked task
 //! on it; the tree is built on its first change, not by the derivation),
 //! so a change costs the addresses of the names it touches, each
@@ -38,7 +40,7 @@ use dns_wire::MAX_NAME_LEN;
 use mesos_records::delta::{Lookup, Value};
 use mesos_records::{Delta, RecordSet};
 
-use super::ranking::{by_rank, push_name, wire_at, At, Base, Rank, Ranked, Targets};
+use super::ranking::{by_rank, At, Base, Names, Rank, Ranked, Rests, Targets, Wire};
 use super::{address, reverse_name};
 
 /// The PTR data of every address, derived from one record set.
@@ -65,7 +67,8 @@ impl Ptrs {
     pub fn derive(records: &RecordSet, apex: &[u8], zones: &[Box<[u8]>]) -> Self {
         // Each name that may be a target, numbered, in `names`; and
         // (address, name number) of each of its values.
-        let mut names: Vec<u8> = Vec::new();
+        let mut names = Names::default();
+        let mut rests = Rests::default();
         let mut numbered: Vec<(u32, u32)> = Vec::new();
         let mut v4: Vec<u64> = Vec::new();
         let mut v6: Vec<(u128, u32)> = Vec::new();
@@ -74,7 +77,7 @@ impl Ptrs {
             let wire = target(text, apex, &mut buf)?;
             let n = u32::try_from(numbered.len()).ok()?;
             let count = u32::try_from(count).ok()?;
-            numbered.push((count, push_name(&mut names, wire)?));
+            numbered.push((count, names.push(wire, &mut rests)?));
             Some(n)
         };
         for (text, ips) in records.a_records() {
@@ -105,12 +108,13 @@ impl Ptrs {
             .map(|p| (IpAddr::V4(((p >> 32) as u32).into()), *p as u32))
             .chain(v6.iter().map(|(ip, n)| (IpAddr::V6((*ip).into()), *n)));
         let mut last = None;
+        let mut scratch = Vec::new();
         for (ip, n) in pairs {
             let Some(&rank) = numbered.get(n as usize) else {
                 continue;
             };
             if last != Some(ip) {
-                close(&mut base, &names);
+                close(&mut base, &names, &mut scratch);
                 let Ok(start) = u32::try_from(base.ranks.len()) else {
                     break;
                 };
@@ -122,8 +126,8 @@ impl Ptrs {
             }
             base.ranks.push(rank);
         }
-        close(&mut base, &names);
-        drop((numbered, v4, v6));
+        close(&mut base, &names, &mut scratch);
+        drop((numbered, v4, v6, rests));
         base.ranks.shrink_to_fit();
         base.names = Arc::new(names);
         let mut above = std::collections::HashMap::new();
@@ -334,7 +338,7 @@ impl Ptrs {
         let top = self.at(ip).map(At::top);
         top.iter()
             .flat_map(|t| t.iter())
-            .map(|w| (*w).into())
+            .map(|w| w.to_vec().into())
             .collect()
     }
 }
@@ -355,23 +359,21 @@ impl PartialEq for Ptrs {
 /// Sorts the last run of `base` (an address's names, at its end) by rank,
 /// and keeps one of equal ranks: a name spelled with and without its
 /// trailing dot is one wire name, as a followed address keeps it.
-fn close(base: &mut Base, names: &[u8]) {
+fn close<'n>(base: &mut Base, names: &'n Names, scratch: &mut Vec<(u32, Wire<'n>, u32)>) {
     let last = base.v6.last().map(|e| e.1).or(base.v4.last().map(|e| e.1));
     let Some(at) = last.map(|at| at as usize) else {
         return;
     };
-    let Some(tail) = base.ranks.get_mut(at..) else {
+    let Some(tail @ [_, _, ..]) = base.ranks.get(at..) else {
         return;
     };
-    // The counts first: most names differ there, and need no look-up.
-    let key = |r: &(u32, u32)| (r.0, wire_at(names, r.1));
-    let same = |a: &(u32, u32), b: &(u32, u32)| a.0 == b.0 && key(a) == key(b);
-    tail.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| by_rank(key(a), key(b))));
-    if tail.windows(2).any(|w| same(&w[0], &w[1])) {
-        let mut run = base.ranks.split_off(at);
-        run.dedup_by(|a, b| same(a, b));
-        base.ranks.append(&mut run);
-    }
+    // Each name read once, not at each comparison.
+    scratch.clear();
+    scratch.extend(tail.iter().map(|&(count, at)| (count, names.get(at), at)));
+    scratch.sort_unstable_by(|a, b| by_rank((a.0, a.1), (b.0, b.1)));
+    scratch.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    base.ranks.truncate(at);
+    base.ranks.extend(scratch.iter().map(|r| (r.0, r.2)));
 }
 
 /// `name` in wire form if it may be a PTR target: under `apex`, and not

@@ -1,6 +1,6 @@
 //! The names at one address in rank order (see [`ptrs`](super::ptrs)):
 //! as a full derivation lays them out, runs of (count, offset) in one
-//! list beside one names buffer ([`Base`]), and at an address changed
+//! list beside the [`Names`] ([`Base`]), and at an address changed
 //! since, [`Rank`]s in a slice or a persistent B-tree ([`Ranked`]).
 
 use std::cmp::Ordering;
@@ -17,55 +17,195 @@ use super::PTR_MAX;
 /// exercised.
 const FEW: usize = if cfg!(test) { 4 } else { 64 };
 
-/// The name at `at` of a names buffer: each name there is its length
-/// octet, then its lowercase wire form.
-pub(super) fn wire_at(names: &[u8], at: u32) -> &[u8] {
-    let at = at as usize;
-    let len = names.get(at).map_or(0, |&l| usize::from(l));
-    names.get(at + 1..at + 1 + len).unwrap_or(&[])
+/// Names in wire form, each split after its first label: that label in
+/// one buffer, and the labels after it (a framework's and the domain's,
+/// shared by many names) once in another.
+#[derive(Debug, Default)]
+pub(super) struct Names {
+    /// Each name: the length of its first part, that part, and the number
+    /// of its rest (little-endian `u16`; 0: none, the name is whole).
+    firsts: Vec<u8>,
+    /// Each rest: its length octet, then its wire form.
+    rests: Vec<u8>,
+    /// The offset in `rests` of rest number `n`, at `n - 1`.
+    rest_at: Vec<u32>,
 }
 
-/// Appends `wire` to a names buffer (see [`wire_at`]): its offset, if the
-/// name and the offset fit.
-pub(super) fn push_name(names: &mut Vec<u8>, wire: &[u8]) -> Option<u32> {
-    let at = u32::try_from(names.len()).ok()?;
-    names.push(u8::try_from(wire.len()).ok()?);
-    names.extend_from_slice(wire);
-    Some(at)
+/// The rests of a [`Names`] being filled, by their wire form, and the
+/// last two found (a task's names alternate between a few).
+#[derive(Default)]
+pub(super) struct Rests {
+    numbers: foldhash::HashMap<Box<[u8]>, u16>,
+    recent: [u16; 2],
+}
+
+impl Rests {
+    /// Rests numbered.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.numbers.len()
+    }
+}
+
+impl Names {
+    /// `wire` as one name of its own.
+    fn whole(wire: &[u8]) -> Option<Self> {
+        let mut names = Names::default();
+        names.put(wire, 0)?;
+        Some(names)
+    }
+
+    /// Appends `wire`, its labels after the first shared through `rests`:
+    /// its offset, if it fits.
+    pub(super) fn push(&mut self, wire: &[u8], rests: &mut Rests) -> Option<u32> {
+        let first = 1 + usize::from(*wire.first()?);
+        let (head, rest) = (wire.get(..first)?, wire.get(first..)?);
+        let recent = rests
+            .recent
+            .iter()
+            .find(|&&n| n > 0 && self.rest(n) == rest);
+        let n = match recent.or_else(|| rests.numbers.get(rest)) {
+            Some(&n) => n,
+            None => match u16::try_from(self.rest_at.len() + 1) {
+                Ok(n) => {
+                    self.rest_at.push(u32::try_from(self.rests.len()).ok()?);
+                    self.rests.push(u8::try_from(rest.len()).ok()?);
+                    self.rests.extend_from_slice(rest);
+                    rests.numbers.insert(rest.into(), n);
+                    n
+                }
+                // Too many to number: whole.
+                Err(_) => return self.put(wire, 0),
+            },
+        };
+        if rests.recent[0] != n {
+            rests.recent = [n, rests.recent[0]];
+        }
+        self.put(head, n)
+    }
+
+    /// Rest number `n` (none: empty).
+    fn rest(&self, n: u16) -> &[u8] {
+        let Some(&at) = usize::from(n)
+            .checked_sub(1)
+            .and_then(|n| self.rest_at.get(n))
+        else {
+            return &[];
+        };
+        let at = at as usize;
+        let len = self.rests.get(at).map_or(0, |&l| usize::from(l));
+        self.rests.get(at + 1..at + 1 + len).unwrap_or_default()
+    }
+
+    fn put(&mut self, head: &[u8], rest: u16) -> Option<u32> {
+        let at = u32::try_from(self.firsts.len()).ok()?;
+        self.firsts.push(u8::try_from(head.len()).ok()?);
+        self.firsts.extend_from_slice(head);
+        self.firsts.extend_from_slice(&rest.to_le_bytes());
+        Some(at)
+    }
+
+    /// The name at `at`.
+    pub(super) fn get(&self, at: u32) -> Wire<'_> {
+        let at = at as usize;
+        let len = self.firsts.get(at).map_or(0, |&l| usize::from(l));
+        let end = at + 1 + len;
+        let head = self.firsts.get(at + 1..end).unwrap_or_default();
+        let rest = match self.firsts.get(end..end + 2) {
+            Some(&[a, b]) => u16::from_le_bytes([a, b]),
+            _ => 0,
+        };
+        Wire(head, self.rest(rest))
+    }
+
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.firsts.shrink_to_fit();
+        self.rests.shrink_to_fit();
+        self.rest_at.shrink_to_fit();
+    }
+
+    fn heap_size(&self) -> usize {
+        self.firsts.capacity() + self.rests.capacity() + self.rest_at.capacity() * 4
+    }
+}
+
+/// A name in wire form, in two parts.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Wire<'a>(pub(super) &'a [u8], pub(super) &'a [u8]);
+
+impl<'a> Wire<'a> {
+    pub(super) fn len(self) -> usize {
+        self.0.len() + self.1.len()
+    }
+
+    fn bytes(self) -> impl Iterator<Item = u8> + 'a {
+        self.0.iter().chain(self.1).copied()
+    }
+
+    pub(super) fn to_vec(self) -> Vec<u8> {
+        [self.0, self.1].concat()
+    }
+}
+
+/// The same octets, however split.
+impl PartialEq for Wire<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Wire<'_> {}
+
+/// By octets, however split.
+impl Ord for Wire<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Split alike (names of one derivation, after their first label)
+        // or differing in the first parts: no need to go octet by octet.
+        let n = self.0.len().min(other.0.len());
+        match (self.0.get(..n), other.0.get(..n)) {
+            (Some(a), Some(b)) if a != b => a.cmp(b),
+            _ if self.0.len() == other.0.len() => self.1.cmp(other.1),
+            _ => self.bytes().cmp(other.bytes()),
+        }
+    }
+}
+
+impl PartialOrd for Wire<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// The ranking of names at an address: by count (the name's addresses of
 /// that family), then length, then bytes of the wire form.
-pub(super) fn by_rank(a: (u32, &[u8]), b: (u32, &[u8])) -> Ordering {
+pub(super) fn by_rank(a: (u32, Wire<'_>), b: (u32, Wire<'_>)) -> Ordering {
     a.0.cmp(&b.0)
         .then(a.1.len().cmp(&b.1.len()))
-        .then_with(|| a.1.cmp(b.1))
+        .then_with(|| a.1.cmp(&b.1))
 }
 
 /// One name pointing at a changed address, as ranked there (see
-/// [`by_rank`]): its count and where its name is in a names buffer (a
-/// derived one, or its own).
+/// [`by_rank`]): its count and where its name is in a [`Names`] (the
+/// derivation's, or its own).
 #[derive(Clone)]
 pub(super) struct Rank {
-    names: Arc<Vec<u8>>,
+    names: Arc<Names>,
     at: u32,
     count: u32,
 }
 
 impl Rank {
-    /// A name of a delta, in a buffer of its own.
+    /// A name of a delta, in a [`Names`] of its own.
     pub(super) fn new(wire: &[u8], count: u32) -> Option<Self> {
-        let mut names = Vec::with_capacity(1 + wire.len());
-        let at = push_name(&mut names, wire)?;
         Some(Rank {
-            names: Arc::new(names),
-            at,
+            names: Arc::new(Names::whole(wire)?),
+            at: 0,
             count,
         })
     }
 
-    /// Name `at` of a derived names buffer, with its count.
-    pub(super) fn derived(names: &Arc<Vec<u8>>, (count, at): (u32, u32)) -> Self {
+    /// Name `at` of the derivation's names, with its count.
+    pub(super) fn derived(names: &Arc<Names>, (count, at): (u32, u32)) -> Self {
         Rank {
             names: Arc::clone(names),
             at,
@@ -82,11 +222,11 @@ impl Rank {
     }
 
     /// The name, in lowercase wire form.
-    fn wire(&self) -> &[u8] {
-        wire_at(&self.names, self.at)
+    fn wire(&self) -> Wire<'_> {
+        self.names.get(self.at)
     }
 
-    fn key(&self) -> (u32, &[u8]) {
+    fn key(&self) -> (u32, Wire<'_>) {
         (self.count, self.wire())
     }
 }
@@ -206,7 +346,7 @@ impl Ranked {
 #[derive(Debug, Default)]
 pub(super) struct Base {
     /// Every name that may be a target, once per family.
-    pub(super) names: Arc<Vec<u8>>,
+    pub(super) names: Arc<Names>,
     /// The names of each address, a run in rank order.
     pub(super) ranks: Vec<(u32, u32)>,
     /// The IPv4 addresses in order, each with the start of its run (which
@@ -243,7 +383,7 @@ impl Base {
     }
 
     pub(super) fn heap_size(&self) -> usize {
-        self.names.capacity()
+        self.names.heap_size()
             + self.ranks.capacity() * 8
             + self.v4.capacity() * std::mem::size_of::<(Ipv4Addr, u32)>()
             + self.v6.capacity() * std::mem::size_of::<(Ipv6Addr, u32)>()
@@ -253,7 +393,7 @@ impl Base {
 /// The names at one address, derived or changed.
 #[derive(Clone, Copy)]
 pub(super) enum At<'a> {
-    Base(&'a [u8], &'a [(u32, u32)]),
+    Base(&'a Names, &'a [(u32, u32)]),
     Changed(&'a Ranked),
 }
 
@@ -268,20 +408,19 @@ impl<'a> At<'a> {
     /// The first [`PTR_MAX`] names: the PTR records' targets.
     pub(super) fn top(self) -> Targets<'a> {
         let mut t = Targets {
-            names: [&[]; PTR_MAX],
+            names: [Wire::default(); PTR_MAX],
             len: 0,
         };
-        let mut put = |w: &'a [u8]| {
+        let mut put = |w: Wire<'a>| {
             if let Some(slot) = t.names.get_mut(t.len) {
                 *slot = w;
                 t.len += 1;
             }
         };
         match self {
-            At::Base(names, run) => run
-                .iter()
-                .take(PTR_MAX)
-                .for_each(|r| put(wire_at(names, r.1))),
+            At::Base(names, run) => {
+                run.iter().take(PTR_MAX).for_each(|r| put(names.get(r.1)))
+            }
             At::Changed(Ranked::Few(f)) => {
                 f.iter().take(PTR_MAX).for_each(|r| put(r.wire()))
             }
@@ -291,11 +430,9 @@ impl<'a> At<'a> {
     }
 
     /// Every name with its count, in rank order.
-    pub(super) fn all(self) -> Vec<(u32, &'a [u8])> {
+    pub(super) fn all(self) -> Vec<(u32, Wire<'a>)> {
         match self {
-            At::Base(names, run) => {
-                run.iter().map(|r| (r.0, wire_at(names, r.1))).collect()
-            }
+            At::Base(names, run) => run.iter().map(|r| (r.0, names.get(r.1))).collect(),
             At::Changed(Ranked::Few(f)) => f.iter().map(Rank::key).collect(),
             At::Changed(Ranked::Many(m)) => m.set.iter().map(Rank::key).collect(),
         }
@@ -305,14 +442,14 @@ impl<'a> At<'a> {
 /// The targets of an address's PTR records, in order.
 #[derive(Clone, Copy)]
 pub(super) struct Targets<'a> {
-    names: [&'a [u8]; PTR_MAX],
+    names: [Wire<'a>; PTR_MAX],
     len: usize,
 }
 
 impl<'a> Deref for Targets<'a> {
-    type Target = [&'a [u8]];
+    type Target = [Wire<'a>];
 
-    fn deref(&self) -> &[&'a [u8]] {
+    fn deref(&self) -> &[Wire<'a>] {
         self.names.get(..self.len).unwrap_or_default()
     }
 }

@@ -214,6 +214,37 @@ fn tables_with_the_same_records_share_their_ptr_data() {
 }
 
 #[test]
+fn target_names_split_after_the_first_label_read_back_and_rank_whole() {
+    use super::ranking::{by_rank, Names, Rests, Wire};
+    use std::cmp::Ordering;
+    let mut names = Names::default();
+    let mut rests = Rests::default();
+    let wires: [&[u8]; 4] = [
+        b"\x01a\x08marathon\x05mesos\x00",
+        b"\x02bb\x08marathon\x05mesos\x00",
+        b"\x05mesos\x00",
+        b"\x01a\x05mesos\x00",
+    ];
+    let at: Vec<u32> = wires
+        .iter()
+        .map(|w| names.push(w, &mut rests).unwrap())
+        .collect();
+    for (w, at) in wires.iter().zip(&at) {
+        assert_eq!(names.get(*at).to_vec(), *w);
+    }
+    assert_eq!(rests.len(), 3, "marathon.mesos. kept once");
+    // However split (a delta's names are whole), the same octets are the
+    // same name, and rank as the octets do.
+    let whole = Wire(wires[0], &[]);
+    assert_eq!(names.get(at[0]), whole);
+    assert_eq!(by_rank((1, names.get(at[0])), (1, whole)), Ordering::Equal);
+    let b = Wire(b"\x01b\x05me", b"sos\x00");
+    assert_eq!(by_rank((1, names.get(at[3])), (1, b)), Ordering::Less);
+    assert_eq!(by_rank((1, b), (1, names.get(at[3]))), Ordering::Greater);
+    assert_eq!(by_rank((1, names.get(at[1])), (2, b)), Ordering::Less);
+}
+
+#[test]
 fn a_name_spelled_with_and_without_its_trailing_dot_is_one_target() {
     let mut rs = RecordSet::default();
     let ip = Ipv4Addr::new(10, 1, 0, 1);
