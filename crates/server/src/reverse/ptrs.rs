@@ -170,13 +170,19 @@ impl Ptrs {
             changes.push((rec.name.as_str(), v6, ip, added));
         }
         changes.sort_unstable();
-        let mut touched: Vec<IpAddr> = Vec::new();
+        let groups: Vec<_> = changes.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).collect();
+        // The names of the delta, whole, in one buffer that their ranks
+        // share.
+        let mut names = Names::default();
         let mut buf = [0u8; MAX_NAME_LEN];
-        for group in changes.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            let Some(&(name, v6, ..)) = group.first() else {
-                continue;
-            };
-            let Some(wire) = target(name, apex, &mut buf) else {
+        let at: Vec<Option<u32>> = groups
+            .iter()
+            .map(|g| names.push_whole(target(g.first()?.0, apex, &mut buf)?))
+            .collect();
+        let names = Arc::new(names);
+        let mut touched: Vec<IpAddr> = Vec::new();
+        for (group, at) in groups.iter().zip(at) {
+            let (Some(&(name, v6, ..)), Some(at)) = (group.first(), at) else {
                 continue;
             };
             let now: Vec<IpAddr> = match v6 {
@@ -191,13 +197,11 @@ impl Ptrs {
             ) else {
                 continue;
             };
-            let Some(after) = Rank::new(wire, is) else {
-                continue;
-            };
+            let after = Rank::derived(&names, (is, at));
             let before = after.counted(was);
             if was == is {
                 // Only the addresses added and removed move.
-                for &(_, _, ip, added) in group {
+                for &(_, _, ip, added) in *group {
                     match added {
                         true => ptrs.insert(ip, after.clone()),
                         false => ptrs.remove(ip, &before),

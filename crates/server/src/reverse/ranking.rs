@@ -48,11 +48,9 @@ impl Rests {
 }
 
 impl Names {
-    /// `wire` as one name of its own.
-    fn whole(wire: &[u8]) -> Option<Self> {
-        let mut names = Names::default();
-        names.put(wire, 0)?;
-        Some(names)
+    /// Appends `wire`, whole: its offset, if it fits.
+    pub(super) fn push_whole(&mut self, wire: &[u8]) -> Option<u32> {
+        self.put(wire, 0)
     }
 
     /// Appends `wire`, its labels after the first shared through `rests`:
@@ -186,7 +184,7 @@ pub(super) fn by_rank(a: (u32, Wire<'_>), b: (u32, Wire<'_>)) -> Ordering {
 
 /// One name pointing at a changed address, as ranked there (see
 /// [`by_rank`]): its count and where its name is in a [`Names`] (the
-/// derivation's, or its own).
+/// derivation's, or the delta's that brought it).
 #[derive(Clone)]
 pub(super) struct Rank {
     names: Arc<Names>,
@@ -195,16 +193,7 @@ pub(super) struct Rank {
 }
 
 impl Rank {
-    /// A name of a delta, in a [`Names`] of its own.
-    pub(super) fn new(wire: &[u8], count: u32) -> Option<Self> {
-        Some(Rank {
-            names: Arc::new(Names::whole(wire)?),
-            at: 0,
-            count,
-        })
-    }
-
-    /// Name `at` of the derivation's names, with its count.
+    /// Name `at` of `names` (a derivation's, or a delta's), with its count.
     pub(super) fn derived(names: &Arc<Names>, (count, at): (u32, u32)) -> Self {
         Rank {
             names: Arc::clone(names),
