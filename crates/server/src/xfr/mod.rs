@@ -142,15 +142,6 @@ impl Transfers {
         self.journal.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether differences are kept: only when some client may transfer
-    /// (`TransferAllow` is not empty; it changes only with a restart).
-    /// Otherwise no IXFR can ever read the journal, and keeping it cost up
-    /// to its byte bound (16 MB by default) and, on the full path, a
-    /// comparison of the whole record sets on every publish.
-    fn keeps_journal(&self) -> bool {
-        !self.allow.is_empty()
-    }
-
     /// Records the change from table `old` to table `new` (called by the
     /// publisher): its difference in the journal, and a NOTIFY.
     pub fn published(&self, old: &Table, new: &Table) {
@@ -158,9 +149,7 @@ impl Transfers {
         if from == to {
             return;
         }
-        if self.keeps_journal() {
-            self.push(from, to, old.records().diff(new.records()));
-        }
+        self.push(from, to, || old.records().diff(new.records()));
         self.notify(new);
     }
 
@@ -171,9 +160,7 @@ impl Transfers {
         if from == to {
             return;
         }
-        if self.keeps_journal() {
-            self.push(from, to, delta.clone());
-        }
+        self.push(from, to, || delta.clone());
         self.notify(new);
     }
 
@@ -183,9 +170,16 @@ impl Transfers {
         }
     }
 
-    /// Adds a difference to the journal.
-    pub fn push(&self, from: u32, to: u32, delta: Delta) {
-        self.journal().push(from, to, delta);
+    /// Adds the difference `delta` makes to the journal, only when some
+    /// client may transfer (`TransferAllow` is not empty; it changes only
+    /// with a restart). Otherwise no IXFR can ever read the journal, and
+    /// keeping it cost up to its byte bound (16 MB by default) and, on
+    /// the full path, a comparison of the whole record sets on every
+    /// publish: `delta` is not made.
+    fn push(&self, from: u32, to: u32, delta: impl FnOnce() -> Delta) {
+        if !self.allow.is_empty() {
+            self.journal().push(from, to, delta());
+        }
     }
 
     /// The zone changed in a way the journal cannot say (a reload changed
