@@ -532,8 +532,13 @@ fn change_to_dns_latency_under_query_load() {
     let mut ev = EventSource::new(Source::Masters(vec![m.host_port()]));
     ev.heartbeat = Duration::from_secs(1);
     let cfg = poller_config(Source::Events(Box::new(ev)), Duration::from_secs(60));
-    // As the server publishes: deltas from the live record store.
-    let publisher = Publisher::new(Arc::clone(&table), dns_cfg.clone());
+    // As the server publishes: deltas from the live record store, and
+    // the patched tables compacted in the background.
+    let publisher = Arc::new(Publisher::new(Arc::clone(&table), dns_cfg.clone()));
+    let compactions = Arc::new(AtomicU64::new(0));
+    publisher
+        .start_compaction(Arc::clone(&compactions))
+        .unwrap();
     let now = AtomicU64::new(1);
     let poller = poller::spawn_updates(cfg, move |u: Update| {
         let s = u32::try_from(now.fetch_add(1, Ordering::Relaxed)).unwrap_or(0);
@@ -604,6 +609,18 @@ fn change_to_dns_latency_under_query_load() {
         lat.push(t0.elapsed());
     }
     let total = started.elapsed();
+    // Each change grew the small table by more than an eighth of its
+    // size at first: compactions were swapped in meanwhile, and every
+    // name added still answers.
+    wait_until(Duration::from_secs(10), "a compaction", || {
+        compactions.load(Ordering::Relaxed) > 0
+    });
+    for i in (0..changes).step_by(7) {
+        assert!(
+            answers(addr, &format!("lat{i}.marathon.mesos."), 9),
+            "lat{i}"
+        );
+    }
     stop.store(true, Ordering::Relaxed);
     for l in loaders {
         l.join().unwrap();
@@ -617,10 +634,11 @@ fn change_to_dns_latency_under_query_load() {
     let hist = poller.status().events.latency.snapshot();
     eprintln!(
         "event-to-DNS latency over {changes} TASK_RUNNING updates ({} tasks at the end, {} load queries = {:.0}/s, {total:?}): \
-         p50 {p50:?}, p99 {p99:?}, max {max:?}; in-process event-to-publish histogram {hist:?}",
+         p50 {p50:?}, p99 {p99:?}, max {max:?}; in-process event-to-publish histogram {hist:?}; {} compactions",
         changes + 1,
         load_queries.load(Ordering::Relaxed),
         load_queries.load(Ordering::Relaxed) as f64 / total.as_secs_f64(),
+        compactions.load(Ordering::Relaxed),
     );
     assert!(
         load_queries.load(Ordering::Relaxed) > 0,

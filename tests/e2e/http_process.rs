@@ -129,6 +129,8 @@ fn binary_serves_the_api_from_the_table_dns_answers_from() {
     // The first load compiled a table, and its cost is reported.
     assert!(sample(&after, "mesosdns_table_compiles_total") >= 1.0);
     assert!(sample(&after, "mesosdns_table_compile_duration_seconds") > 0.0);
+    // Nothing was patched, so nothing was compacted.
+    assert_eq!(sample(&after, "mesosdns_table_compactions_total"), 0.0);
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

@@ -186,6 +186,9 @@ pub fn run(config: Config, signals: Signals) -> Result<(), ExitError> {
         Publisher::new(Arc::clone(&table), dns.clone())
             .with_transfers(Arc::clone(&transfers)),
     );
+    if let Err(e) = publisher.start_compaction(stats.compaction_counter()) {
+        log::warn!("cannot start the table compaction thread: {e}; patched tables are compacted on the change path");
+    }
     let snapshot_status = Arc::new(SnapshotStatus::default());
     let snapshot_writer = start_snapshot(
         &config,

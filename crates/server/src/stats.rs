@@ -312,6 +312,8 @@ pub struct StatsSnapshot {
     pub table_compiles: u64,
     /// Duration of the last compile, in microseconds (0 before the first).
     pub table_compile_micros: u64,
+    /// Patched tables compiled again in the background and swapped in.
+    pub table_compactions: u64,
     /// Records in the current table, by type.
     pub records: RecordCounts,
     /// Zone transfers: AXFR (whole zone), IXFR (difference), up to date
@@ -328,6 +330,7 @@ pub struct Stats {
     table_swaps: AtomicU64,
     table_compiles: AtomicU64,
     table_compile_micros: AtomicU64,
+    table_compactions: Arc<AtomicU64>,
     xfr: Arc<TransferCounters>,
 }
 
@@ -341,6 +344,7 @@ impl Stats {
             table_swaps: AtomicU64::new(0),
             table_compiles: AtomicU64::new(0),
             table_compile_micros: AtomicU64::new(0),
+            table_compactions: Arc::default(),
             xfr: Arc::default(),
         }
     }
@@ -348,6 +352,12 @@ impl Stats {
     /// The zone-transfer counters, shared with [`crate::xfr::Transfers`].
     pub fn transfer_counters(&self) -> Arc<TransferCounters> {
         Arc::clone(&self.xfr)
+    }
+
+    /// The table compaction counter, shared with the compaction thread
+    /// (see [`crate::table::Publisher::start_compaction`]).
+    pub fn compaction_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.table_compactions)
     }
 
     /// Creates and registers the counters of one more worker.
@@ -384,6 +394,7 @@ impl Stats {
             table_swaps: self.table_swaps.load(Relaxed),
             table_compiles: self.table_compiles.load(Relaxed),
             table_compile_micros: self.table_compile_micros.load(Relaxed),
+            table_compactions: self.table_compactions.load(Relaxed),
             records,
             xfr: self.xfr.snapshot(),
             ..Default::default()

@@ -475,6 +475,11 @@ fn dns_families(e: &mut Exposition, s: &StatsSnapshot) {
             "Published tables whose DNS records changed, so they were compiled (in full or by patching the served table).",
             s.table_compiles,
         ),
+        (
+            "mesosdns_table_compactions_total",
+            "Tables patched by many changes, compiled again in full in the background and swapped in with the same answers.",
+            s.table_compactions,
+        ),
     ] {
         single(e, name, MetricType::Counter, help, value);
     }

@@ -1,7 +1,9 @@
 //! The process's resources: the open-files limit (`getrlimit(2)` and
 //! `setrlimit(2)` on `RLIMIT_NOFILE`, each given a pointer to a local
-//! `rlimit` for the call only) and the heap's free pages
-//! (`malloc_trim(3)`, which takes an integer and no pointer).
+//! `rlimit` for the call only), the heap's free pages (`malloc_trim(3)`,
+//! which takes an integer and no pointer), and the calling thread's
+//! scheduling class (`sched_setscheduler(2)`, given a pointer to a local
+//! `sched_param` for the call only).
 
 use std::io;
 
@@ -80,6 +82,25 @@ pub(crate) fn release_free_heap() -> bool {
     false
 }
 
+/// Moves the calling thread to `SCHED_IDLE` (Linux): it then runs only
+/// when no other thread of the machine wants the CPU, so background work
+/// (compacting a table) never delays a query or a change. True if the
+/// class was set. Elsewhere, a no-op.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub(crate) fn idle_priority() -> bool {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `param` is a valid `sched_param` for the whole call; pid 0
+    // is the calling thread.
+    unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 }
+}
+
+/// Other systems: nothing to do.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn idle_priority() -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +115,21 @@ mod tests {
         drop(blocks);
         assert!(release_free_heap());
         assert_eq!(pin[0][0], (19_999 % 256) as u8);
+    }
+
+    // The class applies to the calling thread only: a thread of its own.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_can_move_to_the_idle_class() {
+        let set = std::thread::spawn(|| {
+            let ok = idle_priority();
+            // SAFETY (test): no pointer; pid 0 is this thread.
+            #[allow(unsafe_code)]
+            let class = unsafe { libc::sched_getscheduler(0) };
+            (ok, class)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(set, (true, libc::SCHED_IDLE));
     }
 }

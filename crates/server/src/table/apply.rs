@@ -42,8 +42,9 @@
 //! shared: the name records and the templates of the last full compile are
 //! held once by both tables (and by any copy); each holds its own index
 //! slots and what was put since the full compile. Both keep what a change
-//! replaced, unused, until a full compile: the same bound as `patch` (half
-//! of a full compile's size).
+//! replaced, unused, until a compaction copies the served table without
+//! it (in the background; see the publisher's `compact` module) or a full
+//! compile: the same bound as `patch` (half of a full compile's size).
 //!
 //! The checks of `patch` apply: a full compile is done instead when the
 //! settings differ, when the change touches many names, when a name has
@@ -78,6 +79,13 @@ const SPARE_WAIT: Duration = Duration::from_millis(2);
 pub(crate) struct Spare {
     table: Arc<Table>,
     pending: Vec<String>,
+}
+
+impl Spare {
+    /// The spare table, let go of.
+    pub(crate) fn into_table(self) -> Arc<Table> {
+        self.table
+    }
 }
 
 /// What a delta applied to a table gave.
@@ -160,6 +168,42 @@ impl Table {
             copied,
             names,
         })
+    }
+
+    /// A table that answers as `self` does, from `compiled`: a full
+    /// compile, under the same settings, of a view `self` was patched
+    /// from, with `since` (sorted, unique: every name rendered since that
+    /// view) rendered again from `self`'s values at `self`'s serial, and
+    /// `self`'s record counts (see the `compact` module). Rendering a name
+    /// makes it what the values say, whatever it was, so the names the
+    /// view and `self` agree on keep the compile's records and templates.
+    /// `None` if the settings differ or a name does not fit in the index.
+    pub(super) fn adopt(
+        &self,
+        mut compiled: Compiled,
+        since: &[String],
+        cfg: &DnsConfig,
+    ) -> Option<Table> {
+        let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
+        if !self.loaded || *self.apex != *apex || compiled.basis != self.compiled.basis {
+            return None;
+        }
+        render_names(
+            &mut compiled,
+            since,
+            &**self.view(),
+            cfg,
+            &apex,
+            self.serial,
+        )?;
+        compiled.counts = self.compiled.counts;
+        let records = self.shared_records();
+        let table =
+            Table::with_compiled(records, cfg, self.serial, apex, Arc::new(compiled));
+        if !table.reverse.share(&self.reverse) {
+            table.derive_reverse();
+        }
+        Some(table)
     }
 
     /// This table as the next spare, with `pending` names to render.

@@ -49,6 +49,31 @@ impl Compiled {
     pub fn arena_len(&self) -> usize {
         self.names.arena_len() + self.templates.arena_len()
     }
+
+    /// A copy that answers the same, with only the records and templates
+    /// in use, each kind in one fresh arena (see the publisher's `compact`
+    /// module): what patches replaced is left behind, and the copy counts
+    /// as a full compile for the bound on their growth.
+    pub fn compacted(&self) -> Compiled {
+        let mut used = vec![false; self.templates.len()];
+        self.names.mark_templates(&mut used);
+        if let Some(u) = used.get_mut(self.negative as usize) {
+            *u = true;
+        }
+        let (templates, map) = self.templates.compacted(&used);
+        let names = self.names.compacted(&map);
+        let mut c = Compiled {
+            names,
+            templates,
+            negative: map.get(self.negative as usize).copied().unwrap_or(u32::MAX),
+            counts: self.counts,
+            basis: self.basis.clone(),
+            full_len: 0,
+            case_keys: self.case_keys.clone(),
+        };
+        c.full_len = c.arena_len();
+        c
+    }
 }
 
 /// The settings a template depends on: a table compiled under other ones

@@ -350,6 +350,40 @@ impl NameIndex {
         self.base.len() + self.own.len()
     }
 
+    /// Marks in `used` (by template index) every template a name has.
+    pub fn mark_templates(&self, used: &mut [bool]) {
+        for s in self.slots.slots.iter().filter(|s| **s != 0) {
+            let off = (*s as u32).wrapping_sub(1);
+            if let Some((_, rec)) = Record::decode(self.record(off)) {
+                for &t in rec.kinds.iter().filter(|&&t| t != NONE) {
+                    if let Some(u) = used.get_mut(t as usize) {
+                        *u = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A copy with the same slots and every name's record in one fresh
+    /// arena (shared as the copy's base), its template indexes replaced by
+    /// `map[index]`: without the records patches left unused.
+    pub fn compacted(&self, map: &[u32]) -> Self {
+        let mut slots = self.slots.clone();
+        let mut arena = Vec::with_capacity(self.arena_len());
+        for mut v in slots.values_mut() {
+            let Some((key, mut rec)) = Record::decode(self.record(v.get())) else {
+                continue;
+            };
+            for t in rec.kinds.iter_mut().filter(|t| **t != NONE) {
+                *t = map.get(*t as usize).copied().unwrap_or(NONE);
+            }
+            v.set(arena.len() as u32);
+            rec.encode(key, &mut arena);
+        }
+        arena.shrink_to_fit();
+        NameIndex::from_parts(slots, arena)
+    }
+
     /// A copy to patch, with room for `extra` more arena octets.
     pub fn copy_with_room(&self, extra: usize) -> Self {
         let mut own = Vec::with_capacity(self.own.len() + extra);

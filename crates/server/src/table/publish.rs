@@ -6,19 +6,14 @@
 //! one's names and templates and keeps its serial. A replaced table is
 //! freed on a thread of its own, once every query still reading it is done:
 //! freeing a table of a million names takes a while, and must not stall
-//! the poller or a DNS worker.
-//!
-//! That thread also hands the heap's free pages back to the kernel, once
-//! [`TRIM_IDLE`] has passed without a publish after one (and at least every
-//! [`TRIM_EVERY`] under a steady stream of them). A state load frees about
-//! as much as the records it leaves behind (the body, its parse, the
-//! replaced record set), and the allocator would otherwise keep it all
-//! resident: at 100,000 tasks, polled every 10 s, the server held about
-//! 400 MB between loads, and holds about 350 MB with this. A page given back
-//! costs a fault when the next load reuses it, which is why a busy stream
-//! of loads (a refresh every second, an event stream) is trimmed rarely.
+//! the poller or a DNS worker (see the `retire` module). A table patched
+//! by many deltas is compacted in the background (see the `compact`
+//! module).
 
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+mod compact;
+mod retire;
+
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use mesos_records::{Delta, RecordSet, View};
@@ -27,19 +22,8 @@ use super::apply::Spare;
 use super::{SharedTable, Table};
 use crate::dns_config::{self, DnsConfig};
 use crate::xfr::Transfers;
-
-/// How long the freeing thread waits for the last reader of a replaced
-/// table before leaving the free to that reader (an HTTP response being
-/// written; DNS workers hold a table for one query).
-const RETIRE_WAIT: Duration = Duration::from_secs(10);
-
-/// How long the freeing thread waits with nothing more to free before it
-/// returns free heap pages to the kernel.
-const TRIM_IDLE: Duration = Duration::from_secs(5);
-
-/// The longest the freeing thread goes without returning free heap pages
-/// while tables keep being replaced (a busy event stream).
-const TRIM_EVERY: Duration = Duration::from_secs(60);
+use compact::Compaction;
+use retire::{free_retired, Retired};
 
 /// Compiles record sets into tables and swaps them in.
 #[derive(Debug)]
@@ -49,12 +33,13 @@ pub struct Publisher {
     /// so a reload and a state load never interleave.
     cfg: Mutex<Settings>,
     /// Replaced tables, to the freeing thread (inline frees if it could not
-    /// start); `None` tells it of a publish that replaced no table (a
-    /// patch whose old table is kept as the spare), after which memory
-    /// was freed all the same (the state load's).
-    retired: Option<mpsc::Sender<Option<Arc<Table>>>>,
+    /// start).
+    retired: Option<mpsc::Sender<Retired>>,
     /// The zone-transfer journal, told of every new serial.
     transfers: Option<Arc<Transfers>>,
+    /// The compaction thread, told of every delta patched (see the
+    /// `compact` module); unset until started.
+    compactor: OnceLock<mpsc::Sender<()>>,
 }
 
 /// The settings in force, and those staged for records generated later.
@@ -68,6 +53,11 @@ struct Settings {
     /// The table the last delta replaced, to patch in place with the next
     /// one (see the `apply` module); dropped by every other publish.
     spare: Option<Spare>,
+    /// The compaction under way (see the `compact` module); ended by
+    /// every publish other than a delta's.
+    compaction: Option<Compaction>,
+    /// The number of the last compaction started.
+    next_compaction: u64,
 }
 
 impl Settings {
@@ -111,7 +101,7 @@ pub struct Published {
 impl Publisher {
     /// A publisher into `shared` under `cfg`, with its freeing thread.
     pub fn new(shared: Arc<SharedTable>, cfg: DnsConfig) -> Self {
-        let (tx, rx) = mpsc::channel::<Option<Arc<Table>>>();
+        let (tx, rx) = mpsc::channel::<Retired>();
         let retired = std::thread::Builder::new()
             .name("table-free".into())
             .spawn(move || free_retired(&rx))
@@ -123,9 +113,12 @@ impl Publisher {
                 cfg,
                 staged: None,
                 spare: None,
+                compaction: None,
+                next_compaction: 0,
             }),
             retired,
             transfers: None,
+            compactor: OnceLock::new(),
         }
     }
 
@@ -151,7 +144,7 @@ impl Publisher {
     ) -> Published {
         let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
         let t0 = Instant::now();
-        settings.spare = None;
+        settings.end_patches();
         let restage = settings.restage(epoch);
         let cfg = &settings.cfg;
         let old = self.shared.load();
@@ -263,6 +256,15 @@ impl Publisher {
             }
         };
         let t1 = Instant::now();
+        match &pending {
+            Some(names) => {
+                if let Some(c) = &mut settings.compaction {
+                    c.rendered(names);
+                }
+            }
+            None if !same => settings.compaction = None,
+            None => {}
+        }
         let swap = self.swap_in(table, &old, restage || !loaded, Some(delta));
         settings.spare = match pending {
             Some(pending) => {
@@ -274,6 +276,10 @@ impl Publisher {
                 kept
             }
         };
+        drop(settings);
+        if patched {
+            self.patched();
+        }
         if !loaded {
             self.derive_first_ptrs();
         }
@@ -302,7 +308,7 @@ impl Publisher {
     /// them instead, and applies with the records they wait for.
     pub fn reconfigure(&self, cfg: DnsConfig, answers: bool, now_unix: u32) {
         let mut current = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
-        current.spare = None;
+        current.end_patches();
         if let Some((staged, _)) = &mut current.staged {
             *staged = cfg;
             return;
@@ -336,7 +342,7 @@ impl Publisher {
         if !old.is_loaded() {
             return;
         }
-        current.spare = None;
+        current.end_patches();
         let serial = dns_config::serial_for(Some((old.serial(), false)), now_unix);
         self.shared.publish(Table::compile_view(
             Arc::clone(old.view()),
@@ -370,7 +376,7 @@ impl Publisher {
         match &self.retired {
             Some(tx) => {
                 // On a send error the thread is gone: `old` is freed here.
-                let _ = tx.send(Some(old));
+                let _ = tx.send(Retired::Table(old));
             }
             None => drop(old),
         }
@@ -379,48 +385,15 @@ impl Publisher {
     /// Tells the freeing thread of a publish that retired no table.
     fn freed_elsewhere(&self) {
         if let Some(tx) = &self.retired {
-            let _ = tx.send(None);
+            let _ = tx.send(Retired::Nothing);
         }
     }
-}
 
-/// The freeing thread: frees each retired table, and trims the heap once
-/// the frees pause (see the module doc).
-fn free_retired(rx: &mpsc::Receiver<Option<Arc<Table>>>) {
-    let mut freed_since_trim = false;
-    let mut last_trim = Instant::now();
-    loop {
-        match rx.recv_timeout(TRIM_IDLE) {
-            Ok(table) => {
-                if let Some(table) = table {
-                    free(table);
-                }
-                freed_since_trim = true;
-                if last_trim.elapsed() < TRIM_EVERY {
-                    continue;
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) if freed_since_trim => {}
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        }
-        crate::sys::process::release_free_heap();
-        freed_since_trim = false;
-        last_trim = Instant::now();
-    }
-}
-
-/// Frees `table` once no one else holds it (or after [`RETIRE_WAIT`]).
-fn free(mut table: Arc<Table>) {
-    let deadline = Instant::now() + RETIRE_WAIT;
-    loop {
-        match Arc::try_unwrap(table) {
-            Ok(t) => return drop(t),
-            Err(t) if Instant::now() < deadline => {
-                table = t;
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(t) => return drop(t),
+    /// Asks the freeing thread to trim the heap as soon as it has freed
+    /// the tables retired so far.
+    fn trim_soon(&self) {
+        if let Some(tx) = &self.retired {
+            let _ = tx.send(Retired::Trim);
         }
     }
 }

@@ -29,6 +29,7 @@
 //!   fit, a random subset of them goes out with TC (UDP) or without it (TCP).
 
 mod builder;
+mod compaction;
 
 pub(crate) use builder::{Builder, HashedMap, Scratch, Section};
 

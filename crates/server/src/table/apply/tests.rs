@@ -3,7 +3,9 @@
 //! of the pool (see the `patch` tests), their ancestors and absent names,
 //! template octet for octet, the negative answer and the counts, after
 //! every step. The steps go through the publisher, so the spare, the copy
-//! and the fallbacks to a full compile all take their turn.
+//! and the fallbacks to a full compile all take their turn, and so do
+//! compactions (see the publisher's `compact` module) started at one step
+//! and swapped in at a later one.
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -49,12 +51,27 @@ impl View for Store {
 struct Steps {
     patched: usize,
     copied: usize,
+    compacted: usize,
 }
 
 /// Publishes `sets` as deltas, each from the one before, and checks the
 /// served table against a full compile after every step.
 fn check_deltas(cfg: &DnsConfig, pool: &[String], sets: &[RecordSet]) -> Steps {
+    compact_deltas(cfg, pool, sets, &[])
+}
+
+/// [`check_deltas`] with compactions: each `(start, end)` of `compactions`
+/// starts one after step `start` (if the served table grew since its full
+/// compile) and swaps it in after step `end`; the served table is checked
+/// again after the swap.
+fn compact_deltas(
+    cfg: &DnsConfig,
+    pool: &[String],
+    sets: &[RecordSet],
+    compactions: &[(usize, usize)],
+) -> Steps {
     let keys = keys(pool);
+    let mut jobs = Vec::new();
     let shared = Arc::new(SharedTable::new(Table::empty(cfg)));
     let p = Publisher::new(Arc::clone(&shared), cfg.clone());
     let mut prev = RecordSet::default();
@@ -76,6 +93,27 @@ fn check_deltas(cfg: &DnsConfig, pool: &[String], sets: &[RecordSet]) -> Steps {
         // The PTR data too, followed on a patch and on a fallback alike.
         assert_eq!(**served.ptrs(), **full.ptrs());
         assert!(served.records().same_records(rs));
+        drop(served);
+        for &(_, end) in compactions.iter().filter(|(start, _)| *start == i) {
+            // Any growth at all: the test wants them to happen.
+            if let Some(job) = p.compaction_start(u32::MAX) {
+                jobs.push((end, job.run()));
+            }
+        }
+        let (due, later) = jobs.into_iter().partition(|(end, _)| *end == i);
+        jobs = later;
+        for (_, done) in due {
+            let before = shared.load();
+            let swapped = p.compaction_finish(done);
+            let served = shared.load();
+            assert_eq!(swapped, !Arc::ptr_eq(&before, &served));
+            if swapped {
+                steps.compacted += 1;
+                assert_eq!(served.serial(), before.serial());
+                assert_same_answers(&served, &full, &keys);
+                assert_eq!(**served.ptrs(), **full.ptrs());
+            }
+        }
         prev = rs.clone();
     }
     steps
@@ -107,6 +145,19 @@ proptest! {
         for cfg in cfgs() {
             check_deltas(&cfg, &pool, &sets);
         }
+    }
+
+    #[test]
+    fn compactions_swapped_in_between_deltas_answer_as_full_compiles(
+        start in entries(40, SMALL),
+        steps in proptest::collection::vec(ops(4, SMALL), 1..8),
+        compactions in proptest::collection::vec((0usize..8, 0usize..4), 1..3),
+    ) {
+        let pool = pool(0);
+        let sets = sets(&pool, start, &steps);
+        let compactions: Vec<(usize, usize)> =
+            compactions.into_iter().map(|(s, n)| (s, s + n)).collect();
+        compact_deltas(&DnsConfig::default(), &pool, &sets, &compactions);
     }
 
     #[test]
@@ -148,6 +199,74 @@ fn long_chains_of_deltas_patch_the_spare_in_place() {
     // first copy of each full compile.
     assert!(steps.patched > 30, "{steps:?}");
     assert!(steps.copied * 4 < steps.patched, "{steps:?}");
+
+    // Compactions every few steps, swapped in three steps later: each one
+    // started is swapped in (every step patches), and they keep the
+    // arenas from reaching the bound where a change compiles in full.
+    let every: Vec<(usize, usize)> = (1..55).step_by(5).map(|s| (s, s + 3)).collect();
+    let compacted = compact_deltas(&DnsConfig::default(), &pool, &sets, &every);
+    assert!(compacted.compacted >= 8, "{compacted:?}");
+    assert!(compacted.patched > steps.patched, "{compacted:?} {steps:?}");
+}
+
+/// A compaction leaves the served table's arenas at the size of a full
+/// compile, and lets go of the spare.
+#[test]
+fn a_compaction_shrinks_the_arenas_to_a_full_compile() {
+    let cfg = DnsConfig::default();
+    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let mut prev = RecordSet::default();
+    let mut rs = RecordSet::default();
+    for i in 0..200u8 {
+        rs.insert_a(&format!("f{i}.mesos."), Ipv4Addr::new(10, 1, 0, i));
+    }
+    for step in 0..20u8 {
+        rs.insert_a(&format!("g{step}.mesos."), Ipv4Addr::new(10, 2, 0, step));
+        p.publish_delta(
+            &prev.diff(&rs),
+            Arc::new(rs.clone()),
+            u32::from(step) + 1,
+            0,
+        );
+        prev = rs.clone();
+    }
+    let before = shared.load();
+    let grown = before.compiled.arena_len() - before.compiled.full_len;
+    assert!(grown > 0);
+    // Nothing to compact under a growth of more than the whole table.
+    assert!(p.compaction_start(0).is_none());
+    let job = p.compaction_start(u32::MAX).expect("grown");
+    // One compaction at a time.
+    assert!(p.compaction_start(u32::MAX).is_none());
+    assert!(p.compaction_finish(job.run()));
+    let after = shared.load();
+    let full = Table::compile(Arc::new(rs.clone()), &cfg, after.serial());
+    let names: Vec<String> = rs.a_records().map(|(n, _)| n.to_owned()).collect();
+    assert_same_answers(&after, &full, &keys(&names));
+    // Only the apex (its serial) was rendered after the copy.
+    let (a, f) = (&after.compiled, &full.compiled);
+    assert!(
+        a.arena_len() - a.full_len < grown / 4,
+        "{} {} {grown}",
+        a.arena_len(),
+        a.full_len
+    );
+    assert!(
+        a.full_len < f.full_len + f.full_len / 8,
+        "{} {}",
+        a.full_len,
+        f.full_len
+    );
+    assert!(!p.spare_held());
+    // A full publish meanwhile drops the compaction.
+    let job = {
+        rs.insert_a("h.mesos.", Ipv4Addr::new(10, 3, 0, 1));
+        p.publish_delta(&prev.diff(&rs), Arc::new(rs.clone()), 100, 0);
+        p.compaction_start(u32::MAX).expect("grown again")
+    };
+    p.publish(rs.clone(), 200);
+    assert!(!p.compaction_finish(job.run()));
 }
 
 #[test]

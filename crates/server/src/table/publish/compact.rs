@@ -1,0 +1,261 @@
+//! Compaction: a table patched by many deltas copied without what the
+//! patches replaced, off the change path, and swapped in with the same
+//! answers.
+//!
+//! Each delta renders its names into the arenas of the table it patches
+//! (see the `apply` module); what they replace stays there, unused, and
+//! each table of the left-right pair holds its own copy of what was put
+//! since the last full compile. At 100,000 tasks, a minute of 1,000
+//! changes a second left about 60 MB of such records and templates in the
+//! pair, up to the bound where a change falls back to a full compile on
+//! the change path (a stall of about a quarter of a second).
+//!
+//! Compaction copies the served table's names and templates on a thread of
+//! its own, in the idle scheduling class: every name's record and the
+//! templates they use, each kind into one fresh arena, with the slots as
+//! they are ([`Compiled::compacted`]). It reads no record set and renders
+//! nothing, so it costs a copy of what is in use (at 100,000 tasks, about
+//! 60 MB and tens of milliseconds) where a full compile from the view
+//! would build the whole record set again and take a second or more at
+//! that priority. A table never changes once published, so the copy reads
+//! it with no lock:
+//!
+//! 1. *start*, under the publisher's lock: hold the served table's compiled
+//!    part and give the compaction a number; from then on every delta
+//!    published adds the names it rendered to the compaction's list;
+//! 2. *copy*, with no lock;
+//! 3. *adopt*, under the lock: render the listed names into the copy from
+//!    the served table's values at its serial (rendering is idempotent;
+//!    see [`Table::adopt`]), swap it in, let go of the table it replaces
+//!    and of the spare, and have the heap trimmed. The next delta copies
+//!    the served table to patch it (its slots, nothing else), which starts
+//!    a new pair.
+//!
+//! Anything published in full meanwhile (a first load, a reload, staged
+//! settings, a delta that could not be patched) ends the compaction: its
+//! result is dropped. The served answers and serial never change by a
+//! compaction, so zone transfers are not told.
+//!
+//! When: after a delta, when the served table's arenas have grown by more
+//! than [`STREAM_SHARE`] of their size after the last full compile; and
+//! once changes pause for [`IDLE`], when they have grown by more than
+//! [`IDLE_SHARE`] (a smaller growth only lets go of the spare: its slots
+//! and arenas are the pair's other half).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, PoisonError, Weak};
+use std::time::Duration;
+
+use super::{Publisher, Settings};
+use crate::table::compiled::Compiled;
+#[cfg(doc)]
+use crate::table::Table;
+
+/// Growth of the served table's arenas (as a share of their size after
+/// the last full compile: 1/8) that starts a compaction after a delta.
+const STREAM_SHARE: u32 = 3;
+
+/// Growth (1/64) that starts a compaction once changes pause.
+const IDLE_SHARE: u32 = 6;
+
+/// How long changes must pause for the idle compaction.
+const IDLE: Duration = Duration::from_secs(2);
+
+/// A compaction under way: its number and the names rendered since its
+/// view.
+#[derive(Debug)]
+pub(super) struct Compaction {
+    id: u64,
+    since: Vec<String>,
+}
+
+impl Compaction {
+    /// Notes names a delta rendered.
+    pub(super) fn rendered(&mut self, names: &[String]) {
+        self.since.extend_from_slice(names);
+    }
+}
+
+/// A started compaction: the compiled part of the table to copy.
+pub(in crate::table) struct Job {
+    id: u64,
+    compiled: Arc<Compiled>,
+}
+
+/// A compiled compaction, to adopt.
+pub(in crate::table) struct Done {
+    id: u64,
+    compiled: Compiled,
+}
+
+impl Job {
+    /// Copies the table's names and templates in use (with no lock held).
+    pub(in crate::table) fn run(self) -> Done {
+        Done {
+            id: self.id,
+            compiled: self.compiled.compacted(),
+        }
+    }
+}
+
+/// What the served table's arenas grew by since its last full compile, as
+/// a share `1 >> shift` of their size then: true if more.
+fn grown(p: &Publisher, shift: u32) -> bool {
+    let c = &p.shared.load().compiled;
+    c.arena_len().saturating_sub(c.full_len) > c.full_len.checked_shr(shift).unwrap_or(0)
+}
+
+impl Publisher {
+    /// Starts a compaction of the served table (see the module docs) if
+    /// its arenas grew by more than `1 >> shift` of their size after the
+    /// last full compile; none if no table is loaded, settings are staged,
+    /// or one is under way.
+    pub(in crate::table) fn compaction_start(&self, shift: u32) -> Option<Job> {
+        let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        let served = self.shared.load();
+        if !served.is_loaded()
+            || settings.staged.is_some()
+            || settings.compaction.is_some()
+            || !grown(self, shift)
+        {
+            return None;
+        }
+        settings.next_compaction += 1;
+        let id = settings.next_compaction;
+        settings.compaction = Some(Compaction {
+            id,
+            since: Vec::new(),
+        });
+        Some(Job {
+            id,
+            compiled: Arc::clone(&served.compiled),
+        })
+    }
+
+    /// Swaps in the table of a compiled compaction, with the names changed
+    /// since rendered again; true if it did (false when something was
+    /// published in full meanwhile, or a name did not fit).
+    pub(in crate::table) fn compaction_finish(&self, done: Done) -> bool {
+        let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(mut c) = settings.compaction.take_if(|c| c.id == done.id) else {
+            return false;
+        };
+        c.since.sort_unstable();
+        c.since.dedup();
+        let served = self.shared.load();
+        let Some(table) = served.adopt(done.compiled, &c.since, &settings.cfg) else {
+            return false;
+        };
+        self.shared.publish(table);
+        self.retire(served);
+        if let Some(spare) = settings.spare.take() {
+            self.retire(spare.into_table());
+        }
+        self.trim_soon();
+        true
+    }
+
+    /// Whether a spare is held (for tests).
+    #[cfg(test)]
+    pub(in crate::table) fn spare_held(&self) -> bool {
+        self.cfg
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .spare
+            .is_some()
+    }
+
+    /// Lets go of the spare (changes paused: the next delta copies the
+    /// served table instead).
+    fn drop_spare(&self) {
+        let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(spare) = settings.spare.take() {
+            self.retire(spare.into_table());
+        }
+    }
+
+    /// Starts the compaction thread (see the module docs), which ends with
+    /// the publisher and counts each compaction swapped in into
+    /// `compactions`. Without it, nothing is compacted: the patches fall
+    /// back to a full compile on their own once the arenas reach their
+    /// bound.
+    ///
+    /// # Errors
+    ///
+    /// The thread could not start.
+    pub fn start_compaction(
+        self: &Arc<Self>,
+        compactions: Arc<AtomicU64>,
+    ) -> std::io::Result<()> {
+        let (tx, rx) = mpsc::channel();
+        let weak = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("table-compact".into())
+            .spawn(move || compactor(&weak, &rx, &compactions))?;
+        let _ = self.compactor.set(tx);
+        Ok(())
+    }
+
+    /// Tells the compaction thread that a delta was published.
+    pub(super) fn patched(&self) {
+        if let Some(tx) = self.compactor.get() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Settings {
+    /// Ends the patches: a table published in full has no spare, and no
+    /// compaction of an older view can be adopted.
+    pub(super) fn end_patches(&mut self) {
+        self.spare = None;
+        self.compaction = None;
+    }
+}
+
+/// The compaction thread: compacts when a delta made the arenas grow past
+/// [`STREAM_SHARE`], or when changes paused (see the module docs).
+fn compactor(
+    publisher: &Weak<Publisher>,
+    rx: &mpsc::Receiver<()>,
+    compactions: &AtomicU64,
+) {
+    crate::sys::process::idle_priority();
+    let mut patched = false;
+    loop {
+        let tick = match patched {
+            true => rx.recv_timeout(IDLE),
+            false => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        let Some(p) = publisher.upgrade() else {
+            return;
+        };
+        let shift = match tick {
+            Ok(()) => {
+                patched = true;
+                STREAM_SHARE
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                patched = false;
+                p.drop_spare();
+                IDLE_SHARE
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        if let Some(job) = p.compaction_start(shift) {
+            let done = job.run();
+            match p.compaction_finish(done) {
+                true => {
+                    compactions.fetch_add(1, Ordering::Relaxed);
+                }
+                false => log::debug!(
+                    "table compaction dropped: the table was replaced meanwhile"
+                ),
+            }
+            // The ticks of the deltas meanwhile are taken into account.
+            while rx.try_recv().is_ok() {}
+            patched = true;
+        }
+    }
+}
