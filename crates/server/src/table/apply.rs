@@ -170,32 +170,25 @@ impl Table {
         })
     }
 
-    /// A table that answers as `self` does, from `compiled`: a full
-    /// compile, under the same settings, of a view `self` was patched
-    /// from, with `since` (sorted, unique: every name rendered since that
-    /// view) rendered again from `self`'s values at `self`'s serial, and
-    /// `self`'s record counts (see the `compact` module). Rendering a name
-    /// makes it what the values say, whatever it was, so the names the
-    /// view and `self` agree on keep the compile's records and templates.
-    /// `None` if the settings differ or a name does not fit in the index.
+    /// A table that answers as `self` does, from `compiled`: a copy of
+    /// a table `self` was patched from, under the same settings, with
+    /// `since` (sorted, unique: every name rendered since) rendered again
+    /// from `self`'s values ([`catch_up`]), and `self`'s record counts (see
+    /// the publisher's `compact` module). `None` if the settings differ or
+    /// a name does not fit in the index.
     pub(super) fn adopt(
         &self,
         mut compiled: Compiled,
         since: &[String],
         cfg: &DnsConfig,
     ) -> Option<Table> {
-        let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
-        if !self.loaded || *self.apex != *apex || compiled.basis != self.compiled.basis {
+        if !self.loaded || compiled.basis != self.compiled.basis {
             return None;
         }
-        render_names(
-            &mut compiled,
-            since,
-            &**self.view(),
-            cfg,
-            &apex,
-            self.serial,
-        )?;
+        let apex = catch_up(&mut compiled, since, &**self.view(), self.serial, cfg)?;
+        if *self.apex != *apex {
+            return None;
+        }
         compiled.counts = self.compiled.counts;
         let records = self.shared_records();
         let table =
@@ -213,6 +206,24 @@ impl Table {
             pending,
         }
     }
+}
+
+/// Renders `since` (sorted, unique), the apex and the negative template
+/// into `compiled` from `view` at `serial`: rendering a name makes it what
+/// the values say, whatever it was, so a copy of an earlier table of the
+/// same settings, with every name rendered since it, then answers as the
+/// table of `view` does. The apex's wire name; `None` if a name does not
+/// fit in the index (`compiled` is then unusable).
+pub(super) fn catch_up(
+    compiled: &mut Compiled,
+    since: &[String],
+    view: &dyn Lookup,
+    serial: u32,
+    cfg: &DnsConfig,
+) -> Option<Box<[u8]>> {
+    let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
+    render_names(compiled, since, view, cfg, &apex, serial)?;
+    Some(apex)
 }
 
 /// The compiled names and templates of `spare`, owned once its last

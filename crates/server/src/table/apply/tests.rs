@@ -382,3 +382,41 @@ fn ptr_data_follows_a_delta_without_a_full_derive() {
     let ip = std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
     assert_eq!(t.ptrs().targets(ip).len(), 2);
 }
+
+/// Many names changed during a compaction are rendered into the copy in
+/// rounds without the publisher's lock, and the copy still answers as the
+/// served table.
+#[test]
+fn a_compaction_catches_up_on_many_changes() {
+    let cfg = DnsConfig::default();
+    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
+    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let mut rs = RecordSet::default();
+    for i in 0..1000u32 {
+        let ip = Ipv4Addr::from(0x0a01_0000 + i);
+        rs.insert_a(&format!("f{i}.mesos."), ip);
+    }
+    p.publish_delta(&RecordSet::default().diff(&rs), Arc::new(rs.clone()), 1, 0);
+    let mut prev = rs.clone();
+    let change = |rs: &mut RecordSet, step: u32, prev: &mut RecordSet| {
+        for j in 0..40 {
+            let ip = Ipv4Addr::from(0x0a02_0000 + step * 64 + j);
+            rs.insert_a(&format!("g{step}-{j}.mesos."), ip);
+        }
+        p.publish_delta(&prev.diff(rs), Arc::new(rs.clone()), step + 2, 0);
+        *prev = rs.clone();
+    };
+    change(&mut rs, 0, &mut prev);
+    let job = p.compaction_start(u32::MAX).expect("grown");
+    for step in 1..12 {
+        change(&mut rs, step, &mut prev);
+    }
+    let done = job.run();
+    assert!(p.compaction_finish(done));
+    let served = shared.load();
+    let full = Table::compile(Arc::new(rs.clone()), &cfg, served.serial());
+    let names: Vec<String> = rs.a_records().map(|(n, _)| n.to_owned()).collect();
+    assert!(names.len() > 1400);
+    assert_same_answers(&served, &full, &keys(&names));
+    assert_eq!(**served.ptrs(), **full.ptrs());
+}
