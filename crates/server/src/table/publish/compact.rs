@@ -74,8 +74,8 @@ const CATCH_UP_ROUNDS: u32 = 4;
 /// How long changes must pause for the idle compaction.
 const IDLE: Duration = Duration::from_secs(2);
 
-/// A compaction under way: its number and the names rendered since its
-/// view.
+/// A compaction under way: its number and the names deltas rendered
+/// since it started (or since its last round of catching up).
 #[derive(Debug)]
 pub(super) struct Compaction {
     id: u64,
@@ -111,25 +111,25 @@ impl Job {
     }
 }
 
-/// What the served table's arenas grew by since its last full compile, as
-/// a share `1 >> shift` of their size then: true if more.
-fn grown(p: &Publisher, shift: u32) -> bool {
-    let c = &p.shared.load().compiled;
+/// True if `table`'s arenas grew since its last full compile (or
+/// compaction) by more than `full_len >> shift`, their size then shifted.
+fn grown(table: &Table, shift: u32) -> bool {
+    let c = &table.compiled;
     c.arena_len().saturating_sub(c.full_len) > c.full_len.checked_shr(shift).unwrap_or(0)
 }
 
 impl Publisher {
     /// Starts a compaction of the served table (see the module docs) if
-    /// its arenas grew by more than `1 >> shift` of their size after the
-    /// last full compile; none if no table is loaded, settings are staged,
-    /// or one is under way.
+    /// its arenas grew by more than their size after the last full compile
+    /// shifted right by `shift`; none if no table is loaded, settings are
+    /// staged, or one is under way.
     pub(in crate::table) fn compaction_start(&self, shift: u32) -> Option<Job> {
         let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
         let served = self.shared.load();
         if !served.is_loaded()
             || settings.staged.is_some()
             || settings.compaction.is_some()
-            || !grown(self, shift)
+            || !grown(&served, shift)
         {
             return None;
         }
