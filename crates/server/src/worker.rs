@@ -5,7 +5,7 @@
 //! edge-triggered contract), hands each packet to the pure
 //! [`answer`](crate::answer) function, and sends the result. Socket errors
 //! are counted and, for the listeners, logged at debug level; they never
-//! end the worker. A [`Waker`](mio::Waker) and a shared flag stop it.
+//! end the worker. A [`Waker`] and a shared flag stop it.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};

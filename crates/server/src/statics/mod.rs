@@ -1,7 +1,7 @@
 //! Static records: `StaticZoneFile`, an RFC 1035 master file whose records
 //! inside the domain are served beside the Mesos records (issue 20).
 //!
-//! - **Reading.** [`parse`] reads the file (`$ORIGIN` defaults to the
+//! - **Reading.** [`parse()`] reads the file (`$ORIGIN` defaults to the
 //!   domain, `$TTL` to `TTL`); [`Statics::build`] keeps the records inside
 //!   the domain (others are logged and left out) and rejects a name with a
 //!   CNAME and other data (RFC 1034 section 3.6.2). The file is read at
