@@ -2,8 +2,7 @@
 //! `setrlimit(2)` on `RLIMIT_NOFILE`, each given a pointer to a local
 //! `rlimit` for the call only), the heap's free pages (`malloc_trim(3)`,
 //! which takes an integer and no pointer), and the calling thread's
-//! scheduling class (`sched_setscheduler(2)`, given a pointer to a local
-//! `sched_param` for the call only).
+//! priority (`setpriority(2)`, integers only).
 
 use std::io;
 
@@ -82,24 +81,35 @@ pub(crate) fn release_free_heap() -> bool {
     false
 }
 
-/// Moves the calling thread to `SCHED_IDLE` (Linux): it then runs only
-/// when no other thread of the machine wants the CPU, so background work
-/// (compacting a table) never delays a query or a change. True if the
-/// class was set. Elsewhere, a no-op.
+/// Lowers the calling thread's priority by [`BACKGROUND_NICE`] nice
+/// steps, to 19 at most (Linux keeps a nice value per thread;
+/// `setpriority(PRIO_PROCESS, 0)` sets the calling thread's): it then gets
+/// about a tenth of what the process's other threads get of a busy core,
+/// so background work (compacting a table) barely delays a query or a
+/// change, yet a lock it holds is never held for long. `SCHED_IDLE` would
+/// give it nothing while the core is busy, and a lock it held would stop
+/// whoever waits for it (priority inversion). True if the value was set.
+/// Elsewhere, a no-op.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-pub(crate) fn idle_priority() -> bool {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: `param` is a valid `sched_param` for the whole call; pid 0
-    // is the calling thread.
-    unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 }
+pub(crate) fn background_priority() -> bool {
+    // SAFETY: no pointer; who 0 is the calling thread. `getpriority`
+    // fails only for an invalid `which` or `who`.
+    let now = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let nice = now.saturating_add(BACKGROUND_NICE).min(19);
+    // SAFETY: as above.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) == 0 }
 }
 
 /// Other systems: nothing to do.
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn idle_priority() -> bool {
+pub(crate) fn background_priority() -> bool {
     false
 }
+
+/// Nice steps a background thread takes below the thread that starts it
+/// (ten steps: about a tenth of the CPU share).
+pub(crate) const BACKGROUND_NICE: libc::c_int = 10;
 
 #[cfg(test)]
 mod tests {
@@ -117,19 +127,20 @@ mod tests {
         assert_eq!(pin[0][0], (19_999 % 256) as u8);
     }
 
-    // The class applies to the calling thread only: a thread of its own.
+    // The nice value applies to the calling thread only.
     #[cfg(target_os = "linux")]
     #[test]
-    fn a_thread_can_move_to_the_idle_class() {
-        let set = std::thread::spawn(|| {
-            let ok = idle_priority();
-            // SAFETY (test): no pointer; pid 0 is this thread.
-            #[allow(unsafe_code)]
-            let class = unsafe { libc::sched_getscheduler(0) };
-            (ok, class)
-        })
-        .join()
-        .unwrap();
-        assert_eq!(set, (true, libc::SCHED_IDLE));
+    fn a_thread_can_lower_its_own_priority() {
+        #[allow(unsafe_code)]
+        fn nice() -> libc::c_int {
+            // SAFETY (test): no pointer; who 0 is the calling thread.
+            unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+        }
+        let before = nice();
+        let set = std::thread::spawn(|| (background_priority(), nice()))
+            .join()
+            .unwrap();
+        assert_eq!(set, (true, (before + BACKGROUND_NICE).min(19)));
+        assert_eq!(nice(), before);
     }
 }

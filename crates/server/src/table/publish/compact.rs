@@ -11,7 +11,7 @@
 //! the change path (a stall of about a quarter of a second).
 //!
 //! Compaction copies the served table's names and templates on a thread of
-//! its own, in the idle scheduling class: every name's record and the
+//! its own, ten nice steps below the others: every name's record and the
 //! templates they use, each kind into one fresh arena, with the slots as
 //! they are ([`Compiled::compacted`]). It reads no record set and renders
 //! nothing, so it costs a copy of what is in use (at 100,000 tasks, about
@@ -65,7 +65,7 @@ const IDLE_SHARE: u32 = 6;
 /// Names changed during a compaction that its adoption renders under the
 /// publisher's lock (more are rendered without it first; see
 /// [`Publisher::compaction_finish`]).
-const CATCH_UP: usize = 256;
+const CATCH_UP: usize = 64;
 
 /// Rounds of catching up before the names left are rendered under the
 /// lock whatever their number.
@@ -273,7 +273,7 @@ fn compactor(
     rx: &mpsc::Receiver<()>,
     compactions: &AtomicU64,
 ) {
-    crate::sys::process::idle_priority();
+    crate::sys::process::background_priority();
     let mut patched = false;
     loop {
         let tick = match patched {
