@@ -182,13 +182,18 @@ impl Table {
         since: &[String],
         cfg: &DnsConfig,
     ) -> Option<Table> {
-        if !self.loaded || compiled.basis != self.compiled.basis {
+        let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
+        if !self.loaded || *self.apex != *apex || compiled.basis != self.compiled.basis {
             return None;
         }
-        let apex = catch_up(&mut compiled, since, &**self.view(), self.serial, cfg)?;
-        if *self.apex != *apex {
-            return None;
-        }
+        catch_up(
+            &mut compiled,
+            since,
+            &**self.view(),
+            self.serial,
+            cfg,
+            &apex,
+        )?;
         compiled.counts = self.compiled.counts;
         let records = self.shared_records();
         let table =
@@ -208,22 +213,21 @@ impl Table {
     }
 }
 
-/// Renders `since` (sorted, unique), the apex and the negative template
-/// into `compiled` from `view` at `serial`: rendering a name makes it what
-/// the values say, whatever it was, so a copy of an earlier table of the
-/// same settings, with every name rendered since it, then answers as the
-/// table of `view` does. The apex's wire name; `None` if a name does not
-/// fit in the index (`compiled` is then unusable).
+/// Renders `since` (sorted, unique), the apex (wire name `apex`) and the
+/// negative template into `compiled` from `view` at `serial`: rendering a
+/// name makes it what the values say, whatever it was, so a copy of an
+/// earlier table of the same settings, with every name rendered since it,
+/// then answers as the table of `view` does. `None` if a name does not fit
+/// in the index (`compiled` is then unusable).
 pub(super) fn catch_up(
     compiled: &mut Compiled,
     since: &[String],
     view: &dyn Lookup,
     serial: u32,
     cfg: &DnsConfig,
-) -> Option<Box<[u8]>> {
-    let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
-    render_names(compiled, since, view, cfg, &apex, serial)?;
-    Some(apex)
+    apex: &[u8],
+) -> Option<()> {
+    render_names(compiled, since, view, cfg, apex, serial)
 }
 
 /// The compiled names and templates of `spare`, owned once its last

@@ -352,8 +352,7 @@ impl NameIndex {
 
     /// Marks in `used` (by template index) every template a name has.
     pub fn mark_templates(&self, used: &mut [bool]) {
-        for s in self.slots.slots.iter().filter(|s| **s != 0) {
-            let off = (*s as u32).wrapping_sub(1);
+        for off in self.slots.values() {
             if let Some((_, rec)) = Record::decode(self.record(off)) {
                 for &t in rec.kinds.iter().filter(|&&t| t != NONE) {
                     if let Some(u) = used.get_mut(t as usize) {

@@ -96,19 +96,19 @@ impl Tasks {
     }
 
     /// Where arrival number `n` is in `order`.
-    fn at(&self, n: u64) -> Option<usize> {
-        self.order.binary_search_by_key(&n, |e| e.0).ok()
+    fn at(order: &[(u64, Option<Slot>)], n: u64) -> Option<usize> {
+        order.binary_search_by_key(&n, |e| e.0).ok()
     }
 
     /// Task `id`.
     pub(super) fn get(&self, id: &str) -> Option<&Slot> {
-        let i = self.at(*self.by_id.get(id)?)?;
+        let i = Self::at(&self.order, *self.by_id.get(id)?)?;
         self.order.get(i)?.1.as_ref()
     }
 
     /// Task `id`, to change.
     pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut Slot> {
-        let i = self.at(*self.by_id.get(id)?)?;
+        let i = Self::at(&self.order, *self.by_id.get(id)?)?;
         self.order.get_mut(i)?.1.as_mut()
     }
 
@@ -127,8 +127,7 @@ impl Tasks {
         };
         match self.by_id.entry(id) {
             Entry::Occupied(at) => {
-                let n = *at.get();
-                if let Ok(i) = self.order.binary_search_by_key(&n, |e| e.0) {
+                if let Some(i) = Self::at(&self.order, *at.get()) {
                     if let Some(e) = self.order.get_mut(i) {
                         e.1 = Some(t);
                     }
@@ -152,7 +151,7 @@ impl Tasks {
     /// Removes task `id`.
     pub(super) fn remove(&mut self, id: &str) -> Option<Slot> {
         let n = self.by_id.remove(id)?;
-        let i = self.at(n)?;
+        let i = Self::at(&self.order, n)?;
         let t = self.order.get_mut(i)?.1.take();
         self.holes += usize::from(t.is_some());
         self.close_holes();

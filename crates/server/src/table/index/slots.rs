@@ -113,6 +113,14 @@ impl Slots {
         self.len * 3 > self.slots.len() * 2
     }
 
+    /// Every filled slot's value.
+    pub fn values(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| **s != 0)
+            .map(|s| (*s as u32).wrapping_sub(1))
+    }
+
     /// Every filled slot's value, to rewrite.
     pub fn values_mut(&mut self) -> impl Iterator<Item = ValueMut<'_>> {
         self.slots

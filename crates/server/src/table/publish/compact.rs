@@ -152,10 +152,10 @@ impl Publisher {
     /// While more than [`CATCH_UP`] names changed since, they are rendered
     /// with the lock released, from the served table's view (a round of
     /// catching up; the names changed meanwhile are the next round's), so
-    /// that the deltas wait for a few names at most. A copy made at idle
-    /// priority under a stream of changes can take a second, in which
-    /// 1,000 changes a second render about 10,000 names: 80 ms under the
-    /// lock. The last of [`CATCH_UP_ROUNDS`] rounds is under the lock
+    /// that the deltas wait for a few names at most. A copy made at the
+    /// lowest priority (`SCHED_IDLE`, since given up) under a stream of
+    /// changes took up to 1.4 s, in which 1,000 changes a second rendered
+    /// about 11,000 names: 82 ms under the lock. The last of [`CATCH_UP_ROUNDS`] rounds is under the lock
     /// whatever its size.
     pub(in crate::table) fn compaction_finish(&self, mut done: Done) -> bool {
         for round in 1.. {
@@ -172,14 +172,16 @@ impl Publisher {
                 let quiet = round == 1 && since.is_empty();
                 return self.adopt(&mut settings, served, done.compiled, &since, quiet);
             }
-            let (view, serial, cfg) = (
+            let (view, serial, apex, cfg) = (
                 Arc::clone(served.view()),
                 served.serial(),
+                served.apex.clone(),
                 settings.cfg.clone(),
             );
             // Not held meanwhile: it may be the next spare.
             drop((settings, served));
-            if catch_up(&mut done.compiled, &since, &*view, serial, &cfg).is_none() {
+            if catch_up(&mut done.compiled, &since, &*view, serial, &cfg, &apex).is_none()
+            {
                 let mut settings =
                     self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
                 settings.compaction.take_if(|c| c.id == done.id);
