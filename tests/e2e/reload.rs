@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use hickory_proto::op::{Message, ResponseCode};
 use mesos_dns_tests::dns::{query, udp_exchange, StubMode, StubUpstream};
 use mesos_dns_tests::http::get;
+use mesos_dns_tests::port::free_port;
 use mesos_dns_tests::process::{demo_config, demo_dir, Server, TempDir, WAIT};
 use serde_json::{json, Value};
 
@@ -223,17 +224,6 @@ fn sighup_generates_the_records_again_for_a_generation_key() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(config(http)["EnumerationOn"], json!(true));
-}
-
-/// A loopback port free for both UDP and TCP now.
-fn free_port() -> u16 {
-    loop {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use hickory_proto::op::{Message, ResponseCode};
 use mesos_dns_tests::dns::{query, tcp_exchange};
+use mesos_dns_tests::port::free_port;
 use mesos_dns_tests::process::{bin, demo_config, demo_dir, Server, TempDir, WAIT};
 use serde_json::json;
 
@@ -29,9 +30,7 @@ const LOST_AFTER: Duration = Duration::from_secs(3);
 /// The server under the holder, on a free port, with a snapshot file,
 /// after its first state load.
 fn start_held(dir: &TempDir) -> (Server, SocketAddr) {
-    let free = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let addr = free.local_addr().unwrap();
-    drop(free);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()));
     let state = std::fs::read_to_string(demo_dir().join("state.json")).unwrap();
     let state = dir.write("state.json", &state);
     let extra = json!({"Port": addr.port(), "StateSnapshotFile": "snap"});

@@ -6,6 +6,7 @@ pub mod fake_cluster;
 pub mod fake_master;
 pub mod fake_operator;
 pub mod http;
+pub mod port;
 pub mod process;
 pub mod secondary;
 pub mod strategy;

@@ -4,7 +4,7 @@
 //! primary by AXFR/IXFR and accepting its NOTIFY. Killed and cleaned up on
 //! drop. A missing binary fails the test (`tests/run.sh` installs them).
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,12 +34,7 @@ pub struct Secondary {
     child: Child,
 }
 
-/// A loopback port free now (for a secondary the primary must know before
-/// it starts, as a NOTIFY target).
-pub fn free_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("a free loopback port");
-    s.local_addr().expect("its address").port()
-}
+pub use crate::port::free_port;
 
 fn temp_dir(kind: Kind) -> PathBuf {
     static SEQ: AtomicU64 = AtomicU64::new(0);

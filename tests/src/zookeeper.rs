@@ -8,7 +8,7 @@
 //! ZooKeeper deletes the node at once and watchers see the change.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -46,7 +46,7 @@ impl ZkServer {
                 format!("{ZOOKEEPER_JAR} missing: install Debian's zookeeper (tests/run.sh does)"),
             ));
         }
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = crate::port::free_port();
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "mesos-dns-zk-{}-{port}-{}",
