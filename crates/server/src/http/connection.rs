@@ -42,8 +42,9 @@ pub fn serve(mut stream: TcpStream, id: u64, shared: &HttpState) {
     loop {
         let waiting_since = Instant::now();
         // Waiting for a request: the acceptor may close this connection to
-        // make room for a new one.
-        if !shared.set_waiting(id, Some(waiting_since)) {
+        // make room for a new one. Not so with a pipelined request already
+        // in hand: it stays busy, as it was while answering the last one.
+        if !head_buffered(&buf) && !shared.set_waiting(id, Some(waiting_since)) {
             return;
         }
         // A new connection gets header_timeout for its whole first head; a
@@ -169,14 +170,21 @@ pub fn serve(mut stream: TcpStream, id: u64, shared: &HttpState) {
             }
             Err(Stop::Gone) => return,
         }
-        // Answered: the connection may make room for another again (before
-        // the client can see it closed, so its next connection finds room).
-        shared.set_waiting(id, Some(Instant::now()));
         if close {
+            // Answered: the connection may make room for another (before
+            // the client can see it closed, so its next connection finds
+            // room).
+            shared.set_waiting(id, Some(Instant::now()));
             let _ = stream.shutdown(std::net::Shutdown::Write);
             return;
         }
     }
+}
+
+/// Whether `buf` holds the whole head of a next (pipelined) request, or
+/// enough of it to fail it.
+fn head_buffered(buf: &[u8]) -> bool {
+    !buf.is_empty() && !matches!(request::parse(buf), Err(HeadError::Partial))
 }
 
 /// Bodies up to this size are sent in one write with the head; larger
@@ -307,4 +315,18 @@ fn is_timeout(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::head_buffered;
+
+    #[test]
+    fn only_a_whole_or_failing_head_counts_as_a_pipelined_request() {
+        assert!(!head_buffered(b""));
+        assert!(!head_buffered(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"));
+        assert!(head_buffered(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(head_buffered(b"GET /a HTTP/1.1\r\n\r\nGET /b HT"));
+        assert!(head_buffered(b"\x00\x01 not http\r\n\r\n"));
+    }
 }
