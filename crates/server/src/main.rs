@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         }
     };
     mesos_dns::logger::init(args.verbosity);
+    mesos_dns::run::limit_heap_arenas();
     // Before any thread starts: it reads and clears LISTEN_FDS.
     let (udp, tcp) = mesos_dns::socket::take_inherited();
     if udp + tcp > 0 {

