@@ -106,7 +106,7 @@ pub fn open_files_needed(
 /// against 252 MB with glibc's default.
 const HEAP_ARENAS: u16 = 2;
 
-/// Caps the heap's arenas at [`HEAP_ARENAS`], unless the operator chose a
+/// Caps the heap's arenas at two (`HEAP_ARENAS`), unless the operator chose a
 /// number (`MALLOC_ARENA_MAX`, or `glibc.malloc.arena_max` in
 /// `GLIBC_TUNABLES`). `main` calls it before any thread starts.
 pub fn limit_heap_arenas() {
