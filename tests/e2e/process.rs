@@ -4,6 +4,7 @@
 use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
 
+use mesos_dns_tests::port::closed_addr;
 use mesos_dns_tests::process::{demo_config, demo_dir, run, Server, TempDir};
 
 fn stderr(out: &std::process::Output) -> String {
@@ -200,10 +201,7 @@ fn verbose_logs_the_configuration_to_stdout() {
 #[test]
 fn zk_detection_timeout_exits_1() {
     let dir = TempDir::new("zktimeout");
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = closed_addr();
     let config = dir.write(
         "config.json",
         &serde_json::json!({
@@ -300,10 +298,7 @@ fn dns_on_and_http_on_choose_the_servers() {
 #[test]
 fn zk_password_is_redacted_in_api_and_logs() {
     let dir = TempDir::new("zkredact");
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = closed_addr();
     let config = dir.write(
         "config.json",
         &serde_json::json!({

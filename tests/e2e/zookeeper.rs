@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use mesos_dns_tests::dns::{run_client, squash, test_config, DnsFixture};
 use mesos_dns_tests::fake_master::{FakeMaster, Fault};
+use mesos_dns_tests::port::closed_addr;
 use mesos_dns_tests::zookeeper::ZkServer;
 use mesos_sources::master::{DetectorSpec, ZkUrl};
 use mesos_sources::zookeeper::CreateMode;
@@ -121,14 +122,8 @@ fn zk_members_down_at_start_do_no_harm() {
     a.set_state(&state_json(a.addr()));
     let _ra = zk.register_master("/mesos", "master-a", a.addr()).unwrap();
     // Two members that are down (nothing listens there), then the real one.
-    let dead1 = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let dead2 = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let dead1 = closed_addr();
+    let dead2 = closed_addr();
     let url = format!("zk://{dead1},{dead2},{}/mesos", zk.host_port());
     let out = Published::default();
     let p = out.spawn(poller_config(zk_source(&url), Duration::from_secs(60)));
@@ -222,10 +217,7 @@ fn zk_and_master_gone_names_still_answer_over_dns() {
 
 #[test]
 fn zk_unreachable_at_start_reports_the_detection_timeout() {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let dead = closed_addr();
     let out = Published::default();
     let mut cfg = poller_config(
         zk_source(&format!("zk://{dead}/mesos")),

@@ -9,7 +9,7 @@
 //! hands out on its own; each process starts at its own place in it, never
 //! gives a port twice, and checks each one free for both UDP and TCP.
 
-use std::net::{TcpListener, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The lowest port handed out.
@@ -33,6 +33,13 @@ pub fn free_port() -> u16 {
         }
     }
     panic!("no loopback port free between {FLOOR} and {ceiling}");
+}
+
+/// A loopback address nothing listens on (for tests of a dead peer): a
+/// [`free_port`], which neither the kernel nor this harness hands out
+/// again, where a port-0 probe's port may become another test's.
+pub fn closed_addr() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], free_port()))
 }
 
 /// The first port of the kernel's ephemeral range (32768 if unknown).
