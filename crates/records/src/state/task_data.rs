@@ -27,6 +27,12 @@ const TASK_STATES: [&str; 14] = [
 /// The code of the first terminal state in [`TASK_STATES`].
 const FIRST_TERMINAL: u8 = 6;
 
+/// The code of state `text` in [`TASK_STATES`], if it is one.
+fn code(text: &str) -> Option<u8> {
+    let i = TASK_STATES.iter().position(|s| *s == text)?;
+    u8::try_from(i).ok()
+}
+
 /// A task's `state` text: one of the Mesos states, kept as a code, or any
 /// other text as it is (empty when absent).
 #[derive(Clone, PartialEq, Eq)]
@@ -43,8 +49,8 @@ enum StateText {
 impl TaskState {
     /// The state with this text.
     pub fn new(text: &str) -> TaskState {
-        match TASK_STATES.iter().position(|s| *s == text) {
-            Some(i) => TaskState(StateText::Known(i as u8)),
+        match code(text) {
+            Some(i) => TaskState(StateText::Known(i)),
             None => TaskState(StateText::Other(Box::new(text.into()))),
         }
     }
@@ -53,6 +59,12 @@ impl TaskState {
     /// `completed_tasks` (and no event brings it back).
     pub fn is_terminal(&self) -> bool {
         matches!(self.0, StateText::Known(i) if i >= FIRST_TERMINAL)
+    }
+
+    /// Whether the state `text` is a terminal one ([`TaskState::is_terminal`]),
+    /// without keeping it (an unknown text is not copied).
+    pub fn is_terminal_text(text: &str) -> bool {
+        code(text).is_some_and(|i| i >= FIRST_TERMINAL)
     }
 
     /// The text.
@@ -295,6 +307,7 @@ mod tests {
             "TASK_LOST",
         ] {
             assert!(ended.contains(&s), "{s}");
+            assert!(TaskState::is_terminal_text(s), "{s}");
         }
         for s in [
             "TASK_RUNNING",
@@ -305,6 +318,7 @@ mod tests {
             "X",
         ] {
             assert!(!TaskState::new(s).is_terminal(), "{s}");
+            assert!(!TaskState::is_terminal_text(s), "{s}");
             assert_eq!(TaskState::new(s).as_str(), s);
         }
     }

@@ -213,10 +213,7 @@ impl Cluster {
             log::debug!("TASK_UPDATED for unknown task {id:?}");
             return false;
         };
-        if state
-            .as_str()
-            .is_some_and(|s| TaskState::new(s).is_terminal())
-        {
+        if state.as_str().is_some_and(TaskState::is_terminal_text) {
             tasks.remove(id);
             self.changes.task(fw, id, true);
             return true;
