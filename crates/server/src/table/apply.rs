@@ -173,7 +173,7 @@ impl Table {
     /// A table that answers as `self` does, from `compiled`: a copy of
     /// a table `self` was patched from, under the same settings, with
     /// `since` (sorted, unique: every name rendered since) rendered again
-    /// from `self`'s values ([`catch_up`]), and `self`'s record counts (see
+    /// from `self`'s values ([`render_names`]), and `self`'s record counts (see
     /// the publisher's `compact` module). `None` if the settings differ or
     /// a name does not fit in the index.
     pub(super) fn adopt(
@@ -186,13 +186,13 @@ impl Table {
         if !self.loaded || *self.apex != *apex || compiled.basis != self.compiled.basis {
             return None;
         }
-        catch_up(
+        render_names(
             &mut compiled,
             since,
             &**self.view(),
-            self.serial,
             cfg,
             &apex,
+            self.serial,
         )?;
         compiled.counts = self.compiled.counts;
         let records = self.shared_records();
@@ -211,23 +211,6 @@ impl Table {
             pending,
         }
     }
-}
-
-/// Renders `since` (sorted, unique), the apex (wire name `apex`) and the
-/// negative template into `compiled` from `view` at `serial`: rendering a
-/// name makes it what the values say, whatever it was, so a copy of an
-/// earlier table of the same settings, with every name rendered since it,
-/// then answers as the table of `view` does. `None` if a name does not fit
-/// in the index (`compiled` is then unusable).
-pub(super) fn catch_up(
-    compiled: &mut Compiled,
-    since: &[String],
-    view: &dyn Lookup,
-    serial: u32,
-    cfg: &DnsConfig,
-    apex: &[u8],
-) -> Option<()> {
-    render_names(compiled, since, view, cfg, apex, serial)
 }
 
 /// The compiled names and templates of `spare`, owned once its last
@@ -394,9 +377,13 @@ fn touched(
     Some((names, add, sub))
 }
 
-/// Renders `names` (and the apex, and the negative template) into `c` in
-/// place from `view`. On `None`, `c` is left unusable.
-fn render_names(
+/// Renders `names` (sorted, unique), the apex (wire name `apex`) and the
+/// negative template into `c` in place from `view` at `serial`. Rendering
+/// a name makes it what the values say, whatever it was, so a copy of an
+/// earlier table of the same settings, with every name rendered since it,
+/// then answers as the table of `view` does (a compaction's catching up).
+/// `None` if a name does not fit in the index (`c` is then unusable).
+pub(super) fn render_names(
     c: &mut Compiled,
     names: &[String],
     view: &dyn Lookup,

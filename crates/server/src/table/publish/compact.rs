@@ -51,7 +51,7 @@ use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 
 use super::{Publisher, Settings};
-use crate::table::apply::catch_up;
+use crate::table::apply::render_names;
 use crate::table::compiled::Compiled;
 use crate::table::Table;
 
@@ -180,7 +180,8 @@ impl Publisher {
             );
             // Not held meanwhile: it may be the next spare.
             drop((settings, served));
-            if catch_up(&mut done.compiled, &since, &*view, serial, &cfg, &apex).is_none()
+            if render_names(&mut done.compiled, &since, &*view, &cfg, &apex, serial)
+                .is_none()
             {
                 let mut settings =
                     self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
