@@ -124,7 +124,8 @@ fn rfc5936_axfr_carries_the_static_records_over_their_mesos_names() {
 #[test]
 fn rfc1996_a_changed_static_file_reaches_a_knot_secondary() {
     use crate::xfr::{answer, next_serial};
-    use mesos_dns_tests::secondary::{free_port, soa_serial, Kind, Secondary};
+    use mesos_dns_tests::port::free_port;
+    use mesos_dns_tests::secondary::{soa_serial, Kind, Secondary};
 
     let dir = TempDir::new("static-notify");
     dir.write("static.zone", ZONE);

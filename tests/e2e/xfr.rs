@@ -8,8 +8,9 @@ use std::net::SocketAddr;
 use hickory_proto::op::Message;
 use mesos_dns_tests::dns::{query, run_client, udp_exchange};
 use mesos_dns_tests::http::get;
+use mesos_dns_tests::port::free_port;
 use mesos_dns_tests::process::{demo_config, demo_dir, Server, TempDir};
-use mesos_dns_tests::secondary::{free_port, soa_serial, Kind, Secondary, FOLLOW_WAIT};
+use mesos_dns_tests::secondary::{soa_serial, Kind, Secondary, FOLLOW_WAIT};
 use serde_json::{json, Value};
 
 /// The binary on the demo state, transfers allowed to loopback.

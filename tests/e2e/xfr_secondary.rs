@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use mesos_dns_tests::port::free_port;
 use mesos_dns_tests::process::{Server, TempDir};
-use mesos_dns_tests::secondary::{free_port, soa_serial, KnotPrimary, FOLLOW_WAIT};
+use mesos_dns_tests::secondary::{soa_serial, KnotPrimary, FOLLOW_WAIT};
 use serde_json::json;
 
 use crate::xfr::{answer, api_records, next_serial, primary};

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::dns::{query, udp_exchange};
+use crate::port::free_port;
 
 /// How long a secondary may take to start or to follow a change.
 pub const FOLLOW_WAIT: Duration = Duration::from_secs(30);
@@ -33,8 +34,6 @@ pub struct Secondary {
     dir: PathBuf,
     child: Child,
 }
-
-pub use crate::port::free_port;
 
 fn temp_dir(kind: Kind) -> PathBuf {
     static SEQ: AtomicU64 = AtomicU64::new(0);
