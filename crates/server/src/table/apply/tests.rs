@@ -54,6 +54,12 @@ struct Steps {
     compacted: usize,
 }
 
+/// A publisher into an empty table under `cfg`, and the table it serves.
+fn publisher(cfg: &DnsConfig) -> (Arc<SharedTable>, Publisher) {
+    let shared = Arc::new(SharedTable::new(Table::empty(cfg)));
+    (Arc::clone(&shared), Publisher::new(shared, cfg.clone()))
+}
+
 /// Publishes `sets` as deltas, each from the one before, and checks the
 /// served table against a full compile after every step.
 fn check_deltas(cfg: &DnsConfig, pool: &[String], sets: &[RecordSet]) -> Steps {
@@ -72,8 +78,7 @@ fn compact_deltas(
 ) -> Steps {
     let keys = keys(pool);
     let mut jobs = Vec::new();
-    let shared = Arc::new(SharedTable::new(Table::empty(cfg)));
-    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let (shared, p) = publisher(cfg);
     let mut prev = RecordSet::default();
     let mut steps = Steps::default();
     for (i, rs) in sets.iter().enumerate() {
@@ -214,8 +219,7 @@ fn long_chains_of_deltas_patch_the_spare_in_place() {
 #[test]
 fn a_compaction_shrinks_the_arenas_to_a_full_compile() {
     let cfg = DnsConfig::default();
-    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
-    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let (shared, p) = publisher(&cfg);
     let mut prev = RecordSet::default();
     let mut rs = RecordSet::default();
     for i in 0..200u8 {
@@ -324,8 +328,7 @@ fn a_spare_still_read_is_not_patched_the_served_table_is_copied() {
         s.insert_a("t.mesos.", Ipv4Addr::new(10, 0, 0, i));
         sets.push(s);
     }
-    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
-    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let (shared, p) = publisher(&cfg);
     let mut prev = RecordSet::default();
     let mut held = Vec::new();
     let mut copied = Vec::new();
@@ -357,8 +360,7 @@ fn a_spare_still_read_is_not_patched_the_served_table_is_copied() {
 #[test]
 fn ptr_data_follows_a_delta_without_a_full_derive() {
     let cfg = DnsConfig::default();
-    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
-    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let (shared, p) = publisher(&cfg);
     let mut before = RecordSet::default();
     before.insert_a("web-a-s1.marathon.mesos.", Ipv4Addr::new(10, 0, 0, 1));
     before.insert_a("web.marathon.mesos.", Ipv4Addr::new(10, 0, 0, 1));
@@ -389,8 +391,7 @@ fn ptr_data_follows_a_delta_without_a_full_derive() {
 #[test]
 fn a_compaction_catches_up_on_many_changes() {
     let cfg = DnsConfig::default();
-    let shared = Arc::new(SharedTable::new(Table::empty(&cfg)));
-    let p = Publisher::new(Arc::clone(&shared), cfg.clone());
+    let (shared, p) = publisher(&cfg);
     let mut rs = RecordSet::default();
     for i in 0..1000u32 {
         let ip = Ipv4Addr::from(0x0a01_0000 + i);
