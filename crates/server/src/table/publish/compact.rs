@@ -155,8 +155,8 @@ impl Publisher {
     /// that the deltas wait for a few names at most. A copy made at the
     /// lowest priority (`SCHED_IDLE`, since given up) under a stream of
     /// changes took up to 1.4 s, in which 1,000 changes a second rendered
-    /// about 11,000 names: 82 ms under the lock. The last of [`CATCH_UP_ROUNDS`] rounds is under the lock
-    /// whatever its size.
+    /// about 11,000 names: 82 ms under the lock. The last of
+    /// [`CATCH_UP_ROUNDS`] rounds is under the lock whatever its size.
     pub(in crate::table) fn compaction_finish(&self, mut done: Done) -> bool {
         for round in 1.. {
             let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
