@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::name_vals::NameVals;
-pub(crate) use super::name_vals::{Few, Text, Val};
+pub(crate) use super::name_vals::{Few, SrvFew, Text, Val};
 use crate::delta::{Lookup, Record, Value};
 
 /// One record a producer gives: owner name and value.
@@ -34,6 +34,11 @@ pub(crate) struct Values {
     owners: imbl::OrdMap<Text, Few<(Text, u32)>>,
     /// Number of (name, value) records.
     len: usize,
+    /// The last short SRV list made: a task's SRV names (`_t._tcp` and
+    /// `_t._udp`, under `fw.D.` and `fw.slave.D.`) get the same values one
+    /// after the other, so the next list equal to it shares it (at 100,000
+    /// tasks the SRV lists were about a tenth of the store).
+    last_srv: Option<SrvFew>,
 }
 
 impl Values {
@@ -75,6 +80,8 @@ impl Values {
         let (before, empty) = vals.bump(v, up);
         if empty {
             self.names.remove(name);
+        } else if let NameVals::SrvFew(list) = vals {
+            share(list, &mut self.last_srv);
         }
         if let Some(t) = touched {
             t.entry((name.clone(), v.clone())).or_insert(before > 0);
@@ -159,6 +166,14 @@ impl Values {
     }
 }
 
+/// `list`, or the equal `last` in its place; `last` becomes the list kept.
+fn share(list: &mut SrvFew, last: &mut Option<SrvFew>) {
+    match last {
+        Some(l) if **l == **list => *list = l.clone(),
+        _ => *last = Some(list.clone()),
+    }
+}
+
 impl Lookup for Values {
     fn a(&self, name: &str) -> &[Ipv4Addr] {
         self.names.get(name).map_or(&[], NameVals::a)
@@ -226,6 +241,33 @@ mod tests {
         vals.change(&(name.clone(), a.clone()), true, None);
         vals.change(&(name, srv), false, None);
         assert_eq!(vals.len(), 1);
+    }
+
+    // Names given the same SRV values one after the other (a task's
+    // `_t._tcp` and `_t._udp`) share one list; a change to one of them
+    // leaves the other's values as they were.
+    #[test]
+    fn equal_srv_lists_are_shared_and_change_apart() {
+        let (tcp, udp) = (Text::from("_a._tcp.mesos."), Text::from("_a._udp.mesos."));
+        let t = Text::from("t.mesos.");
+        let mut vals = Values::default();
+        for port in [80, 443] {
+            for name in [&tcp, &udp] {
+                vals.change(&(name.clone(), Val::Srv(t.clone(), port)), true, None);
+            }
+        }
+        let list = |v: &Values, n: &str| match v.names.get(n) {
+            Some(NameVals::SrvFew(x)) => x.as_ptr(),
+            other => panic!("{n}: not a short SRV list: {other:?}"),
+        };
+        assert_eq!(list(&vals, "_a._tcp.mesos."), list(&vals, "_a._udp.mesos."));
+        vals.change(&(udp, Val::Srv(t.clone(), 443)), false, None);
+        assert_eq!(
+            vals.srv("_a._tcp.mesos."),
+            [("t.mesos.", 80), ("t.mesos.", 443)]
+        );
+        assert_eq!(vals.srv("_a._udp.mesos."), [("t.mesos.", 80)]);
+        assert_eq!(vals.count("_a._tcp.mesos.", &Val::Srv(t, 443)), 1);
     }
 
     // An SRV list counts the same short or long: past `FEW` values it
