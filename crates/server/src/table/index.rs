@@ -317,7 +317,7 @@ impl NameIndex {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.slots.capacity() * 8 + self.base.capacity() + self.own.capacity()
+        self.slots.heap_bytes() + self.base.capacity() + self.own.capacity()
     }
 
     /// An index of `slots` (whose values are offsets in `arena`).
@@ -406,7 +406,7 @@ impl NameIndex {
     /// The record in filled slot `at`: its offset, the record and the
     /// octets it takes.
     fn record_at(&self, at: usize) -> Option<(u32, Record, usize)> {
-        let off = (*self.slots.slots.get(at)? as u32).wrapping_sub(1);
+        let off = (self.slots.get(at)? as u32).wrapping_sub(1);
         let r = self.record(off);
         let (key, rec) = Record::decode(r)?;
         Some((off, rec, rec.encoded_len(key.len())))

@@ -1,6 +1,12 @@
 //! The index's slots: an open-addressing table from key hashes to
 //! arena offsets (or, while compiling, name numbers).
 
+use std::sync::Arc;
+
+/// Slots to a page (32 KiB): the unit a patched copy shares with the table
+/// it was copied from, and copies when it changes a slot there.
+const PAGE: usize = 4096;
+
 /// An open-addressing table of `(tag << 32) | (value + 1)` slots, 0 for
 /// empty, with linear probing; at most three quarters full.
 ///
@@ -10,9 +16,21 @@
 /// cache line; the slots were sized for a quarter to half full before,
 /// which at 100,000 tasks (half a million names just past a power of two)
 /// held 2 M slots, 16 MB, a quarter full, in each table of a patched pair.
+///
+/// The slots are kept in shared pages of [`PAGE`] slots, copied on write:
+/// a clone (the copy a delta patches) shares every page with the table it
+/// was copied from, and a patch copies only the pages it changes. At
+/// 100,000 tasks that is a few pages of 32 KiB where a whole copy was 8 MB,
+/// made on the path of the first change after a pause and held twice by
+/// a patched pair of tables.
 #[derive(Clone, Debug, Default)]
 pub(in crate::table) struct Slots {
-    pub(super) slots: Vec<u64>,
+    pages: Vec<Arc<[u64]>>,
+    /// Slots to a page is `1 << page_bits` (fewer than [`PAGE`] only when
+    /// there are fewer slots in all).
+    page_bits: u32,
+    /// Slots in all, a power of two.
+    size: usize,
     shift: u32,
     pub(super) len: usize,
 }
@@ -25,10 +43,52 @@ impl Slots {
             .saturating_add(1)
             .max(16)
             .next_power_of_two();
+        let page = size.min(PAGE);
+        let pages = (0..size / page)
+            .map(|_| std::iter::repeat_n(0, page).collect())
+            .collect();
         Slots {
-            slots: vec![0; size],
+            pages,
+            page_bits: page.trailing_zeros(),
+            size,
             shift: 64 - size.trailing_zeros(),
             len: 0,
+        }
+    }
+
+    /// Slots in all.
+    #[cfg(test)]
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Heap bytes of the pages (each counted, shared or not).
+    pub fn heap_bytes(&self) -> usize {
+        self.size * 8 + self.pages.capacity() * std::mem::size_of::<Arc<[u64]>>()
+    }
+
+    /// Slot `i`.
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> Option<u64> {
+        let mask = (1usize << self.page_bits) - 1;
+        self.pages.get(i >> self.page_bits)?.get(i & mask).copied()
+    }
+
+    /// Slot `i`, to change (its page copied first if shared).
+    fn get_mut(&mut self, i: usize) -> Option<&mut u64> {
+        let mask = (1usize << self.page_bits) - 1;
+        Arc::make_mut(self.pages.get_mut(i >> self.page_bits)?).get_mut(i & mask)
+    }
+
+    /// Whether slot `i`'s page is shared with another copy (tests).
+    #[cfg(test)]
+    pub(super) fn shares_page_of(&self, other: &Slots, i: usize) -> bool {
+        match (
+            self.pages.get(i >> self.page_bits),
+            other.pages.get(i >> other.page_bits),
+        ) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
         }
     }
 
@@ -58,11 +118,11 @@ impl Slots {
         h: u64,
         mut is_key: impl FnMut(u32) -> bool,
     ) -> Result<(usize, u32), usize> {
-        let mask = self.slots.len().wrapping_sub(1);
+        let mask = self.size.wrapping_sub(1);
         let tag = h as u32;
         let mut i = self.start(h);
-        for _ in 0..self.slots.len() {
-            let Some(&s) = self.slots.get(i) else {
+        for _ in 0..self.size {
+            let Some(s) = self.get(i) else {
                 break;
             };
             if s == 0 {
@@ -79,7 +139,7 @@ impl Slots {
 
     /// Puts `value` under `h` in empty slot `at` (from [`Slots::probe`]).
     pub fn fill(&mut self, at: usize, h: u64, value: u32) {
-        if let Some(s) = self.slots.get_mut(at) {
+        if let Some(s) = self.get_mut(at) {
             *s = (u64::from(h as u32) << 32) | u64::from(value + 1);
             self.len += 1;
         }
@@ -98,33 +158,35 @@ impl Slots {
     /// [`Names::warm`]: crate::table::names::Names::warm
     #[inline]
     pub fn first_slot(&self, h: u64) -> u64 {
-        self.slots.get(self.start(h)).copied().unwrap_or(0)
+        self.get(self.start(h)).unwrap_or(0)
     }
 
     /// True when one more value would fill more than three quarters.
     pub fn needs_room(&self) -> bool {
-        (self.len + 1) * 4 > self.slots.len() * 3
+        (self.len + 1) * 4 > self.size * 3
     }
 
     /// True when more than two thirds full: a full compile that ends so
     /// full grows first (see [`Slots`]), or patches would soon find the
     /// index full and compile in full again at the same size.
     pub fn crowded(&self) -> bool {
-        self.len * 3 > self.slots.len() * 2
+        self.len * 3 > self.size * 2
     }
 
     /// Every filled slot's value.
     pub fn values(&self) -> impl Iterator<Item = u32> + '_ {
-        self.slots
+        self.pages
             .iter()
+            .flat_map(|p| p.iter())
             .filter(|s| **s != 0)
             .map(|s| (*s as u32).wrapping_sub(1))
     }
 
-    /// Every filled slot's value, to rewrite.
+    /// Every filled slot's value, to rewrite (every page copied if shared).
     pub fn values_mut(&mut self) -> impl Iterator<Item = ValueMut<'_>> {
-        self.slots
+        self.pages
             .iter_mut()
+            .flat_map(|p| Arc::make_mut(p).iter_mut())
             .filter(|s| **s != 0)
             .map(|slot| ValueMut { slot })
     }
@@ -141,7 +203,7 @@ impl Slots {
 
     /// Sets the value of filled slot `at`.
     pub(super) fn set(&mut self, at: usize, value: u32) {
-        if let Some(s) = self.slots.get_mut(at) {
+        if let Some(s) = self.get_mut(at) {
             *s = (*s & !0xFFFF_FFFF) | u64::from(value + 1);
         }
     }
@@ -150,15 +212,15 @@ impl Slots {
     /// that every value stays reachable from its start slot (deletion by
     /// backward shift; `hash_of` gives a value's key hash).
     pub(super) fn remove(&mut self, at: usize, hash_of: impl Fn(u32) -> u64) {
-        let mask = self.slots.len().wrapping_sub(1);
-        let Some(s) = self.slots.get_mut(at) else {
+        let mask = self.size.wrapping_sub(1);
+        let Some(s) = self.get_mut(at) else {
             return;
         };
         *s = 0;
         self.len -= 1;
         let (mut hole, mut j) = (at, (at + 1) & mask);
-        for _ in 0..self.slots.len() {
-            let s = self.slots.get(j).copied().unwrap_or(0);
+        for _ in 0..self.size {
+            let s = self.get(j).unwrap_or(0);
             if s == 0 {
                 break;
             }
@@ -171,10 +233,10 @@ impl Slots {
                 hole < home || home <= j
             };
             if !stays {
-                if let Some(h) = self.slots.get_mut(hole) {
+                if let Some(h) = self.get_mut(hole) {
                     *h = s;
                 }
-                if let Some(v) = self.slots.get_mut(j) {
+                if let Some(v) = self.get_mut(j) {
                     *v = 0;
                 }
                 hole = j;

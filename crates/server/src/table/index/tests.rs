@@ -86,13 +86,13 @@ fn hash_reads_every_octet() {
 fn slots_hold_their_capacity_at_two_thirds_and_grow_past_three_quarters() {
     for n in [1usize, 10, 42, 43, 1000, 524_289, 699_050, 699_051] {
         let s = Slots::with_capacity(n);
-        assert!(n * 3 <= s.slots.len() * 2, "{n} in {}", s.slots.len());
-        assert!(s.slots.len() <= (n + n / 2 + 1).max(16) * 2, "{n}");
+        assert!(n * 3 <= s.size() * 2, "{n} in {}", s.size());
+        assert!(s.size() <= (n + n / 2 + 1).max(16) * 2, "{n}");
     }
     // Half a million names (100,000 tasks): a million slots, not two.
-    assert_eq!(Slots::with_capacity(524_289).slots.len(), 1 << 20);
+    assert_eq!(Slots::with_capacity(524_289).size(), 1 << 20);
     let mut s = Slots::with_capacity(30);
-    let size = s.slots.len();
+    let size = s.size();
     let mut h = 1u64;
     while !s.needs_room() {
         h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
@@ -100,6 +100,30 @@ fn slots_hold_their_capacity_at_two_thirds_and_grow_past_three_quarters() {
     }
     assert_eq!(s.len, size * 3 / 4);
     assert!(s.crowded());
+}
+
+// A copy shares every page of slots with its original; a change to it
+// copies only the page it writes, and leaves the original as it was.
+#[test]
+fn a_copy_of_the_slots_copies_only_the_pages_it_changes() {
+    let mut s = Slots::with_capacity(40_000);
+    let pages = s.size() / 4096;
+    assert!(pages >= 8, "{}", s.size());
+    for v in 0..20_000u32 {
+        s.insert(u64::from(v).wrapping_mul(0x9E37_79B9_7F4A_7C15), v);
+    }
+    let mut copy = s.clone();
+    assert!((0..pages).all(|p| copy.shares_page_of(&s, p * 4096)));
+    let h = 0x0123_4567_89AB_CDEFu64;
+    copy.insert(h, 99_999);
+    let home = (h >> (64 - s.size().trailing_zeros())) as usize;
+    let unshared: Vec<usize> = (0..pages)
+        .filter(|&p| !copy.shares_page_of(&s, p * 4096))
+        .collect();
+    assert_eq!(unshared, [home / 4096]);
+    assert_eq!(copy.find(h, |v| v == 99_999), Some(99_999));
+    assert_eq!(s.find(h, |v| v == 99_999), None);
+    assert_eq!((s.len, copy.len), (20_000, 20_001));
 }
 
 #[test]
@@ -116,7 +140,7 @@ fn a_finished_index_is_never_crowded() {
         !index.slots.crowded(),
         "{} of {}",
         index.slots.len,
-        index.slots.slots.len()
+        index.slots.size()
     );
     for i in 0..45u32 {
         assert_eq!(
