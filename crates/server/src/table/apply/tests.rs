@@ -355,6 +355,40 @@ fn a_spare_still_read_is_not_patched_the_served_table_is_copied() {
     }
 }
 
+/// A spare let go of when changes pause (nothing to compact): the next
+/// change copies the served table, with the same answers, and the change
+/// after it patches a spare again.
+#[test]
+fn a_spare_released_at_a_pause_is_made_again_by_the_next_changes() {
+    let cfg = DnsConfig::default();
+    let pool = ["mesos.", "t.mesos."].map(String::from);
+    let keys = keys(&pool);
+    let (shared, p) = publisher(&cfg);
+    let mut prev = RecordSet::default();
+    for i in 0..50 {
+        prev.insert_a(&format!("f{i}.mesos."), Ipv4Addr::new(10, 1, 0, i));
+    }
+    let mut copied = Vec::new();
+    for i in 0..5u8 {
+        let mut rs = prev.clone();
+        rs.insert_a("t.mesos.", Ipv4Addr::new(10, 0, 0, i));
+        if i == 3 {
+            assert!(p.spare_held());
+            p.release_spare();
+            assert!(!p.spare_held());
+        }
+        let done =
+            p.publish_delta(&prev.diff(&rs), Arc::new(rs.clone()), u32::from(i), 0);
+        copied.push(done.copied);
+        let served = shared.load();
+        let full = Table::compile(Arc::new(rs.clone()), &cfg, served.serial());
+        assert_same_answers(&served, &full, &keys);
+        prev = rs;
+    }
+    assert_eq!(copied, [false, true, false, true, false]);
+    assert!(p.spare_held());
+}
+
 /// A delta brings the PTR data forward at publish time: the first reverse
 /// query finds it ready, and nothing built the whole record set for it.
 #[test]
