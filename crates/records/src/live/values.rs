@@ -31,7 +31,7 @@ pub(crate) struct Values {
     /// the list's own size per target (a task's target has a few owners,
     /// and there is one per task: a `Vec` header and its second
     /// allocation took a third of the list's room).
-    owners: imbl::OrdMap<Text, Few<(Text, u32)>>,
+    owners: imbl::OrdMap<Text, Owners>,
     /// Number of (name, value) records.
     len: usize,
     /// The last short SRV list made: a task's SRV names (`_t._tcp` and
@@ -39,6 +39,37 @@ pub(crate) struct Values {
     /// after the other, so the next list equal to it shares it (at 100,000
     /// tasks the SRV lists were about a tenth of the store).
     last_srv: Option<SrvFew>,
+    /// The owner lists made last (see [`OwnerLists`]).
+    owner_lists: OwnerLists,
+}
+
+/// The owners of one SRV target, by owner text, with how many values.
+type Owners = Few<(Text, u32)>;
+
+/// The owner list of the target changed last, and the last list of the
+/// target changed before it. The instances of an app have one target each
+/// with the same owners (the app's SRV names), and a task's target gets
+/// its owners in one run of changes: a target's list equal to the one
+/// before it shares it (at 100,000 tasks of one to three instances an app,
+/// about a third of the owner lists).
+#[derive(Clone, Debug, Default)]
+struct OwnerLists {
+    current: Option<(Text, Owners)>,
+    done: Option<Owners>,
+}
+
+impl OwnerLists {
+    /// `list`, the new owner list of `target`, or the equal list before
+    /// it in its place.
+    fn share(&mut self, target: &Text, list: &mut Owners) {
+        if self.current.as_ref().is_some_and(|(t, _)| t != target) {
+            self.done = self.current.take().map(|(_, l)| l);
+        }
+        if let Some(done) = self.done.as_ref().filter(|d| ***d == **list) {
+            *list = done.clone();
+        }
+        self.current = Some((target.clone(), list.clone()));
+    }
 }
 
 impl Values {
@@ -133,6 +164,8 @@ impl Values {
         }
         if list.is_empty() {
             self.owners.remove(target);
+        } else {
+            self.owner_lists.share(target, list);
         }
     }
 
@@ -268,6 +301,33 @@ mod tests {
         );
         assert_eq!(vals.srv("_a._udp.mesos."), [("t.mesos.", 80)]);
         assert_eq!(vals.count("_a._tcp.mesos.", &Val::Srv(t, 443)), 1);
+    }
+
+    // Two targets given the same owners, one after the other (two
+    // instances of an app under its SRV names), share one owner list; a
+    // change to one leaves the other's owners as they were.
+    #[test]
+    fn equal_owner_lists_are_shared_and_change_apart() {
+        let (tcp, udp) = (Text::from("_a._tcp.mesos."), Text::from("_a._udp.mesos."));
+        let (t1, t2) = (Text::from("a-1.mesos."), Text::from("a-2.mesos."));
+        let mut vals = Values::default();
+        for t in [&t1, &t2] {
+            for port in [80, 443] {
+                for name in [&tcp, &udp] {
+                    vals.change(&(name.clone(), Val::Srv(t.clone(), port)), true, None);
+                }
+            }
+        }
+        let list = |v: &Values, t: &str| v.owners.get(t).map(|l| l.as_ptr());
+        assert!(list(&vals, "a-1.mesos.").is_some());
+        assert_eq!(list(&vals, "a-1.mesos."), list(&vals, "a-2.mesos."));
+        vals.change(&(udp.clone(), Val::Srv(t2.clone(), 80)), false, None);
+        vals.change(&(udp, Val::Srv(t2, 443)), false, None);
+        assert_eq!(
+            vals.srv_owners("a-1.mesos."),
+            ["_a._tcp.mesos.", "_a._udp.mesos."]
+        );
+        assert_eq!(vals.srv_owners("a-2.mesos."), ["_a._tcp.mesos."]);
     }
 
     // An SRV list counts the same short or long: past `FEW` values it
