@@ -32,8 +32,10 @@ The "full" path is today's full regeneration, forced with `HealthFilter: true`:
 the live store does not support it (`Live::supports`), and with no health data
 in the cluster it serves the same records. Memory: VmRSS and VmHWM right after
 the sustained changes, and `settled_rss_mb` once no change has come for
-`--settle` seconds. Results: one JSON line per path in
-<work>/events-results.jsonl, and a summary on stdout.
+`--settle` seconds, with `tasks_at_settle`, the tasks running then (the
+cluster's, the markers and the sustained stream's last `--rate` x 2.5).
+Results: one JSON line per path in <work>/events-results.jsonl, and a
+summary on stdout.
 """
 import argparse
 import json
@@ -343,6 +345,9 @@ def one_path(a, path, state, first, body, qf, probe, log):
         time.sleep(a.settle)
         rec["settled_rss_mb"] = round(measure.memory_kb(pid).get("VmRSS", 0) / 1024)
         rec["settled_bytes_per_task"] = round(rec["settled_rss_mb"] * 1048576 / a.tasks)
+        # Running then: the cluster, the markers, the sentinel and the
+        # sustained stream's tasks still alive.
+        rec["tasks_at_settle"] = a.tasks + n + 1 + rec.get("sustained", {}).get("alive_after", 0)
         rec["resubscribes"] = master.subscribes - 1
     finally:
         if blast is not None:
@@ -415,7 +420,7 @@ def sustained(a, master, s, fw, slaves, dur, qf, log, path):
     r = {"seconds": round(wall, 1), "changes": sent, "rate": round(sent / wall),
          "server_cpu_pct": round(100 * cpu / wall, 1), "samples": len(lat),
          "missed": missed[0], "unprobed": unprobed, "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99),
-         "max_ms": round(max(lat) * 1e3, 1) if lat else None,
+         "max_ms": round(max(lat) * 1e3, 1) if lat else None, "alive_after": len(alive),
          "load": {k2: load.get(k2) for k2 in ("completed", "lost", "unexpected", "lat_p99_ms", "lat_max_ms")}}
     log("%s: sustained: %s" % (path, json.dumps(r)))
     return r
