@@ -67,25 +67,31 @@ impl Slots {
         self.size * 8 + self.pages.capacity() * std::mem::size_of::<Arc<[u64]>>()
     }
 
+    /// Where slot `i` is: its page, and its place in the page.
+    #[inline]
+    fn place(&self, i: usize) -> (usize, usize) {
+        (i >> self.page_bits, i & ((1usize << self.page_bits) - 1))
+    }
+
     /// Slot `i`.
     #[inline]
     pub(super) fn get(&self, i: usize) -> Option<u64> {
-        let mask = (1usize << self.page_bits) - 1;
-        self.pages.get(i >> self.page_bits)?.get(i & mask).copied()
+        let (page, at) = self.place(i);
+        self.pages.get(page)?.get(at).copied()
     }
 
     /// Slot `i`, to change (its page copied first if shared).
     fn get_mut(&mut self, i: usize) -> Option<&mut u64> {
-        let mask = (1usize << self.page_bits) - 1;
-        Arc::make_mut(self.pages.get_mut(i >> self.page_bits)?).get_mut(i & mask)
+        let (page, at) = self.place(i);
+        Arc::make_mut(self.pages.get_mut(page)?).get_mut(at)
     }
 
     /// Whether slot `i`'s page is shared with another copy (tests).
     #[cfg(test)]
     pub(super) fn shares_page_of(&self, other: &Slots, i: usize) -> bool {
         match (
-            self.pages.get(i >> self.page_bits),
-            other.pages.get(i >> other.page_bits),
+            self.pages.get(self.place(i).0),
+            other.pages.get(other.place(i).0),
         ) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
