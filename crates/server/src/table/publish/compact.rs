@@ -206,9 +206,7 @@ impl Publisher {
         };
         self.shared.publish(table);
         self.retire(served);
-        if let Some(spare) = settings.spare.take() {
-            self.retire(spare.into_table());
-        }
+        self.retire_spare(settings);
         // No change came during the compaction: the changes paused, and
         // the memory it let go of is returned now (under a stream, the
         // freeing thread's own cadence: trims cost page faults after).
@@ -229,10 +227,19 @@ impl Publisher {
     /// 9 MB.
     pub(in crate::table) fn release_spare(&self) {
         let mut settings = self.cfg.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(spare) = settings.spare.take() {
-            self.retire(spare.into_table());
+        if self.retire_spare(&mut settings) {
             self.trim_soon();
         }
+    }
+
+    /// Hands the spare, if one is held, to the freeing thread; true if one
+    /// was.
+    fn retire_spare(&self, settings: &mut Settings) -> bool {
+        let Some(spare) = settings.spare.take() else {
+            return false;
+        };
+        self.retire(spare.into_table());
+        true
     }
 
     /// Whether a spare is held (for tests).
