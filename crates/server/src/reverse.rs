@@ -231,6 +231,32 @@ impl Reverse {
         }
     }
 
+    /// The PTR data, if derived, shared or followed already (nothing is
+    /// derived for it).
+    pub fn current(&self) -> Option<&Arc<Ptrs>> {
+        self.ptrs.get()
+    }
+
+    /// Takes `compacted`, the data `other` holds laid out again
+    /// ([`Ptrs::compacted`] of the first), if `other` still holds that
+    /// data under the same settings; else [`Reverse::share`]s `other`'s.
+    /// False if it has none.
+    pub fn share_compacted(
+        &self,
+        other: &Reverse,
+        compacted: Option<(Arc<Ptrs>, Ptrs)>,
+    ) -> bool {
+        match (compacted, other.ptrs.get()) {
+            (Some((of, c)), Some(p))
+                if Arc::ptr_eq(&of, p) && self.same_settings(other) =>
+            {
+                let _ = self.ptrs.set(Arc::new(c));
+                true
+            }
+            _ => self.share(other),
+        }
+    }
+
     /// Takes the PTR data of `before` brought forward by `delta`, whose
     /// values after the change `view` holds (see `ptrs`), in time
     /// proportional to the change; false if `before` has none under the

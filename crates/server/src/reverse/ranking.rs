@@ -8,6 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Deref;
 use std::sync::Arc;
 
+use dns_wire::MAX_NAME_LEN;
+
 use super::PTR_MAX;
 
 /// Names at one address up to which a changed address keeps them in a
@@ -142,6 +144,15 @@ impl<'a> Wire<'a> {
 
     pub(super) fn to_vec(self) -> Vec<u8> {
         [self.0, self.1].concat()
+    }
+
+    /// The name whole in `buf` (which a wire name always fits).
+    pub(super) fn joined(self, buf: &mut [u8; MAX_NAME_LEN]) -> &[u8] {
+        let len = self.len().min(buf.len());
+        for (d, s) in buf.iter_mut().zip(self.bytes()) {
+            *d = s;
+        }
+        buf.get(..len).unwrap_or_default()
     }
 }
 
@@ -416,6 +427,31 @@ impl<'a> At<'a> {
             At::Changed(Ranked::Many(m)) => m.top.iter().for_each(|r| put(r.wire())),
         }
         t
+    }
+
+    /// Every name in rank order, with its count and where it is kept:
+    /// the address of the [`Names`] it is in and its offset there (equal
+    /// for every address the name is at, since derived or since the
+    /// delta that brought it).
+    pub(super) fn each_kept(self, mut visit: impl FnMut(u32, (usize, u32), Wire<'a>)) {
+        let kept = |names: &Names, at: u32| (std::ptr::from_ref(names) as usize, at);
+        match self {
+            At::Base(names, run) => {
+                for &(count, at) in run {
+                    visit(count, kept(names, at), names.get(at));
+                }
+            }
+            At::Changed(Ranked::Few(few)) => {
+                for r in few.iter() {
+                    visit(r.count, kept(&r.names, r.at), r.wire());
+                }
+            }
+            At::Changed(Ranked::Many(m)) => {
+                for r in &m.set {
+                    visit(r.count, kept(&r.names, r.at), r.wire());
+                }
+            }
+        }
     }
 
     /// Every name with its count, in rank order.

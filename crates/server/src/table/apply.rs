@@ -68,6 +68,7 @@ use super::render::Renderer;
 use super::source::Values;
 use super::{Records, Table};
 use crate::dns_config::DnsConfig;
+use crate::reverse::Ptrs;
 
 /// How long a change waits for the last reader of the spare before
 /// copying the served table instead.
@@ -174,13 +175,16 @@ impl Table {
     /// a table `self` was patched from, under the same settings, with
     /// `since` (sorted, unique: every name rendered since) rendered again
     /// from `self`'s values ([`render_names`]), and `self`'s record counts (see
-    /// the publisher's `compact` module). `None` if the settings differ or
-    /// a name does not fit in the index.
+    /// the publisher's `compact` module); its PTR data `self`'s, or the
+    /// compacted copy of it in `ptrs` if `self` still holds what it was
+    /// made from. `None` if the settings differ or a name does not fit in
+    /// the index.
     pub(super) fn adopt(
         &self,
         mut compiled: Compiled,
         since: &[String],
         cfg: &DnsConfig,
+        ptrs: Option<(Arc<Ptrs>, Ptrs)>,
     ) -> Option<Table> {
         let apex = wire_name(&cfg.domain).unwrap_or_else(|| Box::new([0]));
         if !self.loaded || *self.apex != *apex || compiled.basis != self.compiled.basis {
@@ -198,7 +202,7 @@ impl Table {
         let records = self.shared_records();
         let table =
             Table::with_compiled(records, cfg, self.serial, apex, Arc::new(compiled));
-        if !table.reverse.share(&self.reverse) {
+        if !table.reverse.share_compacted(&self.reverse, ptrs) {
             table.derive_reverse();
         }
         Some(table)

@@ -101,7 +101,7 @@ fn compact_deltas(
         drop(served);
         for &(_, end) in compactions.iter().filter(|(start, _)| *start == i) {
             // Any growth at all: the test wants them to happen.
-            if let Some(job) = p.compaction_start(u32::MAX) {
+            if let Some(job) = p.compaction_start(u32::MAX, false) {
                 jobs.push((end, job.run()));
             }
         }
@@ -239,10 +239,10 @@ fn a_compaction_shrinks_the_arenas_to_a_full_compile() {
     let grown = before.compiled.arena_len() - before.compiled.full_len;
     assert!(grown > 0);
     // Nothing to compact under a growth of more than the whole table.
-    assert!(p.compaction_start(0).is_none());
-    let job = p.compaction_start(u32::MAX).expect("grown");
+    assert!(p.compaction_start(0, false).is_none());
+    let job = p.compaction_start(u32::MAX, false).expect("grown");
     // One compaction at a time.
-    assert!(p.compaction_start(u32::MAX).is_none());
+    assert!(p.compaction_start(u32::MAX, false).is_none());
     assert!(p.compaction_finish(job.run()));
     let after = shared.load();
     let full = Table::compile(Arc::new(rs.clone()), &cfg, after.serial());
@@ -267,7 +267,7 @@ fn a_compaction_shrinks_the_arenas_to_a_full_compile() {
     let job = {
         rs.insert_a("h.mesos.", Ipv4Addr::new(10, 3, 0, 1));
         p.publish_delta(&prev.diff(&rs), Arc::new(rs.clone()), 100, 0);
-        p.compaction_start(u32::MAX).expect("grown again")
+        p.compaction_start(u32::MAX, false).expect("grown again")
     };
     p.publish(rs.clone(), 200);
     assert!(!p.compaction_finish(job.run()));
@@ -442,7 +442,7 @@ fn a_compaction_catches_up_on_many_changes() {
         *prev = rs.clone();
     };
     change(&mut rs, 0, &mut prev);
-    let job = p.compaction_start(u32::MAX).expect("grown");
+    let job = p.compaction_start(u32::MAX, false).expect("grown");
     for step in 1..12 {
         change(&mut rs, step, &mut prev);
     }
@@ -453,5 +453,62 @@ fn a_compaction_catches_up_on_many_changes() {
     let names: Vec<String> = rs.a_records().map(|(n, _)| n.to_owned()).collect();
     assert!(names.len() > 1400);
     assert_same_answers(&served, &full, &keys(&names));
+    assert_eq!(**served.ptrs(), **full.ptrs());
+}
+
+/// PTR data changed at many addresses is laid out again by a compaction
+/// at a pause, even with nothing else to compact, and still answers as a
+/// full derivation; a change during the compaction keeps the data it
+/// followed instead.
+#[test]
+fn a_compaction_at_a_pause_lays_out_changed_ptr_data_again() {
+    let cfg = DnsConfig::default();
+    let (shared, p) = publisher(&cfg);
+    let mut rs = RecordSet::default();
+    for i in 0..100u32 {
+        rs.insert_a(&format!("f{i}.mesos."), Ipv4Addr::from(0x0a01_0000 + i));
+    }
+    p.publish_delta(&RecordSet::default().diff(&rs), Arc::new(rs.clone()), 1, 0);
+    let mut prev = rs.clone();
+    let mut serial = 2;
+    let mut moved = |first: u32, prev: &mut RecordSet| {
+        let mut rs = prev.clone();
+        for i in first..first + 10 {
+            rs.insert_a(&format!("g{i}.mesos."), Ipv4Addr::from(0x0a02_0000 + i));
+        }
+        p.publish_delta(&prev.diff(&rs), Arc::new(rs.clone()), serial, 0);
+        serial += 1;
+        *prev = rs;
+    };
+    for step in 0..3 {
+        moved(step * 10, &mut prev);
+    }
+    // The arenas compacted alone: the PTR data stays as followed.
+    assert!(
+        p.compaction_finish(p.compaction_start(u32::MAX, false).expect("grown").run())
+    );
+    assert!(shared.load().ptrs().overlay_grown());
+    // (Growth of an eighth: only the apex was rendered after the copy.)
+    assert!(p.compaction_start(3, false).is_none());
+    // A change during the compaction: its copy of the PTR data is moot.
+    let job = p.compaction_start(3, true).expect("PTR data changed");
+    moved(30, &mut prev);
+    assert!(p.compaction_finish(job.run()));
+    let served = shared.load();
+    assert!(served.ptrs().overlay_grown());
+    let full = Table::compile(Arc::new(prev.clone()), &cfg, served.serial());
+    assert_eq!(**served.ptrs(), **full.ptrs());
+    // At a pause, it is adopted.
+    let job = p.compaction_start(3, true).expect("PTR data changed");
+    assert!(p.compaction_finish(job.run()));
+    let served = shared.load();
+    assert!(!served.ptrs().overlay_grown());
+    assert_eq!(**served.ptrs(), **full.ptrs());
+    let names: Vec<String> = prev.a_records().map(|(n, _)| n.to_owned()).collect();
+    assert_same_answers(&served, &full, &keys(&names));
+    // And the next change follows from the laid out data.
+    moved(40, &mut prev);
+    let served = shared.load();
+    let full = Table::compile(Arc::new(prev.clone()), &cfg, served.serial());
     assert_eq!(**served.ptrs(), **full.ptrs());
 }
