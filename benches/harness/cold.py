@@ -13,7 +13,8 @@ generate, compile), and resident memory once the server has settled
 (`--settle` seconds after the first answer, default 8: background work such
 as the live record store's fill, the freeing of temporaries and the return
 of free heap pages to the kernel, 5 s after the last publish, is done by
-then) with the bytes per task. One JSON line per run goes to
+then) with the bytes per task, and the heap in use then as the server's
+/metrics reports it (in use plus mapped blocks). One JSON line per run goes to
 `<work>/cold-results.jsonl`.
 """
 import argparse
@@ -80,6 +81,7 @@ def main():
                 time.sleep(0.002)
             time.sleep(a.settle)
             steps = measure.server_steps()
+            heap = measure.heap_mb()
             mem = measure.memory_kb(proc.pid)
             rss, peak = mem.get("VmRSS"), mem.get("VmHWM")
         finally:
@@ -91,15 +93,16 @@ def main():
                "first_answer_s": round(first, 3) if first else None,
                "cpu_at_first_answer_s": cpu, "steps_ms": steps, "rss_kb": rss,
                "rss_at_first_answer_kb": rss_first, "peak_rss_kb": peak,
-               "bytes_per_task": round(rss * 1024 / a.tasks) if rss else None}
+               "bytes_per_task": round(rss * 1024 / a.tasks) if rss else None,
+               "heap_held_mb": round(heap["in_use"] + heap["mapped"]) if heap else None}
         with open(out, "a") as f:
             f.write(json.dumps(rec) + "\n")
         mb = lambda kb: "%.0f" % (kb / 1024) if kb else "-"  # noqa: E731
         print("cold: %d tasks (%.1f MB state): first answer %s s after start, server CPU %s s; "
               "server steps %s ms; RSS %s MB at the first answer, %s MB settled = %s bytes/task "
-              "(peak %s MB)" % (
+              "(peak %s MB; heap in use %s MB)" % (
                   a.tasks, rec["state_mb"], rec["first_answer_s"], cpu, steps, mb(rss_first),
-                  mb(rss), rec["bytes_per_task"], mb(peak)), flush=True)
+                  mb(rss), rec["bytes_per_task"], mb(peak), rec["heap_held_mb"]), flush=True)
 
 
 if __name__ == "__main__":

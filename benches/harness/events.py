@@ -33,7 +33,10 @@ the live store does not support it (`Live::supports`), and with no health data
 in the cluster it serves the same records. Memory: VmRSS and VmHWM right after
 the sustained changes, and `settled_rss_mb` once no change has come for
 `--settle` seconds, with `tasks_at_settle`, the tasks running then (the
-cluster's, the markers and the sustained stream's last `--rate` x 2.5).
+cluster's, the markers and the sustained stream's last `--rate` x 2.5), and
+the heap the server reports then (`settled_heap_held_mb`: in use, which is
+what the records and tables hold; `settled_heap_free_mb`: free chunks, of
+which only those sharing pages with chunks in use stay resident).
 Results: one JSON line per path in <work>/events-results.jsonl, and a
 summary on stdout.
 """
@@ -345,6 +348,10 @@ def one_path(a, path, state, first, body, qf, probe, log):
         time.sleep(a.settle)
         rec["settled_rss_mb"] = round(measure.memory_kb(pid).get("VmRSS", 0) / 1024)
         rec["settled_bytes_per_task"] = round(rec["settled_rss_mb"] * 1048576 / a.tasks)
+        heap = measure.heap_mb()
+        if heap:
+            rec["settled_heap_held_mb"] = round(heap.get("in_use", 0) + heap.get("mapped", 0))
+            rec["settled_heap_free_mb"] = round(heap.get("free", 0))
         # Running then: the cluster, the markers, the sentinel and the
         # sustained stream's tasks still alive.
         rec["tasks_at_settle"] = a.tasks + n + 1 + rec.get("sustained", {}).get("alive_after", 0)

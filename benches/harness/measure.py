@@ -57,6 +57,24 @@ def server_steps():
     return got
 
 
+def heap_mb():
+    """The server's heap as its /metrics gives it, in MB: {"in_use", "free", "mapped"}
+    ({} if it cannot). Memory held is in_use + mapped; resident memory above that is
+    mostly free heap in pages shared with chunks in use."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % servers.HTTP_PORT,
+                                    timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    got = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].startswith('mesosdns_heap_bytes{state="'):
+            got[parts[0].split('"')[1]] = round(float(parts[1]) / 1048576, 1)
+    return got
+
+
 def memory_kb(pid):
     """{"VmRSS": kB, "VmHWM": kB} of a process ({} once it is gone)."""
     r = {}

@@ -4,10 +4,11 @@
 //!
 //! Families: the table (`mesosdns_records`, serial, loaded), the state
 //! poller (`mesosdns_state_*`, leader changes), the DNS workers
-//! (`mesosdns_dns_*`, from a [`StatsSnapshot`]) and the HTTP server itself
-//! (`mesosdns_http_*`).
+//! (`mesosdns_dns_*`, from a [`StatsSnapshot`]), the HTTP server itself
+//! (`mesosdns_http_*`) and the process's memory (`memory`).
 
 mod exposition;
+mod memory;
 
 use std::sync::atomic::Ordering;
 
@@ -58,6 +59,7 @@ pub fn render(ctx: &ApiContext, stats: &HttpStats, table: &Table) -> String {
         dns_families(&mut e, &dns.snapshot(table.counts()));
     }
     http_families(&mut e, stats);
+    memory::memory_families(&mut e);
     e.finish()
 }
 
