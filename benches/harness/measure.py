@@ -40,16 +40,20 @@ STEPS = {
 }
 
 
-def server_steps():
-    """The last state load's steps in ms, as our server reports them ({} if it cannot)."""
+def metric_lines():
+    """The lines of our server's /metrics page ([] if it cannot be read)."""
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % servers.HTTP_PORT,
                                     timeout=5) as r:
-            text = r.read().decode()
+            return r.read().decode().splitlines()
     except OSError:
-        return {}
+        return []
+
+
+def server_steps():
+    """The last state load's steps in ms, as our server reports them ({} if it cannot)."""
     got = {}
-    for line in text.splitlines():
+    for line in metric_lines():
         parts = line.split()
         for k, metric in STEPS.items():
             if len(parts) == 2 and parts[0] == metric:
@@ -61,14 +65,8 @@ def heap_mb():
     """The server's heap as its /metrics gives it, in MB: {"in_use", "free", "mapped"}
     ({} if it cannot). Memory held is in_use + mapped; resident memory above that is
     mostly free heap in pages shared with chunks in use."""
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % servers.HTTP_PORT,
-                                    timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return {}
     got = {}
-    for line in text.splitlines():
+    for line in metric_lines():
         parts = line.split()
         if len(parts) == 2 and parts[0].startswith('mesosdns_heap_bytes{state="'):
             got[parts[0].split('"')[1]] = round(float(parts[1]) / 1048576, 1)
