@@ -17,7 +17,10 @@
 //!   removed, 2,000 times, on an agent address that `--crowd` other task
 //!   names point at (every host-networked task's `*.slave.` name points
 //!   at its agent's address): the mean CPU per change, and the wall time
-//!   p50/p99/max.
+//!   p50/p99/max;
+//! - `compacted`: `Ptrs::compacted` of the followed data (what the
+//!   compaction thread does at a pause; linear in every address and name,
+//!   whatever changed), the best and the median of 5 runs.
 
 use std::hint::black_box;
 use std::net::Ipv4Addr;
@@ -101,6 +104,14 @@ fn report(tasks: usize, crowd: usize) {
     }
     let cpu = (cpu_ns() - c0) as f64 / CHANGES as f64 / 1e3;
     assert_eq!(p, derive(&a), "followed back to the start");
+    let mut laid = Vec::new();
+    for _ in 0..5 {
+        let c0 = cpu_ns();
+        let c = p.compacted().expect("the names fit");
+        laid.push(cpu_ns() - c0);
+        assert_eq!(c, p, "laid out again, the same data");
+    }
+    laid.sort_unstable();
     per.sort_unstable();
     let at = |q: f64| per[((per.len() - 1) as f64 * q) as usize] as f64 / 1e3;
     println!(
@@ -112,6 +123,12 @@ fn report(tasks: usize, crowd: usize) {
         at(0.5),
         at(0.99),
         at(1.0),
+    );
+    println!(
+        "ptrs/{tasks}: compacted (laid out again as one derivation): CPU best \
+         {:.1} ms, median {:.1} ms",
+        ms(laid[0]),
+        ms(laid[2]),
     );
 }
 
