@@ -39,6 +39,7 @@ mod collect;
 mod fill;
 mod inputs;
 mod name_vals;
+mod packed;
 mod poll;
 mod values;
 
@@ -283,9 +284,15 @@ impl Live {
     /// filled to be published whole need not note every record. Turning
     /// it off forgets what was noted.
     pub fn set_tracking(&mut self, on: bool) {
+        if on == self.tracking {
+            return;
+        }
         self.tracking = on;
-        if !on {
+        if on {
+            self.view.values.end_fill();
+        } else {
             self.touched = Touched::new();
+            self.view.values.begin_fill();
         }
     }
 

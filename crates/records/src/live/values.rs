@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::name_vals::NameVals;
 pub(crate) use super::name_vals::{Few, SrvFew, Text, Val};
+use super::packed::Packed;
 use crate::delta::{Lookup, Record, Value};
 
 /// One record a producer gives: owner name and value.
@@ -25,13 +26,13 @@ pub(crate) type Touched = HashMap<(Text, Val), bool>;
 /// least half full.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Values {
-    names: imbl::OrdMap<Text, NameVals>,
+    names: Packed<Text, NameVals>,
     /// Target to the owner names with an SRV value of it (and how many
     /// values), by owner text. A slice, not a `Vec`: one allocation of
     /// the list's own size per target (a task's target has a few owners,
     /// and there is one per task: a `Vec` header and its second
     /// allocation took a third of the list's room).
-    owners: imbl::OrdMap<Text, Owners>,
+    owners: Packed<Text, Owners>,
     /// Number of (name, value) records.
     len: usize,
     /// The last short SRV list made: a task's SRV names (`_t._tcp` and
@@ -73,6 +74,19 @@ impl OwnerLists {
 }
 
 impl Values {
+    /// Starts a fill: until [`Values::end_fill`], the maps are hash maps
+    /// (see [`Packed`]); take no snapshot meanwhile.
+    pub(crate) fn begin_fill(&mut self) {
+        self.names.begin_fill();
+        self.owners.begin_fill();
+    }
+
+    /// Ends a fill: the maps are built with full leaves.
+    pub(crate) fn end_fill(&mut self) {
+        self.names.end_fill();
+        self.owners.end_fill();
+    }
+
     /// Number of (name, value) records.
     pub(crate) fn len(&self) -> usize {
         self.len
