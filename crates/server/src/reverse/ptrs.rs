@@ -263,17 +263,16 @@ impl Ptrs {
     /// names, reading no record set. `None` if the names do not fit (as
     /// a derivation would leave them out).
     pub fn compacted(&self) -> Option<Ptrs> {
-        let mut ips: Vec<IpAddr> = self.iter().map(|(ip, _)| ip).collect();
-        ips.sort_unstable();
+        let mut addresses: Vec<(IpAddr, At<'_>)> = self.iter().collect();
+        addresses.sort_unstable_by_key(|&(ip, _)| ip);
         let mut names = Names::default();
         let mut rests = Rests::default();
         let mut copied: foldhash::HashMap<(usize, u32), u32> = Default::default();
         let mut base = Base::default();
         let mut buf = [0u8; MAX_NAME_LEN];
         let mut fits = true;
-        for ip in ips {
-            let (Some(at), Ok(start)) = (self.at(ip), u32::try_from(base.ranks.len()))
-            else {
+        for (ip, at) in addresses {
+            let Ok(start) = u32::try_from(base.ranks.len()) else {
                 return None;
             };
             match ip {

@@ -456,11 +456,9 @@ impl<'a> At<'a> {
 
     /// Every name with its count, in rank order.
     pub(super) fn all(self) -> Vec<(u32, Wire<'a>)> {
-        match self {
-            At::Base(names, run) => run.iter().map(|r| (r.0, names.get(r.1))).collect(),
-            At::Changed(Ranked::Few(f)) => f.iter().map(Rank::key).collect(),
-            At::Changed(Ranked::Many(m)) => m.set.iter().map(Rank::key).collect(),
-        }
+        let mut all = Vec::with_capacity(self.len());
+        self.each_kept(|count, _, wire| all.push((count, wire)));
+        all
     }
 }
 
